@@ -1,0 +1,78 @@
+// Command ptcdoctor lists, diagnoses and repairs Amazon ECR pull through caches.
+package main
+
+import (
+	"errors"
+	"fmt"
+	"os"
+
+	"github.com/spf13/cobra"
+)
+
+// Exit codes that runbooks and CI rely on (see README.md).
+const (
+	exitOK       = 0
+	exitFindings = 1
+	exitUsage    = 2
+	exitScan     = 3
+)
+
+// usageError marks an error as the caller's: a bad flag, reference or file.
+type usageError struct{ error }
+
+func main() {
+	os.Exit(run(os.Args[1:]))
+}
+
+func run(args []string) int {
+	root := newRootCommand()
+	root.SetArgs(args)
+	err := root.Execute()
+	if err == nil {
+		return exitOK
+	}
+	fmt.Fprintln(os.Stderr, "ptcdoctor:", err)
+	var ue usageError
+	if errors.As(err, &ue) || isFlagError(err) {
+		return exitUsage
+	}
+	return exitScan
+}
+
+func newRootCommand() *cobra.Command {
+	root := &cobra.Command{
+		Use:   "ptcdoctor",
+		Short: "Explore, diagnose and repair Amazon ECR pull through caches",
+		Long: `ptcdoctor lists the pull through cache rules of an Amazon ECR registry, the
+repositories and images they cached, and the templates and secrets behind them;
+it diagnoses why pulls through the cache fail, and repairs what it finds.
+
+It ships a local stand-in for AWS, so that all of it can be tried without an account:
+  ptcdoctor sim --scenario demo`,
+		SilenceUsage:  true,
+		SilenceErrors: true,
+	}
+	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usageError{err} })
+	root.AddCommand(newSimCommand())
+	return root
+}
+
+// isFlagError recognises cobra's own usage errors (unknown verbs, missing arguments).
+func isFlagError(err error) bool {
+	msg := err.Error()
+	for _, p := range []string{"unknown command", "unknown flag", "unknown shorthand", "accepts ", "requires ", "invalid argument"} {
+		if len(msg) >= len(p) && contains(msg, p) {
+			return true
+		}
+	}
+	return false
+}
+
+func contains(s, sub string) bool {
+	for i := 0; i+len(sub) <= len(s); i++ {
+		if s[i:i+len(sub)] == sub {
+			return true
+		}
+	}
+	return false
+}

@@ -1,0 +1,92 @@
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+	"os"
+	"os/signal"
+	"sort"
+	"syscall"
+
+	"github.com/ptcdoctor/ptcdoctor/ecrops/sim"
+	"github.com/spf13/cobra"
+)
+
+func newSimCommand() *cobra.Command {
+	var scenario, addr string
+	var env bool
+	cmd := &cobra.Command{
+		Use:   "sim",
+		Short: "Serve a local stand-in for one AWS account and its upstream registries",
+		Long: `sim serves a local stand-in for AWS: ECR, Secrets Manager, STS and IAM on one
+endpoint, the ECR registry on another, and admin endpoints under /_sim/.
+
+Its first line on stdout is one JSON object (endpoint, registry, resolve, region,
+accountId, accessKeyId, secretAccessKey, admin); with --env, shell export lines
+instead. It serves until interrupted.`,
+		Example: `  ptcdoctor sim --scenario demo
+  eval "$(ptcdoctor sim --env &)"   # in a script: see the README`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			sc, err := sim.LoadScenario(scenario)
+			if err != nil {
+				return usageError{err}
+			}
+			srv, err := sim.New(sc)
+			if err != nil {
+				return usageError{err}
+			}
+			if err := srv.Start(addr); err != nil {
+				return usageError{fmt.Errorf("cannot listen: %w", err)}
+			}
+			defer srv.Close()
+			info := srv.Info()
+			out := cmd.OutOrStdout()
+			if env {
+				printEnv(out, info)
+			} else {
+				line, _ := json.Marshal(info)
+				fmt.Fprintln(out, string(line))
+			}
+			if f, ok := out.(*os.File); ok {
+				f.Sync()
+			}
+			fmt.Fprintf(cmd.ErrOrStderr(), "ptcdoctor sim: serving scenario %q for account %s in %s\n  AWS APIs: %s\n  registry: %s\n  admin:    %s\nPress Ctrl-C to stop.\n",
+				sc.Name, info.AccountID, info.Region, info.Endpoint, info.Registry, info.Admin)
+			stop := make(chan os.Signal, 1)
+			signal.Notify(stop, os.Interrupt, syscall.SIGTERM)
+			<-stop
+			return nil
+		},
+	}
+	cmd.Flags().StringVar(&scenario, "scenario", "demo", "embedded scenario (demo, empty) or path to a scenario YAML file")
+	cmd.Flags().StringVar(&addr, "addr", "127.0.0.1:0", "address for the AWS APIs; the registry takes another port on the same host")
+	cmd.Flags().BoolVar(&env, "env", false, "print shell export lines instead of the JSON line")
+	return cmd
+}
+
+// printEnv writes the variables that point the aws CLI, the SDKs and ptcdoctor at the stand-in.
+func printEnv(out interface{ Write([]byte) (int, error) }, info sim.Info) {
+	q := func(s string) string { return "'" + s + "'" }
+	fmt.Fprintf(out, "export AWS_ENDPOINT_URL=%s\n", q(info.Endpoint))
+	fmt.Fprintf(out, "export AWS_REGION=%s\n", q(info.Region))
+	fmt.Fprintf(out, "export AWS_DEFAULT_REGION=%s\n", q(info.Region))
+	fmt.Fprintf(out, "export AWS_ACCESS_KEY_ID=%s\n", q(info.AccessKeyID))
+	fmt.Fprintf(out, "export AWS_SECRET_ACCESS_KEY=%s\n", q(info.SecretAccessKey))
+	fmt.Fprintf(out, "unset AWS_SESSION_TOKEN AWS_PROFILE\n")
+	hosts := make([]string, 0, len(info.Resolve))
+	for h := range info.Resolve {
+		hosts = append(hosts, h)
+	}
+	sort.Strings(hosts)
+	var resolve string
+	for i, h := range hosts {
+		if i > 0 {
+			resolve += ","
+		}
+		resolve += h + "=" + info.Resolve[h]
+	}
+	fmt.Fprintf(out, "export PTCDOCTOR_RESOLVE=%s\n", q(resolve))
+	fmt.Fprintf(out, "export PTCDOCTOR_SIM_REGISTRY=%s\n", q(info.Registry))
+	fmt.Fprintf(out, "export PTCDOCTOR_SIM_ADMIN=%s\n", q(info.Admin))
+}

@@ -1,0 +1,86 @@
+package sim
+
+import (
+	"encoding/json"
+	"net/http"
+	"strconv"
+	"time"
+)
+
+// The admin endpoints under /_sim/ let tests and rehearsals steer the stand-in: move its
+// clock, inject faults, read the event log, and start over. They are served on loopback
+// only, beside the AWS APIs, and need no signature.
+func (s *Server) serveAdmin(w http.ResponseWriter, r *http.Request) {
+	switch r.URL.Path {
+	case "/_sim/clock":
+		s.adminClock(w, r)
+	case "/_sim/faults":
+		s.adminFaults(w, r)
+	case "/_sim/events":
+		since, _ := strconv.Atoi(r.URL.Query().Get("since"))
+		writeJSON(w, http.StatusOK, map[string]any{"events": emptyIfNil(s.events.since(since))})
+	case "/_sim/reset":
+		if r.Method != http.MethodPost {
+			adminError(w, http.StatusMethodNotAllowed, "POST to reset")
+			return
+		}
+		if err := s.Reset(); err != nil {
+			adminError(w, http.StatusInternalServerError, err.Error())
+			return
+		}
+		writeJSON(w, http.StatusOK, map[string]string{"status": "reset"})
+	case "/_sim/info":
+		writeJSON(w, http.StatusOK, s.info)
+	default:
+		adminError(w, http.StatusNotFound, "unknown admin endpoint; try /_sim/clock, /_sim/faults, /_sim/events, /_sim/reset, /_sim/info")
+	}
+}
+
+func (s *Server) adminClock(w http.ResponseWriter, r *http.Request) {
+	if r.Method == http.MethodPost {
+		var in struct {
+			Advance string `json:"advance"`
+		}
+		if err := json.NewDecoder(http.MaxBytesReader(w, r.Body, 1<<16)).Decode(&in); err != nil {
+			adminError(w, http.StatusBadRequest, `want {"advance": "25h"}: `+err.Error())
+			return
+		}
+		d, err := ParseDuration(in.Advance)
+		if err != nil {
+			adminError(w, http.StatusBadRequest, err.Error())
+			return
+		}
+		s.clock.Advance(d)
+	}
+	writeJSON(w, http.StatusOK, map[string]string{"now": s.clock.Now().Format(time.RFC3339)})
+}
+
+func (s *Server) adminFaults(w http.ResponseWriter, r *http.Request) {
+	switch r.Method {
+	case http.MethodPut, http.MethodPost:
+		var in []Fault
+		if err := json.NewDecoder(http.MaxBytesReader(w, r.Body, 1<<20)).Decode(&in); err != nil {
+			adminError(w, http.StatusBadRequest, `want a list of faults, like [{"operation": "DescribeImages", "throttlePerSecond": 20}]: `+err.Error())
+			return
+		}
+		probe := Scenario{Account: Account{ID: "111122223333", Region: "us-east-1"}, Faults: in}
+		if err := probe.check(); err != nil {
+			adminError(w, http.StatusBadRequest, err.Error())
+			return
+		}
+		s.faults.set(in)
+	case http.MethodDelete:
+		s.faults.set(nil)
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"faults": s.faults.list()})
+}
+
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	json.NewEncoder(w).Encode(v)
+}
+
+func adminError(w http.ResponseWriter, status int, msg string) {
+	writeJSON(w, status, map[string]string{"error": msg})
+}

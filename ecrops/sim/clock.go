@@ -1,0 +1,35 @@
+package sim
+
+import (
+	"sync"
+	"time"
+)
+
+// Clock is the stand-in's time: real time plus an offset that tests and the admin
+// endpoint move forward, so that 24-hour windows pass without waiting.
+type Clock struct {
+	mu     sync.Mutex
+	offset time.Duration
+	real   func() time.Time
+}
+
+func NewClock(start time.Time) *Clock {
+	skew := start.Sub(time.Now())
+	return &Clock{offset: skew, real: time.Now}
+}
+
+func (c *Clock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.real().Add(c.offset).UTC()
+}
+
+// Advance moves the clock forward by d (never backward).
+func (c *Clock) Advance(d time.Duration) {
+	if d <= 0 {
+		return
+	}
+	c.mu.Lock()
+	c.offset += d
+	c.mu.Unlock()
+}

@@ -1,0 +1,154 @@
+package sim
+
+import (
+	"bytes"
+	"fmt"
+	"hash/fnv"
+	"io"
+	"math/rand"
+	"strings"
+	"sync"
+
+	v1 "github.com/google/go-containerregistry/pkg/v1"
+	"github.com/google/go-containerregistry/pkg/v1/empty"
+	"github.com/google/go-containerregistry/pkg/v1/mutate"
+	"github.com/google/go-containerregistry/pkg/v1/random"
+	"github.com/google/go-containerregistry/pkg/v1/types"
+)
+
+// Image content is made, not stored: the same source name and platforms always give the
+// same bytes and digests, so a scenario's cached copy and its upstream agree, and a test
+// can compute the digest it expects.
+
+// manifestBlob is one manifest with its media type and digest.
+type manifestBlob struct {
+	Digest    v1.Hash
+	MediaType types.MediaType
+	Raw       []byte
+	Platform  string // for a child of an index
+	// Size is what ECR reports as imageSizeInBytes: the sum of the layers, or for an
+	// index the largest of its images.
+	Size int64
+}
+
+// artifact is an image or an index with every manifest and blob it references.
+type artifact struct {
+	Top      manifestBlob
+	Children []manifestBlob // empty for a single-platform image
+	Blobs    map[v1.Hash][]byte
+}
+
+const layerBytes = 512
+
+var contentCache sync.Map // source+platforms -> *artifact
+
+// buildArtifact returns the deterministic image for source. One platform gives an image
+// manifest; several give an index of one image each.
+func buildArtifact(source string, platforms []string) (*artifact, error) {
+	if len(platforms) == 0 {
+		platforms = []string{"linux/amd64"}
+	}
+	key := source + "|" + strings.Join(platforms, ",")
+	if a, ok := contentCache.Load(key); ok {
+		return a.(*artifact), nil
+	}
+	a := &artifact{Blobs: map[v1.Hash][]byte{}}
+	var images []manifestBlob
+	var built []v1.Image
+	for _, p := range platforms {
+		img, err := platformImage(source, p)
+		if err != nil {
+			return nil, err
+		}
+		m, err := a.addImage(img, p)
+		if err != nil {
+			return nil, err
+		}
+		images = append(images, m)
+		built = append(built, img)
+	}
+	if len(platforms) == 1 {
+		a.Top = images[0]
+		a.Top.Platform = ""
+	} else {
+		var adds []mutate.IndexAddendum
+		for i, img := range built {
+			plat, _ := v1.ParsePlatform(platforms[i])
+			adds = append(adds, mutate.IndexAddendum{Add: img, Descriptor: v1.Descriptor{Platform: plat}})
+		}
+		idx := mutate.IndexMediaType(mutate.AppendManifests(empty.Index, adds...), types.OCIImageIndex)
+		raw, err := idx.RawManifest()
+		if err != nil {
+			return nil, err
+		}
+		d, _ := idx.Digest()
+		a.Top = manifestBlob{Digest: d, MediaType: types.OCIImageIndex, Raw: raw}
+		for _, m := range images {
+			a.Top.Size = max(a.Top.Size, m.Size)
+		}
+		a.Children = images
+	}
+	contentCache.Store(key, a)
+	return a, nil
+}
+
+func platformImage(source, platform string) (v1.Image, error) {
+	h := fnv.New64a()
+	h.Write([]byte(source + "|" + platform))
+	layer, err := random.Layer(layerBytes, types.DockerLayer, random.WithSource(rand.NewSource(int64(h.Sum64()))))
+	if err != nil {
+		return nil, err
+	}
+	img, err := mutate.AppendLayers(empty.Image, layer)
+	if err != nil {
+		return nil, err
+	}
+	cfg, err := img.ConfigFile()
+	if err != nil {
+		return nil, err
+	}
+	cfg = cfg.DeepCopy()
+	plat, err := v1.ParsePlatform(platform)
+	if err != nil {
+		return nil, fmt.Errorf("platform %q: %w", platform, err)
+	}
+	cfg.OS, cfg.Architecture, cfg.Variant = plat.OS, plat.Architecture, plat.Variant
+	cfg.Config.Labels = map[string]string{"org.opencontainers.image.source": source}
+	return mutate.ConfigFile(img, cfg)
+}
+
+func (a *artifact) addImage(img v1.Image, platform string) (manifestBlob, error) {
+	raw, err := img.RawManifest()
+	if err != nil {
+		return manifestBlob{}, err
+	}
+	d, _ := img.Digest()
+	mt, _ := img.MediaType()
+	cfgName, _ := img.ConfigName()
+	cfgRaw, err := img.RawConfigFile()
+	if err != nil {
+		return manifestBlob{}, err
+	}
+	a.Blobs[cfgName] = cfgRaw
+	layers, err := img.Layers()
+	if err != nil {
+		return manifestBlob{}, err
+	}
+	var size int64
+	for _, l := range layers {
+		ld, _ := l.Digest()
+		rc, err := l.Compressed()
+		if err != nil {
+			return manifestBlob{}, err
+		}
+		var b bytes.Buffer
+		_, err = io.Copy(&b, rc)
+		rc.Close()
+		if err != nil {
+			return manifestBlob{}, err
+		}
+		a.Blobs[ld] = b.Bytes()
+		size += int64(b.Len())
+	}
+	return manifestBlob{Digest: d, MediaType: mt, Raw: raw, Platform: platform, Size: size}, nil
+}

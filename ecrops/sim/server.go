@@ -1,0 +1,413 @@
+package sim
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/url"
+	"reflect"
+	"strings"
+	"sync"
+	"time"
+)
+
+// Server is the stand-in for one AWS account: the AWS APIs and the admin endpoints on
+// one listener, the registry data plane on another.
+type Server struct {
+	scenario *Scenario
+	clock    *Clock
+	events   *eventLog
+	faults   *faultSet
+
+	ecrModel, smModel *apiModel
+
+	mu sync.Mutex
+	st *state
+
+	apiLn, regLn   net.Listener
+	apiSrv, regSrv *http.Server
+	info           Info
+}
+
+// Info is what `ptcdoctor sim` prints on its first line. Scripts rely on it: add fields, never rename.
+type Info struct {
+	Endpoint        string            `json:"endpoint"`
+	Registry        string            `json:"registry"`
+	Resolve         map[string]string `json:"resolve"`
+	Region          string            `json:"region"`
+	AccountID       string            `json:"accountId"`
+	AccessKeyID     string            `json:"accessKeyId"`
+	SecretAccessKey string            `json:"secretAccessKey"`
+	Admin           string            `json:"admin"`
+	Scenario        string            `json:"scenario"`
+}
+
+// New builds a stand-in for the scenario. It serves nothing until Start.
+func New(sc *Scenario) (*Server, error) {
+	ecrModel, err := loadModel("ecr-service-2.json")
+	if err != nil {
+		return nil, err
+	}
+	smModel, err := loadModel("secretsmanager-service-2.json")
+	if err != nil {
+		return nil, err
+	}
+	s := &Server{scenario: sc, clock: NewClock(time.Now()), events: &eventLog{},
+		ecrModel: ecrModel, smModel: smModel}
+	s.faults = newFaultSet(sc.Faults)
+	st, err := newState(sc, s.clock.Now())
+	if err != nil {
+		return nil, err
+	}
+	s.st = st
+	return s, nil
+}
+
+// Start listens on addr (host:port; port 0 picks one) for the APIs, and on another port
+// of the same host for the registry.
+func (s *Server) Start(addr string) error {
+	if addr == "" {
+		addr = "127.0.0.1:0"
+	}
+	host, _, err := net.SplitHostPort(addr)
+	if err != nil {
+		return fmt.Errorf("--addr %q: %w", addr, err)
+	}
+	if s.apiLn, err = net.Listen("tcp", addr); err != nil {
+		return err
+	}
+	if s.regLn, err = net.Listen("tcp", net.JoinHostPort(host, "0")); err != nil {
+		s.apiLn.Close()
+		return err
+	}
+	s.apiSrv = &http.Server{Handler: s, ReadHeaderTimeout: 10 * time.Second}
+	s.regSrv = &http.Server{Handler: http.HandlerFunc(s.serveRegistry), ReadHeaderTimeout: 10 * time.Second}
+	go s.apiSrv.Serve(s.apiLn)
+	go s.regSrv.Serve(s.regLn)
+
+	endpoint := "http://" + s.apiLn.Addr().String()
+	key := s.adminPrincipal()
+	s.info = Info{
+		Endpoint: endpoint, Registry: "http://" + s.regLn.Addr().String(), Resolve: map[string]string{},
+		Region: s.st.region, AccountID: s.st.accountID, AccessKeyID: key.AccessKeyID,
+		SecretAccessKey: key.SecretAccessKey, Admin: endpoint + "/_sim/", Scenario: s.scenario.Name,
+	}
+	return nil
+}
+
+// adminPrincipal is the first principal allowed every action.
+func (s *Server) adminPrincipal() *principal {
+	for _, p := range s.st.principals {
+		if contains(p.Allow, "*") && len(p.Deny) == 0 {
+			return p
+		}
+	}
+	return s.st.principals[0]
+}
+
+func (s *Server) Info() Info { return s.info }
+
+// Clock is the stand-in's clock, which tests advance instead of sleeping.
+func (s *Server) Clock() *Clock { return s.clock }
+
+// Close stops both listeners and waits for requests in flight.
+func (s *Server) Close() error {
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	var errs []error
+	for _, srv := range []*http.Server{s.apiSrv, s.regSrv} {
+		if srv != nil {
+			errs = append(errs, srv.Shutdown(ctx))
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// Reset puts the account back as the scenario describes it, and empties the event log.
+func (s *Server) Reset() error {
+	st, err := newState(s.scenario, s.clock.Now())
+	if err != nil {
+		return err
+	}
+	s.mu.Lock()
+	s.st = st
+	s.mu.Unlock()
+	s.events.reset()
+	s.faults.set(s.scenario.Faults)
+	return nil
+}
+
+// Events returns the event log from sequence number since on.
+func (s *Server) Events(since int) []Event { return s.events.since(since) }
+
+const maxRequestBody = 10 << 20
+
+// ServeHTTP serves the AWS APIs: JSON 1.1 routed by X-Amz-Target, query protocol by Action.
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if strings.HasPrefix(r.URL.Path, "/_sim/") {
+		s.serveAdmin(w, r)
+		return
+	}
+	body, err := io.ReadAll(io.LimitReader(r.Body, maxRequestBody+1))
+	if err != nil {
+		return
+	}
+	c := &call{srv: s, w: w, r: r, body: body, requestID: newRequestID()}
+	if target := r.Header.Get("X-Amz-Target"); target != "" {
+		c.protocol = "json"
+		prefix, op, _ := strings.Cut(target, ".")
+		c.op = op
+		switch prefix {
+		case s.ecrModel.Metadata.TargetPrefix:
+			c.service, c.model, c.handler = "ecr", s.ecrModel, ecrHandlers[op]
+		case s.smModel.Metadata.TargetPrefix:
+			c.service, c.model, c.handler = "secretsmanager", s.smModel, secretsHandlers[op]
+		}
+		if c.service == "" {
+			c.fail(clientError("UnknownOperationException", "Operation %s is not supported by this stand-in", sanitizeForMessage(target)))
+			return
+		}
+	} else {
+		c.protocol = "query"
+		form, err := url.ParseQuery(string(body))
+		if err != nil {
+			c.fail(clientError("MalformedQueryString", "The request body is not a form: %v", err))
+			return
+		}
+		c.form = form
+		c.op = form.Get("Action")
+		c.service, c.handler = queryService(c.op)
+		if c.service == "" {
+			c.fail(clientError("InvalidAction", "Could not find operation %s", sanitizeForMessage(c.op)))
+			return
+		}
+	}
+	if len(body) > maxRequestBody {
+		c.fail(&apiError{Code: "RequestEntityTooLargeException", Message: "Request body is too large", Status: http.StatusRequestEntityTooLarge, Sender: true})
+		return
+	}
+	if c.handler == nil {
+		c.fail(clientError("UnknownOperationException", "Operation %s.%s is not supported by this stand-in", c.service, sanitizeForMessage(c.op)))
+		return
+	}
+	c.run()
+}
+
+// sanitizeForMessage keeps a client's string printable before it goes back in an error.
+func sanitizeForMessage(s string) string {
+	if len(s) > 128 {
+		s = s[:128]
+	}
+	return strings.Map(func(r rune) rune {
+		if r < 0x20 || r == 0x7f {
+			return '?'
+		}
+		return r
+	}, s)
+}
+
+// call is one AWS API request on its way through the stand-in.
+type call struct {
+	srv       *Server
+	w         http.ResponseWriter
+	r         *http.Request
+	body      []byte
+	form      map[string][]string
+	protocol  string
+	service   string
+	op        string
+	model     *apiModel
+	handler   handler
+	principal *principal
+	requestID string
+}
+
+type handler func(c *call) (any, *apiError)
+
+func (c *call) run() {
+	s := c.srv
+	p, aerr := s.authenticate(c)
+	if aerr != nil {
+		c.fail(aerr)
+		return
+	}
+	c.principal = p
+	if aerr := s.faults.apply(c.r.Context(), c.op, c.w); aerr != nil {
+		if aerr == errConnectionReset {
+			s.events.add(s.clock.Now(), Event{Principal: p.CallerARN, Service: c.service, Operation: c.op,
+				Outcome: "ConnectionReset", Write: isWrite(c.op), RequestID: c.requestID})
+			return
+		}
+		c.fail(aerr)
+		return
+	}
+	if c.protocol == "json" {
+		var in map[string]any
+		if len(c.body) > 0 {
+			if err := json.Unmarshal(c.body, &in); err != nil {
+				c.fail(clientError("SerializationException", "Start of structure or map found where not expected, or the body is not JSON"))
+				return
+			}
+		}
+		if in == nil {
+			in = map[string]any{}
+		}
+		violations, serr := c.model.validate(c.op, in)
+		if serr != nil {
+			c.fail(clientError("SerializationException", "%s", serr.Error()))
+			return
+		}
+		if len(violations) > 0 {
+			// ECR answers constraint failures with ValidationException where the operation
+			// declares it and InvalidParameterException elsewhere; Secrets Manager always
+			// with ValidationException.
+			code := "ValidationException"
+			if c.service == "ecr" && !c.model.declares(c.op, "ValidationException") {
+				code = "InvalidParameterException"
+			}
+			c.fail(clientError(code, "%s", validationMessage(violations)))
+			return
+		}
+	}
+	s.mu.Lock()
+	out, aerr := c.handler(c)
+	s.mu.Unlock()
+	if aerr != nil {
+		c.fail(aerr)
+		return
+	}
+	c.succeed(out)
+}
+
+func (c *call) decode(v any) *apiError {
+	if len(c.body) == 0 {
+		return nil
+	}
+	if err := json.Unmarshal(c.body, v); err != nil {
+		return clientError("SerializationException", "%v", err)
+	}
+	return nil
+}
+
+func (c *call) logEvent(outcome string, status int) {
+	ev := Event{Service: c.service, Operation: c.op, Outcome: outcome, Status: status,
+		Write: isWrite(c.op), RequestID: c.requestID}
+	if c.principal != nil {
+		ev.Principal = c.principal.CallerARN
+	}
+	c.srv.events.add(c.srv.clock.Now(), ev)
+}
+
+func (c *call) succeed(out any) {
+	c.logEvent("ok", http.StatusOK)
+	h := c.w.Header()
+	h.Set("X-Amzn-RequestId", c.requestID)
+	if c.protocol == "query" {
+		h.Set("Content-Type", "text/xml")
+		c.w.WriteHeader(http.StatusOK)
+		io.WriteString(c.w, out.(string))
+		return
+	}
+	h.Set("Content-Type", "application/x-amz-json-1.1")
+	if out == nil {
+		out = struct{}{}
+	}
+	if m, ok := out.(map[string]any); ok {
+		dropNils(m)
+	}
+	raw, err := json.Marshal(out)
+	if err != nil {
+		c.fail(serverError("ServerException", "the stand-in could not encode its answer"))
+		return
+	}
+	c.w.WriteHeader(http.StatusOK)
+	c.w.Write(raw)
+}
+
+func (c *call) fail(e *apiError) {
+	c.logEvent(e.Code, e.Status)
+	h := c.w.Header()
+	h.Set("X-Amzn-RequestId", c.requestID)
+	if c.protocol == "query" {
+		kind := "Sender"
+		if !e.Sender {
+			kind = "Receiver"
+		}
+		h.Set("Content-Type", "text/xml")
+		c.w.WriteHeader(e.Status)
+		fmt.Fprintf(c.w, `<ErrorResponse xmlns="%s"><Error><Type>%s</Type><Code>%s</Code><Message>%s</Message></Error><RequestId>%s</RequestId></ErrorResponse>`,
+			queryNamespace(c.service), kind, xmlEscape(e.Code), xmlEscape(e.Message), c.requestID)
+		return
+	}
+	h.Set("Content-Type", "application/x-amz-json-1.1")
+	h.Set("X-Amzn-ErrorType", e.Code)
+	c.w.WriteHeader(e.Status)
+	raw, _ := json.Marshal(map[string]string{"__type": e.Code, "message": e.Message})
+	c.w.Write(raw)
+}
+
+// authenticate checks the SigV4 signature and returns the principal that made it.
+func (s *Server) authenticate(c *call) (*principal, *apiError) {
+	auth, aerr := parseAuthorization(c.r.Header.Get("Authorization"))
+	if aerr != nil {
+		return nil, aerr
+	}
+	s.mu.Lock()
+	p := s.st.byKey[auth.Credential.AccessKeyID]
+	s.mu.Unlock()
+	if p == nil {
+		if c.protocol == "query" {
+			return nil, &apiError{Code: "InvalidClientTokenId", Message: "The security token included in the request is invalid.", Status: http.StatusForbidden, Sender: true}
+		}
+		return nil, clientError("UnrecognizedClientException", "The security token included in the request is invalid.")
+	}
+	if auth.Credential.Service != c.service {
+		return nil, incompleteSignature(fmt.Sprintf("Credential should be scoped to correct service: '%s'. ", c.service))
+	}
+	if (c.service == "ecr" || c.service == "secretsmanager") && auth.Credential.Region != s.st.region {
+		return nil, incompleteSignature(fmt.Sprintf("Credential should be scoped to a valid region. This endpoint serves '%s'. ", s.st.region))
+	}
+	if !signatureMatches(c.r, c.body, auth, p.SecretAccessKey) {
+		code, status := "InvalidSignatureException", http.StatusBadRequest
+		if c.protocol == "query" {
+			code, status = "SignatureDoesNotMatch", http.StatusForbidden
+		}
+		return nil, &apiError{Code: code, Status: status, Sender: true,
+			Message: "The request signature we calculated does not match the signature you provided. Check your AWS Secret Access Key and signing method. Consult the service documentation for details."}
+	}
+	return p, nil
+}
+
+// isWrite tells the operations that change an account from those that read it.
+func isWrite(op string) bool {
+	for _, p := range []string{"Create", "Update", "Delete", "Put", "Set", "Tag", "Untag", "BatchDelete", "Register", "Deregister", "Restore", "Rotate"} {
+		if strings.HasPrefix(op, p) {
+			return true
+		}
+	}
+	return false
+}
+
+func newRequestID() string {
+	var b [16]byte
+	randRead(b[:])
+	return fmt.Sprintf("%x-%x-%x-%x-%x", b[0:4], b[4:6], b[6:8], b[8:10], b[10:16])
+}
+
+// dropNils removes absent optional members (nil pointers), which AWS leaves out of its
+// answers rather than sending null.
+func dropNils(m map[string]any) {
+	for k, v := range m {
+		if v == nil {
+			delete(m, k)
+			continue
+		}
+		if rv := reflect.ValueOf(v); rv.Kind() == reflect.Pointer && rv.IsNil() {
+			delete(m, k)
+		}
+	}
+}
