@@ -3,7 +3,9 @@ package sim
 import (
 	"encoding/json"
 	"net/http"
+	"path"
 	"strconv"
+	"strings"
 	"time"
 )
 
@@ -11,7 +13,7 @@ import (
 // clock, inject faults, read the event log, and start over. They are served on loopback
 // only, beside the AWS APIs, and need no signature.
 func (s *Server) serveAdmin(w http.ResponseWriter, r *http.Request) {
-	switch r.URL.Path {
+	switch "/" + strings.TrimLeft(path.Clean(r.URL.Path), "/") {
 	case "/_sim/clock":
 		s.adminClock(w, r)
 	case "/_sim/faults":

@@ -8,6 +8,7 @@ import (
 	"regexp"
 	"sort"
 	"strings"
+	"sync"
 )
 
 // The AWS API models (botocore's service-2.json) are the source of truth for what each
@@ -47,6 +48,21 @@ type shape struct {
 
 	re *regexp.Regexp
 }
+
+// models loads the embedded API models once per process; they never change.
+var models = sync.OnceValues(func() (*modelPair, error) {
+	ecrModel, err := loadModel("ecr-service-2.json")
+	if err != nil {
+		return nil, err
+	}
+	smModel, err := loadModel("secretsmanager-service-2.json")
+	if err != nil {
+		return nil, err
+	}
+	return &modelPair{ecrModel, smModel}, nil
+})
+
+type modelPair struct{ ecr, secretsManager *apiModel }
 
 func loadModel(file string) (*apiModel, error) {
 	raw, err := modelFiles.ReadFile("awsmodels/" + file)

@@ -484,6 +484,9 @@ func (s *Scenario) check() error {
 		}
 		if g.RepositoriesPerRule < 0 || g.ImagesPerRepository < 0 {
 			bad("generate: counts must not be negative")
+		} else if g.RepositoriesPerRule > maxGeneratedRepos || g.ImagesPerRepository > maxGeneratedImages {
+			// Checked alone first, so that the products below cannot overflow.
+			bad("generate: at most %d repositories and %d images", maxGeneratedRepos, maxGeneratedImages)
 		} else if g.Rules*g.RepositoriesPerRule > maxGeneratedRepos {
 			bad("generate: at most %d repositories", maxGeneratedRepos)
 		} else if g.Rules*g.RepositoriesPerRule*g.ImagesPerRepository > maxGeneratedImages {

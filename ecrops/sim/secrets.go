@@ -248,6 +248,9 @@ func deleteSecret(c *call) (any, *apiError) {
 	if force && in.RecoveryWindowInDays != nil {
 		return nil, clientError("InvalidParameterException", "You can't use ForceDeleteWithoutRecovery in conjunction with RecoveryWindowInDays.")
 	}
+	if w := in.RecoveryWindowInDays; w != nil && (*w < 7 || *w > 30) {
+		return nil, clientError("InvalidParameterException", "The RecoveryWindowInDays value must be between 7 and 30 days (inclusive).")
+	}
 	if !sec.Deleted.IsZero() {
 		return nil, markedForDeletion(c.op)
 	}

@@ -48,16 +48,12 @@ type Info struct {
 
 // New builds a stand-in for the scenario. It serves nothing until Start.
 func New(sc *Scenario) (*Server, error) {
-	ecrModel, err := loadModel("ecr-service-2.json")
-	if err != nil {
-		return nil, err
-	}
-	smModel, err := loadModel("secretsmanager-service-2.json")
+	m, err := models()
 	if err != nil {
 		return nil, err
 	}
 	s := &Server{scenario: sc, clock: NewClock(time.Now()), events: &eventLog{},
-		ecrModel: ecrModel, smModel: smModel}
+		ecrModel: m.ecr, smModel: m.secretsManager}
 	s.faults = newFaultSet(sc.Faults)
 	st, err := newState(sc, s.clock.Now())
 	if err != nil {
@@ -94,7 +90,7 @@ func (s *Server) Start(addr string) error {
 	s.info = Info{
 		Endpoint: endpoint, Registry: "http://" + s.regLn.Addr().String(), Resolve: map[string]string{},
 		Region: s.st.region, AccountID: s.st.accountID, AccessKeyID: key.AccessKeyID,
-		SecretAccessKey: key.SecretAccessKey, Admin: endpoint + "/_sim/", Scenario: s.scenario.Name,
+		SecretAccessKey: key.SecretAccessKey, Admin: endpoint + "/_sim", Scenario: s.scenario.Name,
 	}
 	return nil
 }
@@ -148,7 +144,7 @@ const maxRequestBody = 10 << 20
 
 // ServeHTTP serves the AWS APIs: JSON 1.1 routed by X-Amz-Target, query protocol by Action.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	if strings.HasPrefix(r.URL.Path, "/_sim/") {
+	if strings.HasPrefix(r.URL.Path, "/_sim/") || strings.HasPrefix(r.URL.Path, "//_sim/") {
 		s.serveAdmin(w, r)
 		return
 	}

@@ -1,0 +1,38 @@
+# ptcdoctor: see README.md. Every target works on a fresh machine with Go.
+GO      ?= go
+BIN     ?= bin/ptcdoctor
+PKGS    := ./...
+FUZZTIME ?= 60s
+
+.PHONY: build test demo sim bench lint fuzz clean
+
+build:
+	$(GO) build -o $(BIN) ./cmd/ptcdoctor
+
+# The test command of the README and of CI.
+test: lint
+	$(GO) test -count=1 $(PKGS)
+
+# Until the TUI lands, the demo serves the demo account and prints how to talk to it.
+demo: build
+	@echo "Serving the demo account. In another terminal, point the aws CLI at it:"
+	@echo '  eval "$$(grep -h ^export /tmp/ptcdoctor-demo.env)"; aws ecr describe-pull-through-cache-rules'
+	$(BIN) sim --scenario demo --env | tee /tmp/ptcdoctor-demo.env
+
+sim: build
+	$(BIN) sim --scenario $(or $(SCENARIO),demo)
+
+bench:
+	$(GO) test -run '^$$' -bench . -benchmem $(PKGS)
+
+lint:
+	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
+	if [ -n "$$out" ]; then echo "gofmt would change:"; echo "$$out"; exit 1; fi
+	$(GO) vet $(PKGS)
+
+# Longer fuzzing than `make test` does; the corpus it finds is kept in testdata/fuzz.
+fuzz:
+	$(GO) test -run '^$$' -fuzz FuzzParseScenario -fuzztime $(FUZZTIME) ./ecrops/sim/
+
+clean:
+	rm -rf bin
