@@ -31,10 +31,18 @@ func (s *Server) serveAdmin(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		writeJSON(w, http.StatusOK, map[string]string{"status": "reset"})
+	case "/_sim/upstreams":
+		out := map[string]any{}
+		for h, u := range s.upstreams {
+			out[h] = map[string]any{"url": u.url, "pullWindows": u.windowsNow()}
+		}
+		writeJSON(w, http.StatusOK, map[string]any{"upstreams": out})
+	case "/_sim/upstreams/move":
+		s.adminMoveTag(w, r)
 	case "/_sim/info":
 		writeJSON(w, http.StatusOK, s.info)
 	default:
-		adminError(w, http.StatusNotFound, "unknown admin endpoint; try /_sim/clock, /_sim/faults, /_sim/events, /_sim/reset, /_sim/info")
+		adminError(w, http.StatusNotFound, "unknown admin endpoint; try /_sim/clock, /_sim/faults, /_sim/events, /_sim/reset, /_sim/upstreams, /_sim/upstreams/move, /_sim/info")
 	}
 }
 
@@ -85,4 +93,51 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 
 func adminError(w http.ResponseWriter, status int, msg string) {
 	writeJSON(w, status, map[string]string{"error": msg})
+}
+
+// adminMoveTag points an upstream tag at new content, as a publisher pushing a new
+// image under the same tag does.
+func (s *Server) adminMoveTag(w http.ResponseWriter, r *http.Request) {
+	if r.Method != http.MethodPost {
+		adminError(w, http.StatusMethodNotAllowed, "POST to move a tag")
+		return
+	}
+	var in struct {
+		Host       string   `json:"host"`
+		Repository string   `json:"repository"`
+		Tag        string   `json:"tag"`
+		Version    *int     `json:"version"`
+		Platforms  []string `json:"platforms"`
+	}
+	if err := json.NewDecoder(http.MaxBytesReader(w, r.Body, 1<<16)).Decode(&in); err != nil {
+		adminError(w, http.StatusBadRequest, `want {"host": "registry-1.docker.io", "repository": "library/alpine", "tag": "latest"}: `+err.Error())
+		return
+	}
+	u := s.upstreams[in.Host]
+	if u == nil {
+		adminError(w, http.StatusNotFound, "no upstream "+in.Host+" in this scenario")
+		return
+	}
+	if !repoNameRE.MatchString(in.Repository) || !tagRE.MatchString(in.Tag) {
+		adminError(w, http.StatusBadRequest, "not a repository and tag")
+		return
+	}
+	if err := checkPlatforms("platforms", in.Platforms); len(err) > 0 {
+		adminError(w, http.StatusBadRequest, err[0].Error())
+		return
+	}
+	u.mu.Lock()
+	version := u.versions[in.Repository+":"+in.Tag] + 1
+	u.mu.Unlock()
+	if in.Version != nil {
+		version = *in.Version
+	}
+	if err := u.push(in.Repository, in.Tag, version, in.Platforms); err != nil {
+		adminError(w, http.StatusInternalServerError, err.Error())
+		return
+	}
+	u.mu.Lock()
+	u.exists[in.Repository] = true
+	u.mu.Unlock()
+	writeJSON(w, http.StatusOK, map[string]any{"host": in.Host, "repository": in.Repository, "tag": in.Tag, "version": version})
 }

@@ -1,8 +1,7 @@
 package sim
 
 import (
-	"fmt"
-	"net/http"
+	"encoding/json"
 	"strings"
 )
 
@@ -59,28 +58,120 @@ func wildcardMatch(p, s string) bool {
 	return s == ""
 }
 
-// authorize refuses an action the principal may not take, with AWS's message.
+// authorize refuses an action the principal may not take, with AWS's message. ECR
+// actions may also be granted by the registry policy.
 func (c *call) authorize(action, resource string) *apiError {
 	d := c.principal.decide(action)
+	if strings.HasPrefix(action, "ecr:") {
+		_, d = c.srv.st.allows(c.principal, action, resource)
+	}
 	if d == decisionAllowed {
 		return nil
 	}
-	why := "no identity-based policy allows the " + action + " action"
-	if d == decisionExplicitDeny {
-		why = "with an explicit deny in an identity-based policy"
-	}
-	code := "AccessDeniedException"
+	e := c.denied(action, resource, d)
 	if c.protocol == "query" {
-		code = "AccessDenied"
+		e.Code = "AccessDenied"
 	}
-	return &apiError{Code: code, Status: http.StatusBadRequest, Sender: true,
-		Message: fmt.Sprintf("User: %s is not authorized to perform: %s on resource: %s %s",
-			c.principal.CallerARN, action, resource, because(d, why))}
+	return e
 }
 
-func because(decision, why string) string {
-	if decision == decisionExplicitDeny {
-		return why
+// allows decides an ECR action as AWS does for a principal in this account: an explicit
+// deny anywhere wins; otherwise the identity's policy or the registry policy may allow it.
+// (Registry policy V2: every ECR action, for principals it names.)
+func (st *state) allows(p *principal, action, resource string) (bool, string) {
+	identity := p.decide(action)
+	registry := st.registryPolicyDecision(p, action, resource)
+	switch {
+	case identity == decisionExplicitDeny || registry == decisionExplicitDeny:
+		return false, decisionExplicitDeny
+	case identity == decisionAllowed || registry == decisionAllowed:
+		return true, decisionAllowed
 	}
-	return "because " + why
+	return false, decisionImplicitDeny
+}
+
+func (st *state) registryPolicyDecision(p *principal, action, resource string) string {
+	if st.registryPolicy == "" {
+		return decisionImplicitDeny
+	}
+	var doc struct {
+		Statement json.RawMessage
+	}
+	if json.Unmarshal([]byte(st.registryPolicy), &doc) != nil {
+		return decisionImplicitDeny
+	}
+	var stmts []policyStatement
+	if json.Unmarshal(doc.Statement, &stmts) != nil {
+		var one policyStatement
+		if json.Unmarshal(doc.Statement, &one) != nil {
+			return decisionImplicitDeny
+		}
+		stmts = []policyStatement{one}
+	}
+	decision := decisionImplicitDeny
+	for _, s := range stmts {
+		if !s.matches(st, p, action, resource) {
+			continue
+		}
+		if s.Effect == "Deny" {
+			return decisionExplicitDeny
+		}
+		if s.Effect == "Allow" {
+			decision = decisionAllowed
+		}
+	}
+	return decision
+}
+
+type policyStatement struct {
+	Effect    string
+	Principal json.RawMessage
+	Action    stringOrList
+	Resource  stringOrList
+}
+
+func (s policyStatement) matches(st *state, p *principal, action, resource string) bool {
+	var principals []string
+	var star string
+	if json.Unmarshal(s.Principal, &star) == nil {
+		principals = []string{star}
+	} else {
+		var m map[string]stringOrList
+		if json.Unmarshal(s.Principal, &m) == nil {
+			principals = m["AWS"]
+		}
+	}
+	named := false
+	for _, x := range principals {
+		named = named || x == "*" || x == p.ARN || x == p.CallerARN || x == st.accountID ||
+			x == "arn:aws:iam::"+st.accountID+":root"
+	}
+	if !named {
+		return false
+	}
+	actionOK, resourceOK := false, len(s.Resource) == 0
+	for _, a := range s.Action {
+		actionOK = actionOK || actionMatches(a, action)
+	}
+	for _, r := range s.Resource {
+		resourceOK = resourceOK || wildcardMatch(r, resource)
+	}
+	return actionOK && resourceOK
+}
+
+// stringOrList is a policy element that may be one string or a list of them.
+type stringOrList []string
+
+func (l *stringOrList) UnmarshalJSON(b []byte) error {
+	var one string
+	if json.Unmarshal(b, &one) == nil {
+		*l = []string{one}
+		return nil
+	}
+	var many []string
+	if err := json.Unmarshal(b, &many); err != nil {
+		return err
+	}
+	*l = many
+	return nil
 }

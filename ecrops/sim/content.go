@@ -29,10 +29,14 @@ type manifestBlob struct {
 	// Size is what ECR reports as imageSizeInBytes: the sum of the layers, or for an
 	// index the largest of its images.
 	Size int64
+	// Blobs are the config and layers an image manifest references.
+	Blobs []v1.Hash
 }
 
 // artifact is an image or an index with every manifest and blob it references.
 type artifact struct {
+	// Object is the v1.Image or v1.ImageIndex itself, for pushing to an upstream.
+	Object   any
 	Top      manifestBlob
 	Children []manifestBlob // empty for a single-platform image
 	Blobs    map[v1.Hash][]byte
@@ -70,6 +74,7 @@ func buildArtifact(source string, platforms []string) (*artifact, error) {
 	if len(platforms) == 1 {
 		a.Top = images[0]
 		a.Top.Platform = ""
+		a.Object = built[0]
 	} else {
 		var adds []mutate.IndexAddendum
 		for i, img := range built {
@@ -83,6 +88,7 @@ func buildArtifact(source string, platforms []string) (*artifact, error) {
 		}
 		d, _ := idx.Digest()
 		a.Top = manifestBlob{Digest: d, MediaType: types.OCIImageIndex, Raw: raw}
+		a.Object = idx
 		for _, m := range images {
 			a.Top.Size = max(a.Top.Size, m.Size)
 		}
@@ -135,6 +141,7 @@ func (a *artifact) addImage(img v1.Image, platform string) (manifestBlob, error)
 		return manifestBlob{}, err
 	}
 	var size int64
+	refs := []v1.Hash{cfgName}
 	for _, l := range layers {
 		ld, _ := l.Digest()
 		rc, err := l.Compressed()
@@ -148,7 +155,8 @@ func (a *artifact) addImage(img v1.Image, platform string) (manifestBlob, error)
 			return manifestBlob{}, err
 		}
 		a.Blobs[ld] = b.Bytes()
+		refs = append(refs, ld)
 		size += int64(b.Len())
 	}
-	return manifestBlob{Digest: d, MediaType: mt, Raw: raw, Platform: platform, Size: size}, nil
+	return manifestBlob{Digest: d, MediaType: mt, Raw: raw, Platform: platform, Size: size, Blobs: refs}, nil
 }

@@ -1,6 +1,7 @@
 package sim
 
 import (
+	"context"
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
@@ -876,6 +877,9 @@ type imageFailure struct {
 	ImageID       imageID `json:"imageId"`
 	FailureCode   string  `json:"failureCode"`
 	FailureReason string  `json:"failureReason"`
+	// officialImage marks an upstream refusal of a Docker Hub official image pulled
+	// without library/, which the registry answers with a bare 403.
+	officialImage bool
 }
 
 func batchDeleteImage(c *call) (any, *apiError) {
@@ -891,7 +895,7 @@ func batchDeleteImage(c *call) (any, *apiError) {
 	for _, id := range in.ImageIDs {
 		img, code, reason := r.resolve(id)
 		if code != "" {
-			failures = append(failures, imageFailure{id, code, reason})
+			failures = append(failures, imageFailure{ImageID: id, FailureCode: code, FailureReason: reason})
 			continue
 		}
 		if id.ImageDigest == "" {
@@ -904,8 +908,8 @@ func batchDeleteImage(c *call) (any, *apiError) {
 			continue
 		}
 		if r.isChild(img.Digest) {
-			failures = append(failures, imageFailure{id, "ImageReferencedByManifestList",
-				"Requested image referenced by manifest list"})
+			failures = append(failures, imageFailure{ImageID: id, FailureCode: "ImageReferencedByManifestList",
+				FailureReason: "Requested image referenced by manifest list"})
 			continue
 		}
 		for _, t := range r.tagsOf(img.Digest) {
@@ -917,36 +921,129 @@ func batchDeleteImage(c *call) (any, *apiError) {
 	return map[string]any{"imageIds": deleted, "failures": failures}, nil
 }
 
+// selfLocking handlers take Server.mu themselves, because they call upstreams and must
+// not hold the account while they wait.
+var selfLocking = map[string]bool{"BatchGetImage": true}
+
+// batchGetImage is what a manifest pull calls: it answers from the cache, pulls through
+// on a miss under a rule, and re-checks a cached tag older than 24 hours.
 func batchGetImage(c *call) (any, *apiError) {
+	s := c.srv
 	var in imagesIn
 	if e := c.decode(&in); e != nil {
 		return nil, e
 	}
-	r, e := c.imagesRepo(&in)
-	if e != nil {
+	s.mu.Lock()
+	st := s.st
+	arn := st.repoARN(in.RepositoryName)
+	if e := c.checkRegistry(in.RegistryID, arn); e != nil {
+		s.mu.Unlock()
 		return nil, e
 	}
-	st := c.srv.st
-	now := c.srv.clock.Now()
+	if ok, d := st.allows(c.principal, "ecr:BatchGetImage", arn); !ok {
+		s.mu.Unlock()
+		return nil, c.denied("ecr:BatchGetImage", arn, d)
+	}
+	_, repoExists := st.repos[in.RepositoryName]
+	covered := st.ruleFor(in.RepositoryName) != nil
+	s.mu.Unlock()
+	if !repoExists && !covered {
+		return nil, repositoryNotFound(st.accountID, in.RepositoryName)
+	}
+
 	images, failures := []map[string]any{}, []imageFailure{}
 	for _, id := range in.ImageIDs {
-		img, code, reason := r.resolve(id)
-		if code != "" {
-			failures = append(failures, imageFailure{id, code, reason})
+		img, failure := s.pullImage(c.r.Context(), c.principal, in.RepositoryName, id)
+		if failure != nil {
+			if failure.FailureCode == "RepositoryNotFound" {
+				return nil, repositoryNotFound(st.accountID, in.RepositoryName)
+			}
+			if failure.FailureCode == "Secret" {
+				return nil, clientError("UnableToGetUpstreamImageException",
+					"The image or images were unable to be pulled using the pull through cache rule. This is usually caused because of an issue with the Secrets Manager secret associated with the pull through cache rule: %s.", failure.FailureReason)
+			}
+			failures = append(failures, *failure)
 			continue
 		}
 		if len(in.AcceptedMediaTypes) > 0 && !contains(in.AcceptedMediaTypes, string(img.MediaType)) {
-			failures = append(failures, imageFailure{id, "ImageNotFound", "Requested image not found with the accepted media types"})
+			failures = append(failures, imageFailure{ImageID: id, FailureCode: "ImageNotFound", FailureReason: "Requested image not found with the accepted media types"})
 			continue
 		}
-		img.LastPull = now
+		s.mu.Lock()
+		img.LastPull = s.clock.Now()
+		s.mu.Unlock()
 		images = append(images, map[string]any{
-			"registryId": st.accountID, "repositoryName": r.Name,
+			"registryId": st.accountID, "repositoryName": in.RepositoryName,
 			"imageId":       imageID{ImageDigest: img.Digest.String(), ImageTag: id.ImageTag},
 			"imageManifest": string(img.Raw), "imageManifestMediaType": string(img.MediaType),
 		})
 	}
 	return map[string]any{"images": images, "failures": failures}, nil
+}
+
+// pullImage finds an image in the cache, or pulls it through; a failure says why in
+// BatchGetImage's terms (with two internal codes for whole-call errors).
+func (s *Server) pullImage(ctx context.Context, p *principal, repo string, id imageID) (*imageState, *imageFailure) {
+	if id.ImageTag != "" && id.ImageDigest == "" {
+		s.refresh(ctx, p, repo, id.ImageTag)
+	}
+	s.mu.Lock()
+	r := s.st.repos[repo]
+	var img *imageState
+	code, reason := "ImageNotFound", "Requested image not found"
+	if r != nil {
+		img, code, reason = r.resolve(id)
+	}
+	s.mu.Unlock()
+	if img != nil {
+		return img, nil
+	}
+	if code != "ImageNotFound" || id.ImageTag == "" || id.ImageDigest != "" {
+		// A first pull by digest does not fill the cache.
+		if r == nil {
+			return nil, &imageFailure{ImageID: id, FailureCode: "RepositoryNotFound"}
+		}
+		return nil, &imageFailure{ImageID: id, FailureCode: code, FailureReason: reason}
+	}
+	img, f := s.pullThrough(ctx, p, repo, id.ImageTag)
+	if f == nil {
+		return img, nil
+	}
+	s.logPullFailure(p, repo+":"+id.ImageTag, f)
+	switch f.kind {
+	case failNoRepository:
+		return nil, &imageFailure{ImageID: id, FailureCode: "RepositoryNotFound", FailureReason: f.detail}
+	case failSecret:
+		return nil, &imageFailure{ImageID: id, FailureCode: "Secret", FailureReason: f.detail}
+	case failForbidden, failUpstreamAuth:
+		return nil, &imageFailure{ImageID: id, FailureCode: "UpstreamAccessDenied",
+			FailureReason: "The upstream registry denied access to the requested image", officialImage: f.kind == failForbidden}
+	case failTooManyRequests:
+		return nil, &imageFailure{ImageID: id, FailureCode: "UpstreamTooManyRequests", FailureReason: "The upstream registry is rate limiting requests"}
+	case failUnavailable:
+		return nil, &imageFailure{ImageID: id, FailureCode: "UpstreamUnavailable", FailureReason: "The upstream registry is unavailable"}
+	}
+	return nil, &imageFailure{ImageID: id, FailureCode: "ImageNotFound", FailureReason: "Requested image not found"}
+}
+
+// logPullFailure records what the stand-in saw behind a failed pull through.
+func (s *Server) logPullFailure(p *principal, ref string, f *pullFailure) {
+	s.events.add(s.clock.Now(), Event{Principal: p.CallerARN, Service: "pullthrough", Operation: "PullThrough",
+		Outcome: f.kindName(), Detail: ref + ": " + f.detail})
+}
+
+func (f *pullFailure) kindName() string {
+	return [...]string{"NoRepository", "NotFound", "Forbidden", "UpstreamAuth", "TooManyRequests", "Unavailable", "Secret"}[f.kind]
+}
+
+// denied is the AccessDeniedException of an action the principal may not take.
+func (c *call) denied(action, resource, decision string) *apiError {
+	why := "because no identity-based policy allows the " + action + " action"
+	if decision == decisionExplicitDeny {
+		why = "with an explicit deny in an identity-based policy"
+	}
+	return &apiError{Code: "AccessDeniedException", Status: 400, Sender: true,
+		Message: fmt.Sprintf("User: %s is not authorized to perform: %s on resource: %s %s", c.principal.CallerARN, action, resource, why)}
 }
 
 // --- authorization token ---

@@ -28,6 +28,8 @@ type Server struct {
 	mu sync.Mutex
 	st *state
 
+	upstreams map[string]*upstreamRegistry // by host
+
 	apiLn, regLn   net.Listener
 	apiSrv, regSrv *http.Server
 	info           Info
@@ -60,6 +62,14 @@ func New(sc *Scenario) (*Server, error) {
 		return nil, err
 	}
 	s.st = st
+	s.upstreams = map[string]*upstreamRegistry{}
+	for _, u := range sc.Upstreams {
+		ur, err := newUpstream(s, u)
+		if err != nil {
+			return nil, err
+		}
+		s.upstreams[u.Host] = ur
+	}
 	return s, nil
 }
 
@@ -82,13 +92,19 @@ func (s *Server) Start(addr string) error {
 	}
 	s.apiSrv = &http.Server{Handler: s, ReadHeaderTimeout: 10 * time.Second}
 	s.regSrv = &http.Server{Handler: http.HandlerFunc(s.serveRegistry), ReadHeaderTimeout: 10 * time.Second}
+	for _, h := range sortedHosts(s.upstreams) {
+		if err := s.upstreams[h].listen(host); err != nil {
+			s.Close()
+			return err
+		}
+	}
 	go s.apiSrv.Serve(s.apiLn)
 	go s.regSrv.Serve(s.regLn)
 
 	endpoint := "http://" + s.apiLn.Addr().String()
 	key := s.adminPrincipal()
 	s.info = Info{
-		Endpoint: endpoint, Registry: "http://" + s.regLn.Addr().String(), Resolve: map[string]string{},
+		Endpoint: endpoint, Registry: "http://" + s.regLn.Addr().String(), Resolve: s.resolveMap(),
 		Region: s.st.region, AccountID: s.st.accountID, AccessKeyID: key.AccessKeyID,
 		SecretAccessKey: key.SecretAccessKey, Admin: endpoint + "/_sim", Scenario: s.scenario.Name,
 	}
@@ -120,6 +136,9 @@ func (s *Server) Close() error {
 			errs = append(errs, srv.Shutdown(ctx))
 		}
 	}
+	for _, u := range s.upstreams {
+		errs = append(errs, u.close(ctx))
+	}
 	return errors.Join(errs...)
 }
 
@@ -128,6 +147,11 @@ func (s *Server) Reset() error {
 	st, err := newState(s.scenario, s.clock.Now())
 	if err != nil {
 		return err
+	}
+	for _, u := range s.upstreams {
+		if err := u.reset(); err != nil {
+			return err
+		}
 	}
 	s.mu.Lock()
 	s.st = st
@@ -269,9 +293,14 @@ func (c *call) run() {
 			return
 		}
 	}
-	s.mu.Lock()
-	out, aerr := c.handler(c)
-	s.mu.Unlock()
+	var out any
+	if selfLocking[c.op] {
+		out, aerr = c.handler(c)
+	} else {
+		s.mu.Lock()
+		out, aerr = c.handler(c)
+		s.mu.Unlock()
+	}
 	if aerr != nil {
 		c.fail(aerr)
 		return

@@ -24,6 +24,9 @@ type state struct {
 	repos          map[string]*repoState
 	registryPolicy string
 
+	// negative holds the upstream not-found answers of the modelled negative cache.
+	negative map[string]time.Time // "repository:tag" -> when
+
 	blobs  map[v1.Hash][]byte
 	tokens map[string]*registryToken // registry passwords issued by GetAuthorizationToken
 
@@ -117,6 +120,7 @@ func newState(sc *Scenario, now time.Time) (*state, error) {
 		repos:     map[string]*repoState{},
 		blobs:     map[v1.Hash][]byte{},
 		tokens:    map[string]*registryToken{},
+		negative:  map[string]time.Time{},
 	}
 	principals := sc.Principals
 	if len(principals) == 0 {
@@ -195,6 +199,11 @@ func newState(sc *Scenario, now time.Time) (*state, error) {
 		st.repos[repo.Name] = repo
 	}
 	st.registryPolicy = sc.RegistryPolicy
+	if nc := sc.Behaviours.NegativeCache; nc != nil {
+		for _, e := range nc.Entries {
+			st.negative[e.Repository+":"+e.Tag] = now.Add(-time.Duration(e.Ago))
+		}
+	}
 	if sc.Generate != nil {
 		if err := st.generate(sc.Generate, now); err != nil {
 			return nil, err
