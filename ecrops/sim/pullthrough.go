@@ -31,13 +31,13 @@ const revalidateAfter = 24 * time.Hour
 type failureKind int
 
 const (
-	failNoRepository  failureKind = iota // the repository does not exist and could not be created
-	failNotFound                         // the upstream has no such image, or the import was not allowed
-	failForbidden                        // Docker Hub official image without library/: a bare 403
-	failUpstreamAuth                     // the upstream refused the credentials (401/403)
-	failTooManyRequests                  // the upstream answered 429
-	failUnavailable                      // the upstream could not be reached, or answered 5xx
-	failSecret                           // the rule's secret could not be read
+	failNoRepository    failureKind = iota // the repository does not exist and could not be created
+	failNotFound                           // the upstream has no such image, or the import was not allowed
+	failForbidden                          // Docker Hub official image without library/: a bare 403
+	failUpstreamAuth                       // the upstream refused the credentials (401/403)
+	failTooManyRequests                    // the upstream answered 429
+	failUnavailable                        // the upstream could not be reached, or answered 5xx
+	failSecret                             // the rule's secret could not be read
 )
 
 type pullFailure struct {
