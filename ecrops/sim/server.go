@@ -126,18 +126,23 @@ func (s *Server) Info() Info { return s.info }
 // Clock is the stand-in's clock, which tests advance instead of sleeping.
 func (s *Server) Clock() *Clock { return s.clock }
 
-// Close stops both listeners and waits for requests in flight.
+// Close stops the listeners. Requests in flight get a moment to finish; connections
+// that never sent a request (which http.Server.Shutdown would wait 5 s for) are cut.
 func (s *Server) Close() error {
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	ctx, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
 	defer cancel()
 	var errs []error
-	for _, srv := range []*http.Server{s.apiSrv, s.regSrv} {
-		if srv != nil {
-			errs = append(errs, srv.Shutdown(ctx))
-		}
-	}
+	servers := []*http.Server{s.apiSrv, s.regSrv}
 	for _, u := range s.upstreams {
-		errs = append(errs, u.close(ctx))
+		servers = append(servers, u.http)
+	}
+	for _, srv := range servers {
+		if srv == nil {
+			continue
+		}
+		if err := srv.Shutdown(ctx); err != nil {
+			errs = append(errs, srv.Close())
+		}
 	}
 	return errors.Join(errs...)
 }

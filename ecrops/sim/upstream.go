@@ -1,7 +1,6 @@
 package sim
 
 import (
-	"context"
 	"crypto/rand"
 	"encoding/hex"
 	"encoding/json"
@@ -184,13 +183,6 @@ func (u *upstreamRegistry) listen(host string) error {
 	u.http = &http.Server{Handler: u, ReadHeaderTimeout: 10 * time.Second}
 	go u.http.Serve(ln)
 	return nil
-}
-
-func (u *upstreamRegistry) close(ctx context.Context) error {
-	if u.http == nil {
-		return nil
-	}
-	return u.http.Shutdown(ctx)
 }
 
 // realm is where clients fetch tokens; it names a real host, reached through the resolve map.

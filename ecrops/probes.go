@@ -1,0 +1,416 @@
+package ecrops
+
+import (
+	"context"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/ecr"
+	ecrtypes "github.com/aws/aws-sdk-go-v2/service/ecr/types"
+	"github.com/aws/aws-sdk-go-v2/service/iam"
+	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
+	"github.com/aws/smithy-go/middleware"
+	"github.com/google/go-containerregistry/pkg/authn"
+	"github.com/google/go-containerregistry/pkg/name"
+	"github.com/google/go-containerregistry/pkg/v1/remote"
+	"github.com/google/go-containerregistry/pkg/v1/remote/transport"
+
+	"github.com/ptcdoctor/ptcdoctor/model"
+)
+
+// The probes read without changing anything: an upstream's answer for a reference, the
+// cache's state for a reference, a principal's permissions for pulling through.
+
+// UpstreamProbe is what an upstream registry said about one reference.
+type UpstreamProbe struct {
+	Reference string
+	// Anonymous is true when the probe did not use the rule's credentials, and Why says why.
+	Anonymous bool
+	Why       string
+	Exists    bool
+	Digest    string
+	MediaType string
+	Platforms []string
+	RateLimit *RateLimit
+	Status    int
+	// Class sorts a failure: unauthorized, forbidden, not-found, rate-limited, server-error, network.
+	Class   string
+	Message string
+}
+
+// RateLimit is a Docker Hub-style pull window, from the ratelimit-* headers of a manifest answer.
+type RateLimit struct {
+	Limit, Remaining int
+	WindowSeconds    int
+	Source           string
+}
+
+// ProbeUpstream asks the rule's upstream about a reference, with the rule's credentials
+// (read from its secret and held in memory for this call only) unless NoSecretRead is set.
+func (a *Account) ProbeUpstream(ctx context.Context, rule model.Rule, upstreamRef string) UpstreamProbe {
+	p := UpstreamProbe{Reference: upstreamRef}
+	ref, err := name.ParseReference(upstreamRef, name.WeakValidation)
+	if err != nil {
+		p.Class, p.Message = "invalid", model.Printable(err.Error())
+		return p
+	}
+	auth := authn.Anonymous
+	switch {
+	case rule.CredentialArn == "":
+		p.Anonymous, p.Why = true, "the rule has no credentials"
+	case a.cfg.NoSecretRead:
+		p.Anonymous, p.Why = true, "--no-secret-read: probed anonymously from this machine"
+	default:
+		user, token, err := a.readCredentials(ctx, rule.CredentialArn)
+		if err != nil {
+			p.Anonymous, p.Why = true, "the rule's secret could not be read ("+model.Printable(err.Error())+"); probed anonymously"
+		} else {
+			auth = &authn.Basic{Username: user, Password: token}
+		}
+	}
+	rec := &headerRecorder{}
+	opts := []remote.Option{remote.WithContext(ctx), remote.WithAuth(auth),
+		remote.WithTransport(rec.wrap(a.upstreamTransport())),
+		// 429 must reach the person, not be retried away.
+		remote.WithRetryStatusCodes(http.StatusInternalServerError, http.StatusBadGateway, http.StatusServiceUnavailable, http.StatusGatewayTimeout),
+		remote.WithRetryBackoff(remote.Backoff{Steps: 2, Duration: 200 * time.Millisecond, Factor: 2})}
+	desc, err := remote.Head(ref, opts...)
+	if err == nil && desc.MediaType.IsIndex() {
+		var full *remote.Descriptor
+		if full, err = remote.Get(ref, opts...); err == nil {
+			if idx, ierr := full.ImageIndex(); ierr == nil {
+				if im, ierr := idx.IndexManifest(); ierr == nil {
+					for _, m := range im.Manifests {
+						if m.Platform != nil {
+							p.Platforms = append(p.Platforms, m.Platform.String())
+						}
+					}
+				}
+			}
+		}
+	}
+	p.RateLimit = rec.rateLimit()
+	if err != nil {
+		p.Status, p.Class, p.Message = classifyRegistryError(err)
+		return p
+	}
+	p.Exists, p.Digest, p.MediaType, p.Status = true, desc.Digest.String(), string(desc.MediaType), http.StatusOK
+	return p
+}
+
+// readCredentials reads a rule's secret: {"username", "accessToken"}.
+func (a *Account) readCredentials(ctx context.Context, arn string) (string, string, error) {
+	out, err := a.sm.GetSecretValue(ctx, &secretsmanager.GetSecretValueInput{SecretId: aws.String(arn)})
+	if err != nil {
+		return "", "", errors.New(partError("secret", "GetSecretValue", err).Message)
+	}
+	var c struct {
+		Username    string `json:"username"`
+		AccessToken string `json:"accessToken"`
+	}
+	if json.Unmarshal([]byte(aws.ToString(out.SecretString)), &c) != nil || c.Username == "" || c.AccessToken == "" {
+		return "", "", errors.New("the secret value is not {\"username\", \"accessToken\"}")
+	}
+	return c.Username, c.AccessToken, nil
+}
+
+func classifyRegistryError(err error) (int, string, string) {
+	var te *transport.Error
+	if !errors.As(err, &te) {
+		return 0, "network", model.Printable(err.Error())
+	}
+	msg := ""
+	for _, d := range te.Errors {
+		msg = strings.TrimSpace(msg + " " + string(d.Code) + ": " + d.Message)
+	}
+	if msg == "" {
+		msg = http.StatusText(te.StatusCode)
+	}
+	class := "server-error"
+	switch {
+	case te.StatusCode == http.StatusUnauthorized:
+		class = "unauthorized"
+	case te.StatusCode == http.StatusForbidden:
+		class = "forbidden"
+	case te.StatusCode == http.StatusNotFound:
+		class = "not-found"
+	case te.StatusCode == http.StatusTooManyRequests:
+		class = "rate-limited"
+	case te.StatusCode < 500:
+		class = "client-error"
+	}
+	return te.StatusCode, class, model.Printable(msg)
+}
+
+// headerRecorder keeps the rate-limit headers of the last manifest answer.
+type headerRecorder struct {
+	mu sync.Mutex
+	h  http.Header
+}
+
+func (r *headerRecorder) wrap(base http.RoundTripper) http.RoundTripper {
+	return roundTripFunc(func(req *http.Request) (*http.Response, error) {
+		resp, err := base.RoundTrip(req)
+		if err == nil && strings.Contains(req.URL.Path, "/manifests/") && resp.Header.Get("ratelimit-limit") != "" {
+			r.mu.Lock()
+			r.h = resp.Header.Clone()
+			r.mu.Unlock()
+		}
+		return resp, err
+	})
+}
+
+func (r *headerRecorder) rateLimit() *RateLimit {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.h == nil {
+		return nil
+	}
+	limit, window := parseRateHeader(r.h.Get("ratelimit-limit"))
+	remaining, _ := parseRateHeader(r.h.Get("ratelimit-remaining"))
+	return &RateLimit{Limit: limit, Remaining: remaining, WindowSeconds: window, Source: model.Printable(r.h.Get("docker-ratelimit-source"))}
+}
+
+// parseRateHeader reads "100;w=21600".
+func parseRateHeader(v string) (n, window int) {
+	head, rest, _ := strings.Cut(v, ";")
+	n, _ = strconv.Atoi(strings.TrimSpace(head))
+	if w, ok := strings.CutPrefix(strings.TrimSpace(rest), "w="); ok {
+		window, _ = strconv.Atoi(w)
+	}
+	return max(0, n), max(0, window)
+}
+
+// ParseRateHeader is parseRateHeader for fuzzing and for callers that read headers themselves.
+func ParseRateHeader(v string) (n, window int) { return parseRateHeader(v) }
+
+// upstreamTransport reaches registries, through the resolve map where it names the host.
+func (a *Account) upstreamTransport() http.RoundTripper {
+	base := http.DefaultTransport.(*http.Transport).Clone()
+	base.DialContext = (&net.Dialer{Timeout: 10 * time.Second}).DialContext
+	base.ResponseHeaderTimeout = 30 * time.Second
+	if len(a.cfg.Resolve) == 0 {
+		return base
+	}
+	return roundTripFunc(func(req *http.Request) (*http.Response, error) {
+		if target, ok := a.cfg.Resolve[req.URL.Hostname()]; ok {
+			u, _ := url.Parse(target)
+			req = req.Clone(req.Context())
+			req.URL.Scheme, req.URL.Host = u.Scheme, u.Host
+		}
+		return base.RoundTrip(req)
+	})
+}
+
+// --- the cache ---
+
+// CacheProbe is what the cache holds for one reference.
+type CacheProbe struct {
+	Repository       string
+	RepositoryExists bool
+	Cached           bool
+	Digest           string
+	MediaType        string
+	LastPull         time.Time
+	Children         []model.ChildManifest
+	Error            *model.PartError
+}
+
+// ProbeCache looks a reference up in the cache without pulling it: DescribeImages, and
+// for an index its manifest by digest, which never pulls through.
+func (a *Account) ProbeCache(ctx context.Context, repo, tagOrDigest string) CacheProbe {
+	p := CacheProbe{Repository: repo}
+	id := ecrtypes.ImageIdentifier{ImageTag: aws.String(tagOrDigest)}
+	if strings.HasPrefix(tagOrDigest, "sha256:") {
+		id = ecrtypes.ImageIdentifier{ImageDigest: aws.String(tagOrDigest)}
+	}
+	out, err := a.ecr.DescribeImages(ctx, &ecr.DescribeImagesInput{RepositoryName: aws.String(repo), ImageIds: []ecrtypes.ImageIdentifier{id}})
+	var rnf *ecrtypes.RepositoryNotFoundException
+	var inf *ecrtypes.ImageNotFoundException
+	switch {
+	case errors.As(err, &rnf):
+		return p
+	case errors.As(err, &inf):
+		p.RepositoryExists = true
+		return p
+	case err != nil:
+		pe := partError("cache "+repo+":"+tagOrDigest, "DescribeImages", err)
+		p.Error = &pe
+		return p
+	}
+	d := out.ImageDetails[0]
+	p.RepositoryExists, p.Cached = true, true
+	p.Digest, p.MediaType, p.LastPull = aws.ToString(d.ImageDigest), aws.ToString(d.ImageManifestMediaType), aws.ToTime(d.LastRecordedPullTime)
+	img := model.Image{Digest: p.Digest, MediaType: p.MediaType}
+	if !img.IsIndex() {
+		return p
+	}
+	repoModel := model.Repository{Name: repo, Images: []model.Image{img}}
+	// The children's presence: ask for them by digest.
+	a.readIndexes(ctx, &repoModel, func(part, op string, err error) {
+		pe := partError(part, op, err)
+		p.Error = &pe
+	})
+	children := repoModel.Images[0].Children
+	if len(children) > 0 {
+		var ids []ecrtypes.ImageIdentifier
+		for _, c := range children {
+			ids = append(ids, ecrtypes.ImageIdentifier{ImageDigest: aws.String(c.Digest)})
+		}
+		found := map[string]bool{}
+		for len(ids) > 0 {
+			n := min(100, len(ids))
+			out, err := a.ecr.BatchGetImage(ctx, &ecr.BatchGetImageInput{RepositoryName: aws.String(repo), ImageIds: ids[:n], AcceptedMediaTypes: manifestMediaTypes})
+			ids = ids[n:]
+			if err != nil {
+				pe := partError("cache "+repo+" platforms", "BatchGetImage", err)
+				p.Error = &pe
+				break
+			}
+			for _, im := range out.Images {
+				found[aws.ToString(im.ImageId.ImageDigest)] = true
+			}
+		}
+		for i := range children {
+			children[i].Present = found[children[i].Digest]
+		}
+	}
+	p.Children = children
+	return p
+}
+
+// --- permissions ---
+
+// PullActions are the actions a principal needs to pull through the cache; the last two
+// only when the repository must be created, and when the template adds tags.
+var PullActions = []string{"ecr:GetAuthorizationToken", "ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer",
+	"ecr:BatchCheckLayerAvailability", "ecr:BatchImportUpstreamImage", "ecr:CreateRepository", "ecr:TagResource"}
+
+// PermissionProbe says, for each pull-through action, whether the principal may take it.
+type PermissionProbe struct {
+	Principal  string // the IAM ARN that was simulated
+	Repository string
+	// Decisions are IAM's (allowed, implicitDeny, explicitDeny) for the principal's own policies.
+	Decisions map[string]string
+	// RegistryPolicy says which actions the registry policy grants the principal.
+	RegistryPolicy map[string]bool
+	Missing        []string
+	Error          *model.PartError
+}
+
+// ProbePermissions simulates the principal's policies for the pull-through actions on a
+// repository, and reads the registry policy for grants that IAM's simulation does not see.
+func (a *Account) ProbePermissions(ctx context.Context, principal, repoARN, registryPolicy string, actions []string) PermissionProbe {
+	p := PermissionProbe{Principal: IAMPrincipal(principal), Repository: repoARN, Decisions: map[string]string{}, RegistryPolicy: map[string]bool{}}
+	out, err := a.iam.SimulatePrincipalPolicy(ctx, &iam.SimulatePrincipalPolicyInput{
+		PolicySourceArn: aws.String(p.Principal), ActionNames: actions, ResourceArns: []string{repoARN}})
+	if err != nil {
+		pe := partError("permissions of "+p.Principal, "SimulatePrincipalPolicy", err)
+		p.Error = &pe
+		return p
+	}
+	for _, r := range out.EvaluationResults {
+		p.Decisions[aws.ToString(r.EvalActionName)] = string(r.EvalDecision)
+	}
+	for _, act := range actions {
+		grant, deny := registryPolicyDecision(registryPolicy, principal, p.Principal, act, repoARN)
+		p.RegistryPolicy[act] = grant
+		if p.Decisions[act] == "explicitDeny" || deny || (p.Decisions[act] != "allowed" && !grant) {
+			p.Missing = append(p.Missing, act)
+		}
+	}
+	return p
+}
+
+// IAMPrincipal turns the ARN a role calls with (arn:aws:sts::…:assumed-role/NAME/session)
+// into the role's ARN, which IAM's simulation wants.
+func IAMPrincipal(arn string) string {
+	if rest, ok := strings.CutPrefix(arn, "arn:aws:sts::"); ok {
+		acct, role, ok := strings.Cut(rest, ":assumed-role/")
+		if ok {
+			name, _, _ := strings.Cut(role, "/")
+			return fmt.Sprintf("arn:aws:iam::%s:role/%s", acct, name)
+		}
+	}
+	return arn
+}
+
+// --- warming ---
+
+// registry returns the ECR registry's host and login, from GetAuthorizationToken.
+func (a *Account) registry(ctx context.Context) (string, []name.Option, authn.Authenticator, error) {
+	out, err := a.ecr.GetAuthorizationToken(ctx, &ecr.GetAuthorizationTokenInput{})
+	if err != nil {
+		return "", nil, nil, err
+	}
+	if len(out.AuthorizationData) == 0 {
+		return "", nil, nil, errors.New("GetAuthorizationToken returned no token")
+	}
+	d := out.AuthorizationData[0]
+	raw, err := base64.StdEncoding.DecodeString(aws.ToString(d.AuthorizationToken))
+	if err != nil {
+		return "", nil, nil, fmt.Errorf("GetAuthorizationToken: the token is not base64: %w", err)
+	}
+	user, pass, _ := strings.Cut(string(raw), ":")
+	u, err := url.Parse(aws.ToString(d.ProxyEndpoint))
+	if err != nil || u.Host == "" {
+		return "", nil, nil, fmt.Errorf("GetAuthorizationToken: proxyEndpoint %q is not a URL", aws.ToString(d.ProxyEndpoint))
+	}
+	var opts []name.Option
+	if u.Scheme == "http" {
+		opts = append(opts, name.Insecure)
+	}
+	return u.Host, opts, &authn.Basic{Username: user, Password: pass}, nil
+}
+
+// Warm pulls a reference through the cache by tag, with every platform's manifest, so
+// that ECR imports it now rather than at the next pull.
+func (a *Account) Warm(ctx context.Context, repo, tag string) (string, error) {
+	host, nameOpts, auth, err := a.registry(ctx)
+	if err != nil {
+		return "", err
+	}
+	ref, err := name.NewTag(host+"/"+repo+":"+tag, nameOpts...)
+	if err != nil {
+		return "", err
+	}
+	opts := []remote.Option{remote.WithContext(ctx), remote.WithAuth(auth), remote.WithTransport(a.upstreamTransport()),
+		remote.WithRetryStatusCodes(http.StatusInternalServerError, http.StatusBadGateway, http.StatusServiceUnavailable)}
+	desc, err := remote.Get(ref, opts...)
+	if err != nil {
+		_, _, msg := classifyRegistryError(err)
+		return "", fmt.Errorf("pulling %s through the cache: %s", ref, msg)
+	}
+	if desc.MediaType.IsIndex() {
+		idx, err := desc.ImageIndex()
+		if err != nil {
+			return "", err
+		}
+		im, err := idx.IndexManifest()
+		if err != nil {
+			return "", err
+		}
+		for _, m := range im.Manifests {
+			if _, err := remote.Get(ref.Context().Digest(m.Digest.String()), opts...); err != nil {
+				_, _, msg := classifyRegistryError(err)
+				return "", fmt.Errorf("platform %v of %s: %s", m.Platform, ref, msg)
+			}
+		}
+	}
+	return desc.Digest.String(), nil
+}
+
+func warm(ctx context.Context, a *Account, s model.Step, _ string) (middleware.Metadata, error) {
+	_, err := a.Warm(ctx, s.Param("repositoryName"), s.Param("imageTag"))
+	return middleware.Metadata{}, err
+}

@@ -1,0 +1,474 @@
+package ecrops
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"sort"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/ecr"
+	ecrtypes "github.com/aws/aws-sdk-go-v2/service/ecr/types"
+	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
+	"github.com/aws/smithy-go"
+
+	"github.com/ptcdoctor/ptcdoctor/model"
+)
+
+// Scope narrows a scan. The zero value is the whole registry.
+type Scope struct {
+	Rule         string   // only repositories under this rule's prefix
+	Repositories []string // only these repositories (one, or those that references name)
+}
+
+func (s Scope) whole() bool { return s.Rule == "" && len(s.Repositories) == 0 }
+
+// Progress is what a scan reports as it goes, so that rules and repositories can be shown
+// before the images are all read. Snapshot is a copy that the receiver may keep.
+type Progress struct {
+	Stage      string // "rules", "repositories", "images", "done"
+	Snapshot   *model.Snapshot
+	ReposDone  int
+	ReposTotal int
+	Images     int
+}
+
+// The largest page every listing allows: fewest calls.
+const maxPage = 1000
+
+// Scan reads the registry into a Snapshot. A part that fails is recorded in the
+// snapshot's Errors and the rest goes on; the error returned is only for a scan that
+// could not start (no credentials, cancelled).
+func (a *Account) Scan(ctx context.Context, scope Scope, progress func(Progress)) (*model.Snapshot, error) {
+	if progress == nil {
+		progress = func(Progress) {}
+	}
+	start := time.Now()
+	calls0, throttled0, failed0 := a.meter.snapshotStats()
+	snap := &model.Snapshot{Region: a.aws.Region, TakenAt: start}
+	var mu sync.Mutex
+	addErr := func(part, op string, err error) {
+		mu.Lock()
+		snap.Errors = append(snap.Errors, partError(part, op, err))
+		mu.Unlock()
+	}
+
+	// Identity, rules, templates, the registry policy and the repository listing do not
+	// depend on each other: ask for them at once.
+	var wg sync.WaitGroup
+	var repos []model.Repository
+	reposOK := true
+	wg.Add(5)
+	go func() {
+		defer wg.Done()
+		id, err := a.Whoami(ctx)
+		if err != nil {
+			addErr("caller identity", "GetCallerIdentity", err)
+			return
+		}
+		mu.Lock()
+		snap.Identity = model.Identity{Account: id.Account, ARN: id.ARN, UserID: id.UserID}
+		snap.AccountID = id.Account
+		mu.Unlock()
+	}()
+	go func() {
+		defer wg.Done()
+		rules, err := a.listRules(ctx)
+		if err != nil {
+			addErr("pull through cache rules", "DescribePullThroughCacheRules", err)
+		}
+		mu.Lock()
+		snap.Rules = rules
+		mu.Unlock()
+	}()
+	go func() {
+		defer wg.Done()
+		tpls, err := a.listTemplates(ctx)
+		if err != nil {
+			addErr("repository creation templates", "DescribeRepositoryCreationTemplates", err)
+		}
+		mu.Lock()
+		snap.Templates = tpls
+		mu.Unlock()
+	}()
+	go func() {
+		defer wg.Done()
+		out, err := a.ecr.GetRegistryPolicy(ctx, &ecr.GetRegistryPolicyInput{})
+		var nf *ecrtypes.RegistryPolicyNotFoundException
+		switch {
+		case errors.As(err, &nf):
+		case err != nil:
+			addErr("registry policy", "GetRegistryPolicy", err)
+		default:
+			mu.Lock()
+			snap.RegistryPolicy = aws.ToString(out.PolicyText)
+			mu.Unlock()
+		}
+	}()
+	go func() {
+		defer wg.Done()
+		var err error
+		repos, err = a.listRepositories(ctx, scope)
+		if err != nil {
+			addErr("repositories", "DescribeRepositories", err)
+			reposOK = false
+		}
+	}()
+	wg.Wait()
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	snap.Stats.FirstRules = time.Since(start)
+	if snap.AccountID == "" { // STS refused: the registry id is in every rule and repository
+		for _, r := range repos {
+			if parts := strings.Split(r.ARN, ":"); len(parts) > 4 {
+				snap.AccountID = parts[4]
+				break
+			}
+		}
+	}
+
+	for i := range repos {
+		if r := model.RuleFor(snap.Rules, repos[i].Name); r != nil {
+			repos[i].RulePrefix = r.Prefix
+		}
+	}
+	if scope.Rule != "" {
+		kept := repos[:0]
+		for _, r := range repos {
+			if r.RulePrefix == scope.Rule {
+				kept = append(kept, r)
+			}
+		}
+		repos = kept
+	}
+	snap.Repositories = repos
+	progress(Progress{Stage: "rules", Snapshot: snap.Copy()})
+	snap.Stats.FirstRepos = time.Since(start)
+	progress(Progress{Stage: "repositories", Snapshot: snap.Copy(), ReposTotal: len(repos)})
+	_ = reposOK
+
+	// Rule validation and secrets, and each repository's images and lifecycle policy.
+	sem := make(chan struct{}, a.cfg.Concurrency)
+	run := func(f func()) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			select {
+			case sem <- struct{}{}:
+			case <-ctx.Done():
+				return
+			}
+			defer func() { <-sem }()
+			f()
+		}()
+	}
+	secrets := map[string]*model.SecretRef{}
+	for i := range snap.Rules {
+		r := &snap.Rules[i]
+		if scope.Rule != "" && r.Prefix != scope.Rule {
+			continue
+		}
+		if r.CredentialArn == "" {
+			continue // ValidatePullThroughCacheRule is for rules with credentials
+		}
+		run(func() { r.Validation = a.validateRule(ctx, r.Prefix) })
+		if _, ok := secrets[r.CredentialArn]; !ok {
+			ref := &model.SecretRef{ARN: r.CredentialArn}
+			secrets[r.CredentialArn] = ref
+			run(func() { a.describeSecret(ctx, ref) })
+		}
+	}
+	var done, images int
+	total := len(snap.Repositories)
+	for i := range snap.Repositories {
+		repo := &snap.Repositories[i]
+		run(func() {
+			a.scanRepository(ctx, repo, addErr)
+			mu.Lock()
+			done++
+			images += len(repo.Images)
+			p := Progress{Stage: "images", ReposDone: done, ReposTotal: total, Images: images}
+			mu.Unlock()
+			progress(p)
+		})
+	}
+	wg.Wait()
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	for i := range snap.Rules {
+		if s, ok := secrets[snap.Rules[i].CredentialArn]; ok {
+			snap.Rules[i].Secret = s
+		}
+	}
+	sort.Slice(snap.Errors, func(i, j int) bool { return snap.Errors[i].Part < snap.Errors[j].Part })
+
+	calls1, throttled1, failed1 := a.meter.snapshotStats()
+	snap.Stats.Calls, snap.Stats.Throttled = diff(calls1, calls0), diff(throttled1, throttled0)
+	snap.Stats.Retried = failed1 - failed0
+	snap.Stats.Complete = time.Since(start)
+	snap.Stats.ImagesScanned, snap.Stats.ReposScanned = images, done
+	for _, r := range snap.Rules {
+		if r.Validation != nil {
+			snap.Stats.RulesValidated++
+		}
+	}
+	progress(Progress{Stage: "done", Snapshot: snap, ReposDone: done, ReposTotal: total, Images: images})
+	return snap, nil
+}
+
+func diff(now, before map[string]int) map[string]int {
+	out := map[string]int{}
+	for k, v := range now {
+		if d := v - before[k]; d > 0 {
+			out[k] = d
+		}
+	}
+	return out
+}
+
+// partError records a failed call with AWS's code and message.
+func partError(part, op string, err error) model.PartError {
+	pe := model.PartError{Part: part, Operation: op, Message: err.Error()}
+	var ae smithy.APIError
+	if errors.As(err, &ae) {
+		pe.Code, pe.Message = ae.ErrorCode(), ae.ErrorMessage()
+	}
+	pe.Message = model.Printable(pe.Message)
+	return pe
+}
+
+func (a *Account) listRules(ctx context.Context) ([]model.Rule, error) {
+	var out []model.Rule
+	p := ecr.NewDescribePullThroughCacheRulesPaginator(a.ecr, &ecr.DescribePullThroughCacheRulesInput{MaxResults: aws.Int32(maxPage)})
+	for p.HasMorePages() {
+		page, err := p.NextPage(ctx)
+		if err != nil {
+			return out, err
+		}
+		for _, r := range page.PullThroughCacheRules {
+			out = append(out, model.Rule{
+				Prefix: strings.TrimSuffix(aws.ToString(r.EcrRepositoryPrefix), "/"), UpstreamRegistry: string(r.UpstreamRegistry),
+				UpstreamURL: aws.ToString(r.UpstreamRegistryUrl), CredentialArn: aws.ToString(r.CredentialArn),
+				CustomRoleArn: aws.ToString(r.CustomRoleArn), UpstreamPrefix: aws.ToString(r.UpstreamRepositoryPrefix),
+				CreatedAt: aws.ToTime(r.CreatedAt), UpdatedAt: aws.ToTime(r.UpdatedAt),
+			})
+		}
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Prefix < out[j].Prefix })
+	return out, nil
+}
+
+func (a *Account) listTemplates(ctx context.Context) ([]model.Template, error) {
+	var out []model.Template
+	p := ecr.NewDescribeRepositoryCreationTemplatesPaginator(a.ecr, &ecr.DescribeRepositoryCreationTemplatesInput{MaxResults: aws.Int32(maxPage)})
+	for p.HasMorePages() {
+		page, err := p.NextPage(ctx)
+		if err != nil {
+			return out, err
+		}
+		for _, t := range page.RepositoryCreationTemplates {
+			tpl := model.Template{Prefix: aws.ToString(t.Prefix), Description: aws.ToString(t.Description),
+				ImageTagMutability: string(t.ImageTagMutability), RepositoryPolicy: aws.ToString(t.RepositoryPolicy),
+				LifecyclePolicy: aws.ToString(t.LifecyclePolicy), CustomRoleArn: aws.ToString(t.CustomRoleArn),
+				CreatedAt: aws.ToTime(t.CreatedAt), UpdatedAt: aws.ToTime(t.UpdatedAt)}
+			for _, af := range t.AppliedFor {
+				tpl.AppliedFor = append(tpl.AppliedFor, string(af))
+			}
+			if e := t.EncryptionConfiguration; e != nil {
+				tpl.EncryptionType, tpl.KMSKey = string(e.EncryptionType), aws.ToString(e.KmsKey)
+			}
+			if len(t.ResourceTags) > 0 {
+				tpl.ResourceTags = map[string]string{}
+				for _, tg := range t.ResourceTags {
+					tpl.ResourceTags[aws.ToString(tg.Key)] = aws.ToString(tg.Value)
+				}
+			}
+			out = append(out, tpl)
+		}
+	}
+	return out, nil
+}
+
+func (a *Account) listRepositories(ctx context.Context, scope Scope) ([]model.Repository, error) {
+	var out []model.Repository
+	add := func(rs []ecrtypes.Repository) {
+		for _, r := range rs {
+			repo := model.Repository{Name: aws.ToString(r.RepositoryName), ARN: aws.ToString(r.RepositoryArn),
+				URI: aws.ToString(r.RepositoryUri), CreatedAt: aws.ToTime(r.CreatedAt),
+				ImageTagMutability: string(r.ImageTagMutability)}
+			if r.EncryptionConfiguration != nil {
+				repo.EncryptionType = string(r.EncryptionConfiguration.EncryptionType)
+			}
+			out = append(out, repo)
+		}
+	}
+	if len(scope.Repositories) > 0 {
+		// One at a time: a name that does not exist fails only its own call.
+		for _, name := range scope.Repositories {
+			resp, err := a.ecr.DescribeRepositories(ctx, &ecr.DescribeRepositoriesInput{RepositoryNames: []string{name}})
+			var nf *ecrtypes.RepositoryNotFoundException
+			if errors.As(err, &nf) {
+				continue
+			}
+			if err != nil {
+				return out, err
+			}
+			add(resp.Repositories)
+		}
+	} else {
+		p := ecr.NewDescribeRepositoriesPaginator(a.ecr, &ecr.DescribeRepositoriesInput{MaxResults: aws.Int32(maxPage)})
+		for p.HasMorePages() {
+			page, err := p.NextPage(ctx)
+			if err != nil {
+				return out, err
+			}
+			add(page.Repositories)
+		}
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
+	return out, nil
+}
+
+func (a *Account) validateRule(ctx context.Context, prefix string) *model.Validation {
+	out, err := a.ecr.ValidatePullThroughCacheRule(ctx, &ecr.ValidatePullThroughCacheRuleInput{EcrRepositoryPrefix: aws.String(prefix)})
+	if err != nil {
+		pe := partError("rule "+prefix+" validation", "ValidatePullThroughCacheRule", err)
+		return &model.Validation{Error: &pe}
+	}
+	return &model.Validation{IsValid: out.IsValid, Failure: model.Printable(aws.ToString(out.Failure))}
+}
+
+// describeSecret reads a secret's metadata, never its value. A secret in another region
+// is not looked up: the registry's region is the one ECR reads it from.
+func (a *Account) describeSecret(ctx context.Context, ref *model.SecretRef) {
+	parts := strings.SplitN(ref.ARN, ":", 7)
+	if len(parts) == 7 {
+		ref.Region = parts[3]
+		name := parts[6]
+		if i := strings.LastIndex(name, "-"); i > 0 && len(name)-i == 7 {
+			name = name[:i]
+		}
+		ref.Name = name
+	}
+	if ref.Region != "" && ref.Region != a.aws.Region {
+		ref.Error = &model.PartError{Part: "secret " + ref.Name, Operation: "DescribeSecret",
+			Message: "the secret is in region " + ref.Region + ", not in " + a.aws.Region}
+		return
+	}
+	out, err := a.sm.DescribeSecret(ctx, &secretsmanager.DescribeSecretInput{SecretId: aws.String(ref.ARN)})
+	if err != nil {
+		pe := partError("secret "+ref.Name, "DescribeSecret", err)
+		if pe.Code == "ResourceNotFoundException" {
+			return // Exists stays false: that is the finding, not a scan failure
+		}
+		ref.Error = &pe
+		return
+	}
+	ref.Exists = true
+	ref.Name = aws.ToString(out.Name)
+	ref.KMSKeyID = aws.ToString(out.KmsKeyId)
+	ref.LastChanged = aws.ToTime(out.LastChangedDate)
+	ref.Deleted = out.DeletedDate != nil
+}
+
+// scanRepository lists a repository's images (all pages, tagged and untagged), reads a
+// cache repository's lifecycle policy, and for its indexes which platforms are cached.
+func (a *Account) scanRepository(ctx context.Context, repo *model.Repository, addErr func(part, op string, err error)) {
+	p := ecr.NewDescribeImagesPaginator(a.ecr, &ecr.DescribeImagesInput{RepositoryName: aws.String(repo.Name),
+		MaxResults: aws.Int32(maxPage), Filter: &ecrtypes.DescribeImagesFilter{TagStatus: ecrtypes.TagStatusAny}})
+	repo.ImagesKnown = true
+	for p.HasMorePages() {
+		page, err := p.NextPage(ctx)
+		if err != nil {
+			addErr("repository "+repo.Name+" images", "DescribeImages", err)
+			repo.ImagesKnown = false
+			break
+		}
+		for _, d := range page.ImageDetails {
+			img := model.Image{Digest: aws.ToString(d.ImageDigest), Tags: d.ImageTags,
+				MediaType: aws.ToString(d.ImageManifestMediaType), ArtifactMediaType: aws.ToString(d.ArtifactMediaType),
+				SizeBytes: aws.ToInt64(d.ImageSizeInBytes), PushedAt: aws.ToTime(d.ImagePushedAt), LastPull: aws.ToTime(d.LastRecordedPullTime)}
+			sort.Strings(img.Tags)
+			repo.Images = append(repo.Images, img)
+		}
+	}
+	if repo.IsCache() {
+		out, err := a.ecr.GetLifecyclePolicy(ctx, &ecr.GetLifecyclePolicyInput{RepositoryName: aws.String(repo.Name)})
+		var nf *ecrtypes.LifecyclePolicyNotFoundException
+		switch {
+		case errors.As(err, &nf):
+			repo.LifecycleKnown = true
+		case err != nil:
+			addErr("repository "+repo.Name+" lifecycle policy", "GetLifecyclePolicy", err)
+		default:
+			repo.LifecycleKnown, repo.LifecyclePolicy = true, aws.ToString(out.LifecyclePolicyText)
+		}
+	}
+	if repo.ImagesKnown {
+		a.readIndexes(ctx, repo, addErr)
+	}
+}
+
+var manifestMediaTypes = []string{
+	"application/vnd.oci.image.index.v1+json", "application/vnd.docker.distribution.manifest.list.v2+json",
+	"application/vnd.oci.image.manifest.v1+json", "application/vnd.docker.distribution.manifest.v2+json",
+}
+
+// readIndexes reads the repository's index manifests, 100 to a call, by digest: a pull by
+// digest of a cached manifest never pulls through nor re-checks the upstream. (It may
+// count as a pull for lastRecordedPullTime; a pull-time update exclusion for ptcdoctor's
+// role avoids that.)
+func (a *Account) readIndexes(ctx context.Context, repo *model.Repository, addErr func(part, op string, err error)) {
+	present := map[string]bool{}
+	var ids []ecrtypes.ImageIdentifier
+	at := map[string]int{}
+	for i, img := range repo.Images {
+		present[img.Digest] = true
+		if img.IsIndex() {
+			ids = append(ids, ecrtypes.ImageIdentifier{ImageDigest: aws.String(img.Digest)})
+			at[img.Digest] = i
+		}
+	}
+	for len(ids) > 0 {
+		n := min(100, len(ids))
+		out, err := a.ecr.BatchGetImage(ctx, &ecr.BatchGetImageInput{RepositoryName: aws.String(repo.Name),
+			ImageIds: ids[:n], AcceptedMediaTypes: manifestMediaTypes})
+		ids = ids[n:]
+		if err != nil {
+			addErr("repository "+repo.Name+" index manifests", "BatchGetImage", err)
+			return
+		}
+		for _, im := range out.Images {
+			var idx struct {
+				Manifests []struct {
+					Digest   string `json:"digest"`
+					Platform *struct {
+						OS           string `json:"os"`
+						Architecture string `json:"architecture"`
+						Variant      string `json:"variant"`
+					} `json:"platform"`
+				} `json:"manifests"`
+			}
+			if json.Unmarshal([]byte(aws.ToString(im.ImageManifest)), &idx) != nil {
+				continue
+			}
+			i := at[aws.ToString(im.ImageId.ImageDigest)]
+			for _, m := range idx.Manifests {
+				plat := ""
+				if p := m.Platform; p != nil {
+					plat = p.OS + "/" + p.Architecture
+					if p.Variant != "" {
+						plat += "/" + p.Variant
+					}
+				}
+				repo.Images[i].Children = append(repo.Images[i].Children,
+					model.ChildManifest{Digest: m.Digest, Platform: plat, Present: present[m.Digest]})
+			}
+		}
+	}
+}
