@@ -4,7 +4,7 @@ BIN     ?= bin/ptcdoctor
 PKGS    := ./...
 FUZZTIME ?= 60s
 
-.PHONY: build test demo sim bench lint fuzz clean
+.PHONY: build test demo sim bench bench-scan lint fuzz clean
 
 build:
 	$(GO) build -o $(BIN) ./cmd/ptcdoctor
@@ -24,6 +24,11 @@ sim: build
 
 bench:
 	$(GO) test -run '^$$' -bench . -benchmem $(PKGS)
+
+# The scan against generated accounts throttled to RATE calls a second per operation.
+RATE ?= 20
+bench-scan:
+	PTCDOCTOR_BENCH_RATE=$(RATE) $(GO) test -run '^$$' -bench BenchmarkScan -benchtime 1x ./ecrops/
 
 lint:
 	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"net/http"
 	"net/url"
 	"os"
@@ -15,6 +16,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	awsmiddleware "github.com/aws/aws-sdk-go-v2/aws/middleware"
 	"github.com/aws/aws-sdk-go-v2/aws/retry"
+	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
 	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/service/ecr"
 	"github.com/aws/aws-sdk-go-v2/service/iam"
@@ -109,7 +111,11 @@ func Open(ctx context.Context, cfg Config) (*Account, error) {
 	// The meter goes in front of the client the configuration built (with AWS_CA_BUNDLE
 	// and the like applied), below the SDK's retries, so it sees every attempt.
 	m := newMeter(cfg.Rates)
-	awsCfg.HTTPClient = meteredClient{inner: awsCfg.HTTPClient, meter: m}
+	inner := awsCfg.HTTPClient
+	if inner == nil {
+		inner = awshttp.NewBuildableClient()
+	}
+	awsCfg.HTTPClient = meteredClient{inner: inner, meter: m}
 	if awsCfg.Region == "" {
 		return nil, errors.New("no AWS region: set --region, AWS_REGION, or a region in your profile")
 	}
@@ -121,7 +127,7 @@ func Open(ctx context.Context, cfg Config) (*Account, error) {
 		sts: sts.NewFromConfig(awsCfg), iam: iam.NewFromConfig(awsCfg)}
 	dir := cfg.StateDir
 	if dir == "" {
-		dir = defaultStateDir()
+		dir = DefaultStateDir()
 	}
 	a.journal = &Journal{Dir: dir}
 	return a, nil
@@ -153,7 +159,7 @@ func (a *Account) Whoami(ctx context.Context) (Identity, error) {
 	return a.identity, a.idErr
 }
 
-func defaultStateDir() string {
+func DefaultStateDir() string {
 	if d := os.Getenv("XDG_STATE_HOME"); d != "" {
 		return d + "/ptcdoctor"
 	}
@@ -211,6 +217,13 @@ func (m *meter) wrap(base http.RoundTripper) http.RoundTripper {
 			}
 		}
 		resp, err := base.RoundTrip(req)
+		if err == nil {
+			resp.Body = &bodyWatcher{ReadCloser: resp.Body, fail: func() {
+				m.mu.Lock()
+				m.failed++
+				m.mu.Unlock()
+			}}
+		}
 		m.mu.Lock()
 		m.calls[op]++
 		switch {
@@ -285,6 +298,21 @@ func (m *meter) snapshotStats() (calls, throttled map[string]int, failed int) {
 		throttled[k] = v
 	}
 	return calls, throttled, m.failed
+}
+
+// bodyWatcher counts an answer whose body broke off as a failed attempt: the SDK retries it.
+type bodyWatcher struct {
+	io.ReadCloser
+	fail func()
+	once sync.Once
+}
+
+func (b *bodyWatcher) Read(p []byte) (int, error) {
+	n, err := b.ReadCloser.Read(p)
+	if err != nil && err != io.EOF {
+		b.once.Do(b.fail)
+	}
+	return n, err
 }
 
 // meteredClient is an HTTP client with the meter in front of it.

@@ -16,7 +16,7 @@ import (
 
 // standIn is a running stand-in and an Account that talks to it.
 type standIn struct {
-	t   *testing.T
+	t   testing.TB
 	srv *sim.Server
 	acc *ecrops.Account
 	cfg ecrops.Config
@@ -40,7 +40,7 @@ func startYAML(t *testing.T, doc string) *standIn {
 	return startWith(t, sc)
 }
 
-func startWith(t *testing.T, sc *sim.Scenario) *standIn {
+func startWith(t testing.TB, sc *sim.Scenario) *standIn {
 	t.Helper()
 	srv, err := sim.New(sc)
 	if err != nil {

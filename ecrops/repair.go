@@ -447,6 +447,9 @@ func addStatement(ctx context.Context, a *Account, s model.Step, _ string) (midd
 	if err != nil {
 		return middleware.Metadata{}, err
 	}
+	if samePolicy(merged, now["policy"]) {
+		return middleware.Metadata{}, nil // the statement is there already: nothing to write
+	}
 	out, err := a.ecr.PutRegistryPolicy(ctx, &ecr.PutRegistryPolicyInput{PolicyText: aws.String(merged)})
 	if err != nil {
 		return middleware.Metadata{}, err
@@ -540,4 +543,14 @@ func StepKinds() map[model.StepKind]bool {
 		out[k] = impl.inverse != nil
 	}
 	return out
+}
+
+func samePolicy(a, b string) bool {
+	var x, y any
+	if json.Unmarshal([]byte(a), &x) != nil || json.Unmarshal([]byte(b), &y) != nil {
+		return false
+	}
+	xa, _ := json.Marshal(x)
+	ya, _ := json.Marshal(y)
+	return string(xa) == string(ya)
 }

@@ -5,8 +5,11 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"strings"
 
 	"github.com/spf13/cobra"
+
+	"github.com/ptcdoctor/ptcdoctor/ecrops"
 )
 
 // Exit codes that runbooks and CI rely on (see README.md).
@@ -33,8 +36,12 @@ func run(args []string) int {
 	}
 	fmt.Fprintln(os.Stderr, "ptcdoctor:", err)
 	var ue usageError
-	if errors.As(err, &ue) || isFlagError(err) {
+	var fe findingsError
+	switch {
+	case errors.As(err, &ue) || isFlagError(err):
 		return exitUsage
+	case errors.As(err, &fe), errors.Is(err, ecrops.ErrReadOnly):
+		return exitFindings
 	}
 	return exitScan
 }
@@ -53,7 +60,9 @@ It ships a local stand-in for AWS, so that all of it can be tried without an acc
 		SilenceErrors: true,
 	}
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usageError{err} })
-	root.AddCommand(newSimCommand())
+	g := &globals{}
+	g.register(root)
+	root.AddCommand(newSimCommand(), newJournalCommand(g), newUndoCommand(g))
 	return root
 }
 
@@ -61,16 +70,7 @@ It ships a local stand-in for AWS, so that all of it can be tried without an acc
 func isFlagError(err error) bool {
 	msg := err.Error()
 	for _, p := range []string{"unknown command", "unknown flag", "unknown shorthand", "accepts ", "requires ", "invalid argument"} {
-		if len(msg) >= len(p) && contains(msg, p) {
-			return true
-		}
-	}
-	return false
-}
-
-func contains(s, sub string) bool {
-	for i := 0; i+len(sub) <= len(s); i++ {
-		if s[i:i+len(sub)] == sub {
+		if strings.Contains(msg, p) {
 			return true
 		}
 	}

@@ -2,6 +2,7 @@ package sim
 
 import (
 	"bytes"
+	"encoding/json"
 	"fmt"
 	"hash/fnv"
 	"io"
@@ -31,6 +32,8 @@ type manifestBlob struct {
 	Size int64
 	// Blobs are the config and layers an image manifest references.
 	Blobs []v1.Hash
+	// Seed makes a generated image's manifest again; Raw is not kept for those.
+	Seed string
 }
 
 // artifact is an image or an index with every manifest and blob it references.
@@ -159,4 +162,61 @@ func (a *artifact) addImage(img v1.Image, platform string) (manifestBlob, error)
 		size += int64(b.Len())
 	}
 	return manifestBlob{Digest: d, MediaType: mt, Raw: raw, Platform: platform, Size: size, Blobs: refs}, nil
+}
+
+// Generated accounts are large (up to 200,000 images), so their images are made the cheap
+// way: a layer from a small shared pool, a config and a manifest written here, and only
+// the digest kept; the manifest is made again when a client asks for it.
+
+type pooledLayer struct {
+	digest, diffID v1.Hash
+	size           int64
+}
+
+var layerPool = sync.OnceValues(func() ([]pooledLayer, error) {
+	var pool []pooledLayer
+	for i := range 16 {
+		l, err := random.Layer(layerBytes, types.DockerLayer, random.WithSource(rand.NewSource(int64(i))))
+		if err != nil {
+			return nil, err
+		}
+		d, _ := l.Digest()
+		diff, _ := l.DiffID()
+		size, _ := l.Size()
+		pool = append(pool, pooledLayer{d, diff, size})
+	}
+	return pool, nil
+})
+
+// generatedManifest writes the manifest of a generated image.
+func generatedManifest(seed string) (manifestBlob, error) {
+	pool, err := layerPool()
+	if err != nil {
+		return manifestBlob{}, err
+	}
+	h := fnv.New32a()
+	h.Write([]byte(seed))
+	layer := pool[h.Sum32()%uint32(len(pool))]
+	cfg, _ := json.Marshal(map[string]any{
+		"architecture": "amd64", "os": "linux",
+		"config": map[string]any{"Labels": map[string]string{"org.opencontainers.image.source": seed}},
+		"rootfs": map[string]any{"type": "layers", "diff_ids": []string{layer.diffID.String()}},
+	})
+	cfgDigest, _, _ := v1.SHA256(bytes.NewReader(cfg))
+	raw, _ := json.Marshal(map[string]any{
+		"schemaVersion": 2, "mediaType": string(types.DockerManifestSchema2),
+		"config": map[string]any{"mediaType": string(types.DockerConfigJSON), "size": len(cfg), "digest": cfgDigest.String()},
+		"layers": []map[string]any{{"mediaType": string(types.DockerLayer), "size": layer.size, "digest": layer.digest.String()}},
+	})
+	d, _, _ := v1.SHA256(bytes.NewReader(raw))
+	return manifestBlob{Digest: d, MediaType: types.DockerManifestSchema2, Raw: raw, Size: layer.size, Seed: seed}, nil
+}
+
+// manifest returns the image's manifest, making it again for a generated image.
+func (m *manifestBlob) manifest() []byte {
+	if m.Raw == nil && m.Seed != "" {
+		again, _ := generatedManifest(m.Seed)
+		return again.Raw
+	}
+	return m.Raw
 }

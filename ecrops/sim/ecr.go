@@ -975,7 +975,7 @@ func batchGetImage(c *call) (any, *apiError) {
 		images = append(images, map[string]any{
 			"registryId": st.accountID, "repositoryName": in.RepositoryName,
 			"imageId":       imageID{ImageDigest: img.Digest.String(), ImageTag: id.ImageTag},
-			"imageManifest": string(img.Raw), "imageManifestMediaType": string(img.MediaType),
+			"imageManifest": string(img.manifest()), "imageManifestMediaType": string(img.MediaType),
 		})
 	}
 	return map[string]any{"images": images, "failures": failures}, nil

@@ -37,7 +37,7 @@ func (f *faultSet) set(faults []Fault) {
 	f.limiters = map[string]*rate.Limiter{}
 	for _, x := range faults {
 		f.faults[x.Operation] = x
-		if x.ThrottlePerSecond > 0 {
+		if x.ThrottlePerSecond > 0 && x.Operation != "*" {
 			burst := max(1, int(x.ThrottlePerSecond))
 			f.limiters[x.Operation] = rate.NewLimiter(rate.Limit(x.ThrottlePerSecond), burst)
 		}
@@ -61,8 +61,14 @@ func (f *faultSet) apply(ctx context.Context, op string, w http.ResponseWriter) 
 	x, ok := f.faults[op]
 	lim := f.limiters[op]
 	if !ok {
+		// "*" gives every operation a bucket of its own, as AWS limits each API apart.
 		x, ok = f.faults["*"]
-		lim = f.limiters["*"]
+		if ok && x.ThrottlePerSecond > 0 {
+			if lim = f.limiters["*/"+op]; lim == nil {
+				lim = rate.NewLimiter(rate.Limit(x.ThrottlePerSecond), max(1, int(x.ThrottlePerSecond)))
+				f.limiters["*/"+op] = lim
+			}
+		}
 	}
 	var roll [3]float64
 	for i := range roll {

@@ -128,7 +128,7 @@ func (s *Server) serveManifest(w *statusRecorder, r *http.Request, p *principal,
 	if r.Method == http.MethodGet {
 		img.LastPull = s.clock.Now()
 	}
-	raw, mt, d := img.Raw, string(img.MediaType), img.Digest.String()
+	raw, mt, d := img.manifest(), string(img.MediaType), img.Digest.String()
 	s.mu.Unlock()
 	h := w.Header()
 	h.Set("Content-Type", mt)

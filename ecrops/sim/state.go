@@ -335,12 +335,14 @@ func (st *state) generate(g *Generate, now time.Time) error {
 		for p := 1; p <= g.RepositoriesPerRule; p++ {
 			repo := st.newRepo(fmt.Sprintf("%s/team/app-%04d", prefix, p), now.Add(-20*24*time.Hour))
 			for i := 1; i <= g.ImagesPerRepository; i++ {
-				a, err := buildArtifact(fmt.Sprintf("%s:v%d#0", repo.Name, i), nil)
+				m, err := generatedManifest(fmt.Sprintf("%s:v%d#0", repo.Name, i))
 				if err != nil {
 					return err
 				}
-				img := st.storeArtifact(repo, a, now.Add(-time.Duration(i)*time.Hour), nil)
-				img.LastPull = now.Add(-time.Duration(i) * time.Minute)
+				m.Raw = nil
+				pushed := now.Add(-time.Duration(i) * time.Hour)
+				img := &imageState{manifestBlob: m, PushedAt: pushed, ValidatedAt: pushed, LastPull: now.Add(-time.Duration(i) * time.Minute)}
+				repo.images[m.Digest] = img
 				repo.tags[fmt.Sprintf("v%d", i)] = img.Digest
 			}
 			st.repos[repo.Name] = repo

@@ -1,0 +1,122 @@
+package main
+
+import (
+	"context"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/aws/aws-sdk-go-v2/credentials"
+
+	"github.com/ptcdoctor/ptcdoctor/ecrops"
+	"github.com/ptcdoctor/ptcdoctor/ecrops/sim"
+	"github.com/ptcdoctor/ptcdoctor/model"
+)
+
+// standIn starts the stand-in in the test and returns the environment that points the
+// ptcdoctor binary at it, as a person would point the aws CLI.
+func standIn(t *testing.T, scenario string) (*sim.Server, []string) {
+	t.Helper()
+	sc, err := sim.LoadScenario(scenario)
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv, err := sim.New(sc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := srv.Start("127.0.0.1:0"); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { srv.Close() })
+	info := srv.Info()
+	var resolve []string
+	for h, u := range info.Resolve {
+		resolve = append(resolve, h+"="+u)
+	}
+	env := []string{"PATH=" + os.Getenv("PATH"), "HOME=" + t.TempDir(), "XDG_STATE_HOME=" + t.TempDir(),
+		"AWS_ENDPOINT_URL=" + info.Endpoint, "AWS_REGION=" + info.Region, "AWS_ACCESS_KEY_ID=" + info.AccessKeyID,
+		"AWS_SECRET_ACCESS_KEY=" + info.SecretAccessKey, "AWS_CONFIG_FILE=/dev/null", "AWS_SHARED_CREDENTIALS_FILE=/dev/null",
+		"PTCDOCTOR_RESOLVE=" + strings.Join(resolve, ","), "NO_COLOR=1"}
+	return srv, env
+}
+
+func runCLI(t *testing.T, env []string, args ...string) (string, int) {
+	t.Helper()
+	cmd := exec.Command(binary(t), args...)
+	cmd.Env = env
+	out, err := cmd.CombinedOutput()
+	code := 0
+	if ee, ok := err.(*exec.ExitError); ok {
+		code = ee.ExitCode()
+	} else if err != nil {
+		t.Fatal(err)
+	}
+	return string(out), code
+}
+
+func envValue(env []string, key string) string {
+	for _, kv := range env {
+		if v, ok := strings.CutPrefix(kv, key+"="); ok {
+			return v
+		}
+	}
+	return ""
+}
+
+func TestJournalAndUndo(t *testing.T) {
+	srv, env := standIn(t, "demo")
+	info := srv.Info()
+	acc, err := ecrops.Open(context.Background(), ecrops.Config{Region: info.Region, EndpointURL: info.Endpoint,
+		StateDir:    filepath.Join(envValue(env, "XDG_STATE_HOME"), "ptcdoctor"),
+		Credentials: credentials.NewStaticCredentialsProvider(info.AccessKeyID, info.SecretAccessKey, "")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	lifecycle := `{"rules":[{"rulePriority":1,"selection":{"tagStatus":"untagged","countType":"sinceImagePushed","countUnit":"days","countNumber":1},"action":{"type":"expire"}}]}`
+	_, err = acc.Apply(context.Background(), model.Plan{Title: "Expire old images", Steps: []model.Step{{Kind: model.StepPutLifecyclePolicy,
+		Operation: "ecr:PutLifecyclePolicy", Target: "quay/prometheus/node-exporter", Params: map[string]string{"lifecyclePolicyText": lifecycle},
+		Summary: "Put a lifecycle policy"}}}, ecrops.ApplyOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	entries, _ := acc.Journal().Entries()
+	plan := entries[0].Plan
+
+	out, code := runCLI(t, env, "journal")
+	if code != 0 || !strings.Contains(out, plan) || !strings.Contains(out, "ecr:PutLifecyclePolicy") || !strings.Contains(out, "yes") {
+		t.Fatalf("journal (exit %d):\n%s", code, out)
+	}
+	out, code = runCLI(t, env, "undo", plan, "--dry-run")
+	if code != 0 || !strings.Contains(out, "ecr:DeleteLifecyclePolicy") {
+		t.Fatalf("undo --dry-run (exit %d):\n%s", code, out)
+	}
+	out, code = runCLI(t, env, "undo", plan, "--yes", "--read-only")
+	if code != exitFindings || !strings.Contains(out, "read-only") {
+		t.Fatalf("undo in read-only mode (exit %d):\n%s", code, out)
+	}
+	out, code = runCLI(t, env, "undo", plan, "--yes")
+	if code != 0 || !strings.Contains(out, "step 1 done") {
+		t.Fatalf("undo --yes (exit %d):\n%s", code, out)
+	}
+	if p := acc.ProbeCache(context.Background(), "quay/prometheus/node-exporter", "v1.8.0"); !p.Cached {
+		t.Fatal("the undo touched the images")
+	}
+	out, code = runCLI(t, env, "undo", "no-such-plan", "--yes")
+	if code != exitUsage || !strings.Contains(out, "no finished step") {
+		t.Fatalf("unknown plan (exit %d):\n%s", code, out)
+	}
+	out, code = runCLI(t, env, "undo", plan)
+	if code != exitUsage {
+		t.Fatalf("undo without --yes or --dry-run (exit %d):\n%s", code, out)
+	}
+
+	// An unfinished plan is called out.
+	acc.Journal().Append(ecrops.JournalEntry{Plan: "killed-plan", Step: 0, Phase: "intent", Operation: "ecr:DeletePullThroughCacheRule", Target: "quay"})
+	out, _ = runCLI(t, env, "journal")
+	if !strings.Contains(out, "UNFINISHED") || !strings.Contains(out, "did not finish: killed-plan") {
+		t.Fatalf("journal with an unfinished plan:\n%s", out)
+	}
+}
