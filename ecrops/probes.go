@@ -85,26 +85,30 @@ func (a *Account) ProbeUpstream(ctx context.Context, rule model.Rule, upstreamRe
 		remote.WithRetryStatusCodes(http.StatusInternalServerError, http.StatusBadGateway, http.StatusServiceUnavailable, http.StatusGatewayTimeout),
 		remote.WithRetryBackoff(remote.Backoff{Steps: 2, Duration: 200 * time.Millisecond, Factor: 2})}
 	desc, err := remote.Head(ref, opts...)
-	if err == nil && desc.MediaType.IsIndex() {
-		var full *remote.Descriptor
-		if full, err = remote.Get(ref, opts...); err == nil {
-			if idx, ierr := full.ImageIndex(); ierr == nil {
-				if im, ierr := idx.IndexManifest(); ierr == nil {
-					for _, m := range im.Manifests {
-						if m.Platform != nil {
-							p.Platforms = append(p.Platforms, m.Platform.String())
-						}
-					}
-				}
-			}
-		}
-	}
 	p.RateLimit = rec.rateLimit()
 	if err != nil {
 		p.Status, p.Class, p.Message = classifyRegistryError(err)
 		return p
 	}
 	p.Exists, p.Digest, p.MediaType, p.Status = true, desc.Digest.String(), string(desc.MediaType), http.StatusOK
+	if desc.MediaType.IsIndex() {
+		// The platforms need the index itself: a GET, which an upstream may count or refuse.
+		full, err := remote.Get(ref, opts...)
+		p.RateLimit = rec.rateLimit()
+		if err != nil {
+			p.Status, p.Class, p.Message = classifyRegistryError(err)
+			return p
+		}
+		if idx, err := full.ImageIndex(); err == nil {
+			if im, err := idx.IndexManifest(); err == nil {
+				for _, m := range im.Manifests {
+					if m.Platform != nil {
+						p.Platforms = append(p.Platforms, m.Platform.String())
+					}
+				}
+			}
+		}
+	}
 	return p
 }
 

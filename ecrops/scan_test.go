@@ -2,6 +2,10 @@ package ecrops_test
 
 import (
 	"net/http"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/credentials"
+	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 	"strings"
 	"sync"
 	"testing"
@@ -275,4 +279,42 @@ func TestProbePermissions(t *testing.T) {
 		t.Fatalf("%+v", bad)
 	}
 	_ = http.StatusOK
+}
+
+func TestProbeAndScanFailures(t *testing.T) {
+	s := startYAML(t, `
+secrets: [{name: ecr-pullthroughcache/hub, value: '{"username":"me","accessToken":"tok"}'}]
+upstreams:
+  - host: registry-1.docker.io
+    accounts: [{username: me, token: tok, pullLimit: 10, pullsUsed: 10}]
+    repositories: [{name: library/nginx, tags: [{tag: "1.27", platforms: [linux/amd64, linux/arm64]}]}]
+rules: [{prefix: docker-hub, upstream: docker-hub, credential: ecr-pullthroughcache/hub}]
+`)
+	snap := scan(t, s.acc)
+	rule := *snap.Rule("docker-hub")
+	// A spent window: the HEAD says the image is there, the GET of its index gets 429.
+	p := s.acc.ProbeUpstream(ctx(t), rule, "registry-1.docker.io/library/nginx:1.27")
+	if !p.Exists || p.Class != "rate-limited" || p.Status != http.StatusTooManyRequests || p.RateLimit.Remaining != 0 {
+		t.Fatalf("%+v %+v", p, p.RateLimit)
+	}
+	// The rule's secret deleted: the scan says so, without failing.
+	info := s.srv.Info()
+	sm := secretsmanager.New(secretsmanager.Options{Region: info.Region, BaseEndpoint: aws.String(info.Endpoint),
+		Credentials: credentials.NewStaticCredentialsProvider(info.AccessKeyID, info.SecretAccessKey, "")})
+	if _, err := sm.DeleteSecret(ctx(t), &secretsmanager.DeleteSecretInput{SecretId: aws.String("ecr-pullthroughcache/hub"),
+		ForceDeleteWithoutRecovery: aws.Bool(true)}); err != nil {
+		t.Fatal(err)
+	}
+	again := scan(t, s.acc)
+	if sec := again.Rule("docker-hub").Secret; sec == nil || sec.Exists || sec.Error != nil || len(again.Errors) != 0 {
+		t.Fatalf("secret: %+v, errors %v", sec, again.Errors)
+	}
+	if v := again.Rule("docker-hub").Validation; v == nil || v.IsValid || !strings.Contains(v.Failure, "does not exist") {
+		t.Fatalf("validation: %+v", v)
+	}
+	// Probing with a rule whose secret is gone falls back to an anonymous probe, and says so.
+	anon := s.acc.ProbeUpstream(ctx(t), *again.Rule("docker-hub"), "registry-1.docker.io/library/nginx:1.27")
+	if !anon.Anonymous || !strings.Contains(anon.Why, "could not be read") {
+		t.Fatalf("%+v", anon)
+	}
 }
