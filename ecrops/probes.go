@@ -31,34 +31,10 @@ import (
 // The probes read without changing anything: an upstream's answer for a reference, the
 // cache's state for a reference, a principal's permissions for pulling through.
 
-// UpstreamProbe is what an upstream registry said about one reference.
-type UpstreamProbe struct {
-	Reference string
-	// Anonymous is true when the probe did not use the rule's credentials, and Why says why.
-	Anonymous bool
-	Why       string
-	Exists    bool
-	Digest    string
-	MediaType string
-	Platforms []string
-	RateLimit *RateLimit
-	Status    int
-	// Class sorts a failure: unauthorized, forbidden, not-found, rate-limited, server-error, network.
-	Class   string
-	Message string
-}
-
-// RateLimit is a Docker Hub-style pull window, from the ratelimit-* headers of a manifest answer.
-type RateLimit struct {
-	Limit, Remaining int
-	WindowSeconds    int
-	Source           string
-}
-
 // ProbeUpstream asks the rule's upstream about a reference, with the rule's credentials
 // (read from its secret and held in memory for this call only) unless NoSecretRead is set.
-func (a *Account) ProbeUpstream(ctx context.Context, rule model.Rule, upstreamRef string) UpstreamProbe {
-	p := UpstreamProbe{Reference: upstreamRef}
+func (a *Account) ProbeUpstream(ctx context.Context, rule model.Rule, upstreamRef string) model.UpstreamProbe {
+	p := model.UpstreamProbe{Reference: upstreamRef}
 	ref, err := name.ParseReference(upstreamRef, name.WeakValidation)
 	if err != nil {
 		p.Class, p.Message = "invalid", model.Printable(err.Error())
@@ -174,7 +150,7 @@ func (r *headerRecorder) wrap(base http.RoundTripper) http.RoundTripper {
 	})
 }
 
-func (r *headerRecorder) rateLimit() *RateLimit {
+func (r *headerRecorder) rateLimit() *model.RateLimit {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	if r.h == nil {
@@ -182,7 +158,7 @@ func (r *headerRecorder) rateLimit() *RateLimit {
 	}
 	limit, window := parseRateHeader(r.h.Get("ratelimit-limit"))
 	remaining, _ := parseRateHeader(r.h.Get("ratelimit-remaining"))
-	return &RateLimit{Limit: limit, Remaining: remaining, WindowSeconds: window, Source: model.Printable(r.h.Get("docker-ratelimit-source"))}
+	return &model.RateLimit{Limit: limit, Remaining: remaining, WindowSeconds: window, Source: model.Printable(r.h.Get("docker-ratelimit-source"))}
 }
 
 // parseRateHeader reads "100;w=21600".
@@ -218,22 +194,10 @@ func (a *Account) upstreamTransport() http.RoundTripper {
 
 // --- the cache ---
 
-// CacheProbe is what the cache holds for one reference.
-type CacheProbe struct {
-	Repository       string
-	RepositoryExists bool
-	Cached           bool
-	Digest           string
-	MediaType        string
-	LastPull         time.Time
-	Children         []model.ChildManifest
-	Error            *model.PartError
-}
-
 // ProbeCache looks a reference up in the cache without pulling it: DescribeImages, and
 // for an index its manifest by digest, which never pulls through.
-func (a *Account) ProbeCache(ctx context.Context, repo, tagOrDigest string) CacheProbe {
-	p := CacheProbe{Repository: repo}
+func (a *Account) ProbeCache(ctx context.Context, repo, tagOrDigest string) model.CacheProbe {
+	p := model.CacheProbe{Repository: repo}
 	id := ecrtypes.ImageIdentifier{ImageTag: aws.String(tagOrDigest)}
 	if strings.HasPrefix(tagOrDigest, "sha256:") {
 		id = ecrtypes.ImageIdentifier{ImageDigest: aws.String(tagOrDigest)}
@@ -301,21 +265,11 @@ var PullActions = []string{"ecr:GetAuthorizationToken", "ecr:BatchGetImage", "ec
 	"ecr:BatchCheckLayerAvailability", "ecr:BatchImportUpstreamImage", "ecr:CreateRepository", "ecr:TagResource"}
 
 // PermissionProbe says, for each pull-through action, whether the principal may take it.
-type PermissionProbe struct {
-	Principal  string // the IAM ARN that was simulated
-	Repository string
-	// Decisions are IAM's (allowed, implicitDeny, explicitDeny) for the principal's own policies.
-	Decisions map[string]string
-	// RegistryPolicy says which actions the registry policy grants the principal.
-	RegistryPolicy map[string]bool
-	Missing        []string
-	Error          *model.PartError
-}
 
 // ProbePermissions simulates the principal's policies for the pull-through actions on a
 // repository, and reads the registry policy for grants that IAM's simulation does not see.
-func (a *Account) ProbePermissions(ctx context.Context, principal, repoARN, registryPolicy string, actions []string) PermissionProbe {
-	p := PermissionProbe{Principal: IAMPrincipal(principal), Repository: repoARN, Decisions: map[string]string{}, RegistryPolicy: map[string]bool{}}
+func (a *Account) ProbePermissions(ctx context.Context, principal, repoARN, registryPolicy string, actions []string) model.PermissionProbe {
+	p := model.PermissionProbe{Principal: IAMPrincipal(principal), Repository: repoARN, Decisions: map[string]string{}, RegistryPolicy: map[string]bool{}}
 	out, err := a.iam.SimulatePrincipalPolicy(ctx, &iam.SimulatePrincipalPolicyInput{
 		PolicySourceArn: aws.String(p.Principal), ActionNames: actions, ResourceArns: []string{repoARN}})
 	if err != nil {

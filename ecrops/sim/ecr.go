@@ -996,6 +996,9 @@ func (s *Server) pullImage(ctx context.Context, p *principal, repo string, id im
 	}
 	s.mu.Unlock()
 	if img != nil {
+		if id.ImageTag != "" && id.ImageDigest == "" {
+			s.completeIndex(ctx, p, repo, img)
+		}
 		return img, nil
 	}
 	if code != "ImageNotFound" || id.ImageTag == "" || id.ImageDigest != "" {

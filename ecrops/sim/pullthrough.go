@@ -440,3 +440,47 @@ func sortedHosts(m map[string]*upstreamRegistry) []string {
 	sort.Strings(out)
 	return out
 }
+
+// completeIndex imports the manifests a cached index references but the cache lacks:
+// pulling an index by tag caches the index and every image it references.
+func (s *Server) completeIndex(ctx context.Context, p *principal, repo string, img *imageState) {
+	s.mu.Lock()
+	r := s.st.repos[repo]
+	rule := s.st.ruleFor(repo)
+	var missing bool
+	if r != nil {
+		for _, c := range img.Children {
+			missing = missing || r.images[c] == nil
+		}
+	}
+	if !missing || rule == nil {
+		s.mu.Unlock()
+		return
+	}
+	allowed, _ := s.st.allows(p, "ecr:BatchImportUpstreamImage", r.ARN)
+	var creds *upstreamCredentials
+	if rule.CredentialArn != "" && s.secretProblem(rule) == "" {
+		c, _ := parseUpstreamCredentials(s.st.secretByARN(rule.CredentialArn).Value)
+		creds = &c
+	}
+	ref := rule.URL + "/" + rule.upstreamPath(repo) + "@" + img.Digest.String()
+	s.mu.Unlock()
+	if !allowed {
+		return
+	}
+	a, f := s.fetchUpstream(ctx, ref, creds, rule)
+	if f != nil {
+		return
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for d, b := range a.Blobs {
+		s.st.blobs[d] = b
+	}
+	now := s.clock.Now()
+	for _, c := range a.Children {
+		if r.images[c.Digest] == nil {
+			r.images[c.Digest] = &imageState{manifestBlob: c, PushedAt: now, ValidatedAt: now}
+		}
+	}
+}

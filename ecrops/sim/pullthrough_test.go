@@ -603,3 +603,42 @@ rules:
 		}
 	}
 }
+
+func TestAPullByTagCompletesAnIndexWithMissingPlatforms(t *testing.T) {
+	s := startScenario(t, "demo")
+	p := s.puller()
+	arm, _ := v1.ParsePlatform("linux/arm64")
+	// The arm64 manifest of nginx:1.27 is not cached, but by digest it cannot be pulled
+	// through; the client asks for the index by tag first, which completes it.
+	_, err := p.get("docker-hub/library/nginx@" + childDigest(t, s, "docker-hub/library/nginx", "1.27", "arm64"))
+	wantStatus(t, err, http.StatusNotFound, "MANIFEST_UNKNOWN", "")
+	if _, err := remote.Image(p.ref("docker-hub/library/nginx:1.27"), append(p.opts, remote.WithPlatform(*arm))...); err != nil {
+		t.Fatalf("after a pull by tag, arm64 is served: %v", err)
+	}
+	cache := must[*ecr.DescribeImagesOutput](t)(s.ecr.DescribeImages(ctx(t), &ecr.DescribeImagesInput{RepositoryName: aws.String("docker-hub/library/nginx")}))
+	if len(cache.ImageDetails) != 6 {
+		t.Fatalf("%d images cached, want both indexes and four platform images", len(cache.ImageDetails))
+	}
+}
+
+// childDigest finds the digest of one platform's manifest in an upstream index (asking the
+// cache would be a pull, which changes what is cached).
+func childDigest(t *testing.T, s *stand, repo, tag, arch string) string {
+	hub := strings.TrimPrefix(s.srv.Info().Resolve["registry-1.docker.io"], "http://")
+	desc, err := remote.Get(mustRef(t, hub+"/"+strings.TrimPrefix(repo, "docker-hub/")+":"+tag),
+		remote.WithAuth(&authn.Basic{Username: "ptcdemo", Password: "dckr_pat_ptcdemo_valid_token"}), remote.WithTransport(resolveFor(s.srv.Info())))
+	if err != nil {
+		t.Fatal(err)
+	}
+	idx, err := v1.ParseIndexManifest(strings.NewReader(string(desc.Manifest)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, m := range idx.Manifests {
+		if m.Platform != nil && m.Platform.Architecture == arch {
+			return m.Digest.String()
+		}
+	}
+	t.Fatalf("no %s in %s:%s", arch, repo, tag)
+	return ""
+}
