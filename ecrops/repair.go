@@ -41,6 +41,7 @@ var stepImpls = map[model.StepKind]stepImpl{
 	model.StepPutLifecyclePolicy:         {read: readLifecycle, write: putLifecycle, inverse: invertLifecycle},
 	model.StepDeleteLifecyclePolicy:      {read: readLifecycle, write: deleteLifecycle, inverse: invertLifecycle},
 	model.StepDeleteEmptyRepository:      {read: readRepository, write: deleteEmptyRepository, check: mustBeEmpty},
+	model.StepDeleteRepository:           {read: readRepository, write: deleteRepository},
 	model.StepDeleteCachedTag:            {read: readTag, write: deleteTag},
 	model.StepWarmReference:              {read: noState, write: warm},
 	model.StepAddRegistryPolicyStatement: {read: readRegistryPolicy, write: addStatement, inverse: invertRegistryPolicy},
@@ -389,6 +390,16 @@ func mustBeEmpty(s model.Step, now map[string]string) error {
 func deleteEmptyRepository(ctx context.Context, a *Account, s model.Step, _ string) (middleware.Metadata, error) {
 	// No force: ECR itself refuses to delete a repository that holds images.
 	out, err := a.ecr.DeleteRepository(ctx, &ecr.DeleteRepositoryInput{RepositoryName: aws.String(s.Target)})
+	if err != nil {
+		return middleware.Metadata{}, err
+	}
+	return out.ResultMetadata, nil
+}
+
+// deleteRepository deletes a repository with its images (force): only ever in a plan that
+// the person confirmed by typing the repository's name.
+func deleteRepository(ctx context.Context, a *Account, s model.Step, _ string) (middleware.Metadata, error) {
+	out, err := a.ecr.DeleteRepository(ctx, &ecr.DeleteRepositoryInput{RepositoryName: aws.String(s.Target), Force: true})
 	if err != nil {
 		return middleware.Metadata{}, err
 	}

@@ -28,6 +28,7 @@ const (
 	StepPutLifecyclePolicy         StepKind = "put-lifecycle-policy"
 	StepDeleteLifecyclePolicy      StepKind = "delete-lifecycle-policy"
 	StepDeleteEmptyRepository      StepKind = "delete-empty-repository"
+	StepDeleteRepository           StepKind = "delete-repository" // with its images: always typed to confirm
 	StepDeleteCachedTag            StepKind = "delete-cached-tag"
 	StepWarmReference              StepKind = "warm-reference"
 	StepAddRegistryPolicyStatement StepKind = "add-registry-policy-statement"

@@ -156,10 +156,10 @@ func cachePathFor(r *Rule, path string) (string, bool) {
 }
 
 // Printable makes a string from outside safe to show in a terminal: control characters
-// (escape sequences among them) become visible \x.. escapes, and it is cut at 512 bytes.
+// (escape sequences among them) become visible \x.. escapes, and it is cut at 4 KiB.
 func Printable(s string) string {
-	if len(s) > 512 {
-		s = s[:512] + "…"
+	if len(s) > 4096 {
+		s = s[:4096] + "…"
 	}
 	var b strings.Builder
 	for _, r := range s {

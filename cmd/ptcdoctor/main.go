@@ -34,7 +34,9 @@ func run(args []string) int {
 	if err == nil {
 		return exitOK
 	}
-	fmt.Fprintln(os.Stderr, "ptcdoctor:", err)
+	if err.Error() != "" {
+		fmt.Fprintln(os.Stderr, "ptcdoctor:", err)
+	}
 	var ue usageError
 	var fe findingsError
 	switch {
@@ -62,7 +64,7 @@ It ships a local stand-in for AWS, so that all of it can be tried without an acc
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usageError{err} })
 	g := &globals{}
 	g.register(root)
-	root.AddCommand(newSimCommand(), newJournalCommand(g), newUndoCommand(g))
+	root.AddCommand(newSimCommand(), newDoctorCommand(g), newExplainCommand(g), newFixCommand(g), newJournalCommand(g), newUndoCommand(g))
 	return root
 }
 

@@ -1,0 +1,227 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+	"text/tabwriter"
+
+	"github.com/spf13/cobra"
+
+	"github.com/ptcdoctor/ptcdoctor/diagnose"
+	"github.com/ptcdoctor/ptcdoctor/ecrops"
+	"github.com/ptcdoctor/ptcdoctor/model"
+)
+
+// scope is what doctor, explain and fix look at: references, principals, checks.
+type scope struct {
+	images     []string
+	imagesFile string
+	principals []string
+	checks     []string
+	configPath string
+}
+
+func (sc *scope) register(cmd *cobra.Command) {
+	f := cmd.Flags()
+	f.StringArrayVar(&sc.images, "image", nil, "a reference to check, as the cache URI or the upstream reference (nginx:1.27); repeatable")
+	f.StringVar(&sc.imagesFile, "images-file", "", "references to check: one a line, or Kubernetes manifests / kubectl get -o json output")
+	f.StringArrayVar(&sc.principals, "principal", nil, "the IAM role or user that pulls (default: the config's, else the caller); repeatable")
+	f.StringArrayVar(&sc.checks, "check", nil, "run only this check (see --list-checks); repeatable")
+	f.StringVar(&sc.configPath, "config", "", "config file with a watch list (default $XDG_CONFIG_HOME/ptcdoctor/config.yaml)")
+}
+
+// diagnosis is a scan and the checks run over it.
+type diagnosis struct {
+	snap     *model.Snapshot
+	refs     []model.Ref
+	opts     diagnose.Options
+	findings []model.Finding
+}
+
+// run scans the account and diagnoses it for the scope.
+func (sc *scope) run(ctx context.Context, g *globals, s *session, progress func(ecrops.Progress)) (*diagnosis, error) {
+	for _, id := range sc.checks {
+		if _, ok := diagnose.CheckByID(id); !ok {
+			return nil, usageError{fmt.Errorf("--check %q: no such check (ptcdoctor doctor --list-checks)", id)}
+		}
+	}
+	cfg, err := loadConfig(sc.configPath, g.demo)
+	if err != nil {
+		return nil, usageError{err}
+	}
+	inputs := append([]string{}, cfg.Watch.Images...)
+	inputs = append(inputs, sc.images...)
+	if sc.imagesFile != "" {
+		raw, err := readInput(sc.imagesFile)
+		if err != nil {
+			return nil, usageError{fmt.Errorf("--images-file: %w", err)}
+		}
+		refs, err := model.ImagesFromFile(raw)
+		if err != nil {
+			return nil, usageError{fmt.Errorf("--images-file %s: %w", sc.imagesFile, err)}
+		}
+		inputs = append(inputs, refs...)
+	}
+	snap, err := s.acc.Scan(ctx, ecrops.Scope{}, progress)
+	if err != nil {
+		return nil, err
+	}
+	if snap.AccountID == "" {
+		return nil, fmt.Errorf("the scan could not tell which account this is: %v", snap.Errors)
+	}
+	d := &diagnosis{snap: snap}
+	var bad []string
+	for _, in := range inputs {
+		ref, err := model.ParseRef(in, snap.AccountID, snap.Region, snap.Rules)
+		if err != nil && ref.Repository == "" {
+			bad = append(bad, err.Error())
+			continue
+		}
+		d.refs = append(d.refs, ref)
+	}
+	if len(bad) > 0 {
+		return nil, usageError{errors.New(strings.Join(bad, "\n"))}
+	}
+	principals := append(append([]string{}, cfg.Watch.Principals...), sc.principals...)
+	d.opts = diagnose.Options{Refs: d.refs, Principals: principals, Checks: sc.checks}
+	if len(principals) > 0 && snap.Identity.ARN != "" {
+		d.opts.Principals = append([]string{snap.Identity.ARN}, principals...)
+	}
+	d.findings = diagnose.Run(ctx, snap, s.acc, d.opts)
+	return d, nil
+}
+
+func readInput(path string) ([]byte, error) {
+	if path == "-" {
+		return io.ReadAll(io.LimitReader(os.Stdin, 32<<20))
+	}
+	return os.ReadFile(path)
+}
+
+func newDoctorCommand(g *globals) *cobra.Command {
+	var sc scope
+	var asJSON, asMarkdown, stats, list bool
+	cmd := &cobra.Command{
+		Use:   "doctor",
+		Short: "Diagnose the account's pull through caches, with the evidence and the fixes",
+		Long: `doctor scans the registry (rules, their validation and secrets, templates, the
+registry policy, repositories, images) and runs every check over it, plus over the
+references given (--image, --images-file, the config's watch list). Each finding
+carries the calls it rests on and the fixes; apply them with ptcdoctor fix.
+
+Exit status: 0 nothing at error severity; 1 findings at error severity; 2 usage or
+configuration error; 3 the scan could not complete.`,
+		Example: `  ptcdoctor doctor --demo
+  ptcdoctor doctor --image nginx:1.27 --principal arn:aws:iam::111122223333:role/eks-node
+  kubectl get pods -A -o json | ptcdoctor doctor --images-file - --json`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			out := cmd.OutOrStdout()
+			if list {
+				printCatalog(out)
+				return nil
+			}
+			if asJSON && asMarkdown {
+				return usageError{errors.New("choose one of --json and --markdown")}
+			}
+			s, err := g.open(cmd.Context())
+			if err != nil {
+				return err
+			}
+			defer s.Close()
+			d, err := sc.run(cmd.Context(), g, s, nil)
+			if err != nil {
+				return err
+			}
+			report := diagnose.NewReport(d.snap, d.findings, stats)
+			switch {
+			case asJSON:
+				enc := json.NewEncoder(out)
+				enc.SetIndent("", "  ")
+				enc.Encode(report)
+			case asMarkdown:
+				io.WriteString(out, report.Markdown())
+			default:
+				printReport(out, report)
+			}
+			if report.Summary.Errors > 0 {
+				return findingsError{errQuiet}
+			}
+			return nil
+		},
+	}
+	sc.register(cmd)
+	f := cmd.Flags()
+	f.BoolVar(&asJSON, "json", false, "print the report as JSON (schema: diagnose/README.md)")
+	f.BoolVar(&asMarkdown, "markdown", false, "print the report as Markdown, for an incident ticket")
+	f.BoolVar(&stats, "stats", false, "add the scan's figures: calls per operation, throttled, retried, seconds to first rules and to complete")
+	f.BoolVar(&list, "list-checks", false, "list the checks and exit")
+	return cmd
+}
+
+// errQuiet is a failure the report already explained: nothing more is printed.
+var errQuiet = errors.New("")
+
+func printCatalog(w io.Writer) {
+	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "CHECK\tSEVERITY\tFINDS")
+	for _, c := range diagnose.Catalog {
+		fmt.Fprintf(tw, "%s\t%s\t%s\n", c.ID, c.Severity, c.Title)
+	}
+	tw.Flush()
+	fmt.Fprintln(w)
+	for _, c := range diagnose.Catalog {
+		fmt.Fprintf(w, "%s: %s\n", c.ID, c.Description)
+	}
+}
+
+// printReport is the terminal form: errors first, one block a finding, the evidence and
+// the command that applies each fix.
+func printReport(w io.Writer, r diagnose.Report) {
+	fmt.Fprintf(w, "%s in %s, as %s\n", r.Account, r.Region, r.Identity)
+	fmt.Fprintf(w, "%d errors, %d warnings, %d info\n", r.Summary.Errors, r.Summary.Warnings, r.Summary.Info)
+	for _, e := range r.Errors {
+		fmt.Fprintf(w, "\nNOT SCANNED  %s: %s %s %s\n", e.Part, e.Operation, e.Code, e.Message)
+	}
+	for _, f := range r.Findings {
+		fmt.Fprintf(w, "\n[%d] %-7s %s  (%s %s)\n", f.ID, strings.ToUpper(f.Severity), f.Check, f.Subject.Kind, f.Subject.Name)
+		fmt.Fprintf(w, "    %s\n", f.Title)
+		fmt.Fprintf(w, "    %s\n", wrap(f.Explanation, 90, "    "))
+		for _, e := range f.Evidence {
+			fmt.Fprintf(w, "    evidence: %s → %s\n", e.Call, e.Answer)
+		}
+		for i, fx := range f.Fixes {
+			how := fmt.Sprintf("ptcdoctor fix --finding %d --fix %d --dry-run", f.ID, i+1)
+			if len(fx.Steps) == 0 {
+				how = "by hand"
+			}
+			fmt.Fprintf(w, "    fix %d: %s  [%s]\n", i+1, fx.Title, how)
+		}
+	}
+	if len(r.Findings) == 0 {
+		fmt.Fprintln(w, "\nNo findings.")
+	}
+}
+
+// wrap folds text at width, indenting the lines after the first.
+func wrap(s string, width int, indent string) string {
+	var b strings.Builder
+	n := 0
+	for i, word := range strings.Fields(s) {
+		if i > 0 && n+len(word)+1 > width {
+			b.WriteString("\n" + indent)
+			n = 0
+		} else if i > 0 {
+			b.WriteString(" ")
+			n++
+		}
+		b.WriteString(word)
+		n += len(word)
+	}
+	return b.String()
+}

@@ -1,0 +1,48 @@
+package diagnose
+
+import "github.com/ptcdoctor/ptcdoctor/model"
+
+// Check is one diagnosis, with a stable id that reports, runbooks and `--check` use.
+type Check struct {
+	ID          string
+	Severity    model.Severity // the usual severity; a finding may say otherwise
+	Title       string
+	Description string
+	run         func(d *diagnosis) []model.Finding
+}
+
+// Catalog is every check, in the order they run. `ptcdoctor doctor --list-checks` prints it.
+var Catalog = []Check{
+	{"credentials", model.SeverityError, "The rule's credentials cannot be used",
+		"A rule's secret is missing, in another region, encrypted with a customer managed KMS key, or not {\"username\", \"accessToken\"}; ValidatePullThroughCacheRule says invalid; or the upstream refuses the credentials.", checkCredentials},
+	{"permissions", model.SeverityError, "The pulling principal cannot pull through",
+		"The principal that pulls lacks ecr:BatchImportUpstreamImage, ecr:CreateRepository (for a repository that does not exist yet), ecr:TagResource (when the template adds tags), or the pull actions.", checkPermissions},
+	{"name-mismatch", model.SeverityError, "A name that cannot work as written",
+		"A Docker Hub official image without library/; library/ before a multi-segment name; a prefix no rule has but one nearly has; an upstreamRepositoryPrefix mapping to a path the upstream lacks; a repository made by hand under a name meant to be a cache.", checkNameMismatch},
+	{"upstream-rate-limit", model.SeverityWarning, "The upstream pull budget is spent or low",
+		"The upstream's pull window (Docker Hub's ratelimit-* headers), for the rule's credentials or anonymously from this machine, is spent (429) or under 20%.", checkRateLimit},
+	{"negative-cache", model.SeverityWarning, "Traces of a failed first pull",
+		"A cache repository with no images; a reference whose repository is empty while the upstream has it now. ECR documents no negative cache: this is what was seen instead.", checkNegativeCache},
+	{"missing-manifest", model.SeverityWarning, "Something that should be cached is not",
+		"A cached index missing some platforms' manifests; a watched reference not cached; a digest-pinned reference whose manifest is not cached (a first pull by digest does not fill the cache).", checkMissingManifest},
+	{"creation-template", model.SeverityWarning, "New cache repositories will be made wrong",
+		"A rule prefix without a creation template (defaults: no lifecycle); a template with immutable tags (blocks refresh); tags or KMS without a customRoleArn (creation fails); a template whose prefix matches no rule.", checkTemplates},
+	{"stale-tag", model.SeverityWarning, "A cached tag has moved upstream",
+		"A cached mutable tag whose upstream digest differs: ECR looks again at the next pull once 24 hours have passed since it last checked.", checkStaleTags},
+	{"no-lifecycle", model.SeverityWarning, "Cache repositories grow without bound",
+		"Cache repositories without a lifecycle policy keep every image they ever cached.", checkNoLifecycle},
+	{"orphan-repository", model.SeverityWarning, "Cached repositories no rule covers any more",
+		"Repositories under a prefix whose pull through cache rule was deleted: they are never refreshed.", checkOrphans},
+	{"rule-quota", model.SeverityWarning, "Near the limit of 50 rules",
+		"A registry can have at most 50 pull through cache rules per region; the quota cannot be raised.", checkRuleQuota},
+}
+
+// CheckByID finds a check of the catalog.
+func CheckByID(id string) (Check, bool) {
+	for _, c := range Catalog {
+		if c.ID == id {
+			return c, true
+		}
+	}
+	return Check{}, false
+}

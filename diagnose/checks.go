@@ -1,0 +1,857 @@
+package diagnose
+
+import (
+	"fmt"
+	"sort"
+	"strings"
+	"sync"
+
+	"github.com/ptcdoctor/ptcdoctor/model"
+)
+
+// --- credentials ---
+
+func checkCredentials(d *diagnosis) []model.Finding {
+	var out []model.Finding
+	for _, r := range d.snap.Rules {
+		if r.CredentialArn == "" {
+			continue
+		}
+		var why []string
+		var ev []model.Evidence
+		sec := r.Secret
+		if sec != nil {
+			switch {
+			case sec.Error != nil && strings.Contains(sec.Error.Message, "is in region"):
+				why = append(why, fmt.Sprintf("the secret %s is in %s; ECR reads a rule's secret only from the registry's own region, %s", sec.Name, sec.Region, d.snap.Region))
+				ev = append(ev, model.Evidence{Call: "credentialArn of rule " + r.Prefix, Answer: r.CredentialArn})
+			case sec.Error != nil:
+				ev = append(ev, model.Evidence{Call: "secretsmanager:DescribeSecret " + sec.ARN, Answer: sec.Error.Code + ": " + sec.Error.Message})
+			case !sec.Exists:
+				why = append(why, "the secret "+sec.ARN+" does not exist")
+				ev = append(ev, model.Evidence{Call: "secretsmanager:DescribeSecret " + sec.ARN, Answer: "ResourceNotFoundException"})
+			case sec.Deleted:
+				why = append(why, "the secret "+sec.Name+" is scheduled for deletion")
+				ev = append(ev, model.Evidence{Call: "secretsmanager:DescribeSecret " + sec.ARN, Answer: "DeletedDate is set"})
+			case sec.CustomerKey():
+				why = append(why, "the secret "+sec.Name+" is encrypted with a customer managed KMS key; ECR can only use secrets encrypted with the default aws/secretsmanager key")
+				ev = append(ev, model.Evidence{Call: "secretsmanager:DescribeSecret " + sec.ARN, Answer: "KmsKeyId " + sec.KMSKeyID})
+			}
+		}
+		if v := r.Validation; v != nil {
+			if v.Error != nil {
+				ev = append(ev, model.Evidence{Call: "ecr:ValidatePullThroughCacheRule " + r.Prefix, Answer: v.Error.Code + ": " + v.Error.Message})
+			} else if !v.IsValid {
+				why = append(why, "ValidatePullThroughCacheRule says the rule is not valid: "+v.Failure)
+				ev = append(ev, model.Evidence{Call: "ecr:ValidatePullThroughCacheRule " + r.Prefix, Answer: "isValid=false, failure=" + v.Failure})
+			} else {
+				ev = append(ev, model.Evidence{Call: "ecr:ValidatePullThroughCacheRule " + r.Prefix, Answer: "isValid=true"})
+			}
+		}
+		if len(why) == 0 {
+			continue
+		}
+		name := r.CredentialArn
+		if sec != nil && sec.Name != "" {
+			name = sec.Name
+		}
+		f := model.Finding{Subject: model.Subject{Kind: "rule", Name: r.Prefix},
+			Title: fmt.Sprintf("The credentials of rule %s/ cannot be used", r.Prefix),
+			Explanation: "Pulls through " + r.Prefix + "/ of images not cached yet, and the 24-hour refreshes of cached tags, fail while " +
+				strings.TrimSuffix(strings.Join(why, "; and "), ".") + ". Cached images are still served.",
+			Evidence: ev}
+		if sec != nil && sec.Exists && !sec.CustomerKey() && sec.Error == nil {
+			f.Fixes = append(f.Fixes, model.Fix{Title: "Store new credentials in " + name + ", then validate the rule again",
+				Plan: model.Plan{Title: "New credentials for " + r.Prefix + "/", Steps: []model.Step{putSecretStep(sec.ARN, name)}}})
+		}
+		if sec != nil && (sec.CustomerKey() || !sec.Exists || sec.Error != nil) {
+			f.Fixes = append(f.Fixes, model.Fix{Title: "Move the credentials to a secret ECR can read",
+				Manual: fmt.Sprintf("Create a secret named ecr-pullthroughcache/%s in %s, encrypted with the default aws/secretsmanager key, holding {\"username\": \"...\", \"accessToken\": \"...\"}; then point the rule at it:\n  aws ecr update-pull-through-cache-rule --ecr-repository-prefix %s --credential-arn <the new secret's ARN>",
+					r.Prefix, d.snap.Region, r.Prefix)})
+		}
+		out = append(out, f)
+	}
+	return out
+}
+
+// --- permissions ---
+
+func checkPermissions(d *diagnosis) []model.Finding {
+	var out []model.Finding
+	for _, principal := range d.opts.Principals {
+		// One finding a principal: the rules it cannot pull through, grouped by what it lacks.
+		type gap struct {
+			missing []string
+			rules   []string
+			ev      []model.Evidence
+		}
+		gaps := map[string]*gap{}
+		var order []string
+		iamARN := principal
+		var failed *model.PartError
+		for _, r := range d.snap.Rules {
+			prefix := r.Prefix + "/"
+			if r.Prefix == "ROOT" {
+				prefix = ""
+			}
+			resource := repoARN(d.snap, prefix+"*")
+			actions := []string{"ecr:GetAuthorizationToken", "ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer",
+				"ecr:BatchCheckLayerAvailability", "ecr:BatchImportUpstreamImage", "ecr:CreateRepository"}
+			if tpl := model.TemplateFor(d.snap.Templates, prefix+"x"); tpl != nil && len(tpl.ResourceTags) > 0 {
+				actions = append(actions, "ecr:TagResource")
+			}
+			p := d.probe.Permissions(d.ctx, principal, resource, d.snap.RegistryPolicy, actions)
+			iamARN = p.Principal
+			if p.Error != nil {
+				failed = p.Error
+				break
+			}
+			if len(p.Missing) == 0 {
+				continue
+			}
+			key := strings.Join(p.Missing, ",")
+			g := gaps[key]
+			if g == nil {
+				g = &gap{missing: p.Missing}
+				gaps[key] = g
+				order = append(order, key)
+			}
+			g.rules = append(g.rules, r.Prefix)
+			for _, a := range p.Missing {
+				ans := p.Decisions[a]
+				if p.RegistryPolicy[a] {
+					ans += " (the registry policy grants it, but something denies it)"
+				}
+				g.ev = append(g.ev, model.Evidence{Call: "iam:SimulatePrincipalPolicy " + a + " on " + resource, Answer: ans + "; registry policy: no grant"})
+			}
+		}
+		if failed != nil {
+			out = append(out, model.Finding{Severity: model.SeverityInfo, Subject: model.Subject{Kind: "principal", Name: iamARN},
+				Title:       "Could not check what " + iamARN + " may do",
+				Explanation: "IAM's policy simulation failed, so the permissions of this principal are unknown: " + failed.Code + ": " + failed.Message,
+				Evidence:    []model.Evidence{{Call: "iam:SimulatePrincipalPolicy " + iamARN, Answer: failed.Code + ": " + failed.Message}}})
+			continue
+		}
+		for _, key := range order {
+			g := gaps[key]
+			var prefixes, resources []string
+			var steps []model.Step
+			for _, p := range g.rules {
+				prefixes = append(prefixes, p+"/")
+				resources = append(resources, repoARN(d.snap, strings.TrimPrefix(p+"/", "ROOT/")+"*"))
+				if needsRegistryGrant(g.missing) {
+					steps = append(steps, model.Step{Kind: model.StepAddRegistryPolicyStatement, Operation: "ecr:PutRegistryPolicy", Target: "registry policy",
+						Params:  map[string]string{"statement": registryStatement(iamARN, d.snap.AccountID, d.snap.Region, p)},
+						Summary: "Add a statement granting ecr:CreateRepository and ecr:BatchImportUpstreamImage on " + repoARN(d.snap, strings.TrimPrefix(p+"/", "ROOT/")+"*")})
+				}
+			}
+			f := model.Finding{Subject: model.Subject{Kind: "principal", Name: iamARN},
+				Title:       fmt.Sprintf("%s cannot pull through %s: it lacks %s", iamARN, strings.Join(prefixes, ", "), strings.Join(g.missing, ", ")),
+				Explanation: permissionsExplanation(g.missing),
+				Evidence:    g.ev}
+			if len(steps) > 0 {
+				f.Fixes = append(f.Fixes, model.Fix{Title: "Grant the pull-through actions in the registry policy (merged with what is there)",
+					Plan: model.Plan{Title: "Let " + iamARN + " pull through " + strings.Join(prefixes, ", "), Steps: steps}})
+			}
+			f.Fixes = append(f.Fixes, model.Fix{Title: "Or attach this IAM policy to " + iamARN, Manual: iamPolicyFor(g.missing, resources)})
+			out = append(out, f)
+		}
+	}
+	return out
+}
+
+func permissionsExplanation(missing []string) string {
+	var parts []string
+	for _, a := range missing {
+		switch a {
+		case "ecr:BatchImportUpstreamImage":
+			parts = append(parts, "without ecr:BatchImportUpstreamImage, a pull of an image that is not cached yet fails with \"Requested image not found\" even though the upstream has it")
+		case "ecr:CreateRepository":
+			parts = append(parts, "without ecr:CreateRepository, the first pull of an image whose cache repository does not exist yet fails with \"The repository ... does not exist\"")
+		case "ecr:TagResource":
+			parts = append(parts, "the creation template adds tags, so creating the repository needs ecr:TagResource too")
+		default:
+			parts = append(parts, "without "+a+" no pull works at all")
+		}
+	}
+	return strings.Join(parts, "; ") + ". These may come from the principal's IAM policy or from the registry policy."
+}
+
+func needsRegistryGrant(missing []string) bool {
+	for _, a := range missing {
+		if a == "ecr:BatchImportUpstreamImage" || a == "ecr:CreateRepository" {
+			return true
+		}
+	}
+	return false
+}
+
+// --- name-mismatch ---
+
+// handMadeHints are words in a repository name that say someone meant it to be a cache.
+var handMadeHints = []string{"proxy", "cache", "mirror", "hub", "docker", "ghcr", "quay", "upstream", "pullthrough"}
+
+func checkNameMismatch(d *diagnosis) []model.Finding {
+	var out []model.Finding
+	seen := map[string]bool{}
+	// The account's repositories.
+	for _, repo := range d.snap.Repositories {
+		if f, ok := d.libraryMismatch(repo.Name, "latest", repo.Images, true); ok {
+			seen[repo.Name] = true
+			out = append(out, f)
+			continue
+		}
+		if repo.RulePrefix == "" && !isOrphan(d.snap, repo) && looksMeantAsCache(repo.Name) {
+			out = append(out, model.Finding{Severity: model.SeverityWarning, Subject: model.Subject{Kind: "repository", Name: repo.Name},
+				Title: "The repository " + repo.Name + " looks meant as a cache, but no rule covers it",
+				Explanation: "A repository is a pull through cache only under a rule's prefix (prefix/image:tag), and ECR creates such repositories itself. " +
+					repo.Name + " was made by hand and no rule covers it, so pulls of " + repo.Name + "/<image> fail with \"repository does not exist\" and nothing is ever pulled into it.",
+				Evidence: []model.Evidence{{Call: "ecr:DescribePullThroughCacheRules", Answer: "prefixes: " + rulePrefixes(d.snap)},
+					{Call: "ecr:DescribeImages " + repo.Name, Answer: fmt.Sprintf("%d images", len(repo.Images))}},
+				Fixes: []model.Fix{{Title: "Create the rule that was meant",
+					Manual: fmt.Sprintf("To pull Docker Hub images as %s/library/<image>:<tag>, create a rule with the prefix %s:\n  ptcdoctor setup --upstream docker-hub --prefix %s\nThen pull through %s/<image path>; the repository %s itself can be deleted once nothing uses it.",
+						d.snap.RegistryURI()+"/"+repo.Name, repo.Name, repo.Name, d.snap.RegistryURI()+"/"+repo.Name, repo.Name)}}})
+		}
+	}
+	// The references to check.
+	for _, ref := range d.opts.Refs {
+		if seen[ref.Repository] {
+			continue
+		}
+		if ref.RulePrefix == "" {
+			if near := nearestPrefix(d.snap.Rules, ref.Repository); near != "" {
+				first, rest, _ := strings.Cut(ref.Repository, "/")
+				fixed := near + "/" + rest
+				out = append(out, model.Finding{Subject: model.Subject{Kind: "reference", Name: ref.Input},
+					Title:       fmt.Sprintf("%s/ is not a rule's prefix; did you mean %s/?", first, near),
+					Explanation: "No pull through cache rule has the prefix " + first + "/, so " + ref.CacheURI() + " names a repository that does not exist and never will. The rule " + near + "/ is one letter away.",
+					Evidence:    []model.Evidence{{Call: "ecr:DescribePullThroughCacheRules", Answer: "prefixes: " + rulePrefixes(d.snap)}},
+					Fixes:       []model.Fix{{Title: "Use " + cacheRef(d.snap, fixed, ref.Identifier()), Manual: "Change the reference to " + cacheRef(d.snap, fixed, ref.Identifier())}}})
+			}
+			continue
+		}
+		if f, ok := d.libraryMismatch(ref.Repository, orDefault(ref.Tag, "latest"), nil, false); ok {
+			f.Subject = model.Subject{Kind: "reference", Name: ref.Input}
+			out = append(out, f)
+			seen[ref.Repository] = true
+			continue
+		}
+		if f, ok := d.upstreamPrefixMismatch(ref); ok {
+			out = append(out, f)
+		}
+	}
+	return out
+}
+
+// libraryMismatch finds a Docker Hub name that needs, or must not have, library/.
+func (d *diagnosis) libraryMismatch(repo, tag string, images []model.Image, isRepo bool) (model.Finding, bool) {
+	r := model.RuleFor(d.snap.Rules, repo)
+	if r == nil || r.UpstreamRegistry != "docker-hub" {
+		return model.Finding{}, false
+	}
+	path := model.UpstreamPath(r, repo)
+	var fixedPath, why string
+	switch {
+	case !strings.Contains(path, "/"):
+		fixedPath = "library/" + path
+		why = "Docker Hub's official images live under library/: " + path + " is library/" + path + ". ECR does not add library/, so the upstream answers 401 for " + path + " and ECR answers the pull with 403 Forbidden."
+	case strings.HasPrefix(path, "library/") && strings.Count(path, "/") >= 2:
+		fixedPath = strings.TrimPrefix(path, "library/")
+		why = "library/ holds only Docker Hub's official images, which have one-segment names; " + path + " does not exist, and Docker Hub's 401 for it reaches you as \"The authentication to the upstream registry failed\"."
+	default:
+		return model.Finding{}, false
+	}
+	fixedRepo := strings.TrimSuffix(repo, path) + fixedPath
+	if r.UpstreamPrefix != "" && r.UpstreamPrefix != "ROOT" {
+		return model.Finding{}, false
+	}
+	wrong := d.probe.Upstream(d.ctx, *r, r.UpstreamURL+"/"+path+":"+tag)
+	right := d.probe.Upstream(d.ctx, *r, r.UpstreamURL+"/"+fixedPath+":"+tag)
+	if wrong.Exists || (!right.Exists && right.Class != "rate-limited") {
+		return model.Finding{}, false // the name works, or the fixed one does not either
+	}
+	f := model.Finding{Subject: model.Subject{Kind: "repository", Name: repo},
+		Title:       fmt.Sprintf("%s cannot work: use %s", cacheRef(d.snap, repo, tag), cacheRef(d.snap, fixedRepo, tag)),
+		Explanation: why,
+		Evidence:    []model.Evidence{upstreamEvidence(wrong), upstreamEvidence(right)}}
+	var steps []model.Step
+	if isRepo && len(images) == 0 {
+		steps = append(steps, deleteEmptyRepoStep(repo))
+	}
+	steps = append(steps, warmStep(fixedRepo, tag))
+	f.Fixes = append(f.Fixes, model.Fix{Title: "Pull " + cacheRef(d.snap, fixedRepo, tag) + " instead",
+		Plan: model.Plan{Title: "Use " + fixedRepo, Steps: steps}})
+	f.Fixes = append(f.Fixes, model.Fix{Title: "Change the references that use " + repo,
+		Manual: "Replace " + cacheRef(d.snap, repo, tag) + " with " + cacheRef(d.snap, fixedRepo, tag) + " in manifests, Helm values and Dockerfiles."})
+	return f, true
+}
+
+// upstreamPrefixMismatch finds a reference whose upstreamRepositoryPrefix mapping leads
+// to a path the upstream lacks, while the path without it exists.
+func (d *diagnosis) upstreamPrefixMismatch(ref model.Ref) (model.Finding, bool) {
+	r := d.snap.Rule(ref.RulePrefix)
+	if r == nil || r.UpstreamPrefix == "" || r.UpstreamPrefix == "ROOT" || ref.Tag == "" {
+		return model.Finding{}, false
+	}
+	mapped := d.probe.Upstream(d.ctx, *r, upstreamRef(r, ref.Repository, ref.Tag))
+	if mapped.Exists || mapped.Class != "not-found" {
+		return model.Finding{}, false
+	}
+	plainPath := strings.TrimPrefix(ref.Repository, r.Prefix+"/")
+	plain := d.probe.Upstream(d.ctx, *r, r.UpstreamURL+"/"+plainPath+":"+ref.Tag)
+	if !plain.Exists {
+		return model.Finding{}, false
+	}
+	return model.Finding{Subject: model.Subject{Kind: "reference", Name: ref.Input},
+		Title: fmt.Sprintf("The rule %s/ maps %s to %s, which the upstream lacks", r.Prefix, ref.Repository, mapped.Reference),
+		Explanation: "The rule's upstreamRepositoryPrefix (" + r.UpstreamPrefix + ") is put in front of every path, but the image is at " +
+			plain.Reference + " without it. A rule's prefixes cannot be changed: create a rule without the upstream prefix for these images.",
+		Evidence: []model.Evidence{upstreamEvidence(mapped), upstreamEvidence(plain)},
+		Fixes: []model.Fix{{Title: "Create a rule without an upstream prefix",
+			Manual: fmt.Sprintf("ptcdoctor setup --upstream %s --prefix %s-direct", r.UpstreamRegistry, r.Prefix)}}}, true
+}
+
+func looksMeantAsCache(name string) bool {
+	lower := strings.ToLower(name)
+	for _, h := range handMadeHints {
+		if strings.Contains(lower, h) {
+			return true
+		}
+	}
+	return false
+}
+
+// nearestPrefix finds a rule prefix one or two edits from the first segment of repo.
+func nearestPrefix(rules []model.Rule, repo string) string {
+	first, _, _ := strings.Cut(repo, "/")
+	best, bestDist := "", 3
+	for _, r := range rules {
+		if r.Prefix == "ROOT" {
+			continue
+		}
+		if dist := editDistance(first, r.Prefix); dist < bestDist {
+			best, bestDist = r.Prefix, dist
+		}
+	}
+	return best
+}
+
+func editDistance(a, b string) int {
+	prev := make([]int, len(b)+1)
+	for j := range prev {
+		prev[j] = j
+	}
+	for i := 1; i <= len(a); i++ {
+		cur := make([]int, len(b)+1)
+		cur[0] = i
+		for j := 1; j <= len(b); j++ {
+			cost := 1
+			if a[i-1] == b[j-1] {
+				cost = 0
+			}
+			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
+		}
+		prev = cur
+	}
+	return prev[len(b)]
+}
+
+func rulePrefixes(snap *model.Snapshot) string {
+	var p []string
+	for _, r := range snap.Rules {
+		p = append(p, r.Prefix+"/")
+	}
+	if len(p) == 0 {
+		return "(none)"
+	}
+	return strings.Join(p, ", ")
+}
+
+func orDefault(s, def string) string {
+	if s == "" {
+		return def
+	}
+	return s
+}
+
+// --- upstream-rate-limit ---
+
+// rateProbeRef is Docker Hub's repository for checking the pull budget.
+const rateProbeRef = "ratelimitpreview/test:latest"
+
+func checkRateLimit(d *diagnosis) []model.Finding {
+	var out []model.Finding
+	for _, r := range d.snap.Rules {
+		if r.UpstreamRegistry != "docker-hub" {
+			continue
+		}
+		p := d.probe.Upstream(d.ctx, r, r.UpstreamURL+"/"+rateProbeRef)
+		rl := p.RateLimit
+		spent := p.Class == "rate-limited" || (rl != nil && rl.Remaining == 0)
+		low := rl != nil && rl.Limit > 0 && rl.Remaining*5 < rl.Limit
+		if !spent && !low {
+			continue
+		}
+		who := "the rule's credentials (Docker Hub source " + sourceOf(rl) + ")"
+		if p.Anonymous {
+			who = "anonymous pulls from this machine (source " + sourceOf(rl) + "); " + p.Why
+		}
+		f := model.Finding{Subject: model.Subject{Kind: "rule", Name: r.Prefix}, Evidence: []model.Evidence{upstreamEvidence(p)}}
+		window := "6 hours"
+		if rl != nil && rl.WindowSeconds > 0 {
+			window = fmt.Sprintf("%g hours", float64(rl.WindowSeconds)/3600)
+		}
+		if spent {
+			f.Severity = model.SeverityError
+			f.Title = "The Docker Hub pull budget of rule " + r.Prefix + "/ is spent"
+			f.Explanation = "Docker Hub answers 429 Too Many Requests for " + who + ": first pulls through " + r.Prefix +
+				"/ fail with TOOMANYREQUESTS (BatchGetImage failure UpstreamTooManyRequests) until pulls age out of the " + window +
+				" window, and cached tags are not refreshed. Cached images are still served."
+		} else {
+			f.Title = fmt.Sprintf("The Docker Hub pull budget of rule %s/ is low: %d of %d left", r.Prefix, rl.Remaining, rl.Limit)
+			f.Explanation = fmt.Sprintf("%s has %d of %d pulls left in the current %s window. Each platform of an image not cached yet costs one pull; when the budget is spent, first pulls through %s/ fail with 429 until pulls age out of the window.",
+				who, rl.Remaining, rl.Limit, window, r.Prefix)
+		}
+		if rl != nil {
+			f.Evidence = append(f.Evidence, model.Evidence{Call: "ratelimit headers", Answer: fmt.Sprintf("ratelimit-limit: %d;w=%d, ratelimit-remaining: %d;w=%d, docker-ratelimit-source: %s", rl.Limit, rl.WindowSeconds, rl.Remaining, rl.WindowSeconds, rl.Source)})
+		}
+		if r.Secret != nil && r.Secret.Exists {
+			f.Fixes = append(f.Fixes, model.Fix{Title: "Put the credentials of a paid Docker plan (unlimited pulls) on the rule",
+				Plan: model.Plan{Title: "Better Docker Hub credentials for " + r.Prefix + "/", Steps: []model.Step{putSecretStep(r.Secret.ARN, r.Secret.Name)}}})
+		}
+		if !spent {
+			var warm []model.Step
+			for _, ref := range d.opts.Refs {
+				if ref.RulePrefix == r.Prefix && ref.Tag != "" && !d.probe.Cache(d.ctx, ref.Repository, ref.Tag).Cached {
+					warm = append(warm, warmStep(ref.Repository, ref.Tag))
+				}
+			}
+			if len(warm) > 0 {
+				f.Fixes = append(f.Fixes, model.Fix{Title: "Warm the watched tags that are not cached while budget remains",
+					Plan: model.Plan{Title: "Warm " + r.Prefix + "/ while budget remains", Steps: warm}})
+			}
+		}
+		out = append(out, f)
+	}
+	return out
+}
+
+func sourceOf(rl *model.RateLimit) string {
+	if rl == nil || rl.Source == "" {
+		return "unknown"
+	}
+	return rl.Source
+}
+
+// --- negative-cache ---
+
+func checkNegativeCache(d *diagnosis) []model.Finding {
+	var out []model.Finding
+	covered := map[string]bool{}
+	for _, ref := range d.opts.Refs {
+		if ref.RulePrefix == "" || ref.Tag == "" {
+			continue
+		}
+		repo := d.snap.Repository(ref.Repository)
+		if repo == nil || !repo.ImagesKnown || len(repo.Images) > 0 || coveredByNameMismatch(d, repo.Name) {
+			continue
+		}
+		r := d.snap.Rule(ref.RulePrefix)
+		up := d.probe.Upstream(d.ctx, *r, upstreamRef(r, ref.Repository, ref.Tag))
+		if !up.Exists {
+			continue
+		}
+		covered[repo.Name] = true
+		out = append(out, model.Finding{Subject: model.Subject{Kind: "reference", Name: ref.Input},
+			Title: "The cache holds nothing for " + ref.CacheURI() + ", though the upstream has it now",
+			Explanation: "The repository " + repo.Name + " exists but is empty: a first pull created it and failed. The upstream has " + up.Reference +
+				" now, yet pulls may go on failing. ECR documents no negative cache; what was seen is an empty repository left by a failed first pull while the image exists upstream. Delete the empty repository and pull again.",
+			Evidence: []model.Evidence{{Call: "ecr:DescribeImages " + repo.Name, Answer: "0 images; created " + repo.CreatedAt.UTC().Format("2006-01-02 15:04 MST")}, upstreamEvidence(up)},
+			Fixes: []model.Fix{{Title: "Delete the empty repository, then pull " + ref.Tag + " through the cache",
+				Plan: model.Plan{Title: "Clear the trace of the failed pull of " + ref.Repository, Steps: []model.Step{deleteEmptyRepoStep(repo.Name), warmStep(repo.Name, ref.Tag)}}}}})
+	}
+	for _, repo := range d.snap.Repositories {
+		if !repo.IsCache() || !repo.ImagesKnown || len(repo.Images) > 0 || covered[repo.Name] || coveredByNameMismatch(d, repo.Name) {
+			continue
+		}
+		out = append(out, model.Finding{Subject: model.Subject{Kind: "repository", Name: repo.Name},
+			Title: "The cache repository " + repo.Name + " is empty: the trace of a failed first pull",
+			Explanation: "ECR creates a cache repository on the first pull through it; this one holds no image, so that pull failed (a missing tag, missing permissions, bad credentials or a rate limit). " +
+				"ECR documents no negative cache; an empty repository is what is seen. Check the reference with `ptcdoctor explain " + cacheRef(d.snap, repo.Name, "<tag>") + "`.",
+			Evidence: []model.Evidence{{Call: "ecr:DescribeImages " + repo.Name, Answer: "0 images; created " + repo.CreatedAt.UTC().Format("2006-01-02 15:04 MST")}},
+			Fixes: []model.Fix{{Title: "Delete the empty repository (a new pull creates it again)",
+				Plan: model.Plan{Title: "Delete the empty repository " + repo.Name, Steps: []model.Step{deleteEmptyRepoStep(repo.Name)}}}}})
+	}
+	return out
+}
+
+// coveredByNameMismatch reports whether the empty repository is explained by a wrong name.
+func coveredByNameMismatch(d *diagnosis, repo string) bool {
+	r := model.RuleFor(d.snap.Rules, repo)
+	if r == nil || r.UpstreamRegistry != "docker-hub" {
+		return false
+	}
+	path := model.UpstreamPath(r, repo)
+	return !strings.Contains(path, "/") || (strings.HasPrefix(path, "library/") && strings.Count(path, "/") >= 2)
+}
+
+// --- missing-manifest ---
+
+func checkMissingManifest(d *diagnosis) []model.Finding {
+	var out []model.Finding
+	for _, repo := range d.snap.Repositories {
+		if !repo.IsCache() {
+			continue
+		}
+		for _, img := range repo.Images {
+			missing := img.MissingPlatforms()
+			if len(missing) == 0 || len(img.Tags) == 0 {
+				continue
+			}
+			tag := img.Tags[0]
+			out = append(out, model.Finding{Subject: model.Subject{Kind: "image", Name: repo.Name + ":" + tag},
+				Title: fmt.Sprintf("%s:%s is cached without %s", repo.Name, tag, strings.Join(missing, ", ")),
+				Explanation: "The index is cached but not the manifests of " + strings.Join(missing, ", ") +
+					". Clients on those platforms fetch the platform's manifest by digest, and a pull by digest of a manifest that is not cached does not fill the cache: they fail with \"manifest unknown\". A pull by tag caches the index and every manifest it references.",
+				Evidence: []model.Evidence{{Call: "ecr:BatchGetImage " + repo.Name + "@" + short(img.Digest) + " (by digest)", Answer: childrenSummary(img)}},
+				Fixes: []model.Fix{{Title: "Pull " + tag + " through the cache by tag, every platform",
+					Plan: model.Plan{Title: "Complete " + repo.Name + ":" + tag, Steps: []model.Step{warmStep(repo.Name, tag)}}}}})
+		}
+	}
+	for _, ref := range d.opts.Refs {
+		if ref.RulePrefix == "" {
+			continue
+		}
+		repo := d.snap.Repository(ref.Repository)
+		if repo != nil && len(repo.Images) == 0 {
+			continue // negative-cache speaks of it
+		}
+		id := ref.Identifier()
+		c := d.probe.Cache(d.ctx, ref.Repository, id)
+		if c.Cached || c.Error != nil {
+			continue
+		}
+		if ref.Digest != "" {
+			f := model.Finding{Severity: model.SeverityError, Subject: model.Subject{Kind: "reference", Name: ref.Input},
+				Title: ref.CacheURI() + " is pinned by digest and not cached: the pull will fail",
+				Explanation: "A first pull by digest does not fill a pull through cache; only a pull by tag does. Until the tag that points at " + short(ref.Digest) +
+					" is pulled through the cache, pulls of this reference fail with \"manifest unknown\".",
+				Evidence: []model.Evidence{{Call: "ecr:DescribeImages " + ref.Repository + " imageDigest=" + ref.Digest, Answer: notCachedAnswer(c)}}}
+			if ref.Tag != "" {
+				f.Fixes = append(f.Fixes, model.Fix{Title: "Pull " + ref.Tag + " through the cache by tag",
+					Plan: model.Plan{Title: "Warm " + ref.Repository + ":" + ref.Tag, Steps: []model.Step{warmStep(ref.Repository, ref.Tag)}}})
+			} else {
+				f.Fixes = append(f.Fixes, model.Fix{Title: "Pull the tag that points at this digest", Manual: "Find the tag that points at " + ref.Digest + " upstream and pull " + cacheRef(d.snap, ref.Repository, "<that tag>") + " once."})
+			}
+			out = append(out, f)
+			continue
+		}
+		out = append(out, model.Finding{Severity: model.SeverityInfo, Subject: model.Subject{Kind: "reference", Name: ref.Input},
+			Title:       ref.CacheURI() + " is not cached yet",
+			Explanation: "The first pull of it will go to the upstream (and spend upstream pull budget); warming it now makes that first pull fast and independent of the upstream.",
+			Evidence:    []model.Evidence{{Call: "ecr:DescribeImages " + ref.Repository + " imageTag=" + ref.Tag, Answer: notCachedAnswer(c)}},
+			Fixes: []model.Fix{{Title: "Pull it through the cache now",
+				Plan: model.Plan{Title: "Warm " + ref.Repository + ":" + ref.Tag, Steps: []model.Step{warmStep(ref.Repository, ref.Tag)}}}}})
+	}
+	return out
+}
+
+func notCachedAnswer(c model.CacheProbe) string {
+	if !c.RepositoryExists {
+		return "RepositoryNotFoundException"
+	}
+	return "ImageNotFoundException"
+}
+
+func childrenSummary(img model.Image) string {
+	var parts []string
+	for _, c := range img.Children {
+		state := "cached"
+		if !c.Present {
+			state = "NOT cached"
+		}
+		parts = append(parts, c.Platform+" "+state)
+	}
+	return strings.Join(parts, ", ")
+}
+
+// --- creation-template ---
+
+func checkTemplates(d *diagnosis) []model.Finding {
+	var out []model.Finding
+	templates := map[string]*model.Template{}
+	for i := range d.snap.Templates {
+		templates[d.snap.Templates[i].Prefix] = &d.snap.Templates[i]
+	}
+	for _, r := range d.snap.Rules {
+		t := model.TemplateFor(d.snap.Templates, r.Prefix+"/x")
+		if r.Prefix == "ROOT" {
+			t = templates["ROOT"]
+		}
+		if t == nil {
+			out = append(out, model.Finding{Subject: model.Subject{Kind: "rule", Name: r.Prefix},
+				Title:       "No creation template covers " + r.Prefix + "/: new cache repositories get ECR's defaults",
+				Explanation: "Without a repository creation template, ECR creates cache repositories under " + r.Prefix + "/ with mutable tags, AES256, no repository policy and no lifecycle policy: they keep every image they ever cache.",
+				Evidence:    []model.Evidence{{Call: "ecr:DescribeRepositoryCreationTemplates", Answer: "prefixes: " + templatePrefixes(d.snap)}},
+				Fixes: []model.Fix{{Title: "Create a template for " + r.Prefix + "/ with a lifecycle policy",
+					Plan: model.Plan{Title: "Creation template for " + r.Prefix + "/", Steps: []model.Step{createTemplateStep(r.Prefix)}}}}})
+		}
+	}
+	for _, t := range d.snap.Templates {
+		if !t.AppliesToPullThroughCache() {
+			continue
+		}
+		if strings.HasPrefix(t.ImageTagMutability, "IMMUTABLE") {
+			out = append(out, model.Finding{Subject: model.Subject{Kind: "template", Name: t.Prefix},
+				Title:       "The template " + t.Prefix + " makes cache repositories with immutable tags",
+				Explanation: "Tag immutability stops ECR from updating a cached tag when the upstream moves it: the 24-hour refresh of " + t.Prefix + "/ tags fails and the cache serves the old image for ever. AWS recommends MUTABLE for pull through cache templates. (Existing repositories keep their setting; templates apply at creation.)",
+				Evidence:    []model.Evidence{{Call: "ecr:DescribeRepositoryCreationTemplates " + t.Prefix, Answer: "imageTagMutability=" + t.ImageTagMutability}},
+				Fixes: []model.Fix{{Title: "Make the template's tags mutable",
+					Plan: model.Plan{Title: "Mutable tags for " + t.Prefix + "/", Steps: []model.Step{{Kind: model.StepUpdateTemplate,
+						Operation: "ecr:UpdateRepositoryCreationTemplate", Target: t.Prefix,
+						Params:  map[string]string{"prefix": t.Prefix, "imageTagMutability": "MUTABLE"},
+						Summary: "Set the template's imageTagMutability to MUTABLE", Expect: map[string]string{"imageTagMutability": t.ImageTagMutability}}}}}}})
+		}
+		if t.CustomRoleArn == "" && (len(t.ResourceTags) > 0 || strings.HasPrefix(t.EncryptionType, "KMS")) {
+			what := "resource tags"
+			if strings.HasPrefix(t.EncryptionType, "KMS") {
+				what = "KMS encryption"
+			}
+			out = append(out, model.Finding{Severity: model.SeverityError, Subject: model.Subject{Kind: "template", Name: t.Prefix},
+				Title:       "The template " + t.Prefix + " sets " + what + " without a repository creation role: new repositories cannot be created",
+				Explanation: "A creation template that adds tags or uses KMS needs a customRoleArn, \"otherwise the repository creation will fail\". Every first pull of a new image under " + t.Prefix + "/ fails with \"repository does not exist\".",
+				Evidence:    []model.Evidence{{Call: "ecr:DescribeRepositoryCreationTemplates " + t.Prefix, Answer: fmt.Sprintf("resourceTags=%v encryption=%s customRoleArn=(none)", t.ResourceTags, orDefault(t.EncryptionType, "AES256"))}},
+				Fixes: []model.Fix{
+					{Title: "Remove the template's resource tags", Plan: model.Plan{Title: "No tags on new " + t.Prefix + "/ repositories", Steps: []model.Step{{
+						Kind: model.StepUpdateTemplate, Operation: "ecr:UpdateRepositoryCreationTemplate", Target: t.Prefix,
+						Params: map[string]string{"prefix": t.Prefix, "resourceTags": ""}, Summary: "Remove the template's resource tags",
+						Expect: map[string]string{"exists": "true"}}}}},
+					{Title: "Or give the template a repository creation role", Manual: "aws ecr update-repository-creation-template --prefix " + t.Prefix + " --custom-role-arn arn:aws:iam::" + d.snap.AccountID + ":role/<a role ECR can assume, allowed ecr:CreateRepository, ecr:TagResource and kms:*>"},
+				}})
+		}
+		if t.Prefix != "ROOT" && d.snap.Rule(t.Prefix) == nil && model.RuleFor(d.snap.Rules, t.Prefix+"/x") == nil {
+			out = append(out, model.Finding{Severity: model.SeverityInfo, Subject: model.Subject{Kind: "template", Name: t.Prefix},
+				Title:       "The template " + t.Prefix + " matches no pull through cache rule",
+				Explanation: "It applies to pull through cache repositories under " + t.Prefix + "/, but no rule has that prefix, so it is never used for them. \"The repository prefix you specify during rule creation is what you should specify as your repository creation template prefix as well.\"",
+				Evidence:    []model.Evidence{{Call: "ecr:DescribePullThroughCacheRules", Answer: "prefixes: " + rulePrefixes(d.snap)}},
+				Fixes: []model.Fix{{Title: "Delete the unused template", Plan: model.Plan{Title: "Delete the template " + t.Prefix, Steps: []model.Step{{
+					Kind: model.StepDeleteTemplate, Operation: "ecr:DeleteRepositoryCreationTemplate", Target: t.Prefix,
+					Params: map[string]string{"prefix": t.Prefix}, Summary: "Delete the template " + t.Prefix, Destructive: true,
+					Expect: map[string]string{"exists": "true"}}}}}}})
+		}
+	}
+	return out
+}
+
+func templatePrefixes(snap *model.Snapshot) string {
+	var p []string
+	for _, t := range snap.Templates {
+		p = append(p, t.Prefix)
+	}
+	if len(p) == 0 {
+		return "(none)"
+	}
+	return strings.Join(p, ", ")
+}
+
+// --- stale-tag ---
+
+func checkStaleTags(d *diagnosis) []model.Finding {
+	type job struct {
+		rule *model.Rule
+		repo model.Repository
+		img  model.Image
+		tag  string
+	}
+	var jobs []job
+	for _, repo := range d.snap.Repositories {
+		r := d.snap.Rule(repo.RulePrefix)
+		if r == nil {
+			continue
+		}
+		for _, img := range repo.Images {
+			for _, tag := range img.Tags {
+				if len(jobs) < d.opts.ProbeLimit {
+					jobs = append(jobs, job{r, repo, img, tag})
+				}
+			}
+		}
+	}
+	results := make([]model.UpstreamProbe, len(jobs))
+	var wg sync.WaitGroup
+	sem := make(chan struct{}, 8)
+	for i, j := range jobs {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			sem <- struct{}{}
+			defer func() { <-sem }()
+			results[i] = d.probe.Upstream(d.ctx, *j.rule, upstreamRef(j.rule, j.repo.Name, j.tag))
+		}()
+	}
+	wg.Wait()
+	var out []model.Finding
+	for i, j := range jobs {
+		up := results[i]
+		if !up.Exists || up.Digest == j.img.Digest {
+			continue
+		}
+		immutable := strings.HasPrefix(j.repo.ImageTagMutability, "IMMUTABLE")
+		when := "ECR checks the upstream again at the next pull of the tag, once 24 hours have passed since it last checked"
+		if !j.img.LastPull.IsZero() {
+			when += "; ECR last recorded a pull at " + j.img.LastPull.UTC().Format("2006-01-02 15:04 MST")
+		}
+		f := model.Finding{Subject: model.Subject{Kind: "image", Name: j.repo.Name + ":" + j.tag},
+			Title:       fmt.Sprintf("%s:%s is stale: the upstream tag moved", j.repo.Name, j.tag),
+			Explanation: "The cache serves " + short(j.img.Digest) + "; the upstream's " + j.tag + " is now " + short(up.Digest) + ". " + when + ".",
+			Evidence: []model.Evidence{{Call: "ecr:DescribeImages " + j.repo.Name, Answer: j.tag + " → " + j.img.Digest + ", pushed " + j.img.PushedAt.UTC().Format("2006-01-02 15:04 MST")},
+				upstreamEvidence(up)}}
+		if immutable {
+			f.Explanation += " The repository's tags are immutable, so ECR will never update it: the refresh fails."
+		}
+		f.Fixes = append(f.Fixes, model.Fix{Title: "Delete the cached tag and pull it again (a new pull re-imports it; AWS does not document this re-import, the stand-in models it)",
+			Plan: model.Plan{Title: "Refresh " + j.repo.Name + ":" + j.tag, Steps: []model.Step{deleteTagStep(j.repo.Name, j.tag, j.img.Digest), warmStep(j.repo.Name, j.tag)}}})
+		f.Fixes = append(f.Fixes, model.Fix{Title: "Or wait", Manual: when + "."})
+		out = append(out, f)
+	}
+	return out
+}
+
+// --- no-lifecycle ---
+
+func checkNoLifecycle(d *diagnosis) []model.Finding {
+	byRule := map[string][]model.Repository{}
+	for _, repo := range d.snap.Repositories {
+		if repo.IsCache() && repo.LifecycleKnown && repo.LifecyclePolicy == "" && len(repo.Images) > 0 {
+			byRule[repo.RulePrefix] = append(byRule[repo.RulePrefix], repo)
+		}
+	}
+	var out []model.Finding
+	for _, prefix := range sortedKeys(byRule) {
+		repos := byRule[prefix]
+		var names []string
+		var steps []model.Step
+		for _, r := range repos {
+			names = append(names, r.Name)
+			steps = append(steps, putLifecycleStep(r.Name))
+		}
+		var size int64
+		for _, r := range repos {
+			for _, img := range r.Images {
+				size += img.SizeBytes
+			}
+		}
+		if t := model.TemplateFor(d.snap.Templates, prefix+"/x"); t == nil {
+			steps = append(steps, createTemplateStep(prefix))
+		} else if t.LifecyclePolicy == "" {
+			steps = append(steps, model.Step{Kind: model.StepUpdateTemplate, Operation: "ecr:UpdateRepositoryCreationTemplate", Target: t.Prefix,
+				Params:  map[string]string{"prefix": t.Prefix, "lifecyclePolicy": DefaultLifecyclePolicy(1, 90)},
+				Summary: "Give the template " + t.Prefix + " the same lifecycle policy, for repositories made later",
+				Expect:  map[string]string{"lifecyclePolicy": ""}})
+		}
+		out = append(out, model.Finding{Subject: model.Subject{Kind: "rule", Name: prefix},
+			Title:       fmt.Sprintf("%s under %s/ without a lifecycle policy", plural(len(repos), "cache repository", "cache repositories"), prefix),
+			Explanation: "Without a lifecycle policy a cache repository keeps every image it ever cached, and storage grows without bound. " + strings.Join(names, ", ") + fmt.Sprintf(" hold %d bytes of images now.", size),
+			Evidence:    []model.Evidence{{Call: "ecr:GetLifecyclePolicy", Answer: "LifecyclePolicyNotFoundException for " + strings.Join(names, ", ")}},
+			Fixes: []model.Fix{{Title: "Expire untagged images after 1 day and images not pulled for 90 days",
+				Plan: model.Plan{Title: "Lifecycle policies under " + prefix + "/", Steps: steps}}}})
+	}
+	return out
+}
+
+// --- orphan-repository ---
+
+// isOrphan reports whether a repository no rule covers looks like a cache whose rule went:
+// a path of two or more segments, shaped like an upstream's (library/...), or under a
+// prefix that a creation template or other repositories share.
+func isOrphan(snap *model.Snapshot, repo model.Repository) bool {
+	if repo.RulePrefix != "" || !strings.Contains(repo.Name, "/") {
+		return false
+	}
+	first, rest, _ := strings.Cut(repo.Name, "/")
+	if strings.HasPrefix(rest, "library/") {
+		return true
+	}
+	for _, t := range snap.Templates {
+		if t.Prefix == first && t.AppliesToPullThroughCache() {
+			return true
+		}
+	}
+	return false
+}
+
+func checkOrphans(d *diagnosis) []model.Finding {
+	byPrefix := map[string][]model.Repository{}
+	for _, repo := range d.snap.Repositories {
+		if isOrphan(d.snap, repo) {
+			first, _, _ := strings.Cut(repo.Name, "/")
+			byPrefix[first] = append(byPrefix[first], repo)
+		}
+	}
+	var out []model.Finding
+	for _, prefix := range sortedKeys(byPrefix) {
+		repos := byPrefix[prefix]
+		var names []string
+		var deletes []model.Step
+		var newest string
+		for _, r := range repos {
+			names = append(names, r.Name)
+			deletes = append(deletes, model.Step{Kind: model.StepDeleteRepository, Operation: "ecr:DeleteRepository (force)", Target: r.Name,
+				Params: map[string]string{"repositoryName": r.Name, "force": "true"}, Summary: "Delete " + r.Name + " and its images", Destructive: true,
+				Expect: map[string]string{"exists": "true"}})
+			for _, img := range r.Images {
+				if t := img.LastPull.UTC().Format("2006-01-02"); !img.LastPull.IsZero() && t > newest {
+					newest = t
+				}
+			}
+		}
+		f := model.Finding{Subject: model.Subject{Kind: "repository", Name: prefix + "/"},
+			Title:       fmt.Sprintf("%d repositories under %s/ were cached by a rule that no longer exists", len(repos), prefix),
+			Explanation: "No pull through cache rule covers " + prefix + "/ any more, so " + strings.Join(names, ", ") + " are never refreshed and pulls of images not in them fail. Either the rule was deleted by mistake (recreate it), or they are leftovers (delete them).",
+			Evidence: []model.Evidence{{Call: "ecr:DescribePullThroughCacheRules", Answer: "prefixes: " + rulePrefixes(d.snap)},
+				{Call: "ecr:DescribeImages", Answer: "last pull recorded: " + orDefault(newest, "never")}}}
+		if hub := d.snap.Rule("docker-hub"); hub != nil && strings.Contains(strings.Join(names, " "), "/library/") {
+			f.Fixes = append(f.Fixes, model.Fix{Title: "Recreate the rule " + prefix + "/ for Docker Hub, with the credentials of docker-hub/",
+				Plan: model.Plan{Title: "Recreate " + prefix + "/", Steps: []model.Step{{Kind: model.StepCreateRule, Operation: "ecr:CreatePullThroughCacheRule", Target: prefix,
+					Params:  map[string]string{"ecrRepositoryPrefix": prefix, "upstreamRegistryUrl": hub.UpstreamURL, "upstreamRegistry": hub.UpstreamRegistry, "credentialArn": hub.CredentialArn},
+					Summary: "Create the rule " + prefix + "/ → " + hub.UpstreamURL, Expect: map[string]string{"exists": "false"}}}}})
+		}
+		f.Fixes = append(f.Fixes, model.Fix{Title: "Delete the repositories and their images (type the name to confirm each)",
+			Plan: model.Plan{Title: "Delete the leftovers under " + prefix + "/", Steps: deletes}})
+		out = append(out, f)
+	}
+	return out
+}
+
+// --- rule-quota ---
+
+func checkRuleQuota(d *diagnosis) []model.Finding {
+	n := len(d.snap.Rules)
+	if n < 45 {
+		return nil
+	}
+	sev := model.SeverityWarning
+	if n >= 50 {
+		sev = model.SeverityError
+	}
+	return []model.Finding{{Severity: sev, Subject: model.Subject{Kind: "registry", Name: d.snap.RegistryURI()},
+		Title:       fmt.Sprintf("%d of 50 pull through cache rules are used", n),
+		Explanation: "The quota of 50 rules per registry and region cannot be raised. Share rules between teams (one prefix per upstream) before it is reached.",
+		Evidence:    []model.Evidence{{Call: "ecr:DescribePullThroughCacheRules", Answer: fmt.Sprintf("%d rules", n)}}}}
+}
+
+func sortedKeys[V any](m map[string]V) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
+}
+
+func plural(n int, one, many string) string {
+	if n == 1 {
+		return "1 " + one
+	}
+	return fmt.Sprintf("%d %s", n, many)
+}

@@ -1,0 +1,220 @@
+package diagnose
+
+import (
+	"fmt"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/ptcdoctor/ptcdoctor/model"
+)
+
+// SchemaVersion is the version of the JSON report. It changes only when a field changes
+// meaning or goes away; new fields do not change it. See README.md beside this file.
+const SchemaVersion = 1
+
+// Report is the JSON report of `ptcdoctor doctor --json`.
+type Report struct {
+	SchemaVersion int             `json:"schemaVersion"`
+	Tool          string          `json:"tool"`
+	Account       string          `json:"account"`
+	Region        string          `json:"region"`
+	Identity      string          `json:"identity"`
+	ScannedAt     time.Time       `json:"scannedAt"`
+	Summary       Summary         `json:"summary"`
+	Findings      []ReportFinding `json:"findings"`
+	Errors        []ReportError   `json:"errors"`
+	Stats         *ReportStats    `json:"stats,omitempty"`
+}
+
+type Summary struct {
+	Errors   int `json:"errors"`
+	Warnings int `json:"warnings"`
+	Info     int `json:"info"`
+}
+
+type ReportFinding struct {
+	ID          int              `json:"id"`
+	Check       string           `json:"check"`
+	Severity    string           `json:"severity"`
+	Subject     ReportSubject    `json:"subject"`
+	Title       string           `json:"title"`
+	Explanation string           `json:"explanation"`
+	Evidence    []ReportEvidence `json:"evidence"`
+	Fixes       []ReportFix      `json:"fixes"`
+}
+
+type ReportSubject struct {
+	Kind string `json:"kind"`
+	Name string `json:"name"`
+}
+
+type ReportEvidence struct {
+	Call   string `json:"call"`
+	Answer string `json:"answer"`
+}
+
+type ReportFix struct {
+	Title       string       `json:"title"`
+	Destructive bool         `json:"destructive"`
+	Manual      string       `json:"manual,omitempty"`
+	Steps       []ReportStep `json:"steps"`
+}
+
+type ReportStep struct {
+	Kind             string            `json:"kind"`
+	Operation        string            `json:"operation"`
+	Target           string            `json:"target"`
+	Params           map[string]string `json:"params"`
+	Summary          string            `json:"summary"`
+	Destructive      bool              `json:"destructive"`
+	NeedsSecretValue bool              `json:"needsSecretValue"`
+}
+
+type ReportError struct {
+	Part      string `json:"part"`
+	Operation string `json:"operation"`
+	Code      string `json:"code"`
+	Message   string `json:"message"`
+}
+
+type ReportStats struct {
+	Calls                 map[string]int `json:"calls"`
+	Throttled             map[string]int `json:"throttled"`
+	Retried               int            `json:"retried"`
+	SecondsToFirstRules   float64        `json:"secondsToFirstRules"`
+	SecondsToRepositories float64        `json:"secondsToRepositories"`
+	SecondsToComplete     float64        `json:"secondsToComplete"`
+	Repositories          int            `json:"repositories"`
+	Images                int            `json:"images"`
+}
+
+// NewReport puts a diagnosis into the report's shape. Strings from outside are made safe
+// to print. Findings are numbered from 1, in order; `fix --finding N` uses the numbers.
+func NewReport(snap *model.Snapshot, findings []model.Finding, withStats bool) Report {
+	r := Report{SchemaVersion: SchemaVersion, Tool: "ptcdoctor", Account: snap.AccountID, Region: snap.Region,
+		Identity: model.Printable(snap.Identity.ARN), ScannedAt: snap.TakenAt.UTC(), Findings: []ReportFinding{}, Errors: []ReportError{}}
+	for i, f := range findings {
+		rf := ReportFinding{ID: i + 1, Check: f.Check, Severity: string(f.Severity),
+			Subject: ReportSubject{Kind: f.Subject.Kind, Name: model.Printable(f.Subject.Name)},
+			Title:   model.Printable(f.Title), Explanation: model.Printable(f.Explanation), Evidence: []ReportEvidence{}, Fixes: []ReportFix{}}
+		for _, e := range f.Evidence {
+			rf.Evidence = append(rf.Evidence, ReportEvidence{Call: model.Printable(e.Call), Answer: model.Printable(e.Answer)})
+		}
+		for _, fx := range f.Fixes {
+			rfx := ReportFix{Title: model.Printable(fx.Title), Destructive: fx.Plan.Destructive(), Manual: fx.Manual, Steps: []ReportStep{}}
+			for _, s := range fx.Plan.Steps {
+				params := map[string]string{}
+				for k, v := range s.Params {
+					params[k] = model.Printable(v)
+				}
+				rfx.Steps = append(rfx.Steps, ReportStep{Kind: string(s.Kind), Operation: s.Operation, Target: model.Printable(s.Target),
+					Params: params, Summary: model.Printable(s.Summary), Destructive: s.Destructive, NeedsSecretValue: s.NeedsSecretValue})
+			}
+			rf.Fixes = append(rf.Fixes, rfx)
+		}
+		switch f.Severity {
+		case model.SeverityError:
+			r.Summary.Errors++
+		case model.SeverityWarning:
+			r.Summary.Warnings++
+		default:
+			r.Summary.Info++
+		}
+		r.Findings = append(r.Findings, rf)
+	}
+	for _, e := range snap.Errors {
+		r.Errors = append(r.Errors, ReportError{Part: model.Printable(e.Part), Operation: e.Operation, Code: e.Code, Message: model.Printable(e.Message)})
+	}
+	if withStats {
+		st := snap.Stats
+		r.Stats = &ReportStats{Calls: st.Calls, Throttled: st.Throttled, Retried: st.Retried,
+			SecondsToFirstRules: st.FirstRules.Seconds(), SecondsToRepositories: st.FirstRepos.Seconds(),
+			SecondsToComplete: st.Complete.Seconds(), Repositories: st.ReposScanned, Images: st.ImagesScanned}
+		if r.Stats.Calls == nil {
+			r.Stats.Calls = map[string]int{}
+		}
+		if r.Stats.Throttled == nil {
+			r.Stats.Throttled = map[string]int{}
+		}
+	}
+	return r
+}
+
+// Markdown renders the report for an incident ticket.
+func (r Report) Markdown() string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "# ptcdoctor report: %s in %s\n\n", r.Account, r.Region)
+	fmt.Fprintf(&b, "Scanned %s as `%s`. **%d errors, %d warnings, %d info.**\n\n", r.ScannedAt.Format(time.RFC3339), r.Identity,
+		r.Summary.Errors, r.Summary.Warnings, r.Summary.Info)
+	if len(r.Errors) > 0 {
+		b.WriteString("## Not scanned\n\n")
+		for _, e := range r.Errors {
+			fmt.Fprintf(&b, "- %s: `%s` failed: %s %s\n", e.Part, e.Operation, e.Code, mdEscape(e.Message))
+		}
+		b.WriteString("\n")
+	}
+	if len(r.Findings) == 0 {
+		b.WriteString("No findings.\n")
+	}
+	for _, f := range r.Findings {
+		fmt.Fprintf(&b, "## %d. [%s] %s\n\n", f.ID, f.Severity, mdEscape(f.Title))
+		fmt.Fprintf(&b, "Check `%s`, %s `%s`.\n\n%s\n\n", f.Check, f.Subject.Kind, f.Subject.Name, mdEscape(f.Explanation))
+		if len(f.Evidence) > 0 {
+			b.WriteString("Evidence:\n\n")
+			for _, e := range f.Evidence {
+				fmt.Fprintf(&b, "- `%s` → %s\n", strings.ReplaceAll(e.Call, "`", "'"), mdEscape(e.Answer))
+			}
+			b.WriteString("\n")
+		}
+		for i, fx := range f.Fixes {
+			fmt.Fprintf(&b, "Fix %d: %s", i+1, mdEscape(fx.Title))
+			if fx.Destructive {
+				b.WriteString(" (destructive)")
+			}
+			b.WriteString("\n\n")
+			for _, s := range fx.Steps {
+				fmt.Fprintf(&b, "    %s %s\n", s.Operation, paramsLine(s.Params))
+			}
+			if fx.Manual != "" {
+				b.WriteString("```\n" + fx.Manual + "\n```\n")
+			}
+			b.WriteString("\n")
+		}
+	}
+	if r.Stats != nil {
+		b.WriteString("## Scan\n\n")
+		fmt.Fprintf(&b, "%d repositories, %d images in %.1f s (rules after %.2f s); %d calls, %d retried.\n",
+			r.Stats.Repositories, r.Stats.Images, r.Stats.SecondsToComplete, r.Stats.SecondsToFirstRules, sum(r.Stats.Calls), r.Stats.Retried)
+	}
+	return b.String()
+}
+
+func paramsLine(p map[string]string) string {
+	keys := make([]string, 0, len(p))
+	for k := range p {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	var parts []string
+	for _, k := range keys {
+		v := p[k]
+		if len(v) > 80 {
+			v = v[:77] + "..."
+		}
+		parts = append(parts, fmt.Sprintf("%s=%q", k, v))
+	}
+	return strings.Join(parts, " ")
+}
+
+func mdEscape(s string) string {
+	return strings.NewReplacer("<", "&lt;", ">", "&gt;").Replace(s)
+}
+
+func sum(m map[string]int) int {
+	n := 0
+	for _, v := range m {
+		n += v
+	}
+	return n
+}
