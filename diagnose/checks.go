@@ -741,9 +741,8 @@ func checkNoLifecycle(d *diagnosis) []model.Finding {
 				size += img.SizeBytes
 			}
 		}
-		if t := model.TemplateFor(d.snap.Templates, prefix+"/x"); t == nil {
-			steps = append(steps, createTemplateStep(prefix))
-		} else if t.LifecyclePolicy == "" {
+		// Without a template, the creation-template finding offers one with this policy.
+		if t := model.TemplateFor(d.snap.Templates, prefix+"/x"); t != nil && t.LifecyclePolicy == "" {
 			steps = append(steps, model.Step{Kind: model.StepUpdateTemplate, Operation: "ecr:UpdateRepositoryCreationTemplate", Target: t.Prefix,
 				Params:  map[string]string{"prefix": t.Prefix, "lifecyclePolicy": DefaultLifecyclePolicy(1, 90)},
 				Summary: "Give the template " + t.Prefix + " the same lifecycle policy, for repositories made later",

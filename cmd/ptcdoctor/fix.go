@@ -160,11 +160,14 @@ token is used for that call only, never printed, logged or journaled.`,
 	return cmd
 }
 
-// sameFinding finds a finding of the same check about the same subject.
+// sameFinding finds a finding of the same check about the same subject. A principal's
+// permissions are told apart by the rules they concern (in the title): a fix that
+// creates a rule can show a new gap, which is not the old one still failing.
 func sameFinding(findings []model.Finding, f model.Finding) *model.Finding {
 	for i := range findings {
-		if findings[i].Check == f.Check && findings[i].Subject == f.Subject {
-			return &findings[i]
+		g := &findings[i]
+		if g.Check == f.Check && g.Subject == f.Subject && (f.Check != "permissions" || g.Title == f.Title) {
+			return g
 		}
 	}
 	return nil

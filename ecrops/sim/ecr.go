@@ -692,6 +692,12 @@ func deleteRepository(c *call) (any, *apiError) {
 		return nil, clientError("RepositoryNotEmptyException", "The repository with name '%s' in registry with id '%s' cannot be deleted because it still contains images", r.Name, st.accountID)
 	}
 	delete(st.repos, r.Name)
+	// The (modelled) negative cache belongs to the repository and goes with it.
+	for k := range st.negative {
+		if strings.HasPrefix(k, r.Name+":") {
+			delete(st.negative, k)
+		}
+	}
 	return map[string]any{"repository": st.repoOut(r)}, nil
 }
 

@@ -1,0 +1,166 @@
+package main
+
+import (
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/ptcdoctor/ptcdoctor/diagnose"
+)
+
+// tableChecks are the check ids the issue's table names; the demo must show each.
+var tableChecks = []string{"upstream-rate-limit", "name-mismatch", "negative-cache", "missing-manifest", "credentials",
+	"permissions", "creation-template", "stale-tag", "no-lifecycle", "orphan-repository"}
+
+func demoEnv(t *testing.T) []string {
+	return []string{"PATH=" + os.Getenv("PATH"), "HOME=" + t.TempDir(), "XDG_STATE_HOME=" + t.TempDir(), "XDG_CONFIG_HOME=" + t.TempDir(), "NO_COLOR=1"}
+}
+
+func TestDoctorDemoJSONFindsEveryCheck(t *testing.T) {
+	out, code := runCLI(t, demoEnv(t), "doctor", "--demo", "--json", "--stats")
+	if code != exitFindings {
+		t.Fatalf("exit %d:\n%s", code, out)
+	}
+	var r diagnose.Report
+	if err := json.Unmarshal([]byte(out), &r); err != nil {
+		t.Fatalf("%v:\n%s", err, out)
+	}
+	seen := map[string]bool{}
+	for _, f := range r.Findings {
+		seen[f.Check] = true
+		if len(f.Evidence) == 0 {
+			t.Errorf("finding %d (%s) has no evidence", f.ID, f.Check)
+		}
+	}
+	for _, c := range tableChecks {
+		if !seen[c] {
+			t.Errorf("doctor --demo found no %s", c)
+		}
+	}
+	if r.Stats == nil || r.Stats.Calls["DescribeImages"] == 0 || r.Stats.SecondsToComplete <= 0 {
+		t.Fatalf("stats: %+v", r.Stats)
+	}
+}
+
+func TestDoctorOutputsAndScopes(t *testing.T) {
+	env := demoEnv(t)
+	out, code := runCLI(t, env, "doctor", "--demo")
+	if code != exitFindings || !strings.Contains(out, "errors,") || !strings.Contains(out, "ptcdoctor fix --finding") {
+		t.Fatalf("text (exit %d):\n%s", code, out)
+	}
+	out, _ = runCLI(t, env, "doctor", "--demo", "--markdown")
+	if !strings.HasPrefix(out, "# ptcdoctor report:") {
+		t.Fatalf("markdown:\n%s", out)
+	}
+	out, code = runCLI(t, env, "doctor", "--demo", "--check", "no-lifecycle", "--json")
+	var r diagnose.Report
+	json.Unmarshal([]byte(out), &r)
+	if code != 0 || len(r.Findings) == 0 {
+		t.Fatalf("--check no-lifecycle (exit %d): %+v", code, r.Findings)
+	}
+	for _, f := range r.Findings {
+		if f.Check != "no-lifecycle" {
+			t.Fatalf("--check let %s through", f.Check)
+		}
+	}
+	out, code = runCLI(t, env, "doctor", "--list-checks")
+	if code != 0 || !strings.Contains(out, "orphan-repository") || !strings.Contains(out, "stale-tag") {
+		t.Fatalf("--list-checks (exit %d):\n%s", code, out)
+	}
+	// References from a Kubernetes manifest.
+	manifest := filepath.Join(t.TempDir(), "pods.json")
+	os.WriteFile(manifest, []byte(`{"items":[{"spec":{"containers":[{"name":"web","image":"111122223333.dkr.ecr.us-east-1.amazonaws.com/docker-hub/library/redis:7.4"}]}}]}`), 0o600)
+	out, _ = runCLI(t, env, "doctor", "--demo", "--images-file", manifest, "--check", "negative-cache", "--json")
+	if !strings.Contains(out, "docker-hub/library/redis:7.4") {
+		t.Fatalf("--images-file:\n%s", out)
+	}
+	for _, bad := range [][]string{{"doctor", "--demo", "--check", "nope"}, {"doctor", "--demo", "--image", "UPPER/Case:1"},
+		{"doctor", "--demo", "--json", "--markdown"}, {"doctor", "--demo", "--images-file", "/no/such/file"}} {
+		if out, code := runCLI(t, env, bad...); code != exitUsage {
+			t.Errorf("%v: exit %d:\n%s", bad, code, out)
+		}
+	}
+}
+
+func TestExplainDemoEndsInTheLibraryFix(t *testing.T) {
+	out, code := runCLI(t, demoEnv(t), "explain", "--demo", "111122223333.dkr.ecr.us-east-1.amazonaws.com/docker-hub/nginx:latest")
+	if code != exitFindings {
+		t.Fatalf("exit %d:\n%s", code, out)
+	}
+	fix := strings.Index(out, "Fix 1:")
+	if fix < 0 || !strings.Contains(out[fix:], "docker-hub/library/nginx:latest") || !strings.Contains(out, "[FAIL] upstream reference") {
+		t.Fatalf("explain:\n%s", out)
+	}
+	out, code = runCLI(t, demoEnv(t), "explain", "--error", "manifest unknown: Requested image not found")
+	if code != 0 || !strings.Contains(out, "BatchImportUpstreamImage") {
+		t.Fatalf("explain --error (exit %d):\n%s", code, out)
+	}
+	if _, code := runCLI(t, demoEnv(t), "explain"); code != exitUsage {
+		t.Fatalf("explain without a reference: exit %d", code)
+	}
+}
+
+// Against a stand-in that keeps its state between runs, fix --yes followed by doctor
+// shows the fixable findings gone.
+func TestFixThenDoctor(t *testing.T) {
+	srv, env := standIn(t, "demo")
+	env = append(env, "XDG_CONFIG_HOME="+t.TempDir())
+	cfg := filepath.Join(envValue(env, "XDG_CONFIG_HOME"), "ptcdoctor")
+	os.MkdirAll(cfg, 0o700)
+	os.WriteFile(filepath.Join(cfg, "config.yaml"), demoConfig, 0o600)
+
+	before := findings(t, env)
+	out, code := runCLI(t, env, "fix", "--dry-run")
+	if code != 0 || !strings.Contains(out, "ecr:PutRegistryPolicy") || srv.Events(0) == nil {
+		t.Fatalf("dry run (exit %d):\n%s", code, out)
+	}
+	writes := 0
+	for _, e := range srv.Events(0) {
+		if e.Write {
+			writes++
+		}
+	}
+	if writes != 0 {
+		t.Fatalf("--dry-run wrote %d times", writes)
+	}
+	out, _ = runCLI(t, env, "fix", "--yes", "--destructive")
+	if !strings.Contains(out, "After the fixes:") || !strings.Contains(out, "fixed:") {
+		t.Fatalf("fix --yes:\n%s", out)
+	}
+	after := findings(t, env)
+	for _, check := range []string{"name-mismatch", "permissions", "negative-cache", "missing-manifest", "creation-template", "stale-tag", "no-lifecycle", "orphan-repository"} {
+		for _, f := range before[check] {
+			if f.Subject.Kind == "reference" && check == "name-mismatch" {
+				continue // a reference with a wrong prefix is fixed by changing the reference
+			}
+			if f.Fixes[0].Manual != "" && len(f.Fixes[0].Steps) == 0 {
+				continue
+			}
+			for _, g := range after[check] {
+				if g.Subject == f.Subject && (check != "permissions" || g.Title == f.Title) {
+					t.Errorf("%s %s still there after fix: %s", check, f.Subject.Name, g.Title)
+				}
+			}
+		}
+	}
+	// What needs a person's secret is still there, and says so.
+	if len(after["credentials"]) == 0 {
+		t.Error("the credentials findings went away without new credentials")
+	}
+}
+
+func findings(t *testing.T, env []string) map[string][]diagnose.ReportFinding {
+	t.Helper()
+	out, _ := runCLI(t, env, "doctor", "--json")
+	var r diagnose.Report
+	if err := json.Unmarshal([]byte(out), &r); err != nil {
+		t.Fatalf("%v:\n%s", err, out)
+	}
+	m := map[string][]diagnose.ReportFinding{}
+	for _, f := range r.Findings {
+		m[f.Check] = append(m[f.Check], f)
+	}
+	return m
+}
