@@ -13,11 +13,12 @@ build:
 test: lint
 	$(GO) test -count=1 $(PKGS)
 
-# Until the TUI lands, the demo serves the demo account and prints how to talk to it.
+# The demo account, diagnosed. (The TUI will open here once it lands.)
 demo: build
-	@echo "Serving the demo account. In another terminal, point the aws CLI at it:"
-	@echo '  eval "$$(grep -h ^export /tmp/ptcdoctor-demo.env)"; aws ecr describe-pull-through-cache-rules'
-	$(BIN) sim --scenario demo --env | tee /tmp/ptcdoctor-demo.env
+	@$(BIN) doctor --demo || true
+	@echo
+	@echo "Go on with: $(BIN) explain --demo 111122223333.dkr.ecr.us-east-1.amazonaws.com/docker-hub/nginx:latest"
+	@echo "       and: $(BIN) fix --demo --dry-run"
 
 sim: build
 	$(BIN) sim --scenario $(or $(SCENARIO),demo)
