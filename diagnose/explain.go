@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"regexp"
+	"sort"
 	"strings"
 
 	"github.com/ptcdoctor/ptcdoctor/model"
@@ -201,11 +202,35 @@ func (ex *Explanation) finish(d *diagnosis, verdict string) {
 		}
 	}
 	ex.Verdict = verdict
+	// The fixes of the link that breaks first come first.
+	if first := firstFailedCheck(ex.Steps); first != "" {
+		sort.SliceStable(ex.Findings, func(i, j int) bool {
+			return ex.Findings[i].Check == first && ex.Findings[j].Check != first
+		})
+	}
 	for _, f := range ex.Findings {
 		if f.Severity == model.SeverityError || len(ex.Fixes) == 0 {
 			ex.Fixes = append(ex.Fixes, f.Fixes...)
 		}
 	}
+}
+
+// stepChecks names the check that speaks of each link of the chain.
+var stepChecks = map[string]string{"rule": "name-mismatch", "upstream reference": "name-mismatch", "upstream has it": "credentials",
+	"pull budget": "upstream-rate-limit", "secret and validation": "credentials", "creation template": "creation-template",
+	"cached, every platform": "missing-manifest"}
+
+func firstFailedCheck(steps []ExplainStep) string {
+	for _, s := range steps {
+		if s.Status != "failed" {
+			continue
+		}
+		if strings.HasPrefix(s.Name, "permissions") {
+			return "permissions"
+		}
+		return stepChecks[s.Name]
+	}
+	return ""
 }
 
 // concerns reports whether a finding is about this reference, its repository or its rule.

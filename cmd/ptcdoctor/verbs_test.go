@@ -90,7 +90,7 @@ func TestExplainDemoEndsInTheLibraryFix(t *testing.T) {
 		t.Fatalf("exit %d:\n%s", code, out)
 	}
 	fix := strings.Index(out, "Fix 1:")
-	if fix < 0 || !strings.Contains(out[fix:], "docker-hub/library/nginx:latest") || !strings.Contains(out, "[FAIL] upstream reference") {
+	if fix < 0 || !strings.Contains(strings.SplitN(out[fix:], "\n", 2)[0], "docker-hub/library/nginx:latest") || !strings.Contains(out, "[FAIL] upstream reference") {
 		t.Fatalf("explain:\n%s", out)
 	}
 	out, code = runCLI(t, demoEnv(t), "explain", "--error", "manifest unknown: Requested image not found")

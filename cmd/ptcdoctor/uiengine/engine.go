@@ -1,0 +1,74 @@
+// Package uiengine adapts an ecrops.Account to the interface's Engine, so that the ui
+// package never sees the AWS SDK, only the model.
+package uiengine
+
+import (
+	"context"
+
+	"github.com/ptcdoctor/ptcdoctor/ecrops"
+	"github.com/ptcdoctor/ptcdoctor/model"
+	"github.com/ptcdoctor/ptcdoctor/ui"
+)
+
+// Engine adapts an ecrops.Account to the interface's Engine: the interface never sees
+// the AWS SDK, only the model.
+type Engine struct {
+	*ecrops.Account
+	header ui.Header
+}
+
+func (e Engine) Scan(ctx context.Context, progress func(ui.Progress)) (*model.Snapshot, error) {
+	var p func(ecrops.Progress)
+	if progress != nil {
+		p = func(x ecrops.Progress) {
+			progress(ui.Progress{Stage: x.Stage, Snapshot: x.Snapshot, ReposDone: x.ReposDone, ReposTotal: x.ReposTotal, Images: x.Images})
+		}
+	}
+	return e.Account.Scan(ctx, ecrops.Scope{}, p)
+}
+
+func (e Engine) Apply(ctx context.Context, plan model.Plan, secrets map[string]string) ([]ui.StepOutcome, error) {
+	results, err := e.Account.Apply(ctx, plan, ecrops.ApplyOptions{SecretValues: secrets})
+	var out []ui.StepOutcome
+	for _, r := range results {
+		o := ui.StepOutcome{Step: r.Step, Status: r.Status, RequestID: r.RequestID}
+		if r.Err != nil {
+			o.Err = r.Err.Error()
+		}
+		out = append(out, o)
+	}
+	return out, err
+}
+
+func (e Engine) Journal() ([]ui.JournalRow, error) {
+	entries, err := e.Account.Journal().Entries()
+	var rows []ui.JournalRow
+	for _, en := range entries {
+		if en.Phase == "intent" {
+			continue
+		}
+		outcome := en.Phase
+		if en.Error != "" {
+			outcome += ": " + en.Error
+		}
+		rows = append(rows, ui.JournalRow{Plan: en.Plan, Step: en.Step, When: en.Time, Operation: en.Operation, Target: en.Target,
+			Outcome: outcome, RequestID: en.RequestID, Undoable: en.Inverse != nil})
+	}
+	return rows, err
+}
+
+func (e Engine) UndoPlan(planID string) (model.Plan, error) {
+	p, _, err := e.Account.UndoPlan(planID)
+	return p, err
+}
+
+func (e Engine) Header() ui.Header { return e.header }
+
+// New adapts an account; demo marks the embedded demo account in the header.
+func New(ctx context.Context, acc *ecrops.Account, demo bool) Engine {
+	h := ui.Header{Region: acc.Region(), Demo: demo}
+	if id, err := acc.Whoami(ctx); err == nil {
+		h.Account, h.Identity, h.Profile = id.Account, id.ARN, id.Profile
+	}
+	return Engine{Account: acc, header: h}
+}

@@ -1,0 +1,61 @@
+// Package ui is ptcdoctor's terminal interface: bubbletea screens over the model, the
+// checks and an Engine. It never calls AWS itself: every call goes through the Engine,
+// in a tea.Cmd, and comes back as a message, so the interface never waits on the network.
+package ui
+
+import (
+	"context"
+	"time"
+
+	"github.com/ptcdoctor/ptcdoctor/diagnose"
+	"github.com/ptcdoctor/ptcdoctor/model"
+)
+
+// Engine is what the interface needs of the account. cmd/ptcdoctor adapts ecrops.Account
+// to it; tests give a fake.
+type Engine interface {
+	diagnose.Prober
+	// Scan reads the registry, reporting progress as it goes.
+	Scan(ctx context.Context, progress func(Progress)) (*model.Snapshot, error)
+	// Apply carries out a plan; secrets are the values of steps that need one, by target.
+	Apply(ctx context.Context, plan model.Plan, secrets map[string]string) ([]StepOutcome, error)
+	ReadOnly() bool
+	SetReadOnly(bool)
+	// Journal lists the writes made, newest last.
+	Journal() ([]JournalRow, error)
+	// UndoPlan builds the plan that reverses a journaled plan.
+	UndoPlan(planID string) (model.Plan, error)
+	// Header says which account this is, for the header line.
+	Header() Header
+}
+
+// Progress is a scan's progress.
+type Progress struct {
+	Stage      string
+	Snapshot   *model.Snapshot // rules and repositories, before the images are read
+	ReposDone  int
+	ReposTotal int
+	Images     int
+}
+
+// StepOutcome is what became of one step of an applied plan.
+type StepOutcome struct {
+	Step      model.Step
+	Status    string
+	RequestID string
+	Err       string
+}
+
+// JournalRow is one write of the journal.
+type JournalRow struct {
+	Plan, Operation, Target, Outcome, RequestID string
+	Step                                         int
+	When                                         time.Time
+	Undoable                                     bool
+}
+
+// Header is the account the interface shows.
+type Header struct {
+	Account, Region, Identity, Profile string
+	Demo                               bool
+}

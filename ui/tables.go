@@ -1,0 +1,271 @@
+package ui
+
+import (
+	"fmt"
+	"sort"
+	"strings"
+	"time"
+
+	"charm.land/bubbles/v2/table"
+
+	"github.com/ptcdoctor/ptcdoctor/model"
+)
+
+// A list screen is a table whose rows point back at what they show.
+type listing struct {
+	columns []table.Column
+	rows    []table.Row
+	refs    []any // *model.Rule, *model.Repository, imageRef, *model.Finding, JournalRow
+}
+
+type imageRef struct {
+	repo *model.Repository
+	img  *model.Image
+}
+
+// fit gives the last column what the terminal has left.
+func fit(cols []table.Column, width int) []table.Column {
+	used := 0
+	for _, c := range cols[:len(cols)-1] {
+		used += c.Width + 2
+	}
+	last := width - used - 2
+	if last < 10 {
+		last = 10
+	}
+	cols[len(cols)-1].Width = last
+	return cols
+}
+
+func sevCounts(fs []*model.Finding) string {
+	var e, w, i int
+	for _, f := range fs {
+		switch f.Severity {
+		case model.SeverityError:
+			e++
+		case model.SeverityWarning:
+			w++
+		default:
+			i++
+		}
+	}
+	if e+w+i == 0 {
+		return "-"
+	}
+	var parts []string
+	if e > 0 {
+		parts = append(parts, fmt.Sprintf("%dE", e))
+	}
+	if w > 0 {
+		parts = append(parts, fmt.Sprintf("%dW", w))
+	}
+	if i > 0 {
+		parts = append(parts, fmt.Sprintf("%dI", i))
+	}
+	return strings.Join(parts, " ")
+}
+
+// findingsAbout lists the findings whose subject is a rule, repository or image.
+func findingsAbout(fs []model.Finding, kind, name string) []*model.Finding {
+	var out []*model.Finding
+	for i := range fs {
+		f := &fs[i]
+		switch {
+		case f.Subject.Kind == kind && f.Subject.Name == name:
+			out = append(out, f)
+		case kind == "repository" && f.Subject.Kind == "image" && strings.HasPrefix(f.Subject.Name, name+":"):
+			out = append(out, f)
+		case kind == "rule" && f.Subject.Kind == "principal" && strings.Contains(f.Title, " "+name+"/"):
+			out = append(out, f)
+		}
+	}
+	return out
+}
+
+func rulesListing(snap *model.Snapshot, fs []model.Finding, width int) listing {
+	l := listing{columns: fit([]table.Column{{Title: "PREFIX", Width: 14}, {Title: "UPSTREAM", Width: 22}, {Title: "CREDENTIALS", Width: 24},
+		{Title: "VALID", Width: 7}, {Title: "REPOS", Width: 5}, {Title: "IMAGES", Width: 6}, {Title: "FINDINGS", Width: 10}}, width)}
+	for i := range snap.Rules {
+		r := &snap.Rules[i]
+		creds := "none"
+		if r.Secret != nil && r.Secret.Name != "" {
+			creds = r.Secret.Name
+		} else if r.CredentialArn != "" {
+			creds = r.CredentialArn
+		}
+		valid := "-"
+		if v := r.Validation; v != nil {
+			switch {
+			case v.Error != nil:
+				valid = "error"
+			case v.IsValid:
+				valid = "yes"
+			default:
+				valid = "NO"
+			}
+		}
+		repos, images := 0, 0
+		for _, repo := range snap.Repositories {
+			if repo.RulePrefix == r.Prefix {
+				repos++
+				images += len(repo.Images)
+			}
+		}
+		l.rows = append(l.rows, table.Row{r.Prefix + "/", r.UpstreamURL, strings.TrimPrefix(creds, "ecr-pullthroughcache/"), valid,
+			fmt.Sprint(repos), fmt.Sprint(images), sevCounts(findingsAbout(fs, "rule", r.Prefix))})
+		l.refs = append(l.refs, r)
+	}
+	return l
+}
+
+func reposListing(snap *model.Snapshot, fs []model.Finding, rule string, width int, now time.Time) listing {
+	l := listing{columns: fit([]table.Column{{Title: "REPOSITORY", Width: 34}, {Title: "RULE", Width: 12}, {Title: "IMAGES", Width: 6},
+		{Title: "SIZE", Width: 8}, {Title: "LAST PULL", Width: 10}, {Title: "FINDINGS", Width: 10}}, width)}
+	for i := range snap.Repositories {
+		r := &snap.Repositories[i]
+		if rule != "" && r.RulePrefix != rule {
+			continue
+		}
+		ruleCol := r.RulePrefix
+		if ruleCol == "" {
+			ruleCol = "(none)"
+		}
+		var size int64
+		var last time.Time
+		for _, img := range r.Images {
+			size += img.SizeBytes
+			if img.LastPull.After(last) {
+				last = img.LastPull
+			}
+		}
+		images := fmt.Sprint(len(r.Images))
+		if !r.ImagesKnown {
+			images = "?"
+		}
+		l.rows = append(l.rows, table.Row{r.Name, ruleCol, images, humanBytes(size), ago(last, now), sevCounts(findingsAbout(fs, "repository", r.Name))})
+		l.refs = append(l.refs, r)
+	}
+	return l
+}
+
+func imagesListing(repo *model.Repository, width int, now time.Time) listing {
+	l := listing{columns: fit([]table.Column{{Title: "TAGS", Width: 14}, {Title: "DIGEST", Width: 19}, {Title: "TYPE", Width: 6},
+		{Title: "PUSHED", Width: 9}, {Title: "LAST PULL", Width: 9}, {Title: "PLATFORMS", Width: 20}}, width)}
+	imgs := make([]*model.Image, 0, len(repo.Images))
+	for i := range repo.Images {
+		imgs = append(imgs, &repo.Images[i])
+	}
+	sort.SliceStable(imgs, func(i, j int) bool { return len(imgs[i].Tags) > len(imgs[j].Tags) })
+	for _, img := range imgs {
+		kind := "image"
+		platforms := ""
+		if img.IsIndex() {
+			kind = "index"
+			var parts []string
+			for _, c := range img.Children {
+				if c.Present {
+					parts = append(parts, c.Platform)
+				} else {
+					parts = append(parts, c.Platform+" MISSING")
+				}
+			}
+			platforms = strings.Join(parts, ", ")
+		}
+		tags := strings.Join(img.Tags, ",")
+		if tags == "" {
+			tags = "<untagged>"
+		}
+		l.rows = append(l.rows, table.Row{model.Printable(tags), shortDigest(img.Digest), kind, ago(img.PushedAt, now), ago(img.LastPull, now), platforms})
+		l.refs = append(l.refs, imageRef{repo, img})
+	}
+	return l
+}
+
+func findingsListing(fs []model.Finding, width int) listing {
+	l := listing{columns: fit([]table.Column{{Title: "#", Width: 3}, {Title: "SEV", Width: 5}, {Title: "CHECK", Width: 19}, {Title: "SUBJECT", Width: 26}, {Title: "TITLE", Width: 20}}, width)}
+	for i := range fs {
+		f := &fs[i]
+		l.rows = append(l.rows, table.Row{fmt.Sprint(i + 1), sevLabel[f.Severity], f.Check, model.Printable(f.Subject.Name), model.Printable(f.Title)})
+		l.refs = append(l.refs, f)
+	}
+	return l
+}
+
+var sevLabel = map[model.Severity]string{model.SeverityError: "ERR", model.SeverityWarning: "WARN", model.SeverityInfo: "INFO"}
+
+func journalListing(rows []JournalRow, width int) listing {
+	l := listing{columns: fit([]table.Column{{Title: "WHEN", Width: 19}, {Title: "OPERATION", Width: 34}, {Title: "TARGET", Width: 26},
+		{Title: "OUTCOME", Width: 8}, {Title: "UNDO", Width: 4}, {Title: "PLAN", Width: 12}}, width)}
+	for i := len(rows) - 1; i >= 0; i-- {
+		r := rows[i]
+		undo := "-"
+		if r.Undoable {
+			undo = "yes"
+		}
+		l.rows = append(l.rows, table.Row{r.When.Local().Format("2006-01-02 15:04:05"), model.Printable(r.Operation), model.Printable(r.Target), model.Printable(r.Outcome), undo, r.Plan})
+		l.refs = append(l.refs, r)
+	}
+	return l
+}
+
+// filterListing keeps the rows that fuzzily match the filter: its letters in order.
+func filterListing(l listing, filter string) listing {
+	if filter == "" {
+		return l
+	}
+	out := listing{columns: l.columns}
+	for i, r := range l.rows {
+		if fuzzyMatch(strings.ToLower(filter), strings.ToLower(strings.Join(r, " "))) {
+			out.rows = append(out.rows, r)
+			out.refs = append(out.refs, l.refs[i])
+		}
+	}
+	return out
+}
+
+func fuzzyMatch(pattern, s string) bool {
+	for _, r := range pattern {
+		i := strings.IndexRune(s, r)
+		if i < 0 {
+			return false
+		}
+		s = s[i+len(string(r)):]
+	}
+	return true
+}
+
+func humanBytes(n int64) string {
+	switch {
+	case n >= 1<<30:
+		return fmt.Sprintf("%.1f GiB", float64(n)/(1<<30))
+	case n >= 1<<20:
+		return fmt.Sprintf("%.1f MiB", float64(n)/(1<<20))
+	case n >= 1<<10:
+		return fmt.Sprintf("%.1f KiB", float64(n)/(1<<10))
+	}
+	return fmt.Sprintf("%d B", n)
+}
+
+// ago says how long ago t was, to the unit that matters.
+func ago(t, now time.Time) string {
+	if t.IsZero() {
+		return "never"
+	}
+	d := now.Sub(t)
+	switch {
+	case d < time.Minute:
+		return "just now"
+	case d < time.Hour:
+		return fmt.Sprintf("%dm ago", int(d.Minutes()))
+	case d < 48*time.Hour:
+		return fmt.Sprintf("%dh ago", int(d.Hours()))
+	}
+	return fmt.Sprintf("%dd ago", int(d.Hours()/24))
+}
+
+func shortDigest(d string) string {
+	if len(d) > 19 {
+		return d[:19]
+	}
+	return d
+}

@@ -1,0 +1,283 @@
+package ui_test
+
+import (
+	"context"
+	"flag"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"charm.land/bubbles/v2/spinner"
+	tea "charm.land/bubbletea/v2"
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/aws/retry"
+	"github.com/aws/aws-sdk-go-v2/credentials"
+	"github.com/charmbracelet/x/ansi"
+	"github.com/charmbracelet/x/exp/teatest/v2"
+
+	"github.com/ptcdoctor/ptcdoctor/cmd/ptcdoctor/uiengine"
+	"github.com/ptcdoctor/ptcdoctor/ecrops"
+	"github.com/ptcdoctor/ptcdoctor/ecrops/sim"
+	"github.com/ptcdoctor/ptcdoctor/ui"
+)
+
+// updating reports whether -update was given (the flag is teatest's, shared with it).
+func updating() bool {
+	f := flag.Lookup("update")
+	return f != nil && f.Value.String() == "true"
+}
+
+var demoImages = []string{"111122223333.dkr.ecr.us-east-1.amazonaws.com/docker-hub/nginx:latest", "nginx:1.27", "redis:7.4",
+	"quay.io/prometheus/node-exporter:v1.8.1"}
+
+// demo starts the demo account in the stand-in and an engine over it.
+func demo(t testing.TB) (*sim.Server, uiengine.Engine) {
+	t.Helper()
+	sc, err := sim.LoadScenario("demo")
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv, err := sim.New(sc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := srv.Start("127.0.0.1:0"); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { srv.Close() })
+	info := srv.Info()
+	acc, err := ecrops.Open(context.Background(), ecrops.Config{Region: info.Region, EndpointURL: info.Endpoint, Resolve: info.Resolve,
+		StateDir: t.TempDir(), Credentials: credentials.NewStaticCredentialsProvider(info.AccessKeyID, info.SecretAccessKey, ""),
+		Retryer: func() aws.Retryer {
+			return retry.NewStandard(func(o *retry.StandardOptions) {
+				o.Backoff = retry.BackoffDelayerFunc(func(int, error) (time.Duration, error) { return 0, nil })
+			})
+		}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return srv, uiengine.New(context.Background(), acc, true)
+}
+
+func newApp(eng ui.Engine) *ui.App {
+	return ui.New(context.Background(), eng, ui.Options{NoColor: true, Images: demoImages,
+		Principals: []string{"arn:aws:iam::111122223333:role/eks-node"}})
+}
+
+// drive runs a command and every command its messages lead to, as the runtime would,
+// but one at a time; the spinner's ticks are dropped.
+func drive(m tea.Model, cmd tea.Cmd) {
+	queue := []tea.Cmd{cmd}
+	for len(queue) > 0 {
+		c := queue[0]
+		queue = queue[1:]
+		if c == nil {
+			continue
+		}
+		msg := c()
+		switch msg := msg.(type) {
+		case nil, spinner.TickMsg:
+			continue
+		case tea.BatchMsg:
+			queue = append(queue, msg...)
+			continue
+		}
+		var next tea.Cmd
+		_, next = m.Update(msg)
+		queue = append(queue, next)
+	}
+}
+
+func key(m tea.Model, keys ...string) {
+	for _, k := range keys {
+		var msg tea.KeyPressMsg
+		switch k {
+		case "enter":
+			msg = tea.KeyPressMsg{Code: tea.KeyEnter}
+		case "esc":
+			msg = tea.KeyPressMsg{Code: tea.KeyEscape}
+		default:
+			r := []rune(k)
+			msg = tea.KeyPressMsg{Code: r[0], Text: k}
+		}
+		_, cmd := m.Update(msg)
+		drive(m, cmd)
+	}
+}
+
+func typeText(m tea.Model, s string) {
+	for _, r := range s {
+		key(m, string(r))
+	}
+}
+
+var (
+	timestampRE = regexp.MustCompile(`\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?(Z|[+-]\d\d:\d\d)`)
+	requestRE   = regexp.MustCompile(`request [0-9a-f-]{36}`)
+)
+
+// screenText is what a person sees: the view without its styling, with times and
+// request ids (which change from run to run) replaced.
+func screenText(m tea.Model) string {
+	s := ansi.Strip(m.(*ui.App).View().Content)
+	s = timestampRE.ReplaceAllString(s, "<time>")
+	s = requestRE.ReplaceAllString(s, "request <id>")
+	var lines []string
+	for _, l := range strings.Split(s, "\n") {
+		lines = append(lines, strings.TrimRight(l, " "))
+	}
+	return strings.Join(lines, "\n")
+}
+
+func golden(t *testing.T, name, got string) {
+	t.Helper()
+	path := filepath.Join("testdata", "golden", name+".txt")
+	if updating() {
+		os.MkdirAll(filepath.Dir(path), 0o755)
+		if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return
+	}
+	want, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatalf("%v (run go test ./ui -update to write it)", err)
+	}
+	if string(want) != got {
+		t.Errorf("%s differs from its golden file (go test ./ui -update rewrites it):\n--- got\n%s\n--- want\n%s", name, got, want)
+	}
+}
+
+func TestGoldenScreens(t *testing.T) {
+	for _, size := range [][2]int{{80, 24}, {160, 48}} {
+		_, eng := demo(t)
+		app := newApp(eng)
+		_, _ = app.Update(tea.WindowSizeMsg{Width: size[0], Height: size[1]})
+		drive(app, app.Init())
+		suffix := "-" + strings.Join([]string{itoa(size[0]), itoa(size[1])}, "x")
+		golden(t, "rules"+suffix, screenText(app))
+		key(app, "2")
+		golden(t, "repositories"+suffix, screenText(app))
+		key(app, "/")
+		typeText(app, "library/nginx")
+		key(app, "enter", "enter")
+		golden(t, "images"+suffix, screenText(app))
+		key(app, "3")
+		golden(t, "findings"+suffix, screenText(app))
+		key(app, "d")
+		golden(t, "describe"+suffix, screenText(app))
+		key(app, "esc", "f")
+		golden(t, "plan"+suffix, screenText(app))
+		key(app, "esc", "e")
+		typeText(app, "111122223333.dkr.ecr.us-east-1.amazonaws.com/docker-hub/nginx:latest")
+		key(app, "enter")
+		golden(t, "explain"+suffix, screenText(app))
+		key(app, "esc", "4")
+		golden(t, "journal"+suffix, screenText(app))
+		key(app, "?")
+		golden(t, "help"+suffix, screenText(app))
+	}
+}
+
+func itoa(n int) string {
+	s := ""
+	for n > 0 {
+		s = string(rune('0'+n%10)) + s
+		n /= 10
+	}
+	return s
+}
+
+func TestNoColorLeavesNoColour(t *testing.T) {
+	_, eng := demo(t)
+	app := newApp(eng)
+	app.Update(tea.WindowSizeMsg{Width: 100, Height: 30})
+	drive(app, app.Init())
+	content := app.View().Content
+	if regexp.MustCompile(`\x1b\[[0-9;]*(3[0-9]|4[0-9]|9[0-9]|10[0-9]|38;|48;)`).MatchString(content) {
+		t.Fatal("NO_COLOR screens carry colour codes")
+	}
+}
+
+// The journeys run the interface as a program, keys and all, and check the final screen.
+
+func journey(t *testing.T, eng ui.Engine, steps func(tm *teatest.TestModel)) string {
+	t.Helper()
+	app := newApp(eng)
+	tm := teatest.NewTestModel(t, app, teatest.WithInitialTermSize(120, 40))
+	time.Sleep(700 * time.Millisecond) // the scan and the checks, against a local stand-in
+	steps(tm)
+	tm.Send(tea.KeyPressMsg{Code: 'q', Text: "q"})
+	final := tm.FinalModel(t, teatest.WithFinalTimeout(10*time.Second))
+	return screenText(final)
+}
+
+func press(tm *teatest.TestModel, keys ...string) {
+	for _, k := range keys {
+		switch k {
+		case "enter":
+			tm.Send(tea.KeyPressMsg{Code: tea.KeyEnter})
+		case "esc":
+			tm.Send(tea.KeyPressMsg{Code: tea.KeyEscape})
+		default:
+			tm.Type(k)
+		}
+		time.Sleep(60 * time.Millisecond)
+	}
+}
+
+func TestJourneyFixTheNameMismatch(t *testing.T) {
+	_, eng := demo(t)
+	out := journey(t, eng, func(tm *teatest.TestModel) {
+		press(tm, "3", "/", "docker-hub/nginx", "enter", "f", "y", "docker-hub/nginx", "enter")
+		time.Sleep(1500 * time.Millisecond)
+	})
+	if !strings.Contains(out, "step 1 done: ecr:DeleteRepository docker-hub/nginx") || !strings.Contains(out, "Re-checked: FIXED") {
+		t.Fatalf("final screen:\n%s", out)
+	}
+}
+
+func TestJourneyExplain(t *testing.T) {
+	_, eng := demo(t)
+	out := journey(t, eng, func(tm *teatest.TestModel) {
+		press(tm, "e", "111122223333.dkr.ecr.us-east-1.amazonaws.com/docker-hub/nginx:latest", "enter")
+		time.Sleep(800 * time.Millisecond)
+	})
+	if !strings.Contains(out, "✗ upstream reference") || !strings.Contains(out, "docker-hub/library/nginx:latest instead") {
+		t.Fatalf("final screen:\n%s", out)
+	}
+}
+
+func TestJourneyFilterAndHelp(t *testing.T) {
+	_, eng := demo(t)
+	out := journey(t, eng, func(tm *teatest.TestModel) {
+		press(tm, "2", "/", "legacy", "enter")
+	})
+	if !strings.Contains(out, "legacy-hub/library/node") || strings.Contains(out, "my-proxy") {
+		t.Fatalf("filtered repositories:\n%s", out)
+	}
+	out = journey(t, eng, func(tm *teatest.TestModel) { press(tm, "?") })
+	if !strings.Contains(out, "toggle writes") || !strings.Contains(out, ":explain REF") {
+		t.Fatalf("help:\n%s", out)
+	}
+}
+
+func TestJourneyReadOnlyRefusesTheWrite(t *testing.T) {
+	srv, eng := demo(t)
+	eng.SetReadOnly(true)
+	out := journey(t, eng, func(tm *teatest.TestModel) {
+		press(tm, "3", "/", "docker-hub/nginx", "enter", "f", "y")
+		time.Sleep(300 * time.Millisecond)
+	})
+	if !strings.Contains(out, "READ-ONLY") || !strings.Contains(out, "Read-only: nothing was written") {
+		t.Fatalf("final screen:\n%s", out)
+	}
+	for _, e := range srv.Events(0) {
+		if e.Write {
+			t.Fatalf("a write reached the account in read-only mode: %+v", e)
+		}
+	}
+}
