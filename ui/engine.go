@@ -49,9 +49,9 @@ type StepOutcome struct {
 // JournalRow is one write of the journal.
 type JournalRow struct {
 	Plan, Operation, Target, Outcome, RequestID string
-	Step                                         int
-	When                                         time.Time
-	Undoable                                     bool
+	Step                                        int
+	When                                        time.Time
+	Undoable                                    bool
 }
 
 // Header is the account the interface shows.

@@ -5,7 +5,7 @@ import "charm.land/bubbles/v2/key"
 // keyMap holds every key of the interface; the help screen is built from it.
 type keyMap struct {
 	Up, Down, Enter, Back, Filter, Command, Help, Refresh, Checks, Fix, Explain, Describe, Writes, Quit key.Binding
-	Rules, Repos, Findings, Journal, Undo, Confirm                                                key.Binding
+	Rules, Repos, Findings, Journal, Undo, Confirm                                                      key.Binding
 }
 
 func newKeyMap() keyMap {
