@@ -4,7 +4,7 @@ BIN     ?= bin/ptcdoctor
 PKGS    := ./...
 FUZZTIME ?= 60s
 
-.PHONY: build test demo sim bench bench-scan lint fuzz clean
+.PHONY: build test demo sim bench bench-scan bench-ui lint fuzz clean
 
 build:
 	$(GO) build -o $(BIN) ./cmd/ptcdoctor
@@ -13,12 +13,9 @@ build:
 test: lint
 	$(GO) test -count=1 $(PKGS)
 
-# The demo account, diagnosed. (The TUI will open here once it lands.)
+# The TUI on the embedded demo account, writes allowed (nothing leaves the machine).
 demo: build
-	@$(BIN) doctor --demo || true
-	@echo
-	@echo "Go on with: $(BIN) explain --demo 111122223333.dkr.ecr.us-east-1.amazonaws.com/docker-hub/nginx:latest"
-	@echo "       and: $(BIN) fix --demo --dry-run"
+	$(BIN) --demo
 
 sim: build
 	$(BIN) sim --scenario $(or $(SCENARIO),demo)
@@ -30,6 +27,10 @@ bench:
 RATE ?= 20
 bench-scan:
 	PTCDOCTOR_BENCH_RATE=$(RATE) $(GO) test -run '^$$' -bench BenchmarkScan -benchtime 1x ./ecrops/
+
+# One frame of the TUI (a key press and the redraw) on a list of 100,000 images.
+bench-ui:
+	$(GO) test -run '^$$' -bench BenchmarkFrame100kRows -benchtime 500x ./ui/
 
 lint:
 	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \

@@ -72,16 +72,34 @@ func (a *App) refreshList() {
 	}
 	l = filterListing(l, a.filter.Value())
 	a.list = l
+	cols, rows := padListing(l)
 	cursor := a.table.Cursor()
 	a.table.SetRows(nil)
-	a.table.SetColumns(l.columns)
-	a.table.SetRows(l.rows)
+	a.table.SetColumns(cols)
+	a.table.SetRows(rows)
 	a.table.SetWidth(a.tableWidth())
 	if cursor >= len(l.rows) {
 		cursor = max(0, len(l.rows)-1)
 	}
 	a.table.SetCursor(cursor)
 	a.updateDetail()
+}
+
+// padListing puts a one-space gap before every column, in the text itself.
+func padListing(l listing) ([]table.Column, []table.Row) {
+	cols := make([]table.Column, len(l.columns))
+	for i, c := range l.columns {
+		cols[i] = table.Column{Title: " " + c.Title, Width: c.Width + 2}
+	}
+	rows := make([]table.Row, len(l.rows))
+	for i, r := range l.rows {
+		padded := make(table.Row, len(r))
+		for j, v := range r {
+			padded[j] = " " + v
+		}
+		rows[i] = padded
+	}
+	return cols, rows
 }
 
 // updateDetail shows the selected finding's explanation, evidence and fixes.

@@ -51,9 +51,11 @@ func newStyles(noColor bool) styles {
 		st.readOnly = lipgloss.NewStyle().Bold(true).Padding(0, 1)
 		st.banner = lipgloss.NewStyle().Bold(true).Reverse(true).Padding(0, 1)
 	}
+	// Cells carry no padding of their own (the gap is in the text, see padListing):
+	// styling each cell costs more than anything else in a frame.
 	st.table = table.Styles{
-		Header:   lipgloss.NewStyle().Bold(true).Padding(0, 1),
-		Cell:     lipgloss.NewStyle().Padding(0, 1),
+		Header:   lipgloss.NewStyle().Bold(true),
+		Cell:     lipgloss.NewStyle(),
 		Selected: lipgloss.NewStyle().Bold(true).Reverse(true),
 	}
 	return st

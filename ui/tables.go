@@ -23,17 +23,28 @@ type imageRef struct {
 	img  *model.Image
 }
 
-// fit gives the last column what the terminal has left.
+// fit gives the last column what the terminal has left and, on a narrow terminal,
+// takes from the widest columns first until the table fits.
 func fit(cols []table.Column, width int) []table.Column {
 	used := 0
 	for _, c := range cols[:len(cols)-1] {
 		used += c.Width + 2
 	}
-	last := width - used - 2
-	if last < 10 {
-		last = 10
+	cols[len(cols)-1].Width = max(10, width-used-2)
+	total := used + cols[len(cols)-1].Width + 2
+	for total > width {
+		widest := 0
+		for i, c := range cols {
+			if c.Width > cols[widest].Width {
+				widest = i
+			}
+		}
+		if cols[widest].Width <= 4 {
+			break
+		}
+		cols[widest].Width--
+		total--
 	}
-	cols[len(cols)-1].Width = last
 	return cols
 }
 

@@ -1,0 +1,80 @@
+package ui_test
+
+import (
+	"context"
+	"fmt"
+	"testing"
+	"time"
+
+	tea "charm.land/bubbletea/v2"
+
+	"github.com/ptcdoctor/ptcdoctor/model"
+	"github.com/ptcdoctor/ptcdoctor/ui"
+)
+
+// bigEngine serves a snapshot with one repository of n images, and probes nothing.
+type bigEngine struct{ snap *model.Snapshot }
+
+func (e bigEngine) ProbeUpstream(context.Context, model.Rule, string) model.UpstreamProbe {
+	return model.UpstreamProbe{}
+}
+func (e bigEngine) ProbeCache(context.Context, string, string) model.CacheProbe {
+	return model.CacheProbe{}
+}
+func (e bigEngine) ProbePermissions(context.Context, string, string, string, []string) model.PermissionProbe {
+	return model.PermissionProbe{}
+}
+func (e bigEngine) Scan(context.Context, func(ui.Progress)) (*model.Snapshot, error) {
+	return e.snap, nil
+}
+func (e bigEngine) Apply(context.Context, model.Plan, map[string]string) ([]ui.StepOutcome, error) {
+	return nil, nil
+}
+func (e bigEngine) ReadOnly() bool                      { return true }
+func (e bigEngine) SetReadOnly(bool)                    {}
+func (e bigEngine) Journal() ([]ui.JournalRow, error)   { return nil, nil }
+func (e bigEngine) UndoPlan(string) (model.Plan, error) { return model.Plan{}, nil }
+func (e bigEngine) Header() ui.Header                   { return ui.Header{Account: "111122223333", Region: "us-east-1"} }
+
+func bigSnapshot(n int) *model.Snapshot {
+	now := time.Now()
+	repo := model.Repository{Name: "ecr-public/big/app", RulePrefix: "ecr-public", ImagesKnown: true, LifecycleKnown: true, LifecyclePolicy: "x"}
+	for i := range n {
+		repo.Images = append(repo.Images, model.Image{Digest: fmt.Sprintf("sha256:%064x", i), Tags: []string{fmt.Sprintf("v%d", i)},
+			MediaType: "application/vnd.docker.distribution.manifest.v2+json", SizeBytes: 1 << 20,
+			PushedAt: now.Add(-time.Duration(i) * time.Minute), LastPull: now.Add(-time.Hour)})
+	}
+	return &model.Snapshot{AccountID: "111122223333", Region: "us-east-1", Identity: model.Identity{ARN: "arn:aws:iam::111122223333:user/admin"},
+		Rules:        []model.Rule{{Prefix: "ecr-public", UpstreamRegistry: "ecr-public", UpstreamURL: "public.ecr.aws"}},
+		Templates:    []model.Template{{Prefix: "ecr-public", AppliedFor: []string{"PULL_THROUGH_CACHE"}, ImageTagMutability: "MUTABLE", LifecyclePolicy: "x"}},
+		Repositories: []model.Repository{repo}}
+}
+
+// BenchmarkFrame100kRows measures one frame (a key press, then the view) on the images
+// screen of a repository with 100,000 images. `make bench-ui` runs it.
+func BenchmarkFrame100kRows(b *testing.B) {
+	app := ui.New(context.Background(), bigEngine{bigSnapshot(100_000)}, ui.Options{NoColor: true})
+	app.Update(tea.WindowSizeMsg{Width: 160, Height: 48})
+	drive(app, app.Init())
+	key(app, "2", "enter") // the repository's images: 100,000 rows
+	if got := screenText(app); !contains(got, "v99999") && !contains(got, "v0 ") {
+		b.Fatalf("the images screen is not showing:\n%s", got)
+	}
+	down := tea.KeyPressMsg{Code: tea.KeyDown}
+	b.ResetTimer()
+	for range b.N {
+		app.Update(down)
+		_ = app.View()
+	}
+}
+
+func contains(s, sub string) bool { return len(s) >= len(sub) && (s == sub || indexOf(s, sub) >= 0) }
+
+func indexOf(s, sub string) int {
+	for i := 0; i+len(sub) <= len(s); i++ {
+		if s[i:i+len(sub)] == sub {
+			return i
+		}
+	}
+	return -1
+}
