@@ -40,6 +40,12 @@ type explainDoneMsg struct {
 	text string
 }
 
+// upstreamMsg carries what the upstream says of a repository's tags.
+type upstreamMsg struct {
+	repo    string
+	digests map[string]string // tag -> upstream digest, or "?" and why
+}
+
 type journalMsg struct {
 	rows []JournalRow
 	err  error
@@ -198,4 +204,36 @@ func renderErrorMeaning(em diagnose.ErrorMeaning) string {
 		fmt.Fprintf(&b, "  %s\n", n)
 	}
 	return b.String()
+}
+
+// probeUpstreamCmd asks the upstream for the digest of each cached tag of a repository
+// (HEAD requests, which Docker Hub does not count), to show which tags moved.
+func (a *App) probeUpstreamCmd(repo *model.Repository) tea.Cmd {
+	if a.snap == nil || repo == nil || repo.RulePrefix == "" {
+		return nil
+	}
+	rule := a.snap.Rule(repo.RulePrefix)
+	if rule == nil {
+		return nil
+	}
+	ctx, eng, r, name := a.ctx, a.eng, *rule, repo.Name
+	var tags []string
+	for _, img := range repo.Images {
+		tags = append(tags, img.Tags...)
+	}
+	if len(tags) > 50 {
+		tags = tags[:50]
+	}
+	return func() tea.Msg {
+		out := map[string]string{}
+		for _, tag := range tags {
+			p := eng.ProbeUpstream(ctx, r, r.UpstreamURL+"/"+model.UpstreamPath(&r, name)+":"+tag)
+			if p.Exists {
+				out[tag] = p.Digest
+			} else {
+				out[tag] = "? " + p.Class
+			}
+		}
+		return upstreamMsg{repo: name, digests: out}
+	}
 }

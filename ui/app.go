@@ -78,6 +78,8 @@ type App struct {
 	list    listing
 	rule    string // the rule whose repositories are shown; "" for all
 	repo    *model.Repository
+	// upstream holds, for the repository on screen, each tag's digest upstream.
+	upstream map[string]string
 
 	filter     textinput.Model
 	filtering  bool
@@ -186,6 +188,12 @@ func (a *App) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 	case explainDoneMsg:
 		a.body.SetContent(wrapText(msg.text, a.body.Width()))
 		a.body.GotoTop()
+		return a, nil
+	case upstreamMsg:
+		if a.repo != nil && msg.repo == a.repo.Name {
+			a.upstream = msg.digests
+			a.refreshList()
+		}
 		return a, nil
 	case journalMsg:
 		if msg.err != nil {
@@ -392,8 +400,9 @@ func (a *App) enter() tea.Cmd {
 		a.rule = ref.Prefix
 		a.go_(screenRepos)
 	case *model.Repository:
-		a.repo = ref
+		a.repo, a.upstream = ref, nil
 		a.go_(screenImages)
+		return a.probeUpstreamCmd(ref)
 	case *model.Finding:
 		return a.openPlan(0)
 	case imageRef:
@@ -551,9 +560,36 @@ func (a *App) explainKey(msg tea.KeyPressMsg) tea.Cmd {
 	return cmd
 }
 
-// click switches screens from the tab line.
+// tableTop is the screen line of the table's header: after the header, tabs and banner.
+const tableTop = 3
+
+// click switches screens from the tab line, and selects a row of a list; a click on the
+// selected row goes in, as enter does.
 func (a *App) click(m tea.Mouse) tea.Cmd {
-	if m.Y != 1 || m.Button != tea.MouseLeft {
+	if m.Button != tea.MouseLeft {
+		return nil
+	}
+	if m.Y > tableTop && a.isListScreen() {
+		lines := strings.Split(a.table.View(), "\n")
+		selected := -1
+		for i, l := range lines {
+			if strings.Contains(l, "7m") { // the selected row is drawn in reverse video
+				selected = i
+				break
+			}
+		}
+		clicked := m.Y - tableTop
+		if selected < 0 || clicked >= len(lines) {
+			return nil
+		}
+		if clicked == selected {
+			return a.enter()
+		}
+		a.table.SetCursor(max(0, a.table.Cursor()+clicked-selected))
+		a.updateDetail()
+		return nil
+	}
+	if m.Y != 1 {
 		return nil
 	}
 	x := 0

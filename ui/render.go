@@ -63,7 +63,7 @@ func (a *App) refreshList() {
 			if fresh := a.snap.Repository(repo.Name); fresh != nil {
 				repo = fresh
 			}
-			l = imagesListing(repo, a.tableWidth(), now)
+			l = imagesListing(repo, a.upstream, a.tableWidth(), now)
 		} else {
 			l = listing{columns: fit([]table.Column{{Title: "", Width: 10}}, a.tableWidth())}
 		}
@@ -284,7 +284,7 @@ func (a *App) bodyView() string {
 	case screenHelp:
 		h := a.help
 		h.ShowAll = true
-		return "Keys\n\n" + h.View(a.keys) + "\n\nCommands: :rules  :repos [PREFIX]  :findings [FILTER]  :journal  :explain REF  :region NAME  :profile NAME  :refresh  :quit\nMouse: wheel scrolls, a click on a tab opens it."
+		return "Keys\n\n" + h.View(a.keys) + "\n\nCommands: :rules  :repos [PREFIX]  :findings [FILTER]  :journal  :explain REF  :region NAME  :profile NAME  :refresh  :quit\nMouse: the wheel scrolls; a click selects a row, a second click goes in; a click on a tab opens it."
 	case screenFindings:
 		if a.width >= 140 {
 			return lipgloss.JoinHorizontal(lipgloss.Top, a.table.View(), " ", a.body.View())

@@ -159,9 +159,9 @@ func reposListing(snap *model.Snapshot, fs []model.Finding, rule string, width i
 	return l
 }
 
-func imagesListing(repo *model.Repository, width int, now time.Time) listing {
+func imagesListing(repo *model.Repository, upstream map[string]string, width int, now time.Time) listing {
 	l := listing{columns: fit([]table.Column{{Title: "TAGS", Width: 14}, {Title: "DIGEST", Width: 19}, {Title: "TYPE", Width: 6},
-		{Title: "PUSHED", Width: 9}, {Title: "LAST PULL", Width: 9}, {Title: "PLATFORMS", Width: 20}}, width)}
+		{Title: "PUSHED", Width: 9}, {Title: "LAST PULL", Width: 9}, {Title: "UPSTREAM", Width: 12}, {Title: "PLATFORMS", Width: 20}}, width)}
 	imgs := make([]*model.Image, 0, len(repo.Images))
 	for i := range repo.Images {
 		imgs = append(imgs, &repo.Images[i])
@@ -186,7 +186,8 @@ func imagesListing(repo *model.Repository, width int, now time.Time) listing {
 		if tags == "" {
 			tags = "<untagged>"
 		}
-		l.rows = append(l.rows, table.Row{model.Printable(tags), shortDigest(img.Digest), kind, ago(img.PushedAt, now), ago(img.LastPull, now), platforms})
+		l.rows = append(l.rows, table.Row{model.Printable(tags), shortDigest(img.Digest), kind, ago(img.PushedAt, now), ago(img.LastPull, now),
+			upstreamState(img, upstream), platforms})
 		l.refs = append(l.refs, imageRef{repo, img})
 	}
 	return l
@@ -279,4 +280,21 @@ func shortDigest(d string) string {
 		return d[:19]
 	}
 	return d
+}
+
+// upstreamState compares a cached image with its tag's digest upstream, once probed.
+func upstreamState(img *model.Image, upstream map[string]string) string {
+	if len(img.Tags) == 0 || upstream == nil {
+		return ""
+	}
+	d, ok := upstream[img.Tags[0]]
+	switch {
+	case !ok:
+		return ""
+	case d == img.Digest:
+		return "same"
+	case strings.HasPrefix(d, "?"):
+		return d
+	}
+	return "MOVED " + shortDigest(d)[7:]
 }

@@ -281,3 +281,26 @@ func TestJourneyReadOnlyRefusesTheWrite(t *testing.T) {
 		}
 	}
 }
+
+func TestMouse(t *testing.T) {
+	_, eng := demo(t)
+	app := newApp(eng)
+	app.Update(tea.WindowSizeMsg{Width: 120, Height: 30})
+	drive(app, app.Init())
+	// A click on the third rule selects it; a second click goes in.
+	app.Update(tea.MouseClickMsg{X: 5, Y: 6, Button: tea.MouseLeft})
+	_, cmd := app.Update(tea.MouseClickMsg{X: 5, Y: 6, Button: tea.MouseLeft})
+	drive(app, cmd)
+	if s := screenText(app); !strings.Contains(s, "› rule github/") {
+		t.Fatalf("after two clicks on github/:\n%s", s)
+	}
+	// A click on a tab opens it; the wheel moves the cursor.
+	app.Update(tea.MouseClickMsg{X: 40, Y: 1, Button: tea.MouseLeft})
+	if s := screenText(app); !strings.Contains(s, "CHECK") {
+		t.Fatalf("after a click on the findings tab:\n%s", s)
+	}
+	app.Update(tea.MouseWheelMsg{Button: tea.MouseWheelDown})
+	if s := screenText(app); !strings.Contains(s, "WARNING") && !strings.Contains(s, "ERROR permissions") {
+		t.Fatalf("after the wheel:\n%s", s)
+	}
+}
