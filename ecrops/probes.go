@@ -54,6 +54,37 @@ func (a *Account) ProbeUpstream(ctx context.Context, rule model.Rule, upstreamRe
 			auth = &authn.Basic{Username: user, Password: token}
 		}
 	}
+	return a.probeWith(ctx, ref, auth, p)
+}
+
+// CheckCredentials tries an upstream user name and token before anything is stored: it
+// logs in to the upstream's token service and, for Docker Hub, reads the pull budget the
+// credentials get. Exists is true when the upstream accepted them.
+func (a *Account) CheckCredentials(ctx context.Context, registryURL, username, token string) model.UpstreamProbe {
+	auth := &authn.Basic{Username: username, Password: token}
+	if registryURL == model.DockerHubRegistry {
+		ref, _ := name.ParseReference(registryURL+"/ratelimitpreview/test:latest", name.WeakValidation)
+		return a.probeWith(ctx, ref, auth, model.UpstreamProbe{Reference: ref.String()})
+	}
+	p := model.UpstreamProbe{Reference: registryURL}
+	reg, err := name.NewRegistry(registryURL)
+	if err != nil {
+		p.Class, p.Message = "invalid", model.Printable(err.Error())
+		return p
+	}
+	_, err = transport.NewWithContext(ctx, reg, auth, a.upstreamTransport(), []string{reg.Scope(transport.PullScope)})
+	if err != nil {
+		p.Status, p.Class, p.Message = classifyRegistryError(err)
+		if p.Class == "network" && strings.Contains(err.Error(), "401") {
+			p.Status, p.Class = http.StatusUnauthorized, "unauthorized"
+		}
+		return p
+	}
+	p.Exists, p.Status = true, http.StatusOK
+	return p
+}
+
+func (a *Account) probeWith(ctx context.Context, ref name.Reference, auth authn.Authenticator, p model.UpstreamProbe) model.UpstreamProbe {
 	rec := &headerRecorder{}
 	opts := []remote.Option{remote.WithContext(ctx), remote.WithAuth(auth),
 		remote.WithTransport(rec.wrap(a.upstreamTransport())),
@@ -371,4 +402,16 @@ func (a *Account) Warm(ctx context.Context, repo, tag string) (string, error) {
 func warm(ctx context.Context, a *Account, s model.Step, _ string) (middleware.Metadata, error) {
 	_, err := a.Warm(ctx, s.Param("repositoryName"), s.Param("imageTag"))
 	return middleware.Metadata{}, err
+}
+
+// DescribeSecret reads one secret's metadata (never its value).
+func (a *Account) DescribeSecret(ctx context.Context, arn string) model.SecretRef {
+	ref := model.SecretRef{ARN: arn}
+	a.describeSecret(ctx, &ref)
+	return ref
+}
+
+// ValidateRule asks ValidatePullThroughCacheRule about one rule.
+func (a *Account) ValidateRule(ctx context.Context, prefix string) model.Validation {
+	return *a.validateRule(ctx, prefix)
 }

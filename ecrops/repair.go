@@ -80,9 +80,26 @@ func readRule(ctx context.Context, a *Account, s model.Step) (map[string]string,
 		"customRoleArn": aws.ToString(r.CustomRoleArn), "upstreamRepositoryPrefix": aws.ToString(r.UpstreamRepositoryPrefix)}, nil
 }
 
+// credentialArn is the step's credentialArn, or the ARN of the secret it names by name
+// (a secret that an earlier step of the same plan created, whose ARN AWS chose then).
+func credentialArn(ctx context.Context, a *Account, s model.Step) (string, error) {
+	if name := s.Param("credentialSecretName"); name != "" {
+		out, err := a.sm.DescribeSecret(ctx, &secretsmanager.DescribeSecretInput{SecretId: aws.String(name)})
+		if err != nil {
+			return "", fmt.Errorf("the secret %s: %w", name, err)
+		}
+		return aws.ToString(out.ARN), nil
+	}
+	return s.Param("credentialArn"), nil
+}
+
 func createRule(ctx context.Context, a *Account, s model.Step, _ string) (middleware.Metadata, error) {
+	cred, err := credentialArn(ctx, a, s)
+	if err != nil {
+		return middleware.Metadata{}, err
+	}
 	in := &ecr.CreatePullThroughCacheRuleInput{EcrRepositoryPrefix: aws.String(s.Target),
-		UpstreamRegistryUrl: aws.String(s.Param("upstreamRegistryUrl")), CredentialArn: optional(s.Param("credentialArn")),
+		UpstreamRegistryUrl: aws.String(s.Param("upstreamRegistryUrl")), CredentialArn: optional(cred),
 		CustomRoleArn: optional(s.Param("customRoleArn")), UpstreamRepositoryPrefix: optional(s.Param("upstreamRepositoryPrefix"))}
 	if u := s.Param("upstreamRegistry"); u != "" {
 		in.UpstreamRegistry = ecrtypes.UpstreamRegistry(u)
@@ -95,8 +112,12 @@ func createRule(ctx context.Context, a *Account, s model.Step, _ string) (middle
 }
 
 func updateRule(ctx context.Context, a *Account, s model.Step, _ string) (middleware.Metadata, error) {
+	cred, err := credentialArn(ctx, a, s)
+	if err != nil {
+		return middleware.Metadata{}, err
+	}
 	in := &ecr.UpdatePullThroughCacheRuleInput{EcrRepositoryPrefix: aws.String(s.Target),
-		CredentialArn: optional(s.Param("credentialArn")), CustomRoleArn: optional(s.Param("customRoleArn"))}
+		CredentialArn: optional(cred), CustomRoleArn: optional(s.Param("customRoleArn"))}
 	out, err := a.ecr.UpdatePullThroughCacheRule(ctx, in)
 	if err != nil {
 		return middleware.Metadata{}, err

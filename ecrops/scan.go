@@ -22,6 +22,8 @@ import (
 type Scope struct {
 	Rule         string   // only repositories under this rule's prefix
 	Repositories []string // only these repositories (one, or those that references name)
+	// RulesOnly reads the rules, templates, registry policy and caller, and no repository.
+	RulesOnly bool
 }
 
 func (s Scope) whole() bool { return s.Rule == "" && len(s.Repositories) == 0 }
@@ -110,6 +112,9 @@ func (a *Account) Scan(ctx context.Context, scope Scope, progress func(Progress)
 	}()
 	go func() {
 		defer wg.Done()
+		if scope.RulesOnly {
+			return
+		}
 		var err error
 		repos, err = a.listRepositories(ctx, scope)
 		if err != nil {

@@ -66,7 +66,7 @@ It ships a local stand-in for AWS, so that all of it can be tried without an acc
 	g.register(root)
 	root.Args = cobra.NoArgs
 	root.RunE = func(cmd *cobra.Command, _ []string) error { return runTUI(cmd, g) }
-	root.AddCommand(newSimCommand(), newDoctorCommand(g), newExplainCommand(g), newFixCommand(g), newJournalCommand(g), newUndoCommand(g))
+	root.AddCommand(newSimCommand(), newDoctorCommand(g), newSetupCommand(g), newExplainCommand(g), newFixCommand(g), newJournalCommand(g), newUndoCommand(g))
 	return root
 }
 
