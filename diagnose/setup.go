@@ -30,7 +30,7 @@ var Upstreams = []Upstream{
 	{"ecr-public", "Amazon ECR Public", "public.ecr.aws", "ecr-public", false, "docker/library/busybox:latest"},
 	{"github-container-registry", "GitHub Container Registry", "ghcr.io", "github", true, ""},
 	{"quay", "Quay", "quay.io", "quay", false, "prometheus/node-exporter:v1.8.0"},
-	{"k8s", "Kubernetes (registry.k8s.io)", "registry.k8s.io", "kubernetes", false, "pause:3.10"},
+	{"k8s", "Kubernetes", "registry.k8s.io", "kubernetes", false, "pause:3.10"},
 	{"gitlab-container-registry", "GitLab Container Registry", "registry.gitlab.com", "gitlab", true, ""},
 	{"azure-container-registry", "Azure Container Registry", "", "azure", true, ""},
 	{"chainguard", "Chainguard", "cgr.dev", "chainguard", true, "chainguard/static:latest"},

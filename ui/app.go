@@ -32,11 +32,12 @@ const (
 	screenExplain
 	screenDescribe
 	screenHelp
+	screenSetup
 )
 
 var screenNames = map[screen]string{screenRules: "Rules", screenRepos: "Repositories", screenImages: "Images",
 	screenFindings: "Findings", screenJournal: "Journal", screenPlan: "Plan", screenExplain: "Explain",
-	screenDescribe: "Describe", screenHelp: "Help"}
+	screenDescribe: "Describe", screenHelp: "Help", screenSetup: "Setup"}
 
 // Options are what the interface starts with.
 type Options struct {
@@ -47,6 +48,8 @@ type Options struct {
 	Now func() time.Time
 	// Reopen opens the account in another region or profile, for :region and :profile.
 	Reopen func(region, profile string) (Engine, error)
+	// Setup opens the setup screen once the account is read (ptcdoctor setup, in a terminal).
+	Setup bool
 }
 
 // App is the interface's root model.
@@ -96,6 +99,8 @@ type App struct {
 	secretFocus  int
 	explainInput textinput.Model
 	askWrites    bool
+	setup        *setupState
+	lastResult   string // what the last applied plan did
 }
 
 // New builds the interface over an engine.
@@ -115,7 +120,7 @@ func New(ctx context.Context, eng Engine, opts Options) *App {
 	a.filter = newInput("/")
 	a.cmdline = newInput(":")
 	a.cmdline.ShowSuggestions = true
-	a.cmdline.SetSuggestions([]string{"rules", "repos", "findings", "journal", "explain ", "region ", "profile ", "refresh", "help", "quit"})
+	a.cmdline.SetSuggestions([]string{"rules", "repos", "findings", "journal", "explain ", "setup", "region ", "profile ", "refresh", "help", "quit"})
 	a.confirm = newInput("type the name to confirm: ")
 	a.explainInput = newInput("reference or error: ")
 	a.explainInput.Placeholder = "nginx:1.27, a cache URI, or a pasted error message"
@@ -174,6 +179,10 @@ func (a *App) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		a.setPartErrors()
 		a.refreshList()
 		a.status = "scanned; running the checks…"
+		if a.opts.Setup && a.setup == nil {
+			a.opts.Setup = false
+			return a, tea.Batch(a.diagnoseCmd(msg.snap), a.openSetup())
+		}
 		return a, a.diagnoseCmd(msg.snap)
 	case diagnosedMsg:
 		a.findings = msg.findings
@@ -185,6 +194,13 @@ func (a *App) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		return a, nil
 	case applyDoneMsg:
 		return a, a.applied(msg)
+	case credsCheckedMsg:
+		return a, a.credsChecked(msg)
+	case provedMsg:
+		if a.plan != nil {
+			a.renderPlan(a.lastResult + msg.text)
+		}
+		return a, nil
 	case explainDoneMsg:
 		a.body.SetContent(wrapText(msg.text, a.body.Width()))
 		a.body.GotoTop()
@@ -221,6 +237,9 @@ func (a *App) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		return a, a.click(msg.Mouse())
 	case tea.KeyPressMsg:
 		return a, a.key(msg)
+	}
+	if a.screen == screenSetup {
+		return a, a.setupUpdate(msg) // the form's own messages
 	}
 	return a, nil
 }
@@ -261,6 +280,13 @@ func (a *App) key(msg tea.KeyPressMsg) tea.Cmd {
 		return a.filterKey(msg)
 	case a.commanding:
 		return a.commandKey(msg)
+	case a.screen == screenSetup:
+		if k == "esc" {
+			a.setup = nil
+			a.back()
+			return nil
+		}
+		return a.setupUpdate(msg)
 	case a.screen == screenExplain && a.explainInput.Focused():
 		return a.explainKey(msg)
 	case a.screen == screenPlan && (a.planState == "confirm" || a.planState == "secret"):
@@ -492,6 +518,8 @@ func (a *App) run(line string) tea.Cmd {
 		return a.journalCmd()
 	case "explain":
 		return a.openExplain(arg)
+	case "setup":
+		return a.openSetup()
 	case "refresh":
 		return a.startScan()
 	case "help":

@@ -27,6 +27,12 @@ type Engine interface {
 	UndoPlan(planID string) (model.Plan, error)
 	// Header says which account this is, for the header line.
 	Header() Header
+	// CheckCredentials tries an upstream user name and token, before anything is stored.
+	CheckCredentials(ctx context.Context, registryURL, username, token string) model.UpstreamProbe
+	// ValidateRule asks ValidatePullThroughCacheRule.
+	ValidateRule(ctx context.Context, prefix string) model.Validation
+	// Warm pulls a tag through the cache, every platform.
+	Warm(ctx context.Context, repo, tag string) (string, error)
 }
 
 // Progress is a scan's progress.

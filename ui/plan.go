@@ -85,6 +85,11 @@ func (a *App) confirmPlan() tea.Cmd {
 		a.setBanner("Read-only: nothing was written. Press w to turn writes on, then confirm again.", "")
 		return nil
 	}
+	if needsSecret(a.plan) && a.setup != nil && a.setup.secrets != nil {
+		secrets := a.setup.secrets
+		a.setup.secrets = nil // used once
+		return a.apply(secrets)
+	}
 	if needsSecret(a.plan) && a.planState != "secret" {
 		a.planState = "secret"
 		a.secretFocus = 0
@@ -215,7 +220,11 @@ func (a *App) applied(msg applyDoneMsg) tea.Cmd {
 			}
 		}
 	}
-	a.renderPlan(b.String())
+	a.lastResult = b.String()
+	a.renderPlan(a.lastResult)
+	if a.setup != nil && msg.err == nil {
+		return a.proveCmd()
+	}
 	return nil
 }
 
@@ -227,6 +236,9 @@ func (a *App) renderPlan(note string) {
 	var b strings.Builder
 	if a.planFor != nil {
 		fmt.Fprintf(&b, "%s\n\n", a.st.bold.Render(model.Printable(a.planFor.Title)))
+	}
+	if a.setup != nil && a.setup.note != "" {
+		b.WriteString(a.setup.note + "\n")
 	}
 	fmt.Fprintf(&b, "Plan: %s\n\n", model.Printable(p.Title))
 	if a.planState == "manual" && a.planFor != nil {

@@ -250,7 +250,7 @@ func (a *App) crumb() string {
 		if a.repo != nil {
 			return "› " + model.Printable(a.repo.Name)
 		}
-	case screenPlan, screenExplain, screenDescribe, screenHelp:
+	case screenPlan, screenExplain, screenDescribe, screenHelp, screenSetup:
 		return "› " + screenNames[a.screen]
 	}
 	return ""
@@ -284,7 +284,7 @@ func (a *App) bodyView() string {
 	case screenHelp:
 		h := a.help
 		h.ShowAll = true
-		return "Keys\n\n" + h.View(a.keys) + "\n\nCommands: :rules  :repos [PREFIX]  :findings [FILTER]  :journal  :explain REF  :region NAME  :profile NAME  :refresh  :quit\nMouse: the wheel scrolls; a click selects a row, a second click goes in; a click on a tab opens it."
+		return "Keys\n\n" + h.View(a.keys) + "\n\nCommands: :rules  :repos [PREFIX]  :findings [FILTER]  :journal  :explain REF  :setup  :region NAME  :profile NAME  :refresh  :quit\nMouse: the wheel scrolls; a click selects a row, a second click goes in; a click on a tab opens it."
 	case screenFindings:
 		if a.width >= 140 {
 			return lipgloss.JoinHorizontal(lipgloss.Top, a.table.View(), " ", a.body.View())
@@ -294,6 +294,8 @@ func (a *App) bodyView() string {
 		return a.explainInput.View() + "\n" + a.body.View()
 	case screenPlan, screenDescribe:
 		return a.body.View()
+	case screenSetup:
+		return a.setupView()
 	}
 	if a.snap == nil && a.screen != screenJournal {
 		return a.st.dim.Render("reading the account…")

@@ -77,7 +77,16 @@ func drive(m tea.Model, cmd tea.Cmd) {
 		if c == nil {
 			continue
 		}
-		msg := c()
+		// A command that has not answered in a moment is a timer (a cursor's blink):
+		// the test does not wait for it.
+		done := make(chan tea.Msg, 1)
+		go func() { done <- c() }()
+		var msg tea.Msg
+		select {
+		case msg = <-done:
+		case <-time.After(250 * time.Millisecond):
+			continue
+		}
 		switch msg := msg.(type) {
 		case nil, spinner.TickMsg:
 			continue
@@ -99,6 +108,12 @@ func key(m tea.Model, keys ...string) {
 			msg = tea.KeyPressMsg{Code: tea.KeyEnter}
 		case "esc":
 			msg = tea.KeyPressMsg{Code: tea.KeyEscape}
+		case "down":
+			msg = tea.KeyPressMsg{Code: tea.KeyDown}
+		case "tab":
+			msg = tea.KeyPressMsg{Code: tea.KeyTab}
+		case "backspace":
+			msg = tea.KeyPressMsg{Code: tea.KeyBackspace}
 		default:
 			r := []rune(k)
 			msg = tea.KeyPressMsg{Code: r[0], Text: k}
@@ -210,7 +225,7 @@ func journey(t *testing.T, eng ui.Engine, steps func(tm *teatest.TestModel)) str
 	tm := teatest.NewTestModel(t, app, teatest.WithInitialTermSize(120, 40))
 	time.Sleep(700 * time.Millisecond) // the scan and the checks, against a local stand-in
 	steps(tm)
-	tm.Send(tea.KeyPressMsg{Code: 'q', Text: "q"})
+	tm.Send(tea.KeyPressMsg{Code: 'c', Mod: tea.ModCtrl}) // quits from any screen, a form's included
 	final := tm.FinalModel(t, teatest.WithFinalTimeout(10*time.Second))
 	return screenText(final)
 }

@@ -37,8 +37,11 @@ Run it again for a prefix that exists and it plans only what differs.`,
   ptcdoctor setup --upstream ecr-public --yes`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			if !yes && !dryRun && isTerminal(os.Stdin) && isTerminal(os.Stdout) {
+				return runTUISetup(cmd, g) // the forms, in the interface
+			}
 			if yes == dryRun {
-				return usageError{errors.New("say --dry-run to see the plan, or --yes to apply it")}
+				return usageError{errors.New("say --dry-run to see the plan, or --yes to apply it (or run it in a terminal for the forms)")}
 			}
 			u, ok := diagnose.UpstreamByID(r.Upstream)
 			if !ok && r.Upstream != "" {
@@ -241,4 +244,9 @@ func dropKind(steps []model.Step, kind model.StepKind) []model.Step {
 		}
 	}
 	return out
+}
+
+func isTerminal(f *os.File) bool {
+	st, err := f.Stat()
+	return err == nil && st.Mode()&os.ModeCharDevice != 0
 }

@@ -11,11 +11,20 @@ import (
 	"github.com/ptcdoctor/ptcdoctor/ui"
 )
 
+// runTUISetup opens the interface on the setup forms; setup writes, so writes are on.
+func runTUISetup(cmd *cobra.Command, g *globals) error {
+	return runInterface(cmd, g, true)
+}
+
 // runTUI opens the interface: read-only against AWS unless asked, writes on for the demo.
 func runTUI(cmd *cobra.Command, g *globals) error {
+	return runInterface(cmd, g, false)
+}
+
+func runInterface(cmd *cobra.Command, g *globals, setup bool) error {
 	ctx, cancel := context.WithCancel(cmd.Context())
 	defer cancel()
-	if !g.demo && !cmd.Flags().Changed("read-only") {
+	if !g.demo && !setup && !cmd.Flags().Changed("read-only") {
 		g.readOnly = true
 	}
 	s, err := g.open(ctx)
@@ -45,7 +54,7 @@ func runTUI(cmd *cobra.Command, g *globals) error {
 	if g.demo {
 		reopen = nil // the demo account has one region
 	}
-	app := ui.New(ctx, eng, ui.Options{Images: cfg.Watch.Images, Principals: cfg.Watch.Principals, Reopen: reopen})
+	app := ui.New(ctx, eng, ui.Options{Images: cfg.Watch.Images, Principals: cfg.Watch.Principals, Reopen: reopen, Setup: setup})
 	p := tea.NewProgram(app, tea.WithContext(ctx))
 	if _, err := p.Run(); err != nil && ctx.Err() == nil {
 		return fmt.Errorf("the interface stopped: %w", err)

@@ -1,0 +1,109 @@
+package ui_test
+
+import (
+	"strings"
+	"testing"
+	"time"
+
+	tea "charm.land/bubbletea/v2"
+	"github.com/charmbracelet/x/exp/teatest/v2"
+
+	"github.com/ptcdoctor/ptcdoctor/ecrops/sim"
+	"github.com/ptcdoctor/ptcdoctor/ui"
+)
+
+func writesOf(srv *sim.Server) int {
+	n := 0
+	for _, e := range srv.Events(0) {
+		if e.Write && e.Outcome == "ok" {
+			n++
+		}
+	}
+	return n
+}
+
+func setupApp(t *testing.T) (*sim.Server, *ui.App) {
+	srv, eng := demo(t)
+	app := newApp(eng)
+	app.Update(tea.WindowSizeMsg{Width: 120, Height: 40})
+	drive(app, app.Init())
+	key(app, ":")
+	typeText(app, "setup")
+	key(app, "enter")
+	return srv, app
+}
+
+func TestSetupFormsPlanAndApply(t *testing.T) {
+	srv, app := setupApp(t)
+	if s := screenText(app); !strings.Contains(s, "1. Upstream") || !strings.Contains(s, "Docker Hub (registry-1.docker.io)") {
+		t.Fatalf("the form:\n%s", s)
+	}
+	key(app, "down", "down", "down", "enter") // Quay
+	// A prefix a rule has already is refused by the form, as AWS would refuse it.
+	typeText(app, "quay")
+	key(app, "enter")
+	if s := screenText(app); !strings.Contains(s, "exists already") {
+		t.Fatalf("a taken prefix was accepted:\n%s", s)
+	}
+	for range 4 {
+		key(app, "backspace")
+	}
+	typeText(app, "quay-mirror")
+	key(app, "enter", "enter", "enter", "enter", "enter")
+	typeText(app, "arn:aws:iam::111122223333:role/eks-node")
+	key(app, "enter", "enter")
+	s := screenText(app)
+	if !strings.Contains(s, "Plan: Pull through cache for quay.io under quay-mirror/") || !strings.Contains(s, "ecr:PutRegistryPolicy") {
+		t.Fatalf("the plan:\n%s", s)
+	}
+	if writesOf(srv) != 0 {
+		t.Fatal("the forms wrote before the plan was confirmed")
+	}
+	key(app, "y")
+	time.Sleep(300 * time.Millisecond)
+	drive(app, nil)
+	s = screenText(app)
+	for _, want := range []string{"step 1 done: ecr:CreatePullThroughCacheRule quay-mirror", "ValidatePullThroughCacheRule: valid", "canary quay-mirror/prometheus/node-exporter:v1.8.0 pulled through", "Next steps"} {
+		if !strings.Contains(s, want) {
+			t.Errorf("after applying, the screen lacks %q:\n%s", want, s)
+		}
+	}
+}
+
+func TestJourneySetupRefusesAWrongTokenBeforeAnyWrite(t *testing.T) {
+	srv, eng := demo(t)
+	out := journey(t, eng, func(tm *teatest.TestModel) {
+		press(tm, ":", "setup", "enter")
+		time.Sleep(200 * time.Millisecond)
+		// Docker Hub, prefix hub2, no upstream prefix, a new secret, user, a wrong token.
+		press(tm, "enter", "hub2", "enter", "enter", "enter", "ptcdemo", "enter", "wrong-token", "enter",
+			"enter", "enter", "enter", "enter", "enter")
+		time.Sleep(800 * time.Millisecond)
+	})
+	if !strings.Contains(out, "refused the credentials") || !strings.Contains(out, "nothing was written") {
+		t.Fatalf("a wrong token:\n%s", out)
+	}
+	if strings.Contains(out, "wrong-token") {
+		t.Fatal("the token is on the screen")
+	}
+	if writesOf(srv) != 0 {
+		t.Fatal("a refused token still wrote")
+	}
+}
+
+func TestJourneySetupOnTheDemo(t *testing.T) {
+	srv, eng := demo(t)
+	out := journey(t, eng, func(tm *teatest.TestModel) {
+		press(tm, ":", "setup", "enter")
+		time.Sleep(200 * time.Millisecond)
+		tm.Send(tea.KeyPressMsg{Code: tea.KeyDown}) // Amazon ECR Public
+		press(tm, "enter", "ecr-mirror", "enter", "enter", "enter", "enter", "enter", "enter", "enter", "y")
+		time.Sleep(1500 * time.Millisecond)
+	})
+	if !strings.Contains(out, "ValidatePullThroughCacheRule: valid") || !strings.Contains(out, "canary ecr-mirror/docker/library/busybox:latest pulled through") {
+		t.Fatalf("final screen:\n%s", out)
+	}
+	if writesOf(srv) == 0 {
+		t.Fatal("nothing was written")
+	}
+}
