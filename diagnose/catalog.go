@@ -35,6 +35,8 @@ var Catalog = []Check{
 		"Repositories under a prefix whose pull through cache rule was deleted: they are never refreshed.", checkOrphans},
 	{"rule-quota", model.SeverityWarning, "Near the limit of 50 rules",
 		"A registry can have at most 50 pull through cache rules per region; the quota cannot be raised.", checkRuleQuota},
+	{"probe-failed", model.SeverityInfo, "A registry could not be asked",
+		"An upstream or the cache did not answer a probe (a timeout, a reset, a server error): the checks that needed its answer could not conclude, and say nothing rather than guess.", checkProbeFailures},
 }
 
 // CheckByID finds a check of the catalog.

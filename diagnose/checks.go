@@ -854,3 +854,34 @@ func plural(n int, one, many string) string {
 	}
 	return fmt.Sprintf("%d %s", n, many)
 }
+
+// checkProbeFailures runs last: it names the upstreams that did not answer the probes
+// the other checks made, so that a silent check is not taken for a healthy one.
+func checkProbeFailures(d *diagnosis) []model.Finding {
+	d.probe.mu.Lock()
+	defer d.probe.mu.Unlock()
+	byHost := map[string][]model.UpstreamProbe{}
+	for _, p := range d.probe.upstream {
+		if p.Class == "network" || p.Class == "server-error" {
+			host, _, _ := strings.Cut(p.Reference, "/")
+			byHost[host] = append(byHost[host], p)
+		}
+	}
+	var out []model.Finding
+	for _, host := range sortedKeys(byHost) {
+		ps := byHost[host]
+		sort.Slice(ps, func(i, j int) bool { return ps[i].Reference < ps[j].Reference })
+		f := model.Finding{Subject: model.Subject{Kind: "registry", Name: host},
+			Title: fmt.Sprintf("%s did not answer %s: checks that need it could not conclude", host, plural(len(ps), "probe", "probes")),
+			Explanation: "ptcdoctor could not reach " + host + " for these references, so the pull budget, stale tags and name checks that need its answer say nothing about them. " +
+				"Pulls through the cache of images not cached yet will fail the same way while it does not answer; cached images are still served."}
+		for i, p := range ps {
+			if i == 5 {
+				break
+			}
+			f.Evidence = append(f.Evidence, upstreamEvidence(p))
+		}
+		out = append(out, f)
+	}
+	return out
+}

@@ -50,6 +50,9 @@ type Config struct {
 	StateDir string
 	// NoSecretRead makes probes anonymous: the rule's secret is not read.
 	NoSecretRead bool
+	// ProbeTimeout bounds one upstream probe, so that a hanging upstream cannot hold a
+	// diagnosis; 0 means 20 seconds.
+	ProbeTimeout time.Duration
 }
 
 // Account is one registry (account and region) and the clients that reach it.

@@ -34,6 +34,8 @@ import (
 // ProbeUpstream asks the rule's upstream about a reference, with the rule's credentials
 // (read from its secret and held in memory for this call only) unless NoSecretRead is set.
 func (a *Account) ProbeUpstream(ctx context.Context, rule model.Rule, upstreamRef string) model.UpstreamProbe {
+	ctx, cancel := context.WithTimeout(ctx, a.probeTimeout())
+	defer cancel()
 	p := model.UpstreamProbe{Reference: upstreamRef}
 	ref, err := name.ParseReference(upstreamRef, name.WeakValidation)
 	if err != nil {
@@ -61,6 +63,8 @@ func (a *Account) ProbeUpstream(ctx context.Context, rule model.Rule, upstreamRe
 // logs in to the upstream's token service and, for Docker Hub, reads the pull budget the
 // credentials get. Exists is true when the upstream accepted them.
 func (a *Account) CheckCredentials(ctx context.Context, registryURL, username, token string) model.UpstreamProbe {
+	ctx, cancel := context.WithTimeout(ctx, a.probeTimeout())
+	defer cancel()
 	auth := &authn.Basic{Username: username, Password: token}
 	if registryURL == model.DockerHubRegistry {
 		ref, _ := name.ParseReference(registryURL+"/ratelimitpreview/test:latest", name.WeakValidation)
@@ -117,6 +121,13 @@ func (a *Account) probeWith(ctx context.Context, ref name.Reference, auth authn.
 		}
 	}
 	return p
+}
+
+func (a *Account) probeTimeout() time.Duration {
+	if a.cfg.ProbeTimeout > 0 {
+		return a.cfg.ProbeTimeout
+	}
+	return 20 * time.Second
 }
 
 // readCredentials reads a rule's secret: {"username", "accessToken"}.

@@ -37,6 +37,8 @@ func (s *Server) serveAdmin(w http.ResponseWriter, r *http.Request) {
 			out[h] = map[string]any{"url": u.url, "pullWindows": u.windowsNow()}
 		}
 		writeJSON(w, http.StatusOK, map[string]any{"upstreams": out})
+	case "/_sim/expire-key":
+		s.adminExpireKey(w, r)
 	case "/_sim/upstreams/move":
 		s.adminMoveTag(w, r)
 	case "/_sim/info":
@@ -140,4 +142,27 @@ func (s *Server) adminMoveTag(w http.ResponseWriter, r *http.Request) {
 	u.exists[in.Repository] = true
 	u.mu.Unlock()
 	writeJSON(w, http.StatusOK, map[string]any{"host": in.Host, "repository": in.Repository, "tag": in.Tag, "version": version})
+}
+
+// adminExpireKey makes an access key's credentials expire, as a session's do mid-incident:
+// every later call signed with it gets ExpiredTokenException.
+func (s *Server) adminExpireKey(w http.ResponseWriter, r *http.Request) {
+	var in struct {
+		AccessKeyID string `json:"accessKeyId"`
+	}
+	if r.Method != http.MethodPost || json.NewDecoder(http.MaxBytesReader(w, r.Body, 1<<12)).Decode(&in) != nil {
+		adminError(w, http.StatusBadRequest, `POST {"accessKeyId": "AKIA..."}`)
+		return
+	}
+	s.mu.Lock()
+	p := s.st.byKey[in.AccessKeyID]
+	if p != nil {
+		p.expired = true
+	}
+	s.mu.Unlock()
+	if p == nil {
+		adminError(w, http.StatusNotFound, "no such access key")
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]string{"expired": in.AccessKeyID})
 }

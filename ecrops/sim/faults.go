@@ -6,6 +6,7 @@ import (
 	mrand "math/rand/v2"
 	"net"
 	"net/http"
+	"strings"
 	"sync"
 	"time"
 
@@ -54,13 +55,14 @@ func (f *faultSet) list() []Fault {
 	return out
 }
 
-// apply runs the faults for op. It returns errConnectionReset after closing the
-// connection under w, an error to answer with, or nil to go on.
+// apply runs the faults for op. It returns errConnectionReset when the connection is to be
+// dropped (by resetConnection, once the caller has logged it), an error to answer with,
+// or nil to go on.
 func (f *faultSet) apply(ctx context.Context, op string, w http.ResponseWriter) *apiError {
 	f.mu.Lock()
 	x, ok := f.faults[op]
 	lim := f.limiters[op]
-	if !ok {
+	if !ok && !strings.HasPrefix(op, "upstream:") {
 		// "*" gives every operation a bucket of its own, as AWS limits each API apart.
 		x, ok = f.faults["*"]
 		if ok && x.ThrottlePerSecond > 0 {
@@ -70,7 +72,7 @@ func (f *faultSet) apply(ctx context.Context, op string, w http.ResponseWriter) 
 			}
 		}
 	}
-	var roll [3]float64
+	var roll [4]float64
 	for i := range roll {
 		roll[i] = f.rng.Float64()
 	}
@@ -85,10 +87,9 @@ func (f *faultSet) apply(ctx context.Context, op string, w http.ResponseWriter) 
 		}
 	}
 	if roll[1] < x.ResetRate {
-		resetConnection(w)
-		return errConnectionReset
+		return errConnectionReset // the caller logs it, then resets the connection
 	}
-	if lim != nil && !lim.Allow() {
+	if (lim != nil && !lim.Allow()) || roll[3] < x.ThrottleRate {
 		return &apiError{Code: "ThrottlingException", Message: "Rate exceeded", Status: http.StatusBadRequest, Sender: true}
 	}
 	if roll[2] < x.ErrorRate {

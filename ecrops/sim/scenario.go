@@ -170,12 +170,14 @@ type NegativeEntry struct {
 
 // Fault injects trouble into one operation ("*" for all) of the stand-in.
 type Fault struct {
-	Operation         string   `yaml:"operation" json:"operation"`
-	ThrottlePerSecond float64  `yaml:"throttlePerSecond" json:"throttlePerSecond,omitempty"`
-	ErrorRate         float64  `yaml:"errorRate" json:"errorRate,omitempty"`
-	Latency           Duration `yaml:"latency" json:"latency,omitempty"`
-	LatencyRate       float64  `yaml:"latencyRate" json:"latencyRate,omitempty"`
-	ResetRate         float64  `yaml:"resetRate" json:"resetRate,omitempty"`
+	Operation         string  `yaml:"operation" json:"operation"`
+	ThrottlePerSecond float64 `yaml:"throttlePerSecond" json:"throttlePerSecond,omitempty"`
+	// ThrottleRate throttles this share of calls at random, whatever their pace.
+	ThrottleRate float64  `yaml:"throttleRate" json:"throttleRate,omitempty"`
+	ErrorRate    float64  `yaml:"errorRate" json:"errorRate,omitempty"`
+	Latency      Duration `yaml:"latency" json:"latency,omitempty"`
+	LatencyRate  float64  `yaml:"latencyRate" json:"latencyRate,omitempty"`
+	ResetRate    float64  `yaml:"resetRate" json:"resetRate,omitempty"`
 }
 
 // Generate synthesises a large account on top of what the scenario lists.
@@ -469,7 +471,7 @@ func (s *Scenario) check() error {
 		if f.Operation == "" {
 			bad("faults[%d].operation: name an operation, or * for all", i)
 		}
-		for _, r := range []float64{f.ErrorRate, f.LatencyRate, f.ResetRate} {
+		for _, r := range []float64{f.ErrorRate, f.LatencyRate, f.ResetRate, f.ThrottleRate} {
 			if r < 0 || r > 1 {
 				bad("faults[%d]: rates are between 0 and 1", i)
 			}

@@ -265,6 +265,7 @@ func (c *call) run() {
 		if aerr == errConnectionReset {
 			s.events.add(s.clock.Now(), Event{Principal: p.CallerARN, Service: c.service, Operation: c.op,
 				Outcome: "ConnectionReset", Write: isWrite(c.op), RequestID: c.requestID})
+			resetConnection(c.w)
 			return
 		}
 		c.fail(aerr)
@@ -394,6 +395,12 @@ func (s *Server) authenticate(c *call) (*principal, *apiError) {
 			return nil, &apiError{Code: "InvalidClientTokenId", Message: "The security token included in the request is invalid.", Status: http.StatusForbidden, Sender: true}
 		}
 		return nil, clientError("UnrecognizedClientException", "The security token included in the request is invalid.")
+	}
+	if p.expired {
+		if c.protocol == "query" {
+			return nil, &apiError{Code: "ExpiredToken", Message: "The security token included in the request is expired", Status: http.StatusForbidden, Sender: true}
+		}
+		return nil, clientError("ExpiredTokenException", "The security token included in the request is expired")
 	}
 	if auth.Credential.Service != c.service {
 		return nil, incompleteSignature(fmt.Sprintf("Credential should be scoped to correct service: '%s'. ", c.service))

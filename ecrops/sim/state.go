@@ -39,6 +39,7 @@ type state struct {
 type principal struct {
 	Principal
 	ARN, CallerARN, UserID string
+	expired                bool // its credentials expired (see /_sim/expire-key)
 }
 
 type secretState struct {

@@ -197,6 +197,22 @@ var upstreamPathRE = regexp.MustCompile(`^/v2/(.+)/(manifests|blobs|tags)/(.+)$`
 
 func (u *upstreamRegistry) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	rec := &statusRecorder{ResponseWriter: w, status: http.StatusOK}
+	// Faults named upstream:<host> make the upstream slow, hang, fail or drop connections.
+	if aerr := u.srv.faults.apply(r.Context(), "upstream:"+u.cfg.Host, rec); aerr != nil {
+		if aerr != errConnectionReset {
+			status := aerr.Status
+			if aerr.Code == "ThrottlingException" {
+				status = http.StatusTooManyRequests
+			}
+			writeRegistryError(rec, status, "UNAVAILABLE", aerr.Message)
+		}
+		u.srv.events.add(u.srv.clock.Now(), Event{Service: "upstream:" + u.cfg.Host, Operation: r.Method + " " + r.URL.Path,
+			Outcome: "fault:" + aerr.Code, Status: rec.status})
+		if aerr == errConnectionReset {
+			resetConnection(w)
+		}
+		return
+	}
 	u.serve(rec, r)
 	u.srv.events.add(u.srv.clock.Now(), Event{Service: "upstream:" + u.cfg.Host, Operation: r.Method + " " + r.URL.Path,
 		Outcome: outcomeOf(rec.status), Status: rec.status, Detail: rec.detail})
