@@ -309,3 +309,18 @@ func TestJSONSchema(t *testing.T) {
 		t.Fatalf("markdown:\n%s", md)
 	}
 }
+
+func FuzzExplainError(f *testing.F) {
+	for _, s := range []string{"manifest unknown: Requested image not found", "toomanyrequests", "\x1b[31m403 Forbidden", strings.Repeat("a", 20000)} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		em, ok := diagnose.ExplainError(s)
+		if ok && em.Meaning == "" {
+			t.Fatal("recognised without a meaning")
+		}
+		if strings.ContainsRune(em.Matched, 0x1b) {
+			t.Fatalf("an escape reached the answer: %q", em.Matched)
+		}
+	})
+}

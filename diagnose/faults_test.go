@@ -42,8 +42,10 @@ func patient(t *testing.T, srv *sim.Server) *ecrops.Account {
 
 type unlimited struct{}
 
-func (unlimited) GetToken(context.Context, uint) (func() error, error) { return func() error { return nil }, nil }
-func (unlimited) AddTokens(uint) error                                { return nil }
+func (unlimited) GetToken(context.Context, uint) (func() error, error) {
+	return func() error { return nil }, nil
+}
+func (unlimited) AddTokens(uint) error { return nil }
 
 func keys(fs []model.Finding) []string {
 	var out []string

@@ -100,3 +100,35 @@ func FuzzParseRef(f *testing.F) {
 		}
 	})
 }
+
+func FuzzImagesFromFile(f *testing.F) {
+	for _, s := range []string{"nginx:1.27\n# comment\nghcr.io/org/app:v1\n", `{"items":[{"spec":{"containers":[{"image":"nginx:1.27"}]}}]}`,
+		"apiVersion: v1\nkind: Pod\nspec:\n  containers:\n  - image: redis:7.4\n---\napiVersion: apps/v1\n", "a b c", "image: &a [*a]"} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, data []byte) {
+		refs, err := ImagesFromFile(data)
+		if err != nil {
+			return
+		}
+		for _, r := range refs {
+			if r == "" {
+				t.Fatal("an empty reference came out")
+			}
+		}
+	})
+}
+
+func FuzzPrintable(f *testing.F) {
+	for _, s := range []string{"plain", "\x1b[2J\x1b[H", "\u009b31m", "\u202e", "a\x00b"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		out := Printable(s)
+		for _, r := range out {
+			if r < 0x20 || r == 0x7f || (r >= 0x80 && r < 0xa0) || r == '\u202e' {
+				t.Fatalf("Printable(%q) kept %U", s, r)
+			}
+		}
+	})
+}

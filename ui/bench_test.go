@@ -3,6 +3,7 @@ package ui_test
 import (
 	"context"
 	"fmt"
+	"strings"
 	"testing"
 	"time"
 
@@ -82,4 +83,28 @@ func indexOf(s, sub string) int {
 		}
 	}
 	return -1
+}
+
+// hostileEngine's upstream answers with terminal escape sequences in its messages.
+type hostileEngine struct{ bigEngine }
+
+func (hostileEngine) ProbeUpstream(_ context.Context, _ model.Rule, ref string) model.UpstreamProbe {
+	return model.UpstreamProbe{Reference: ref, Class: "server-error", Status: 500, Message: "\x1b[2J\x1b[31mOWNED\a"}
+}
+
+func TestHostileTextIsShownInert(t *testing.T) {
+	app := ui.New(context.Background(), hostileEngine{bigEngine{bigSnapshot(3)}}, ui.Options{NoColor: true})
+	app.Update(tea.WindowSizeMsg{Width: 160, Height: 48})
+	drive(app, app.Init())
+	key(app, "3")
+	content := app.View().Content
+	if !strings.Contains(content, "OWNED") {
+		t.Fatalf("the hostile answer is not shown:\n%s", screenText(app))
+	}
+	if strings.Contains(content, "\x1b[2J") || strings.Contains(content, "\x1b[31m") || strings.ContainsRune(content, '\a') {
+		t.Fatal("a hostile escape sequence reached the screen raw")
+	}
+	if !strings.Contains(content, `\x1b[2J`) {
+		t.Fatalf("the escape is not shown as text:\n%s", screenText(app))
+	}
 }

@@ -107,3 +107,34 @@ func TestJourneySetupOnTheDemo(t *testing.T) {
 		t.Fatal("nothing was written")
 	}
 }
+
+// A token typed into the interface is masked, used for its call, and never drawn.
+func TestJourneyATokenIsNeverDrawn(t *testing.T) {
+	const token = "CANARY-TUI-TOKEN-5e2b"
+	_, eng := demo(t)
+	app := newApp(eng)
+	tm := teatest.NewTestModel(t, app, teatest.WithInitialTermSize(120, 40))
+	time.Sleep(700 * time.Millisecond)
+	press(tm, "3", "/", "credentials of rule github", "enter", "f", "y", "ptcdemo-gh")
+	tm.Send(tea.KeyPressMsg{Code: tea.KeyTab})
+	press(tm, token, "enter")
+	time.Sleep(1200 * time.Millisecond)
+	tm.Send(tea.KeyPressMsg{Code: 'c', Mod: tea.ModCtrl})
+	out := tm.FinalOutput(t, teatest.WithFinalTimeout(10*time.Second))
+	raw := make([]byte, 0, 1<<20)
+	buf := make([]byte, 32<<10)
+	for {
+		n, err := out.Read(buf)
+		raw = append(raw, buf[:n]...)
+		if err != nil {
+			break
+		}
+	}
+	final := screenText(tm.FinalModel(t, teatest.WithFinalTimeout(time.Second)))
+	if !strings.Contains(final, "secretsmanager:PutSecretValue") || !strings.Contains(final, "step 1 done") {
+		t.Fatalf("the secret step did not run:\n%s", final)
+	}
+	if strings.Contains(string(raw), token) || strings.Contains(final, token) {
+		t.Fatal("the token was drawn on the screen")
+	}
+}
