@@ -50,6 +50,8 @@ type Options struct {
 	Reopen func(region, profile string) (Engine, error)
 	// Setup opens the setup screen once the account is read (ptcdoctor setup, in a terminal).
 	Setup bool
+	// Notice is shown in the banner at start (a plan that did not finish, say).
+	Notice string
 }
 
 // App is the interface's root model.
@@ -129,6 +131,9 @@ func New(ctx context.Context, eng Engine, opts Options) *App {
 	a.secretToken.EchoMode = textinput.EchoPassword
 	a.body = viewport.New()
 	a.body.SoftWrap = true
+	if opts.Notice != "" {
+		a.setBanner(opts.Notice, opts.Notice)
+	}
 	a.layout()
 	return a
 }

@@ -134,6 +134,9 @@ configuration error; 3 the scan could not complete.`,
 				return err
 			}
 			defer s.Close()
+			if n := unfinishedNotice(s.acc.Journal()); n != "" {
+				fmt.Fprintln(cmd.ErrOrStderr(), "ptcdoctor: "+n)
+			}
 			d, err := sc.run(cmd.Context(), g, s, nil)
 			if err != nil {
 				return err

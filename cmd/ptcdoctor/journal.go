@@ -185,3 +185,21 @@ func printResults(w io.Writer, results []ecrops.StepResult) {
 
 // findingsError is a failure that exits 1: a fix failed, or errors were found.
 type findingsError struct{ error }
+
+// unfinishedNotice says, at start, that a plan was cut short, and how to finish or undo it.
+func unfinishedNotice(j *ecrops.Journal) string {
+	un, _ := j.Unfinished()
+	if len(un) == 0 {
+		return ""
+	}
+	plans := map[string]bool{}
+	var names []string
+	for _, e := range un {
+		if !plans[e.Plan] {
+			plans[e.Plan] = true
+			names = append(names, e.Plan+" (stopped at step "+fmt.Sprint(e.Step+1)+", "+model.Printable(e.Operation+" "+e.Target)+")")
+		}
+	}
+	return "a plan did not finish: " + strings.Join(names, "; ") +
+		". Its finished steps are in `ptcdoctor journal`; undo them with `ptcdoctor undo PLAN --dry-run`, or run the fix again (each step checks the account first)."
+}

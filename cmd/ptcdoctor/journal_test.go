@@ -120,3 +120,21 @@ func TestJournalAndUndo(t *testing.T) {
 		t.Fatalf("journal with an unfinished plan:\n%s", out)
 	}
 }
+
+func TestAnUnfinishedPlanIsReportedAtStart(t *testing.T) {
+	srv, env := standIn(t, "demo")
+	info := srv.Info()
+	acc, err := ecrops.Open(context.Background(), ecrops.Config{Region: info.Region, EndpointURL: info.Endpoint,
+		StateDir:    filepath.Join(envValue(env, "XDG_STATE_HOME"), "ptcdoctor"),
+		Credentials: credentials.NewStaticCredentialsProvider(info.AccessKeyID, info.SecretAccessKey, "")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// A process killed between the intent and the outcome of a step.
+	acc.Journal().Append(ecrops.JournalEntry{Plan: "killed-plan", Step: 1, Phase: "intent", Operation: "ecr:PutLifecyclePolicy", Target: "quay/prometheus/node-exporter"})
+	out, _ := runCLI(t, append(env, "XDG_CONFIG_HOME="+t.TempDir()), "doctor")
+	if !strings.Contains(out, "a plan did not finish: killed-plan (stopped at step 2, ecr:PutLifecyclePolicy quay/prometheus/node-exporter)") ||
+		!strings.Contains(out, "ptcdoctor undo PLAN --dry-run") {
+		t.Fatalf("doctor at start:\n%s", out)
+	}
+}

@@ -128,3 +128,33 @@ func TestHostileUpstreamTextIsShownInert(t *testing.T) {
 		t.Fatalf("the escape is not shown as text:\n%s", out)
 	}
 }
+
+// Read-only mode, across the verbs that write: every write is refused before it is sent,
+// and the stand-in's event log shows none.
+func TestReadOnlyWritesNothing(t *testing.T) {
+	srv, env := standIn(t, "demo")
+	env = append(env, "XDG_CONFIG_HOME="+t.TempDir())
+	refused := 0
+	for _, args := range [][]string{
+		{"doctor", "--read-only"},
+		{"doctor", "--read-only", "--json", "--image", "redis:7.4"},
+		{"explain", "--read-only", "nginx:1.27"},
+		{"fix", "--read-only", "--dry-run"},
+		{"fix", "--read-only", "--yes", "--destructive"},
+		{"undo", "--read-only", "some-plan", "--yes"},
+		{"setup", "--read-only", "--upstream", "ecr-public", "--prefix", "ecr2", "--yes"},
+		{"journal", "--read-only"},
+	} {
+		out, _ := runCLI(t, env, args...)
+		refused += strings.Count(out, "read-only mode")
+	}
+	for _, e := range srv.Events(0) {
+		if e.Write {
+			t.Fatalf("a write reached the stand-in in read-only mode: %+v", e)
+		}
+	}
+	if refused == 0 {
+		t.Fatal("no write was refused: the test did not try any")
+	}
+	t.Logf("%d writes refused in read-only mode, 0 reached the account", refused)
+}

@@ -54,7 +54,8 @@ func runInterface(cmd *cobra.Command, g *globals, setup bool) error {
 	if g.demo {
 		reopen = nil // the demo account has one region
 	}
-	app := ui.New(ctx, eng, ui.Options{Images: cfg.Watch.Images, Principals: cfg.Watch.Principals, Reopen: reopen, Setup: setup})
+	app := ui.New(ctx, eng, ui.Options{Images: cfg.Watch.Images, Principals: cfg.Watch.Principals, Reopen: reopen, Setup: setup,
+		Notice: unfinishedNotice(s.acc.Journal())})
 	p := tea.NewProgram(app, tea.WithContext(ctx))
 	if _, err := p.Run(); err != nil && ctx.Err() == nil {
 		return fmt.Errorf("the interface stopped: %w", err)
