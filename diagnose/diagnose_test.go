@@ -10,54 +10,33 @@ import (
 	"testing"
 	"time"
 
-	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/aws/retry"
 	"github.com/aws/aws-sdk-go-v2/credentials"
 
 	"github.com/ptcdoctor/ptcdoctor/diagnose"
 	"github.com/ptcdoctor/ptcdoctor/ecrops"
 	"github.com/ptcdoctor/ptcdoctor/ecrops/sim"
+	"github.com/ptcdoctor/ptcdoctor/ecrops/sim/simtest"
 	"github.com/ptcdoctor/ptcdoctor/model"
 )
 
-// account starts the stand-in for a scenario and opens it.
-func account(t *testing.T, sc *sim.Scenario) (*sim.Server, *ecrops.Account) {
+// account starts the stand-in for a scenario (a name or YAML) and opens it.
+func account(t *testing.T, scenario string) (*sim.Server, *ecrops.Account) {
 	t.Helper()
-	srv, err := sim.New(sc)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := srv.Start("127.0.0.1:0"); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { srv.Close() })
+	srv := simtest.Start(t, scenario)
+	return srv, open(t, srv, 3, 0)
+}
+
+// open opens the stand-in's account with a retryer that does not wait.
+func open(t *testing.T, srv *sim.Server, attempts int, probeTimeout time.Duration) *ecrops.Account {
+	t.Helper()
 	info := srv.Info()
 	acc, err := ecrops.Open(context.Background(), ecrops.Config{Region: info.Region, EndpointURL: info.Endpoint, Resolve: info.Resolve,
 		StateDir: t.TempDir(), Credentials: credentials.NewStaticCredentialsProvider(info.AccessKeyID, info.SecretAccessKey, ""),
-		Retryer: func() aws.Retryer {
-			return retry.NewStandard(func(o *retry.StandardOptions) {
-				o.Backoff = retry.BackoffDelayerFunc(func(int, error) (time.Duration, error) { return 0, nil })
-			})
-		}})
+		Retryer: ecrops.NoBackoff(attempts), ProbeTimeout: probeTimeout})
 	if err != nil {
 		t.Fatal(err)
 	}
-	return srv, acc
-}
-
-func scenario(t *testing.T, nameOrYAML string) *sim.Scenario {
-	t.Helper()
-	var sc *sim.Scenario
-	var err error
-	if strings.Contains(nameOrYAML, ":") {
-		sc, err = sim.ParseScenario([]byte(nameOrYAML))
-	} else {
-		sc, err = sim.LoadScenario(nameOrYAML)
-	}
-	if err != nil {
-		t.Fatal(err)
-	}
-	return sc
+	return acc
 }
 
 // diagnoseWith scans and diagnoses, with references and principals.
@@ -94,7 +73,7 @@ func byCheck(findings []model.Finding) map[string][]model.Finding {
 }
 
 func TestEveryCheckFiresOnTheDemo(t *testing.T) {
-	_, acc := account(t, scenario(t, "demo"))
+	_, acc := account(t, "demo")
 	_, findings := diagnoseWith(t, acc, demoRefs, "arn:aws:iam::111122223333:role/eks-node")
 	got := byCheck(findings)
 	want := map[string][]string{ // check -> subjects that must be among its findings
@@ -178,7 +157,7 @@ repositories:
 `
 
 func TestAHealthyAccountHasNoFindings(t *testing.T) {
-	_, acc := account(t, scenario(t, healthy))
+	_, acc := account(t, healthy)
 	_, findings := diagnoseWith(t, acc, []string{"nginx:1.27", "public.ecr.aws/docker/library/busybox:latest"})
 	for _, f := range findings {
 		t.Errorf("%s %s: %s", f.Check, f.Subject.Name, f.Title)
@@ -187,13 +166,13 @@ func TestAHealthyAccountHasNoFindings(t *testing.T) {
 
 func TestRateLimitSpentAndQuota(t *testing.T) {
 	doc := strings.Replace(healthy, "accounts: [{username: me, token: tok}]", "accounts: [{username: me, token: tok, pullLimit: 100, pullsUsed: 100}]", 1)
-	_, acc := account(t, scenario(t, doc))
+	_, acc := account(t, doc)
 	_, findings := diagnoseWith(t, acc, nil)
 	rl := byCheck(findings)["upstream-rate-limit"]
 	if len(rl) != 1 || rl[0].Severity != model.SeverityError || !strings.Contains(rl[0].Title, "spent") {
 		t.Fatalf("%+v", rl)
 	}
-	_, acc2 := account(t, scenario(t, "generate: {rules: 46}"))
+	_, acc2 := account(t, "generate: {rules: 46}")
 	_, findings = diagnoseWith(t, acc2, nil)
 	if q := byCheck(findings)["rule-quota"]; len(q) != 1 || !strings.Contains(q[0].Title, "46 of 50") {
 		t.Fatalf("quota: %+v", q)
@@ -201,7 +180,7 @@ func TestRateLimitSpentAndQuota(t *testing.T) {
 }
 
 func TestUpstreamPrefixMismatch(t *testing.T) {
-	_, acc := account(t, scenario(t, `
+	_, acc := account(t, `
 upstreams:
   - host: quay.io
     repositories: [{name: app, tags: [{tag: v1}]}]
@@ -209,7 +188,7 @@ rules:
   - {prefix: team, upstream: quay, upstreamPrefix: org}
 templates:
   - {prefix: team}
-`))
+`)
 	_, findings := diagnoseWith(t, acc, []string{reg + "team/app:v1"})
 	nm := byCheck(findings)["name-mismatch"]
 	if len(nm) != 1 || !strings.Contains(nm[0].Title, "quay.io/org/app:v1") {
@@ -218,7 +197,7 @@ templates:
 }
 
 func TestExplainEndsInTheFix(t *testing.T) {
-	_, acc := account(t, scenario(t, "demo"))
+	_, acc := account(t, "demo")
 	snap, err := acc.Scan(context.Background(), ecrops.Scope{}, nil)
 	if err != nil {
 		t.Fatal(err)
@@ -285,7 +264,7 @@ func TestJSONSchema(t *testing.T) {
 		t.Fatalf("example: %+v", example)
 	}
 
-	_, acc := account(t, scenario(t, "demo"))
+	_, acc := account(t, "demo")
 	snap, findings := diagnoseWith(t, acc, demoRefs, "arn:aws:iam::111122223333:role/eks-node")
 	report := diagnose.NewReport(snap, findings, true)
 	out, _ := json.Marshal(report)

@@ -9,10 +9,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/aws/retry"
-	"github.com/aws/aws-sdk-go-v2/credentials"
-
 	"github.com/ptcdoctor/ptcdoctor/diagnose"
 	"github.com/ptcdoctor/ptcdoctor/ecrops"
 	"github.com/ptcdoctor/ptcdoctor/ecrops/sim"
@@ -23,29 +19,8 @@ import (
 // adaptive mode would over minutes, and a short probe timeout.
 func patient(t *testing.T, srv *sim.Server) *ecrops.Account {
 	t.Helper()
-	info := srv.Info()
-	acc, err := ecrops.Open(context.Background(), ecrops.Config{Region: info.Region, EndpointURL: info.Endpoint, Resolve: info.Resolve,
-		StateDir: t.TempDir(), ProbeTimeout: 700 * time.Millisecond,
-		Credentials: credentials.NewStaticCredentialsProvider(info.AccessKeyID, info.SecretAccessKey, ""),
-		Retryer: func() aws.Retryer {
-			return retry.NewStandard(func(o *retry.StandardOptions) {
-				o.MaxAttempts = 15
-				o.Backoff = retry.BackoffDelayerFunc(func(int, error) (time.Duration, error) { return 0, nil })
-				o.RateLimiter = unlimited{}
-			})
-		}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return acc
+	return open(t, srv, 15, 700*time.Millisecond)
 }
-
-type unlimited struct{}
-
-func (unlimited) GetToken(context.Context, uint) (func() error, error) {
-	return func() error { return nil }, nil
-}
-func (unlimited) AddTokens(uint) error { return nil }
 
 func keys(fs []model.Finding) []string {
 	var out []string
@@ -74,11 +49,11 @@ func diagnoseAll(t *testing.T, acc *ecrops.Account) (*model.Snapshot, []model.Fi
 // Throttling on 30% of calls, 2% server errors, a second of latency on 5%, 1% of
 // connections reset: the diagnosis ends with the findings of a clean run.
 func TestTheDiagnosisSurvivesFaults(t *testing.T) {
-	clean, cleanAcc := account(t, scenario(t, "demo"))
+	clean, cleanAcc := account(t, "demo")
 	_ = clean
 	_, want := diagnoseAll(t, cleanAcc)
 
-	srv, _ := account(t, scenario(t, "demo"))
+	srv, _ := account(t, "demo")
 	setFaults(t, srv, `[{"operation":"*","throttleRate":0.3,"errorRate":0.02,"latency":"1s","latencyRate":0.05,"resetRate":0.01}]`)
 	snap, got := diagnoseAll(t, patient(t, srv))
 	if len(snap.Errors) > 0 {
@@ -102,7 +77,7 @@ func TestTheDiagnosisSurvivesFaults(t *testing.T) {
 // Credentials that expire in the middle of a scan: the scan says which parts it could not
 // read, and no finding rests on a call that failed.
 func TestCredentialsExpiringMidScan(t *testing.T) {
-	srv, _ := account(t, scenario(t, "demo"))
+	srv, _ := account(t, "demo")
 	acc := patient(t, srv)
 	expired := false
 	snap, err := acc.Scan(context.Background(), ecrops.Scope{}, func(p ecrops.Progress) {
@@ -143,7 +118,7 @@ func TestCredentialsExpiringMidScan(t *testing.T) {
 // An upstream that hangs holds nobody: its probes time out, the checks that need it say
 // nothing, and a probe-failed finding says why.
 func TestAHangingUpstream(t *testing.T) {
-	srv, _ := account(t, scenario(t, "demo"))
+	srv, _ := account(t, "demo")
 	setFaults(t, srv, `[{"operation":"upstream:registry-1.docker.io","latency":"30s","latencyRate":1}]`)
 	_, findings := diagnoseAll(t, patient(t, srv))
 	var failed bool
@@ -162,7 +137,7 @@ func TestAHangingUpstream(t *testing.T) {
 
 // Cancelling a scan stops its calls at once.
 func TestCancellingAScan(t *testing.T) {
-	srv, _ := account(t, scenario(t, "generate: {rules: 5, repositoriesPerRule: 40, imagesPerRepository: 2}\nfaults: [{operation: DescribeImages, latency: 200ms, latencyRate: 1}]"))
+	srv, _ := account(t, "generate: {rules: 5, repositoriesPerRule: 40, imagesPerRepository: 2}\nfaults: [{operation: DescribeImages, latency: 200ms, latencyRate: 1}]")
 	acc := patient(t, srv)
 	ctx, cancel := context.WithCancel(context.Background())
 	_, err := acc.Scan(ctx, ecrops.Scope{}, func(p ecrops.Progress) {

@@ -340,3 +340,23 @@ func sortedKeys[V any](m map[string]V) []string {
 	sort.Strings(keys)
 	return keys
 }
+
+// NoBackoff is a standard retryer that retries at once, up to attempts times, without the
+// retry quota: for tests and the stand-in, where the adaptive mode's pauses (about two
+// seconds a throttle) would only slow things down.
+func NoBackoff(attempts int) func() aws.Retryer {
+	return func() aws.Retryer {
+		return retry.NewStandard(func(o *retry.StandardOptions) {
+			o.MaxAttempts = attempts
+			o.Backoff = retry.BackoffDelayerFunc(func(int, error) (time.Duration, error) { return 0, nil })
+			o.RateLimiter = noRetryQuota{}
+		})
+	}
+}
+
+type noRetryQuota struct{}
+
+func (noRetryQuota) GetToken(context.Context, uint) (func() error, error) {
+	return func() error { return nil }, nil
+}
+func (noRetryQuota) AddTokens(uint) error { return nil }

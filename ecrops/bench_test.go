@@ -11,7 +11,7 @@ import (
 	"time"
 
 	"github.com/ptcdoctor/ptcdoctor/ecrops"
-	"github.com/ptcdoctor/ptcdoctor/ecrops/sim"
+	"github.com/ptcdoctor/ptcdoctor/ecrops/sim/simtest"
 )
 
 // BenchmarkScan scans generated accounts whose every operation the stand-in throttles to
@@ -33,13 +33,9 @@ func BenchmarkScan(b *testing.B) {
 		{"50rules-5000repos-100000images", 50, 100, 20},
 	} {
 		b.Run(size.name, func(b *testing.B) {
-			sc, err := sim.ParseScenario([]byte(fmt.Sprintf(
+			s := startWith(b, simtest.Start(b, fmt.Sprintf(
 				"generate: {rules: %d, repositoriesPerRule: %d, imagesPerRepository: %d}\nfaults: [{operation: \"*\", throttlePerSecond: %g}]\n",
 				size.rules, size.repos, size.perRepo, rate)))
-			if err != nil {
-				b.Fatal(err)
-			}
-			s := startWith(b, sc)
 			cfg := s.cfg
 			cfg.Rates = map[string]float64{"*": rate}
 			cfg.Concurrency = 32

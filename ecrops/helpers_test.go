@@ -6,12 +6,11 @@ import (
 	"testing"
 	"time"
 
-	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/aws/retry"
 	"github.com/aws/aws-sdk-go-v2/credentials"
 
 	"github.com/ptcdoctor/ptcdoctor/ecrops"
 	"github.com/ptcdoctor/ptcdoctor/ecrops/sim"
+	"github.com/ptcdoctor/ptcdoctor/ecrops/sim/simtest"
 )
 
 // standIn is a running stand-in and an Account that talks to it.
@@ -22,62 +21,20 @@ type standIn struct {
 	cfg ecrops.Config
 }
 
-func start(t *testing.T, scenario string) *standIn {
-	t.Helper()
-	sc, err := sim.LoadScenario(scenario)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return startWith(t, sc)
-}
+func start(t *testing.T, scenario string) *standIn { return startWith(t, simtest.Start(t, scenario)) }
 
-func startYAML(t *testing.T, doc string) *standIn {
-	t.Helper()
-	sc, err := sim.ParseScenario([]byte(doc))
-	if err != nil {
-		t.Fatal(err)
-	}
-	return startWith(t, sc)
-}
+func startYAML(t *testing.T, doc string) *standIn { return startWith(t, simtest.Start(t, doc)) }
 
-func startWith(t testing.TB, sc *sim.Scenario) *standIn {
+func startWith(t testing.TB, srv *sim.Server) *standIn {
 	t.Helper()
-	srv, err := sim.New(sc)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := srv.Start("127.0.0.1:0"); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { srv.Close() })
 	s := &standIn{t: t, srv: srv}
 	info := srv.Info()
 	s.cfg = ecrops.Config{Region: info.Region, EndpointURL: info.Endpoint, Resolve: info.Resolve,
-		StateDir: t.TempDir(), Retryer: noBackoff(3),
+		StateDir: t.TempDir(), Retryer: ecrops.NoBackoff(3),
 		Credentials: credentials.NewStaticCredentialsProvider(info.AccessKeyID, info.SecretAccessKey, "")}
 	s.acc = s.open(s.cfg)
 	return s
 }
-
-// noBackoff is a standard retryer that does not sleep: the adaptive mode sleeps about
-// two seconds per throttle, which tests cannot afford.
-func noBackoff(attempts int) func() aws.Retryer {
-	return func() aws.Retryer {
-		return retry.NewStandard(func(o *retry.StandardOptions) {
-			o.MaxAttempts = attempts
-			o.Backoff = retry.BackoffDelayerFunc(func(int, error) (time.Duration, error) { return 0, nil })
-			o.RateLimiter = noRateLimit{}
-		})
-	}
-}
-
-// noRateLimit lets the standard retryer retry without its retry-token bucket.
-type noRateLimit struct{}
-
-func (noRateLimit) GetToken(context.Context, uint) (func() error, error) {
-	return func() error { return nil }, nil
-}
-func (noRateLimit) AddTokens(uint) error { return nil }
 
 func (s *standIn) open(cfg ecrops.Config) *ecrops.Account {
 	s.t.Helper()

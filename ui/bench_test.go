@@ -12,7 +12,7 @@ import (
 
 	"github.com/ptcdoctor/ptcdoctor/cmd/ptcdoctor/uiengine"
 	"github.com/ptcdoctor/ptcdoctor/ecrops"
-	"github.com/ptcdoctor/ptcdoctor/ecrops/sim"
+	"github.com/ptcdoctor/ptcdoctor/ecrops/sim/simtest"
 	"github.com/ptcdoctor/ptcdoctor/model"
 	"github.com/ptcdoctor/ptcdoctor/ui"
 )
@@ -117,19 +117,8 @@ func TestHostileTextIsShownInert(t *testing.T) {
 // the background (a generated account of 2,000 repositories; every call throttled 30% of
 // the time, slowed 50 ms on a fifth): the interface never waits on the network.
 func BenchmarkKeyUnderLoad(b *testing.B) {
-	sc, err := sim.ParseScenario([]byte("generate: {rules: 20, repositoriesPerRule: 100, imagesPerRepository: 5}\n" +
-		"faults: [{operation: \"*\", throttleRate: 0.3, latency: 50ms, latencyRate: 0.2}]\n"))
-	if err != nil {
-		b.Fatal(err)
-	}
-	srv, err := sim.New(sc)
-	if err != nil {
-		b.Fatal(err)
-	}
-	if err := srv.Start("127.0.0.1:0"); err != nil {
-		b.Fatal(err)
-	}
-	defer srv.Close()
+	srv := simtest.Start(b, "generate: {rules: 20, repositoriesPerRule: 100, imagesPerRepository: 5}\n"+
+		"faults: [{operation: \"*\", throttleRate: 0.3, latency: 50ms, latencyRate: 0.2}]\n")
 	info := srv.Info()
 	acc, err := ecrops.Open(context.Background(), ecrops.Config{Region: info.Region, EndpointURL: info.Endpoint, StateDir: b.TempDir(),
 		Credentials: credentials.NewStaticCredentialsProvider(info.AccessKeyID, info.SecretAccessKey, "")})

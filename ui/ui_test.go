@@ -12,8 +12,6 @@ import (
 
 	"charm.land/bubbles/v2/spinner"
 	tea "charm.land/bubbletea/v2"
-	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/aws/retry"
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/charmbracelet/x/ansi"
 	"github.com/charmbracelet/x/exp/teatest/v2"
@@ -21,6 +19,7 @@ import (
 	"github.com/ptcdoctor/ptcdoctor/cmd/ptcdoctor/uiengine"
 	"github.com/ptcdoctor/ptcdoctor/ecrops"
 	"github.com/ptcdoctor/ptcdoctor/ecrops/sim"
+	"github.com/ptcdoctor/ptcdoctor/ecrops/sim/simtest"
 	"github.com/ptcdoctor/ptcdoctor/ui"
 )
 
@@ -36,26 +35,11 @@ var demoImages = []string{"111122223333.dkr.ecr.us-east-1.amazonaws.com/docker-h
 // demo starts the demo account in the stand-in and an engine over it.
 func demo(t testing.TB) (*sim.Server, uiengine.Engine) {
 	t.Helper()
-	sc, err := sim.LoadScenario("demo")
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv, err := sim.New(sc)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := srv.Start("127.0.0.1:0"); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { srv.Close() })
+	srv := simtest.Start(t, "demo")
 	info := srv.Info()
 	acc, err := ecrops.Open(context.Background(), ecrops.Config{Region: info.Region, EndpointURL: info.Endpoint, Resolve: info.Resolve,
 		StateDir: t.TempDir(), Credentials: credentials.NewStaticCredentialsProvider(info.AccessKeyID, info.SecretAccessKey, ""),
-		Retryer: func() aws.Retryer {
-			return retry.NewStandard(func(o *retry.StandardOptions) {
-				o.Backoff = retry.BackoffDelayerFunc(func(int, error) (time.Duration, error) { return 0, nil })
-			})
-		}})
+		Retryer: ecrops.NoBackoff(3)})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -12,6 +12,7 @@ import (
 
 	"github.com/ptcdoctor/ptcdoctor/ecrops"
 	"github.com/ptcdoctor/ptcdoctor/ecrops/sim"
+	"github.com/ptcdoctor/ptcdoctor/ecrops/sim/simtest"
 	"github.com/ptcdoctor/ptcdoctor/model"
 )
 
@@ -19,18 +20,7 @@ import (
 // ptcdoctor binary at it, as a person would point the aws CLI.
 func standIn(t *testing.T, scenario string) (*sim.Server, []string) {
 	t.Helper()
-	sc, err := sim.LoadScenario(scenario)
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv, err := sim.New(sc)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := srv.Start("127.0.0.1:0"); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { srv.Close() })
+	srv := simtest.Start(t, scenario)
 	info := srv.Info()
 	var resolve []string
 	for h, u := range info.Resolve {

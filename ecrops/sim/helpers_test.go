@@ -22,6 +22,7 @@ import (
 	"github.com/aws/smithy-go"
 
 	"github.com/ptcdoctor/ptcdoctor/ecrops/sim"
+	"github.com/ptcdoctor/ptcdoctor/ecrops/sim/simtest"
 )
 
 // stand is a running stand-in and SDK clients signed as one of its principals.
@@ -35,14 +36,7 @@ type stand struct {
 	iam *iam.Client
 }
 
-func startScenario(t *testing.T, name string) *stand {
-	t.Helper()
-	sc, err := sim.LoadScenario(name)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return startWith(t, sc)
-}
+func startScenario(t *testing.T, name string) *stand { return startWith(t, simtest.Start(t, name)) }
 
 func startYAML(t *testing.T, doc string) *stand {
 	t.Helper()
@@ -50,19 +44,11 @@ func startYAML(t *testing.T, doc string) *stand {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return startWith(t, sc)
+	return startWith(t, simtest.StartScenario(t, sc))
 }
 
-func startWith(t *testing.T, sc *sim.Scenario) *stand {
+func startWith(t *testing.T, srv *sim.Server) *stand {
 	t.Helper()
-	srv, err := sim.New(sc)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := srv.Start("127.0.0.1:0"); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { srv.Close() })
 	info := srv.Info()
 	s := &stand{t: t, srv: srv}
 	s.as(info.AccessKeyID, info.SecretAccessKey)
