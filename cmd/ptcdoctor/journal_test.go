@@ -33,6 +33,19 @@ func standIn(t *testing.T, scenario string) (*sim.Server, []string) {
 	return srv, env
 }
 
+// accountOf opens the stand-in's account with the journal the binary under env uses.
+func accountOf(t *testing.T, srv *sim.Server, env []string) *ecrops.Account {
+	t.Helper()
+	info := srv.Info()
+	acc, err := ecrops.Open(context.Background(), ecrops.Config{Region: info.Region, EndpointURL: info.Endpoint,
+		StateDir:    filepath.Join(envValue(env, "XDG_STATE_HOME"), "ptcdoctor"),
+		Credentials: credentials.NewStaticCredentialsProvider(info.AccessKeyID, info.SecretAccessKey, "")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return acc
+}
+
 func runCLI(t *testing.T, env []string, args ...string) (string, int) {
 	t.Helper()
 	cmd := exec.Command(binary(t), args...)
@@ -58,15 +71,9 @@ func envValue(env []string, key string) string {
 
 func TestJournalAndUndo(t *testing.T) {
 	srv, env := standIn(t, "demo")
-	info := srv.Info()
-	acc, err := ecrops.Open(context.Background(), ecrops.Config{Region: info.Region, EndpointURL: info.Endpoint,
-		StateDir:    filepath.Join(envValue(env, "XDG_STATE_HOME"), "ptcdoctor"),
-		Credentials: credentials.NewStaticCredentialsProvider(info.AccessKeyID, info.SecretAccessKey, "")})
-	if err != nil {
-		t.Fatal(err)
-	}
+	acc := accountOf(t, srv, env)
 	lifecycle := `{"rules":[{"rulePriority":1,"selection":{"tagStatus":"untagged","countType":"sinceImagePushed","countUnit":"days","countNumber":1},"action":{"type":"expire"}}]}`
-	_, err = acc.Apply(context.Background(), model.Plan{Title: "Expire old images", Steps: []model.Step{{Kind: model.StepPutLifecyclePolicy,
+	_, err := acc.Apply(context.Background(), model.Plan{Title: "Expire old images", Steps: []model.Step{{Kind: model.StepPutLifecyclePolicy,
 		Operation: "ecr:PutLifecyclePolicy", Target: "quay/prometheus/node-exporter", Params: map[string]string{"lifecyclePolicyText": lifecycle},
 		Summary: "Put a lifecycle policy"}}}, ecrops.ApplyOptions{})
 	if err != nil {
@@ -113,13 +120,7 @@ func TestJournalAndUndo(t *testing.T) {
 
 func TestAnUnfinishedPlanIsReportedAtStart(t *testing.T) {
 	srv, env := standIn(t, "demo")
-	info := srv.Info()
-	acc, err := ecrops.Open(context.Background(), ecrops.Config{Region: info.Region, EndpointURL: info.Endpoint,
-		StateDir:    filepath.Join(envValue(env, "XDG_STATE_HOME"), "ptcdoctor"),
-		Credentials: credentials.NewStaticCredentialsProvider(info.AccessKeyID, info.SecretAccessKey, "")})
-	if err != nil {
-		t.Fatal(err)
-	}
+	acc := accountOf(t, srv, env)
 	// A process killed between the intent and the outcome of a step.
 	acc.Journal().Append(ecrops.JournalEntry{Plan: "killed-plan", Step: 1, Phase: "intent", Operation: "ecr:PutLifecyclePolicy", Target: "quay/prometheus/node-exporter"})
 	out, _ := runCLI(t, append(env, "XDG_CONFIG_HOME="+t.TempDir()), "doctor")

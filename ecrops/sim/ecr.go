@@ -101,6 +101,25 @@ type ruleIn struct {
 	UpstreamRepositoryPrefix *string `json:"upstreamRepositoryPrefix"`
 }
 
+// ruleCall decodes a request about one rule, checks the caller may make it, and finds the rule.
+func (c *call) ruleCall(in *ruleIn) (*ruleState, *apiError) {
+	if e := c.decode(in); e != nil {
+		return nil, e
+	}
+	st := c.srv.st
+	if e := c.checkRegistry(in.RegistryID, c.registryResource()); e != nil {
+		return nil, e
+	}
+	if e := c.ecrAuthorize(c.registryResource()); e != nil {
+		return nil, e
+	}
+	r, ok := st.rules[normalizePrefix(in.EcrRepositoryPrefix)]
+	if !ok {
+		return nil, ruleNotFound(st.accountID, in.EcrRepositoryPrefix)
+	}
+	return r, nil
+}
+
 func normalizePrefix(p string) string {
 	if p == "ROOT" {
 		return p
@@ -237,20 +256,11 @@ func invalidNextToken() *apiError {
 
 func updateRule(c *call) (any, *apiError) {
 	var in ruleIn
-	if e := c.decode(&in); e != nil {
+	r, e := c.ruleCall(&in)
+	if e != nil {
 		return nil, e
 	}
 	st := c.srv.st
-	if e := c.checkRegistry(in.RegistryID, c.registryResource()); e != nil {
-		return nil, e
-	}
-	if e := c.ecrAuthorize(c.registryResource()); e != nil {
-		return nil, e
-	}
-	r, ok := st.rules[normalizePrefix(in.EcrRepositoryPrefix)]
-	if !ok {
-		return nil, ruleNotFound(st.accountID, in.EcrRepositoryPrefix)
-	}
 	if in.CredentialArn == nil && in.CustomRoleArn == nil {
 		return nil, invalidParameter("Invalid parameter: at least one of credentialArn or customRoleArn must be specified")
 	}
@@ -271,22 +281,12 @@ func updateRule(c *call) (any, *apiError) {
 
 func deleteRule(c *call) (any, *apiError) {
 	var in ruleIn
-	if e := c.decode(&in); e != nil {
+	r, e := c.ruleCall(&in)
+	if e != nil {
 		return nil, e
 	}
 	st := c.srv.st
-	if e := c.checkRegistry(in.RegistryID, c.registryResource()); e != nil {
-		return nil, e
-	}
-	if e := c.ecrAuthorize(c.registryResource()); e != nil {
-		return nil, e
-	}
-	prefix := normalizePrefix(in.EcrRepositoryPrefix)
-	r, ok := st.rules[prefix]
-	if !ok {
-		return nil, ruleNotFound(st.accountID, in.EcrRepositoryPrefix)
-	}
-	delete(st.rules, prefix)
+	delete(st.rules, r.Prefix)
 	out := st.ruleOut(r)
 	out.UpdatedAt, out.UpstreamRegistry = nil, ""
 	return out, nil
@@ -294,20 +294,11 @@ func deleteRule(c *call) (any, *apiError) {
 
 func validateRule(c *call) (any, *apiError) {
 	var in ruleIn
-	if e := c.decode(&in); e != nil {
+	r, e := c.ruleCall(&in)
+	if e != nil {
 		return nil, e
 	}
 	st := c.srv.st
-	if e := c.checkRegistry(in.RegistryID, c.registryResource()); e != nil {
-		return nil, e
-	}
-	if e := c.ecrAuthorize(c.registryResource()); e != nil {
-		return nil, e
-	}
-	r, ok := st.rules[normalizePrefix(in.EcrRepositoryPrefix)]
-	if !ok {
-		return nil, ruleNotFound(st.accountID, in.EcrRepositoryPrefix)
-	}
 	failure := c.srv.validateUpstreamAccess(r)
 	out := map[string]any{
 		"ecrRepositoryPrefix": r.Prefix, "registryId": st.accountID, "upstreamRegistryUrl": r.URL,
