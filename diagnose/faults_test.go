@@ -16,10 +16,10 @@ import (
 )
 
 // patient opens the stand-in with a client that retries much and waits little, as the
-// adaptive mode would over minutes, and a short probe timeout.
+// adaptive mode would over minutes.
 func patient(t *testing.T, srv *sim.Server) *ecrops.Account {
 	t.Helper()
-	return open(t, srv, 15, 700*time.Millisecond)
+	return open(t, srv, 15, 20*time.Second)
 }
 
 func keys(fs []model.Finding) []string {
@@ -120,7 +120,7 @@ func TestCredentialsExpiringMidScan(t *testing.T) {
 func TestAHangingUpstream(t *testing.T) {
 	srv, _ := account(t, "demo")
 	setFaults(t, srv, `[{"operation":"upstream:registry-1.docker.io","latency":"30s","latencyRate":1}]`)
-	_, findings := diagnoseAll(t, patient(t, srv))
+	_, findings := diagnoseAll(t, open(t, srv, 3, 700*time.Millisecond))
 	var failed bool
 	for _, f := range findings {
 		if f.Check == "probe-failed" && f.Subject.Name == "registry-1.docker.io" {

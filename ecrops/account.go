@@ -70,6 +70,9 @@ type Account struct {
 	idOnce   sync.Once
 	identity Identity
 	idErr    error
+
+	credMu sync.Mutex
+	creds  map[string][2]string // rule secrets read for probes, by ARN; never written anywhere
 }
 
 // Identity is the caller, with the account and region the tool looks at.
@@ -127,7 +130,7 @@ func Open(ctx context.Context, cfg Config) (*Account, error) {
 	}
 	a := &Account{cfg: cfg, aws: awsCfg, meter: m, http: &http.Client{Transport: http.DefaultTransport, Timeout: 60 * time.Second},
 		ecr: ecr.NewFromConfig(awsCfg), sm: secretsmanager.NewFromConfig(awsCfg),
-		sts: sts.NewFromConfig(awsCfg), iam: iam.NewFromConfig(awsCfg)}
+		sts: sts.NewFromConfig(awsCfg), iam: iam.NewFromConfig(awsCfg), creds: map[string][2]string{}}
 	dir := cfg.StateDir
 	if dir == "" {
 		dir = DefaultStateDir()

@@ -77,6 +77,7 @@ func (a *Account) Apply(ctx context.Context, plan model.Plan, opts ApplyOptions)
 		}
 	}
 	id := newPlanID()
+	defer a.forgetCredentials() // a step may have changed a secret
 	for i, s := range plan.Steps {
 		impl := stepImpls[s.Kind]
 		before, err := a.checkStep(ctx, impl, s)

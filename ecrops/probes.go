@@ -130,8 +130,31 @@ func (a *Account) probeTimeout() time.Duration {
 	return 20 * time.Second
 }
 
-// readCredentials reads a rule's secret: {"username", "accessToken"}.
+// readCredentials reads a rule's secret: {"username", "accessToken"}. The value is kept
+// in memory for the probes that follow a scan, and forgotten at the next scan or write.
 func (a *Account) readCredentials(ctx context.Context, arn string) (string, string, error) {
+	a.credMu.Lock()
+	c, ok := a.creds[arn]
+	a.credMu.Unlock()
+	if ok {
+		return c[0], c[1], nil
+	}
+	user, token, err := a.fetchCredentials(ctx, arn)
+	if err == nil {
+		a.credMu.Lock()
+		a.creds[arn] = [2]string{user, token}
+		a.credMu.Unlock()
+	}
+	return user, token, err
+}
+
+func (a *Account) forgetCredentials() {
+	a.credMu.Lock()
+	a.creds = map[string][2]string{}
+	a.credMu.Unlock()
+}
+
+func (a *Account) fetchCredentials(ctx context.Context, arn string) (string, string, error) {
 	out, err := a.sm.GetSecretValue(ctx, &secretsmanager.GetSecretValueInput{SecretId: aws.String(arn)})
 	if err != nil {
 		return "", "", errors.New(partError("secret", "GetSecretValue", err).Message)

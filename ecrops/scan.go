@@ -49,6 +49,7 @@ func (a *Account) Scan(ctx context.Context, scope Scope, progress func(Progress)
 		progress = func(Progress) {}
 	}
 	start := time.Now()
+	a.forgetCredentials() // the probes after this scan read the secrets as they are now
 	calls0, throttled0, failed0 := a.meter.snapshotStats()
 	snap := &model.Snapshot{Region: a.aws.Region, TakenAt: start}
 	var mu sync.Mutex
