@@ -114,7 +114,7 @@ func TestJourneyATokenIsNeverDrawn(t *testing.T) {
 	_, eng := demo(t)
 	app := newApp(eng)
 	tm := teatest.NewTestModel(t, app, teatest.WithInitialTermSize(120, 40))
-	time.Sleep(700 * time.Millisecond)
+	time.Sleep(1500 * time.Millisecond)
 	press(tm, "3", "/", "credentials of rule github", "enter", "f", "y", "ptcdemo-gh")
 	tm.Send(tea.KeyPressMsg{Code: tea.KeyTab})
 	press(tm, token, "enter")

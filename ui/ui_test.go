@@ -207,7 +207,7 @@ func journey(t *testing.T, eng ui.Engine, steps func(tm *teatest.TestModel)) str
 	t.Helper()
 	app := newApp(eng)
 	tm := teatest.NewTestModel(t, app, teatest.WithInitialTermSize(120, 40))
-	time.Sleep(700 * time.Millisecond) // the scan and the checks, against a local stand-in
+	time.Sleep(1500 * time.Millisecond) // the scan and the checks, against a local stand-in
 	steps(tm)
 	tm.Send(tea.KeyPressMsg{Code: 'c', Mod: tea.ModCtrl}) // quits from any screen, a form's included
 	final := tm.FinalModel(t, teatest.WithFinalTimeout(10*time.Second))
