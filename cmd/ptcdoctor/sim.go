@@ -36,6 +36,10 @@ instead. It serves until interrupted.`,
 			if err != nil {
 				return usageError{err}
 			}
+			// Listen for the stop signal before saying where we serve: a script may send it
+			// as soon as it has read the first line.
+			stop := make(chan os.Signal, 1)
+			signal.Notify(stop, os.Interrupt, syscall.SIGTERM)
 			if err := srv.Start(addr); err != nil {
 				return usageError{fmt.Errorf("cannot listen: %w", err)}
 			}
@@ -53,8 +57,6 @@ instead. It serves until interrupted.`,
 			}
 			fmt.Fprintf(cmd.ErrOrStderr(), "ptcdoctor sim: serving scenario %q for account %s in %s\n  AWS APIs: %s\n  registry: %s\n  admin:    %s\nPress Ctrl-C to stop.\n",
 				sc.Name, info.AccountID, info.Region, info.Endpoint, info.Registry, info.Admin)
-			stop := make(chan os.Signal, 1)
-			signal.Notify(stop, os.Interrupt, syscall.SIGTERM)
 			<-stop
 			return nil
 		},
