@@ -19,6 +19,7 @@ import (
 	ecrtypes "github.com/aws/aws-sdk-go-v2/service/ecr/types"
 	"github.com/aws/aws-sdk-go-v2/service/iam"
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
+	smtypes "github.com/aws/aws-sdk-go-v2/service/secretsmanager/types"
 	"github.com/aws/smithy-go/middleware"
 	"github.com/google/go-containerregistry/pkg/authn"
 	"github.com/google/go-containerregistry/pkg/name"
@@ -448,4 +449,23 @@ func (a *Account) DescribeSecret(ctx context.Context, arn string) model.SecretRe
 // ValidateRule asks ValidatePullThroughCacheRule about one rule.
 func (a *Account) ValidateRule(ctx context.Context, prefix string) model.Validation {
 	return *a.validateRule(ctx, prefix)
+}
+
+// RuleSecrets lists the secrets a pull through cache rule can use (ecr-pullthroughcache/...),
+// with their metadata; never their values.
+func (a *Account) RuleSecrets(ctx context.Context) ([]model.SecretRef, error) {
+	var out []model.SecretRef
+	p := secretsmanager.NewListSecretsPaginator(a.sm, &secretsmanager.ListSecretsInput{MaxResults: aws.Int32(100),
+		Filters: []smtypes.Filter{{Key: smtypes.FilterNameStringTypeName, Values: []string{"ecr-pullthroughcache/"}}}})
+	for p.HasMorePages() {
+		page, err := p.NextPage(ctx)
+		if err != nil {
+			return out, errors.New(partError("secrets", "ListSecrets", err).Error())
+		}
+		for _, s := range page.SecretList {
+			out = append(out, model.SecretRef{ARN: aws.ToString(s.ARN), Name: aws.ToString(s.Name), Region: a.aws.Region, Exists: true,
+				KMSKeyID: aws.ToString(s.KmsKeyId), LastChanged: aws.ToTime(s.LastChangedDate), Deleted: s.DeletedDate != nil})
+		}
+	}
+	return out, nil
 }

@@ -199,6 +199,8 @@ func (a *App) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		return a, nil
 	case applyDoneMsg:
 		return a, a.applied(msg)
+	case secretsListedMsg:
+		return a, a.secretsListed(msg)
 	case credsCheckedMsg:
 		return a, a.credsChecked(msg)
 	case provedMsg:

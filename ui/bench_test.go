@@ -42,9 +42,10 @@ func (e bigEngine) UndoPlan(string) (model.Plan, error) { return model.Plan{}, n
 func (e bigEngine) CheckCredentials(context.Context, string, string, string) model.UpstreamProbe {
 	return model.UpstreamProbe{}
 }
-func (e bigEngine) ValidateRule(context.Context, string) model.Validation { return model.Validation{} }
-func (e bigEngine) Warm(context.Context, string, string) (string, error)  { return "", nil }
-func (e bigEngine) Header() ui.Header                                     { return ui.Header{Account: "111122223333", Region: "us-east-1"} }
+func (e bigEngine) ValidateRule(context.Context, string) model.Validation  { return model.Validation{} }
+func (e bigEngine) Warm(context.Context, string, string) (string, error)   { return "", nil }
+func (e bigEngine) RuleSecrets(context.Context) ([]model.SecretRef, error) { return nil, nil }
+func (e bigEngine) Header() ui.Header                                      { return ui.Header{Account: "111122223333", Region: "us-east-1"} }
 
 func bigSnapshot(n int) *model.Snapshot {
 	now := time.Now()

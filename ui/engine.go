@@ -33,6 +33,8 @@ type Engine interface {
 	ValidateRule(ctx context.Context, prefix string) model.Validation
 	// Warm pulls a tag through the cache, every platform.
 	Warm(ctx context.Context, repo, tag string) (string, error)
+	// RuleSecrets lists the ecr-pullthroughcache/ secrets, with their metadata.
+	RuleSecrets(ctx context.Context) ([]model.SecretRef, error)
 }
 
 // Progress is a scan's progress.

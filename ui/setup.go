@@ -32,10 +32,16 @@ type setupAnswers struct {
 
 type setupState struct {
 	form    *huh.Form
+	list    []model.SecretRef // the account's ecr-pullthroughcache/ secrets
 	answers *setupAnswers
 	req     *diagnose.SetupRequest
 	secrets map[string]string // the new secret's value, until the plan runs
 	note    string
+}
+
+type secretsListedMsg struct {
+	secrets []model.SecretRef
+	err     error
 }
 
 type credsCheckedMsg struct {
@@ -53,8 +59,24 @@ func (a *App) openSetup() tea.Cmd {
 	}
 	ans := &setupAnswers{upstream: "docker-hub", template: true, untagged: "1", unpulled: "90", credMode: "new"}
 	a.setup = &setupState{answers: ans}
-	a.setup.form = a.setupForm(ans)
 	a.go_(screenSetup)
+	ctx, eng := a.ctx, a.eng
+	return func() tea.Msg { // the secrets to choose from, before the form
+		list, err := eng.RuleSecrets(ctx)
+		return secretsListedMsg{secrets: list, err: err}
+	}
+}
+
+// secretsListed builds the form once the account's secrets are known.
+func (a *App) secretsListed(msg secretsListedMsg) tea.Cmd {
+	if a.setup == nil || a.setup.form != nil {
+		return nil
+	}
+	if msg.err != nil {
+		a.setBanner("The secrets could not be listed: give an ARN by hand", msg.err.Error())
+	}
+	a.setup.list = msg.secrets
+	a.setup.form = a.setupForm(a.setup.answers)
 	return a.setup.form.Init()
 }
 
@@ -109,9 +131,7 @@ func (a *App) setupForm(ans *setupAnswers) *huh.Form {
 			huh.NewInput().Title("Access token").Description("Tried against the upstream before anything is stored; never shown or kept.").
 				EchoMode(huh.EchoModePassword).Value(&ans.token),
 		).WithHideFunc(func() bool { return !needsCreds() || ans.credMode != "new" }),
-		huh.NewGroup(
-			huh.NewInput().Title("Secret ARN").Placeholder("arn:aws:secretsmanager:...:secret:ecr-pullthroughcache/...").Value(&ans.secretArn),
-		).WithHideFunc(func() bool { return !needsCreds() || ans.credMode != "existing" }),
+		a.secretGroup(ans).WithHideFunc(func() bool { return !needsCreds() || ans.credMode != "existing" }),
 		huh.NewGroup(
 			huh.NewConfirm().Title("Create a creation template for the prefix?").Description("Mutable tags, AES256, and a lifecycle policy.").Value(&ans.template),
 			huh.NewInput().Title("Expire untagged images after (days)").Value(&ans.untagged).Validate(positive),
@@ -127,6 +147,27 @@ func (a *App) setupForm(ans *setupAnswers) *huh.Form {
 		form = form.WithTheme(huh.ThemeFunc(huh.ThemeBase))
 	}
 	return form
+}
+
+// secretGroup offers the account's secrets, with their metadata, or an ARN by hand.
+func (a *App) secretGroup(ans *setupAnswers) *huh.Group {
+	var options []huh.Option[string]
+	for _, sec := range a.setup.list {
+		if sec.Deleted {
+			continue
+		}
+		label := sec.Name + "  changed " + ago(sec.LastChanged, a.opts.Now())
+		if sec.CustomerKey() {
+			label += "  (customer KMS key: ECR cannot read it)"
+		}
+		options = append(options, huh.NewOption(model.Printable(label), sec.ARN))
+	}
+	if len(options) == 0 {
+		return huh.NewGroup(huh.NewInput().Title("Secret ARN").Description("No ecr-pullthroughcache/ secret was found in this region.").
+			Placeholder("arn:aws:secretsmanager:...:secret:ecr-pullthroughcache/...").Value(&ans.secretArn))
+	}
+	return huh.NewGroup(huh.NewSelect[string]().Title("Secret").Description("The ecr-pullthroughcache/ secrets of this region.").
+		Options(options...).Value(&ans.secretArn))
 }
 
 // setupUpdate drives the form, and takes its answers when it completes.
@@ -174,6 +215,11 @@ func (a *App) setupCompleted() tea.Cmd {
 	}
 	if err := req.Validate(a.snap); err != nil {
 		return a.setupFailed(err.Error())
+	}
+	for _, sec := range s.list {
+		if sec.ARN == req.SecretArn && sec.CustomerKey() {
+			return a.setupFailed(sec.Name + " is encrypted with a customer managed KMS key, which ECR cannot read")
+		}
 	}
 	s.req = &req
 	if req.SecretName != "" {
@@ -271,8 +317,11 @@ func (a *App) proveCmd() tea.Cmd {
 }
 
 func (a *App) setupView() string {
-	if a.setup == nil || a.setup.form == nil {
+	if a.setup == nil {
 		return ""
+	}
+	if a.setup.form == nil {
+		return a.st.dim.Render("reading the account's ecr-pullthroughcache/ secrets…")
 	}
 	return a.setup.form.View()
 }

@@ -7,7 +7,9 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"sort"
 	"strings"
+	"sync"
 	"text/tabwriter"
 
 	"github.com/spf13/cobra"
@@ -137,7 +139,7 @@ configuration error; 3 the scan could not complete.`,
 			if n := unfinishedNotice(s.acc.Journal()); n != "" {
 				fmt.Fprintln(cmd.ErrOrStderr(), "ptcdoctor: "+n)
 			}
-			d, err := sc.run(cmd.Context(), g, s, nil)
+			d, err := sc.run(cmd.Context(), g, s, progressLine(cmd.ErrOrStderr()))
 			if err != nil {
 				return err
 			}
@@ -165,6 +167,25 @@ configuration error; 3 the scan could not complete.`,
 	f.BoolVar(&stats, "stats", false, "add the scan's figures: calls per operation, throttled, retried, seconds to first rules and to complete")
 	f.BoolVar(&list, "list-checks", false, "list the checks and exit")
 	return cmd
+}
+
+// progressLine reports a scan's progress on one line of a terminal; elsewhere, nothing.
+func progressLine(w io.Writer) func(ecrops.Progress) {
+	f, ok := w.(*os.File)
+	if !ok || !isTerminal(f) {
+		return nil
+	}
+	var mu sync.Mutex
+	return func(p ecrops.Progress) {
+		mu.Lock()
+		defer mu.Unlock()
+		switch p.Stage {
+		case "images":
+			fmt.Fprintf(w, "\rscanning: %d of %d repositories, %d images…", p.ReposDone, p.ReposTotal, p.Images)
+		case "done":
+			fmt.Fprint(w, "\r\x1b[K")
+		}
+	}
 }
 
 // errQuiet is a failure the report already explained: nothing more is printed.
@@ -209,6 +230,30 @@ func printReport(w io.Writer, r diagnose.Report) {
 	if len(r.Findings) == 0 {
 		fmt.Fprintln(w, "\nNo findings.")
 	}
+	if st := r.Stats; st != nil {
+		fmt.Fprintf(w, "\nScan: %d repositories, %d images in %.2f s (rules after %.3f s, repositories after %.3f s); %d calls, %d throttled, %d retried\n",
+			st.Repositories, st.Images, st.SecondsToComplete, st.SecondsToFirstRules, st.SecondsToRepositories, total(st.Calls), total(st.Throttled), st.Retried)
+		for _, op := range sortedOps(st.Calls) {
+			fmt.Fprintf(w, "  %-38s %6d calls %5d throttled\n", op, st.Calls[op], st.Throttled[op])
+		}
+	}
+}
+
+func total(m map[string]int) int {
+	n := 0
+	for _, v := range m {
+		n += v
+	}
+	return n
+}
+
+func sortedOps(m map[string]int) []string {
+	var out []string
+	for k := range m {
+		out = append(out, k)
+	}
+	sort.Strings(out)
+	return out
 }
 
 // wrap folds text at width, indenting the lines after the first.
