@@ -458,8 +458,15 @@ func (a *App) describe() {
 		return
 	}
 	v := a.list.refs[a.table.Cursor()]
-	if ir, ok := v.(imageRef); ok {
-		v = ir.img
+	switch x := v.(type) {
+	case imageRef:
+		v = x.img
+	case *model.Rule:
+		// A rule with the creation template that shapes its repositories.
+		v = struct {
+			Rule     *model.Rule
+			Template *model.Template
+		}{x, model.TemplateFor(a.snap.Templates, x.Prefix+"/x")}
 	}
 	b, _ := json.MarshalIndent(v, "", "  ")
 	a.body.SetContent(string(b)) // strings from outside are already escaped by JSON

@@ -303,3 +303,17 @@ func TestMouse(t *testing.T) {
 		t.Fatalf("after the wheel:\n%s", s)
 	}
 }
+
+func TestDescribeARuleShowsItsTemplate(t *testing.T) {
+	_, eng := demo(t)
+	app := newApp(eng)
+	app.Update(tea.WindowSizeMsg{Width: 120, Height: 60})
+	drive(app, app.Init())
+	key(app, "1", "d")
+	s := screenText(app)
+	for _, want := range []string{`"Prefix": "docker-hub"`, `"Template": {`, `"LifecyclePolicy"`, `"Secret": {`} {
+		if !strings.Contains(s, want) {
+			t.Fatalf("describe lacks %s:\n%s", want, s)
+		}
+	}
+}
