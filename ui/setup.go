@@ -32,6 +32,7 @@ type setupAnswers struct {
 
 type setupState struct {
 	form    *huh.Form
+	second  bool              // the form on screen is the second, after the upstream
 	list    []model.SecretRef // the account's ecr-pullthroughcache/ secrets
 	answers *setupAnswers
 	req     *diagnose.SetupRequest
@@ -76,11 +77,14 @@ func (a *App) secretsListed(msg secretsListedMsg) tea.Cmd {
 		a.setBanner("The secrets could not be listed: give an ARN by hand", msg.err.Error())
 	}
 	a.setup.list = msg.secrets
-	a.setup.form = a.setupForm(a.setup.answers)
+	a.setup.form = a.upstreamForm(a.setup.answers)
 	return a.setup.form.Init()
 }
 
-func (a *App) setupForm(ans *setupAnswers) *huh.Form {
+// The forms come in two: the upstream first, then the rest, written for that upstream.
+// (huh runs a field's dynamic title or description in a command, apart from the form's
+// own updates; fixed texts keep the answers out of two goroutines' reach.)
+func (a *App) upstreamForm(ans *setupAnswers) *huh.Form {
 	var options []huh.Option[string]
 	for _, u := range diagnose.Upstreams {
 		label := u.Name
@@ -89,49 +93,63 @@ func (a *App) setupForm(ans *setupAnswers) *huh.Form {
 		}
 		options = append(options, huh.NewOption(label, u.ID))
 	}
-	upstream := func() diagnose.Upstream { u, _ := diagnose.UpstreamByID(ans.upstream); return u }
-	needsCreds := func() bool { return upstream().Credentials }
+	return a.styled(huh.NewForm(
+		huh.NewGroup(
+			huh.NewSelect[string]().Title("Upstream").Description("The registry to cache from.").Options(options...).Value(&ans.upstream),
+		).Title("1. Upstream"),
+	))
+}
+
+func (a *App) setupForm(ans *setupAnswers) *huh.Form {
+	u, _ := diagnose.UpstreamByID(ans.upstream)
 	positive := func(s string) error {
 		if n, err := strconv.Atoi(s); err != nil || n < 1 || n > 3650 {
 			return errors.New("a number of days, 1 to 3650")
 		}
 		return nil
 	}
-	form := huh.NewForm(
-		huh.NewGroup(
-			huh.NewSelect[string]().Title("Upstream").Description("The registry to cache from.").Options(options...).Value(&ans.upstream),
-		).Title("1. Upstream"),
-		huh.NewGroup(
-			huh.NewInput().Title("Azure registry name").Description(".azurecr.io is added").Value(&ans.azure),
-		).WithHideFunc(func() bool { return ans.upstream != "azure-container-registry" }),
-		huh.NewGroup(
+	var groups []*huh.Group
+	switch ans.upstream {
+	case "azure-container-registry":
+		groups = append(groups, huh.NewGroup(
+			huh.NewInput().Title("Azure registry name").Description(".azurecr.io is added").Value(&ans.azure)).Title(u.Name))
+	case "ecr":
+		groups = append(groups, huh.NewGroup(
 			huh.NewInput().Title("Upstream account").Value(&ans.ecrAccount),
 			huh.NewInput().Title("Upstream region").Value(&ans.ecrRegion),
-			huh.NewInput().Title("Role ECR assumes (another account only)").Value(&ans.role),
-		).WithHideFunc(func() bool { return ans.upstream != "ecr" }),
-		huh.NewGroup(
-			huh.NewInput().Title("Cache prefix").DescriptionFunc(func() string {
-				return "Images will be pulled as <registry>/" + orDash(ans.prefix) + "/<image>. The console's default is " + upstream().DefaultPrefix + "."
-			}, &ans.prefix).PlaceholderFunc(func() string { return upstream().DefaultPrefix }, &ans.upstream).Value(&ans.prefix).
-				Validate(func(s string) error {
-					if s == "" {
-						return nil // the default
-					}
-					return diagnose.ValidatePrefix(s, a.snap)
-				}),
-			huh.NewInput().Title("Upstream repository prefix (optional)").Description("Put in front of every upstream path; empty for none.").Value(&ans.upstreamPrefix),
-		).Title("2. Cache prefix"),
-		huh.NewGroup(
-			huh.NewSelect[string]().Title("Credentials").Options(
-				huh.NewOption("Enter a user name and token (stored in a new ecr-pullthroughcache/ secret)", "new"),
-				huh.NewOption("Use an existing ecr-pullthroughcache/ secret", "existing")).Value(&ans.credMode),
-		).Title("3. Credentials").WithHideFunc(func() bool { return !needsCreds() }),
-		huh.NewGroup(
-			huh.NewInput().Title("User name").Value(&ans.username),
-			huh.NewInput().Title("Access token").Description("Tried against the upstream before anything is stored; never shown or kept.").
-				EchoMode(huh.EchoModePassword).Value(&ans.token),
-		).WithHideFunc(func() bool { return !needsCreds() || ans.credMode != "new" }),
-		a.secretGroup(ans).WithHideFunc(func() bool { return !needsCreds() || ans.credMode != "existing" }),
+			huh.NewInput().Title("Role ECR assumes (another account only)").Value(&ans.role)).Title(u.Name))
+	}
+	groups = append(groups, huh.NewGroup(
+		huh.NewInput().Title("Cache prefix").Description("Images will be pulled as <registry>/<prefix>/<image>. Empty: the console's default, "+u.DefaultPrefix+".").
+			Placeholder(u.DefaultPrefix).Value(&ans.prefix).
+			Validate(func(s string) error {
+				if s == "" {
+					return nil // the default
+				}
+				return diagnose.ValidatePrefix(s, a.snap)
+			}),
+		huh.NewInput().Title("Upstream repository prefix (optional)").Description("Put in front of every upstream path; empty for none.").Value(&ans.upstreamPrefix),
+	).Title("2. Cache prefix"))
+	if u.Credentials {
+		groups = append(groups,
+			huh.NewGroup(
+				huh.NewSelect[string]().Title("Credentials").Description(u.Name+" needs them: ECR reads them from an ecr-pullthroughcache/ secret.").Options(
+					huh.NewOption("Enter a user name and token (stored in a new ecr-pullthroughcache/ secret)", "new"),
+					huh.NewOption("Use an existing ecr-pullthroughcache/ secret", "existing")).Value(&ans.credMode),
+			).Title("3. Credentials"),
+			huh.NewGroup(
+				huh.NewInput().Title("User name").Value(&ans.username),
+				huh.NewInput().Title("Access token").Description("Tried against the upstream before anything is stored; never shown or kept.").
+					EchoMode(huh.EchoModePassword).Value(&ans.token),
+			).WithHideFunc(func() bool { return ans.credMode != "new" }),
+			a.secretGroup(ans).WithHideFunc(func() bool { return ans.credMode != "existing" }),
+		)
+	}
+	canary := "An upstream path:tag pulled through once the rule exists."
+	if u.Canary != "" {
+		canary += " Empty: " + u.Canary + "."
+	}
+	groups = append(groups,
 		huh.NewGroup(
 			huh.NewConfirm().Title("Create a creation template for the prefix?").Description("Mutable tags, AES256, and a lifecycle policy.").Value(&ans.template),
 			huh.NewInput().Title("Expire untagged images after (days)").Value(&ans.untagged).Validate(positive),
@@ -139,14 +157,18 @@ func (a *App) setupForm(ans *setupAnswers) *huh.Form {
 		).Title("4. Creation template"),
 		huh.NewGroup(
 			huh.NewInput().Title("Who will pull? (optional)").Description("A node or CI role's ARN: its permissions are checked and granted in the registry policy.").Value(&ans.principal),
-			huh.NewInput().Title("Canary image").DescriptionFunc(func() string { return "An upstream path:tag pulled through once the rule exists." }, nil).
-				PlaceholderFunc(func() string { return upstream().Canary }, &ans.upstream).Value(&ans.canary),
+			huh.NewInput().Title("Canary image").Description(canary).Placeholder(u.Canary).Value(&ans.canary),
 		).Title("5. Who pulls, and the canary"),
-	).WithShowHelp(true).WithWidth(min(100, a.width))
+	)
+	return a.styled(huh.NewForm(groups...))
+}
+
+func (a *App) styled(f *huh.Form) *huh.Form {
+	f = f.WithShowHelp(true).WithWidth(min(100, a.width))
 	if a.opts.NoColor {
-		form = form.WithTheme(huh.ThemeFunc(huh.ThemeBase))
+		f = f.WithTheme(huh.ThemeFunc(huh.ThemeBase))
 	}
-	return form
+	return f
 }
 
 // secretGroup offers the account's secrets, with their metadata, or an ARN by hand.
@@ -186,6 +208,11 @@ func (a *App) setupUpdate(msg tea.Msg) tea.Cmd {
 		a.back()
 		return nil
 	case huh.StateCompleted:
+		if !s.second {
+			s.second = true
+			s.form = a.setupForm(s.answers)
+			return s.form.Init()
+		}
 		return a.setupCompleted()
 	}
 	return cmd
@@ -240,7 +267,8 @@ func (a *App) setupCompleted() tea.Cmd {
 func (a *App) setupFailed(why string) tea.Cmd {
 	ans := a.setup.answers
 	ans.token = ""
-	a.setup.form = a.setupForm(ans)
+	a.setup.second = false
+	a.setup.form = a.upstreamForm(ans)
 	a.setBanner("Setup: "+why+" (nothing was written)", "")
 	return a.setup.form.Init()
 }
