@@ -493,19 +493,28 @@ func describeTemplates(c *call) (any, *apiError) {
 	return map[string]any{"registryId": st.accountID, "repositoryCreationTemplates": emptyIfNil(items), "nextToken": next}, nil
 }
 
-func updateTemplate(c *call) (any, *apiError) {
-	var in templateIn
-	if e := c.decode(&in); e != nil {
+// templateCall decodes a request about one template, checks the caller, and finds it.
+func (c *call) templateCall(in *templateIn) (*templateState, *apiError) {
+	if e := c.decode(in); e != nil {
 		return nil, e
 	}
-	st := c.srv.st
 	if e := c.ecrAuthorize(c.registryResource()); e != nil {
 		return nil, e
 	}
-	t, ok := st.templates[normalizePrefix(in.Prefix)]
+	t, ok := c.srv.st.templates[normalizePrefix(in.Prefix)]
 	if !ok {
-		return nil, templateNotFound(st.accountID, in.Prefix)
+		return nil, templateNotFound(c.srv.st.accountID, in.Prefix)
 	}
+	return t, nil
+}
+
+func updateTemplate(c *call) (any, *apiError) {
+	var in templateIn
+	t, e := c.templateCall(&in)
+	if e != nil {
+		return nil, e
+	}
+	st := c.srv.st
 	updated := *t
 	if e := updated.apply(in); e != nil {
 		return nil, e
@@ -517,19 +526,12 @@ func updateTemplate(c *call) (any, *apiError) {
 
 func deleteTemplate(c *call) (any, *apiError) {
 	var in templateIn
-	if e := c.decode(&in); e != nil {
+	t, e := c.templateCall(&in)
+	if e != nil {
 		return nil, e
 	}
 	st := c.srv.st
-	if e := c.ecrAuthorize(c.registryResource()); e != nil {
-		return nil, e
-	}
-	prefix := normalizePrefix(in.Prefix)
-	t, ok := st.templates[prefix]
-	if !ok {
-		return nil, templateNotFound(st.accountID, in.Prefix)
-	}
-	delete(st.templates, prefix)
+	delete(st.templates, t.Prefix)
 	return map[string]any{"registryId": st.accountID, "repositoryCreationTemplate": st.templateOut(t)}, nil
 }
 
