@@ -88,49 +88,33 @@ func newMemo(p Prober) *memo {
 	return &memo{p: p, upstream: map[string]model.UpstreamProbe{}, cache: map[string]model.CacheProbe{}, perms: map[string]model.PermissionProbe{}}
 }
 
-func (m *memo) Upstream(ctx context.Context, rule model.Rule, ref string) model.UpstreamProbe {
-	key := rule.Prefix + "|" + ref
+// remember asks once per key: a probe's answer is looked up, or asked and kept.
+func remember[V any](m *memo, table map[string]V, key string, ask func() V) V {
 	m.mu.Lock()
-	if v, ok := m.upstream[key]; ok {
-		m.mu.Unlock()
+	v, ok := table[key]
+	m.mu.Unlock()
+	if ok {
 		return v
 	}
-	m.mu.Unlock()
-	v := m.p.ProbeUpstream(ctx, rule, ref)
+	v = ask()
 	m.mu.Lock()
-	m.upstream[key] = v
+	table[key] = v
 	m.mu.Unlock()
 	return v
+}
+
+func (m *memo) Upstream(ctx context.Context, rule model.Rule, ref string) model.UpstreamProbe {
+	return remember(m, m.upstream, rule.Prefix+"|"+ref, func() model.UpstreamProbe { return m.p.ProbeUpstream(ctx, rule, ref) })
 }
 
 func (m *memo) Cache(ctx context.Context, repo, id string) model.CacheProbe {
-	key := repo + "|" + id
-	m.mu.Lock()
-	if v, ok := m.cache[key]; ok {
-		m.mu.Unlock()
-		return v
-	}
-	m.mu.Unlock()
-	v := m.p.ProbeCache(ctx, repo, id)
-	m.mu.Lock()
-	m.cache[key] = v
-	m.mu.Unlock()
-	return v
+	return remember(m, m.cache, repo+"|"+id, func() model.CacheProbe { return m.p.ProbeCache(ctx, repo, id) })
 }
 
 func (m *memo) Permissions(ctx context.Context, principal, repoARN, policy string, actions []string) model.PermissionProbe {
-	key := principal + "|" + repoARN + "|" + strings.Join(actions, ",")
-	m.mu.Lock()
-	if v, ok := m.perms[key]; ok {
-		m.mu.Unlock()
-		return v
-	}
-	m.mu.Unlock()
-	v := m.p.ProbePermissions(ctx, principal, repoARN, policy, actions)
-	m.mu.Lock()
-	m.perms[key] = v
-	m.mu.Unlock()
-	return v
+	return remember(m, m.perms, principal+"|"+repoARN+"|"+strings.Join(actions, ","), func() model.PermissionProbe {
+		return m.p.ProbePermissions(ctx, principal, repoARN, policy, actions)
+	})
 }
 
 // upstreamEvidence words an upstream probe as evidence.

@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -48,16 +47,7 @@ func accountOf(t *testing.T, srv *sim.Server, env []string) *ecrops.Account {
 
 func runCLI(t *testing.T, env []string, args ...string) (string, int) {
 	t.Helper()
-	cmd := exec.Command(binary(t), args...)
-	cmd.Env = env
-	out, err := cmd.CombinedOutput()
-	code := 0
-	if ee, ok := err.(*exec.ExitError); ok {
-		code = ee.ExitCode()
-	} else if err != nil {
-		t.Fatal(err)
-	}
-	return string(out), code
+	return runWithStdin(t, env, "", args...)
 }
 
 func envValue(env []string, key string) string {
