@@ -317,3 +317,30 @@ func TestDescribeARuleShowsItsTemplate(t *testing.T) {
 		}
 	}
 }
+
+func TestRegionCommandReopens(t *testing.T) {
+	_, eng := demo(t)
+	var asked string
+	app := ui.New(context.Background(), eng, ui.Options{NoColor: true, Reopen: func(region, profile string) (ui.Engine, error) {
+		asked = region + "|" + profile
+		_, other := demo(t)
+		return other, nil
+	}})
+	app.Update(tea.WindowSizeMsg{Width: 120, Height: 30})
+	drive(app, app.Init())
+	key(app, ":")
+	typeText(app, "region eu-west-1")
+	key(app, "enter")
+	if asked != "eu-west-1|" {
+		t.Fatalf(":region asked for %q", asked)
+	}
+	key(app, ":")
+	typeText(app, "profile prod")
+	key(app, "enter")
+	if asked != "|prod" {
+		t.Fatalf(":profile asked for %q", asked)
+	}
+	if s := screenText(app); !strings.Contains(s, "1 Rules 6") {
+		t.Fatalf("after reopening:\n%s", s)
+	}
+}

@@ -56,8 +56,12 @@ func newRootCommand() *cobra.Command {
 repositories and images they cached, and the templates and secrets behind them;
 it diagnoses why pulls through the cache fail, and repairs what it finds.
 
-It ships a local stand-in for AWS, so that all of it can be tried without an account:
-  ptcdoctor sim --scenario demo`,
+With no command it opens its terminal interface: read-only against AWS until
+you press w. It ships a local stand-in for AWS, so that all of it can be tried
+without an account:
+  ptcdoctor --demo              the interface, on the demo account
+  ptcdoctor doctor --demo       the diagnosis, as text (--json, --markdown)
+  ptcdoctor sim --scenario demo the stand-in itself, for the aws CLI and scripts`,
 		SilenceUsage:  true,
 		SilenceErrors: true,
 	}
