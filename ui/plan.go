@@ -254,7 +254,9 @@ func (a *App) renderPlan(note string) {
 		if s.Destructive {
 			mark = " " + a.st.sev[model.SeverityError].Render("[DESTRUCTIVE]")
 		}
-		fmt.Fprintf(&b, "%d. %s%s\n   %s\n", i+1, model.Printable(s.Summary), mark, model.Printable(s.String()))
+		num := fmt.Sprintf("%d. ", i+1)
+		b.WriteString(hang(num, model.Printable(s.Summary)+mark, a.body.Width()) + "\n")
+		b.WriteString(hang(strings.Repeat(" ", len(num)), model.Printable(s.String()), a.body.Width()) + "\n")
 	}
 	b.WriteString("\n")
 	switch a.planState {

@@ -119,7 +119,7 @@ func (a *App) updateDetail() {
 	if len(f.Evidence) > 0 {
 		b.WriteString("\n" + a.st.bold.Render("Evidence") + "\n")
 		for _, e := range f.Evidence {
-			b.WriteString(wrapText("• "+model.Printable(e.Call)+" → "+model.Printable(e.Answer), a.body.Width()) + "\n")
+			b.WriteString(hang("• ", model.Printable(e.Call)+" → "+model.Printable(e.Answer), a.body.Width()) + "\n")
 		}
 	}
 	if len(f.Fixes) > 0 {
@@ -131,7 +131,7 @@ func (a *App) updateDetail() {
 			} else if fx.Plan.Destructive() {
 				kind = " (destructive)"
 			}
-			b.WriteString(wrapText(fmt.Sprintf("%d. %s%s", i+1, model.Printable(fx.Title), kind), a.body.Width()) + "\n")
+			b.WriteString(hang(fmt.Sprintf("%d. ", i+1), model.Printable(fx.Title)+kind, a.body.Width()) + "\n")
 		}
 	}
 	a.body.SetContent(b.String())
@@ -144,6 +144,25 @@ func wrapText(s string, width int) string {
 		return s
 	}
 	return lipgloss.NewStyle().Width(width).Render(s)
+}
+
+// hang folds text to width with a hanging indent, so a wrapped ARN or call
+// stays under its bullet instead of running back to the left margin.
+func hang(first, text string, width int) string {
+	pad := lipgloss.Width(first)
+	if width-pad < 10 {
+		return first + text
+	}
+	lines := strings.Split(wrapText(text, width-pad), "\n")
+	for i := range lines {
+		lines[i] = strings.TrimRight(lines[i], " ")
+		if i == 0 {
+			lines[i] = first + lines[i]
+		} else {
+			lines[i] = strings.Repeat(" ", pad) + lines[i]
+		}
+	}
+	return strings.Join(lines, "\n")
 }
 
 type tab struct {
