@@ -23,6 +23,8 @@ func newJournalCommand(g *globals) *cobra.Command {
 from the journal in $XDG_STATE_HOME/ptcdoctor (or ~/.local/state/ptcdoctor). A plan
 whose last step never finished (the process was stopped) is marked UNFINISHED.
 Undo a plan with: ptcdoctor undo PLAN`,
+		Example: `  ptcdoctor journal
+  ptcdoctor journal --json | jq -c 'select(.phase == "failed") | {plan, operation, target, error}'`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			s, err := g.open(cmd.Context())
@@ -123,6 +125,8 @@ func newUndoCommand(g *globals) *cobra.Command {
 shows it. With --yes it applies it (re-reading the account first, and refusing
 if it changed since). Steps without an inverse (a new secret value, a deleted
 tag, a warmed image) are listed and left alone.`,
+		Example: `  ptcdoctor undo 20261126T183200-2b37f947784b --dry-run
+  ptcdoctor undo 20261126T183200-2b37f947784b --yes`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if yes == dryRun {

@@ -25,7 +25,8 @@ Its first line on stdout is one JSON object (endpoint, registry, resolve, region
 accountId, accessKeyId, secretAccessKey, admin); with --env, shell export lines
 instead. It serves until interrupted.`,
 		Example: `  ptcdoctor sim --scenario demo
-  eval "$(ptcdoctor sim --env &)"   # in a script: see the README`,
+  ptcdoctor sim --env > sim.env &   # then, once sim.env is written:
+  . ./sim.env && aws ecr describe-pull-through-cache-rules`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			sc, err := sim.LoadScenario(scenario)

@@ -1,0 +1,111 @@
+package main
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/spf13/cobra"
+)
+
+// TestHelpExamplesParse holds every "ptcdoctor ..." line of every verb's --help
+// examples to the verb's real flags and arguments: an example that would fail
+// with "unknown flag" teaches a user the wrong thing.
+func TestHelpExamplesParse(t *testing.T) {
+	var walk func(*cobra.Command)
+	seen := 0
+	walk = func(c *cobra.Command) {
+		for _, line := range exampleInvocations(c.Example) {
+			seen++
+			root := newRootCommand()
+			cmd, rest, err := root.Find(line[1:])
+			if err != nil {
+				t.Errorf("%s: %q: %v", c.CommandPath(), strings.Join(line, " "), err)
+				continue
+			}
+			if err := cmd.ParseFlags(rest); err != nil {
+				t.Errorf("%s: %q: %v", c.CommandPath(), strings.Join(line, " "), err)
+				continue
+			}
+			if err := cmd.ValidateArgs(cmd.Flags().Args()); err != nil {
+				t.Errorf("%s: %q: %v", c.CommandPath(), strings.Join(line, " "), err)
+			}
+		}
+		for _, sub := range c.Commands() {
+			walk(sub)
+		}
+	}
+	walk(newRootCommand())
+	if seen < 8 {
+		t.Fatalf("only %d example invocations found; the parser of examples is broken", seen)
+	}
+}
+
+// exampleInvocations finds the ptcdoctor commands in an Example text: lines
+// joined at a trailing backslash, split at pipes, && and ;, comments and
+// redirections dropped, words split as a shell would for simple quoting.
+func exampleInvocations(example string) [][]string {
+	var out [][]string
+	text := strings.ReplaceAll(example, "\\\n", " ")
+	for _, line := range strings.Split(text, "\n") {
+		words := shellWords(line)
+		var cur []string
+		flush := func() {
+			if len(cur) > 0 && cur[0] == "ptcdoctor" {
+				out = append(out, cur)
+			}
+			cur = nil
+		}
+		for i := 0; i < len(words); i++ {
+			switch w := words[i]; {
+			case w == "|" || w == "&&" || w == ";" || w == "&":
+				flush()
+			case strings.HasPrefix(w, "#"):
+				i = len(words)
+			case w == ">" || w == "<" || w == "2>":
+				i++ // the file named after a redirection
+			default:
+				cur = append(cur, w)
+			}
+		}
+		flush()
+	}
+	return out
+}
+
+// shellWords splits on blanks outside single or double quotes.
+func shellWords(s string) []string {
+	var words []string
+	var b strings.Builder
+	var quote rune
+	inWord := false
+	for _, r := range s {
+		switch {
+		case quote != 0 && r == quote:
+			quote = 0
+		case quote != 0:
+			b.WriteRune(r)
+		case r == '"' || r == '\'':
+			quote, inWord = r, true
+		case r == ' ' || r == '\t':
+			if inWord {
+				words = append(words, b.String())
+				b.Reset()
+				inWord = false
+			}
+		default:
+			b.WriteRune(r)
+			inWord = true
+		}
+	}
+	if inWord {
+		words = append(words, b.String())
+	}
+	return words
+}
+
+func TestExampleInvocationsSplitsShell(t *testing.T) {
+	got := exampleInvocations("  echo \"$T\" | ptcdoctor fix --x 'a b' \\\n  --y > f & # c\n  . ./f && aws ecr x")
+	if len(got) != 1 || strings.Join(got[0], "|") != "ptcdoctor|fix|--x|a b|--y" {
+		t.Fatalf("got %q", got)
+	}
+}
