@@ -32,6 +32,7 @@ bench-scan:
 # press while a scan fights faults in the background.
 bench-ui:
 	$(GO) test -run '^$$' -bench 'BenchmarkFrame100kRows|BenchmarkKeyUnderLoad' -benchtime 500x ./ui/
+	$(GO) test -run '^$$' -bench 'BenchmarkOpenList100kRows' -benchtime 20x ./ui/
 
 lint:
 	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \

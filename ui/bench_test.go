@@ -79,6 +79,21 @@ func BenchmarkFrame100kRows(b *testing.B) {
 	}
 }
 
+// BenchmarkOpenList100kRows measures going into a repository of 100,000 images:
+// the list is built, sized to its cells and drawn.
+func BenchmarkOpenList100kRows(b *testing.B) {
+	app := ui.New(context.Background(), bigEngine{bigSnapshot(100_000)}, ui.Options{NoColor: true})
+	app.Update(tea.WindowSizeMsg{Width: 160, Height: 48})
+	drive(app, app.Init())
+	key(app, "2")
+	b.ResetTimer()
+	for range b.N {
+		key(app, "enter")
+		_ = app.View()
+		key(app, "esc")
+	}
+}
+
 func contains(s, sub string) bool { return len(s) >= len(sub) && (s == sub || indexOf(s, sub) >= 0) }
 
 func indexOf(s, sub string) int {

@@ -50,26 +50,27 @@ func (a *App) refreshList() {
 	var l listing
 	switch {
 	case a.screen == screenJournal:
-		l = journalListing(a.journal, a.tableWidth())
+		l = journalListing(a.journal)
 	case a.snap == nil:
-		l = listing{columns: fit([]table.Column{{Title: "", Width: 10}}, a.tableWidth())}
+		l = listing{columns: []table.Column{{Title: "", Width: 10}}}
 	case a.screen == screenRules:
-		l = rulesListing(a.snap, a.findings, a.tableWidth())
+		l = rulesListing(a.snap, a.findings)
 	case a.screen == screenRepos:
-		l = reposListing(a.snap, a.findings, a.rule, a.tableWidth(), now)
+		l = reposListing(a.snap, a.findings, a.rule, now)
 	case a.screen == screenImages:
 		repo := a.repo
 		if repo != nil {
 			if fresh := a.snap.Repository(repo.Name); fresh != nil {
 				repo = fresh
 			}
-			l = imagesListing(repo, a.upstream, a.tableWidth(), now)
+			l = imagesListing(repo, a.upstream, now)
 		} else {
-			l = listing{columns: fit([]table.Column{{Title: "", Width: 10}}, a.tableWidth())}
+			l = listing{columns: []table.Column{{Title: "", Width: 10}}}
 		}
 	case a.screen == screenFindings:
-		l = findingsListing(a.findings, a.tableWidth())
+		l = findingsListing(a.findings)
 	}
+	l.columns = fit(l.columns, l.rows, a.tableWidth())
 	l = filterListing(l, a.filter.Value())
 	a.list = l
 	cols, rows := padListing(l)

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"charm.land/bubbles/v2/table"
+	"charm.land/lipgloss/v2"
 
 	"github.com/ptcdoctor/ptcdoctor/model"
 )
@@ -23,29 +24,67 @@ type imageRef struct {
 	img  *model.Image
 }
 
-// fit gives the last column what the terminal has left and, on a narrow terminal,
-// takes from the widest columns first until the table fits.
-func fit(cols []table.Column, width int) []table.Column {
-	used := 0
-	for _, c := range cols[:len(cols)-1] {
-		used += c.Width + 2
+// fit sizes the columns to the rows they show. Each column takes what its
+// longest cell needs, up to its declared width, so a short column gives its room
+// to a long one; room left over goes to the columns still cut short (the one cut
+// most first), then to the last column. On a terminal too narrow for that, the
+// widest columns shrink first.
+func fit(cols []table.Column, rows []table.Row, width int) []table.Column {
+	n := len(cols)
+	need := make([]int, n)
+	for i, c := range cols {
+		need[i] = max(1, cellWidth(c.Title))
 	}
-	cols[len(cols)-1].Width = max(10, width-used-2)
-	total := used + cols[len(cols)-1].Width + 2
+	for _, r := range rows {
+		for i := 0; i < n && i < len(r); i++ {
+			need[i] = max(need[i], cellWidth(r[i]))
+		}
+	}
+	out := make([]table.Column, n)
+	total := 0
+	for i, c := range cols {
+		out[i] = table.Column{Title: c.Title, Width: min(c.Width, need[i])}
+		total += out[i].Width + 2
+	}
+	for total < width {
+		short := -1
+		for i := range out {
+			if gap := need[i] - out[i].Width; gap > 0 && (short < 0 || gap > need[short]-out[short].Width) {
+				short = i
+			}
+		}
+		if short < 0 {
+			out[n-1].Width += width - total
+			break
+		}
+		out[short].Width++
+		total++
+	}
 	for total > width {
 		widest := 0
-		for i, c := range cols {
-			if c.Width > cols[widest].Width {
+		for i, c := range out {
+			if c.Width > out[widest].Width {
 				widest = i
 			}
 		}
-		if cols[widest].Width <= 4 {
+		if out[widest].Width <= 4 {
 			break
 		}
-		cols[widest].Width--
+		out[widest].Width--
 		total--
 	}
-	return cols
+	return out
+}
+
+// cellWidth is the terminal width of a cell; most are ASCII, and a list can
+// hold a hundred thousand rows.
+func cellWidth(s string) int {
+	for i := 0; i < len(s); i++ {
+		if s[i] >= 0x80 {
+			return lipgloss.Width(s)
+		}
+	}
+	return len(s)
 }
 
 func sevCounts(fs []*model.Finding) string {
@@ -93,9 +132,9 @@ func findingsAbout(fs []model.Finding, kind, name string) []*model.Finding {
 	return out
 }
 
-func rulesListing(snap *model.Snapshot, fs []model.Finding, width int) listing {
-	l := listing{columns: fit([]table.Column{{Title: "PREFIX", Width: 14}, {Title: "UPSTREAM", Width: 22}, {Title: "CREDENTIALS", Width: 24},
-		{Title: "VALID", Width: 7}, {Title: "REPOS", Width: 5}, {Title: "IMAGES", Width: 6}, {Title: "FINDINGS", Width: 10}}, width)}
+func rulesListing(snap *model.Snapshot, fs []model.Finding) listing {
+	l := listing{columns: []table.Column{{Title: "PREFIX", Width: 14}, {Title: "UPSTREAM", Width: 22}, {Title: "CREDENTIALS", Width: 24},
+		{Title: "VALID", Width: 7}, {Title: "REPOS", Width: 5}, {Title: "IMAGES", Width: 6}, {Title: "FINDINGS", Width: 10}}}
 	for i := range snap.Rules {
 		r := &snap.Rules[i]
 		creds := "none"
@@ -129,9 +168,9 @@ func rulesListing(snap *model.Snapshot, fs []model.Finding, width int) listing {
 	return l
 }
 
-func reposListing(snap *model.Snapshot, fs []model.Finding, rule string, width int, now time.Time) listing {
-	l := listing{columns: fit([]table.Column{{Title: "REPOSITORY", Width: 34}, {Title: "RULE", Width: 12}, {Title: "IMAGES", Width: 6},
-		{Title: "SIZE", Width: 8}, {Title: "LAST PULL", Width: 10}, {Title: "FINDINGS", Width: 10}}, width)}
+func reposListing(snap *model.Snapshot, fs []model.Finding, rule string, now time.Time) listing {
+	l := listing{columns: []table.Column{{Title: "REPOSITORY", Width: 34}, {Title: "RULE", Width: 12}, {Title: "IMAGES", Width: 6},
+		{Title: "SIZE", Width: 8}, {Title: "LAST PULL", Width: 10}, {Title: "FINDINGS", Width: 10}}}
 	for i := range snap.Repositories {
 		r := &snap.Repositories[i]
 		if rule != "" && r.RulePrefix != rule {
@@ -159,9 +198,9 @@ func reposListing(snap *model.Snapshot, fs []model.Finding, rule string, width i
 	return l
 }
 
-func imagesListing(repo *model.Repository, upstream map[string]string, width int, now time.Time) listing {
-	l := listing{columns: fit([]table.Column{{Title: "TAGS", Width: 14}, {Title: "DIGEST", Width: 19}, {Title: "TYPE", Width: 6},
-		{Title: "PUSHED", Width: 9}, {Title: "LAST PULL", Width: 9}, {Title: "UPSTREAM", Width: 12}, {Title: "PLATFORMS", Width: 20}}, width)}
+func imagesListing(repo *model.Repository, upstream map[string]string, now time.Time) listing {
+	l := listing{columns: []table.Column{{Title: "TAGS", Width: 14}, {Title: "DIGEST", Width: 19}, {Title: "TYPE", Width: 6},
+		{Title: "PUSHED", Width: 9}, {Title: "LAST PULL", Width: 9}, {Title: "UPSTREAM", Width: 12}, {Title: "PLATFORMS", Width: 20}}}
 	imgs := make([]*model.Image, 0, len(repo.Images))
 	for i := range repo.Images {
 		imgs = append(imgs, &repo.Images[i])
@@ -193,8 +232,8 @@ func imagesListing(repo *model.Repository, upstream map[string]string, width int
 	return l
 }
 
-func findingsListing(fs []model.Finding, width int) listing {
-	l := listing{columns: fit([]table.Column{{Title: "#", Width: 3}, {Title: "SEV", Width: 5}, {Title: "CHECK", Width: 19}, {Title: "SUBJECT", Width: 26}, {Title: "TITLE", Width: 20}}, width)}
+func findingsListing(fs []model.Finding) listing {
+	l := listing{columns: []table.Column{{Title: "#", Width: 3}, {Title: "SEV", Width: 5}, {Title: "CHECK", Width: 19}, {Title: "SUBJECT", Width: 26}, {Title: "TITLE", Width: 20}}}
 	for i := range fs {
 		f := &fs[i]
 		l.rows = append(l.rows, table.Row{fmt.Sprint(i + 1), sevLabel[f.Severity], f.Check, model.Printable(f.Subject.Name), model.Printable(f.Title)})
@@ -205,9 +244,9 @@ func findingsListing(fs []model.Finding, width int) listing {
 
 var sevLabel = map[model.Severity]string{model.SeverityError: "ERR", model.SeverityWarning: "WARN", model.SeverityInfo: "INFO"}
 
-func journalListing(rows []JournalRow, width int) listing {
-	l := listing{columns: fit([]table.Column{{Title: "WHEN", Width: 19}, {Title: "OPERATION", Width: 34}, {Title: "TARGET", Width: 26},
-		{Title: "OUTCOME", Width: 8}, {Title: "UNDO", Width: 4}, {Title: "PLAN", Width: 12}}, width)}
+func journalListing(rows []JournalRow) listing {
+	l := listing{columns: []table.Column{{Title: "WHEN", Width: 19}, {Title: "OPERATION", Width: 34}, {Title: "TARGET", Width: 26},
+		{Title: "OUTCOME", Width: 8}, {Title: "UNDO", Width: 4}, {Title: "PLAN", Width: 12}}}
 	for i := len(rows) - 1; i >= 0; i-- {
 		r := rows[i]
 		undo := "-"
