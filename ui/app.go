@@ -113,7 +113,7 @@ func New(ctx context.Context, eng Engine, opts Options) *App {
 	opts.NoColor = opts.NoColor || noColorWanted()
 	a := &App{ctx: ctx, eng: eng, opts: opts, st: newStyles(opts.NoColor), keys: newKeyMap(), help: help.New(),
 		spin: spinner.New(spinner.WithSpinner(spinner.Line)), width: 80, height: 24}
-	a.table = table.New(table.WithFocused(true), table.WithStyles(a.st.table))
+	a.table = table.New(table.WithFocused(true), table.WithStyles(a.st.table), table.WithKeyMap(a.keys.tableKeys()))
 	if opts.NoColor {
 		plain, keyStyle := lipgloss.NewStyle(), lipgloss.NewStyle().Bold(true)
 		a.help.Styles = help.Styles{ShortKey: keyStyle, ShortDesc: plain, ShortSeparator: plain, Ellipsis: plain,
@@ -130,6 +130,7 @@ func New(ctx context.Context, eng Engine, opts Options) *App {
 	a.secretToken = newInput("access token: ")
 	a.secretToken.EchoMode = textinput.EchoPassword
 	a.body = viewport.New()
+	a.body.KeyMap = a.keys.viewportKeys()
 	a.body.SoftWrap = true
 	if opts.Notice != "" {
 		a.setBanner(opts.Notice, opts.Notice)

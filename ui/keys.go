@@ -1,11 +1,16 @@
 package ui
 
-import "charm.land/bubbles/v2/key"
+import (
+	"charm.land/bubbles/v2/key"
+	"charm.land/bubbles/v2/table"
+	"charm.land/bubbles/v2/viewport"
+)
 
 // keyMap holds every key of the interface; the help screen is built from it.
 type keyMap struct {
 	Up, Down, Enter, Back, Filter, Command, Help, Refresh, Checks, Fix, Explain, Describe, Writes, Quit key.Binding
 	Rules, Repos, Findings, Journal, Undo, Confirm                                                      key.Binding
+	PageUp, PageDown, HalfUp, HalfDown, Top, Bottom                                                     key.Binding
 }
 
 func newKeyMap() keyMap {
@@ -33,7 +38,27 @@ func newKeyMap() keyMap {
 		Journal:  b([]string{"4"}, "4", "journal"),
 		Undo:     b([]string{"u"}, "u", "undo (journal)"),
 		Confirm:  b([]string{"y"}, "y", "confirm"),
+		// Paging keys leave f, d, u and b to the interface's own verbs, unlike
+		// the lists' and viewports' defaults, which page on them too.
+		PageUp:   b([]string{"pgup", "ctrl+b"}, "pgup", "page up"),
+		PageDown: b([]string{"pgdown", "ctrl+f", "space"}, "pgdn", "page down"),
+		HalfUp:   b([]string{"ctrl+u"}, "ctrl+u", "½ page up"),
+		HalfDown: b([]string{"ctrl+d"}, "ctrl+d", "½ page down"),
+		Top:      b([]string{"home", "g"}, "g", "top"),
+		Bottom:   b([]string{"end", "G"}, "G", "bottom"),
 	}
+}
+
+// tableKeys and viewportKeys give the lists and the text screens the same moves.
+func (k keyMap) tableKeys() table.KeyMap {
+	return table.KeyMap{LineUp: k.Up, LineDown: k.Down, PageUp: k.PageUp, PageDown: k.PageDown,
+		HalfPageUp: k.HalfUp, HalfPageDown: k.HalfDown, GotoTop: k.Top, GotoBottom: k.Bottom}
+}
+
+func (k keyMap) viewportKeys() viewport.KeyMap {
+	none := key.NewBinding(key.WithDisabled())
+	return viewport.KeyMap{Up: k.Up, Down: k.Down, PageUp: k.PageUp, PageDown: k.PageDown,
+		HalfPageUp: k.HalfUp, HalfPageDown: k.HalfDown, Left: none, Right: none}
 }
 
 // ShortHelp and FullHelp make the key map a help.KeyMap.
@@ -43,7 +68,8 @@ func (k keyMap) ShortHelp() []key.Binding {
 
 func (k keyMap) FullHelp() [][]key.Binding {
 	return [][]key.Binding{
-		{k.Up, k.Down, k.Enter, k.Back},
+		{k.Up, k.Down, k.PageUp, k.PageDown, k.Top, k.Bottom},
+		{k.Enter, k.Back},
 		{k.Rules, k.Repos, k.Findings, k.Journal},
 		{k.Filter, k.Command, k.Refresh, k.Checks},
 		{k.Fix, k.Explain, k.Describe, k.Undo},

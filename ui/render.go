@@ -296,15 +296,42 @@ func (a *App) bannerLine() string {
 	return truncate(a.st.dim.Render(a.status), a.width)
 }
 
+// keyBlocks lays the key groups side by side, starting a new row of groups where
+// the terminal ends, so that no key is cut off on a narrow one.
+func (a *App) keyBlocks() string {
+	var rows, row []string
+	used := 0
+	for _, group := range a.keys.FullHelp() {
+		keyWidth := 0
+		for _, k := range group {
+			keyWidth = max(keyWidth, lipgloss.Width(k.Help().Key))
+		}
+		lines := make([]string, len(group))
+		for i, k := range group {
+			lines[i] = a.st.bold.Render(k.Help().Key) + strings.Repeat(" ", keyWidth-lipgloss.Width(k.Help().Key)+1) + k.Help().Desc
+		}
+		block := strings.Join(lines, "\n")
+		w := lipgloss.Width(block) + 4
+		if used > 0 && used+w > a.width {
+			rows = append(rows, lipgloss.JoinHorizontal(lipgloss.Top, row...))
+			row, used = nil, 0
+		}
+		row = append(row, lipgloss.NewStyle().Width(w).Render(block))
+		used += w
+	}
+	rows = append(rows, lipgloss.JoinHorizontal(lipgloss.Top, row...))
+	return strings.Join(rows, "\n\n")
+}
+
 func (a *App) bodyView() string {
 	if a.showDetail && a.bannerDetail != "" {
 		return wrapText(model.Printable(a.bannerDetail), a.width)
 	}
 	switch a.screen {
 	case screenHelp:
-		h := a.help
-		h.ShowAll = true
-		return "Keys\n\n" + h.View(a.keys) + "\n\nCommands: :rules  :repos [PREFIX]  :findings [FILTER]  :journal  :explain REF  :setup  :region NAME  :profile NAME  :refresh  :quit\nMouse: the wheel scrolls; a click selects a row, a second click goes in; a click on a tab opens it."
+		return "Keys\n\n" + a.keyBlocks() + "\n\n" +
+			wrapText("Commands: :rules  :repos [PREFIX]  :findings [FILTER]  :journal  :explain REF  :setup  :region NAME  :profile NAME  :refresh  :quit", a.width) + "\n" +
+			wrapText("Mouse: the wheel scrolls; a click selects a row, a second click goes in; a click on a tab opens it.", a.width)
 	case screenFindings:
 		if a.width >= 140 {
 			return lipgloss.JoinHorizontal(lipgloss.Top, a.table.View(), " ", a.body.View())

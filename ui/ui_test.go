@@ -344,3 +344,27 @@ func TestRegionCommandReopens(t *testing.T) {
 		t.Fatalf("after reopening:\n%s", s)
 	}
 }
+
+// TestPagingKeysLeaveTheVerbsAlone: g and G go to the ends of a list, space pages,
+// and u (undo, on the journal only) no longer pages up behind the user's back.
+func TestPagingKeysLeaveTheVerbsAlone(t *testing.T) {
+	app := ui.New(context.Background(), bigEngine{bigSnapshot(1000)}, ui.Options{NoColor: true})
+	app.Update(tea.WindowSizeMsg{Width: 120, Height: 30})
+	drive(app, app.Init())
+	key(app, "2", "enter", "G")
+	if got := screenText(app); !strings.Contains(got, "v999 ") {
+		t.Fatalf("G did not reach the last image:\n%s", got)
+	}
+	key(app, "u")
+	if got := screenText(app); !strings.Contains(got, "v999 ") {
+		t.Fatalf("u moved the list:\n%s", got)
+	}
+	key(app, "g")
+	if got := screenText(app); !strings.Contains(got, "v0 ") || strings.Contains(got, "v999 ") {
+		t.Fatalf("g did not go back to the top:\n%s", got)
+	}
+	key(app, " ")
+	if got := screenText(app); strings.Contains(got, " v0 ") {
+		t.Fatalf("space did not page down:\n%s", got)
+	}
+}
