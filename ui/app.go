@@ -81,8 +81,11 @@ type App struct {
 	history []screen
 	table   table.Model
 	list    listing
-	rule    string // the rule whose repositories are shown; "" for all
-	repo    *model.Repository
+	sorts   map[screen]sorting // each list's order, kept while the user moves about
+	// quantities are the columns of the list on screen that sort as numbers.
+	quantities map[int]bool
+	rule       string // the rule whose repositories are shown; "" for all
+	repo       *model.Repository
 	// upstream holds, for the repository on screen, each tag's digest upstream.
 	upstream map[string]string
 
@@ -338,6 +341,12 @@ func (a *App) key(msg tea.KeyPressMsg) tea.Cmd {
 		a.commanding = true
 		a.cmdline.SetValue("")
 		return a.cmdline.Focus()
+	case key.Matches(msg, a.keys.Sort) && a.isListScreen():
+		a.nextSort()
+		return nil
+	case key.Matches(msg, a.keys.Reverse) && a.isListScreen():
+		a.reverseSort()
+		return nil
 	case key.Matches(msg, a.keys.Refresh):
 		return a.startScan()
 	case key.Matches(msg, a.keys.Checks):
@@ -413,6 +422,50 @@ func (a *App) jump(s screen) {
 	a.screen = s
 	a.filter.SetValue("")
 	a.refreshList()
+}
+
+// sortOf is the current list's order; a list starts in its natural order.
+func (a *App) sortOf() sorting {
+	if by, ok := a.sorts[a.screen]; ok {
+		return by
+	}
+	return sorting{col: -1}
+}
+
+// nextSort orders the list by the next column (after the last: the natural
+// order again); quantities start largest first, text from A.
+func (a *App) nextSort() {
+	by := a.sortOf()
+	by.col++
+	if by.col >= len(a.list.columns) {
+		by.col = -1
+	}
+	by.desc = a.quantities[by.col]
+	a.setSort(by)
+}
+
+func (a *App) reverseSort() {
+	by := a.sortOf()
+	if by.col < 0 {
+		return
+	}
+	by.desc = !by.desc
+	a.setSort(by)
+}
+
+func (a *App) setSort(by sorting) {
+	if a.sorts == nil {
+		a.sorts = map[screen]sorting{}
+	}
+	a.sorts[a.screen] = by
+	a.refreshList()
+	a.table.SetCursor(0)
+	a.updateDetail()
+	if by.col < 0 {
+		a.status = "natural order (s sorts by a column)"
+	} else {
+		a.status = "sorted by " + a.list.columns[by.col].Title + " (s: next column, S: reverse)"
+	}
 }
 
 func (a *App) back() {

@@ -10,7 +10,7 @@ import (
 type keyMap struct {
 	Up, Down, Enter, Back, Filter, Command, Help, Refresh, Checks, Fix, Explain, Describe, Writes, Quit key.Binding
 	Rules, Repos, Findings, Journal, Undo, Confirm                                                      key.Binding
-	PageUp, PageDown, HalfUp, HalfDown, Top, Bottom                                                     key.Binding
+	PageUp, PageDown, HalfUp, HalfDown, Top, Bottom, Sort, Reverse                                      key.Binding
 }
 
 func newKeyMap() keyMap {
@@ -38,6 +38,8 @@ func newKeyMap() keyMap {
 		Journal:  b([]string{"4"}, "4", "journal"),
 		Undo:     b([]string{"u"}, "u", "undo (journal)"),
 		Confirm:  b([]string{"y"}, "y", "confirm"),
+		Sort:     b([]string{"s"}, "s", "sort by next column"),
+		Reverse:  b([]string{"S"}, "S", "reverse the sort"),
 		// Paging keys leave f, d, u and b to the interface's own verbs, unlike
 		// the lists' and viewports' defaults, which page on them too.
 		PageUp:   b([]string{"pgup", "ctrl+b"}, "pgup", "page up"),
@@ -71,7 +73,7 @@ func (k keyMap) FullHelp() [][]key.Binding {
 		{k.Up, k.Down, k.PageUp, k.PageDown, k.Top, k.Bottom},
 		{k.Enter, k.Back},
 		{k.Rules, k.Repos, k.Findings, k.Journal},
-		{k.Filter, k.Command, k.Refresh, k.Checks},
+		{k.Filter, k.Sort, k.Reverse, k.Command, k.Refresh, k.Checks},
 		{k.Fix, k.Explain, k.Describe, k.Undo},
 		{k.Writes, k.Confirm, k.Help, k.Quit},
 	}

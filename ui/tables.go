@@ -1,7 +1,10 @@
 package ui
 
 import (
+	"cmp"
 	"fmt"
+	"math"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -17,6 +20,82 @@ type listing struct {
 	columns []table.Column
 	rows    []table.Row
 	refs    []any // *model.Rule, *model.Repository, imageRef, *model.Finding, JournalRow
+	// nums holds, for the columns that show a quantity (a size, an age, a count of
+	// findings), the number each row sorts by; other columns sort by their text.
+	nums map[int][]float64
+}
+
+// sorting is a list's order: by column col (-1: the natural order), descending or not.
+type sorting struct {
+	col  int
+	desc bool
+}
+
+// sortListing orders the rows, and their refs, by one column; ties keep the
+// natural order. The column's title carries the direction.
+func sortListing(l listing, by sorting) listing {
+	if by.col < 0 || by.col >= len(l.columns) || len(l.rows) == 0 {
+		return l
+	}
+	idx := make([]int, len(l.rows))
+	for i := range idx {
+		idx[i] = i
+	}
+	nums := l.nums[by.col]
+	less := func(a, b int) int {
+		if nums != nil {
+			return cmp.Compare(nums[a], nums[b])
+		}
+		return strings.Compare(strings.ToLower(l.rows[a][by.col]), strings.ToLower(l.rows[b][by.col]))
+	}
+	slices.SortStableFunc(idx, func(a, b int) int {
+		if by.desc {
+			return less(b, a)
+		}
+		return less(a, b)
+	})
+	out := listing{columns: slices.Clone(l.columns), nums: l.nums, rows: make([]table.Row, len(idx)), refs: make([]any, len(idx))}
+	for i, j := range idx {
+		out.rows[i], out.refs[i] = l.rows[j], l.refs[j]
+	}
+	arrow := " ▲"
+	if by.desc {
+		arrow = " ▼"
+	}
+	out.columns[by.col].Title += arrow
+	return out
+}
+
+// num records the number row i of column col sorts by.
+func (l *listing) num(col int, v float64) {
+	if l.nums == nil {
+		l.nums = map[int][]float64{}
+	}
+	l.nums[col] = append(l.nums[col], v)
+}
+
+// severityWeight orders rows by their worst findings: errors, then warnings, then notes.
+func severityWeight(fs []*model.Finding) float64 {
+	var w float64
+	for _, f := range fs {
+		switch f.Severity {
+		case model.SeverityError:
+			w += 1e6
+		case model.SeverityWarning:
+			w += 1e3
+		default:
+			w++
+		}
+	}
+	return w
+}
+
+// age is how long ago t was, in seconds; never sorts as the oldest.
+func age(t, now time.Time) float64 {
+	if t.IsZero() {
+		return math.Inf(1)
+	}
+	return now.Sub(t).Seconds()
 }
 
 type imageRef struct {
@@ -161,9 +240,13 @@ func rulesListing(snap *model.Snapshot, fs []model.Finding) listing {
 				images += len(repo.Images)
 			}
 		}
+		about := findingsAbout(fs, "rule", r.Prefix)
 		l.rows = append(l.rows, table.Row{r.Prefix + "/", r.UpstreamURL, strings.TrimPrefix(creds, "ecr-pullthroughcache/"), valid,
-			fmt.Sprint(repos), fmt.Sprint(images), sevCounts(findingsAbout(fs, "rule", r.Prefix))})
+			fmt.Sprint(repos), fmt.Sprint(images), sevCounts(about)})
 		l.refs = append(l.refs, r)
+		l.num(4, float64(repos))
+		l.num(5, float64(images))
+		l.num(6, severityWeight(about))
 	}
 	return l
 }
@@ -192,8 +275,13 @@ func reposListing(snap *model.Snapshot, fs []model.Finding, rule string, now tim
 		if !r.ImagesKnown {
 			images = "?"
 		}
-		l.rows = append(l.rows, table.Row{r.Name, ruleCol, images, humanBytes(size), ago(last, now), sevCounts(findingsAbout(fs, "repository", r.Name))})
+		about := findingsAbout(fs, "repository", r.Name)
+		l.rows = append(l.rows, table.Row{r.Name, ruleCol, images, humanBytes(size), ago(last, now), sevCounts(about)})
 		l.refs = append(l.refs, r)
+		l.num(2, float64(len(r.Images)))
+		l.num(3, float64(size))
+		l.num(4, age(last, now))
+		l.num(5, severityWeight(about))
 	}
 	return l
 }
@@ -228,6 +316,8 @@ func imagesListing(repo *model.Repository, upstream map[string]string, now time.
 		l.rows = append(l.rows, table.Row{model.Printable(tags), shortDigest(img.Digest), kind, ago(img.PushedAt, now), ago(img.LastPull, now),
 			upstreamState(img, upstream), platforms})
 		l.refs = append(l.refs, imageRef{repo, img})
+		l.num(3, age(img.PushedAt, now))
+		l.num(4, age(img.LastPull, now))
 	}
 	return l
 }
@@ -238,6 +328,8 @@ func findingsListing(fs []model.Finding) listing {
 		f := &fs[i]
 		l.rows = append(l.rows, table.Row{fmt.Sprint(i + 1), sevLabel[f.Severity], f.Check, model.Printable(f.Subject.Name), model.Printable(f.Title)})
 		l.refs = append(l.refs, f)
+		l.num(0, float64(i+1))
+		l.num(1, severityWeight([]*model.Finding{f}))
 	}
 	return l
 }
@@ -265,7 +357,7 @@ func filterListing(l listing, filter string) listing {
 		return l
 	}
 	out := listing{columns: l.columns}
-	for i, r := range l.rows {
+	for i, r := range l.rows { // nums are not kept: the list is sorted before it is filtered
 		if fuzzyMatch(strings.ToLower(filter), strings.ToLower(strings.Join(r, " "))) {
 			out.rows = append(out.rows, r)
 			out.refs = append(out.refs, l.refs[i])

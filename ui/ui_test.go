@@ -368,3 +368,50 @@ func TestPagingKeysLeaveTheVerbsAlone(t *testing.T) {
 		t.Fatalf("space did not page down:\n%s", got)
 	}
 }
+
+// TestSortByColumn: s orders the list by the next column (quantities largest
+// first), S reverses it, a filter keeps the order, and the order survives a visit
+// to another screen.
+func TestSortByColumn(t *testing.T) {
+	_, eng := demo(t)
+	app := newApp(eng)
+	app.Update(tea.WindowSizeMsg{Width: 120, Height: 40})
+	drive(app, app.Init())
+	firstRow := func() string {
+		lines := strings.Split(screenText(app), "\n")
+		for i, l := range lines {
+			if strings.Contains(l, "REPOSITORY") && i+1 < len(lines) {
+				return strings.Fields(lines[i+1])[0]
+			}
+		}
+		t.Fatalf("no repository list:\n%s", screenText(app))
+		return ""
+	}
+	key(app, "2")
+	if got := firstRow(); got != "docker-hub/library/alpine" {
+		t.Fatalf("natural order starts with %s", got)
+	}
+	key(app, "s", "s", "s", "s") // REPOSITORY, RULE, IMAGES, SIZE
+	if s := screenText(app); !strings.Contains(s, "SIZE ▼") || !strings.Contains(s, "sorted by SIZE") {
+		t.Fatalf("not sorted by size:\n%s", s)
+	}
+	if got := firstRow(); got != "docker-hub/library/nginx" {
+		t.Fatalf("largest first should be docker-hub/library/nginx, got %s", got)
+	}
+	key(app, "S")
+	if got := firstRow(); got != "docker-hub/library/redis" {
+		t.Fatalf("reversed, the smallest (empty, natural order among ties) should come first, got %s", got)
+	}
+	key(app, "1", "2")
+	if s := screenText(app); !strings.Contains(s, "SIZE ▲") {
+		t.Fatalf("the order was forgotten:\n%s", s)
+	}
+	key(app, "/", "l", "e", "g", "enter")
+	if got := firstRow(); got != "legacy-hub/library/node" {
+		t.Fatalf("filtered and sorted, legacy-hub/library/node (699 B) comes first, got %s", got)
+	}
+	key(app, "esc", "s", "s", "s")
+	if s := screenText(app); strings.Contains(s, "▲") || strings.Contains(s, "▼") {
+		t.Fatalf("after the last column the natural order should return:\n%s", s)
+	}
+}
