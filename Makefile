@@ -7,7 +7,7 @@ FUZZTIME ?= 60s
 .PHONY: build test demo sim bench bench-scan bench-ui lint fuzz clean
 
 build:
-	$(GO) build -o $(BIN) ./cmd/ptcdoctor
+	$(GO) build -buildvcs=auto -o $(BIN) ./cmd/ptcdoctor
 
 # The test command of the README and of CI.
 test: lint

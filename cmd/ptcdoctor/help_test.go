@@ -109,3 +109,11 @@ func TestExampleInvocationsSplitsShell(t *testing.T) {
 		t.Fatalf("got %q", got)
 	}
 }
+
+// TestVersion: --version names the build, for bug reports.
+func TestVersion(t *testing.T) {
+	out, code := runCLI(t, demoEnv(t), "--version")
+	if code != exitOK || !strings.HasPrefix(out, "ptcdoctor ") || !strings.Contains(out, "go1.") {
+		t.Fatalf("exit %d: %q", code, out)
+	}
+}

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"runtime/debug"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -62,9 +63,11 @@ without an account:
   ptcdoctor --demo              the interface, on the demo account
   ptcdoctor doctor --demo       the diagnosis, as text (--json, --markdown)
   ptcdoctor sim --scenario demo the stand-in itself, for the aws CLI and scripts`,
+		Version:       version(),
 		SilenceUsage:  true,
 		SilenceErrors: true,
 	}
+	root.SetVersionTemplate("ptcdoctor {{.Version}}\n")
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usageError{err} })
 	g := &globals{}
 	g.register(root)
@@ -72,6 +75,32 @@ without an account:
 	root.RunE = func(cmd *cobra.Command, _ []string) error { return runTUI(cmd, g) }
 	root.AddCommand(newSimCommand(), newDoctorCommand(g), newSetupCommand(g), newExplainCommand(g), newFixCommand(g), newJournalCommand(g), newUndoCommand(g))
 	return root
+}
+
+// version names the build: the module version when installed with go install,
+// else the commit it was built from (and whether the tree had changes), as Go
+// records them in the binary.
+func version() string {
+	info, ok := debug.ReadBuildInfo()
+	if !ok {
+		return "(unknown)"
+	}
+	v := info.Main.Version
+	var rev, dirty string
+	for _, s := range info.Settings {
+		switch s.Key {
+		case "vcs.revision":
+			rev = s.Value
+		case "vcs.modified":
+			if s.Value == "true" {
+				dirty = "+changes"
+			}
+		}
+	}
+	if (v == "" || v == "(devel)") && rev != "" {
+		v = "devel " + rev[:min(12, len(rev))] + dirty
+	}
+	return v + " " + info.GoVersion
 }
 
 // isFlagError recognises cobra's own usage errors (unknown verbs, missing arguments).
