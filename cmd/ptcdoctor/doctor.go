@@ -35,6 +35,18 @@ func (sc *scope) register(cmd *cobra.Command) {
 	f.StringArrayVar(&sc.principals, "principal", nil, "the IAM role or user that pulls (default: the config's, else the caller); repeatable")
 	f.StringArrayVar(&sc.checks, "check", nil, "run only this check (see --list-checks); repeatable")
 	f.StringVar(&sc.configPath, "config", "", "config file with a watch list (default $XDG_CONFIG_HOME/ptcdoctor/config.yaml)")
+	_ = cmd.RegisterFlagCompletionFunc("check", completeChecks)
+	_ = cmd.MarkFlagFilename("images-file")
+	_ = cmd.MarkFlagFilename("config", "yaml", "yml")
+}
+
+// completeChecks offers the check ids, each with its title, to shell completion.
+func completeChecks(*cobra.Command, []string, string) ([]cobra.Completion, cobra.ShellCompDirective) {
+	var out []cobra.Completion
+	for _, c := range diagnose.Catalog {
+		out = append(out, cobra.CompletionWithDesc(c.ID, c.Title))
+	}
+	return out, cobra.ShellCompDirectiveNoFileComp
 }
 
 // diagnosis is a scan and the checks run over it.

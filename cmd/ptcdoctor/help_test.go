@@ -117,3 +117,24 @@ func TestVersion(t *testing.T) {
 		t.Fatalf("exit %d: %q", code, out)
 	}
 }
+
+// TestShellCompletion: the shells complete check ids, upstreams and scenarios
+// (cobra's completion scripts call the hidden __complete verb).
+func TestShellCompletion(t *testing.T) {
+	for _, tc := range []struct {
+		args []string
+		want []string
+	}{
+		{[]string{"__complete", "doctor", "--check", ""}, []string{"credentials\t", "orphan-repository\t", "rule-quota\t"}},
+		{[]string{"__complete", "fix", "--check", ""}, []string{"name-mismatch\t"}},
+		{[]string{"__complete", "setup", "--upstream", ""}, []string{"docker-hub\tDocker Hub", "ecr\t"}},
+		{[]string{"__complete", "sim", "--scenario", ""}, []string{"demo\n", "empty\n"}},
+	} {
+		out, code := runCLI(t, demoEnv(t), tc.args...)
+		for _, w := range tc.want {
+			if code != exitOK || !strings.Contains(out, w) {
+				t.Errorf("%v: exit %d, no %q in:\n%s", tc.args, code, w, out)
+			}
+		}
+	}
+}

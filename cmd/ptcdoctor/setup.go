@@ -162,6 +162,13 @@ Run it again for a prefix that exists and it plans only what differs.`,
 	}
 	f := cmd.Flags()
 	f.StringVar(&r.Upstream, "upstream", "", "the upstream: docker-hub, ecr-public, github-container-registry, quay, k8s, gitlab-container-registry, azure-container-registry, chainguard, ecr")
+	_ = cmd.RegisterFlagCompletionFunc("upstream", func(*cobra.Command, []string, string) ([]cobra.Completion, cobra.ShellCompDirective) {
+		var out []cobra.Completion
+		for _, u := range diagnose.Upstreams {
+			out = append(out, cobra.CompletionWithDesc(u.ID, u.Name))
+		}
+		return out, cobra.ShellCompDirectiveNoFileComp
+	})
 	f.StringVar(&r.AzureRegistry, "azure-registry", "", "for azure-container-registry: the registry's name (.azurecr.io is added)")
 	f.StringVar(&r.ECRAccount, "ecr-account", "", "for ecr: the upstream registry's account")
 	f.StringVar(&r.ECRRegion, "ecr-region", "", "for ecr: the upstream registry's region")

@@ -63,6 +63,9 @@ instead. It serves until interrupted.`,
 		},
 	}
 	cmd.Flags().StringVar(&scenario, "scenario", "demo", "embedded scenario (demo, empty) or path to a scenario YAML file")
+	_ = cmd.RegisterFlagCompletionFunc("scenario", func(*cobra.Command, []string, string) ([]cobra.Completion, cobra.ShellCompDirective) {
+		return sim.EmbeddedScenarios(), cobra.ShellCompDirectiveDefault // and files
+	})
 	cmd.Flags().StringVar(&addr, "addr", "127.0.0.1:0", "address for the AWS APIs; the registry takes another port on the same host")
 	cmd.Flags().BoolVar(&env, "env", false, "print shell export lines instead of the JSON line")
 	return cmd
