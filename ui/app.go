@@ -161,6 +161,9 @@ func (a *App) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		a.width, a.height = msg.Width, msg.Height
 		a.layout()
 		a.refreshList()
+		if a.screen == screenHelp {
+			a.body.SetContent(a.helpText())
+		}
 		return a, nil
 	case spinner.TickMsg:
 		if !a.scanning && a.planState != "applying" {
@@ -310,7 +313,7 @@ func (a *App) key(msg tea.KeyPressMsg) tea.Cmd {
 		a.showDetail = !a.showDetail
 		return nil
 	case key.Matches(msg, a.keys.Help):
-		a.go_(screenHelp)
+		a.openHelp()
 		return nil
 	case key.Matches(msg, a.keys.Back):
 		if a.scanning && a.cancel != nil && a.screen != screenPlan {
@@ -468,6 +471,12 @@ func (a *App) setSort(by sorting) {
 	}
 }
 
+func (a *App) openHelp() {
+	a.go_(screenHelp)
+	a.body.SetContent(a.helpText())
+	a.body.GotoTop()
+}
+
 func (a *App) back() {
 	if len(a.history) == 0 {
 		return
@@ -591,7 +600,7 @@ func (a *App) run(line string) tea.Cmd {
 	case "refresh":
 		return a.startScan()
 	case "help":
-		a.go_(screenHelp)
+		a.openHelp()
 	case "q", "quit":
 		return a.quit()
 	case "region", "profile":

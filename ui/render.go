@@ -301,6 +301,13 @@ func (a *App) bannerLine() string {
 	return truncate(a.st.dim.Render(a.status), a.width)
 }
 
+// helpText is the help screen: in the viewport, so a small terminal scrolls it.
+func (a *App) helpText() string {
+	return "Keys\n\n" + a.keyBlocks() + "\n\n" +
+		wrapText("Commands: :rules  :repos [PREFIX]  :findings [FILTER]  :journal  :explain REF  :setup  :region NAME  :profile NAME  :refresh  :quit", a.width) + "\n" +
+		wrapText("Mouse: wheel scrolls; click selects, click again goes in, click a tab opens it.", a.width)
+}
+
 // keyBlocks lays the key groups side by side, starting a new row of groups where
 // the terminal ends, so that no key is cut off on a narrow one.
 func (a *App) keyBlocks() string {
@@ -333,10 +340,6 @@ func (a *App) bodyView() string {
 		return wrapText(model.Printable(a.bannerDetail), a.width)
 	}
 	switch a.screen {
-	case screenHelp:
-		return "Keys\n\n" + a.keyBlocks() + "\n\n" +
-			wrapText("Commands: :rules  :repos [PREFIX]  :findings [FILTER]  :journal  :explain REF  :setup  :region NAME  :profile NAME  :refresh  :quit", a.width) + "\n" +
-			wrapText("Mouse: the wheel scrolls; a click selects a row, a second click goes in; a click on a tab opens it.", a.width)
 	case screenFindings:
 		if a.width >= 140 {
 			return lipgloss.JoinHorizontal(lipgloss.Top, a.table.View(), " ", a.body.View())
@@ -344,7 +347,7 @@ func (a *App) bodyView() string {
 		return a.table.View() + "\n" + a.body.View()
 	case screenExplain:
 		return a.explainInput.View() + "\n" + a.body.View()
-	case screenPlan, screenDescribe:
+	case screenPlan, screenDescribe, screenHelp:
 		return a.body.View()
 	case screenSetup:
 		return a.setupView()

@@ -415,3 +415,21 @@ func TestSortByColumn(t *testing.T) {
 		t.Fatalf("after the last column the natural order should return:\n%s", s)
 	}
 }
+
+// TestHelpScrollsOnASmallTerminal: every key can be read on a 50×12 terminal.
+func TestHelpScrollsOnASmallTerminal(t *testing.T) {
+	app := ui.New(context.Background(), bigEngine{bigSnapshot(3)}, ui.Options{NoColor: true})
+	app.Update(tea.WindowSizeMsg{Width: 50, Height: 12})
+	drive(app, app.Init())
+	key(app, "?")
+	if s := screenText(app); strings.Contains(s, "q quit") {
+		t.Fatalf("the help should not fit in 12 lines:\n%s", s)
+	}
+	key(app, "G")
+	for range 20 {
+		key(app, "j")
+	}
+	if s := screenText(app); !strings.Contains(s, "q quit") && !strings.Contains(s, "Mouse") {
+		t.Fatalf("scrolling down did not reach the end of the help:\n%s", s)
+	}
+}
