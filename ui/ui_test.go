@@ -433,3 +433,32 @@ func TestHelpScrollsOnASmallTerminal(t *testing.T) {
 		t.Fatalf("scrolling down did not reach the end of the help:\n%s", s)
 	}
 }
+
+// TestREADMEScreensAreTheGoldens: the screens the README shows are the golden
+// screens (blank runs folded), so they cannot drift from what the TUI draws.
+func TestREADMEScreensAreTheGoldens(t *testing.T) {
+	readme, err := os.ReadFile("../README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	fold := func(s string) string {
+		var out []string
+		for _, l := range strings.Split(s, "\n") {
+			l = strings.TrimRight(l, " ")
+			if l == "" && len(out) > 0 && out[len(out)-1] == "" {
+				continue
+			}
+			out = append(out, l)
+		}
+		return strings.Trim(strings.Join(out, "\n"), "\n")
+	}
+	for _, name := range []string{"rules-80x24", "findings-80x24", "plan-80x24"} {
+		g, err := os.ReadFile(filepath.Join("testdata", "golden", name+".txt"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if want := "```\n" + fold(string(g)) + "\n```"; !strings.Contains(string(readme), want) {
+			t.Errorf("the README does not show %s as the TUI draws it:\n%s", name, want)
+		}
+	}
+}
