@@ -50,6 +50,15 @@ func (s *session) Close() {
 }
 
 // open connects to the account the flags name, or starts the demo account.
+// stateDir holds the journal. The demo's writes go to a journal of its own,
+// never beside a real account's.
+func (g *globals) stateDir() string {
+	if g.demo {
+		return filepath.Join(ecrops.DefaultStateDir(), "demo")
+	}
+	return ecrops.DefaultStateDir()
+}
+
 func (g *globals) open(ctx context.Context) (*session, error) {
 	rates, err := parseRates(g.rates)
 	if err != nil {
@@ -82,8 +91,7 @@ func (g *globals) open(ctx context.Context) (*session, error) {
 		for h, u := range info.Resolve {
 			cfg.Resolve[h] = u
 		}
-		// The demo's writes go to a journal of its own, never beside a real account's.
-		cfg.StateDir = filepath.Join(ecrops.DefaultStateDir(), "demo")
+		cfg.StateDir = g.stateDir()
 	}
 	acc, err := ecrops.Open(ctx, cfg)
 	if err != nil {

@@ -138,3 +138,19 @@ func TestShellCompletion(t *testing.T) {
 		}
 	}
 }
+
+// TestUndoCompletesThePlansOfTheJournal: undo completes the plans that can be
+// undone, from the journal file alone.
+func TestUndoCompletesThePlansOfTheJournal(t *testing.T) {
+	env := demoEnv(t)
+	if out, code := runCLI(t, env, "fix", "--demo", "--check", "no-lifecycle", "--yes"); code != exitOK {
+		t.Fatalf("fix: exit %d:\n%s", code, out)
+	}
+	out, code := runCLI(t, env, "__complete", "undo", "--demo", "")
+	if code != exitOK || !strings.Contains(out, "\tLifecycle policies under quay/") {
+		t.Fatalf("exit %d; no plan offered:\n%s", code, out)
+	}
+	if out, _ := runCLI(t, env, "__complete", "undo", ""); strings.Contains(out, "Lifecycle") {
+		t.Fatalf("the demo's plans were offered for a real account:\n%s", out)
+	}
+}

@@ -128,6 +128,12 @@ tag, a warmed image) are listed and left alone.`,
 		Example: `  ptcdoctor undo 20261126T183200-2b37f947784b --dry-run
   ptcdoctor undo 20261126T183200-2b37f947784b --yes`,
 		Args: cobra.ExactArgs(1),
+		ValidArgsFunction: func(_ *cobra.Command, args []string, _ string) ([]cobra.Completion, cobra.ShellCompDirective) {
+			if len(args) > 0 {
+				return nil, cobra.ShellCompDirectiveNoFileComp
+			}
+			return undoablePlans(g), cobra.ShellCompDirectiveNoFileComp | cobra.ShellCompDirectiveKeepOrder
+		},
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if yes == dryRun {
 				return usageError{errors.New("say --dry-run to see the plan, or --yes to apply it")}
@@ -206,4 +212,25 @@ func unfinishedNotice(j *ecrops.Journal) string {
 	}
 	return "a plan did not finish: " + strings.Join(names, "; ") +
 		". Its finished steps are in `ptcdoctor journal`; undo them with `ptcdoctor undo PLAN --dry-run`, or run the fix again (each step checks the account first)."
+}
+
+// undoablePlans offers the journal's plans that have a finished step with an
+// inverse, newest first, each with its title: what `undo` completes. It reads
+// the journal file only; completion never calls AWS.
+func undoablePlans(g *globals) []cobra.Completion {
+	entries, err := (&ecrops.Journal{Dir: g.stateDir()}).Entries()
+	if err != nil {
+		return nil
+	}
+	var out []cobra.Completion
+	seen := map[string]bool{}
+	for i := len(entries) - 1; i >= 0; i-- {
+		e := entries[i]
+		if e.Phase != "done" || e.Inverse == nil || seen[e.Plan] {
+			continue
+		}
+		seen[e.Plan] = true
+		out = append(out, cobra.CompletionWithDesc(e.Plan, model.Printable(e.PlanTitle)))
+	}
+	return out
 }
