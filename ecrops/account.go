@@ -22,6 +22,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/iam"
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 	"github.com/aws/aws-sdk-go-v2/service/sts"
+	"github.com/aws/smithy-go/logging"
 	"golang.org/x/time/rate"
 )
 
@@ -80,6 +81,25 @@ type Identity struct {
 	Account, ARN, UserID, Region, Profile string
 }
 
+// NoCredentialsError says that the standard AWS chain (flags, environment, the
+// profile, SSO, the instance role) gave no usable credentials.
+type NoCredentialsError struct {
+	Profile string
+	Err     error
+}
+
+func (e *NoCredentialsError) Error() string {
+	profile := e.Profile
+	if profile == "" {
+		profile = "default"
+	}
+	return fmt.Sprintf("no usable AWS credentials (profile %s): %v\n"+
+		"Name a profile with --profile or AWS_PROFILE (for an SSO profile, run `aws sso login --profile NAME` first), "+
+		"or export AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY; ptcdoctor --demo needs none", profile, e.Err)
+}
+
+func (e *NoCredentialsError) Unwrap() error { return e.Err }
+
 // ErrReadOnly is returned by every write in read-only mode, before any network traffic.
 var ErrReadOnly = errors.New("read-only mode: ptcdoctor makes no changes (turn writes on to apply fixes)")
 
@@ -110,9 +130,18 @@ func Open(ctx context.Context, cfg Config) (*Account, error) {
 			})
 		}))
 	}
+	// The SDK's own warnings (an IMDS fallback, a retried call) would land in the
+	// middle of the TUI's screen; what matters reaches the user as an error.
+	opts = append(opts, config.WithLogger(logging.Nop{}))
 	awsCfg, err := config.LoadDefaultConfig(ctx, opts...)
 	if err != nil {
 		return nil, fmt.Errorf("AWS configuration: %w", err)
+	}
+	// Credentials are looked for once, here, so that their absence is one clear
+	// message rather than the same failure repeated by every call of the scan.
+	// The SDK caches what it finds, so the scan does not look again.
+	if _, err := awsCfg.Credentials.Retrieve(ctx); err != nil {
+		return nil, &NoCredentialsError{Profile: cfg.Profile, Err: err}
 	}
 	// The meter goes in front of the client the configuration built (with AWS_CA_BUNDLE
 	// and the like applied), below the SDK's retries, so it sees every attempt.

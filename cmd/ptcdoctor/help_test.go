@@ -154,3 +154,15 @@ func TestUndoCompletesThePlansOfTheJournal(t *testing.T) {
 		t.Fatalf("the demo's plans were offered for a real account:\n%s", out)
 	}
 }
+
+// TestNoCredentialsIsOneClearMessage: with no credentials anywhere, the user
+// reads one message that says what to do, not one failure per API call.
+func TestNoCredentialsIsOneClearMessage(t *testing.T) {
+	env := append(demoEnv(t), "AWS_REGION=us-east-1", "AWS_EC2_METADATA_DISABLED=true",
+		"AWS_CONFIG_FILE=/nonexistent", "AWS_SHARED_CREDENTIALS_FILE=/nonexistent")
+	out, code := runCLI(t, env, "doctor")
+	if code != exitUsage || !strings.Contains(out, "no usable AWS credentials") || !strings.Contains(out, "aws sso login") ||
+		strings.Count(out, "\n") > 3 {
+		t.Fatalf("exit %d:\n%s", code, out)
+	}
+}
