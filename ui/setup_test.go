@@ -1,6 +1,7 @@
 package ui_test
 
 import (
+	"bytes"
 	"strings"
 	"testing"
 	"time"
@@ -59,9 +60,8 @@ func TestSetupFormsPlanAndApply(t *testing.T) {
 	if writesOf(srv) != 0 {
 		t.Fatal("the forms wrote before the plan was confirmed")
 	}
-	key(app, "y")
-	time.Sleep(300 * time.Millisecond)
-	drive(app, nil)
+	_, apply := app.Update(tea.KeyPressMsg{Code: 'y', Text: "y"})
+	driveWaiting(app, apply, 30*time.Second) // the plan, the validation and the canary pull
 	s = screenText(app)
 	for _, want := range []string{"step 1 done: ecr:CreatePullThroughCacheRule quay-mirror", "ValidatePullThroughCacheRule: valid", "canary quay-mirror/prometheus/node-exporter:v1.8.0 pulled through", "Next steps"} {
 		if !strings.Contains(s, want) {
@@ -98,7 +98,10 @@ func TestJourneySetupOnTheDemo(t *testing.T) {
 		time.Sleep(200 * time.Millisecond)
 		tm.Send(tea.KeyPressMsg{Code: tea.KeyDown}) // Amazon ECR Public
 		press(tm, "enter", "ecr-mirror", "enter", "enter", "enter", "enter", "enter", "enter", "enter", "y")
-		time.Sleep(1500 * time.Millisecond)
+		// Until the canary has been pulled (its line is drawn whole); the test
+		// then judges the final model, not this stream.
+		teatest.WaitFor(t, tm.Output(), func(b []byte) bool { return bytes.Contains(b, []byte("pulled through")) },
+			teatest.WithDuration(30*time.Second), teatest.WithCheckInterval(50*time.Millisecond))
 	})
 	if !strings.Contains(out, "ValidatePullThroughCacheRule: valid") || !strings.Contains(out, "canary ecr-mirror/docker/library/busybox:latest pulled through") {
 		t.Fatalf("final screen:\n%s", out)

@@ -53,34 +53,45 @@ func newApp(eng ui.Engine) *ui.App {
 
 // drive runs a command and every command its messages lead to, as the runtime would,
 // but one at a time; the spinner's ticks are dropped.
-func drive(m tea.Model, cmd tea.Cmd) {
-	queue := []tea.Cmd{cmd}
+func drive(m tea.Model, cmd tea.Cmd) { driveWaiting(m, cmd, 250*time.Millisecond) }
+
+// driveWaiting is drive, waiting up to first for the command given (and the
+// commands of its batch): for work that takes long on a loaded machine, such as
+// a plan applied against the stand-in. The commands that follow get 250 ms.
+func driveWaiting(m tea.Model, cmd tea.Cmd, first time.Duration) {
+	type queued struct {
+		cmd  tea.Cmd
+		wait time.Duration
+	}
+	queue := []queued{{cmd, first}}
 	for len(queue) > 0 {
 		c := queue[0]
 		queue = queue[1:]
-		if c == nil {
+		if c.cmd == nil {
 			continue
 		}
 		// A command that has not answered in a moment is a timer (a cursor's blink):
 		// the test does not wait for it.
 		done := make(chan tea.Msg, 1)
-		go func() { done <- c() }()
+		go func() { done <- c.cmd() }()
 		var msg tea.Msg
 		select {
 		case msg = <-done:
-		case <-time.After(250 * time.Millisecond):
+		case <-time.After(c.wait):
 			continue
 		}
 		switch msg := msg.(type) {
 		case nil, spinner.TickMsg:
 			continue
 		case tea.BatchMsg:
-			queue = append(queue, msg...)
+			for _, b := range msg {
+				queue = append(queue, queued{b, c.wait})
+			}
 			continue
 		}
 		var next tea.Cmd
 		_, next = m.Update(msg)
-		queue = append(queue, next)
+		queue = append(queue, queued{next, 250 * time.Millisecond})
 	}
 }
 
