@@ -1,7 +1,6 @@
 package ui_test
 
 import (
-	"bytes"
 	"strings"
 	"testing"
 	"time"
@@ -78,7 +77,7 @@ func TestJourneySetupRefusesAWrongTokenBeforeAnyWrite(t *testing.T) {
 		// Docker Hub, prefix hub2, no upstream prefix, a new secret, user, a wrong token.
 		press(tm, "enter", "hub2", "enter", "enter", "enter", "ptcdemo", "enter", "wrong-token", "enter",
 			"enter", "enter", "enter", "enter", "enter")
-		time.Sleep(800 * time.Millisecond)
+		waitDrawn(t, tm, "nothing was written")
 	})
 	if !strings.Contains(out, "refused the credentials") || !strings.Contains(out, "nothing was written") {
 		t.Fatalf("a wrong token:\n%s", out)
@@ -98,10 +97,7 @@ func TestJourneySetupOnTheDemo(t *testing.T) {
 		time.Sleep(200 * time.Millisecond)
 		tm.Send(tea.KeyPressMsg{Code: tea.KeyDown}) // Amazon ECR Public
 		press(tm, "enter", "ecr-mirror", "enter", "enter", "enter", "enter", "enter", "enter", "enter", "y")
-		// Until the canary has been pulled (its line is drawn whole); the test
-		// then judges the final model, not this stream.
-		teatest.WaitFor(t, tm.Output(), func(b []byte) bool { return bytes.Contains(b, []byte("pulled through")) },
-			teatest.WithDuration(30*time.Second), teatest.WithCheckInterval(50*time.Millisecond))
+		waitDrawn(t, tm, "Next steps")
 	})
 	if !strings.Contains(out, "ValidatePullThroughCacheRule: valid") || !strings.Contains(out, "canary ecr-mirror/docker/library/busybox:latest pulled through") {
 		t.Fatalf("final screen:\n%s", out)
@@ -117,14 +113,13 @@ func TestJourneyATokenIsNeverDrawn(t *testing.T) {
 	_, eng := demo(t)
 	app := newApp(eng)
 	tm := teatest.NewTestModel(t, app, teatest.WithInitialTermSize(120, 40))
-	time.Sleep(1500 * time.Millisecond)
+	raw := waitDrawn(t, tm, `[0-9]+ findings`) // every byte drawn is kept, and searched for the token
 	press(tm, "3", "/", "credentials of rule github", "enter", "f", "y", "ptcdemo-gh")
 	tm.Send(tea.KeyPressMsg{Code: tea.KeyTab})
 	press(tm, token, "enter")
-	time.Sleep(1200 * time.Millisecond)
+	raw = append(raw, waitDrawn(t, tm, "step 1 done")...)
 	tm.Send(tea.KeyPressMsg{Code: 'c', Mod: tea.ModCtrl})
 	out := tm.FinalOutput(t, teatest.WithFinalTimeout(10*time.Second))
-	raw := make([]byte, 0, 1<<20)
 	buf := make([]byte, 32<<10)
 	for {
 		n, err := out.Read(buf)

@@ -1,6 +1,7 @@
 package ui_test
 
 import (
+	"bytes"
 	"context"
 	"flag"
 	"os"
@@ -218,11 +219,26 @@ func journey(t *testing.T, eng ui.Engine, steps func(tm *teatest.TestModel)) str
 	t.Helper()
 	app := newApp(eng)
 	tm := teatest.NewTestModel(t, app, teatest.WithInitialTermSize(120, 40))
-	time.Sleep(1500 * time.Millisecond) // the scan and the checks, against a local stand-in
+	waitDrawn(t, tm, `[0-9]+ findings`) // the scan and the checks, against a local stand-in
 	steps(tm)
 	tm.Send(tea.KeyPressMsg{Code: 'c', Mod: tea.ModCtrl}) // quits from any screen, a form's included
 	final := tm.FinalModel(t, teatest.WithFinalTimeout(10*time.Second))
 	return screenText(final)
+}
+
+// waitDrawn waits, up to 30 s, until the terminal stream has drawn text matching
+// pattern (a line drawn whole), and returns what it read of the stream, which
+// is then gone from tm.Output. Judgements are made on the final model; this
+// only replaces a sleep that a loaded machine can outlast.
+func waitDrawn(t *testing.T, tm *teatest.TestModel, pattern string) []byte {
+	t.Helper()
+	re := regexp.MustCompile(pattern)
+	var seen []byte
+	teatest.WaitFor(t, tm.Output(), func(b []byte) bool {
+		seen = b
+		return re.Match(b)
+	}, teatest.WithDuration(30*time.Second), teatest.WithCheckInterval(20*time.Millisecond))
+	return bytes.Clone(seen)
 }
 
 func press(tm *teatest.TestModel, keys ...string) {
@@ -243,7 +259,7 @@ func TestJourneyFixTheNameMismatch(t *testing.T) {
 	_, eng := demo(t)
 	out := journey(t, eng, func(tm *teatest.TestModel) {
 		press(tm, "3", "/", "docker-hub/nginx", "enter", "f", "y", "docker-hub/nginx", "enter")
-		time.Sleep(1500 * time.Millisecond)
+		waitDrawn(t, tm, "Re-checked")
 	})
 	if !strings.Contains(out, "step 1 done: ecr:DeleteRepository docker-hub/nginx") || !strings.Contains(out, "Re-checked: FIXED") {
 		t.Fatalf("final screen:\n%s", out)
@@ -254,7 +270,7 @@ func TestJourneyExplain(t *testing.T) {
 	_, eng := demo(t)
 	out := journey(t, eng, func(tm *teatest.TestModel) {
 		press(tm, "e", "111122223333.dkr.ecr.us-east-1.amazonaws.com/docker-hub/nginx:latest", "enter")
-		time.Sleep(800 * time.Millisecond)
+		waitDrawn(t, tm, "instead")
 	})
 	if !strings.Contains(out, "✗ upstream reference") || !strings.Contains(out, "docker-hub/library/nginx:latest instead") {
 		t.Fatalf("final screen:\n%s", out)
@@ -280,7 +296,7 @@ func TestJourneyReadOnlyRefusesTheWrite(t *testing.T) {
 	eng.SetReadOnly(true)
 	out := journey(t, eng, func(tm *teatest.TestModel) {
 		press(tm, "3", "/", "docker-hub/nginx", "enter", "f", "y")
-		time.Sleep(300 * time.Millisecond)
+		waitDrawn(t, tm, "nothing was written")
 	})
 	if !strings.Contains(out, "READ-ONLY") || !strings.Contains(out, "Read-only: nothing was written") {
 		t.Fatalf("final screen:\n%s", out)
