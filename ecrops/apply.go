@@ -18,8 +18,6 @@ type ApplyOptions struct {
 	SecretValues map[string]string
 	// Progress is told about each step as it starts and ends.
 	Progress func(StepResult)
-	// UndoOf marks the writes as undoing the named plan step.
-	UndoOf string
 }
 
 // StepResult is what became of one step.
@@ -85,7 +83,7 @@ func (a *Account) Apply(ctx context.Context, plan model.Plan, opts ApplyOptions)
 			return results, err
 		}
 		entry := JournalEntry{Time: time.Now().UTC(), Plan: id, PlanTitle: plan.Title, Step: i, Kind: s.Kind,
-			Operation: s.Operation, Target: s.Target, Params: s.Params, Before: before, UndoOf: opts.UndoOf}
+			Operation: s.Operation, Target: s.Target, Params: s.Params, Before: before, UndoOf: plan.UndoOf}
 		entry.Phase = "intent"
 		if err := a.journal.Append(entry); err != nil {
 			return results, fmt.Errorf("%w; nothing more was written", err)
@@ -149,36 +147,7 @@ func newPlanID() string {
 // ErrNothingToUndo is returned when a plan left no step that can be undone.
 var ErrNothingToUndo = errors.New("nothing to undo: the plan wrote no step that has an inverse")
 
-// UndoPlan builds the plan that undoes a journaled plan: the inverses of its finished
-// steps, last first. Steps without an inverse are listed in skipped.
+// UndoPlan builds the plan that undoes a journaled plan (see Journal.UndoPlan).
 func (a *Account) UndoPlan(planID string) (model.Plan, []JournalEntry, error) {
-	entries, err := a.journal.Entries()
-	if err != nil && len(entries) == 0 {
-		return model.Plan{}, nil, err
-	}
-	var plan model.Plan
-	var skipped []JournalEntry
-	found := false
-	for i := len(entries) - 1; i >= 0; i-- {
-		e := entries[i]
-		if e.Plan != planID || e.Phase != "done" {
-			continue
-		}
-		found = true
-		if e.Inverse == nil {
-			skipped = append(skipped, e)
-			continue
-		}
-		if plan.Title == "" {
-			plan.Title = "Undo: " + e.PlanTitle
-		}
-		plan.Steps = append(plan.Steps, *e.Inverse)
-	}
-	if !found {
-		return plan, nil, fmt.Errorf("the journal has no finished step of plan %s", planID)
-	}
-	if len(plan.Steps) == 0 {
-		return plan, skipped, ErrNothingToUndo
-	}
-	return plan, skipped, nil
+	return a.journal.UndoPlan(planID)
 }

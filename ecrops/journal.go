@@ -120,3 +120,88 @@ func (j *Journal) Unfinished() ([]JournalEntry, error) {
 	}
 	return out, err
 }
+
+// UndoPlan builds the plan that undoes a journaled plan: the inverses of its finished
+// steps, last first, leaving out those an earlier undo already reversed. Steps
+// without an inverse are listed in skipped.
+func (j *Journal) UndoPlan(planID string) (model.Plan, []JournalEntry, error) {
+	entries, err := j.Entries()
+	if err != nil && len(entries) == 0 {
+		return model.Plan{}, nil, err
+	}
+	return undoPlanOf(entries, planID)
+}
+
+// Undoable lists the plans an undo would still reverse, newest first, each by
+// its last finished entry (for its id, title and time). It reads the file only.
+func (j *Journal) Undoable() ([]JournalEntry, error) {
+	entries, err := j.Entries()
+	if err != nil && len(entries) == 0 {
+		return nil, err
+	}
+	var out []JournalEntry
+	seen := map[string]bool{}
+	for i := len(entries) - 1; i >= 0; i-- {
+		e := entries[i]
+		if e.Phase != "done" || seen[e.Plan] {
+			continue
+		}
+		seen[e.Plan] = true
+		if _, _, err := undoPlanOf(entries, e.Plan); err == nil {
+			out = append(out, e)
+		}
+	}
+	return out, nil
+}
+
+func undoPlanOf(entries []JournalEntry, planID string) (model.Plan, []JournalEntry, error) {
+	// An undo's finished writes, by what they did: each cancels one inverse.
+	undone := map[string]int{}
+	for _, e := range entries {
+		if e.UndoOf == planID && e.Phase == "done" {
+			undone[string(e.Kind)+" "+e.Target]++
+		}
+	}
+	plan := model.Plan{UndoOf: planID}
+	var skipped []JournalEntry
+	found, alreadyUndone := false, 0
+	for i := len(entries) - 1; i >= 0; i-- {
+		e := entries[i]
+		if e.Plan != planID || e.Phase != "done" {
+			continue
+		}
+		found = true
+		if e.Inverse == nil {
+			skipped = append(skipped, e)
+			continue
+		}
+		if k := string(e.Inverse.Kind) + " " + e.Inverse.Target; undone[k] > 0 {
+			undone[k]--
+			alreadyUndone++
+			continue
+		}
+		if plan.Title == "" {
+			plan.Title = "Undo: " + e.PlanTitle
+		}
+		plan.Steps = append(plan.Steps, *e.Inverse)
+	}
+	if found && len(plan.Steps) == 0 && alreadyUndone > 0 {
+		return plan, skipped, undoneError{planID}
+	}
+	if !found {
+		return plan, nil, fmt.Errorf("the journal has no finished step of plan %s", planID)
+	}
+	if len(plan.Steps) == 0 {
+		return plan, skipped, ErrNothingToUndo
+	}
+	return plan, skipped, nil
+}
+
+// undoneError says a plan's inverses have all been applied; it is an ErrNothingToUndo.
+type undoneError struct{ plan string }
+
+func (e undoneError) Error() string {
+	return "nothing to undo: plan " + e.plan + " was undone already (ptcdoctor journal shows by which plan)"
+}
+
+func (e undoneError) Is(target error) bool { return target == ErrNothingToUndo }

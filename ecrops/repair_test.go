@@ -47,7 +47,7 @@ func undoPlan(t *testing.T, acc *ecrops.Account, id string) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := acc.Apply(ctx(t), plan, ecrops.ApplyOptions{UndoOf: id}); err != nil {
+	if _, err := acc.Apply(ctx(t), plan, ecrops.ApplyOptions{}); err != nil {
 		t.Fatalf("undo: %v", err)
 	}
 }
@@ -69,9 +69,14 @@ func TestRuleStepsAndTheirUndo(t *testing.T) {
 	if scan(t, acc).Rule("quay-2") == nil {
 		t.Fatal("the rule was not created")
 	}
+	created := lastPlan(t, acc)
 	undo(t, acc)
 	if scan(t, acc).Rule("quay-2") != nil {
 		t.Fatal("undo did not delete the rule")
+	}
+	// A second undo of the same plan is refused before any call: it was undone.
+	if _, _, err := acc.UndoPlan(created); !errors.Is(err, ecrops.ErrNothingToUndo) || !strings.Contains(err.Error(), "undone already") {
+		t.Fatalf("a second undo: %v", err)
 	}
 
 	hub := scan(t, acc).Rule("docker-hub").CredentialArn

@@ -11,6 +11,9 @@ import (
 type Plan struct {
 	Title string
 	Steps []Step
+	// UndoOf names the journaled plan this one undoes, so that the journal
+	// knows it is undone and no second undo is offered.
+	UndoOf string `json:",omitempty"`
 }
 
 // StepKind names a repair step that ecrops knows how to carry out.

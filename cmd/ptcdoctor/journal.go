@@ -65,6 +65,12 @@ func printJournal(w io.Writer, j *ecrops.Journal, entries []ecrops.JournalEntry)
 			unfinished[e.Plan] = true
 		}
 	}
+	undoable := map[string]bool{}
+	if plans, err := j.Undoable(); err == nil {
+		for _, e := range plans {
+			undoable[e.Plan] = true
+		}
+	}
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, "PLAN\tSTEP\tWHEN\tOPERATION\tTARGET\tOUTCOME\tREQUEST ID\tUNDO")
 	seen := map[string]bool{}
@@ -83,8 +89,11 @@ func printJournal(w io.Writer, j *ecrops.Journal, entries []ecrops.JournalEntry)
 		}
 		seen[key] = true
 		undo := "-"
-		if e.Inverse != nil {
+		switch {
+		case e.Inverse != nil && undoable[e.Plan]:
 			undo = "yes"
+		case e.Inverse != nil:
+			undo = "undone"
 		}
 		outcome := e.Phase
 		if e.Error != "" {
@@ -155,7 +164,7 @@ tag, a warmed image) are listed and left alone.`,
 			if dryRun {
 				return nil
 			}
-			results, err := s.acc.Apply(cmd.Context(), plan, ecrops.ApplyOptions{UndoOf: args[0]})
+			results, err := s.acc.Apply(cmd.Context(), plan, ecrops.ApplyOptions{})
 			printResults(out, results)
 			if err != nil {
 				return findingsError{err}
@@ -214,22 +223,16 @@ func unfinishedNotice(j *ecrops.Journal) string {
 		". Its finished steps are in `ptcdoctor journal`; undo them with `ptcdoctor undo PLAN --dry-run`, or run the fix again (each step checks the account first)."
 }
 
-// undoablePlans offers the journal's plans that have a finished step with an
-// inverse, newest first, each with its title: what `undo` completes. It reads
-// the journal file only; completion never calls AWS.
+// undoablePlans offers the journal's plans that an undo would still reverse,
+// newest first, each with its title: what `undo` completes. It reads the
+// journal file only; completion never calls AWS.
 func undoablePlans(g *globals) []cobra.Completion {
-	entries, err := (&ecrops.Journal{Dir: g.stateDir()}).Entries()
+	plans, err := (&ecrops.Journal{Dir: g.stateDir()}).Undoable()
 	if err != nil {
 		return nil
 	}
 	var out []cobra.Completion
-	seen := map[string]bool{}
-	for i := len(entries) - 1; i >= 0; i-- {
-		e := entries[i]
-		if e.Phase != "done" || e.Inverse == nil || seen[e.Plan] {
-			continue
-		}
-		seen[e.Plan] = true
+	for _, e := range plans {
 		out = append(out, cobra.CompletionWithDesc(e.Plan, model.Printable(e.PlanTitle)))
 	}
 	return out

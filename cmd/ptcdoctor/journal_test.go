@@ -91,6 +91,17 @@ func TestJournalAndUndo(t *testing.T) {
 	if p := acc.ProbeCache(context.Background(), "quay/prometheus/node-exporter", "v1.8.0"); !p.Cached {
 		t.Fatal("the undo touched the images")
 	}
+	// Undone, the plan is neither undone twice nor offered for undo again.
+	out, code = runCLI(t, env, "undo", plan, "--yes")
+	if code != exitUsage || !strings.Contains(out, "undone already") || strings.Contains(out, "step 1") {
+		t.Fatalf("a second undo (exit %d):\n%s", code, out)
+	}
+	if out, _ = runCLI(t, env, "journal"); !strings.Contains(out, "undone") {
+		t.Fatalf("the journal does not say the plan was undone:\n%s", out)
+	}
+	if out, _ = runCLI(t, env, "__complete", "undo", ""); strings.Contains(out, plan) {
+		t.Fatalf("an undone plan is offered for undo:\n%s", out)
+	}
 	out, code = runCLI(t, env, "undo", "no-such-plan", "--yes")
 	if code != exitUsage || !strings.Contains(out, "no finished step") {
 		t.Fatalf("unknown plan (exit %d):\n%s", code, out)

@@ -42,6 +42,12 @@ func (e Engine) Apply(ctx context.Context, plan model.Plan, secrets map[string]s
 
 func (e Engine) Journal() ([]ui.JournalRow, error) {
 	entries, err := e.Account.Journal().Entries()
+	undoable := map[string]bool{}
+	if plans, err := e.Account.Journal().Undoable(); err == nil {
+		for _, p := range plans {
+			undoable[p.Plan] = true
+		}
+	}
 	var rows []ui.JournalRow
 	for _, en := range entries {
 		if en.Phase == "intent" {
@@ -51,8 +57,11 @@ func (e Engine) Journal() ([]ui.JournalRow, error) {
 		if en.Error != "" {
 			outcome += ": " + en.Error
 		}
+		if en.Inverse != nil && !undoable[en.Plan] {
+			outcome += ", undone"
+		}
 		rows = append(rows, ui.JournalRow{Plan: en.Plan, Step: en.Step, When: en.Time, Operation: en.Operation, Target: en.Target,
-			Outcome: outcome, RequestID: en.RequestID, Undoable: en.Inverse != nil})
+			Outcome: outcome, RequestID: en.RequestID, Undoable: en.Inverse != nil && undoable[en.Plan]})
 	}
 	return rows, err
 }
