@@ -139,29 +139,57 @@ func (j *Journal) Undoable() ([]JournalEntry, error) {
 	if err != nil && len(entries) == 0 {
 		return nil, err
 	}
+	undoable := UndoablePlans(entries)
 	var out []JournalEntry
-	seen := map[string]bool{}
 	for i := len(entries) - 1; i >= 0; i-- {
-		e := entries[i]
-		if e.Phase != "done" || seen[e.Plan] {
-			continue
-		}
-		seen[e.Plan] = true
-		if _, _, err := undoPlanOf(entries, e.Plan); err == nil {
+		if e := entries[i]; e.Phase == "done" && undoable[e.Plan] {
 			out = append(out, e)
+			delete(undoable, e.Plan)
 		}
 	}
 	return out, nil
 }
 
-func undoPlanOf(entries []JournalEntry, planID string) (model.Plan, []JournalEntry, error) {
-	// An undo's finished writes, by what they did: each cancels one inverse.
-	undone := map[string]int{}
-	for _, e := range entries {
-		if e.UndoOf == planID && e.Phase == "done" {
-			undone[string(e.Kind)+" "+e.Target]++
+// UndoablePlans names, in one pass over the journal's entries, the plans that
+// still have a finished step whose inverse no undo has applied: the plans
+// undoPlanOf would build a non-empty undo for.
+func UndoablePlans(entries []JournalEntry) map[string]bool {
+	undone := undoneSteps(entries)
+	out := map[string]bool{}
+	for i := len(entries) - 1; i >= 0; i-- {
+		e := entries[i]
+		if e.Phase != "done" || e.Inverse == nil {
+			continue
 		}
+		if k := undoKey(*e.Inverse); undone[e.Plan][k] > 0 {
+			undone[e.Plan][k]--
+			continue
+		}
+		out[e.Plan] = true
 	}
+	return out
+}
+
+// undoneSteps counts, by plan undone, the finished writes of its undos, by what
+// each did: each one cancels one inverse of that plan.
+func undoneSteps(entries []JournalEntry) map[string]map[string]int {
+	out := map[string]map[string]int{}
+	for _, e := range entries {
+		if e.UndoOf == "" || e.Phase != "done" {
+			continue
+		}
+		if out[e.UndoOf] == nil {
+			out[e.UndoOf] = map[string]int{}
+		}
+		out[e.UndoOf][string(e.Kind)+" "+e.Target]++
+	}
+	return out
+}
+
+func undoKey(s model.Step) string { return string(s.Kind) + " " + s.Target }
+
+func undoPlanOf(entries []JournalEntry, planID string) (model.Plan, []JournalEntry, error) {
+	undone := undoneSteps(entries)[planID]
 	plan := model.Plan{UndoOf: planID}
 	var skipped []JournalEntry
 	found, alreadyUndone := false, 0
@@ -175,7 +203,7 @@ func undoPlanOf(entries []JournalEntry, planID string) (model.Plan, []JournalEnt
 			skipped = append(skipped, e)
 			continue
 		}
-		if k := string(e.Inverse.Kind) + " " + e.Inverse.Target; undone[k] > 0 {
+		if k := undoKey(*e.Inverse); undone[k] > 0 {
 			undone[k]--
 			alreadyUndone++
 			continue

@@ -82,10 +82,8 @@ type App struct {
 	table   table.Model
 	list    listing
 	sorts   map[screen]sorting // each list's order, kept while the user moves about
-	// quantities are the columns of the list on screen that sort as numbers.
-	quantities map[int]bool
-	rule       string // the rule whose repositories are shown; "" for all
-	repo       *model.Repository
+	rule    string             // the rule whose repositories are shown; "" for all
+	repo    *model.Repository
 	// upstream holds, for the repository on screen, each tag's digest upstream.
 	upstream map[string]string
 
@@ -443,7 +441,8 @@ func (a *App) nextSort() {
 	if by.col >= len(a.list.columns) {
 		by.col = -1
 	}
-	by.desc = a.quantities[by.col]
+	_, quantity := a.list.nums[by.col]
+	by.desc = quantity
 	a.setSort(by)
 }
 

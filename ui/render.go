@@ -70,10 +70,6 @@ func (a *App) refreshList() {
 	case a.screen == screenFindings:
 		l = findingsListing(a.findings)
 	}
-	a.quantities = map[int]bool{}
-	for col := range l.nums {
-		a.quantities[col] = true
-	}
 	l = sortListing(l, a.sortOf())
 	l.columns = fit(l.columns, l.rows, a.tableWidth())
 	l = filterListing(l, a.filter.Value())

@@ -54,10 +54,8 @@ func sortListing(l listing, by sorting) listing {
 		}
 		return less(a, b)
 	})
-	out := listing{columns: slices.Clone(l.columns), nums: l.nums, rows: make([]table.Row, len(idx)), refs: make([]any, len(idx))}
-	for i, j := range idx {
-		out.rows[i], out.refs[i] = l.rows[j], l.refs[j]
-	}
+	out := l.pick(idx)
+	out.columns = slices.Clone(l.columns)
 	arrow := " ▲"
 	if by.desc {
 		arrow = " ▼"
@@ -66,7 +64,27 @@ func sortListing(l listing, by sorting) listing {
 	return out
 }
 
-// num records the number row i of column col sorts by.
+// pick is the listing of the rows idx names, in that order, their refs and
+// numbers with them.
+func (l listing) pick(idx []int) listing {
+	out := listing{columns: l.columns, rows: make([]table.Row, len(idx)), refs: make([]any, len(idx))}
+	for i, j := range idx {
+		out.rows[i], out.refs[i] = l.rows[j], l.refs[j]
+	}
+	if l.nums != nil {
+		out.nums = make(map[int][]float64, len(l.nums))
+		for col, nums := range l.nums {
+			picked := make([]float64, len(idx))
+			for i, j := range idx {
+				picked[i] = nums[j]
+			}
+			out.nums[col] = picked
+		}
+	}
+	return out
+}
+
+// num records the number the next row of column col sorts by.
 func (l *listing) num(col int, v float64) {
 	if l.nums == nil {
 		l.nums = map[int][]float64{}
@@ -356,14 +374,13 @@ func filterListing(l listing, filter string) listing {
 	if filter == "" {
 		return l
 	}
-	out := listing{columns: l.columns}
-	for i, r := range l.rows { // nums are not kept: the list is sorted before it is filtered
+	var keep []int
+	for i, r := range l.rows {
 		if fuzzyMatch(strings.ToLower(filter), strings.ToLower(strings.Join(r, " "))) {
-			out.rows = append(out.rows, r)
-			out.refs = append(out.refs, l.refs[i])
+			keep = append(keep, i)
 		}
 	}
-	return out
+	return l.pick(keep)
 }
 
 func fuzzyMatch(pattern, s string) bool {

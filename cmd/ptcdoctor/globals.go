@@ -49,7 +49,6 @@ func (s *session) Close() {
 	}
 }
 
-// open connects to the account the flags name, or starts the demo account.
 // stateDir holds the journal. The demo's writes go to a journal of its own,
 // never beside a real account's.
 func (g *globals) stateDir() string {
@@ -59,6 +58,7 @@ func (g *globals) stateDir() string {
 	return ecrops.DefaultStateDir()
 }
 
+// open connects to the account the flags name, or starts the demo account.
 func (g *globals) open(ctx context.Context) (*session, error) {
 	rates, err := parseRates(g.rates)
 	if err != nil {

@@ -65,12 +65,7 @@ func printJournal(w io.Writer, j *ecrops.Journal, entries []ecrops.JournalEntry)
 			unfinished[e.Plan] = true
 		}
 	}
-	undoable := map[string]bool{}
-	if plans, err := j.Undoable(); err == nil {
-		for _, e := range plans {
-			undoable[e.Plan] = true
-		}
-	}
+	undoable := ecrops.UndoablePlans(entries)
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, "PLAN\tSTEP\tWHEN\tOPERATION\tTARGET\tOUTCOME\tREQUEST ID\tUNDO")
 	seen := map[string]bool{}

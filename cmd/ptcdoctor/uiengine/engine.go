@@ -42,12 +42,7 @@ func (e Engine) Apply(ctx context.Context, plan model.Plan, secrets map[string]s
 
 func (e Engine) Journal() ([]ui.JournalRow, error) {
 	entries, err := e.Account.Journal().Entries()
-	undoable := map[string]bool{}
-	if plans, err := e.Account.Journal().Undoable(); err == nil {
-		for _, p := range plans {
-			undoable[p.Plan] = true
-		}
-	}
+	undoable := ecrops.UndoablePlans(entries)
 	var rows []ui.JournalRow
 	for _, en := range entries {
 		if en.Phase == "intent" {
