@@ -54,12 +54,12 @@ type StepOutcome struct {
 	Err       string
 }
 
-// JournalRow is one write of the journal.
+// JournalRow is one write of the journal; Title is its plan's.
 type JournalRow struct {
-	Plan, Operation, Target, Outcome, RequestID string
-	Step                                        int
-	When                                        time.Time
-	Undoable                                    bool
+	Plan, Title, Operation, Target, Outcome, RequestID string
+	Step                                               int
+	When                                               time.Time
+	Undoable                                           bool
 }
 
 // Header is the account the interface shows.

@@ -53,7 +53,8 @@ func TestSetupFormsPlanAndApply(t *testing.T) {
 	typeText(app, "arn:aws:iam::111122223333:role/eks-node")
 	key(app, "enter", "enter")
 	s := screenText(app)
-	if !strings.Contains(s, "Plan: Pull through cache for quay.io under quay-mirror/") || !strings.Contains(s, "ecr:PutRegistryPolicy") {
+	key(app, "G") // the plan is whole: its end is a scroll away
+	if s += screenText(app); !strings.Contains(s, "Plan: Pull through cache for quay.io under quay-mirror/") || !strings.Contains(s, "ecr:PutRegistryPolicy") {
 		t.Fatalf("the plan:\n%s", s)
 	}
 	if writesOf(srv) != 0 {

@@ -55,7 +55,7 @@ func (e Engine) Journal() ([]ui.JournalRow, error) {
 		if en.Inverse != nil && !undoable[en.Plan] {
 			outcome += ", undone"
 		}
-		rows = append(rows, ui.JournalRow{Plan: en.Plan, Step: en.Step, When: en.Time, Operation: en.Operation, Target: en.Target,
+		rows = append(rows, ui.JournalRow{Plan: en.Plan, Title: en.PlanTitle, Step: en.Step, When: en.Time, Operation: en.Operation, Target: en.Target,
 			Outcome: outcome, RequestID: en.RequestID, Undoable: en.Inverse != nil && undoable[en.Plan]})
 	}
 	return rows, err
