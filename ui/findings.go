@@ -36,13 +36,7 @@ func newFindingsScreen(c *common) *findingsScreen {
 	s.list = newList(c, "findings", "Nothing found: every check that could run passed.", cols, func() []row { return findingRows(c.findings) })
 	s.open = func(r *row) tea.Cmd { return s.openFix(r) }
 	s.describe = func(r *row) any { return r.ref }
-	s.explain = func(r *row) string {
-		f := r.ref.(*model.Finding)
-		if f.Subject.Kind == "reference" || f.Subject.Kind == "image" {
-			return f.Subject.Name
-		}
-		return ""
-	}
+	s.explain = func(r *row) string { return explainable(c.snap, r.ref.(*model.Finding).Subject) }
 	s.keys = func(msg tea.KeyPressMsg, r *row) (tea.Cmd, bool) {
 		if key.Matches(msg, c.keys.Fix) {
 			return s.openFix(r), true
@@ -50,6 +44,22 @@ func newFindingsScreen(c *common) *findingsScreen {
 		return nil, false
 	}
 	return s
+}
+
+// explainable is the reference explain starts from for a finding's subject: the
+// reference itself, or the cache URI of an image or a repository (its latest tag);
+// "" for a subject that is no reference (a rule, a principal).
+func explainable(snap *model.Snapshot, sub model.Subject) string {
+	host := snap.AccountID + ".dkr.ecr." + snap.Region + ".amazonaws.com/"
+	switch sub.Kind {
+	case "reference":
+		return sub.Name
+	case "image":
+		return host + sub.Name
+	case "repository":
+		return host + sub.Name + ":latest"
+	}
+	return ""
 }
 
 // findingID is what a finding is known by across scans: its check, subject and title.

@@ -55,7 +55,7 @@ func newImagesScreen(c *common, repo string) *imagesScreen {
 		if len(img.img.Tags) == 0 {
 			return ""
 		}
-		return c.snap.AccountID + ".dkr.ecr." + c.snap.Region + ".amazonaws.com/" + img.repo.Name + ":" + img.img.Tags[0]
+		return explainable(c.snap, model.Subject{Kind: "image", Name: img.repo.Name + ":" + img.img.Tags[0]})
 	}
 	return s
 }

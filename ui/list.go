@@ -273,14 +273,14 @@ func (l *list) View() string {
 	if c := l.column(l.sortBy); c != nil {
 		head += " · sorted by " + c.title + " (s next, S reverse)"
 	}
-	out := truncate(l.c.st.dim.Render(head), l.width) + "\n" + l.table.View()
+	out := truncate(l.c.st.dim.Render(head), l.width) + "\n"
 	switch {
 	case len(l.rows) == 0:
-		out += "\n" + l.c.st.dim.Render(wrapText(l.empty, l.width))
+		return out + l.c.st.dim.Render(wrapText(l.empty, l.width))
 	case len(l.shown) == 0:
-		out += "\n" + l.c.st.dim.Render("nothing matches the filter")
+		return out + l.c.st.dim.Render("nothing matches the filter")
 	}
-	return out
+	return out + l.table.View()
 }
 
 func (l *list) ShortHelp() []key.Binding {

@@ -29,7 +29,7 @@ func newReposScreen(c *common, rule string) *listScreen {
 	}
 	s.describe = func(r *row) any { return r.ref }
 	s.explain = func(r *row) string {
-		return c.snap.AccountID + ".dkr.ecr." + c.snap.Region + ".amazonaws.com/" + r.ref.(*model.Repository).Name + ":latest"
+		return explainable(c.snap, model.Subject{Kind: "repository", Name: r.ref.(*model.Repository).Name})
 	}
 	return s
 }

@@ -62,7 +62,9 @@ func (s scanState) progressText() string {
 // startScan runs a scan in the background; its progress comes back message by message,
 // so the screen fills as rules and repositories arrive.
 func (a *App) startScan() tea.Cmd {
-	a.cancelScan()
+	if a.scan.cancel != nil {
+		a.scan.cancel() // replaced: its answers will be dropped
+	}
 	if a.status != nil && a.status.source == "scan" {
 		a.status = nil // the last scan's errors: this scan says again what it cannot read
 	}

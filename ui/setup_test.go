@@ -1,6 +1,7 @@
 package ui_test
 
 import (
+	"context"
 	"strings"
 	"testing"
 	"time"
@@ -8,7 +9,9 @@ import (
 	tea "charm.land/bubbletea/v2"
 	"github.com/charmbracelet/x/exp/teatest/v2"
 
+	"github.com/ptcdoctor/ptcdoctor/cmd/ptcdoctor/uiengine"
 	"github.com/ptcdoctor/ptcdoctor/ecrops/sim"
+	"github.com/ptcdoctor/ptcdoctor/model"
 	"github.com/ptcdoctor/ptcdoctor/ui"
 )
 
@@ -135,5 +138,49 @@ func TestJourneyATokenIsNeverDrawn(t *testing.T) {
 	}
 	if strings.Contains(string(raw), token) || strings.Contains(final, token) {
 		t.Fatal("the token was drawn on the screen")
+	}
+}
+
+// The console's default prefix, taken by a rule already, is refused on its own page,
+// not after the last one.
+func TestSetupRefusesATakenDefaultPrefixOnItsPage(t *testing.T) {
+	_, app := setupApp(t)
+	key(app, "enter") // Docker Hub, whose default prefix docker-hub has a rule
+	key(app, "enter") // the prefix left empty: the default
+	s := screenText(app)
+	if !strings.Contains(s, "exists already") || !strings.Contains(s, "Cache prefix") {
+		t.Fatalf("the taken default prefix was not refused on its page:\n%s", s)
+	}
+}
+
+// unreachable is the demo, whose upstream cannot be resolved when credentials are tried.
+type unreachable struct{ uiengine.Engine }
+
+func (unreachable) CheckCredentials(_ context.Context, url, _, _ string) model.UpstreamProbe {
+	return model.UpstreamProbe{Reference: url, Class: "network", Message: "dial tcp: lookup registry-1.docker.io: no such host"}
+}
+
+// An upstream that cannot be reached is not said to have refused the credentials;
+// the form asks again from the page after the upstream.
+func TestSetupSaysWhenTheUpstreamCannotBeReached(t *testing.T) {
+	_, eng := demo(t)
+	app := newApp(unreachable{eng})
+	app.Update(windowSize(120, 40))
+	drive(app, app.Init())
+	key(app, ":")
+	typeText(app, "setup")
+	key(app, "enter", "enter")
+	typeText(app, "hub2")
+	key(app, "enter", "enter", "enter")
+	typeText(app, "ptcdemo")
+	key(app, "enter")
+	typeText(app, "a-token")
+	key(app, "enter", "enter", "enter", "enter", "enter", "enter")
+	s := screenText(app)
+	if !strings.Contains(s, "could not be reached") || strings.Contains(s, "refused the credentials") {
+		t.Fatalf("a DNS failure is worded as:\n%s", s)
+	}
+	if !strings.Contains(s, "Cache prefix") {
+		t.Fatalf("the form did not ask again from the prefix:\n%s", s)
 	}
 }
