@@ -94,7 +94,7 @@ func (s *imagesScreen) probe() tea.Cmd {
 	if len(tags) > 50 {
 		tags = tags[:50]
 	}
-	return func() tea.Msg {
+	return c.track(func() tea.Msg {
 		out := map[string]string{}
 		for _, tag := range tags {
 			p := eng.ProbeUpstream(ctx, r, r.UpstreamURL+"/"+model.UpstreamPath(&r, name)+":"+tag)
@@ -105,7 +105,7 @@ func (s *imagesScreen) probe() tea.Cmd {
 			}
 		}
 		return upstreamMsg{id: id, digests: out}
-	}
+	})
 }
 
 func imageRows(repo *model.Repository, upstream map[string]string, now time.Time) []row {

@@ -42,6 +42,13 @@ type setupScreen struct {
 	secrets map[string]string // the new secret's value, until the plan runs
 	said    string            // why the last answers were refused, or what is being tried
 	width   int
+	// moving is true from a key that moves the form (enter, tab) until the form's
+	// message that moves it comes back (huh moves in a command, whose answer can
+	// come after the next keys); the keys typed meanwhile wait in typed,
+	// so that a quick typist's characters land on the next field, not the last.
+	moving     bool
+	movingFrom huh.Field // the field focused when the move began
+	typed      []tea.KeyPressMsg
 }
 
 type secretsListedMsg struct {
@@ -70,7 +77,7 @@ func (s *setupScreen) start() tea.Cmd {
 }
 
 func (s *setupScreen) Title() string   { return "Setup" }
-func (s *setupScreen) Capturing() bool { return s.form != nil }
+func (s *setupScreen) Capturing() bool { return true } // its keys are the form's, or wait for it
 func (s *setupScreen) SetSize(w, h int) {
 	s.width = w
 	if s.form != nil {
@@ -95,7 +102,7 @@ func (s *setupScreen) secretsListed(msg secretsListedMsg) tea.Cmd {
 	}
 	s.list = msg.secrets
 	s.form = s.upstreamForm(s.answers)
-	return s.form.Init()
+	return tea.Batch(s.form.Init(), s.replay())
 }
 
 // The forms come in two: the upstream first, then the rest, written for that upstream.
@@ -224,10 +231,45 @@ func (s *setupScreen) Update(msg tea.Msg) tea.Cmd {
 			s.c.nav.back()
 			return nil
 		}
+		if s.moving || s.form == nil {
+			s.typed = append(s.typed, msg)
+			return nil
+		}
 	}
 	if s.form == nil {
 		return nil
 	}
+	before, field := s.form, s.form.GetFocusedField()
+	cmd := s.formUpdate(msg)
+	if k, ok := msg.(tea.KeyPressMsg); ok {
+		switch k.String() {
+		case "enter", "tab", "shift+tab":
+			// A key that moves returns a command (a refused answer returns
+			// none); a new form waits on nothing.
+			s.moving, s.movingFrom = cmd != nil && s.form == before, field
+		}
+		return cmd
+	}
+	if s.moving && (s.form != before || s.form == nil || s.form.GetFocusedField() != s.movingFrom) {
+		s.moving = false
+		return tea.Batch(cmd, s.replay())
+	}
+	return cmd
+}
+
+// replay gives the form the keys typed while it was not ready.
+func (s *setupScreen) replay() tea.Cmd {
+	var cmds []tea.Cmd
+	for len(s.typed) > 0 && !s.moving && s.form != nil {
+		k := s.typed[0]
+		s.typed = s.typed[1:]
+		cmds = append(cmds, s.Update(k))
+	}
+	return tea.Batch(cmds...)
+}
+
+// formUpdate gives the form a message, and takes its answers when it completes.
+func (s *setupScreen) formUpdate(msg tea.Msg) tea.Cmd {
 	m, cmd := s.form.Update(msg)
 	if f, ok := m.(*huh.Form); ok {
 		s.form = f
@@ -350,9 +392,19 @@ func (s *setupScreen) plan(note string) tea.Cmd {
 	if len(sp.Plan.Steps) == 0 {
 		ps.phase, ps.result = phaseDone, "Nothing to change.\n"
 		ps.render()
-		return s.prove(0)
+		return tea.Batch(s.prove(0), s.forward())
 	}
-	return nil
+	return s.forward()
+}
+
+// forward sends the keys typed ahead of the form on to the screen after it.
+func (s *setupScreen) forward() tea.Cmd {
+	var cmds []tea.Cmd
+	for _, k := range s.typed {
+		cmds = append(cmds, func() tea.Msg { return k })
+	}
+	s.typed = nil
+	return tea.Sequence(cmds...)
 }
 
 // prove validates the new rule and pulls the canary through the cache.

@@ -77,7 +77,6 @@ func TestJourneySetupRefusesAWrongTokenBeforeAnyWrite(t *testing.T) {
 	srv, eng := demo(t)
 	out := journey(t, eng, func(tm *teatest.TestModel) {
 		press(tm, ":", "setup", "enter")
-		time.Sleep(200 * time.Millisecond)
 		// Docker Hub, prefix hub2, no upstream prefix, a new secret, user, a wrong token.
 		press(tm, "enter", "hub2", "enter", "enter", "enter", "ptcdemo", "enter", "wrong-token", "enter",
 			"enter", "enter", "enter", "enter", "enter")
@@ -98,7 +97,6 @@ func TestJourneySetupOnTheDemo(t *testing.T) {
 	srv, eng := demo(t)
 	out := journey(t, eng, func(tm *teatest.TestModel) {
 		press(tm, ":", "setup", "enter")
-		time.Sleep(200 * time.Millisecond)
 		tm.Send(tea.KeyPressMsg{Code: tea.KeyDown}) // Amazon ECR Public
 		press(tm, "enter", "ecr-mirror", "enter", "enter", "enter", "enter", "enter", "enter", "enter", "y")
 		waitDrawn(t, tm, "Next steps")

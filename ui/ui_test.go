@@ -259,7 +259,6 @@ func press(tm *teatest.TestModel, keys ...string) {
 		default:
 			tm.Type(k)
 		}
-		time.Sleep(60 * time.Millisecond)
 	}
 }
 
