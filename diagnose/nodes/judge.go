@@ -47,6 +47,9 @@ func (c *checker) containerd(idx int, hf hostsFile) {
 		}
 		root := containerdRoot(e.path, h.overridePath)
 		cache, reaches := cacheOf(e, root)
+		if h.server && e.hostname() == hf.namespace {
+			cache = nil // the registry itself (an ECR upstream of an ECR cache): no mirror
+		}
 		r := Route{Source: file, Runtime: "containerd", Upstream: ns, Endpoint: h.url, APIRoot: root, Cache: cache, Reaches: reaches}
 		if cache == nil {
 			r.Why = "not an ECR registry"
@@ -262,7 +265,10 @@ func (c *checker) credentials(f *FileReport, r *Route, providers []Provider, own
 	}
 	if len(uncovered) == 0 {
 		r.Credentials, r.Why = "yes", fmt.Sprintf("%s matches %s", by.Name, sampleImage(namespaces[0]))
-		if by.Region != "" && by.Region != r.Cache.Region {
+		// For an image in ECR the provider takes the region from the image's host; only
+		// for one outside ECR does it ask in the region of its environment.
+		_, _, inECR := ecrHost(strings.SplitN(sampleImage(namespaces[0]), "/", 2)[0])
+		if by.Region != "" && by.Region != r.Cache.Region && !inECR {
 			c.add(model.SeverityWarning, "mirror-credentials", f.Name, fmt.Sprintf("The ECR token is asked for in %s, the cache %s is in %s", by.Region, r.Cache.Host, r.Cache.Region),
 				"For an image outside ECR, the ecr-credential-provider asks GetAuthorizationToken in the region of its environment (AWS_REGION); a token is for the registry of that region.",
 				"Set AWS_REGION to the cache's region", fmt.Sprintf("    env:\n      - name: AWS_REGION\n        value: %s", r.Cache.Region), read(by.Source, by.Name+" env AWS_REGION", by.Region))

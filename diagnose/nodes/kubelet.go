@@ -59,7 +59,9 @@ type Provider struct {
 
 // ecrProvider says whether a provider is the ECR one: the kubelet runs the binary named
 // like the provider, and the ECR plugin ships as ecr-credential-provider.
-func (p Provider) ecr() bool { return strings.Contains(strings.ToLower(p.Name), "ecr-credential-provider") }
+func (p Provider) ecr() bool {
+	return strings.Contains(strings.ToLower(p.Name), "ecr-credential-provider")
+}
 
 // Matches reports the first pattern matching an image, and whether one does.
 func (p Provider) Matches(image string) (string, bool) {

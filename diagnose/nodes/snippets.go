@@ -32,7 +32,7 @@ func cachePath(prefix string) string {
 // HostsTOML is a containerd hosts.toml (certs.d/<namespace>/hosts.toml) that sends pulls
 // of a registry namespace to a cache prefix, with the upstream as the fallback.
 func HostsTOML(namespace, cacheHost, prefix string) string {
-	return fmt.Sprintf("server = %q\n\n[host.\"https://%s%s\"]\n  capabilities = [\"pull\", \"resolve\"]\n  override_path = true\n",
+	return fmt.Sprintf("server = %q\n[host.\"https://%s%s\"]\n  capabilities = [\"pull\", \"resolve\"]\n  override_path = true\n",
 		upstreamServer(namespace), cacheHost, cachePath(prefix))
 }
 
