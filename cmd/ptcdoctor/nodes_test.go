@@ -22,6 +22,8 @@ func TestNodesOnTheExamples(t *testing.T) {
 		{"docker-daemon-mirror", exitFindings, "ERROR docker-daemon-mirror"},
 		{"bottlerocket-no-credentials", exitFindings, "ERROR mirror-credentials"},
 		{"kops-no-ecr-credentials", exitFindings, "ERROR mirror-credentials"},
+		{"containerd-config-mirror-path", exitFindings, "ERROR mirror-path"},
+		{"containerd-config-path-conflict", exitFindings, "ERROR containerd-config"},
 	} {
 		out, code := runCLI(t, os.Environ(), "nodes", filepath.Join("..", "..", "testdata", "nodes", c.dir))
 		if code != c.code || !strings.Contains(out, c.check) {

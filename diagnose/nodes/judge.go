@@ -91,6 +91,52 @@ func (c *checker) containerd(idx int, hf hostsFile) {
 	}
 }
 
+// containerdConfig judges containerd's config.toml: the deprecated registry.mirrors
+// cannot sit beside config_path, and their endpoints' paths are API roots as written.
+func (c *checker) containerdConfig(idx int, cc containerdConfig) {
+	file := c.report.Files[idx].Name
+	if len(cc.mirrors) > 0 && cc.configPath != "" {
+		c.add(model.SeverityError, "containerd-config", file, "containerd does not load its CRI plugin: registry mirrors beside config_path",
+			"containerd refuses a CRI registry config with both: \"`mirrors` cannot be set when `config_path` is provided\"; without the CRI plugin the kubelet pulls nothing. Mirrors belong in config_path's hosts.toml files (containerd docs/hosts.md: the mirrors pattern is deprecated).",
+			"Remove the "+cc.section+" mirrors tables; write each mirror as "+cc.configPath+"/<registry>/hosts.toml", hostsFilesFor(cc),
+			read(file, cc.section, "config_path = "+cc.configPath+" and mirrors for "+strings.Join(sortedKeys(cc.mirrors), ", ")))
+		return
+	}
+	for _, ns := range sortedKeys(cc.mirrors) {
+		for _, ep := range cc.mirrors[ns] {
+			c.legacyMirror(idx, "containerd", ns, ep, func(host, prefix string) string {
+				return fmt.Sprintf("# %s mirrors.%q (deprecated), the path as the API root:\n#   endpoint = [\"https://%s%s\"]\n# or, better, %s/hosts.toml under config_path:\n%s",
+					cc.section, ns, host, cachePath(prefix), ns, HostsTOML(ns, host, prefix))
+			})
+		}
+	}
+	for _, h := range cc.authHosts {
+		if _, _, ok := ecrHost(h); ok {
+			c.add(model.SeverityWarning, "mirror-credentials", file, "Static credentials for the ECR registry "+h+" expire within 12 hours",
+				"An ECR authorization token is valid for 12 hours; credentials written in registry.configs are static, so pulls fail with 401 once it expires. The kubelet's ECR credential provider fetches fresh tokens.",
+				"Remove the static auth; let the ECR credential provider cover the mirrored registries", CredentialProviderYAML(sortedKeys(cc.mirrors), ""),
+				read(file, cc.section+" configs", h+" auth (value not shown)"))
+		}
+	}
+}
+
+// hostsFilesFor writes a config.toml's mirrors as the hosts.toml files that replace them.
+func hostsFilesFor(cc containerdConfig) string {
+	var b strings.Builder
+	for _, ns := range sortedKeys(cc.mirrors) {
+		fmt.Fprintf(&b, "# %s/%s/hosts.toml\n", strings.TrimSuffix(cc.configPath, "/"), ns)
+		for _, ep := range cc.mirrors[ns] {
+			e := parseEndpoint(ep)
+			if acct, region, ok := ecrHost(e.hostname()); ok && acct != "" && region != "" {
+				b.WriteString(HostsTOML(ns, e.hostname(), intendedPrefix(e.path)))
+				continue
+			}
+			fmt.Fprintf(&b, "[host.%q]\n  capabilities = [\"pull\", \"resolve\"]\n", ep)
+		}
+	}
+	return b.String()
+}
+
 // docker judges a daemon.json's registry-mirrors: they serve Docker Hub only, and never
 // carry credentials, so none can be an ECR cache.
 func (c *checker) docker(idx int, d dockerDaemon) {
@@ -170,6 +216,13 @@ func (c *checker) ownProviders(file string, ps []Provider) {
 	c.own[file] = append(c.own[file], ps...)
 }
 
+// legacySource says where each runtime's mirror endpoints are read as API roots.
+var legacySource = map[string]string{
+	"containerd":   "containerd's deprecated CRI registry.mirrors take an endpoint's path in place of /v2; Harbor's proxy mirrors are written https://<host>/v2/<project> for that reason (goharbor/harbor#11108)",
+	"bottlerocket": "Bottlerocket renders its mirrors as containerd registry mirrors; bottlerocket-os/bottlerocket#4422 shows the path used as written",
+	"kops":         "kops writes registryMirrors as containerd registry mirrors",
+}
+
 // legacyMirror judges a mirror endpoint written as containerd's registry.mirrors
 // endpoints are: the path, as written, is the API root (/v2 when there is none).
 func (c *checker) legacyMirror(idx int, runtime, ns, ep string, fix func(host, prefix string) string) {
@@ -202,8 +255,8 @@ func (c *checker) legacyMirror(idx int, runtime, ns, ep string, fix func(host, p
 	if !reaches {
 		r.Credentials, r.Why = "-", "requests go to "+manifestURL(e, root, "<repository>")+", outside the cache prefix"
 		c.add(model.SeverityError, "mirror-path", file, fmt.Sprintf("Pulls of %s through %s miss the cache prefix %s/", ns, ep, cache.Prefix),
-			fmt.Sprintf("The endpoint's path is used as the registry API root, as written: containerd asks %s, while ECR serves the cache prefix %s/ at https://%s%s/ (bottlerocket-os/bottlerocket#4422 shows the path used so).",
-				manifestURL(e, root, "<repository>"), cache.Prefix, cache.Host, cachePath(cache.Prefix)),
+			fmt.Sprintf("The endpoint's path is used as the registry API root, as written: containerd asks %s, while ECR serves the cache prefix %s/ at https://%s%s/ (%s).",
+				manifestURL(e, root, "<repository>"), cache.Prefix, cache.Host, cachePath(cache.Prefix), legacySource[runtime]),
 			"Write the endpoint as the cache prefix under /v2", fix(cache.Host, cache.Prefix), read(file, "mirror "+ns, ep))
 		c.route(idx, r)
 		return
@@ -268,6 +321,11 @@ func (c *checker) credentials(f *FileReport, r *Route, providers []Provider, own
 		// For an image in ECR the provider takes the region from the image's host; only
 		// for one outside ECR does it ask in the region of its environment.
 		_, _, inECR := ecrHost(strings.SplitN(sampleImage(namespaces[0]), "/", 2)[0])
+		if by.Region == "" && !inECR && !own {
+			c.add(model.SeverityWarning, "mirror-credentials", f.Name, fmt.Sprintf("The ECR token for pulls of %s is asked for in a region this config does not set", r.Upstream),
+				fmt.Sprintf("For an image outside ECR (%s) the ecr-credential-provider finds no region in the image's host and uses the AWS SDK's default region, from the kubelet's environment or AWS config files, which these files do not show; without one it gets no token. %s is in %s.", sampleImage(namespaces[0]), r.Cache.Host, r.Cache.Region),
+				"Set AWS_REGION in the provider's env", fmt.Sprintf("    env:\n      - name: AWS_REGION\n        value: %s", r.Cache.Region), read(by.Source, by.Name+" env", "no AWS_REGION"))
+		}
 		if by.Region != "" && by.Region != r.Cache.Region && !inECR {
 			c.add(model.SeverityWarning, "mirror-credentials", f.Name, fmt.Sprintf("The ECR token is asked for in %s, the cache %s is in %s", by.Region, r.Cache.Host, r.Cache.Region),
 				"For an image outside ECR, the ecr-credential-provider asks GetAuthorizationToken in the region of its environment (AWS_REGION); a token is for the registry of that region.",
