@@ -9,7 +9,7 @@ import (
 
 // Sources the verdicts rest on, named in the explanations.
 const (
-	srcHostsMD      = "containerd docs/hosts.md (override_path) and remotes/docker/config/hosts.go"
+	srcHostsMD      = "containerd docs/hosts.md and remotes/docker/config/hosts.go"
 	srcDockerMirror = "Docker: \"Only the central Hub can be mirrored\" (docs.docker.com/docker-hub/image-library/mirror); no credentials are sent to a mirror (moby/moby#30880); a path is refused before Docker 24 (moby/moby#36598) and put before /v2 since (moby/moby#46594)"
 	srcMatchImages  = "kubelet-config.v1 CredentialProvider.matchImages; kops adds the mirrored registries to matchImages for the same reason (useECRCredentialsForMirrors, kubernetes/kops#16593)"
 )

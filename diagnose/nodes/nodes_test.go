@@ -265,6 +265,14 @@ func TestCredentialCases(t *testing.T) {
 			t.Errorf("%s: credentials %q, want %q (%s)", c.name, rt.Credentials, c.creds, rt.Why)
 		}
 	}
+	// A hosts.toml with no registry directory (standard input, a copy in /tmp) takes its
+	// registry from the server, Docker Hub by its image name.
+	for _, name := range []string{"-", "/tmp/hosts.toml"} {
+		r, err := Check([]Input{{Name: name, Explicit: true, Data: []byte("server = \"https://registry-1.docker.io\"\n[host.\"" + cache + "\"]\n  override_path = true\n")}, provider([]string{"docker.io"}, "us-east-1")}, Options{})
+		if err != nil || r.Files[0].Routes[0].Upstream != "docker.io" || r.Files[0].Routes[0].Credentials != "yes" {
+			t.Errorf("%s: %v %+v", name, err, r.Files)
+		}
+	}
 	// kops' "*" is containerd's _default.
 	r, err := Check([]Input{{Name: "cluster.yaml", Explicit: true, Data: []byte("apiVersion: kops.k8s.io/v1alpha2\nkind: Cluster\nspec:\n  containerd:\n    useECRCredentialsForMirrors: true\n    registryMirrors:\n      \"*\": [\"https://111122223333.dkr.ecr.us-east-1.amazonaws.com/v2\"]\n")}}, Options{})
 	if err != nil || r.Files[0].Routes[0].Upstream != "_default" || r.Files[0].Routes[0].Cache.Prefix != "ROOT" {
