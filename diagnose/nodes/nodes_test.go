@@ -163,7 +163,7 @@ func TestNotCheckedAndTheAccount(t *testing.T) {
 	if len(r.Findings) != 1 || !strings.Contains(r.Findings[0].Title, "No pull through cache rule has the prefix github/") {
 		t.Errorf("no github/ rule: %+v", r.Findings)
 	}
-	snap.Errors = []model.PartError{{Part: "rules", Operation: "DescribePullThroughCacheRules", Code: "AccessDeniedException"}}
+	snap.Errors = []model.PartError{{Part: "pull through cache rules", Operation: "DescribePullThroughCacheRules", Code: "AccessDeniedException"}}
 	r, _ = Check(all, Options{Snapshot: snap})
 	if len(r.Findings) != 0 || len(r.NotChecked) != 2 {
 		t.Errorf("rules unread: %d findings, not checked %v", len(r.Findings), r.NotChecked)
