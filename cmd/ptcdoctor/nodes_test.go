@@ -58,3 +58,12 @@ func TestNodesWithTheDemoAccount(t *testing.T) {
 		t.Errorf("exit %d:\n%s", code, out)
 	}
 }
+
+// With --account, against an account that has no rules yet: each mirror's prefix is missing.
+func TestNodesWithAnAccountWithoutRules(t *testing.T) {
+	_, env := standIn(t, "empty")
+	out, code := runCLI(t, env, "nodes", "--account", "../../testdata/nodes/healthy-containerd")
+	if code != exitFindings || strings.Count(out, "ERROR mirror-rule") != 2 || !strings.Contains(out, "No pull through cache rule has the prefix docker-hub/") {
+		t.Errorf("exit %d:\n%s", code, out)
+	}
+}
