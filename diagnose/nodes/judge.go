@@ -388,7 +388,7 @@ func (c *checker) account(file string, r *Route) {
 		}
 		c.add(model.SeverityError, "mirror-rule", file, fmt.Sprintf("No pull through cache rule has the prefix %s/ that %s asks for", r.Cache.Prefix, r.Endpoint),
 			fmt.Sprintf("Pulls through this mirror ask %s for repositories under %s/; with no rule for that prefix they fail as \"repository does not exist\". Rules: %s.", r.Cache.Host, r.Cache.Prefix, strings.Join(have, ", ")),
-			"Create the rule, or point the mirror at an existing prefix", fmt.Sprintf("ptcdoctor setup --upstream <id> --prefix %s --dry-run", r.Cache.Prefix), ev)
+			"Create the rule, or point the mirror at an existing prefix", fmt.Sprintf("ptcdoctor setup --upstream %s --prefix %s --dry-run", upstreamEnum(r.Upstream), r.Cache.Prefix), ev)
 		return
 	}
 	want := r.Upstream
@@ -400,4 +400,31 @@ func (c *checker) account(file string, r *Route) {
 			fmt.Sprintf("Pulls of %s images would be looked up on %s, where they do not exist.", r.Upstream, rule.UpstreamURL),
 			"Point the mirror at the prefix that caches "+want, "", ev)
 	}
+}
+
+// upstreamEnum is ECR's upstreamRegistry value for the registry images name, for the
+// setup command a finding suggests.
+func upstreamEnum(namespace string) string {
+	switch {
+	case namespace == "docker.io":
+		return "docker-hub"
+	case namespace == "public.ecr.aws":
+		return "ecr-public"
+	case namespace == "ghcr.io":
+		return "github-container-registry"
+	case namespace == "quay.io":
+		return "quay"
+	case namespace == "registry.k8s.io":
+		return "k8s"
+	case namespace == "registry.gitlab.com":
+		return "gitlab-container-registry"
+	case namespace == "cgr.dev":
+		return "chainguard"
+	case strings.HasSuffix(namespace, ".azurecr.io"):
+		return "azure-container-registry --azure-registry " + strings.TrimSuffix(namespace, ".azurecr.io")
+	}
+	if _, _, ok := ecrHost(namespace); ok {
+		return "ecr"
+	}
+	return "<upstream>"
 }
