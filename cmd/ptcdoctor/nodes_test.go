@@ -16,7 +16,7 @@ func TestNodesOnTheExamples(t *testing.T) {
 	}{
 		{"healthy-containerd", exitOK, ""},
 		{"healthy-bottlerocket", exitOK, ""},
-		{"healthy-kops", exitOK, ""},
+		{"kops-ecr-credentials-for-mirrors", exitOK, "WARN  mirror-path"},
 		{"missing-override-path", exitFindings, "ERROR mirror-path"},
 		{"unmatched-credential-provider", exitFindings, "ERROR mirror-credentials"},
 		{"docker-daemon-mirror", exitFindings, "ERROR docker-daemon-mirror"},

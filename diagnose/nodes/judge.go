@@ -205,6 +205,17 @@ func (c *checker) kops(idx int, k kopsCluster) {
 			c.legacyMirror(idx, "kops", name, ep, func(host, prefix string) string {
 				return fmt.Sprintf("spec:\n  containerd:\n    useECRCredentialsForMirrors: true\n    registryMirrors:\n      %s:\n        - https://%s%s\n", ns, host, cachePath(prefix))
 			})
+			// kops 1.36 writes each mirror as a hosts.toml [host] without override_path,
+			// where containerd appends /v2 to the path: a prefix is then missed.
+			if e := parseEndpoint(ep); e.bad == "" && e.path != "" && e.path != "/v2" {
+				if cache, ok := cacheOf(e, e.path); ok {
+					c.add(model.SeverityWarning, "mirror-path", file, fmt.Sprintf("With kops 1.36 or later, pulls of %s through %s miss the cache prefix %s/", name, ep, cache.Prefix),
+						fmt.Sprintf("Before 1.36 kops writes registryMirrors into containerd's registry.mirrors, where the path is the API root and %s reaches %s/. Since 1.36 (kubernetes/kops commit b15ba45, \"Support containerd config toml v3\") it writes certs.d/%s/hosts.toml with [host.%q] and no override_path, so containerd asks %s. Which one a node has shows in that file.",
+							ep, cache.Prefix, name, ep, manifestURL(e, containerdRoot(e.path, false), "<repository>")),
+						"On a node, check the file kops wrote", "ptcdoctor nodes /etc/containerd/certs.d/"+name+"/hosts.toml /var/lib/kubelet/credential-provider.conf   # where kops writes them",
+						read(file, "spec.containerd.registryMirrors."+ns, ep))
+				}
+			}
 		}
 	}
 }
