@@ -744,7 +744,7 @@ func checkNoLifecycle(d *diagnosis) []model.Finding {
 		// Without a template, the creation-template finding offers one with this policy.
 		if t := model.TemplateFor(d.snap.Templates, prefix+"/x"); t != nil && t.LifecyclePolicy == "" {
 			steps = append(steps, model.Step{Kind: model.StepUpdateTemplate, Operation: "ecr:UpdateRepositoryCreationTemplate", Target: t.Prefix,
-				Params:  map[string]string{"prefix": t.Prefix, "lifecyclePolicy": DefaultLifecyclePolicy(1, 90)},
+				Params:  map[string]string{"prefix": t.Prefix, "lifecyclePolicy": DefaultLifecycle.Policy()},
 				Summary: "Give the template " + t.Prefix + " the same lifecycle policy, for repositories made later",
 				Expect:  map[string]string{"lifecyclePolicy": ""}})
 		}
@@ -752,7 +752,7 @@ func checkNoLifecycle(d *diagnosis) []model.Finding {
 			Title:       fmt.Sprintf("%s under %s/ without a lifecycle policy", plural(len(repos), "cache repository", "cache repositories"), prefix),
 			Explanation: "Without a lifecycle policy a cache repository keeps every image it ever cached, and storage grows without bound. " + strings.Join(names, ", ") + fmt.Sprintf(" hold %d bytes of images now.", size),
 			Evidence:    []model.Evidence{{Call: "ecr:GetLifecyclePolicy", Answer: "LifecyclePolicyNotFoundException for " + strings.Join(names, ", ")}},
-			Fixes: []model.Fix{{Title: "Expire untagged images after 1 day and images not pulled for 90 days",
+			Fixes: []model.Fix{{Title: "Expire untagged images after 1 day, archive images not pulled for 90 days",
 				Plan: model.Plan{Title: "Lifecycle policies under " + prefix + "/", Steps: steps}}}})
 	}
 	return out
