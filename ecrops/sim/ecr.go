@@ -1007,6 +1007,19 @@ func (s *Server) pullImage(ctx context.Context, p *principal, repo string, id im
 		}
 		return nil, &imageFailure{ImageID: id, FailureCode: code, FailureReason: reason}
 	}
+	s.mu.Lock()
+	covered := s.st.ruleFor(repo) != nil
+	s.mu.Unlock()
+	if !covered && r == nil {
+		return nil, &imageFailure{ImageID: id, FailureCode: "RepositoryNotFound"}
+	}
+	if !covered {
+		// A repository no rule covers (made by hand, or left when its rule was deleted) is
+		// an ordinary repository: a tag it lacks is an image not found, as for any
+		// repository (BatchGetImage failure ImageNotFound, registry MANIFEST_UNKNOWN); only a
+		// repository that does not exist is RepositoryNotFound. [API] BatchGetImage; facts §6.
+		return nil, &imageFailure{ImageID: id, FailureCode: "ImageNotFound", FailureReason: "Requested image not found"}
+	}
 	img, f := s.pullThrough(ctx, p, repo, id.ImageTag)
 	if f == nil {
 		return img, nil
