@@ -64,3 +64,22 @@ func TestARuleDeletedLeavesOrdinaryRepositories(t *testing.T) {
 	_, err := p.get("quay/prometheus/node-exporter:v1.8.1")
 	wantStatus(t, err, http.StatusNotFound, "MANIFEST_UNKNOWN", "Requested image not found")
 }
+
+// The Docker Hub look-alike has what the real Docker Hub always has, without a scenario
+// listing it: ratelimitpreview/test:latest (Docker's documented budget check,
+// https://docs.docker.com/docker-hub/usage/pulls/) and latest on official images.
+func TestDockerHubAlwaysHasItsStandardContent(t *testing.T) {
+	s := startYAML(t, `
+upstreams:
+  - host: registry-1.docker.io
+    repositories:
+      - {name: library/redis, tags: [{tag: "7.4"}]}
+`)
+	opts := []remote.Option{remote.WithTransport(resolveFor(s.srv.Info()))}
+	for _, ref := range []string{"ratelimitpreview/test:latest", "library/alpine:latest", "library/nginx:latest",
+		"library/redis:latest", "library/redis:7.4"} {
+		if _, err := remote.Head(mustRef(t, "registry-1.docker.io/"+ref), opts...); err != nil {
+			t.Errorf("%s: %v", ref, err)
+		}
+	}
+}
