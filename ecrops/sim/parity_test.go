@@ -3,6 +3,7 @@ package sim_test
 import (
 	"net/http"
 	"testing"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/ecr"
@@ -82,4 +83,100 @@ upstreams:
 			t.Errorf("%s: %v", ref, err)
 		}
 	}
+}
+
+// The archive storage class (archive-image.html and the API model): an archived image
+// cannot be pulled (404), is described only when filter.imageStatus asks for it, and is
+// restored through ACTIVATING.
+func TestArchiveStorageClass(t *testing.T) {
+	s := startScenario(t, "demo")
+	c := ctx(t)
+	repo := aws.String("ecr-public/amazonlinux/amazonlinux")
+	id := []types.ImageIdentifier{{ImageTag: aws.String("2023")}}
+	out := must[*ecr.UpdateImageStorageClassOutput](t)(s.ecr.UpdateImageStorageClass(c, &ecr.UpdateImageStorageClassInput{
+		RepositoryName: repo, ImageId: &id[0], TargetStorageClass: types.TargetStorageClassArchive}))
+	if out.ImageStatus != types.ImageStatusArchived {
+		t.Fatalf("status %s", out.ImageStatus)
+	}
+	_, err := s.puller().get("ecr-public/amazonlinux/amazonlinux:2023")
+	wantStatus(t, err, http.StatusNotFound, "MANIFEST_UNKNOWN", "")
+	got := must[*ecr.BatchGetImageOutput](t)(s.ecr.BatchGetImage(c, &ecr.BatchGetImageInput{RepositoryName: repo, ImageIds: id}))
+	if len(got.Images) != 0 || len(got.Failures) != 1 {
+		t.Fatalf("BatchGetImage of an archived image: %+v", got)
+	}
+	active := must[*ecr.DescribeImagesOutput](t)(s.ecr.DescribeImages(c, &ecr.DescribeImagesInput{RepositoryName: repo}))
+	if len(active.ImageDetails) != 0 {
+		t.Fatalf("no filter describes only ACTIVE images, got %d", len(active.ImageDetails))
+	}
+	archived := must[*ecr.DescribeImagesOutput](t)(s.ecr.DescribeImages(c, &ecr.DescribeImagesInput{RepositoryName: repo,
+		Filter: &types.DescribeImagesFilter{ImageStatus: types.ImageStatusFilterArchived}}))
+	if len(archived.ImageDetails) != 1 || archived.ImageDetails[0].ImageStatus != types.ImageStatusArchived || archived.ImageDetails[0].LastArchivedAt == nil {
+		t.Fatalf("archived: %+v", archived.ImageDetails)
+	}
+	listed := must[*ecr.ListImagesOutput](t)(s.ecr.ListImages(c, &ecr.ListImagesInput{RepositoryName: repo,
+		Filter: &types.ListImagesFilter{ImageStatus: types.ImageStatusFilterAny}}))
+	if len(listed.ImageIds) != 1 {
+		t.Fatalf("list ANY: %+v", listed.ImageIds)
+	}
+	_, err = s.ecr.UpdateImageStorageClass(c, &ecr.UpdateImageStorageClassInput{RepositoryName: repo, ImageId: &id[0], TargetStorageClass: types.TargetStorageClassArchive})
+	wantCode(t, err, "ImageStorageClassUpdateNotSupportedException", "ARCHIVED")
+	back := must[*ecr.UpdateImageStorageClassOutput](t)(s.ecr.UpdateImageStorageClass(c, &ecr.UpdateImageStorageClassInput{
+		RepositoryName: repo, ImageId: &id[0], TargetStorageClass: types.TargetStorageClassStandard}))
+	if back.ImageStatus != types.ImageStatusActivating {
+		t.Fatalf("restore: %s", back.ImageStatus)
+	}
+	s.srv.Clock().Advance(time.Hour)
+	if _, err := s.puller().get("ecr-public/amazonlinux/amazonlinux:2023"); err != nil {
+		t.Fatalf("restored image: %v", err)
+	}
+}
+
+// Lifecycle rules run within 24 hours (lp_creation.html): a transition archives images not
+// pulled for N days, and an expire on the archive storage class deletes them later.
+func TestLifecycleTransitionWhenEvaluated(t *testing.T) {
+	s := startYAML(t, `
+repositories:
+  - name: app
+    lifecyclePolicy: '{"rules":[{"rulePriority":1,"selection":{"tagStatus":"any","countType":"sinceImagePulled","countUnit":"days","countNumber":30},"action":{"type":"transition","targetStorageClass":"archive"}},{"rulePriority":2,"selection":{"tagStatus":"any","storageClass":"archive","countType":"sinceImageTransitioned","countUnit":"days","countNumber":90},"action":{"type":"expire"}}]}'
+    images:
+      - {tags: [old], pushedAgo: 200d, pulledAgo: 60d}
+      - {tags: [used], pushedAgo: 200d, pulledAgo: 1d}
+`)
+	c := ctx(t)
+	status := func(filter types.ImageStatusFilter) []string {
+		out := must[*ecr.DescribeImagesOutput](t)(s.ecr.DescribeImages(c, &ecr.DescribeImagesInput{RepositoryName: aws.String("app"),
+			Filter: &types.DescribeImagesFilter{ImageStatus: filter}}))
+		var tags []string
+		for _, d := range out.ImageDetails {
+			tags = append(tags, d.ImageTags...)
+		}
+		return tags
+	}
+	if got := status(types.ImageStatusFilterArchived); len(got) != 0 {
+		t.Fatalf("archived before any evaluation: %v", got)
+	}
+	s.srv.Clock().Advance(25 * time.Hour)
+	if got := status(types.ImageStatusFilterArchived); len(got) != 1 || got[0] != "old" {
+		t.Fatalf("archived after a day: %v", got)
+	}
+	if got := status(types.ImageStatusFilterActive); len(got) != 1 || got[0] != "used" {
+		t.Fatalf("active after a day: %v", got)
+	}
+	s.srv.Clock().Advance(92 * 24 * time.Hour)
+	if got := status(types.ImageStatusFilterAny); contains(got, "old") {
+		t.Fatalf("still there 92 days after archiving: %v", got)
+	}
+	lp := must[*ecr.GetLifecyclePolicyOutput](t)(s.ecr.GetLifecyclePolicy(c, &ecr.GetLifecyclePolicyInput{RepositoryName: aws.String("app")}))
+	if lp.LastEvaluatedAt == nil {
+		t.Fatal("no lastEvaluatedAt after an evaluation")
+	}
+}
+
+func contains(list []string, s string) bool {
+	for _, x := range list {
+		if x == s {
+			return true
+		}
+	}
+	return false
 }

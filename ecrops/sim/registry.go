@@ -45,6 +45,9 @@ func (s *Server) serveRegistryRequest(w *statusRecorder, r *http.Request) *princ
 		writeRegistryError(w, http.StatusUnauthorized, "DENIED", why)
 		return nil
 	}
+	s.mu.Lock()
+	s.evaluateLifecycles()
+	s.mu.Unlock()
 	if r.URL.Path == "/v2/" || r.URL.Path == "/v2" {
 		w.WriteHeader(http.StatusOK)
 		return p

@@ -299,6 +299,9 @@ func (c *call) run() {
 			return
 		}
 	}
+	s.mu.Lock()
+	s.evaluateLifecycles()
+	s.mu.Unlock()
 	var out any
 	if selfLocking[c.op] {
 		out, aerr = c.handler(c)
