@@ -21,6 +21,11 @@ var ecrHandlers = map[string]handler{
 	"DescribePullThroughCacheRules":       describeRules,
 	"UpdatePullThroughCacheRule":          updateRule,
 	"UpdateImageStorageClass":             updateImageStorageClass,
+	"GetDownloadUrlForLayer":              getDownloadURLForLayer,
+	"BatchCheckLayerAvailability":         batchCheckLayerAvailability,
+	"DescribeRegistry":                    describeRegistry,
+	"PutImageTagMutability":               putImageTagMutability,
+	"ListImageReferrers":                  listImageReferrers,
 	"DeletePullThroughCacheRule":          deleteRule,
 	"ValidatePullThroughCacheRule":        validateRule,
 	"CreateRepositoryCreationTemplate":    createTemplate,
@@ -987,7 +992,7 @@ func batchGetImage(c *call) (any, *apiError) {
 			continue
 		}
 		s.mu.Lock()
-		img.LastPull = s.clock.Now()
+		recordPull(img, s.clock.Now())
 		s.mu.Unlock()
 		images = append(images, map[string]any{
 			"registryId": st.accountID, "repositoryName": in.RepositoryName,

@@ -1,7 +1,9 @@
 package sim_test
 
 import (
+	"io"
 	"net/http"
+	"strings"
 	"testing"
 	"time"
 
@@ -179,4 +181,166 @@ func contains(list []string, s string) bool {
 		}
 	}
 	return false
+}
+
+// ECR answers a layer download with a redirect to a pre-signed S3 URL (GetDownloadUrlForLayer,
+// API model): the stand-in's "S3" is a second loopback host, named in the resolve map.
+func TestLayersAreRedirectedToS3(t *testing.T) {
+	s := startScenario(t, "demo")
+	info := s.srv.Info()
+	bucket := info.Resolve["prod-us-east-1-starport-layer-bucket.s3.us-east-1.amazonaws.com"]
+	if bucket == "" {
+		t.Fatalf("no layer bucket in the resolve map: %v", info.Resolve)
+	}
+	p := s.puller()
+	img, err := remote.Image(p.ref("ecr-public/amazonlinux/amazonlinux:2023"), p.opts...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	layers, _ := img.Layers()
+	d, _ := layers[0].Digest()
+	creds := tokenCreds(t, s)
+	req, _ := http.NewRequest(http.MethodGet, info.Registry+"/v2/ecr-public/amazonlinux/amazonlinux/blobs/"+d.String(), nil)
+	req.SetBasicAuth(creds[0], creds[1])
+	noFollow := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	resp := must[*http.Response](t)(noFollow.Do(req))
+	resp.Body.Close()
+	loc := resp.Header.Get("Location")
+	if resp.StatusCode != http.StatusTemporaryRedirect || !strings.HasPrefix(loc, bucket+"/") || !strings.Contains(loc, "X-Amz-Signature=") {
+		t.Fatalf("blob GET: %d Location %q", resp.StatusCode, loc)
+	}
+	got := must[*http.Response](t)(http.Get(loc))
+	got.Body.Close()
+	if got.StatusCode != http.StatusOK {
+		t.Fatalf("the pre-signed URL: %d", got.StatusCode)
+	}
+	// The layer's bytes come through the redirect for a client that follows it.
+	rc := must[io.ReadCloser](t)(layers[0].Compressed())
+	if n, _ := io.Copy(io.Discard, rc); n == 0 {
+		t.Fatal("empty layer")
+	}
+	rc.Close()
+	s.srv.Clock().Advance(2 * time.Hour)
+	expired := must[*http.Response](t)(http.Get(loc))
+	expired.Body.Close()
+	if expired.StatusCode != http.StatusForbidden {
+		t.Fatalf("an expired URL: %d", expired.StatusCode)
+	}
+
+	c := ctx(t)
+	repo := aws.String("ecr-public/amazonlinux/amazonlinux")
+	url := must[*ecr.GetDownloadUrlForLayerOutput](t)(s.ecr.GetDownloadUrlForLayer(c, &ecr.GetDownloadUrlForLayerInput{RepositoryName: repo, LayerDigest: aws.String(d.String())}))
+	if !strings.HasPrefix(*url.DownloadUrl, bucket+"/") || *url.LayerDigest != d.String() {
+		t.Fatalf("GetDownloadUrlForLayer: %+v", url)
+	}
+	other := "sha256:" + strings.Repeat("0", 64)
+	_, err = s.ecr.GetDownloadUrlForLayer(c, &ecr.GetDownloadUrlForLayerInput{RepositoryName: repo, LayerDigest: aws.String(other)})
+	wantCode(t, err, "LayersNotFoundException", other)
+	avail := must[*ecr.BatchCheckLayerAvailabilityOutput](t)(s.ecr.BatchCheckLayerAvailability(c, &ecr.BatchCheckLayerAvailabilityInput{
+		RepositoryName: repo, LayerDigests: []string{d.String(), other, "sha256:zz"}}))
+	if len(avail.Layers) != 2 || avail.Layers[0].LayerAvailability != types.LayerAvailabilityAvailable ||
+		avail.Layers[1].LayerAvailability != types.LayerAvailabilityUnavailable || len(avail.Failures) != 1 ||
+		avail.Failures[0].FailureCode != types.LayerFailureCodeInvalidLayerDigest {
+		t.Fatalf("BatchCheckLayerAvailability: %+v", avail)
+	}
+}
+
+// Layers not copied into the cache yet have been seen redirected to the upstream's CDN
+// (https://github.com/aws/containers-roadmap/issues/2304): a switchable model.
+func TestLayersOfAFreshImportComeFromTheUpstreamCDN(t *testing.T) {
+	s := startYAML(t, `
+secrets:
+  - {name: ecr-pullthroughcache/hub, value: '{"username":"u","accessToken":"t"}'}
+upstreams:
+  - host: registry-1.docker.io
+    accounts: [{username: u, token: t}]
+rules:
+  - {prefix: hub, upstream: docker-hub, credential: ecr-pullthroughcache/hub}
+behaviours:
+  upstreamCDNRedirect: {enabled: true, for: 5m}
+`)
+	info := s.srv.Info()
+	if info.Resolve["production.cloudflare.docker.com"] == "" {
+		t.Fatalf("no CDN host in the resolve map: %v", info.Resolve)
+	}
+	p := s.puller()
+	desc, err := p.get("hub/library/alpine:latest")
+	if err != nil {
+		t.Fatal(err)
+	}
+	img, _ := desc.Image()
+	layers, _ := img.Layers()
+	d, _ := layers[0].Digest()
+	location := func() string {
+		creds := tokenCreds(t, s)
+		req, _ := http.NewRequest(http.MethodGet, info.Registry+"/v2/hub/library/alpine/blobs/"+d.String(), nil)
+		req.SetBasicAuth(creds[0], creds[1])
+		noFollow := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+		resp := must[*http.Response](t)(noFollow.Do(req))
+		resp.Body.Close()
+		return resp.Header.Get("Location")
+	}
+	if loc := location(); !strings.Contains(loc, "/production.cloudflare.docker.com/") {
+		t.Fatalf("a fresh import's layer: %s", loc)
+	}
+	s.srv.Clock().Advance(10 * time.Minute)
+	if loc := location(); !strings.Contains(loc, "/prod-us-east-1-starport-layer-bucket.s3.us-east-1.amazonaws.com/") {
+		t.Fatalf("once copied: %s", loc)
+	}
+}
+
+// DescribeRegistry, PutImageTagMutability and ListImageReferrers answer in the API model's shapes.
+func TestRegistryMutabilityAndReferrers(t *testing.T) {
+	s := startScenario(t, "demo")
+	c := ctx(t)
+	reg := must[*ecr.DescribeRegistryOutput](t)(s.ecr.DescribeRegistry(c, &ecr.DescribeRegistryInput{}))
+	if *reg.RegistryId != "111122223333" || reg.ReplicationConfiguration == nil {
+		t.Fatalf("DescribeRegistry: %+v", reg)
+	}
+	repo := aws.String("kubernetes/pause")
+	mut := must[*ecr.PutImageTagMutabilityOutput](t)(s.ecr.PutImageTagMutability(c, &ecr.PutImageTagMutabilityInput{RepositoryName: repo, ImageTagMutability: types.ImageTagMutabilityMutable}))
+	if mut.ImageTagMutability != types.ImageTagMutabilityMutable {
+		t.Fatalf("PutImageTagMutability: %+v", mut)
+	}
+	_, err := s.ecr.PutImageTagMutability(c, &ecr.PutImageTagMutabilityInput{RepositoryName: repo, ImageTagMutability: types.ImageTagMutabilityImmutableWithExclusion})
+	wantCode(t, err, "InvalidParameterException", "imageTagMutabilityExclusionFilters")
+	d := must[*ecr.DescribeRepositoriesOutput](t)(s.ecr.DescribeRepositories(c, &ecr.DescribeRepositoriesInput{RepositoryNames: []string{*repo}}))
+	if d.Repositories[0].ImageTagMutability != types.ImageTagMutabilityMutable {
+		t.Fatalf("after PutImageTagMutability: %s", d.Repositories[0].ImageTagMutability)
+	}
+	refs := must[*ecr.ListImageReferrersOutput](t)(s.ecr.ListImageReferrers(c, &ecr.ListImageReferrersInput{RepositoryName: repo,
+		SubjectId: &types.SubjectIdentifier{ImageDigest: aws.String("sha256:" + strings.Repeat("a", 64))}}))
+	if len(refs.Referrers) != 0 {
+		t.Fatalf("referrers: %+v", refs.Referrers)
+	}
+	_, err = s.ecr.ListImageReferrers(c, &ecr.ListImageReferrersInput{RepositoryName: aws.String("absent/repo"),
+		SubjectId: &types.SubjectIdentifier{ImageDigest: aws.String("sha256:" + strings.Repeat("a", 64))}})
+	wantCode(t, err, "RepositoryNotFoundException", "absent/repo")
+}
+
+// lastRecordedPullTime is refreshed "at least once every 24 hours" (API model, ImageDetail):
+// an hourly pull is not recorded each time.
+func TestLastRecordedPullTimeIsDaily(t *testing.T) {
+	s := startScenario(t, "demo")
+	pulled := func() time.Time {
+		out := must[*ecr.DescribeImagesOutput](t)(s.ecr.DescribeImages(ctx(t), &ecr.DescribeImagesInput{
+			RepositoryName: aws.String("ecr-public/amazonlinux/amazonlinux"), ImageIds: []types.ImageIdentifier{{ImageTag: aws.String("2023")}}}))
+		return *out.ImageDetails[0].LastRecordedPullTime
+	}
+	pull := func() {
+		if _, err := s.puller().get("ecr-public/amazonlinux/amazonlinux:2023"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	before := pulled() // 6 hours ago in the demo
+	s.srv.Clock().Advance(time.Hour)
+	pull()
+	if !pulled().Equal(before) {
+		t.Fatal("a pull 7 hours after the recorded one moved lastRecordedPullTime")
+	}
+	s.srv.Clock().Advance(18 * time.Hour)
+	pull()
+	if !pulled().After(before) {
+		t.Fatal("a pull 25 hours after the recorded one was not recorded")
+	}
 }

@@ -86,6 +86,8 @@ type imageState struct {
 	manifestBlob
 	PushedAt, LastPull, ValidatedAt time.Time
 	Children                        []v1.Hash // for an index: the manifests it references
+	// Imported is when a pull through imported it (zero for a scenario's own content).
+	Imported time.Time
 	// Status is "" (ACTIVE), ARCHIVED or ACTIVATING; see archive.go.
 	Status                  string
 	ArchivedAt, ActivatedAt time.Time
