@@ -13,6 +13,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	v4 "github.com/aws/aws-sdk-go-v2/aws/signer/v4"
 	"github.com/aws/aws-sdk-go-v2/service/ecr"
+
+	"github.com/ptcdoctor/ptcdoctor/ecrops/sim"
 )
 
 // signedDelete signs a DeleteRepository, as a client would send it.
@@ -84,5 +86,89 @@ func TestAForgedBodyIsRefused(t *testing.T) {
 	req.Header.Set("X-Amz-Content-Sha256", hash)
 	if code := s.send(req); code != http.StatusOK {
 		t.Fatalf("the genuine request answered %d", code)
+	}
+}
+
+// The admin API refuses what a web page could send it: a simple (text/plain) POST, a
+// request from another origin, and a request addressed to a rebound host name. Each of
+// them would otherwise reset the account or read its keys.
+func TestTheAdminAPIRefusesWhatAWebPageCouldSend(t *testing.T) {
+	s := startScenario(t, "demo")
+	admin := s.srv.Info().Admin
+	port := admin[strings.LastIndex(admin, ":")+1 : strings.Index(admin, "/_sim")]
+	for _, tc := range []struct {
+		name, method, path, contentType string
+		header                          map[string]string
+		host                            string
+		want                            int
+	}{
+		{"a text/plain reset (a form or fetch without preflight)", http.MethodPost, "reset", "text/plain", nil, "", http.StatusUnsupportedMediaType},
+		{"a form-encoded clock move", http.MethodPost, "clock", "application/x-www-form-urlencoded", nil, "", http.StatusUnsupportedMediaType},
+		{"a reset with no content type", http.MethodPost, "reset", "", nil, "", http.StatusUnsupportedMediaType},
+		{"a cross-origin reset", http.MethodPost, "reset", "application/json", map[string]string{"Origin": "http://evil.example"}, "", http.StatusForbidden},
+		{"a cross-origin read of the keys", http.MethodGet, "info", "", map[string]string{"Origin": "http://evil.example"}, "", http.StatusForbidden},
+		{"a cross-site fetch", http.MethodGet, "info", "", map[string]string{"Sec-Fetch-Site": "cross-site"}, "", http.StatusForbidden},
+		{"a DNS-rebound read of the keys", http.MethodGet, "info", "", nil, "evil.example:" + port, http.StatusForbidden},
+		{"a DNS-rebound reset", http.MethodPost, "reset", "application/json", nil, "rebind.evil.example:" + port, http.StatusForbidden},
+		{"another port", http.MethodGet, "info", "", nil, "127.0.0.1:1", http.StatusForbidden},
+		// What the tool's own clients send.
+		{"a JSON reset", http.MethodPost, "reset", "application/json", nil, "", http.StatusOK},
+		{"a same-origin read", http.MethodGet, "info", "", map[string]string{"Origin": strings.TrimSuffix(admin, "/_sim")}, "", http.StatusOK},
+		{"localhost", http.MethodGet, "info", "", nil, "localhost:" + port, http.StatusOK},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			req, _ := http.NewRequest(tc.method, admin+"/"+tc.path, strings.NewReader("{}"))
+			if tc.contentType != "" {
+				req.Header.Set("Content-Type", tc.contentType)
+			}
+			for k, v := range tc.header {
+				req.Header.Set(k, v)
+			}
+			if tc.host != "" {
+				req.Host = tc.host
+			}
+			resp, err := http.DefaultClient.Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			body, _ := io.ReadAll(resp.Body)
+			resp.Body.Close()
+			if resp.StatusCode != tc.want {
+				t.Fatalf("answered %d, want %d: %s", resp.StatusCode, tc.want, body)
+			}
+			if tc.want != http.StatusOK && strings.Contains(string(body), s.srv.Info().SecretAccessKey) {
+				t.Fatal("a refused request was shown the keys")
+			}
+		})
+	}
+	// Nothing refused reached the account: only the JSON reset is in the event log's
+	// history (it empties the log), and the clock did not move.
+	var clock struct{ Now time.Time }
+	s.admin(http.MethodGet, "clock", "", &clock)
+	if d := time.Since(clock.Now); d < -time.Minute || d > time.Minute {
+		t.Fatalf("a refused request moved the clock by %v", -d)
+	}
+}
+
+// The stand-in listens beyond loopback only when told to in so many words.
+func TestServingBeyondLoopbackNeedsConsent(t *testing.T) {
+	sc, err := sim.LoadScenario("empty")
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv, err := sim.New(sc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, addr := range []string{"0.0.0.0:0", "[::]:0", ":0", "192.0.2.1:0", "example.com:0"} {
+		if err := srv.Start(addr); err == nil || !strings.Contains(err.Error(), "--allow-remote") {
+			srv.Close()
+			t.Fatalf("Start(%q) without consent: %v", addr, err)
+		}
+	}
+	for _, addr := range []string{"127.0.0.1:0", "localhost:0", "[::1]:0", "127.0.0.2:0"} {
+		if !sim.IsLoopback(addr) {
+			t.Errorf("%s is loopback", addr)
+		}
 	}
 }
