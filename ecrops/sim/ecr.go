@@ -747,28 +747,24 @@ func (r *repoState) resolve(id imageID) (*imageState, string, string) {
 	}
 }
 
-// sortedImages lists a repository's images, newest first, then by digest.
+// sortedImages lists a repository's images in the order of imageBefore.
 func (r *repoState) sortedImages() []*imageState {
 	out := make([]*imageState, 0, len(r.images))
 	for _, img := range r.images {
 		out = append(out, img)
 	}
-	sort.Slice(out, func(i, j int) bool {
-		if !out[i].PushedAt.Equal(out[j].PushedAt) {
-			return out[i].PushedAt.After(out[j].PushedAt)
-		}
-		return out[i].Digest.String() < out[j].Digest.String()
-	})
+	sort.Slice(out, func(i, j int) bool { return imageBefore(out[i], out[j]) })
 	return out
 }
 
-func (st *state) imageDetail(r *repoState, img *imageState) map[string]any {
+// imageDetail is one entry of DescribeImages; tags are the image's, from tagIndex.
+func (st *state) imageDetail(r *repoState, img *imageState, tags []string) map[string]any {
 	out := map[string]any{
 		"registryId": st.accountID, "repositoryName": r.Name, "imageDigest": img.Digest.String(),
 		"imageSizeInBytes": img.Size, "imagePushedAt": ts(img.PushedAt),
 		"imageManifestMediaType": string(img.MediaType), "imageStatus": "ACTIVE",
 	}
-	if tags := r.tagsOf(img.Digest); len(tags) > 0 {
+	if len(tags) > 0 {
 		out["imageTags"] = tags
 	}
 	if !img.LastPull.IsZero() {
@@ -778,11 +774,6 @@ func (st *state) imageDetail(r *repoState, img *imageState) map[string]any {
 		out["artifactMediaType"] = "application/vnd.docker.container.image.v1+json"
 	}
 	return out
-}
-
-func matchesTagStatus(r *repoState, img *imageState, status string) bool {
-	tagged := len(r.tagsOf(img.Digest)) > 0
-	return status == "ANY" || (status == "TAGGED") == tagged
 }
 
 func describeImages(c *call) (any, *apiError) {
@@ -806,23 +797,32 @@ func describeImages(c *call) (any, *apiError) {
 				return nil, clientError("ImageNotFoundException", "The image with imageId {imageDigest:'%s', imageTag:'%s'} does not exist within the repository with name '%s' in the registry with id '%s'",
 					orDefault(id.ImageDigest, "null"), orDefault(id.ImageTag, "null"), r.Name, st.accountID)
 			}
-			out = append(out, st.imageDetail(r, img))
+			out = append(out, st.imageDetail(r, img, r.tagsOf(img.Digest)))
 		}
 		return map[string]any{"imageDetails": out}, nil
 	}
-	var all []*imageState
-	for _, img := range r.sortedImages() {
-		if matchesTagStatus(r, img, in.tagStatus()) {
-			all = append(all, img)
+	var after *imageCursor
+	if in.NextToken != nil {
+		cur, ok := parseImageCursor(c.op, *in.NextToken)
+		if !ok {
+			return nil, invalidNextToken()
 		}
+		after = &cur
 	}
-	items, next, ok := page(c.op, all, in.NextToken, in.MaxResults, 100)
-	if !ok {
-		return nil, invalidNextToken()
+	size := 100
+	if in.MaxResults != nil {
+		size = *in.MaxResults
 	}
+	items, more := r.imagePage(after, r.taggedFilter(in.tagStatus()), size)
+	var next *string
+	if more {
+		last := items[len(items)-1]
+		next = ptr(imageCursor{pushed: last.PushedAt, digest: last.Digest}.token(c.op))
+	}
+	tags := r.tagsFor(items)
 	out := make([]map[string]any, 0, len(items))
 	for _, img := range items {
-		out = append(out, st.imageDetail(r, img))
+		out = append(out, st.imageDetail(r, img, tags[img.Digest]))
 	}
 	return map[string]any{"imageDetails": out, "nextToken": next}, nil
 }
@@ -853,8 +853,10 @@ func listImages(c *call) (any, *apiError) {
 		return nil, e
 	}
 	var ids []imageID
-	for _, img := range r.sortedImages() {
-		tags := r.tagsOf(img.Digest)
+	sorted := r.sortedImages()
+	index := r.tagsFor(sorted)
+	for _, img := range sorted {
+		tags := index[img.Digest]
 		status := in.tagStatus()
 		if len(tags) == 0 && status != "TAGGED" {
 			ids = append(ids, imageID{ImageDigest: img.Digest.String()})
