@@ -29,6 +29,7 @@ type Server struct {
 	st *state
 
 	upstreams map[string]*upstreamRegistry // by host
+	stubs     map[string]*stubUpstream      // by host: the rule hosts no upstream serves
 
 	apiLn, regLn   net.Listener
 	apiSrv, regSrv *http.Server
@@ -71,6 +72,7 @@ func New(sc *Scenario) (*Server, error) {
 		}
 		s.upstreams[u.Host] = ur
 	}
+	s.newStubs()
 	return s, nil
 }
 
@@ -121,6 +123,12 @@ func (s *Server) Start(addr string) error {
 			return err
 		}
 	}
+	for _, stub := range s.stubs {
+		if err := stub.listen(host); err != nil {
+			s.Close()
+			return err
+		}
+	}
 	go s.apiSrv.Serve(s.apiLn)
 	go s.regSrv.Serve(s.regLn)
 
@@ -157,6 +165,9 @@ func (s *Server) Close() error {
 	var errs []error
 	servers := []*http.Server{s.apiSrv, s.regSrv}
 	for _, u := range s.upstreams {
+		servers = append(servers, u.http)
+	}
+	for _, u := range s.stubs {
 		servers = append(servers, u.http)
 	}
 	for _, srv := range servers {
