@@ -29,7 +29,7 @@ type Server struct {
 	st *state
 
 	upstreams map[string]*upstreamRegistry // by host
-	stubs     map[string]*stubUpstream      // by host: the rule hosts no upstream serves
+	stubs     map[string]*stubUpstream     // by host: the rule hosts no upstream serves
 
 	apiLn, regLn   net.Listener
 	apiSrv, regSrv *http.Server
