@@ -49,6 +49,12 @@ func Explain(ctx context.Context, snap *model.Snapshot, prober Prober, ref model
 
 	rule := snap.Rule(ref.RulePrefix)
 	if rule == nil {
+		if repo := snap.Repository(ref.Repository); repo != nil {
+			// A repository no rule covers is a private repository: it is pulled as it is.
+			add("rule", "skipped", "no pull through cache rule covers "+ref.Repository+": it is a private repository, pulled as it is, never through a cache")
+			ex.privateImage(d, ref)
+			return ex
+		}
 		detail := "no pull through cache rule covers " + ref.Repository + " (rules: " + rulePrefixes(snap) + ")"
 		if near := nearestPrefix(snap.Rules, ref.Repository); near != "" {
 			detail += "; did you mean " + near + "/?"
@@ -76,6 +82,9 @@ func Explain(ctx context.Context, snap *model.Snapshot, prober Prober, ref model
 	if probe.Anonymous {
 		who = "anonymously: " + probe.Why
 	}
+	// The cache is asked first: what it holds decides whether an upstream failure fails
+	// the pull (ECR serves the cached image when it cannot refresh it).
+	cache := d.probe.Cache(ctx, ref.Repository, ref.Identifier())
 	switch {
 	case probe.Exists && probe.Class == "":
 		detail := "the upstream has it (" + who + "): " + short(probe.Digest)
@@ -85,6 +94,8 @@ func Explain(ctx context.Context, snap *model.Snapshot, prober Prober, ref model
 		add("upstream has it", "ok", detail, upstreamEvidence(probe))
 	case probe.Exists:
 		add("upstream has it", "warning", "the upstream has it, but "+probe.Message, upstreamEvidence(probe))
+	case cache.Cached:
+		add("upstream has it", "warning", fmt.Sprintf("the upstream answered %s (%s); the cache still serves its copy, which will not be refreshed", probe.Class, who), upstreamEvidence(probe))
 	default:
 		add("upstream has it", "failed", fmt.Sprintf("the upstream answered %s (%s)", probe.Class, who), upstreamEvidence(probe))
 	}
@@ -147,7 +158,6 @@ func Explain(ctx context.Context, snap *model.Snapshot, prober Prober, ref model
 		add("creation template", "ok", "the template "+tpl.Prefix+" will shape the repository")
 	}
 
-	cache := d.probe.Cache(ctx, ref.Repository, ref.Identifier())
 	switch {
 	case cache.Error != nil:
 		add("cached", "warning", "could not look: "+cache.Error.Message)
@@ -163,6 +173,10 @@ func Explain(ctx context.Context, snap *model.Snapshot, prober Prober, ref model
 		} else {
 			add("cached, every platform", "ok", "cached: "+short(cache.Digest))
 		}
+		if ref.Tag != "" && ref.Digest == "" && probe.Exists && probe.Digest != "" && cache.Digest != "" && probe.Digest != cache.Digest {
+			add("cached tag is current", "warning", "stale: the cache serves "+short(cache.Digest)+" for "+ref.Tag+", the upstream's "+ref.Tag+" is now "+
+				short(probe.Digest)+"; ECR checks the upstream again at the next pull once 24 hours have passed since it last checked", upstreamEvidence(probe))
+		}
 	case ref.Tag == "":
 		add("cached, every platform", "failed", "not cached, and a first pull by digest does not fill the cache")
 	case cache.RepositoryExists && repo != nil && len(repo.Images) == 0:
@@ -172,6 +186,22 @@ func Explain(ctx context.Context, snap *model.Snapshot, prober Prober, ref model
 	}
 	ex.finish(d, "")
 	return ex
+}
+
+// privateImage ends the chain of a repository no rule covers: the image is there or not.
+func (ex *Explanation) privateImage(d *diagnosis, ref model.Ref) {
+	c := d.probe.Cache(d.ctx, ref.Repository, ref.Identifier())
+	step := ExplainStep{Name: "in the repository"}
+	switch {
+	case c.Error != nil:
+		step.Status, step.Detail = "warning", "could not look: "+c.Error.Message
+	case c.Cached:
+		step.Status, step.Detail = "ok", "the repository holds it: "+short(c.Digest)
+	default:
+		step.Status, step.Detail = "failed", ref.Repository+" does not hold "+ref.Identifier()+", and no rule will pull it from an upstream: push it, or pull a tag it holds"
+	}
+	ex.Steps = append(ex.Steps, step)
+	ex.finish(d, "")
 }
 
 // finish writes the verdict from the first failed step and gathers the fixes the checks
@@ -195,7 +225,13 @@ func (ex *Explanation) finish(d *diagnosis, verdict string) {
 	if verdict == "" {
 		verdict = "Nothing on the path of this reference is broken."
 		for _, s := range ex.Steps {
-			if s.Status == "warning" {
+			if s.Name == "cached tag is current" && s.Status == "warning" {
+				verdict = "The pull works but serves a stale image: " + s.Detail
+				break
+			}
+		}
+		for _, s := range ex.Steps {
+			if s.Status == "warning" && !strings.HasPrefix(verdict, "The pull works but") {
 				verdict = "The pull should work, with a warning at \"" + s.Name + "\": " + s.Detail
 				break
 			}
@@ -218,7 +254,7 @@ func (ex *Explanation) finish(d *diagnosis, verdict string) {
 // stepChecks names the check that speaks of each link of the chain.
 var stepChecks = map[string]string{"rule": "name-mismatch", "upstream reference": "name-mismatch", "upstream has it": "credentials",
 	"pull budget": "upstream-rate-limit", "secret and validation": "credentials", "creation template": "creation-template",
-	"cached, every platform": "missing-manifest"}
+	"cached, every platform": "missing-manifest", "cached tag is current": "stale-tag"}
 
 func firstFailedCheck(steps []ExplainStep) string {
 	for _, s := range steps {
@@ -242,7 +278,8 @@ func (ex *Explanation) concerns(f model.Finding) bool {
 	case "repository":
 		return f.Subject.Name == r.Repository
 	case "image":
-		return strings.HasPrefix(f.Subject.Name, r.Repository+":")
+		// Exactly this tag: v3.5 is not v3.5.16.
+		return f.Subject.Name == r.Repository+":"+r.Identifier()
 	case "rule":
 		return f.Subject.Name == r.RulePrefix
 	case "principal":
