@@ -122,17 +122,17 @@ var refPatterns = []*regexp.Regexp{
 
 var (
 	// A cache URI, with the account written or masked (<awsid>, XXXX, ***, AWSACCOUNTID).
-	cacheRefRE     = regexp.MustCompile(`(?:[0-9]{12}|<[^>\s]+>|[A-Za-z_*]+)\.dkr\.ecr\.[a-z0-9-]+\.amazonaws\.com/[a-z0-9._/-]+(?::[A-Za-z0-9_][A-Za-z0-9._-]{0,127})?(?:@sha256:[a-f0-9]{64})?`)
-	readingRE      = regexp.MustCompile(`(?i)reading manifest (\S+) in ([^\s:]+)`)
-	tagInRepoRE    = regexp.MustCompile(`(?i)Tag (\S+) not found in repository (\S+)`)
-	repoNamedRE    = regexp.MustCompile(`The repository with name '([^']+)' does not exist in the registry with id '([0-9]{12})'`)
-	hostRE         = regexp.MustCompile(`(?i)(?:https?://|pulling from host |dial tcp: lookup |request to |Get "?https?://)([A-Za-z0-9*<>_-]+(?:\.[A-Za-z0-9*<>_-]+)+(?::[0-9]+)?)`)
-	rateHeaderRE   = regexp.MustCompile(`(?i)ratelimit-(?:limit|remaining):\s*[0-9]+;w=[0-9]+`)
-	principalRE    = regexp.MustCompile(`(arn:aws[a-z-]*:(?:iam|sts)::[0-9]{12}:[A-Za-z0-9+=,.@_/-]+)`)
-	ecrHostRE      = regexp.MustCompile(`(?i)^(?:[0-9]+|<[^>]+>|[A-Za-z_*]+)\.dkr\.ecr(?:-fips)?\.([a-z0-9<>_-]+)\.amazonaws\.com(?::443)?$`)
+	cacheRefRE   = regexp.MustCompile(`(?:[0-9]{12}|<[^>\s]+>|[A-Za-z_*]+)\.dkr\.ecr\.[a-z0-9-]+\.amazonaws\.com/[a-z0-9._/-]+(?::[A-Za-z0-9_][A-Za-z0-9._-]{0,127})?(?:@sha256:[a-f0-9]{64})?`)
+	readingRE    = regexp.MustCompile(`(?i)reading manifest (\S+) in ([^\s:]+)`)
+	tagInRepoRE  = regexp.MustCompile(`(?i)Tag (\S+) not found in repository (\S+)`)
+	repoNamedRE  = regexp.MustCompile(`The repository with name '([^']+)' does not exist in the registry with id '([0-9]{12})'`)
+	hostRE       = regexp.MustCompile(`(?i)(?:https?://|pulling from host |dial tcp: lookup |request to |Get "?https?://)([A-Za-z0-9*<>_-]+(?:\.[A-Za-z0-9*<>_-]+)+(?::[0-9]+)?)`)
+	rateHeaderRE = regexp.MustCompile(`(?i)ratelimit-(?:limit|remaining):\s*[0-9]+;w=[0-9]+`)
+	principalRE  = regexp.MustCompile(`(arn:aws[a-z-]*:(?:iam|sts)::[0-9]{12}:[A-Za-z0-9+=,.@_/-]+)`)
+	ecrHostRE    = regexp.MustCompile(`(?i)^(?:[0-9]+|<[^>]+>|[A-Za-z_*]+)\.dkr\.ecr(?:-fips)?\.([a-z0-9<>_-]+)\.amazonaws\.com(?::443)?$`)
 	// containerd's wording (the kubelet's too): the reference it names is the original
 	// one even when a mirror (hosts.toml) was asked.
-	containerdRE = regexp.MustCompile(`(?i)failed to resolve reference|failed to pull and unpack`)
+	containerdRE   = regexp.MustCompile(`(?i)failed to resolve reference|failed to pull and unpack`)
 	maskedAccount  = regexp.MustCompile(`^(?:<[^>]+>|[A-Za-z_*]+)\.dkr\.ecr\.`)
 	publicECRHosts = []string{"public.ecr.aws"}
 )
