@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"sort"
 	"strings"
-	"sync"
 
 	"github.com/ptcdoctor/ptcdoctor/model"
 )
@@ -652,69 +651,6 @@ func templatePrefixes(snap *model.Snapshot) string {
 		return "(none)"
 	}
 	return strings.Join(p, ", ")
-}
-
-// --- stale-tag ---
-
-func checkStaleTags(d *diagnosis) []model.Finding {
-	type job struct {
-		rule *model.Rule
-		repo model.Repository
-		img  model.Image
-		tag  string
-	}
-	var jobs []job
-	for _, repo := range d.snap.Repositories {
-		r := d.snap.Rule(repo.RulePrefix)
-		if r == nil {
-			continue
-		}
-		for _, img := range repo.Images {
-			for _, tag := range img.Tags {
-				if len(jobs) < d.opts.ProbeLimit {
-					jobs = append(jobs, job{r, repo, img, tag})
-				}
-			}
-		}
-	}
-	results := make([]model.UpstreamProbe, len(jobs))
-	var wg sync.WaitGroup
-	sem := make(chan struct{}, 8)
-	for i, j := range jobs {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			sem <- struct{}{}
-			defer func() { <-sem }()
-			results[i] = d.probe.Upstream(d.ctx, *j.rule, upstreamRef(j.rule, j.repo.Name, j.tag))
-		}()
-	}
-	wg.Wait()
-	var out []model.Finding
-	for i, j := range jobs {
-		up := results[i]
-		if !up.Exists || up.Digest == j.img.Digest {
-			continue
-		}
-		immutable := strings.HasPrefix(j.repo.ImageTagMutability, "IMMUTABLE")
-		when := "ECR checks the upstream again at the next pull of the tag, once 24 hours have passed since it last checked"
-		if !j.img.LastPull.IsZero() {
-			when += "; ECR last recorded a pull at " + j.img.LastPull.UTC().Format("2006-01-02 15:04 MST")
-		}
-		f := model.Finding{Subject: model.Subject{Kind: "image", Name: j.repo.Name + ":" + j.tag},
-			Title:       fmt.Sprintf("%s:%s is stale: the upstream tag moved", j.repo.Name, j.tag),
-			Explanation: "The cache serves " + short(j.img.Digest) + "; the upstream's " + j.tag + " is now " + short(up.Digest) + ". " + when + ".",
-			Evidence: []model.Evidence{{Call: "ecr:DescribeImages " + j.repo.Name, Answer: j.tag + " → " + j.img.Digest + ", pushed " + j.img.PushedAt.UTC().Format("2006-01-02 15:04 MST")},
-				upstreamEvidence(up)}}
-		if immutable {
-			f.Explanation += " The repository's tags are immutable, so ECR will never update it: the refresh fails."
-		}
-		f.Fixes = append(f.Fixes, model.Fix{Title: "Delete the cached tag and pull it again (a new pull re-imports it; AWS does not document this re-import, the stand-in models it)",
-			Plan: model.Plan{Title: "Refresh " + j.repo.Name + ":" + j.tag, Steps: []model.Step{deleteTagStep(j.repo.Name, j.tag, j.img.Digest), warmStep(j.repo.Name, j.tag)}}})
-		f.Fixes = append(f.Fixes, model.Fix{Title: "Or wait", Manual: when + "."})
-		out = append(out, f)
-	}
-	return out
 }
 
 // --- no-lifecycle ---
