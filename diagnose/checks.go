@@ -600,16 +600,8 @@ func checkTemplates(d *diagnosis) []model.Finding {
 		if !t.AppliesToPullThroughCache() {
 			continue
 		}
-		if strings.HasPrefix(t.ImageTagMutability, "IMMUTABLE") {
-			out = append(out, model.Finding{Subject: model.Subject{Kind: "template", Name: t.Prefix},
-				Title:       "The template " + t.Prefix + " makes cache repositories with immutable tags",
-				Explanation: "Tag immutability stops ECR from updating a cached tag when the upstream moves it: the 24-hour refresh of " + t.Prefix + "/ tags fails and the cache serves the old image for ever. AWS recommends MUTABLE for pull through cache templates. (Existing repositories keep their setting; templates apply at creation.)",
-				Evidence:    []model.Evidence{{Call: "ecr:DescribeRepositoryCreationTemplates " + t.Prefix, Answer: "imageTagMutability=" + t.ImageTagMutability}},
-				Fixes: []model.Fix{{Title: "Make the template's tags mutable",
-					Plan: model.Plan{Title: "Mutable tags for " + t.Prefix + "/", Steps: []model.Step{{Kind: model.StepUpdateTemplate,
-						Operation: "ecr:UpdateRepositoryCreationTemplate", Target: t.Prefix,
-						Params:  map[string]string{"prefix": t.Prefix, "imageTagMutability": "MUTABLE"},
-						Summary: "Set the template's imageTagMutability to MUTABLE", Expect: map[string]string{"imageTagMutability": t.ImageTagMutability}}}}}}})
+		if f, ok := templateMutabilityFinding(t); ok {
+			out = append(out, f)
 		}
 		if t.CustomRoleArn == "" && (len(t.ResourceTags) > 0 || strings.HasPrefix(t.EncryptionType, "KMS")) {
 			what := "resource tags"
