@@ -104,3 +104,16 @@ func TestStaleTagBudgetGoesToRecentPullsAndSaysWhatItLeft(t *testing.T) {
 		t.Errorf("%v", summary(findings))
 	}
 }
+
+func TestRateLimitFromEveryAnswer(t *testing.T) {
+	_, findings := runWith(t, scenario(t, "rate-limit-any-answer"), diagnose.Options{})
+	f := finding(t, findings, "upstream-rate-limit", "quay")
+	if !strings.Contains(f.Title, "429") || !strings.Contains(f.Explanation, "not a pull budget") || len(f.Evidence) != 2 {
+		t.Errorf("%s\n%s\n%+v", f.Title, f.Explanation, f.Evidence)
+	}
+	for _, e := range f.Evidence {
+		if !strings.Contains(e.Call, "quay.io/org/app:v") {
+			t.Errorf("evidence from elsewhere than the real manifest answers: %+v", e)
+		}
+	}
+}

@@ -48,33 +48,49 @@ func staleJobs(snap *model.Snapshot) []staleJob {
 	return jobs
 }
 
-func checkStaleTags(d *diagnosis) []model.Finding {
-	jobs := staleJobs(d.snap)
-	var left []staleJob
-	if len(jobs) > d.opts.ProbeLimit {
-		jobs, left = jobs[:d.opts.ProbeLimit], jobs[d.opts.ProbeLimit:]
+// staleRun is the stale-tag check's probes: the tags probed, their answers, and the tags
+// the budget left.
+type staleRun struct {
+	jobs, left []staleJob
+	results    []model.UpstreamProbe
+}
+
+// staleProbes probes the cached tags once per diagnosis, within the budget.
+func (d *diagnosis) staleProbes() *staleRun {
+	if d.stale != nil {
+		return d.stale
 	}
-	results := make([]model.UpstreamProbe, len(jobs))
+	run := &staleRun{jobs: staleJobs(d.snap)}
+	if len(run.jobs) > d.opts.ProbeLimit {
+		run.jobs, run.left = run.jobs[:d.opts.ProbeLimit], run.jobs[d.opts.ProbeLimit:]
+	}
+	run.results = make([]model.UpstreamProbe, len(run.jobs))
 	var wg sync.WaitGroup
 	sem := make(chan struct{}, 8)
-	for i, j := range jobs {
+	for i, j := range run.jobs {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
 			sem <- struct{}{}
 			defer func() { <-sem }()
-			results[i] = d.probe.Upstream(d.ctx, *j.rule, upstreamRef(j.rule, j.repo.Name, j.tag))
+			run.results[i] = d.probe.Upstream(d.ctx, *j.rule, upstreamRef(j.rule, j.repo.Name, j.tag))
 		}()
 	}
 	wg.Wait()
+	d.stale = run
+	return run
+}
+
+func checkStaleTags(d *diagnosis) []model.Finding {
+	run := d.staleProbes()
 	var out []model.Finding
-	for i, j := range jobs {
-		if up := results[i]; up.Exists && up.Digest != j.img.Digest {
+	for i, j := range run.jobs {
+		if up := run.results[i]; up.Exists && up.Digest != j.img.Digest {
 			out = append(out, staleFinding(j, up))
 		}
 	}
-	if len(left) > 0 {
-		out = append(out, staleBudgetFinding(d, jobs, left))
+	if len(run.left) > 0 {
+		out = append(out, staleBudgetFinding(d, run.jobs, run.left))
 	}
 	return out
 }

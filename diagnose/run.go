@@ -77,6 +77,8 @@ type diagnosis struct {
 	snap  *model.Snapshot
 	probe *memo
 	opts  Options
+	// stale is the stale-tag probes, made once: the rate-limit check reads their answers too.
+	stale *staleRun
 }
 
 // memo asks each question once per diagnosis.
