@@ -117,3 +117,81 @@ func TestRateLimitFromEveryAnswer(t *testing.T) {
 		}
 	}
 }
+
+func TestCrossAccountTemplatePolicy(t *testing.T) {
+	acc := scenario(t, "cross-account")
+	_, findings := runWith(t, acc, diagnose.Options{})
+	f := finding(t, findings, "cross-account-pull", "ecr-public")
+	if !strings.Contains(f.Title, "444455556666") || strings.Contains(f.Title, "777788889999") || !strings.Contains(f.Explanation, "the registry policy") {
+		t.Errorf("%s\n%s", f.Title, f.Explanation)
+	}
+	steps := f.Fixes[0].Plan.Steps
+	if len(steps) != 2 || steps[0].Kind != model.StepUpdateTemplate || steps[1].Kind != model.StepSetRepositoryPolicy || steps[1].Target != "ecr-public/docker/library/busybox" {
+		t.Fatalf("plan: %+v", steps)
+	}
+	for _, f := range findings {
+		if f.Check == "cross-account-pull" && f.Subject.Name == "quay" {
+			t.Errorf("a template that grants the consumer was reported: %s", f.Title)
+		}
+	}
+	// The plan works: applied, the finding is gone.
+	if _, err := acc.Apply(context.Background(), f.Fixes[0].Plan, ecrops.ApplyOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	_, again := runWith(t, acc, diagnose.Options{Checks: []string{"cross-account-pull", "template-drift"}})
+	if len(again) != 0 {
+		t.Errorf("after the fix: %v", summary(again))
+	}
+	// An account named on the command line counts too.
+	_, findings = runWith(t, scenario(t, "cross-account"), diagnose.Options{ConsumerAccounts: []string{"999988887777"}, Checks: []string{"cross-account-pull"}})
+	if f := finding(t, findings, "cross-account-pull", "quay"); !strings.Contains(f.Explanation, "--consumer-account") {
+		t.Errorf("%s", f.Explanation)
+	}
+}
+
+func TestAppliedForWithoutPullThroughCache(t *testing.T) {
+	acc := scenario(t, "applied-for")
+	_, findings := runWith(t, acc, diagnose.Options{Checks: []string{"creation-template"}})
+	if len(findings) != 1 {
+		t.Fatalf("%v", summary(findings))
+	}
+	f := finding(t, findings, "creation-template", "quay")
+	if strings.Contains(f.Title, "No creation template") || !strings.Contains(f.Title, "not applied to pull through cache") {
+		t.Errorf("%s", f.Title)
+	}
+	step := f.Fixes[0].Plan.Steps[0]
+	if step.Kind != model.StepUpdateTemplate || step.Param("appliedFor") != "REPLICATION,PULL_THROUGH_CACHE" {
+		t.Fatalf("%+v", step)
+	}
+	if _, err := acc.Apply(context.Background(), f.Fixes[0].Plan, ecrops.ApplyOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	_, again := runWith(t, acc, diagnose.Options{Checks: []string{"creation-template"}})
+	if len(again) != 0 {
+		t.Errorf("after the fix: %v", summary(again))
+	}
+}
+
+func TestTemplateDrift(t *testing.T) {
+	acc := scenario(t, "template-drift")
+	_, findings := runWith(t, acc, diagnose.Options{Checks: []string{"template-drift"}})
+	if len(findings) != 1 {
+		t.Fatalf("%v", summary(findings))
+	}
+	f := finding(t, findings, "template-drift", "quay/org/old")
+	for _, s := range []string{"tag mutability", "encryption", "lifecycle policy", "resource tags"} {
+		if !strings.Contains(f.Title, s) {
+			t.Errorf("%s: %s", s, f.Title)
+		}
+	}
+	if len(f.Fixes) != 2 || len(f.Fixes[0].Plan.Steps) != 3 || !strings.Contains(f.Fixes[1].Title, "Encryption cannot be changed in place") {
+		t.Fatalf("fixes: %+v", f.Fixes)
+	}
+	if _, err := acc.Apply(context.Background(), f.Fixes[0].Plan, ecrops.ApplyOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	_, again := runWith(t, acc, diagnose.Options{Checks: []string{"template-drift"}})
+	if len(again) != 1 || !strings.HasSuffix(again[0].Title, ": encryption") || len(again[0].Fixes) != 1 {
+		t.Errorf("after the fix, only encryption remains, with no plan: %v", summary(again))
+	}
+}

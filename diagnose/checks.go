@@ -517,8 +517,15 @@ func checkTemplates(d *diagnosis) []model.Finding {
 		t := model.TemplateFor(d.snap.Templates, r.Prefix+"/x")
 		if r.Prefix == "ROOT" {
 			t = templates["ROOT"]
+			if t != nil && !t.AppliesToPullThroughCache() {
+				t = nil
+			}
 		}
 		if t == nil {
+			if f, ok := appliedForFinding(d, r); ok {
+				out = append(out, f)
+				continue
+			}
 			out = append(out, model.Finding{Subject: model.Subject{Kind: "rule", Name: r.Prefix},
 				Title:       "No creation template covers " + r.Prefix + "/: new cache repositories get ECR's defaults",
 				Explanation: "Without a repository creation template, ECR creates cache repositories under " + r.Prefix + "/ with mutable tags, AES256, no repository policy and no lifecycle policy: they keep every image they ever cache.",
