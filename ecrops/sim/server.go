@@ -29,6 +29,7 @@ type Server struct {
 	st *state
 
 	upstreams map[string]*upstreamRegistry // by host
+	s3        *blobStore                   // where layer downloads are redirected (dataplane.go)
 
 	apiLn, regLn   net.Listener
 	apiSrv, regSrv *http.Server
@@ -98,6 +99,10 @@ func (s *Server) Start(addr string) error {
 			return err
 		}
 	}
+	if err := s.startBlobStore(host); err != nil {
+		s.Close()
+		return err
+	}
 	go s.apiSrv.Serve(s.apiLn)
 	go s.regSrv.Serve(s.regLn)
 
@@ -135,6 +140,9 @@ func (s *Server) Close() error {
 	servers := []*http.Server{s.apiSrv, s.regSrv}
 	for _, u := range s.upstreams {
 		servers = append(servers, u.http)
+	}
+	if s.s3 != nil {
+		servers = append(servers, s.s3.http)
 	}
 	for _, srv := range servers {
 		if srv == nil {
@@ -299,6 +307,9 @@ func (c *call) run() {
 			return
 		}
 	}
+	s.mu.Lock()
+	s.evaluateLifecycles()
+	s.mu.Unlock()
 	var out any
 	if selfLocking[c.op] {
 		out, aerr = c.handler(c)
