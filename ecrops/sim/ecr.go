@@ -24,7 +24,6 @@ var ecrHandlers = map[string]handler{
 	"GetDownloadUrlForLayer":              getDownloadURLForLayer,
 	"BatchCheckLayerAvailability":         batchCheckLayerAvailability,
 	"DescribeRegistry":                    describeRegistry,
-	"PutImageTagMutability":               putImageTagMutability,
 	"ListImageReferrers":                  listImageReferrers,
 	"DeletePullThroughCacheRule":          deleteRule,
 	"ValidatePullThroughCacheRule":        validateRule,

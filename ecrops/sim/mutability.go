@@ -63,24 +63,6 @@ func checkExclusions(mutability string, filters []exclusionFilter) *apiError {
 	return nil
 }
 
-func putImageTagMutability(c *call) (any, *apiError) {
-	var in repoIn
-	r, e := c.repoCall(&in)
-	if e != nil {
-		return nil, e
-	}
-	mutability := *in.ImageTagMutability // required by the API model, checked before this runs
-	if e := checkExclusions(mutability, in.ImageTagMutabilityExclusionFilters); e != nil {
-		return nil, e
-	}
-	r.Mutability, r.Exclusions = mutability, in.ImageTagMutabilityExclusionFilters
-	out := map[string]any{"registryId": c.srv.st.accountID, "repositoryName": r.Name, "imageTagMutability": r.Mutability}
-	if len(r.Exclusions) > 0 {
-		out["imageTagMutabilityExclusionFilters"] = r.Exclusions
-	}
-	return out, nil
-}
-
 // exclusionFilters turns a scenario's list of wildcard patterns into filters.
 func exclusionFilters(patterns []string) []exclusionFilter {
 	var out []exclusionFilter
