@@ -393,7 +393,7 @@ func (s *Server) refresh(ctx context.Context, p *principal, repo, tag string) {
 		c, _ := parseUpstreamCredentials(s.st.secretByARN(rule.CredentialArn).Value)
 		creds = &c
 	}
-	mutable := !strings.HasPrefix(r.Mutability, "IMMUTABLE")
+	mutable := !tagImmutable(r.Mutability, r.Exclusions, tag)
 	ref := rule.URL + "/" + rule.upstreamPath(repo) + ":" + tag
 	allowed, _ := s.st.allows(p, "ecr:BatchImportUpstreamImage", r.ARN)
 	s.mu.Unlock()
