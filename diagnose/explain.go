@@ -83,7 +83,7 @@ func Explain(ctx context.Context, snap *model.Snapshot, prober Prober, ref model
 	add("rule", "ok", fmt.Sprintf("%s/ → %s (%s)", rule.Prefix, rule.UpstreamURL, rule.UpstreamRegistry))
 
 	up := ref.Upstream
-	if _, ok := d.libraryMismatch(ref.Repository, orDefault(ref.Tag, "latest"), nil, false); ok {
+	if _, ok := d.libraryMismatch(ref.Repository, orDefault(ref.Tag, "latest"), nil); ok {
 		add("upstream reference", "failed", up+": a Docker Hub name that needs, or must not have, library/")
 	} else {
 		add("upstream reference", "ok", up)
