@@ -43,11 +43,11 @@ func undo(t *testing.T, acc *ecrops.Account) {
 
 func undoPlan(t *testing.T, acc *ecrops.Account, id string) {
 	t.Helper()
-	plan, _, err := acc.UndoPlan(id)
+	u, err := acc.UndoPlan(ctx(t), id)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := acc.Apply(ctx(t), plan, ecrops.ApplyOptions{}); err != nil {
+	if _, err := acc.Apply(ctx(t), u.Plan, ecrops.ApplyOptions{}); err != nil {
 		t.Fatalf("undo: %v", err)
 	}
 }
@@ -75,7 +75,7 @@ func TestRuleStepsAndTheirUndo(t *testing.T) {
 		t.Fatal("undo did not delete the rule")
 	}
 	// A second undo of the same plan is refused before any call: it was undone.
-	if _, _, err := acc.UndoPlan(created); !errors.Is(err, ecrops.ErrNothingToUndo) || !strings.Contains(err.Error(), "undone already") {
+	if _, err := acc.UndoPlan(ctx(t), created); !errors.Is(err, ecrops.ErrNothingToUndo) || !strings.Contains(err.Error(), "undone already") {
 		t.Fatalf("a second undo: %v", err)
 	}
 
@@ -231,9 +231,9 @@ func TestRepositoryTagSecretAndWarmSteps(t *testing.T) {
 	if strings.Contains(string(raw), token) {
 		t.Fatal("the journal holds a secret value")
 	}
-	plan, skipped, err := acc.UndoPlan(lastPlan(t, acc))
-	if !errors.Is(err, ecrops.ErrNothingToUndo) || len(skipped) != 1 || len(plan.Steps) != 0 {
-		t.Fatalf("a secret write has no inverse: %v %v", err, skipped)
+	u, err := acc.UndoPlan(ctx(t), lastPlan(t, acc))
+	if !errors.Is(err, ecrops.ErrNothingToUndo) || len(u.Skipped) != 1 || len(u.Plan.Steps) != 0 {
+		t.Fatalf("a secret write has no inverse: %v %v", err, u.Skipped)
 	}
 }
 
