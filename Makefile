@@ -4,7 +4,7 @@ BIN     ?= bin/ptcdoctor
 PKGS    := ./...
 FUZZTIME ?= 60s
 
-.PHONY: build test demo sim bench bench-scan bench-ui lint fuzz clean
+.PHONY: build test demo sim bench bench-scan bench-scan-repo bench-ui lint fuzz clean
 
 build:
 	$(GO) build -buildvcs=auto -o $(BIN) ./cmd/ptcdoctor
@@ -27,6 +27,10 @@ bench:
 RATE ?= 20
 bench-scan:
 	PTCDOCTOR_BENCH_RATE=$(RATE) $(GO) test -run '^$$' -bench BenchmarkScan -benchtime 1x ./ecrops/
+
+# The scan of one repository of 100,000 images: its DescribeImages pages, one after another.
+bench-scan-repo:
+	PTCDOCTOR_BENCH_RATE=$(RATE) $(GO) test -run '^$$' -bench 'BenchmarkScan/1rule-1repo-100000images' -benchtime 1x ./ecrops/
 
 # One frame of the TUI (a key press and the redraw) on a list of 100,000 images, and a key
 # press while a scan fights faults in the background.

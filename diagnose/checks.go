@@ -205,7 +205,7 @@ func checkNameMismatch(d *diagnosis) []model.Finding {
 			out = append(out, model.Finding{Severity: model.SeverityWarning, Subject: model.Subject{Kind: "repository", Name: repo.Name},
 				Title: "The repository " + repo.Name + " looks meant as a cache, but no rule covers it",
 				Explanation: "A repository is a pull through cache only under a rule's prefix (prefix/image:tag), and ECR creates such repositories itself. " +
-					repo.Name + " was made by hand and no rule covers it, so pulls of " + repo.Name + "/<image> fail with \"repository does not exist\" and nothing is ever pulled into it.",
+					repo.Name + " was made by hand and no rule covers it, so pulls of " + repo.Name + "/<image> fail with \"repository does not exist\", pulls of a tag it lacks with \"manifest unknown\", and nothing is ever pulled into it.",
 				Evidence: []model.Evidence{{Call: "ecr:DescribePullThroughCacheRules", Answer: "prefixes: " + rulePrefixes(d.snap)},
 					{Call: "ecr:DescribeImages " + repo.Name, Answer: fmt.Sprintf("%d images", len(repo.Images))}},
 				Fixes: []model.Fix{{Title: "Create the rule that was meant",
@@ -222,9 +222,15 @@ func checkNameMismatch(d *diagnosis) []model.Finding {
 			if near := nearestPrefix(d.snap.Rules, ref.Repository); near != "" {
 				first, rest, _ := strings.Cut(ref.Repository, "/")
 				fixed := near + "/" + rest
+				names := " names a repository that does not exist and never will."
+				if d.snap.Repository(ref.Repository) != nil {
+					// It exists (made by hand): ECR serves what it holds and answers a tag it lacks
+					// with "manifest unknown", but never pulls anything into it.
+					names = " names a repository that exists but that no rule fills: a tag it lacks fails with \"manifest unknown\"."
+				}
 				out = append(out, model.Finding{Subject: model.Subject{Kind: "reference", Name: ref.Input},
 					Title:       fmt.Sprintf("%s/ is not a rule's prefix; did you mean %s/?", first, near),
-					Explanation: "No pull through cache rule has the prefix " + first + "/, so " + ref.CacheURI() + " names a repository that does not exist and never will. The rule " + near + "/ is one letter away.",
+					Explanation: "No pull through cache rule has the prefix " + first + "/, so " + ref.CacheURI() + names + " The rule " + near + "/ is one letter away.",
 					Evidence:    []model.Evidence{{Call: "ecr:DescribePullThroughCacheRules", Answer: "prefixes: " + rulePrefixes(d.snap)}},
 					Fixes:       []model.Fix{{Title: "Use " + cacheRef(d.snap, fixed, ref.Identifier()), Manual: "Change the reference to " + cacheRef(d.snap, fixed, ref.Identifier())}}})
 			}
@@ -807,7 +813,7 @@ func checkOrphans(d *diagnosis) []model.Finding {
 		}
 		f := model.Finding{Subject: model.Subject{Kind: "repository", Name: prefix + "/"},
 			Title:       fmt.Sprintf("%d repositories under %s/ were cached by a rule that no longer exists", len(repos), prefix),
-			Explanation: "No pull through cache rule covers " + prefix + "/ any more, so " + strings.Join(names, ", ") + " are never refreshed and pulls of images not in them fail. Either the rule was deleted by mistake (recreate it), or they are leftovers (delete them).",
+			Explanation: "No pull through cache rule covers " + prefix + "/ any more, so " + strings.Join(names, ", ") + " are never refreshed and pulls of tags not in them fail with \"manifest unknown: Requested image not found\". Either the rule was deleted by mistake (recreate it), or they are leftovers (delete them).",
 			Evidence: []model.Evidence{{Call: "ecr:DescribePullThroughCacheRules", Answer: "prefixes: " + rulePrefixes(d.snap)},
 				{Call: "ecr:DescribeImages", Answer: "last pull recorded: " + orDefault(newest, "never")}}}
 		if hub := d.snap.Rule("docker-hub"); hub != nil && strings.Contains(strings.Join(names, " "), "/library/") {

@@ -153,6 +153,15 @@ type Behaviours struct {
 	NegativeCache *NegativeCache `yaml:"negativeCache"`
 	// LeaveEmptyRepository models a repository left behind by a failed first pull. Not documented by AWS.
 	LeaveEmptyRepository *bool `yaml:"leaveEmptyRepository"`
+	// UpstreamCDNRedirect models layers not copied into the cache yet being redirected to
+	// the upstream's CDN. Reported by users, not documented by AWS.
+	UpstreamCDNRedirect *CDNRedirect `yaml:"upstreamCDNRedirect"`
+}
+
+type CDNRedirect struct {
+	Enabled bool `yaml:"enabled"`
+	// For is how long after an import its layers are still fetched from the upstream's CDN; default 2m.
+	For Duration `yaml:"for"`
 }
 
 type NegativeCache struct {
