@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"strings"
@@ -121,6 +122,9 @@ func (a *Account) Apply(ctx context.Context, plan model.Plan, opts ApplyOptions)
 		if _, err := a.checkStep(ctx, impl, s, opts.Force); err != nil {
 			return results, err
 		}
+	}
+	if err := a.tryCredentials(ctx, plan, opts.SecretValues); err != nil {
+		return results, err
 	}
 	id := newPlanID()
 	defer a.forgetCredentials() // a step may have changed a secret
@@ -309,4 +313,109 @@ func newPlanID() string {
 	var b [6]byte
 	rand.Read(b[:])
 	return time.Now().UTC().Format("20060102T150405") + "-" + hex.EncodeToString(b[:])
+}
+
+// CredentialsError says that credentials a plan would store were refused by their
+// upstream, or could not be tried: nothing was written.
+type CredentialsError struct {
+	Secret, Upstream, Username string
+	Why                        string
+}
+
+func (e *CredentialsError) Error() string {
+	if e.Upstream == "" {
+		return fmt.Sprintf("the credentials for %s were not stored: %s; nothing was written", e.Secret, e.Why)
+	}
+	return fmt.Sprintf("%s refused the credentials of %s that would be stored in %s (%s); nothing was written",
+		e.Upstream, model.Printable(e.Username), e.Secret, e.Why)
+}
+
+// tryCredentials tries, before the first write, every token a plan would store: against
+// the upstream of each rule that uses (or that the plan points at) the secret, with the
+// user name stored beside it. A token no upstream accepted, or one that could not be
+// tried, is not stored. And a value given once goes into one secret only: the same
+// token for two secrets is a token meant for one of them.
+func (a *Account) tryCredentials(ctx context.Context, plan model.Plan, values map[string]string) error {
+	var secrets []string
+	for _, s := range plan.Steps {
+		if s.NeedsSecretValue && !contains(secrets, s.Target) {
+			secrets = append(secrets, s.Target)
+		}
+	}
+	if len(secrets) == 0 {
+		return nil
+	}
+	for i, x := range secrets {
+		for _, y := range secrets[i+1:] {
+			if values[x] == values[y] {
+				return &CredentialsError{Secret: x + " and " + y, Why: "one token was given for two secrets; a token applies to one secret, so store each with its own"}
+			}
+		}
+	}
+	rules, err := a.listRules(ctx)
+	if err != nil {
+		return &CredentialsError{Secret: strings.Join(secrets, ", "), Why: "the rules that use the secret could not be listed to try the token against their upstream: " + err.Error()}
+	}
+	for _, secret := range secrets {
+		var value struct {
+			Username    string `json:"username"`
+			AccessToken string `json:"accessToken"`
+		}
+		if json.Unmarshal([]byte(values[secret]), &value) != nil || value.Username == "" || value.AccessToken == "" {
+			return &CredentialsError{Secret: secret, Why: `the value is not {"username": ..., "accessToken": ...}`}
+		}
+		upstreams, err := a.upstreamsOf(ctx, secret, plan, rules)
+		if err != nil {
+			return &CredentialsError{Secret: secret, Why: err.Error()}
+		}
+		if len(upstreams) == 0 {
+			return &CredentialsError{Secret: secret, Why: "no rule uses this secret, and the plan points none at it, so there is no upstream to try the token against"}
+		}
+		for _, u := range upstreams {
+			if p := a.CheckCredentials(ctx, u, value.Username, value.AccessToken); !p.Exists {
+				return &CredentialsError{Secret: secret, Upstream: u, Username: value.Username, Why: strings.TrimSpace(p.Class + " " + p.Message)}
+			}
+		}
+	}
+	return nil
+}
+
+// upstreamsOf names the upstream registries a secret serves: those of the rules that
+// use it now, and of the rules the plan creates or points at it.
+func (a *Account) upstreamsOf(ctx context.Context, secret string, plan model.Plan, rules []model.Rule) ([]string, error) {
+	arn := secret
+	if !strings.HasPrefix(secret, "arn:") {
+		st, err := readSecret(ctx, a, model.Step{Target: secret})
+		if err != nil {
+			return nil, fmt.Errorf("reading the secret: %w", err)
+		}
+		arn = st["arn"]
+	}
+	var out []string
+	add := func(u string) {
+		if u != "" && !contains(out, u) {
+			out = append(out, u)
+		}
+	}
+	for _, r := range rules {
+		if r.CredentialArn != "" && (r.CredentialArn == arn || r.CredentialArn == secret) {
+			add(r.UpstreamURL)
+		}
+	}
+	for _, s := range plan.Steps {
+		if s.Param("credentialSecretName") != secret && (s.Param("credentialArn") == "" || s.Param("credentialArn") != arn && s.Param("credentialArn") != secret) {
+			continue
+		}
+		switch s.Kind {
+		case model.StepCreateRule:
+			add(s.Param("upstreamRegistryUrl"))
+		case model.StepUpdateRule:
+			for _, r := range rules {
+				if r.Prefix == s.Target {
+					add(r.UpstreamURL)
+				}
+			}
+		}
+	}
+	return out, nil
 }

@@ -212,18 +212,15 @@ func TestRepositoryTagSecretAndWarmSteps(t *testing.T) {
 		t.Fatalf("after warming: %+v (old digest %s)", p, digest)
 	}
 
-	// A new secret value: given at apply time, never journaled.
-	const token = "ghp_canary_value_never_logged"
-	value := `{"username":"ptcdemo-gh","accessToken":"` + token + `"}`
-	sec := model.Step{Kind: model.StepPutSecretValue, Operation: "secretsmanager:PutSecretValue", Target: "ecr-pullthroughcache/github",
-		Params: map[string]string{"secretId": "ecr-pullthroughcache/github"}, NeedsSecretValue: true}
+	// A new secret value: given at apply time, tried against the upstream, never journaled.
+	const token = "dckr_pat_ptcdemo_valid_token"
+	value := `{"username":"ptcdemo","accessToken":"` + token + `"}`
+	sec := model.Step{Kind: model.StepPutSecretValue, Operation: "secretsmanager:PutSecretValue", Target: "ecr-pullthroughcache/docker-hub",
+		Params: map[string]string{"secretId": "ecr-pullthroughcache/docker-hub"}, NeedsSecretValue: true}
 	if _, err := acc.Apply(ctx(t), model.Plan{Steps: []model.Step{sec}}, ecrops.ApplyOptions{}); err == nil {
 		t.Fatal("a secret step ran without a value")
 	}
-	apply(t, acc, ecrops.ApplyOptions{SecretValues: map[string]string{"ecr-pullthroughcache/github": value}}, sec)
-	create := model.Step{Kind: model.StepCreateSecret, Operation: "secretsmanager:CreateSecret", Target: "ecr-pullthroughcache/quay",
-		Params: map[string]string{"name": "ecr-pullthroughcache/quay"}, NeedsSecretValue: true, Expect: map[string]string{"exists": "false"}}
-	apply(t, acc, ecrops.ApplyOptions{SecretValues: map[string]string{"ecr-pullthroughcache/quay": value}}, create)
+	apply(t, acc, ecrops.ApplyOptions{SecretValues: map[string]string{"ecr-pullthroughcache/docker-hub": value}}, sec)
 	raw, err := os.ReadFile(acc.Journal().Path())
 	if err != nil {
 		t.Fatal(err)

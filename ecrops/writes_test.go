@@ -228,3 +228,58 @@ func TestAPlanKilledBeforeItsCallIsSeenTo(t *testing.T) {
 		t.Fatal("the rule is gone")
 	}
 }
+
+// Credentials are tried against their upstream, with their user name, before they are
+// stored; a refused token, or one that cannot be tried, writes nothing. A token goes
+// into one secret only.
+func TestCredentialsAreTriedBeforeTheyAreStored(t *testing.T) {
+	s := start(t, "demo")
+	put := func(secret string) model.Step {
+		return model.Step{Kind: model.StepPutSecretValue, Operation: "secretsmanager:PutSecretValue", Target: secret,
+			Params: map[string]string{"secretId": secret}, NeedsSecretValue: true}
+	}
+	value := func(user, token string) string {
+		return `{"username":"` + user + `","accessToken":"` + token + `"}`
+	}
+	hub, gh := "ecr-pullthroughcache/docker-hub", "ecr-pullthroughcache/github"
+	writes := s.writes()
+	refused := []struct {
+		name   string
+		plan   model.Plan
+		values map[string]string
+		want   string
+	}{
+		{"a token Docker Hub refuses", model.Plan{Steps: []model.Step{put(hub)}}, map[string]string{hub: value("ptcdemo", "wrong-token")}, "registry-1.docker.io refused"},
+		{"the right token, the wrong user", model.Plan{Steps: []model.Step{put(hub)}}, map[string]string{hub: value("someone", "dckr_pat_ptcdemo_valid_token")}, "refused"},
+		{"an expired GitHub token", model.Plan{Steps: []model.Step{put(gh)}}, map[string]string{gh: value("ptcdemo-gh", "ghp_ptcdemo_expired_token")}, "ghcr.io refused"},
+		{"a secret no rule uses", model.Plan{Steps: []model.Step{{Kind: model.StepCreateSecret, Operation: "secretsmanager:CreateSecret",
+			Target: "ecr-pullthroughcache/spare", Params: map[string]string{"name": "ecr-pullthroughcache/spare"}, NeedsSecretValue: true,
+			Expect: map[string]string{"exists": "false"}}}}, map[string]string{"ecr-pullthroughcache/spare": value("ptcdemo", "dckr_pat_ptcdemo_valid_token")}, "no upstream to try"},
+		{"one token for two secrets", model.Plan{Steps: []model.Step{put(hub), put(gh)}},
+			map[string]string{hub: value("ptcdemo", "dckr_pat_ptcdemo_valid_token"), gh: value("ptcdemo", "dckr_pat_ptcdemo_valid_token")}, "one token was given for two secrets"},
+	}
+	for _, c := range refused {
+		_, err := s.acc.Apply(ctx(t), c.plan, ecrops.ApplyOptions{SecretValues: c.values})
+		var ce *ecrops.CredentialsError
+		if !errors.As(err, &ce) || !strings.Contains(err.Error(), c.want) || !strings.Contains(err.Error(), "nothing was written") {
+			t.Errorf("%s: %v", c.name, err)
+		}
+		if strings.Contains(fmt.Sprint(err), "wrong-token") || strings.Contains(fmt.Sprint(err), "dckr_pat") {
+			t.Errorf("%s: the error holds the token: %v", c.name, err)
+		}
+	}
+	if s.writes() != writes {
+		t.Fatal("refused credentials were written")
+	}
+	// A new secret for a rule the same plan creates is tried against that rule's upstream.
+	create := model.Plan{Steps: []model.Step{
+		{Kind: model.StepCreateSecret, Operation: "secretsmanager:CreateSecret", Target: "ecr-pullthroughcache/hub2",
+			Params: map[string]string{"name": "ecr-pullthroughcache/hub2"}, NeedsSecretValue: true, Expect: map[string]string{"exists": "false"}},
+		step(model.StepCreateRule, "ecr:CreatePullThroughCacheRule", "hub2", map[string]string{"upstreamRegistryUrl": "registry-1.docker.io",
+			"upstreamRegistry": "docker-hub", "credentialSecretName": "ecr-pullthroughcache/hub2"}, map[string]string{"exists": "false"}),
+	}}
+	apply(t, s.acc, ecrops.ApplyOptions{SecretValues: map[string]string{"ecr-pullthroughcache/hub2": value("ptcdemo", "dckr_pat_ptcdemo_valid_token")}}, create.Steps...)
+	if r := scan(t, s.acc).Rule("hub2"); r == nil || r.CredentialArn == "" {
+		t.Fatalf("the rule with tried credentials: %+v", r)
+	}
+}

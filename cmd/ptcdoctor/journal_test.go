@@ -19,7 +19,12 @@ import (
 // ptcdoctor binary at it, as a person would point the aws CLI.
 func standIn(t *testing.T, scenario string) (*sim.Server, []string) {
 	t.Helper()
-	srv := simtest.Start(t, scenario)
+	return standInServer(t, simtest.Start(t, scenario))
+}
+
+// standInServer is standIn for a stand-in started already (a scenario built in the test).
+func standInServer(t *testing.T, srv *sim.Server) (*sim.Server, []string) {
+	t.Helper()
 	info := srv.Info()
 	var resolve []string
 	for h, u := range info.Resolve {
