@@ -591,7 +591,7 @@ func checkTemplates(d *diagnosis) []model.Finding {
 				Fixes: []model.Fix{{Title: "Delete the unused template", Plan: model.Plan{Title: "Delete the template " + t.Prefix, Steps: []model.Step{{
 					Kind: model.StepDeleteTemplate, Operation: "ecr:DeleteRepositoryCreationTemplate", Target: t.Prefix,
 					Params: map[string]string{"prefix": t.Prefix}, Summary: "Delete the template " + t.Prefix, Destructive: true,
-					Expect: map[string]string{"exists": "true"}}}}}}})
+					Expect: map[string]string{"exists": "true", model.ExpectCoveringRule + t.Prefix + "/": ""}}}}}}})
 		}
 	}
 	return out
@@ -699,7 +699,8 @@ func checkOrphans(d *diagnosis) []model.Finding {
 			names = append(names, r.Name)
 			deletes = append(deletes, model.Step{Kind: model.StepDeleteRepository, Operation: "ecr:DeleteRepository (force)", Target: r.Name,
 				Params: map[string]string{"repositoryName": r.Name, "force": "true"}, Summary: "Delete " + r.Name + " and its images", Destructive: true,
-				Expect: map[string]string{"exists": "true"}})
+				// The premise, re-read before the call: still no rule covers it.
+				Expect: map[string]string{"exists": "true", model.ExpectCoveringRule + r.Name: ""}})
 			for _, img := range r.Images {
 				if t := img.LastPull.UTC().Format("2006-01-02"); !img.LastPull.IsZero() && t > newest {
 					newest = t

@@ -156,7 +156,7 @@ func TestNotCheckedReachesTheReport(t *testing.T) {
 		Repositories: []model.Repository{{Name: "docker-hub/library/nginx", ImagesKnown: true, LifecycleKnown: true,
 			Images: []model.Image{{Digest: "sha256:aa", Tags: []string{"1"}}}}},
 		Templates: []model.Template{{Prefix: "docker-hub", AppliedFor: []string{"PULL_THROUGH_CACHE"}}},
-		Errors: []model.PartError{{Part: model.PartRules, Operation: "DescribePullThroughCacheRules", Code: "ServerException", Message: "internal error"}}}
+		Errors:    []model.PartError{{Part: model.PartRules, Operation: "DescribePullThroughCacheRules", Code: "ServerException", Message: "internal error"}}}
 	res := diagnose.Diagnose(context.Background(), snap, nil, diagnose.Options{Principals: []string{"arn:aws:iam::111122223333:role/x"}})
 	if len(res.Findings) != 0 {
 		t.Fatalf("findings from a snapshot without its rules: %v", keys(res.Findings))
