@@ -344,3 +344,19 @@ func TestLastRecordedPullTimeIsDaily(t *testing.T) {
 		t.Fatal("a pull 25 hours after the recorded one was not recorded")
 	}
 }
+
+// ECR's InvalidParameterException names one parameter in its own form, as users have
+// posted it: https://github.com/boto/boto3/issues/3191 (the regular expression) and
+// https://github.com/aws/aws-dotnet-deploy/issues/549 (the length).
+func TestInvalidParameterMessagesInECRsForm(t *testing.T) {
+	s := startScenario(t, "demo")
+	c := ctx(t)
+	_, err := s.ecr.SetRepositoryPolicy(c, &ecr.SetRepositoryPolicyInput{RepositoryName: aws.String("Organization/repo-name"), PolicyText: aws.String("{}")})
+	wantCode(t, err, "InvalidParameterException",
+		`Invalid parameter at 'repositoryName' failed to satisfy constraint: 'must satisfy regular expression '[a-z0-9]+((\.|_|__|-+)[a-z0-9]+)*(\/[a-z0-9]+((\.|_|__|-+)[a-z0-9]+)*)*''`)
+	_, err = s.ecr.CreateRepository(c, &ecr.CreateRepositoryInput{RepositoryName: aws.String("a")})
+	wantCode(t, err, "InvalidParameterException", "Invalid parameter at 'repositoryName' failed to satisfy constraint: 'must have length greater than or equal to 2'")
+	// Where the operation declares ValidationException, the answer keeps that form.
+	_, err = s.ecr.CreatePullThroughCacheRule(c, &ecr.CreatePullThroughCacheRuleInput{EcrRepositoryPrefix: aws.String("X"), UpstreamRegistryUrl: aws.String("public.ecr.aws")})
+	wantCode(t, err, "ValidationException", "validation errors detected: Value 'X' at 'ecrRepositoryPrefix' failed to satisfy constraint: Member must")
+}
