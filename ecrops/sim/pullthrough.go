@@ -406,7 +406,7 @@ func (s *Server) refresh(ctx context.Context, p *principal, repo, tag string) {
 		s.mu.Unlock()
 		return
 	}
-	mutable := !strings.HasPrefix(r.Mutability, "IMMUTABLE")
+	mutable := !tagImmutable(r.Mutability, r.Exclusions, tag)
 	ref := rule.URL + "/" + rule.upstreamPath(repo) + ":" + tag
 	allowed, _ := s.st.allows(p, "ecr:BatchImportUpstreamImage", r.ARN)
 	s.mu.Unlock()
@@ -438,9 +438,13 @@ func (s *Server) refresh(ctx context.Context, p *principal, repo, tag string) {
 	}
 }
 
-// resolveMap lists the upstream hosts and where the stand-in serves them.
+// resolveMap lists the upstream hosts and where the stand-in serves them: every host a
+// rule can name, a look-alike or a refusing stub (stubs.go).
 func (s *Server) resolveMap() map[string]string {
 	out := map[string]string{}
+	for host, stub := range s.stubs {
+		out[host] = stub.url
+	}
 	for host, u := range s.upstreams {
 		out[host] = u.url
 		if host == dockerHubHost {

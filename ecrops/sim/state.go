@@ -167,7 +167,7 @@ func newState(sc *Scenario, now time.Time) (*state, error) {
 	for _, t := range sc.Templates {
 		ts := &templateState{
 			Prefix: strings.TrimSuffix(t.Prefix, "/"), Description: t.Description,
-			Mutability: orDefault(t.ImageTagMutability, "MUTABLE"), AppliedFor: t.AppliedFor,
+			Mutability: orDefault(t.ImageTagMutability, "MUTABLE"), Exclusions: exclusionFilters(t.ImageTagMutabilityExclusionFilters), AppliedFor: t.AppliedFor,
 			Encryption: encryption{EncryptionType: "AES256"}, ResourceTags: tagsFromMap(t.ResourceTags),
 			RepositoryPolicy: t.RepositoryPolicy, Lifecycle: t.LifecyclePolicy, CustomRoleArn: t.CustomRoleArn,
 			CreatedAt: now, UpdatedAt: now,
@@ -180,6 +180,7 @@ func newState(sc *Scenario, now time.Time) (*state, error) {
 	for _, r := range sc.Repositories {
 		repo := st.newRepo(r.Name, now.Add(-time.Duration(r.CreatedAgo)))
 		repo.Mutability = orDefault(r.ImageTagMutability, "MUTABLE")
+		repo.Exclusions = exclusionFilters(r.ImageTagMutabilityExclusionFilters)
 		if r.Encryption != nil {
 			repo.Encryption = encryption{EncryptionType: r.Encryption.Type, KmsKey: r.Encryption.KMSKey}
 		}
