@@ -56,6 +56,15 @@ type Secret struct {
 	Region      string   `yaml:"region"`   // empty: the account's region
 	Description string   `yaml:"description"`
 	ChangedAgo  Duration `yaml:"changedAgo"`
+	// CreatedAgo defaults to ChangedAgo.
+	CreatedAgo Duration `yaml:"createdAgo"`
+	// AccessedAgo sets LastAccessedDate (kept as a date); empty: never read.
+	AccessedAgo Duration `yaml:"accessedAgo"`
+	// Deleted is "scheduled" (DeleteSecret with a recovery window: it still exists, marked
+	// for deletion DeletedAgo ago) or "forced" (deleted without recovery: gone). A rule
+	// may name a deleted secret, as one does when its secret is deleted under it.
+	Deleted    string   `yaml:"deleted"`
+	DeletedAgo Duration `yaml:"deletedAgo"`
 }
 
 // Upstream is a registry the account caches from, addressed by its real host name.
@@ -393,6 +402,9 @@ func (s *Scenario) check() error {
 		seenSecrets[sec.Name] = true
 		if sec.Region != "" && !regionRE.MatchString(sec.Region) {
 			bad("secrets[%d].region %q: not a region name", i, sec.Region)
+		}
+		if sec.Deleted != "" && sec.Deleted != "scheduled" && sec.Deleted != "forced" {
+			bad("secrets[%d].deleted %q: scheduled (in its recovery window) or forced (gone)", i, sec.Deleted)
 		}
 	}
 	for i, u := range s.Upstreams {

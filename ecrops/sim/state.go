@@ -46,6 +46,7 @@ type secretState struct {
 	Name, ARN, Value, KMSKeyID, Region, Description string
 	VersionID                                       string
 	Created, Changed                                time.Time
+	LastAccessed                                    time.Time // a date (midnight UTC); zero if never read
 	Deleted                                         time.Time // zero unless scheduled for deletion
 	Tags                                            []tag
 }
@@ -131,16 +132,28 @@ func newState(sc *Scenario, now time.Time) (*state, error) {
 	for _, p := range principals {
 		st.addPrincipal(p)
 	}
+	gone := map[string]string{} // secrets deleted without recovery: name -> the ARN they had
 	for _, s := range sc.Secrets {
 		region := s.Region
 		if region == "" {
 			region = st.region
 		}
-		st.secrets[s.Name] = &secretState{
+		if s.Deleted == "forced" {
+			gone[s.Name] = st.secretARN(region, s.Name)
+			continue
+		}
+		sec := &secretState{
 			Name: s.Name, ARN: st.secretARN(region, s.Name), Value: s.Value, KMSKeyID: s.KMSKeyID,
 			Region: region, Description: s.Description, VersionID: st.newID("version"),
-			Created: now.Add(-time.Duration(s.ChangedAgo)), Changed: now.Add(-time.Duration(s.ChangedAgo)),
+			Created: now.Add(-time.Duration(max(s.CreatedAgo, s.ChangedAgo))), Changed: now.Add(-time.Duration(s.ChangedAgo)),
 		}
+		if s.AccessedAgo > 0 {
+			sec.read(now.Add(-time.Duration(s.AccessedAgo)))
+		}
+		if s.Deleted == "scheduled" {
+			sec.Deleted = now.Add(-time.Duration(s.DeletedAgo))
+		}
+		st.secrets[s.Name] = sec
 	}
 	for _, r := range sc.Rules {
 		rs := &ruleState{
@@ -149,8 +162,10 @@ func newState(sc *Scenario, now time.Time) (*state, error) {
 			CreatedAt: now.Add(-time.Duration(r.CreatedAgo)),
 		}
 		rs.UpdatedAt = rs.CreatedAt
-		if r.Credential != "" {
-			rs.CredentialArn = st.secrets[secretNameFromRef(r.Credential)].ARN
+		if name := secretNameFromRef(r.Credential); gone[name] != "" {
+			rs.CredentialArn = gone[name]
+		} else if r.Credential != "" {
+			rs.CredentialArn = st.secrets[name].ARN
 		}
 		st.rules[rs.Prefix] = rs
 		st.serviceLinkedRole = true
