@@ -29,6 +29,7 @@ type Server struct {
 	st *state
 
 	upstreams map[string]*upstreamRegistry // by host
+	s3        *blobStore                   // where layer downloads are redirected (dataplane.go)
 	stubs     map[string]*stubUpstream     // by host: the rule hosts no upstream serves
 
 	apiLn, regLn   net.Listener
@@ -123,6 +124,10 @@ func (s *Server) Start(addr string) error {
 			return err
 		}
 	}
+	if err := s.startBlobStore(host); err != nil {
+		s.Close()
+		return err
+	}
 	for _, stub := range s.stubs {
 		if err := stub.listen(host); err != nil {
 			s.Close()
@@ -166,6 +171,9 @@ func (s *Server) Close() error {
 	servers := []*http.Server{s.apiSrv, s.regSrv}
 	for _, u := range s.upstreams {
 		servers = append(servers, u.http)
+	}
+	if s.s3 != nil {
+		servers = append(servers, s.s3.http)
 	}
 	for _, u := range s.stubs {
 		servers = append(servers, u.http)
@@ -333,6 +341,9 @@ func (c *call) run() {
 			return
 		}
 	}
+	s.mu.Lock()
+	s.evaluateLifecycles()
+	s.mu.Unlock()
 	var out any
 	if selfLocking[c.op] {
 		out, aerr = c.handler(c)
