@@ -39,14 +39,26 @@ type Account struct {
 }
 
 // Principal is an IAM user or role with one access key. Allow and Deny hold action
-// patterns ("ecr:*", "ecr:Describe*"); an explicit deny wins, as in IAM.
+// patterns ("ecr:*", "ecr:Describe*") on every resource; Statements scope actions to
+// resources. An explicit deny wins, as in IAM.
 type Principal struct {
-	Name            string   `yaml:"name"`
-	Kind            string   `yaml:"kind"` // user (default) or role
-	AccessKeyID     string   `yaml:"accessKeyId"`
-	SecretAccessKey string   `yaml:"secretAccessKey"`
-	Allow           []string `yaml:"allow"`
-	Deny            []string `yaml:"deny"`
+	Name            string      `yaml:"name"`
+	Kind            string      `yaml:"kind"` // user (default) or role
+	AccessKeyID     string      `yaml:"accessKeyId"`
+	SecretAccessKey string      `yaml:"secretAccessKey"`
+	Allow           []string    `yaml:"allow"`
+	Deny            []string    `yaml:"deny"`
+	Statements      []Statement `yaml:"statements"`
+}
+
+// Statement is one statement of the principal's identity policy: actions on resources,
+// both with IAM's * and ? wildcards (actions case-insensitive, resource ARNs not).
+// An action that takes no resource (ecr:GetAuthorizationToken, secretsmanager:ListSecrets)
+// is asked on "*", which only a "*" resource matches, as in IAM.
+type Statement struct {
+	Effect    string   `yaml:"effect"` // Allow or Deny
+	Actions   []string `yaml:"actions"`
+	Resources []string `yaml:"resources"`
 }
 
 type Secret struct {
@@ -398,7 +410,22 @@ func (s *Scenario) check() error {
 			bad("%s.name %q: two principals of kind %s share it", where, p.Name, p.Kind)
 		}
 		keys[p.AccessKeyID], names[p.Kind+"/"+p.Name] = true, true
-		for _, a := range append(append([]string{}, p.Allow...), p.Deny...) {
+		actions := append(append([]string{}, p.Allow...), p.Deny...)
+		for j, st := range p.Statements {
+			if st.Effect != "Allow" && st.Effect != "Deny" {
+				bad("%s.statements[%d].effect %q: Allow or Deny", where, j, st.Effect)
+			}
+			if len(st.Actions) == 0 || len(st.Resources) == 0 {
+				bad("%s.statements[%d]: name actions and resources (\"*\" for every resource)", where, j)
+			}
+			for _, r := range st.Resources {
+				if r != "*" && !strings.HasPrefix(r, "arn:") {
+					bad("%s.statements[%d]: resource %q: an ARN (wildcards allowed) or *", where, j, r)
+				}
+			}
+			actions = append(actions, st.Actions...)
+		}
+		for _, a := range actions {
 			if a != "*" && !strings.Contains(a, ":") {
 				bad("%s: action pattern %q: want service:Action, like ecr:BatchGetImage or ecr:*", where, a)
 			}

@@ -150,7 +150,7 @@ func (s *Server) Start(addr string) error {
 // adminPrincipal is the first principal allowed every action.
 func (s *Server) adminPrincipal() *principal {
 	for _, p := range s.st.principals {
-		if contains(p.Allow, "*") && len(p.Deny) == 0 {
+		if contains(p.Allow, "*") && len(p.Deny) == 0 && !p.deniesAnything() {
 			return p
 		}
 	}
