@@ -220,6 +220,8 @@ type Generate struct {
 	RepositoriesPerRule int    `yaml:"repositoriesPerRule"`
 	ImagesPerRepository int    `yaml:"imagesPerRepository"`
 	Upstream            string `yaml:"upstream"` // upstreamRegistry enum; default ecr-public
+	// Failures adds failure shapes in given numbers (generate.go).
+	Failures *GenerateFailures `yaml:"failures"`
 }
 
 // Duration is a YAML duration: Go's syntax ("90m", "36h") plus days ("3d").
@@ -325,6 +327,12 @@ func ParseScenario(raw []byte) (*Scenario, error) {
 	s.applyDefaults()
 	if err := s.check(); err != nil {
 		return nil, err
+	}
+	// What generate adds must fit with what the scenario lists (no rule prefix twice).
+	if s.Generate != nil {
+		if err := s.withGenerated().check(); err != nil {
+			return nil, fmt.Errorf("with what generate adds: %w", err)
+		}
 	}
 	return &s, nil
 }
@@ -549,10 +557,11 @@ func (s *Scenario) check() error {
 			bad("generate: at most %d images", maxGeneratedImages)
 		}
 		if g.Upstream != "" {
-			if _, ok := upstreamURLs[g.Upstream]; !ok {
+			if _, ok := upstreamURLs[g.Upstream]; !ok || upstreamURLs[g.Upstream] == "" {
 				bad("generate.upstream %q: one of %s", g.Upstream, strings.Join(upstreamEnum, ", "))
 			}
 		}
+		g.checkFailures(bad)
 	}
 	return errors.Join(errs...)
 }

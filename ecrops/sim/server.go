@@ -57,6 +57,7 @@ func New(sc *Scenario) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
+	sc = sc.withGenerated() // once: Reset starts again from the expanded scenario
 	s := &Server{scenario: sc, clock: NewClock(time.Now()), events: &eventLog{},
 		ecrModel: m.ecr, smModel: m.secretsManager}
 	s.faults = newFaultSet(sc.Faults)

@@ -353,14 +353,17 @@ func (repo *repoState) isChild(d v1.Hash) bool {
 }
 
 func (st *state) generate(g *Generate, now time.Time) error {
-	upstream := orDefault(g.Upstream, "ecr-public")
+	upstream := g.upstream()
 	for r := 1; r <= g.Rules; r++ {
-		prefix := fmt.Sprintf("gen-%02d", r)
+		prefix := generatedPrefix(r)
 		st.rules[prefix] = &ruleState{Prefix: prefix, URL: upstreamURLs[upstream], Upstream: upstream,
 			CreatedAt: now.Add(-30 * 24 * time.Hour), UpdatedAt: now.Add(-30 * 24 * time.Hour)}
 		st.serviceLinkedRole = true
 		for p := 1; p <= g.RepositoriesPerRule; p++ {
 			repo := st.newRepo(fmt.Sprintf("%s/team/app-%04d", prefix, p), now.Add(-20*24*time.Hour))
+			if g.templated(r) {
+				repo.Lifecycle = generatedLifecycle // as its rule's creation template gave it
+			}
 			for i := 1; i <= g.ImagesPerRepository; i++ {
 				m, err := generatedManifest(fmt.Sprintf("%s:v%d#0", repo.Name, i))
 				if err != nil {
@@ -368,7 +371,7 @@ func (st *state) generate(g *Generate, now time.Time) error {
 				}
 				m.Raw = nil
 				pushed := now.Add(-time.Duration(i) * time.Hour)
-				img := &imageState{manifestBlob: m, PushedAt: pushed, ValidatedAt: pushed, LastPull: now.Add(-time.Duration(i) * time.Minute)}
+				img := &imageState{manifestBlob: m, PushedAt: pushed, ValidatedAt: pushed, LastPull: now.Add(-time.Duration(i%90+1) * 24 * time.Hour)}
 				repo.images[m.Digest] = img
 				repo.tags[fmt.Sprintf("v%d", i)] = img.Digest
 			}
