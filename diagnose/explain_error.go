@@ -282,9 +282,17 @@ func words(v ErrorVerdict) (string, string) {
 	if ref == "" {
 		ref = "the image"
 	}
-	chainSays := ""
+	chainSays, who := "", "the role that pulls"
 	if v.Explanation != nil {
-		chainSays = " (" + v.Explanation.Verdict + ")"
+		for _, s := range v.Explanation.Steps {
+			if s.Status == "failed" {
+				chainSays = " (the chain fails at \"" + s.Name + "\")"
+				if p, ok := strings.CutPrefix(s.Name, "permissions of "); ok {
+					who = p
+				}
+				break
+			}
+		}
 	}
 	switch v.Cause.ID {
 	case "":
@@ -304,10 +312,10 @@ func words(v ErrorVerdict) (string, string) {
 		return "No rule covers " + ref + ": it is a private repository, and it does not hold this tag" + chainSays + ".", "Push the tag, or pull one the repository holds."
 	case "missing-import-permission":
 		return "The pulling principal lacks ecr:BatchImportUpstreamImage, so ECR does not import " + ref + " and answers \"not found\"" + chainSays + ".",
-			"Grant ecr:BatchImportUpstreamImage to the role that pulls (AmazonEC2ContainerRegistryPullOnly has it): ptcdoctor fix --check permissions."
+			"Grant ecr:BatchImportUpstreamImage to " + who + " (AmazonEC2ContainerRegistryPullOnly has it): ptcdoctor fix --check permissions."
 	case "missing-create-permission":
 		return "The pulling principal lacks ecr:CreateRepository, so the first pull of " + ref + " cannot create its cache repository" + chainSays + ".",
-			"Grant ecr:CreateRepository on the rule's prefix to the role that pulls: ptcdoctor fix --check permissions."
+			"Grant ecr:CreateRepository on the rule's prefix to " + who + ": ptcdoctor fix --check permissions."
 	case "iam-permission":
 		what := "an ECR action"
 		if r.Action != "" {

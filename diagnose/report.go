@@ -25,6 +25,8 @@ type Report struct {
 	Findings      []ReportFinding `json:"findings"`
 	Errors        []ReportError   `json:"errors"`
 	Stats         *ReportStats    `json:"stats,omitempty"`
+	// PullFailures are the failed pulls of --events-file, grouped by cause (explain_events.go).
+	PullFailures []PullGroup `json:"pullFailures,omitempty"`
 }
 
 type Summary struct {
