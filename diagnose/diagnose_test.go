@@ -145,7 +145,7 @@ rules:
   - {prefix: docker-hub, upstream: docker-hub, credential: ecr-pullthroughcache/docker-hub}
   - {prefix: ecr-public, upstream: ecr-public}
 templates:
-  - {prefix: docker-hub, imageTagMutability: MUTABLE, lifecyclePolicy: &lc '{"rules":[{"rulePriority":1,"selection":{"tagStatus":"any","countType":"sinceImagePulled","countUnit":"days","countNumber":90},"action":{"type":"expire"}}]}'}
+  - {prefix: docker-hub, imageTagMutability: MUTABLE, lifecyclePolicy: &lc '{"rules":[{"rulePriority":1,"selection":{"tagStatus":"any","countType":"sinceImagePulled","countUnit":"days","countNumber":90},"action":{"type":"transition","targetStorageClass":"archive"}}]}'}
   - {prefix: ecr-public, imageTagMutability: MUTABLE, lifecyclePolicy: *lc}
 repositories:
   - name: docker-hub/library/nginx

@@ -1,3 +1,7 @@
 // Package diagnose holds the checks: a model.Snapshot and probe results in, findings
 // with their fixes out. It does no I/O of its own.
+//
+// The node side (what containerd, the Docker daemon, the kubelet, Bottlerocket and kops
+// are configured with) is judged by its subpackage nodes, which imports only model;
+// setup's node snippets come from there, so that what setup prints is what nodes accepts.
 package diagnose

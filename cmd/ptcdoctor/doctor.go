@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"regexp"
 	"sort"
 	"strings"
 	"sync"
@@ -27,6 +28,8 @@ type scope struct {
 	principals []string
 	checks     []string
 	configPath string
+	probeLimit int
+	consumers  []string
 }
 
 func (sc *scope) register(cmd *cobra.Command) {
@@ -36,6 +39,8 @@ func (sc *scope) register(cmd *cobra.Command) {
 	f.StringArrayVar(&sc.principals, "principal", nil, "the IAM role or user that pulls (default: the config's, else the caller); repeatable")
 	f.StringArrayVar(&sc.checks, "check", nil, "run only this check (see --list-checks); repeatable")
 	f.StringVar(&sc.configPath, "config", "", "config file with a watch list (default $XDG_CONFIG_HOME/ptcdoctor/config.yaml)")
+	f.IntVar(&sc.probeLimit, "probe-limit", 200, "compare at most this many cached tags with their upstream (stale-tag), the most recently pulled first")
+	f.StringArrayVar(&sc.consumers, "consumer-account", nil, "an AWS account ID that pulls from this registry's caches (cross-account); repeatable")
 	_ = cmd.RegisterFlagCompletionFunc("check", completeChecks)
 	_ = cmd.MarkFlagFilename("images-file")
 	_ = cmd.MarkFlagFilename("config", "yaml", "yml")
@@ -50,6 +55,8 @@ func completeChecks(*cobra.Command, []string, string) ([]cobra.Completion, cobra
 	return out, cobra.ShellCompDirectiveNoFileComp
 }
 
+var accountIDPattern = regexp.MustCompile(`^[0-9]{12}$`)
+
 // diagnosis is a scan and the checks run over it.
 type diagnosis struct {
 	snap     *model.Snapshot
@@ -61,6 +68,14 @@ type diagnosis struct {
 
 // run scans the account and diagnoses it for the scope.
 func (sc *scope) run(ctx context.Context, g *globals, s *session, progress func(ecrops.Progress)) (*diagnosis, error) {
+	if sc.probeLimit < 0 {
+		return nil, usageError{fmt.Errorf("--probe-limit %d: give a number of probes, 1 or more", sc.probeLimit)}
+	}
+	for _, id := range sc.consumers {
+		if !accountIDPattern.MatchString(id) {
+			return nil, usageError{fmt.Errorf("--consumer-account %q: an AWS account ID is 12 digits", model.Printable(id))}
+		}
+	}
 	for _, id := range sc.checks {
 		if _, ok := diagnose.CheckByID(id); !ok {
 			return nil, usageError{fmt.Errorf("--check %q: no such check (ptcdoctor doctor --list-checks)", id)}
@@ -116,7 +131,7 @@ func (sc *scope) run(ctx context.Context, g *globals, s *session, progress func(
 		return nil, usageError{errors.New(strings.Join(bad, "\n"))}
 	}
 	principals := append(append([]string{}, cfg.Watch.Principals...), sc.principals...)
-	d.opts = diagnose.Options{Refs: d.refs, Principals: principals, Checks: sc.checks}
+	d.opts = diagnose.Options{Refs: d.refs, Principals: principals, Checks: sc.checks, ProbeLimit: sc.probeLimit, ConsumerAccounts: sc.consumers}
 	if len(principals) > 0 && snap.Identity.ARN != "" {
 		d.opts.Principals = append([]string{snap.Identity.ARN}, principals...)
 	}

@@ -134,7 +134,12 @@ func (s *Server) pullThrough(ctx context.Context, p *principal, repo, tag string
 	now := s.clock.Now()
 	img := s.st.storeArtifact(r, a, now, nil)
 	r.tags[tag] = img.Digest
-	img.ValidatedAt = now
+	img.ValidatedAt, img.Imported = now, now
+	for _, c := range img.Children {
+		if ci := r.images[c]; ci != nil {
+			ci.Imported = now
+		}
+	}
 	return img, nil
 }
 
@@ -388,7 +393,7 @@ func (s *Server) refresh(ctx context.Context, p *principal, repo, tag string) {
 		c, _ := parseUpstreamCredentials(s.st.secretByARN(rule.CredentialArn).Value)
 		creds = &c
 	}
-	mutable := !strings.HasPrefix(r.Mutability, "IMMUTABLE")
+	mutable := !tagImmutable(r.Mutability, r.Exclusions, tag)
 	ref := rule.URL + "/" + rule.upstreamPath(repo) + ":" + tag
 	allowed, _ := s.st.allows(p, "ecr:BatchImportUpstreamImage", r.ARN)
 	s.mu.Unlock()
@@ -420,13 +425,23 @@ func (s *Server) refresh(ctx context.Context, p *principal, repo, tag string) {
 	}
 }
 
-// resolveMap lists the upstream hosts and where the stand-in serves them.
+// resolveMap lists the upstream hosts and where the stand-in serves them: every host a
+// rule can name, a look-alike or a refusing stub (stubs.go).
 func (s *Server) resolveMap() map[string]string {
 	out := map[string]string{}
+	for host, stub := range s.stubs {
+		out[host] = stub.url
+	}
 	for host, u := range s.upstreams {
 		out[host] = u.url
 		if host == dockerHubHost {
 			out[dockerHubAuthHost] = u.url
+		}
+	}
+	if s.s3 != nil {
+		out[layerBucketHost(s.st.region)] = s.s3.url
+		if cdn := s.scenario.Behaviours.UpstreamCDNRedirect; cdn != nil && cdn.Enabled && s.upstreams[dockerHubHost] != nil {
+			out[dockerHubCDNHost] = s.s3.url
 		}
 	}
 	return out

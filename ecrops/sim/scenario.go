@@ -106,15 +106,17 @@ type Rule struct {
 }
 
 type Template struct {
-	Prefix             string            `yaml:"prefix"`
-	AppliedFor         []string          `yaml:"appliedFor"`
-	Description        string            `yaml:"description"`
-	ImageTagMutability string            `yaml:"imageTagMutability"`
-	Encryption         *Encryption       `yaml:"encryption"`
-	ResourceTags       map[string]string `yaml:"resourceTags"`
-	RepositoryPolicy   string            `yaml:"repositoryPolicy"`
-	LifecyclePolicy    string            `yaml:"lifecyclePolicy"`
-	CustomRoleArn      string            `yaml:"customRoleArn"`
+	Prefix             string   `yaml:"prefix"`
+	AppliedFor         []string `yaml:"appliedFor"`
+	Description        string   `yaml:"description"`
+	ImageTagMutability string   `yaml:"imageTagMutability"`
+	// ImageTagMutabilityExclusionFilters are WILDCARD patterns, with a *_WITH_EXCLUSION setting.
+	ImageTagMutabilityExclusionFilters []string          `yaml:"imageTagMutabilityExclusionFilters"`
+	Encryption                         *Encryption       `yaml:"encryption"`
+	ResourceTags                       map[string]string `yaml:"resourceTags"`
+	RepositoryPolicy                   string            `yaml:"repositoryPolicy"`
+	LifecyclePolicy                    string            `yaml:"lifecyclePolicy"`
+	CustomRoleArn                      string            `yaml:"customRoleArn"`
 }
 
 type Encryption struct {
@@ -123,14 +125,16 @@ type Encryption struct {
 }
 
 type Repository struct {
-	Name               string            `yaml:"name"`
-	ImageTagMutability string            `yaml:"imageTagMutability"`
-	Encryption         *Encryption       `yaml:"encryption"`
-	Tags               map[string]string `yaml:"tags"`
-	Policy             string            `yaml:"policy"`
-	LifecyclePolicy    string            `yaml:"lifecyclePolicy"`
-	CreatedAgo         Duration          `yaml:"createdAgo"`
-	Images             []CachedImage     `yaml:"images"`
+	Name               string `yaml:"name"`
+	ImageTagMutability string `yaml:"imageTagMutability"`
+	// ImageTagMutabilityExclusionFilters are WILDCARD patterns, with a *_WITH_EXCLUSION setting.
+	ImageTagMutabilityExclusionFilters []string          `yaml:"imageTagMutabilityExclusionFilters"`
+	Encryption                         *Encryption       `yaml:"encryption"`
+	Tags                               map[string]string `yaml:"tags"`
+	Policy                             string            `yaml:"policy"`
+	LifecyclePolicy                    string            `yaml:"lifecyclePolicy"`
+	CreatedAgo                         Duration          `yaml:"createdAgo"`
+	Images                             []CachedImage     `yaml:"images"`
 }
 
 // CachedImage is an image already in the repository when the scenario starts.
@@ -153,6 +157,15 @@ type Behaviours struct {
 	NegativeCache *NegativeCache `yaml:"negativeCache"`
 	// LeaveEmptyRepository models a repository left behind by a failed first pull. Not documented by AWS.
 	LeaveEmptyRepository *bool `yaml:"leaveEmptyRepository"`
+	// UpstreamCDNRedirect models layers not copied into the cache yet being redirected to
+	// the upstream's CDN. Reported by users, not documented by AWS.
+	UpstreamCDNRedirect *CDNRedirect `yaml:"upstreamCDNRedirect"`
+}
+
+type CDNRedirect struct {
+	Enabled bool `yaml:"enabled"`
+	// For is how long after an import its layers are still fetched from the upstream's CDN; default 2m.
+	For Duration `yaml:"for"`
 }
 
 type NegativeCache struct {
@@ -441,6 +454,7 @@ func (s *Scenario) check() error {
 			}
 		}
 		errs = append(errs, checkMutability(fmt.Sprintf("templates[%d]", i), t.ImageTagMutability)...)
+		errs = append(errs, checkScenarioExclusions(fmt.Sprintf("templates[%d]", i), t.ImageTagMutability, t.ImageTagMutabilityExclusionFilters)...)
 	}
 	repos := map[string]bool{}
 	for i, r := range s.Repositories {
@@ -453,6 +467,7 @@ func (s *Scenario) check() error {
 		}
 		repos[r.Name] = true
 		errs = append(errs, checkMutability(where, r.ImageTagMutability)...)
+		errs = append(errs, checkScenarioExclusions(where, r.ImageTagMutability, r.ImageTagMutabilityExclusionFilters)...)
 		for j, im := range r.Images {
 			for _, t := range im.Tags {
 				if !tagRE.MatchString(t) {
@@ -518,7 +533,7 @@ func checkMutability(where, m string) []error {
 	case "", "MUTABLE", "IMMUTABLE", "IMMUTABLE_WITH_EXCLUSION", "MUTABLE_WITH_EXCLUSION":
 		return nil
 	}
-	return []error{fmt.Errorf("%s.imageTagMutability %q: MUTABLE or IMMUTABLE", where, m)}
+	return []error{fmt.Errorf("%s.imageTagMutability %q: MUTABLE, IMMUTABLE, IMMUTABLE_WITH_EXCLUSION or MUTABLE_WITH_EXCLUSION", where, m)}
 }
 
 // secretNameFromRef accepts a secret's name or its ARN.

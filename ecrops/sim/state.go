@@ -30,6 +30,9 @@ type state struct {
 	blobs  map[v1.Hash][]byte
 	tokens map[string]*registryToken // registry passwords issued by GetAuthorizationToken
 
+	// lifecycleRun is when lifecycle policies were last evaluated (see lifecycle.go).
+	lifecycleRun time.Time
+
 	// serviceLinkedRole is set when the first rule is created, as AWS creates
 	// AWSServiceRoleForECRPullThroughCache then.
 	serviceLinkedRole bool
@@ -74,6 +77,7 @@ type repoState struct {
 	Tags                  []tag
 	Policy, Lifecycle     string
 	CreatedAt             time.Time
+	LifecycleEvaluated    time.Time
 	images                map[v1.Hash]*imageState
 	tags                  map[string]v1.Hash
 }
@@ -82,6 +86,11 @@ type imageState struct {
 	manifestBlob
 	PushedAt, LastPull, ValidatedAt time.Time
 	Children                        []v1.Hash // for an index: the manifests it references
+	// Imported is when a pull through imported it (zero for a scenario's own content).
+	Imported time.Time
+	// Status is "" (ACTIVE), ARCHIVED or ACTIVATING; see archive.go.
+	Status                  string
+	ArchivedAt, ActivatedAt time.Time
 }
 
 type registryToken struct {
@@ -158,7 +167,7 @@ func newState(sc *Scenario, now time.Time) (*state, error) {
 	for _, t := range sc.Templates {
 		ts := &templateState{
 			Prefix: strings.TrimSuffix(t.Prefix, "/"), Description: t.Description,
-			Mutability: orDefault(t.ImageTagMutability, "MUTABLE"), AppliedFor: t.AppliedFor,
+			Mutability: orDefault(t.ImageTagMutability, "MUTABLE"), Exclusions: exclusionFilters(t.ImageTagMutabilityExclusionFilters), AppliedFor: t.AppliedFor,
 			Encryption: encryption{EncryptionType: "AES256"}, ResourceTags: tagsFromMap(t.ResourceTags),
 			RepositoryPolicy: t.RepositoryPolicy, Lifecycle: t.LifecyclePolicy, CustomRoleArn: t.CustomRoleArn,
 			CreatedAt: now, UpdatedAt: now,
@@ -171,6 +180,7 @@ func newState(sc *Scenario, now time.Time) (*state, error) {
 	for _, r := range sc.Repositories {
 		repo := st.newRepo(r.Name, now.Add(-time.Duration(r.CreatedAgo)))
 		repo.Mutability = orDefault(r.ImageTagMutability, "MUTABLE")
+		repo.Exclusions = exclusionFilters(r.ImageTagMutabilityExclusionFilters)
 		if r.Encryption != nil {
 			repo.Encryption = encryption{EncryptionType: r.Encryption.Type, KmsKey: r.Encryption.KMSKey}
 		}
@@ -200,6 +210,7 @@ func newState(sc *Scenario, now time.Time) (*state, error) {
 		st.repos[repo.Name] = repo
 	}
 	st.registryPolicy = sc.RegistryPolicy
+	st.lifecycleRun = now
 	if nc := sc.Behaviours.NegativeCache; nc != nil {
 		for _, e := range nc.Entries {
 			st.negative[e.Repository+":"+e.Tag] = now.Add(-time.Duration(e.Ago))

@@ -99,7 +99,7 @@ func (u *upstreamRegistry) reset() error {
 	u.tokens, u.windows = map[string]upstreamGrant{}, map[string]*pullCount{}
 	u.versions, u.media, u.exists = map[string]int{}, map[string]string{}, map[string]bool{}
 	u.mu.Unlock()
-	for _, repo := range cfg.Repositories {
+	for _, repo := range u.content() {
 		u.mu.Lock()
 		u.exists[repo.Name] = true
 		u.mu.Unlock()
@@ -116,6 +116,52 @@ func (u *upstreamRegistry) reset() error {
 		}
 	}
 	return nil
+}
+
+// dockerHubOfficial are Docker Hub official images that always have a latest tag on the
+// real Docker Hub, and that ptcdoctor's probes and setup ask for (library/alpine:latest,
+// the library/ mismatch probes). ratelimitpreview/test is the image Docker documents for
+// reading the pull budget (https://docs.docker.com/docker-hub/usage/pulls/).
+var dockerHubOfficial = []string{"alpine", "busybox", "debian", "golang", "httpd", "memcached", "mysql",
+	"nginx", "node", "postgres", "python", "redis", "ubuntu"}
+
+// content is what the upstream serves: the scenario's repositories, and for the Docker Hub
+// look-alike what the real Docker Hub always has, so that no scenario needs to list it:
+// ratelimitpreview/test:latest, and latest on the official images above and on every
+// official image the scenario lists without it. A tag the scenario lists wins.
+func (u *upstreamRegistry) content() []UpstreamContent {
+	repos := append([]UpstreamContent(nil), u.cfg.Repositories...)
+	if u.kind != dockerHubUpstream {
+		return repos
+	}
+	index := map[string]int{}
+	for i, r := range repos {
+		index[r.Name] = i
+	}
+	ensure := func(name, tag string) {
+		i, ok := index[name]
+		if !ok {
+			index[name] = len(repos)
+			repos = append(repos, UpstreamContent{Name: name, Tags: []UpstreamTag{{Tag: tag}}})
+			return
+		}
+		for _, t := range repos[i].Tags {
+			if t.Tag == tag {
+				return
+			}
+		}
+		repos[i].Tags = append(append([]UpstreamTag(nil), repos[i].Tags...), UpstreamTag{Tag: tag})
+	}
+	ensure("ratelimitpreview/test", "latest")
+	for _, name := range dockerHubOfficial {
+		ensure("library/"+name, "latest")
+	}
+	for _, r := range u.cfg.Repositories {
+		if strings.HasPrefix(r.Name, "library/") && strings.Count(r.Name, "/") == 1 {
+			ensure(r.Name, "latest")
+		}
+	}
+	return repos
 }
 
 // upstreamSource names the content of an upstream tag; a cached copy made from the same
