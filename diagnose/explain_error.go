@@ -179,10 +179,10 @@ func causeFromChain(ex Explanation, r ErrorReading) string {
 			continue
 		}
 		switch {
+		case s.Name == "rule" && strings.Contains(s.Detail, "the repository exists"):
+			return "private-image-missing"
 		case s.Name == "rule":
 			return "no-rule"
-		case s.Name == "in the repository":
-			return "private-image-missing"
 		case s.Name == "upstream reference":
 			if strings.Count(strings.TrimPrefix(ex.Ref.Repository, ex.Ref.RulePrefix+"/"), "/") >= 2 {
 				return "library-before-org"
@@ -296,7 +296,7 @@ func words(v ErrorVerdict) (string, string) {
 	}
 	switch v.Cause.ID {
 	case "":
-		return "The line fits several causes (" + strings.Join(r.Candidates, ", ") + "); what would settle it is below.", ""
+		return "The line alone fits several causes; what would settle it is below.", ""
 	case "library-prefix":
 		return ref + " names a Docker Hub official image without library/: Docker Hub answers 401 for it and ECR answers 403" + chainSays + ".",
 			"Pull " + withLibrary(v, "library/") + " instead."

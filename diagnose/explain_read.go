@@ -97,9 +97,13 @@ func ReadError(text string) (ErrorReading, bool) {
 
 // WantsAccount reports whether the account would add to the line: it allows several
 // causes, blames the account (which the chain may contradict), or names an upstream
-// reference that a rule maps to a cache URI for the fix.
+// reference that a rule maps to a cache URI for the fix. A line without a reference gives
+// the account nothing to walk.
 func (r ErrorReading) WantsAccount() bool {
-	return len(r.Candidates) > 1 || needsChain(r.Candidates[0]) || (r.Candidates[0] == "bypassed-cache" && r.Reference != "")
+	if r.Reference == "" {
+		return false // nothing to walk: the account cannot settle it
+	}
+	return len(r.Candidates) > 1 || needsChain(r.Candidates[0]) || r.Candidates[0] == "bypassed-cache"
 }
 
 // --- what a line names ---
