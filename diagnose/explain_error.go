@@ -134,6 +134,10 @@ func ExplainError(ctx context.Context, acct *Account, text string) (ErrorVerdict
 	}
 	if len(cands) == 1 {
 		v.Cause, _ = CauseByID(cands[0])
+		if needsChain(cands[0]) && v.Explanation == nil && acct == nil {
+			// The line names a cause in the account; only the account can confirm it.
+			v.Needs = append(v.Needs, needsFor(r, acct)...)
+		}
 	}
 	v.Verdict, v.Fix = words(v)
 	return v, true
