@@ -153,3 +153,18 @@ func TestExplainErrorOfRateLimits(t *testing.T) {
 		t.Fatalf("abuse: %q %q", abuse.Cause.ID, abuse.Verdict)
 	}
 }
+
+// containerd names the original reference and the host it asked: a mirror asked without
+// credentials, and a mirror bypassed for the upstream, read from the line alone.
+func TestExplainErrorOfMirrors(t *testing.T) {
+	for line, want := range map[string]string{
+		`failed to resolve reference "docker.io/library/nginx:1.27": unexpected status from HEAD request to https://111122223333.dkr.ecr.us-east-1.amazonaws.com/v2/docker-hub/library/nginx/manifests/1.27?ns=docker.io: 401 Unauthorized`:                                          "mirror-credentials",
+		`failed to resolve reference "docker.io/library/nginx:1.27": failed to do request: Head "https://registry-1.docker.io/v2/library/nginx/manifests/1.27": dial tcp 54.236.113.205:443: i/o timeout`:                                                                            "bypassed-cache",
+		`failed to resolve reference "111122223333.dkr.ecr.us-east-1.amazonaws.com/docker-hub/library/nginx:1.27": failed to do request: Head "https://111122223333.dkr.ecr.us-east-1.amazonaws.com/v2/docker-hub/library/nginx/manifests/1.27": dial tcp 10.0.1.5:443: i/o timeout`: "registry-unreachable",
+	} {
+		v, ok := diagnose.ExplainError(context.Background(), nil, line)
+		if !ok || v.Cause.ID != want {
+			t.Errorf("%s:\n got %q (%v), want %s", line, v.Cause.ID, v.Reading.Candidates, want)
+		}
+	}
+}
