@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"sort"
 	"strings"
-	"sync"
 
 	"github.com/ptcdoctor/ptcdoctor/model"
 )
@@ -213,7 +212,7 @@ func checkNameMismatch(d *diagnosis) []model.Finding {
 			out = append(out, model.Finding{Severity: model.SeverityWarning, Subject: model.Subject{Kind: "repository", Name: repo.Name},
 				Title: "The repository " + repo.Name + " looks meant as a cache, but no rule covers it",
 				Explanation: "A repository is a pull through cache only under a rule's prefix (prefix/image:tag), and ECR creates such repositories itself. " +
-					repo.Name + " was made by hand and no rule covers it, so pulls of " + repo.Name + "/<image> fail with \"repository does not exist\" and nothing is ever pulled into it.",
+					repo.Name + " was made by hand and no rule covers it, so pulls of " + repo.Name + "/<image> fail with \"repository does not exist\", pulls of a tag it lacks with \"manifest unknown\", and nothing is ever pulled into it.",
 				Evidence: []model.Evidence{{Call: "ecr:DescribePullThroughCacheRules", Answer: "prefixes: " + rulePrefixes(d.snap)},
 					{Call: "ecr:DescribeImages " + repo.Name, Answer: fmt.Sprintf("%d images", len(repo.Images))}},
 				Fixes: []model.Fix{{Title: "Create the rule that was meant",
@@ -230,9 +229,15 @@ func checkNameMismatch(d *diagnosis) []model.Finding {
 			if near := nearestPrefix(d.snap.Rules, ref.Repository); near != "" {
 				first, rest, _ := strings.Cut(ref.Repository, "/")
 				fixed := near + "/" + rest
+				names := " names a repository that does not exist and never will."
+				if d.snap.Repository(ref.Repository) != nil {
+					// It exists (made by hand): ECR serves what it holds and answers a tag it lacks
+					// with "manifest unknown", but never pulls anything into it.
+					names = " names a repository that exists but that no rule fills: a tag it lacks fails with \"manifest unknown\"."
+				}
 				out = append(out, model.Finding{Subject: model.Subject{Kind: "reference", Name: ref.Input},
 					Title:       fmt.Sprintf("%s/ is not a rule's prefix; did you mean %s/?", first, near),
-					Explanation: "No pull through cache rule has the prefix " + first + "/, so " + ref.CacheURI() + " names a repository that does not exist and never will. The rule " + near + "/ is one letter away.",
+					Explanation: "No pull through cache rule has the prefix " + first + "/, so " + ref.CacheURI() + names + " The rule " + near + "/ is one letter away.",
 					Evidence:    []model.Evidence{{Call: "ecr:DescribePullThroughCacheRules", Answer: "prefixes: " + rulePrefixes(d.snap)}},
 					Fixes:       []model.Fix{{Title: "Use " + cacheRef(d.snap, fixed, ref.Identifier()), Manual: "Change the reference to " + cacheRef(d.snap, fixed, ref.Identifier())}}})
 			}
@@ -383,82 +388,6 @@ func orDefault(s, def string) string {
 		return def
 	}
 	return s
-}
-
-// --- upstream-rate-limit ---
-
-// rateProbeRef is Docker Hub's repository for checking the pull budget.
-const rateProbeRef = "ratelimitpreview/test:latest"
-
-func checkRateLimit(d *diagnosis) []model.Finding {
-	var out []model.Finding
-	for _, r := range d.snap.Rules {
-		if r.UpstreamRegistry != "docker-hub" {
-			continue
-		}
-		subject := model.Subject{Kind: "rule", Name: r.Prefix}
-		p, ok := d.upstream(subject, r, r.UpstreamURL+"/"+rateProbeRef, true)
-		if !ok {
-			continue
-		}
-		rl := p.RateLimit
-		spent := p.Class == "rate-limited" || (rl != nil && rl.Remaining == 0)
-		low := rl != nil && rl.Limit > 0 && rl.Remaining*5 < rl.Limit
-		if !spent && !low {
-			continue
-		}
-		who := "the rule's credentials (Docker Hub source " + sourceOf(rl) + ")"
-		if p.Anonymous {
-			who = "anonymous pulls from this machine (source " + sourceOf(rl) + "); " + p.Why
-		}
-		f := model.Finding{Subject: subject, Evidence: []model.Evidence{upstreamEvidence(p)}}
-		window := "6 hours"
-		if rl != nil && rl.WindowSeconds > 0 {
-			window = fmt.Sprintf("%g hours", float64(rl.WindowSeconds)/3600)
-		}
-		if spent {
-			f.Severity = model.SeverityError
-			f.Title = "The Docker Hub pull budget of rule " + r.Prefix + "/ is spent"
-			f.Explanation = "Docker Hub answers 429 Too Many Requests for " + who + ": first pulls through " + r.Prefix +
-				"/ fail with TOOMANYREQUESTS (BatchGetImage failure UpstreamTooManyRequests) until pulls age out of the " + window +
-				" window, and cached tags are not refreshed. Cached images are still served."
-		} else {
-			f.Title = fmt.Sprintf("The Docker Hub pull budget of rule %s/ is low: %d of %d left", r.Prefix, rl.Remaining, rl.Limit)
-			f.Explanation = fmt.Sprintf("%s has %d of %d pulls left in the current %s window. Each platform of an image not cached yet costs one pull; when the budget is spent, first pulls through %s/ fail with 429 until pulls age out of the window.",
-				who, rl.Remaining, rl.Limit, window, r.Prefix)
-		}
-		if rl != nil {
-			f.Evidence = append(f.Evidence, model.Evidence{Call: "ratelimit headers", Answer: fmt.Sprintf("ratelimit-limit: %d;w=%d, ratelimit-remaining: %d;w=%d, docker-ratelimit-source: %s", rl.Limit, rl.WindowSeconds, rl.Remaining, rl.WindowSeconds, rl.Source)})
-		}
-		if r.Secret != nil && r.Secret.Exists {
-			f.Fixes = append(f.Fixes, model.Fix{Title: "Put the credentials of a paid Docker plan (unlimited pulls) on the rule",
-				Plan: model.Plan{Title: "Better Docker Hub credentials for " + r.Prefix + "/", Steps: []model.Step{putSecretStep(r.Secret.ARN, r.Secret.Name)}}})
-		}
-		if !spent {
-			var warm []model.Step
-			for _, ref := range d.opts.Refs {
-				if ref.RulePrefix != r.Prefix || ref.Tag == "" {
-					continue
-				}
-				if c, ok := d.cache(subject, ref.Repository, ref.Tag); ok && !c.Cached {
-					warm = append(warm, warmStep(ref.Repository, ref.Tag))
-				}
-			}
-			if len(warm) > 0 {
-				f.Fixes = append(f.Fixes, model.Fix{Title: "Warm the watched tags that are not cached while budget remains",
-					Plan: model.Plan{Title: "Warm " + r.Prefix + "/ while budget remains", Steps: warm}})
-			}
-		}
-		out = append(out, f)
-	}
-	return out
-}
-
-func sourceOf(rl *model.RateLimit) string {
-	if rl == nil || rl.Source == "" {
-		return "unknown"
-	}
-	return rl.Source
 }
 
 // --- negative-cache ---
@@ -613,8 +542,15 @@ func checkTemplates(d *diagnosis) []model.Finding {
 		t := model.TemplateFor(d.snap.Templates, r.Prefix+"/x")
 		if r.Prefix == "ROOT" {
 			t = templates["ROOT"]
+			if t != nil && !t.AppliesToPullThroughCache() {
+				t = nil
+			}
 		}
 		if t == nil {
+			if f, ok := appliedForFinding(d, r); ok {
+				out = append(out, f)
+				continue
+			}
 			out = append(out, model.Finding{Subject: model.Subject{Kind: "rule", Name: r.Prefix},
 				Title:       "No creation template covers " + r.Prefix + "/: new cache repositories get ECR's defaults",
 				Explanation: "Without a repository creation template, ECR creates cache repositories under " + r.Prefix + "/ with mutable tags, AES256, no repository policy and no lifecycle policy: they keep every image they ever cache.",
@@ -627,16 +563,8 @@ func checkTemplates(d *diagnosis) []model.Finding {
 		if !t.AppliesToPullThroughCache() {
 			continue
 		}
-		if strings.HasPrefix(t.ImageTagMutability, "IMMUTABLE") {
-			out = append(out, model.Finding{Subject: model.Subject{Kind: "template", Name: t.Prefix}, Distinct: "immutable tags",
-				Title:       "The template " + t.Prefix + " makes cache repositories with immutable tags",
-				Explanation: "Tag immutability stops ECR from updating a cached tag when the upstream moves it: the 24-hour refresh of " + t.Prefix + "/ tags fails and the cache serves the old image for ever. AWS recommends MUTABLE for pull through cache templates. (Existing repositories keep their setting; templates apply at creation.)",
-				Evidence:    []model.Evidence{{Call: "ecr:DescribeRepositoryCreationTemplates " + t.Prefix, Answer: "imageTagMutability=" + t.ImageTagMutability}},
-				Fixes: []model.Fix{{Title: "Make the template's tags mutable",
-					Plan: model.Plan{Title: "Mutable tags for " + t.Prefix + "/", Steps: []model.Step{{Kind: model.StepUpdateTemplate,
-						Operation: "ecr:UpdateRepositoryCreationTemplate", Target: t.Prefix,
-						Params:  map[string]string{"prefix": t.Prefix, "imageTagMutability": "MUTABLE"},
-						Summary: "Set the template's imageTagMutability to MUTABLE", Expect: map[string]string{"imageTagMutability": t.ImageTagMutability}}}}}}})
+		if f, ok := templateMutabilityFinding(t); ok {
+			out = append(out, f)
 		}
 		if t.CustomRoleArn == "" && (len(t.ResourceTags) > 0 || strings.HasPrefix(t.EncryptionType, "KMS")) {
 			what := "resource tags"
@@ -663,7 +591,7 @@ func checkTemplates(d *diagnosis) []model.Finding {
 				Fixes: []model.Fix{{Title: "Delete the unused template", Plan: model.Plan{Title: "Delete the template " + t.Prefix, Steps: []model.Step{{
 					Kind: model.StepDeleteTemplate, Operation: "ecr:DeleteRepositoryCreationTemplate", Target: t.Prefix,
 					Params: map[string]string{"prefix": t.Prefix}, Summary: "Delete the template " + t.Prefix, Destructive: true,
-					Expect: map[string]string{"exists": "true"}}}}}}})
+					Expect: map[string]string{"exists": "true", model.ExpectCoveringRule + t.Prefix + "/": ""}}}}}}})
 		}
 	}
 	return out
@@ -678,70 +606,6 @@ func templatePrefixes(snap *model.Snapshot) string {
 		return "(none)"
 	}
 	return strings.Join(p, ", ")
-}
-
-// --- stale-tag ---
-
-func checkStaleTags(d *diagnosis) []model.Finding {
-	type job struct {
-		rule *model.Rule
-		repo model.Repository
-		img  model.Image
-		tag  string
-	}
-	var jobs []job
-	for _, repo := range d.snap.Repositories {
-		r := d.snap.Rule(repo.RulePrefix)
-		if r == nil || !d.imagesRead(model.Subject{Kind: "repository", Name: repo.Name}, repo) {
-			continue
-		}
-		for _, img := range repo.Images {
-			for _, tag := range img.Tags {
-				if len(jobs) < d.opts.ProbeLimit {
-					jobs = append(jobs, job{r, repo, img, tag})
-				}
-			}
-		}
-	}
-	results := make([]model.UpstreamProbe, len(jobs))
-	answered := make([]bool, len(jobs))
-	var wg sync.WaitGroup
-	sem := make(chan struct{}, 8)
-	for i, j := range jobs {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			sem <- struct{}{}
-			defer func() { <-sem }()
-			results[i], answered[i] = d.upstream(model.Subject{Kind: "image", Name: j.repo.Name + ":" + j.tag}, *j.rule, upstreamRef(j.rule, j.repo.Name, j.tag), false)
-		}()
-	}
-	wg.Wait()
-	var out []model.Finding
-	for i, j := range jobs {
-		up := results[i]
-		if !answered[i] || !up.Exists || up.Digest == j.img.Digest {
-			continue
-		}
-		immutable := strings.HasPrefix(j.repo.ImageTagMutability, "IMMUTABLE")
-		when := "ECR checks the upstream again at the next pull of the tag, once 24 hours have passed since it last checked"
-		if !j.img.LastPull.IsZero() {
-			when += "; ECR last recorded a pull at " + j.img.LastPull.UTC().Format("2006-01-02 15:04 MST")
-		}
-		f := model.Finding{Subject: model.Subject{Kind: "image", Name: j.repo.Name + ":" + j.tag},
-			Title:       fmt.Sprintf("%s:%s is stale: the upstream tag moved", j.repo.Name, j.tag),
-			Explanation: "The cache serves " + short(j.img.Digest) + "; the upstream's " + j.tag + " is now " + short(up.Digest) + ". " + when + ".",
-			Evidence: []model.Evidence{{Call: "ecr:DescribeImages " + j.repo.Name, Answer: j.tag + " → " + j.img.Digest + ", pushed " + j.img.PushedAt.UTC().Format("2006-01-02 15:04 MST")},
-				upstreamEvidence(up)}}
-		if immutable {
-			f.Explanation += " The repository's tags are immutable, so ECR will never update it: the refresh fails."
-		}
-		f.Fixes = append(f.Fixes, model.Fix{Title: "Delete the cached tag and pull it again (a new pull re-imports it; AWS does not document this re-import, the stand-in models it)",
-			Plan: model.Plan{Title: "Refresh " + j.repo.Name + ":" + j.tag, Steps: []model.Step{deleteTagStep(j.repo.Name, j.tag, j.img.Digest), warmStep(j.repo.Name, j.tag)}}})
-		f.Fixes = append(f.Fixes, model.Fix{Title: "Or wait", Manual: when + "."})
-		out = append(out, f)
-	}
-	return out
 }
 
 // --- no-lifecycle ---
@@ -781,7 +645,7 @@ func checkNoLifecycle(d *diagnosis) []model.Finding {
 		// Without a template, the creation-template finding offers one with this policy.
 		if t := model.TemplateFor(d.snap.Templates, prefix+"/x"); t != nil && t.LifecyclePolicy == "" {
 			steps = append(steps, model.Step{Kind: model.StepUpdateTemplate, Operation: "ecr:UpdateRepositoryCreationTemplate", Target: t.Prefix,
-				Params:  map[string]string{"prefix": t.Prefix, "lifecyclePolicy": DefaultLifecyclePolicy(1, 90)},
+				Params:  map[string]string{"prefix": t.Prefix, "lifecyclePolicy": DefaultLifecycle.Policy()},
 				Summary: "Give the template " + t.Prefix + " the same lifecycle policy, for repositories made later",
 				Expect:  map[string]string{"lifecyclePolicy": ""}})
 		}
@@ -789,7 +653,7 @@ func checkNoLifecycle(d *diagnosis) []model.Finding {
 			Title:       fmt.Sprintf("%s under %s/ without a lifecycle policy", plural(len(repos), "cache repository", "cache repositories"), prefix),
 			Explanation: "Without a lifecycle policy a cache repository keeps every image it ever cached, and storage grows without bound. " + strings.Join(names, ", ") + fmt.Sprintf(" hold %d bytes of images now.", size),
 			Evidence:    []model.Evidence{{Call: "ecr:GetLifecyclePolicy", Answer: "LifecyclePolicyNotFoundException for " + strings.Join(names, ", ")}},
-			Fixes: []model.Fix{{Title: "Expire untagged images after 1 day and images not pulled for 90 days",
+			Fixes: []model.Fix{{Title: "Expire untagged images after 1 day, archive images not pulled for 90 days",
 				Plan: model.Plan{Title: "Lifecycle policies under " + prefix + "/", Steps: steps}}}})
 	}
 	return out
@@ -835,7 +699,8 @@ func checkOrphans(d *diagnosis) []model.Finding {
 			names = append(names, r.Name)
 			deletes = append(deletes, model.Step{Kind: model.StepDeleteRepository, Operation: "ecr:DeleteRepository (force)", Target: r.Name,
 				Params: map[string]string{"repositoryName": r.Name, "force": "true"}, Summary: "Delete " + r.Name + " and its images", Destructive: true,
-				Expect: map[string]string{"exists": "true"}})
+				// The premise, re-read before the call: still no rule covers it.
+				Expect: map[string]string{"exists": "true", model.ExpectCoveringRule + r.Name: ""}})
 			for _, img := range r.Images {
 				if t := img.LastPull.UTC().Format("2006-01-02"); !img.LastPull.IsZero() && t > newest {
 					newest = t
@@ -844,7 +709,7 @@ func checkOrphans(d *diagnosis) []model.Finding {
 		}
 		f := model.Finding{Subject: model.Subject{Kind: "repository", Name: prefix + "/"},
 			Title:       fmt.Sprintf("%d repositories under %s/ were cached by a rule that no longer exists", len(repos), prefix),
-			Explanation: "No pull through cache rule covers " + prefix + "/ any more, so " + strings.Join(names, ", ") + " are never refreshed and pulls of images not in them fail. Either the rule was deleted by mistake (recreate it), or they are leftovers (delete them).",
+			Explanation: "No pull through cache rule covers " + prefix + "/ any more, so " + strings.Join(names, ", ") + " are never refreshed and pulls of tags not in them fail with \"manifest unknown: Requested image not found\". Either the rule was deleted by mistake (recreate it), or they are leftovers (delete them).",
 			Evidence: []model.Evidence{{Call: "ecr:DescribePullThroughCacheRules", Answer: "prefixes: " + rulePrefixes(d.snap)},
 				{Call: "ecr:DescribeImages", Answer: "last pull recorded: " + orDefault(newest, "never")}}}
 		if hub := dockerHubRule(d.snap); hub != nil && strings.Contains(strings.Join(names, " "), "/library/") {

@@ -12,6 +12,7 @@ import (
 	"github.com/ptcdoctor/ptcdoctor/diagnose"
 	"github.com/ptcdoctor/ptcdoctor/ecrops"
 	"github.com/ptcdoctor/ptcdoctor/ecrops/sim"
+	"github.com/ptcdoctor/ptcdoctor/ecrops/sim/simtest"
 	"github.com/ptcdoctor/ptcdoctor/model"
 )
 
@@ -33,12 +34,7 @@ func keys(fs []model.Finding) []string {
 
 func setFaults(t *testing.T, srv *sim.Server, body string) {
 	t.Helper()
-	req, _ := http.NewRequest(http.MethodPut, srv.Info().Admin+"/faults", strings.NewReader(body))
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil || resp.StatusCode != 200 {
-		t.Fatalf("faults: %v %v", err, resp)
-	}
-	resp.Body.Close()
+	simtest.Admin(t, srv, http.MethodPut, "faults", body, nil)
 }
 
 func diagnoseAll(t *testing.T, acc *ecrops.Account) (*model.Snapshot, []model.Finding) {
@@ -83,10 +79,9 @@ func TestCredentialsExpiringMidScan(t *testing.T) {
 	snap, err := acc.Scan(context.Background(), ecrops.Scope{}, func(p ecrops.Progress) {
 		if p.Stage == "repositories" && !expired {
 			expired = true
-			req, _ := http.NewRequest(http.MethodPost, srv.Info().Admin+"/expire-key", strings.NewReader(`{"accessKeyId":"`+srv.Info().AccessKeyID+`"}`))
-			resp, err := http.DefaultClient.Do(req)
-			if err != nil {
-				t.Error(err)
+			resp, err := simtest.AdminRequest(srv, http.MethodPost, "expire-key", `{"accessKeyId":"`+srv.Info().AccessKeyID+`"}`)
+			if err != nil || resp.StatusCode != http.StatusOK {
+				t.Errorf("expire-key: %v %v", err, resp)
 				return
 			}
 			resp.Body.Close()

@@ -29,6 +29,10 @@ type Options struct {
 	Checks []string
 	// ProbeLimit caps the upstream probes of cached tags (stale-tag); 0 means 200.
 	ProbeLimit int
+	// ConsumerAccounts are the AWS accounts that pull from this registry's caches besides
+	// its own (cross-account). The cross-account check also learns them from the registry
+	// policy's and the cache repositories' policies' principals.
+	ConsumerAccounts []string
 	// Now is the time the diagnosis is made at; time.Now when nil.
 	Now func() time.Time
 }
@@ -122,6 +126,8 @@ type diagnosis struct {
 	snap  *model.Snapshot
 	probe *memo
 	opts  Options
+	// stale is the stale-tag probes, made once: the rate-limit check reads their answers too.
+	stale *staleRun
 
 	check      string // the check running now
 	mu         sync.Mutex

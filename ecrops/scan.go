@@ -193,7 +193,7 @@ func (a *Account) Scan(ctx context.Context, scope Scope, progress func(Progress)
 	for i := range snap.Repositories {
 		repo := &snap.Repositories[i]
 		run(func() {
-			a.scanRepository(ctx, repo, addErr)
+			a.scanRepository(ctx, repo, snap.Templates, addErr)
 			mu.Lock()
 			done++
 			images += len(repo.Images)
@@ -288,6 +288,7 @@ func (a *Account) listTemplates(ctx context.Context) ([]model.Template, error) {
 			if e := t.EncryptionConfiguration; e != nil {
 				tpl.EncryptionType, tpl.KMSKey = string(e.EncryptionType), aws.ToString(e.KmsKey)
 			}
+			tpl.MutabilityExclusions = exclusionPatterns(t.ImageTagMutabilityExclusionFilters)
 			if len(t.ResourceTags) > 0 {
 				tpl.ResourceTags = map[string]string{}
 				for _, tg := range t.ResourceTags {
@@ -309,7 +310,9 @@ func (a *Account) listRepositories(ctx context.Context, scope Scope) ([]model.Re
 				ImageTagMutability: string(r.ImageTagMutability)}
 			if r.EncryptionConfiguration != nil {
 				repo.EncryptionType = string(r.EncryptionConfiguration.EncryptionType)
+				repo.KMSKey = aws.ToString(r.EncryptionConfiguration.KmsKey)
 			}
+			repo.MutabilityExclusions = exclusionPatterns(r.ImageTagMutabilityExclusionFilters)
 			out = append(out, repo)
 		}
 	}
@@ -384,7 +387,7 @@ func (a *Account) describeSecret(ctx context.Context, ref *model.SecretRef) {
 
 // scanRepository lists a repository's images (all pages, tagged and untagged), reads a
 // cache repository's lifecycle policy, and for its indexes which platforms are cached.
-func (a *Account) scanRepository(ctx context.Context, repo *model.Repository, addErr func(part, op string, err error)) {
+func (a *Account) scanRepository(ctx context.Context, repo *model.Repository, templates []model.Template, addErr func(part, op string, err error)) {
 	p := ecr.NewDescribeImagesPaginator(a.ecr, &ecr.DescribeImagesInput{RepositoryName: aws.String(repo.Name),
 		MaxResults: aws.Int32(maxPage), Filter: &ecrtypes.DescribeImagesFilter{TagStatus: ecrtypes.TagStatusAny}})
 	repo.ImagesKnown = true
@@ -417,6 +420,9 @@ func (a *Account) scanRepository(ctx context.Context, repo *model.Repository, ad
 	}
 	if repo.ImagesKnown {
 		a.readIndexes(ctx, repo, addErr)
+	}
+	if repo.IsCache() && model.TemplateFor(templates, repo.Name) != nil {
+		a.readRepositorySettings(ctx, repo, addErr)
 	}
 }
 

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"regexp"
 	"sort"
 	"strings"
 	"sync"
@@ -23,9 +24,12 @@ import (
 type scope struct {
 	images     []string
 	imagesFile string
+	eventsFile string // Kubernetes events whose failed pulls doctor explains (events.go)
 	principals []string
 	checks     []string
 	configPath string
+	probeLimit int
+	consumers  []string
 }
 
 func (sc *scope) register(cmd *cobra.Command) {
@@ -35,6 +39,8 @@ func (sc *scope) register(cmd *cobra.Command) {
 	f.StringArrayVar(&sc.principals, "principal", nil, "the IAM role or user that pulls (default: the config's, else the caller); repeatable")
 	f.StringArrayVar(&sc.checks, "check", nil, "run only this check (see --list-checks); repeatable")
 	f.StringVar(&sc.configPath, "config", "", "config file with a watch list (default $XDG_CONFIG_HOME/ptcdoctor/config.yaml)")
+	f.IntVar(&sc.probeLimit, "probe-limit", 200, "compare at most this many cached tags with their upstream (stale-tag), the most recently pulled first")
+	f.StringArrayVar(&sc.consumers, "consumer-account", nil, "an AWS account ID that pulls from this registry's caches (cross-account); repeatable")
 	_ = cmd.RegisterFlagCompletionFunc("check", completeChecks)
 	_ = cmd.MarkFlagFilename("images-file")
 	_ = cmd.MarkFlagFilename("config", "yaml", "yml")
@@ -49,16 +55,27 @@ func completeChecks(*cobra.Command, []string, string) ([]cobra.Completion, cobra
 	return out, cobra.ShellCompDirectiveNoFileComp
 }
 
+var accountIDPattern = regexp.MustCompile(`^[0-9]{12}$`)
+
 // diagnosis is a scan and the checks run over it.
 type diagnosis struct {
 	snap *model.Snapshot
 	refs []model.Ref
 	opts diagnose.Options
 	diagnose.Result
+	events *pullEvents // the failed pulls of --events-file (or of events given as --images-file)
 }
 
 // run scans the account and diagnoses it for the scope.
 func (sc *scope) run(ctx context.Context, g *globals, s *session, progress func(ecrops.Progress)) (*diagnosis, error) {
+	if sc.probeLimit < 0 {
+		return nil, usageError{fmt.Errorf("--probe-limit %d: give a number of probes, 1 or more", sc.probeLimit)}
+	}
+	for _, id := range sc.consumers {
+		if !accountIDPattern.MatchString(id) {
+			return nil, usageError{fmt.Errorf("--consumer-account %q: an AWS account ID is 12 digits", model.Printable(id))}
+		}
+	}
 	for _, id := range sc.checks {
 		if _, ok := diagnose.CheckByID(id); !ok {
 			return nil, usageError{fmt.Errorf("--check %q: no such check (ptcdoctor doctor --list-checks)", id)}
@@ -70,16 +87,28 @@ func (sc *scope) run(ctx context.Context, g *globals, s *session, progress func(
 	}
 	inputs := append([]string{}, cfg.Watch.Images...)
 	inputs = append(inputs, sc.images...)
+	events, err := sc.readEvents()
+	if err != nil {
+		return nil, err
+	}
 	if sc.imagesFile != "" {
 		raw, err := readInput(sc.imagesFile)
 		if err != nil {
 			return nil, usageError{fmt.Errorf("--images-file: %w", err)}
 		}
-		refs, err := model.ImagesFromFile(raw)
-		if err != nil {
-			return nil, usageError{fmt.Errorf("--images-file %s: %w", sc.imagesFile, err)}
+		evs, err := eventsIn(raw, "--images-file")
+		switch {
+		case err != nil:
+			return nil, err
+		case evs != nil:
+			events = evs // events given as --images-file are read as --events-file
+		default:
+			refs, err := model.ImagesFromFile(raw)
+			if err != nil {
+				return nil, usageError{fmt.Errorf("--images-file %s: %w", sc.imagesFile, err)}
+			}
+			inputs = append(inputs, refs...)
 		}
-		inputs = append(inputs, refs...)
 	}
 	snap, err := s.acc.Scan(ctx, ecrops.Scope{}, progress)
 	if err != nil {
@@ -88,7 +117,7 @@ func (sc *scope) run(ctx context.Context, g *globals, s *session, progress func(
 	if snap.AccountID == "" {
 		return nil, fmt.Errorf("the scan could not tell which account this is: %v", snap.Errors)
 	}
-	d := &diagnosis{snap: snap}
+	d := &diagnosis{snap: snap, events: events}
 	var bad []string
 	// Without the rules, an upstream reference cannot be placed: not checked, not a usage error.
 	var unplaced []model.NotChecked
@@ -110,7 +139,7 @@ func (sc *scope) run(ctx context.Context, g *globals, s *session, progress func(
 		return nil, usageError{errors.New(strings.Join(bad, "\n"))}
 	}
 	principals := append(append([]string{}, cfg.Watch.Principals...), sc.principals...)
-	d.opts = diagnose.Options{Refs: d.refs, Principals: principals, Checks: sc.checks}
+	d.opts = diagnose.Options{Refs: d.refs, Principals: principals, Checks: sc.checks, ProbeLimit: sc.probeLimit, ConsumerAccounts: sc.consumers}
 	if len(principals) > 0 && snap.Identity.ARN != "" {
 		d.opts.Principals = append([]string{snap.Identity.ARN}, principals...)
 	}
@@ -179,7 +208,8 @@ severity; 2 usage or configuration error; 3 some part of the scan, or a probe a 
 needed, could not be read (whatever else was found).`,
 		Example: `  ptcdoctor doctor --demo
   ptcdoctor doctor --image nginx:1.27 --principal arn:aws:iam::111122223333:role/eks-node
-  kubectl get pods -A -o json | ptcdoctor doctor --images-file - --json`,
+  kubectl get pods -A -o json | ptcdoctor doctor --images-file - --json
+  kubectl get events -A -o json | ptcdoctor doctor --events-file -`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			out := cmd.OutOrStdout()
@@ -203,6 +233,7 @@ needed, could not be read (whatever else was found).`,
 				return err
 			}
 			report := diagnose.NewReport(d.snap, d.Result, stats)
+			report.PullFailures = d.explainEvents(cmd.Context(), s)
 			switch {
 			case asJSON:
 				enc := json.NewEncoder(out)
@@ -212,11 +243,12 @@ needed, could not be read (whatever else was found).`,
 				io.WriteString(out, report.Markdown())
 			default:
 				printReport(out, report, sc.args())
+				printPullFailures(out, report.PullFailures)
 			}
 			if !report.Complete {
 				return incompleteError{errQuiet}
 			}
-			if report.Summary.Errors > 0 {
+			if report.Summary.Errors > 0 || len(report.PullFailures) > 0 {
 				return findingsError{errQuiet}
 			}
 			return nil
@@ -228,6 +260,8 @@ needed, could not be read (whatever else was found).`,
 	f.BoolVar(&asMarkdown, "markdown", false, "print the report as Markdown, for an incident ticket")
 	f.BoolVar(&stats, "stats", false, "add the scan's figures: calls per operation, throttled, retried, seconds to first rules and to complete")
 	f.BoolVar(&list, "list-checks", false, "list the checks and exit")
+	f.StringVar(&sc.eventsFile, "events-file", "", "Kubernetes events (kubectl get events -A -o json, or - for stdin): explain every failed image pull in them, grouped by cause")
+	_ = cmd.MarkFlagFilename("events-file", "json")
 	return cmd
 }
 

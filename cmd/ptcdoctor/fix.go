@@ -110,6 +110,27 @@ token is used for that call only, never printed, logged or journaled.`,
 				fmt.Fprintln(out, "Nothing to fix.")
 				return incomplete(nil)
 			}
+			// One token given once goes into one secret: a run that would store it in two
+			// is refused before any write, saying which.
+			if tokenStdin && !dryRun {
+				var into []string
+				seen := map[string]bool{}
+				for _, c := range todo {
+					if c.fix.Plan.Destructive() && !destructive {
+						continue
+					}
+					for _, st := range c.fix.Plan.Steps {
+						if st.NeedsSecretValue && !seen[st.Target] {
+							seen[st.Target] = true
+							into = append(into, model.Printable(fmt.Sprintf("%s (for [%s] %s)", st.Target, c.id, c.f.Title)))
+						}
+					}
+				}
+				if len(into) > 1 {
+					return usageError{fmt.Errorf("the --token-stdin token applies to one secret, and these fixes would store it in %d:\n  %s\nNothing was written; choose one with --finding",
+						len(into), strings.Join(into, "\n  "))}
+				}
+			}
 			failed := false
 			var applied []chosen
 			for _, c := range todo {

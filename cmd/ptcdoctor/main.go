@@ -76,7 +76,7 @@ without an account:
 	g.register(root)
 	root.Args = cobra.NoArgs
 	root.RunE = func(cmd *cobra.Command, _ []string) error { return runTUI(cmd, g) }
-	root.AddCommand(newSimCommand(), newDoctorCommand(g), newSetupCommand(g), newExplainCommand(g), newFixCommand(g), newJournalCommand(g), newUndoCommand(g))
+	root.AddCommand(newSimCommand(), newDoctorCommand(g), newSetupCommand(g), newExplainCommand(g), newFixCommand(g), newJournalCommand(g), newUndoCommand(g), newNodesCommand(g))
 	return root
 }
 
