@@ -49,7 +49,7 @@ lint:
 FUZZ_TARGETS := ./model:FuzzParseRef ./model:FuzzImagesFromFile ./model:FuzzPrintable \
 	./ecrops:FuzzParseRateHeader ./ecrops:FuzzMergeStatement ./ecrops:FuzzRegistryPolicyDecision \
 	./diagnose:FuzzExplainError ./ecrops/sim:FuzzParseScenario ./ecrops/sim:FuzzLifecyclePolicy \
-	./ecrops/sim:FuzzPolicyDocument ./ecrops/sim:FuzzSecretValue
+	./ecrops/sim:FuzzPolicyDocument ./ecrops/sim:FuzzSecretValue ./diagnose/nodes:FuzzCheck
 fuzz:
 	@for t in $(FUZZ_TARGETS); do pkg=$${t%%:*}; fn=$${t##*:}; echo "== $$pkg $$fn"; \
 		$(GO) test -run '^$$' -fuzz "^$$fn\$$" -fuzztime $(FUZZTIME) $$pkg || exit 1; done

@@ -39,6 +39,11 @@ const (
 	StepRemoveRegistryPolicyStatement StepKind = "remove-registry-policy-statement"
 	StepPutRegistryPolicy             StepKind = "put-registry-policy"
 	StepDeleteRegistryPolicy          StepKind = "delete-registry-policy"
+	// Aligning an existing repository with its creation template.
+	StepSetRepositoryPolicy    StepKind = "set-repository-policy"
+	StepDeleteRepositoryPolicy StepKind = "delete-repository-policy"
+	StepPutImageTagMutability  StepKind = "put-image-tag-mutability"
+	StepTagRepository          StepKind = "tag-repository"
 )
 
 // Step is one call. Params are its input as the person will see it; a secret value is

@@ -24,7 +24,6 @@ var ecrHandlers = map[string]handler{
 	"GetDownloadUrlForLayer":              getDownloadURLForLayer,
 	"BatchCheckLayerAvailability":         batchCheckLayerAvailability,
 	"DescribeRegistry":                    describeRegistry,
-	"PutImageTagMutability":               putImageTagMutability,
 	"ListImageReferrers":                  listImageReferrers,
 	"DeletePullThroughCacheRule":          deleteRule,
 	"ValidatePullThroughCacheRule":        validateRule,
@@ -52,6 +51,7 @@ var ecrHandlers = map[string]handler{
 	"TagResource":                         tagResource,
 	"UntagResource":                       untagResource,
 	"ListTagsForResource":                 listTagsForResource,
+	"PutImageTagMutability":               putImageTagMutability,
 }
 
 // maxRules is AWS's quota of pull through cache rules per registry (not adjustable).
@@ -324,6 +324,9 @@ func validateRule(c *call) (any, *apiError) {
 // as free text and publishes no list; these texts are the stand-in's.
 func (s *Server) validateUpstreamAccess(r *ruleState) string {
 	st := s.st
+	if r.Upstream == "ecr" {
+		return s.validateECRUpstream(r)
+	}
 	if r.CredentialArn == "" {
 		return ""
 	}
@@ -336,6 +339,7 @@ func (s *Server) validateUpstreamAccess(r *ruleState) string {
 	case isCustomerKey(sec.KMSKeyID):
 		return fmt.Sprintf("Unable to decrypt the secret %s: it is encrypted with a customer managed KMS key.", r.CredentialArn)
 	}
+	sec.read(s.clock.Now()) // ECR read it: its LastAccessedDate shows that
 	creds, ok := parseUpstreamCredentials(sec.Value)
 	if !ok {
 		return "The secret value is not valid: it must be a JSON object with the keys \"username\" and \"accessToken\"."
@@ -424,6 +428,8 @@ func (t *templateState) apply(in templateIn) *apiError {
 	}
 	if in.ImageTagMutabilityExclusionFilters != nil {
 		t.Exclusions = *in.ImageTagMutabilityExclusionFilters
+	} else if in.ImageTagMutability != nil && !strings.HasSuffix(t.Mutability, "_WITH_EXCLUSION") {
+		t.Exclusions = nil // a plain setting drops the filters it no longer uses
 	}
 	if in.RepositoryPolicy != nil {
 		if why := checkPolicyDocument(*in.RepositoryPolicy); why != "" && *in.RepositoryPolicy != "" {
@@ -443,10 +449,7 @@ func (t *templateState) apply(in templateIn) *apiError {
 	if in.CustomRoleArn != nil {
 		t.CustomRoleArn = *in.CustomRoleArn
 	}
-	if strings.HasSuffix(t.Mutability, "_WITH_EXCLUSION") && len(t.Exclusions) == 0 {
-		return invalidParameter("Invalid parameter at 'imageTagMutabilityExclusionFilters' failed to satisfy constraint: 'exclusion filters are required with %s'", t.Mutability)
-	}
-	return nil
+	return checkExclusions(t.Mutability, t.Exclusions)
 }
 
 func createTemplate(c *call) (any, *apiError) {
@@ -621,6 +624,9 @@ func createRepository(c *call) (any, *apiError) {
 		r.Mutability = *in.ImageTagMutability
 	}
 	r.Exclusions = in.ImageTagMutabilityExclusionFilters
+	if e := checkExclusions(r.Mutability, r.Exclusions); e != nil {
+		return nil, e
+	}
 	if in.ImageScanningConfiguration != nil {
 		r.ScanOnPush = in.ImageScanningConfiguration.ScanOnPush
 	}

@@ -2,7 +2,6 @@ package sim
 
 import (
 	"encoding/json"
-	"strings"
 	"time"
 )
 
@@ -29,12 +28,8 @@ func putImageTagMutability(c *call) (any, *apiError) {
 		return nil, e
 	}
 	mutability := str(in.ImageTagMutability)
-	withExclusion := strings.HasSuffix(mutability, "_WITH_EXCLUSION")
-	switch {
-	case withExclusion && len(in.ImageTagMutabilityExclusionFilters) == 0:
-		return nil, invalidParameter("Invalid parameter at 'imageTagMutabilityExclusionFilters' failed to satisfy constraint: 'must be provided when imageTagMutability is %s'", mutability)
-	case !withExclusion && len(in.ImageTagMutabilityExclusionFilters) > 0:
-		return nil, invalidParameter("Invalid parameter at 'imageTagMutabilityExclusionFilters' failed to satisfy constraint: 'can only be provided when imageTagMutability is IMMUTABLE_WITH_EXCLUSION or MUTABLE_WITH_EXCLUSION'")
+	if e := checkExclusions(mutability, in.ImageTagMutabilityExclusionFilters); e != nil { // mutability.go
+		return nil, e
 	}
 	r.Mutability, r.Exclusions = mutability, in.ImageTagMutabilityExclusionFilters
 	out := map[string]any{"registryId": c.srv.st.accountID, "repositoryName": r.Name, "imageTagMutability": r.Mutability}

@@ -57,6 +57,7 @@ func New(sc *Scenario) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
+	sc = sc.withGenerated() // once: Reset starts again from the expanded scenario
 	s := &Server{scenario: sc, clock: NewClock(time.Now()), events: &eventLog{},
 		ecrModel: m.ecr, smModel: m.secretsManager}
 	s.faults = newFaultSet(sc.Faults)
@@ -150,7 +151,7 @@ func (s *Server) Start(addr string) error {
 // adminPrincipal is the first principal allowed every action.
 func (s *Server) adminPrincipal() *principal {
 	for _, p := range s.st.principals {
-		if contains(p.Allow, "*") && len(p.Deny) == 0 {
+		if contains(p.Allow, "*") && len(p.Deny) == 0 && !p.deniesAnything() {
 			return p
 		}
 	}
@@ -324,20 +325,8 @@ func (c *call) run() {
 		if in == nil {
 			in = map[string]any{}
 		}
-		violations, serr := c.model.validate(c.op, in)
-		if serr != nil {
-			c.fail(clientError("SerializationException", "%s", serr.Error()))
-			return
-		}
-		if len(violations) > 0 {
-			// ECR answers constraint failures with ValidationException where the operation
-			// declares it and InvalidParameterException elsewhere; Secrets Manager always
-			// with ValidationException.
-			code := "ValidationException"
-			if c.service == "ecr" && !c.model.declares(c.op, "ValidationException") {
-				code = "InvalidParameterException"
-			}
-			c.fail(clientError(code, "%s", validationMessage(violations)))
+		if aerr := c.model.validationError(c.service, c.op, in); aerr != nil {
+			c.fail(aerr)
 			return
 		}
 	}
