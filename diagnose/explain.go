@@ -58,32 +58,14 @@ func Explain(ctx context.Context, snap *model.Snapshot, prober Prober, ref model
 		if near := nearestPrefix(snap.Rules, ref.Repository); near != "" {
 			detail += "; did you mean " + near + "/?"
 		}
-		if snap.Repository(ref.Repository) == nil {
-			add("rule", "failed", detail)
-			ex.finish(d, "No rule covers this reference, so ECR will not pull it through: the repository does not exist and never will.")
-			return ex
-		}
-		// The repository exists (made by hand, or left when its rule was deleted): ECR serves
-		// what it holds, like any repository, and answers a tag it lacks with "manifest
-		// unknown: Requested image not found", not "repository does not exist".
-		cache := d.probe.Cache(ctx, ref.Repository, ref.Identifier())
-		switch {
-		case cache.Error != nil:
-			add("rule", "warning", detail+"; the repository exists, and whether it holds this image could not be read: "+cache.Error.Message)
-			ex.finish(d, "")
-		case cache.Cached:
-			add("rule", "warning", detail+"; the repository exists and holds this image ("+short(cache.Digest)+"), so pulls work, but nothing ever refreshes it from an upstream")
-			ex.finish(d, "")
-		default:
-			add("rule", "failed", detail+"; the repository exists but does not hold this image, and nothing pulls it through")
-			ex.finish(d, "No rule covers this reference and its repository does not hold it: the pull fails with \"manifest unknown: Requested image not found\".")
-		}
+		add("rule", "failed", detail)
+		ex.finish(d, "No rule covers this reference, so ECR will not pull it through: the repository does not exist and never will.")
 		return ex
 	}
 	add("rule", "ok", fmt.Sprintf("%s/ → %s (%s)", rule.Prefix, rule.UpstreamURL, rule.UpstreamRegistry))
 
 	up := ref.Upstream
-	if _, ok := d.libraryMismatch(ref.Repository, orDefault(ref.Tag, "latest"), nil, false); ok {
+	if _, ok := d.libraryMismatch(ref.Repository, orDefault(ref.Tag, "latest"), nil); ok {
 		add("upstream reference", "failed", up+": a Docker Hub name that needs, or must not have, library/")
 	} else {
 		add("upstream reference", "ok", up)

@@ -49,6 +49,9 @@ type Principal struct {
 	Allow           []string    `yaml:"allow"`
 	Deny            []string    `yaml:"deny"`
 	Statements      []Statement `yaml:"statements"`
+	// Trust lists who may assume a role: service principals (pullthroughcache.ecr.amazonaws.com
+	// for a rule's customRoleArn) or account IDs.
+	Trust []string `yaml:"trust"`
 }
 
 // Statement is one statement of the principal's identity policy: actions on resources,
@@ -85,6 +88,9 @@ type Upstream struct {
 	Accounts     []UpstreamAccount  `yaml:"accounts"`
 	Repositories []UpstreamContent  `yaml:"repositories"`
 	Anonymous    *UpstreamRateLimit `yaml:"anonymous"`
+	// AllowAccounts, for an ECR registry host (<account>.dkr.ecr.<region>.amazonaws.com):
+	// the accounts its registry policy lets pull through (its own account always may).
+	AllowAccounts []string `yaml:"allowAccounts"`
 }
 
 type UpstreamAccount struct {
@@ -418,6 +424,11 @@ func (s *Scenario) check() error {
 			bad("%s.name %q: two principals of kind %s share it", where, p.Name, p.Kind)
 		}
 		keys[p.AccessKeyID], names[p.Kind+"/"+p.Name] = true, true
+		for _, who := range p.Trust {
+			if !accountIDRE.MatchString(who) && !strings.HasSuffix(who, ".amazonaws.com") {
+				bad("%s.trust %q: an account ID or a service principal like %s", where, who, ecrPullThroughService)
+			}
+		}
 		actions := append(append([]string{}, p.Allow...), p.Deny...)
 		for j, st := range p.Statements {
 			if st.Effect != "Allow" && st.Effect != "Deny" {
@@ -458,6 +469,14 @@ func (s *Scenario) check() error {
 	for i, u := range s.Upstreams {
 		if !hostRE.MatchString(u.Host) {
 			bad("upstreams[%d].host %q: not a registry host name", i, u.Host)
+		}
+		for _, a := range u.AllowAccounts {
+			if !accountIDRE.MatchString(a) {
+				bad("upstreams[%d].allowAccounts %q: must be 12 digits", i, a)
+			}
+		}
+		if len(u.AllowAccounts) > 0 && ecrUpstreamAccount(u.Host) == "" {
+			bad("upstreams[%d].allowAccounts: only for an ECR registry host (<account>.dkr.ecr.<region>.amazonaws.com)", i)
 		}
 		for j, c := range u.Repositories {
 			if !repoNameRE.MatchString(c.Name) {
