@@ -1,5 +1,7 @@
 // Package diagnose holds the checks: a model.Snapshot and probe results in, findings
-// with their fixes out. It does no I/O of its own.
+// with their fixes out, and the subjects the checks could not judge (not checked). Each
+// check declares what it stands on (Check.Needs); a failed or missing read becomes a
+// not-checked entry, never a finding. It does no I/O of its own.
 //
 // Explain walks one reference through the chain a pull goes through. ExplainError reads a
 // pasted error line (explain_read.go: its shape, reference and hosts, and the causes it

@@ -48,36 +48,26 @@ func Explain(ctx context.Context, snap *model.Snapshot, prober Prober, ref model
 
 	rule := snap.Rule(ref.RulePrefix)
 	if rule == nil {
+		if repo := snap.Repository(ref.Repository); repo != nil {
+			// A repository no rule covers (a private one, made by hand, or left when its
+			// rule was deleted) is pulled as it is: ECR serves what it holds and answers a
+			// tag it lacks with "manifest unknown".
+			add("rule", "skipped", "no pull through cache rule covers "+ref.Repository+": it is pulled as it is, never through a cache")
+			ex.privateImage(d, ref)
+			return ex
+		}
 		detail := "no pull through cache rule covers " + ref.Repository + " (rules: " + rulePrefixes(snap) + ")"
 		if near := nearestPrefix(snap.Rules, ref.Repository); near != "" {
 			detail += "; did you mean " + near + "/?"
 		}
-		if snap.Repository(ref.Repository) == nil {
-			add("rule", "failed", detail)
-			ex.finish(d, "No rule covers this reference, so ECR will not pull it through: the repository does not exist and never will.")
-			return ex
-		}
-		// The repository exists (made by hand, or left when its rule was deleted): ECR serves
-		// what it holds, like any repository, and answers a tag it lacks with "manifest
-		// unknown: Requested image not found", not "repository does not exist".
-		cache := d.probe.Cache(ctx, ref.Repository, ref.Identifier())
-		switch {
-		case cache.Error != nil:
-			add("rule", "warning", detail+"; the repository exists, and whether it holds this image could not be read: "+cache.Error.Message)
-			ex.finish(d, "")
-		case cache.Cached:
-			add("rule", "warning", detail+"; the repository exists and holds this image ("+short(cache.Digest)+"), so pulls work, but nothing ever refreshes it from an upstream")
-			ex.finish(d, "")
-		default:
-			add("rule", "failed", detail+"; the repository exists but does not hold this image, and nothing pulls it through")
-			ex.finish(d, "No rule covers this reference and its repository does not hold it: the pull fails with \"manifest unknown: Requested image not found\".")
-		}
+		add("rule", "failed", detail)
+		ex.finish(d, "No rule covers this reference, so ECR will not pull it through: the repository does not exist and never will.")
 		return ex
 	}
 	add("rule", "ok", fmt.Sprintf("%s/ → %s (%s)", rule.Prefix, rule.UpstreamURL, rule.UpstreamRegistry))
 
 	up := ref.Upstream
-	if _, ok := d.libraryMismatch(ref.Repository, orDefault(ref.Tag, "latest"), nil, false); ok {
+	if _, ok := d.libraryMismatch(ref.Repository, orDefault(ref.Tag, "latest"), nil); ok {
 		add("upstream reference", "failed", up+": a Docker Hub name that needs, or must not have, library/")
 	} else {
 		add("upstream reference", "ok", up)
@@ -197,6 +187,22 @@ func Explain(ctx context.Context, snap *model.Snapshot, prober Prober, ref model
 	}
 	ex.finish(d, "")
 	return ex
+}
+
+// privateImage ends the chain of a repository no rule covers: the image is there or not.
+func (ex *Explanation) privateImage(d *diagnosis, ref model.Ref) {
+	c := d.probe.Cache(d.ctx, ref.Repository, ref.Identifier())
+	step := ExplainStep{Name: "in the repository"}
+	switch {
+	case c.Error != nil:
+		step.Status, step.Detail = "warning", "could not look: "+c.Error.Message
+	case c.Cached:
+		step.Status, step.Detail = "ok", "the repository holds it: "+short(c.Digest)+"; nothing ever refreshes it from an upstream"
+	default:
+		step.Status, step.Detail = "failed", ref.Repository+" does not hold "+ref.Identifier()+" (ECR answers \"manifest unknown\"), and no rule will pull it from an upstream: push it, or pull a tag it holds"
+	}
+	ex.Steps = append(ex.Steps, step)
+	ex.finish(d, "")
 }
 
 // finish writes the verdict from the first failed step and gathers the fixes the checks

@@ -183,7 +183,7 @@ func causeFromChain(ex Explanation, r ErrorReading) string {
 			continue
 		}
 		switch {
-		case s.Name == "rule" && strings.Contains(s.Detail, "the repository exists"):
+		case s.Name == "in the repository":
 			return "private-image-missing"
 		case s.Name == "rule":
 			return "no-rule"

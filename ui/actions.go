@@ -24,9 +24,10 @@ type scanDoneMsg struct {
 }
 
 type diagnosedMsg struct {
-	findings []model.Finding
-	refs     []model.Ref
-	bad      []string
+	findings   []model.Finding
+	notChecked []model.NotChecked
+	refs       []model.Ref
+	bad        []string
 }
 
 type applyDoneMsg struct {
@@ -34,6 +35,7 @@ type applyDoneMsg struct {
 	err      error
 	snap     *model.Snapshot
 	findings []model.Finding
+	result   diagnose.Result
 }
 
 type explainDoneMsg struct {
@@ -96,8 +98,8 @@ func (a *App) diagnoseCmd(snap *model.Snapshot) tea.Cmd {
 	ctx, eng, opts := a.ctx, a.eng, a.opts
 	return func() tea.Msg {
 		refs, bad := parseRefs(snap, opts.Images)
-		f := diagnose.Run(ctx, snap, eng, diagnose.Options{Refs: refs, Principals: principals(snap, opts.Principals)})
-		return diagnosedMsg{findings: f, refs: refs, bad: bad}
+		res := diagnose.Diagnose(ctx, snap, eng, diagnose.Options{Refs: refs, Principals: principals(snap, opts.Principals)})
+		return diagnosedMsg{findings: res.Findings, notChecked: res.NotChecked, refs: refs, bad: bad}
 	}
 }
 
@@ -133,7 +135,8 @@ func (a *App) applyCmd(plan model.Plan, secrets map[string]string) tea.Cmd {
 		if serr == nil {
 			msg.snap = snap
 			refs, _ := parseRefs(snap, opts.Images)
-			msg.findings = diagnose.Run(ctx, snap, eng, diagnose.Options{Refs: refs, Principals: principals(snap, opts.Principals)})
+			msg.result = diagnose.Diagnose(ctx, snap, eng, diagnose.Options{Refs: refs, Principals: principals(snap, opts.Principals)})
+			msg.findings = msg.result.Findings
 		}
 		return msg
 	}

@@ -40,9 +40,12 @@ func run(args []string) int {
 	}
 	var ue usageError
 	var fe findingsError
+	var ie incompleteError
 	switch {
 	case errors.As(err, &ue) || isFlagError(err):
 		return exitUsage
+	case errors.As(err, &ie):
+		return exitScan
 	case errors.As(err, &fe), errors.Is(err, ecrops.ErrReadOnly):
 		return exitFindings
 	}

@@ -33,7 +33,8 @@ func newNodesCommand(g *globals) *cobra.Command {
 whether pulls of which upstream reach which ECR pull through cache, and whether they
 carry ECR credentials when they get there:
 
-  containerd   certs.d/<registry>/hosts.toml: server, [host."…"], override_path, capabilities
+  containerd   certs.d/<registry>/hosts.toml: server, [host."…"], override_path, capabilities;
+               config.toml: the deprecated registry.mirrors, and config_path beside them
   Docker       daemon.json registry-mirrors (Docker Hub only, no credentials: never an ECR cache)
   kubelet      the image CredentialProviderConfig: matchImages must match the images pods name
                (docker.io/library/nginx), since the kubelet asks for credentials for those,

@@ -16,12 +16,14 @@ func TestNodesOnTheExamples(t *testing.T) {
 	}{
 		{"healthy-containerd", exitOK, ""},
 		{"healthy-bottlerocket", exitOK, ""},
-		{"healthy-kops", exitOK, ""},
+		{"kops-ecr-credentials-for-mirrors", exitOK, "WARN  mirror-path"},
 		{"missing-override-path", exitFindings, "ERROR mirror-path"},
 		{"unmatched-credential-provider", exitFindings, "ERROR mirror-credentials"},
 		{"docker-daemon-mirror", exitFindings, "ERROR docker-daemon-mirror"},
 		{"bottlerocket-no-credentials", exitFindings, "ERROR mirror-credentials"},
 		{"kops-no-ecr-credentials", exitFindings, "ERROR mirror-credentials"},
+		{"containerd-config-mirror-path", exitFindings, "ERROR mirror-path"},
+		{"containerd-config-path-conflict", exitFindings, "ERROR containerd-config"},
 	} {
 		out, code := runCLI(t, os.Environ(), "nodes", filepath.Join("..", "..", "testdata", "nodes", c.dir))
 		if code != c.code || !strings.Contains(out, c.check) {
@@ -53,6 +55,15 @@ func TestNodesOnTheExamples(t *testing.T) {
 func TestNodesWithTheDemoAccount(t *testing.T) {
 	out, code := runCLI(t, os.Environ(), "nodes", "--demo", "../../testdata/nodes/healthy-containerd")
 	if code != exitOK || strings.Contains(out, "mirror-rule") {
+		t.Errorf("exit %d:\n%s", code, out)
+	}
+}
+
+// With --account, against an account that has no rules yet: each mirror's prefix is missing.
+func TestNodesWithAnAccountWithoutRules(t *testing.T) {
+	_, env := standIn(t, "empty")
+	out, code := runCLI(t, env, "nodes", "--account", "../../testdata/nodes/healthy-containerd")
+	if code != exitFindings || strings.Count(out, "ERROR mirror-rule") != 2 || !strings.Contains(out, "No pull through cache rule has the prefix docker-hub/") {
 		t.Errorf("exit %d:\n%s", code, out)
 	}
 }

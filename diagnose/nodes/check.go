@@ -24,6 +24,7 @@ type Input struct {
 // Kinds of node configuration.
 const (
 	KindContainerd   = "containerd hosts.toml"
+	KindContainerdCf = "containerd config.toml"
 	KindDocker       = "Docker daemon.json"
 	KindKubelet      = "kubelet CredentialProviderConfig"
 	KindBottlerocket = "Bottlerocket settings"
@@ -53,7 +54,7 @@ type Options struct {
 }
 
 // ErrUnknown marks a file that is none of the configurations this package reads.
-var ErrUnknown = errors.New("not a node configuration ptcdoctor reads (containerd hosts.toml, Docker daemon.json, kubelet CredentialProviderConfig, Bottlerocket settings TOML, kops Cluster YAML)")
+var ErrUnknown = errors.New("not a node configuration ptcdoctor reads (containerd hosts.toml or config.toml, Docker daemon.json, kubelet CredentialProviderConfig, Bottlerocket settings TOML, kops Cluster YAML)")
 
 // Check reads the files and judges every route they configure. An error is bad input:
 // a file named explicitly that is no node configuration, or one that does not parse.
@@ -106,6 +107,14 @@ func (c *checker) read(in Input) error {
 		}
 		c.report.Files = append(c.report.Files, fr)
 		c.containerd(idx, hf)
+		return nil
+	case KindContainerdCf:
+		cc, err := parseContainerdConfig(doc)
+		if err != nil {
+			return err
+		}
+		c.report.Files = append(c.report.Files, fr)
+		c.containerdConfig(idx, cc)
 		return nil
 	case KindDocker:
 		d, err := parseDaemonJSON(in.Data)
@@ -186,6 +195,9 @@ func classify(in Input) (string, map[string]any, error) {
 	if terr == nil {
 		if _, ok := tdoc["settings"]; ok {
 			return KindBottlerocket, tdoc, nil
+		}
+		if _, ok := tdoc["plugins"]; ok {
+			return KindContainerdCf, tdoc, nil
 		}
 		_, server := tdoc["server"]
 		_, host := tdoc["host"]

@@ -32,7 +32,8 @@ func namespaceOf(name string) string {
 		return ""
 	}
 	ns := filepath.Base(filepath.Dir(name))
-	if ns == "." || ns == string(filepath.Separator) {
+	// A directory that cannot be a registry host (hosts.toml copied to /tmp) names none.
+	if ns != "_default" && ns != "localhost" && !strings.ContainsAny(ns, ".:_") {
 		return ""
 	}
 	if h, port, ok := strings.Cut(strings.TrimSuffix(ns, "_"), "_"); ok && strings.HasSuffix(ns, "_") && port != "" && !strings.Contains(port, "_") {
@@ -59,7 +60,7 @@ func parseHostsTOML(name string, data []byte) (hostsFile, error) {
 		e.server, e.order = true, 1<<30
 		f.hosts = append(f.hosts, e)
 		if f.namespace == "" {
-			f.namespace = parseEndpoint(withScheme(url)).hostname()
+			f.namespace = dockerHubName(parseEndpoint(withScheme(url)).host)
 		}
 	}
 	if h, ok := doc["host"]; ok {
@@ -137,4 +138,14 @@ func tomlError(err error) string {
 		return fmt.Sprintf("line %d, column %d: %s", row, col, de.Error())
 	}
 	return err.Error()
+}
+
+// dockerHubName is the name images use for Docker Hub, which a server may name by one of
+// its hosts.
+func dockerHubName(host string) string {
+	switch strings.ToLower(host) {
+	case "registry-1.docker.io", "index.docker.io", "docker.io":
+		return "docker.io"
+	}
+	return strings.ToLower(host)
 }

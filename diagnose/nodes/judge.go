@@ -9,7 +9,7 @@ import (
 
 // Sources the verdicts rest on, named in the explanations.
 const (
-	srcHostsMD      = "containerd docs/hosts.md (override_path) and remotes/docker/config/hosts.go"
+	srcHostsMD      = "containerd docs/hosts.md and remotes/docker/config/hosts.go"
 	srcDockerMirror = "Docker: \"Only the central Hub can be mirrored\" (docs.docker.com/docker-hub/image-library/mirror); no credentials are sent to a mirror (moby/moby#30880); a path is refused before Docker 24 (moby/moby#36598) and put before /v2 since (moby/moby#46594)"
 	srcMatchImages  = "kubelet-config.v1 CredentialProvider.matchImages; kops adds the mirrored registries to matchImages for the same reason (useECRCredentialsForMirrors, kubernetes/kops#16593)"
 )
@@ -91,6 +91,52 @@ func (c *checker) containerd(idx int, hf hostsFile) {
 	}
 }
 
+// containerdConfig judges containerd's config.toml: the deprecated registry.mirrors
+// cannot sit beside config_path, and their endpoints' paths are API roots as written.
+func (c *checker) containerdConfig(idx int, cc containerdConfig) {
+	file := c.report.Files[idx].Name
+	if len(cc.mirrors) > 0 && cc.configPath != "" {
+		c.add(model.SeverityError, "containerd-config", file, "containerd does not load its CRI plugin: registry mirrors beside config_path",
+			"containerd refuses a CRI registry config with both: \"`mirrors` cannot be set when `config_path` is provided\"; without the CRI plugin the kubelet pulls nothing. Mirrors belong in config_path's hosts.toml files (containerd docs/hosts.md: the mirrors pattern is deprecated).",
+			"Remove the "+cc.section+" mirrors tables; write each mirror as "+cc.configPath+"/<registry>/hosts.toml", hostsFilesFor(cc),
+			read(file, cc.section, "config_path = "+cc.configPath+" and mirrors for "+strings.Join(sortedKeys(cc.mirrors), ", ")))
+		return
+	}
+	for _, ns := range sortedKeys(cc.mirrors) {
+		for _, ep := range cc.mirrors[ns] {
+			c.legacyMirror(idx, "containerd", ns, ep, func(host, prefix string) string {
+				return fmt.Sprintf("# %s mirrors.%q (deprecated), the path as the API root:\n#   endpoint = [\"https://%s%s\"]\n# or, better, %s/hosts.toml under config_path:\n%s",
+					cc.section, ns, host, cachePath(prefix), ns, HostsTOML(ns, host, prefix))
+			})
+		}
+	}
+	for _, h := range cc.authHosts {
+		if _, _, ok := ecrHost(h); ok {
+			c.add(model.SeverityWarning, "mirror-credentials", file, "Static credentials for the ECR registry "+h+" expire within 12 hours",
+				"An ECR authorization token is valid for 12 hours; credentials written in registry.configs are static, so pulls fail with 401 once it expires. The kubelet's ECR credential provider fetches fresh tokens.",
+				"Remove the static auth; let the ECR credential provider cover the mirrored registries", CredentialProviderYAML(sortedKeys(cc.mirrors), ""),
+				read(file, cc.section+" configs", h+" auth (value not shown)"))
+		}
+	}
+}
+
+// hostsFilesFor writes a config.toml's mirrors as the hosts.toml files that replace them.
+func hostsFilesFor(cc containerdConfig) string {
+	var b strings.Builder
+	for _, ns := range sortedKeys(cc.mirrors) {
+		fmt.Fprintf(&b, "# %s/%s/hosts.toml\n", strings.TrimSuffix(cc.configPath, "/"), ns)
+		for _, ep := range cc.mirrors[ns] {
+			e := parseEndpoint(ep)
+			if acct, region, ok := ecrHost(e.hostname()); ok && acct != "" && region != "" {
+				b.WriteString(HostsTOML(ns, e.hostname(), intendedPrefix(e.path)))
+				continue
+			}
+			fmt.Fprintf(&b, "[host.%q]\n  capabilities = [\"pull\", \"resolve\"]\n", ep)
+		}
+	}
+	return b.String()
+}
+
 // docker judges a daemon.json's registry-mirrors: they serve Docker Hub only, and never
 // carry credentials, so none can be an ECR cache.
 func (c *checker) docker(idx int, d dockerDaemon) {
@@ -159,6 +205,17 @@ func (c *checker) kops(idx int, k kopsCluster) {
 			c.legacyMirror(idx, "kops", name, ep, func(host, prefix string) string {
 				return fmt.Sprintf("spec:\n  containerd:\n    useECRCredentialsForMirrors: true\n    registryMirrors:\n      %s:\n        - https://%s%s\n", ns, host, cachePath(prefix))
 			})
+			// kops 1.36 writes each mirror as a hosts.toml [host] without override_path,
+			// where containerd appends /v2 to the path: a prefix is then missed.
+			if e := parseEndpoint(ep); e.bad == "" && e.path != "" && e.path != "/v2" {
+				if cache, ok := cacheOf(e, e.path); ok {
+					c.add(model.SeverityWarning, "mirror-path", file, fmt.Sprintf("With kops 1.36 or later, pulls of %s through %s miss the cache prefix %s/", name, ep, cache.Prefix),
+						fmt.Sprintf("Before 1.36 kops writes registryMirrors into containerd's registry.mirrors, where the path is the API root and %s reaches %s/. Since 1.36 (kubernetes/kops commit b15ba45, \"Support containerd config toml v3\") it writes certs.d/%s/hosts.toml with [host.%q] and no override_path, so containerd asks %s. Which one a node has shows in that file.",
+							ep, cache.Prefix, name, ep, manifestURL(e, containerdRoot(e.path, false), "<repository>")),
+						"On a node, check the file kops wrote", "ptcdoctor nodes /etc/containerd/certs.d/"+name+"/hosts.toml /var/lib/kubelet/credential-provider.conf   # where kops writes them",
+						read(file, "spec.containerd.registryMirrors."+ns, ep))
+				}
+			}
 		}
 	}
 }
@@ -168,6 +225,13 @@ func (c *checker) ownProviders(file string, ps []Provider) {
 		c.own = map[string][]Provider{}
 	}
 	c.own[file] = append(c.own[file], ps...)
+}
+
+// legacySource says where each runtime's mirror endpoints are read as API roots.
+var legacySource = map[string]string{
+	"containerd":   "containerd's deprecated CRI registry.mirrors take an endpoint's path in place of /v2; Harbor's proxy mirrors are written https://<host>/v2/<project> for that reason (goharbor/harbor#11108)",
+	"bottlerocket": "Bottlerocket renders its mirrors as containerd registry mirrors; bottlerocket-os/bottlerocket#4422 shows the path used as written",
+	"kops":         "kops writes registryMirrors as containerd registry mirrors",
 }
 
 // legacyMirror judges a mirror endpoint written as containerd's registry.mirrors
@@ -202,8 +266,8 @@ func (c *checker) legacyMirror(idx int, runtime, ns, ep string, fix func(host, p
 	if !reaches {
 		r.Credentials, r.Why = "-", "requests go to "+manifestURL(e, root, "<repository>")+", outside the cache prefix"
 		c.add(model.SeverityError, "mirror-path", file, fmt.Sprintf("Pulls of %s through %s miss the cache prefix %s/", ns, ep, cache.Prefix),
-			fmt.Sprintf("The endpoint's path is used as the registry API root, as written: containerd asks %s, while ECR serves the cache prefix %s/ at https://%s%s/ (bottlerocket-os/bottlerocket#4422 shows the path used so).",
-				manifestURL(e, root, "<repository>"), cache.Prefix, cache.Host, cachePath(cache.Prefix)),
+			fmt.Sprintf("The endpoint's path is used as the registry API root, as written: containerd asks %s, while ECR serves the cache prefix %s/ at https://%s%s/ (%s).",
+				manifestURL(e, root, "<repository>"), cache.Prefix, cache.Host, cachePath(cache.Prefix), legacySource[runtime]),
 			"Write the endpoint as the cache prefix under /v2", fix(cache.Host, cache.Prefix), read(file, "mirror "+ns, ep))
 		c.route(idx, r)
 		return
@@ -268,6 +332,11 @@ func (c *checker) credentials(f *FileReport, r *Route, providers []Provider, own
 		// For an image in ECR the provider takes the region from the image's host; only
 		// for one outside ECR does it ask in the region of its environment.
 		_, _, inECR := ecrHost(strings.SplitN(sampleImage(namespaces[0]), "/", 2)[0])
+		if by.Region == "" && !inECR && !own {
+			c.add(model.SeverityWarning, "mirror-credentials", f.Name, fmt.Sprintf("The ECR token for pulls of %s is asked for in a region this config does not set", r.Upstream),
+				fmt.Sprintf("For an image outside ECR (%s) the ecr-credential-provider finds no region in the image's host and uses the AWS SDK's default region, from the kubelet's environment or AWS config files, which these files do not show; without one it gets no token. %s is in %s.", sampleImage(namespaces[0]), r.Cache.Host, r.Cache.Region),
+				"Set AWS_REGION in the provider's env", fmt.Sprintf("    env:\n      - name: AWS_REGION\n        value: %s", r.Cache.Region), read(by.Source, by.Name+" env", "no AWS_REGION"))
+		}
 		if by.Region != "" && by.Region != r.Cache.Region && !inECR {
 			c.add(model.SeverityWarning, "mirror-credentials", f.Name, fmt.Sprintf("The ECR token is asked for in %s, the cache %s is in %s", by.Region, r.Cache.Host, r.Cache.Region),
 				"For an image outside ECR, the ecr-credential-provider asks GetAuthorizationToken in the region of its environment (AWS_REGION); a token is for the registry of that region.",
@@ -316,7 +385,7 @@ func (c *checker) account(file string, r *Route) {
 		return
 	}
 	for _, e := range snap.Errors {
-		if e.Part == "rules" {
+		if e.Operation == "DescribePullThroughCacheRules" { // the rules could not be read
 			c.report.NotChecked = append(c.report.NotChecked, fmt.Sprintf("rule behind %s: %s failed: %s", r.Endpoint, e.Operation, e.Error()))
 			return
 		}
@@ -330,7 +399,7 @@ func (c *checker) account(file string, r *Route) {
 		}
 		c.add(model.SeverityError, "mirror-rule", file, fmt.Sprintf("No pull through cache rule has the prefix %s/ that %s asks for", r.Cache.Prefix, r.Endpoint),
 			fmt.Sprintf("Pulls through this mirror ask %s for repositories under %s/; with no rule for that prefix they fail as \"repository does not exist\". Rules: %s.", r.Cache.Host, r.Cache.Prefix, strings.Join(have, ", ")),
-			"Create the rule, or point the mirror at an existing prefix", fmt.Sprintf("ptcdoctor setup --upstream <id> --prefix %s --dry-run", r.Cache.Prefix), ev)
+			"Create the rule, or point the mirror at an existing prefix", fmt.Sprintf("ptcdoctor setup --upstream %s --prefix %s --dry-run", upstreamEnum(r.Upstream), r.Cache.Prefix), ev)
 		return
 	}
 	want := r.Upstream
@@ -342,4 +411,31 @@ func (c *checker) account(file string, r *Route) {
 			fmt.Sprintf("Pulls of %s images would be looked up on %s, where they do not exist.", r.Upstream, rule.UpstreamURL),
 			"Point the mirror at the prefix that caches "+want, "", ev)
 	}
+}
+
+// upstreamEnum is ECR's upstreamRegistry value for the registry images name, for the
+// setup command a finding suggests.
+func upstreamEnum(namespace string) string {
+	switch {
+	case namespace == "docker.io":
+		return "docker-hub"
+	case namespace == "public.ecr.aws":
+		return "ecr-public"
+	case namespace == "ghcr.io":
+		return "github-container-registry"
+	case namespace == "quay.io":
+		return "quay"
+	case namespace == "registry.k8s.io":
+		return "k8s"
+	case namespace == "registry.gitlab.com":
+		return "gitlab-container-registry"
+	case namespace == "cgr.dev":
+		return "chainguard"
+	case strings.HasSuffix(namespace, ".azurecr.io"):
+		return "azure-container-registry --azure-registry " + strings.TrimSuffix(namespace, ".azurecr.io")
+	}
+	if _, _, ok := ecrHost(namespace); ok {
+		return "ecr"
+	}
+	return "<upstream>"
 }

@@ -99,14 +99,16 @@ func checksOf(r Report, sev model.Severity) []string {
 // Each example under testdata/nodes, with the errors it must lead to.
 func TestExamples(t *testing.T) {
 	want := map[string]string{
-		"healthy-containerd":            "",
-		"healthy-bottlerocket":          "",
-		"healthy-kops":                  "",
-		"missing-override-path":         "mirror-path",
-		"unmatched-credential-provider": "mirror-credentials",
-		"docker-daemon-mirror":          "docker-daemon-mirror",
-		"bottlerocket-no-credentials":   "mirror-credentials mirror-path",
-		"kops-no-ecr-credentials":       "mirror-credentials",
+		"healthy-containerd":              "",
+		"healthy-bottlerocket":            "",
+		"healthy-kops":                    "",
+		"missing-override-path":           "mirror-path",
+		"unmatched-credential-provider":   "mirror-credentials",
+		"docker-daemon-mirror":            "docker-daemon-mirror",
+		"bottlerocket-no-credentials":     "mirror-credentials mirror-path",
+		"kops-no-ecr-credentials":         "mirror-credentials",
+		"containerd-config-mirror-path":   "mirror-path",
+		"containerd-config-path-conflict": "containerd-config",
 	}
 	dirs, _ := filepath.Glob("../../testdata/nodes/*")
 	if len(dirs) != len(want) {
@@ -161,7 +163,7 @@ func TestNotCheckedAndTheAccount(t *testing.T) {
 	if len(r.Findings) != 1 || !strings.Contains(r.Findings[0].Title, "No pull through cache rule has the prefix github/") {
 		t.Errorf("no github/ rule: %+v", r.Findings)
 	}
-	snap.Errors = []model.PartError{{Part: "rules", Operation: "DescribePullThroughCacheRules", Code: "AccessDeniedException"}}
+	snap.Errors = []model.PartError{{Part: "pull through cache rules", Operation: "DescribePullThroughCacheRules", Code: "AccessDeniedException"}}
 	r, _ = Check(all, Options{Snapshot: snap})
 	if len(r.Findings) != 0 || len(r.NotChecked) != 2 {
 		t.Errorf("rules unread: %d findings, not checked %v", len(r.Findings), r.NotChecked)
@@ -214,4 +216,66 @@ func FuzzCheck(f *testing.F) {
 			}
 		}
 	})
+}
+
+func provider(match []string, env string) Input {
+	y := "apiVersion: kubelet.config.k8s.io/v1\nkind: CredentialProviderConfig\nproviders:\n  - name: ecr-credential-provider\n    apiVersion: credentialprovider.kubelet.k8s.io/v1\n    defaultCacheDuration: 12h\n    matchImages: [" + `"` + strings.Join(match, `", "`) + `"` + "]\n"
+	if env != "" {
+		y += "    env:\n      - name: AWS_REGION\n        value: " + env + "\n"
+	}
+	return Input{Name: "config.yaml", Data: []byte(y), Explicit: true}
+}
+
+func hostsFor(ns, url string) Input {
+	return Input{Name: "certs.d/" + ns + "/hosts.toml", Data: []byte("[host.\"" + url + "\"]\n  override_path = true\n"), Explicit: true}
+}
+
+// The region the provider asks a token in, for an image outside ECR; _default mirrors;
+// a provider config the kubelet refuses.
+func TestCredentialCases(t *testing.T) {
+	cache := "https://111122223333.dkr.ecr.us-east-1.amazonaws.com/v2/docker-hub"
+	for _, c := range []struct {
+		name   string
+		inputs []Input
+		want   string // the checks found, errors then warnings
+		creds  string
+	}{
+		{"the right region", []Input{hostsFor("docker.io", cache), provider([]string{"docker.io"}, "us-east-1")}, "", "yes"},
+		{"another region", []Input{hostsFor("docker.io", cache), provider([]string{"docker.io"}, "eu-west-1")}, "mirror-credentials", "yes"},
+		{"no region", []Input{hostsFor("docker.io", cache), provider([]string{"docker.io"}, "")}, "mirror-credentials", "yes"},
+		{"a glob one label wide", []Input{hostsFor("docker.io", cache), provider([]string{"*.io"}, "us-east-1")}, "", "yes"},
+		{"a glob too narrow", []Input{hostsFor("registry.k8s.io", cache), provider([]string{"*.io"}, "us-east-1")}, "mirror-credentials", "no"},
+		{"a _default mirror, partly covered", []Input{hostsFor("_default", "https://111122223333.dkr.ecr.us-east-1.amazonaws.com/v2"), provider([]string{"docker.io", "*.io"}, "us-east-1")}, "mirror-credentials", "partly"},
+		{"not the ECR provider", []Input{hostsFor("docker.io", cache), {Name: "c.yaml", Explicit: true, Data: []byte("apiVersion: kubelet.config.k8s.io/v1\nkind: CredentialProviderConfig\nproviders:\n  - name: gcp-auth\n    apiVersion: credentialprovider.kubelet.k8s.io/v1\n    defaultCacheDuration: 1h\n    matchImages: [docker.io]\n")}}, "mirror-credentials", "no"},
+		{"refused by the kubelet", []Input{hostsFor("docker.io", cache), {Name: "c.yaml", Explicit: true, Data: []byte("apiVersion: kubelet.config.k8s.io/v1\nkind: CredentialProviderConfig\nproviders:\n  - name: ecr-credential-provider\n    matchImages: [docker.io]\n    env: [{name: AWS_REGION, value: us-east-1}]\n")}}, "credential-provider-config credential-provider-config", "yes"},
+	} {
+		r, err := Check(c.inputs, Options{})
+		if err != nil {
+			t.Errorf("%s: %v", c.name, err)
+			continue
+		}
+		var got []string
+		for _, f := range r.Findings {
+			got = append(got, f.Check)
+		}
+		if strings.Join(got, " ") != c.want {
+			t.Errorf("%s: findings %v, want %q", c.name, got, c.want)
+		}
+		if rt := r.Files[0].Routes[0]; rt.Credentials != c.creds {
+			t.Errorf("%s: credentials %q, want %q (%s)", c.name, rt.Credentials, c.creds, rt.Why)
+		}
+	}
+	// A hosts.toml with no registry directory (standard input, a copy in /tmp) takes its
+	// registry from the server, Docker Hub by its image name.
+	for _, name := range []string{"-", "/tmp/hosts.toml"} {
+		r, err := Check([]Input{{Name: name, Explicit: true, Data: []byte("server = \"https://registry-1.docker.io\"\n[host.\"" + cache + "\"]\n  override_path = true\n")}, provider([]string{"docker.io"}, "us-east-1")}, Options{})
+		if err != nil || r.Files[0].Routes[0].Upstream != "docker.io" || r.Files[0].Routes[0].Credentials != "yes" {
+			t.Errorf("%s: %v %+v", name, err, r.Files)
+		}
+	}
+	// kops' "*" is containerd's _default.
+	r, err := Check([]Input{{Name: "cluster.yaml", Explicit: true, Data: []byte("apiVersion: kops.k8s.io/v1alpha2\nkind: Cluster\nspec:\n  containerd:\n    useECRCredentialsForMirrors: true\n    registryMirrors:\n      \"*\": [\"https://111122223333.dkr.ecr.us-east-1.amazonaws.com/v2\"]\n")}}, Options{})
+	if err != nil || r.Files[0].Routes[0].Upstream != "_default" || r.Files[0].Routes[0].Cache.Prefix != "ROOT" {
+		t.Errorf("kops *: %v %+v", err, r.Files)
+	}
 }

@@ -171,3 +171,61 @@ func sampleImage(namespace string) string {
 // knownUpstreams are the registries ECR caches, by the names images use; a _default
 // mirror serves all of them.
 var knownUpstreams = []string{"docker.io", "public.ecr.aws", "ghcr.io", "quay.io", "registry.k8s.io", "registry.gitlab.com", "cgr.dev"}
+
+// containerdConfig is what containerd's config.toml says about registries: the
+// deprecated CRI registry.mirrors (each endpoint's path is the API root, as written), and
+// config_path, the directory of hosts.toml files.
+type containerdConfig struct {
+	section    string // the table that holds them, for messages
+	configPath string
+	mirrors    map[string][]string
+	authHosts  []string // hosts with static credentials under registry.configs (values never kept)
+}
+
+// The CRI plugin's registry table in containerd 1.x (config version 2) and 2.x (version 3).
+var criRegistryTables = [][]string{
+	{"plugins", "io.containerd.grpc.v1.cri", "registry"},
+	{"plugins", "io.containerd.cri.v1.images", "registry"},
+}
+
+func parseContainerdConfig(doc map[string]any) (containerdConfig, error) {
+	c := containerdConfig{mirrors: map[string][]string{}}
+	for _, path := range criRegistryTables {
+		var t any = doc
+		for _, k := range path {
+			m, _ := t.(map[string]any)
+			t = m[k]
+		}
+		reg, ok := t.(map[string]any)
+		if !ok {
+			continue
+		}
+		c.section = fmt.Sprintf("[plugins.%q.registry]", path[1])
+		if v, ok := reg["config_path"]; ok {
+			s, ok := v.(string)
+			if !ok {
+				return c, fmt.Errorf("%s config_path must be a string", c.section)
+			}
+			c.configPath = s
+		}
+		if ms, ok := reg["mirrors"].(map[string]any); ok {
+			for name, v := range ms {
+				m, _ := v.(map[string]any)
+				eps, err := stringList(m["endpoint"])
+				if err != nil {
+					return c, fmt.Errorf("%s mirrors.%q: endpoint must be a list of URLs", c.section, name)
+				}
+				c.mirrors[name] = append(c.mirrors[name], eps...)
+			}
+		}
+		if cs, ok := reg["configs"].(map[string]any); ok {
+			for host, v := range cs {
+				if m, ok := v.(map[string]any); ok && m["auth"] != nil {
+					c.authHosts = append(c.authHosts, host)
+				}
+			}
+		}
+	}
+	sort.Strings(c.authHosts)
+	return c, nil
+}

@@ -324,6 +324,9 @@ func validateRule(c *call) (any, *apiError) {
 // as free text and publishes no list; these texts are the stand-in's.
 func (s *Server) validateUpstreamAccess(r *ruleState) string {
 	st := s.st
+	if r.Upstream == "ecr" {
+		return s.validateECRUpstream(r)
+	}
 	if r.CredentialArn == "" {
 		return ""
 	}

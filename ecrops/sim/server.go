@@ -324,20 +324,8 @@ func (c *call) run() {
 		if in == nil {
 			in = map[string]any{}
 		}
-		violations, serr := c.model.validate(c.op, in)
-		if serr != nil {
-			c.fail(clientError("SerializationException", "%s", serr.Error()))
-			return
-		}
-		if len(violations) > 0 {
-			// ECR answers constraint failures with ValidationException where the operation
-			// declares it and InvalidParameterException elsewhere; Secrets Manager always
-			// with ValidationException.
-			code := "ValidationException"
-			if c.service == "ecr" && !c.model.declares(c.op, "ValidationException") {
-				code = "InvalidParameterException"
-			}
-			c.fail(clientError(code, "%s", validationMessage(violations)))
+		if aerr := c.model.validationError(c.service, c.op, in); aerr != nil {
+			c.fail(aerr)
 			return
 		}
 	}
