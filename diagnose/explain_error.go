@@ -3,7 +3,6 @@ package diagnose
 import (
 	"context"
 	"fmt"
-	"regexp"
 	"strings"
 
 	"github.com/ptcdoctor/ptcdoctor/model"
@@ -219,7 +218,7 @@ func causeFromChain(ex Explanation, r ErrorReading) string {
 				return "missing-import-permission"
 			case strings.Contains(s.Detail, "ecr:BatchImportUpstreamImage"):
 				// Both lacking: the line says which one struck first.
-				if regexp.MustCompile(`(?i)name unknown|does not exist in the registry|repository \S+ not found`).MatchString(r.Line) {
+				if repoMissingRE.MatchString(r.Line) {
 					return "missing-create-permission"
 				}
 				return "missing-import-permission"
