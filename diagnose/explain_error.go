@@ -83,6 +83,8 @@ type ErrorVerdict struct {
 	Explanation *Explanation
 	// Needs say what would settle the cause, when the line and the account did not.
 	Needs []string
+	// Notes say how the line was read where it could be read more than one way.
+	Notes []string
 }
 
 // Account is what explaining a line against an account needs.
@@ -106,7 +108,7 @@ func ExplainError(ctx context.Context, acct *Account, text string) (ErrorVerdict
 		if ref, note, err := mapReference(acct.Snap, r.Reference); err == nil {
 			v.Ref = &ref
 			if note != "" {
-				v.Needs = append(v.Needs, note)
+				v.Notes = append(v.Notes, note)
 			}
 		} else {
 			v.Needs = append(v.Needs, err.Error())
