@@ -310,9 +310,9 @@ func words(v ErrorVerdict) (string, string) {
 			"Pull " + withLibrary(v, "") + " instead."
 	case "no-rule":
 		return "No pull through cache rule covers the prefix of " + ref + ", so ECR never creates the repository" + chainSays + ".",
-			"Use a rule's prefix (ptcdoctor doctor --check name-mismatch), or create the rule: ptcdoctor setup."
+			"Put a rule's prefix in front of the image path of " + ref + " (ptcdoctor doctor --check name-mismatch --image " + ref + " names the nearest), or create the rule: ptcdoctor setup."
 	case "name-not-upstream":
-		return "The upstream has no " + upstreamOf(v) + chainSays + ".", "Pull a tag the upstream has, or correct the name."
+		return "The upstream has no " + upstreamOf(v) + chainSays + ".", "Correct the name or the tag of " + ref + " to one the upstream has (" + upstreamOf(v) + " does not exist)."
 	case "private-image-missing":
 		return "No rule covers " + ref + ": it is a private repository, and it does not hold this tag" + chainSays + ".", "Push the tag, or pull one the repository holds."
 	case "missing-import-permission":
@@ -341,7 +341,7 @@ func words(v ErrorVerdict) (string, string) {
 		return ref + " is pinned by digest and not cached: a first pull by digest does not fill a pull through cache" + chainSays + ".",
 			"Pull the tag that points at this digest through the cache once: ptcdoctor fix --image " + pick(cache, ref) + "."
 	case "missing-platform":
-		return "The index of " + ref + " is cached without the manifest of this node's platform" + chainSays + ".", "Pull it by tag through the cache, every platform: ptcdoctor fix --check missing-manifest."
+		return "The index of " + ref + " is cached without the manifest of this node's platform" + chainSays + ".", "Pull " + pick(cache, ref) + " by tag through the cache, every platform: ptcdoctor fix --image " + pick(cache, ref) + "."
 	case "upstream-credentials":
 		return "The upstream refuses the credentials of the rule that covers " + ref + chainSays + ".", "Store a valid token in the rule's secret, then aws ecr validate-pull-through-cache-rule: ptcdoctor fix --check credentials."
 	case "secret-unusable":
