@@ -355,8 +355,15 @@ func words(v ErrorVerdict) (string, string) {
 			"Mirror that registry's images into ECR with a copy job instead."
 	case "pull-budget-spent":
 		window := "the window its ratelimit-* headers give (w= seconds)"
-		if r.RateLimit != "" {
+		switch {
+		case r.RateLimit != "":
 			window = "the window of " + r.RateLimit
+		case v.Explanation != nil:
+			for _, s := range v.Explanation.Steps {
+				if s.Name == "pull budget" && strings.Contains(s.Detail, "window") {
+					window = "the window Docker Hub's headers gave the probe (" + s.Detail + ")"
+				}
+			}
 		}
 		return "The Docker Hub pull budget of the rule that covers " + ref + " is spent; first pulls fail until pulls age out of " + window + chainSays + ".",
 			"Put the credentials of a paid Docker plan on the rule, or wait: ptcdoctor doctor --check upstream-rate-limit."
