@@ -59,11 +59,11 @@ var accountIDPattern = regexp.MustCompile(`^[0-9]{12}$`)
 
 // diagnosis is a scan and the checks run over it.
 type diagnosis struct {
-	snap   *model.Snapshot
-	refs   []model.Ref
-	opts   diagnose.Options
-	events *pullEvents // the failed pulls of --events-file (or of events given as --images-file)
+	snap *model.Snapshot
+	refs []model.Ref
+	opts diagnose.Options
 	diagnose.Result
+	events *pullEvents // the failed pulls of --events-file (or of events given as --images-file)
 }
 
 // run scans the account and diagnoses it for the scope.
