@@ -195,3 +195,20 @@ func TestTemplateDrift(t *testing.T) {
 		t.Errorf("after the fix, only encryption remains, with no plan: %v", summary(again))
 	}
 }
+
+func TestNamesWithoutLatest(t *testing.T) {
+	_, findings := runWith(t, scenario(t, "no-latest"), diagnose.Options{Checks: []string{"name-mismatch"}})
+	for repo, want := range map[string]string{
+		"docker-hub/elasticsearch":        "docker-hub/library/elasticsearch:8.1", // 8.14.3 or 8.15.0
+		"docker-hub/library/grafana/loki": "docker-hub/grafana/loki:3.1.1",
+	} {
+		f := finding(t, findings, "name-mismatch", repo)
+		if !strings.Contains(f.Title, want) || !strings.Contains(f.Evidence[len(f.Evidence)-1].Call, "tags/list") {
+			t.Errorf("%s: %s\n%+v", repo, f.Title, f.Evidence)
+		}
+		steps := f.Fixes[0].Plan.Steps
+		if w := steps[len(steps)-1]; w.Kind != model.StepWarmReference || !strings.HasPrefix(w.Target, want) {
+			t.Errorf("%s: the fix warms %s", repo, w.Target)
+		}
+	}
+}

@@ -195,7 +195,7 @@ func checkNameMismatch(d *diagnosis) []model.Finding {
 	seen := map[string]bool{}
 	// The account's repositories.
 	for _, repo := range d.snap.Repositories {
-		if f, ok := d.libraryMismatch(repo.Name, "latest", repo.Images, true); ok {
+		if f, ok := d.libraryMismatch(repo.Name, repoTag(repo), repo.Images, true); ok {
 			seen[repo.Name] = true
 			out = append(out, f)
 			continue
@@ -272,13 +272,22 @@ func (d *diagnosis) libraryMismatch(repo, tag string, images []model.Image, isRe
 	}
 	wrong := d.probe.Upstream(d.ctx, *r, r.UpstreamURL+"/"+path+":"+tag)
 	right := d.probe.Upstream(d.ctx, *r, r.UpstreamURL+"/"+fixedPath+":"+tag)
+	var listed []model.Evidence
+	if !wrong.Exists && right.Class == "not-found" {
+		// The fixed name may lack this tag (no latest): ask its tag list for one it has.
+		if t, ev, ok := d.existingTag(*r, fixedPath, tag); ok && t != tag {
+			tag, listed = t, []model.Evidence{ev}
+			wrong = d.probe.Upstream(d.ctx, *r, r.UpstreamURL+"/"+path+":"+tag)
+			right = d.probe.Upstream(d.ctx, *r, r.UpstreamURL+"/"+fixedPath+":"+tag)
+		}
+	}
 	if wrong.Exists || (!right.Exists && right.Class != "rate-limited") {
 		return model.Finding{}, false // the name works, or the fixed one does not either
 	}
 	f := model.Finding{Subject: model.Subject{Kind: "repository", Name: repo},
 		Title:       fmt.Sprintf("%s cannot work: use %s", cacheRef(d.snap, repo, tag), cacheRef(d.snap, fixedRepo, tag)),
 		Explanation: why,
-		Evidence:    []model.Evidence{upstreamEvidence(wrong), upstreamEvidence(right)}}
+		Evidence:    append([]model.Evidence{upstreamEvidence(wrong), upstreamEvidence(right)}, listed...)}
 	var steps []model.Step
 	if isRepo && len(images) == 0 {
 		steps = append(steps, deleteEmptyRepoStep(repo))

@@ -43,21 +43,25 @@ func (a *Account) ProbeUpstream(ctx context.Context, rule model.Rule, upstreamRe
 		p.Class, p.Message = "invalid", model.Printable(err.Error())
 		return p
 	}
-	auth := authn.Anonymous
+	var auth authn.Authenticator
+	auth, p.Anonymous, p.Why = a.ruleAuth(ctx, rule)
+	return a.probeWith(ctx, ref, auth, p)
+}
+
+// ruleAuth is how a probe logs in to a rule's upstream: with the rule's credentials, or
+// anonymously, and then why.
+func (a *Account) ruleAuth(ctx context.Context, rule model.Rule) (authn.Authenticator, bool, string) {
 	switch {
 	case rule.CredentialArn == "":
-		p.Anonymous, p.Why = true, "the rule has no credentials"
+		return authn.Anonymous, true, "the rule has no credentials"
 	case a.cfg.NoSecretRead:
-		p.Anonymous, p.Why = true, "--no-secret-read: probed anonymously from this machine"
-	default:
-		user, token, err := a.readCredentials(ctx, rule.CredentialArn)
-		if err != nil {
-			p.Anonymous, p.Why = true, "the rule's secret could not be read ("+model.Printable(err.Error())+"); probed anonymously"
-		} else {
-			auth = &authn.Basic{Username: user, Password: token}
-		}
+		return authn.Anonymous, true, "--no-secret-read: probed anonymously from this machine"
 	}
-	return a.probeWith(ctx, ref, auth, p)
+	user, token, err := a.readCredentials(ctx, rule.CredentialArn)
+	if err != nil {
+		return authn.Anonymous, true, "the rule's secret could not be read (" + model.Printable(err.Error()) + "); probed anonymously"
+	}
+	return &authn.Basic{Username: user, Password: token}, false, ""
 }
 
 // CheckCredentials tries an upstream user name and token before anything is stored: it
