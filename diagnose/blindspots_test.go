@@ -212,3 +212,36 @@ func TestNamesWithoutLatest(t *testing.T) {
 		}
 	}
 }
+
+func TestNestedPrefixesAndUpstreamPrefixes(t *testing.T) {
+	acc := scenario(t, "nested-prefixes")
+	snap, findings := runWith(t, acc, diagnose.Options{Checks: []string{"name-mismatch"}},
+		reg+"mirror/dockerhub/library/nginx:1.27", reg+"docker-hub/library/nginx:1.27", reg+"mirror/library/nginx:1.27",
+		reg+"legacy/billing:v3", "444455556666.dkr.ecr.us-east-1.amazonaws.com/team-a/app:v1")
+	for in, want := range map[string]string{
+		reg + "mirror/dockerhub/library/nginx:1.27": "is 1 letter away",
+		reg + "docker-hub/library/nginx:1.27":       "is nested under mirror/",
+		reg + "mirror/library/nginx:1.27":           "is the only rule under mirror/",
+	} {
+		f := finding(t, findings, "name-mismatch", in)
+		if !strings.Contains(f.Explanation, want) || !strings.Contains(f.Fixes[0].Manual, reg+"mirror/docker-hub/library/nginx:1.27") {
+			t.Errorf("%s: %s\n%s", in, f.Explanation, f.Fixes[0].Manual)
+		}
+	}
+	if f := finding(t, findings, "name-mismatch", "central/team-a/tool"); !strings.Contains(f.Fixes[0].Manual, reg+"central/tool:") {
+		t.Errorf("the repeated upstream prefix: %s\n%s", f.Title, f.Fixes[0].Manual)
+	}
+	if f := finding(t, findings, "name-mismatch", reg+"legacy/billing:v3"); !strings.Contains(f.Title, "team-b/billing:v3") || !strings.Contains(f.Fixes[0].Manual, "setup") {
+		t.Errorf("the wrong upstream prefix: %s", f.Title)
+	}
+	// An upstream reference in the other account's registry maps through the rule, to the cache.
+	ref, err := model.ParseRef("444455556666.dkr.ecr.us-east-1.amazonaws.com/team-a/app:v1", snap.AccountID, snap.Region, snap.Rules)
+	if err != nil || ref.Repository != "central/app" || ref.RulePrefix != "central" {
+		t.Errorf("ECR to ECR: %+v %v", ref, err)
+	}
+	for _, f := range findings {
+		if f.Subject.Name == "central/app" || strings.Contains(f.Subject.Name, "team-a/app") || f.Subject.Name == "mirror/docker-hub/library/nginx" {
+			t.Errorf("a healthy name was reported: %s", f.Title)
+		}
+	}
+}

@@ -200,6 +200,11 @@ func checkNameMismatch(d *diagnosis) []model.Finding {
 			out = append(out, f)
 			continue
 		}
+		if f, ok := d.repoPrefixMismatch(repo); ok {
+			seen[repo.Name] = true
+			out = append(out, f)
+			continue
+		}
 		if repo.RulePrefix == "" && !isOrphan(d.snap, repo) && looksMeantAsCache(repo.Name) {
 			out = append(out, model.Finding{Severity: model.SeverityWarning, Subject: model.Subject{Kind: "repository", Name: repo.Name},
 				Title: "The repository " + repo.Name + " looks meant as a cache, but no rule covers it",
@@ -218,9 +223,7 @@ func checkNameMismatch(d *diagnosis) []model.Finding {
 			continue
 		}
 		if ref.RulePrefix == "" {
-			if near := nearestPrefix(d.snap.Rules, ref.Repository); near != "" {
-				first, rest, _ := strings.Cut(ref.Repository, "/")
-				fixed := near + "/" + rest
+			if near, first, fixed, how := nearRule(d.snap.Rules, ref.Repository); near != "" {
 				names := " names a repository that does not exist and never will."
 				if d.snap.Repository(ref.Repository) != nil {
 					// It exists (made by hand): ECR serves what it holds and answers a tag it lacks
@@ -229,7 +232,7 @@ func checkNameMismatch(d *diagnosis) []model.Finding {
 				}
 				out = append(out, model.Finding{Subject: model.Subject{Kind: "reference", Name: ref.Input},
 					Title:       fmt.Sprintf("%s/ is not a rule's prefix; did you mean %s/?", first, near),
-					Explanation: "No pull through cache rule has the prefix " + first + "/, so " + ref.CacheURI() + names + " The rule " + near + "/ is one letter away.",
+					Explanation: "No pull through cache rule has the prefix " + first + "/, so " + ref.CacheURI() + names + " The rule " + near + "/ " + how + ".",
 					Evidence:    []model.Evidence{{Call: "ecr:DescribePullThroughCacheRules", Answer: "prefixes: " + rulePrefixes(d.snap)}},
 					Fixes:       []model.Fix{{Title: "Use " + cacheRef(d.snap, fixed, ref.Identifier()), Manual: "Change the reference to " + cacheRef(d.snap, fixed, ref.Identifier())}}})
 			}
@@ -300,31 +303,6 @@ func (d *diagnosis) libraryMismatch(repo, tag string, images []model.Image, isRe
 	return f, true
 }
 
-// upstreamPrefixMismatch finds a reference whose upstreamRepositoryPrefix mapping leads
-// to a path the upstream lacks, while the path without it exists.
-func (d *diagnosis) upstreamPrefixMismatch(ref model.Ref) (model.Finding, bool) {
-	r := d.snap.Rule(ref.RulePrefix)
-	if r == nil || r.UpstreamPrefix == "" || r.UpstreamPrefix == "ROOT" || ref.Tag == "" {
-		return model.Finding{}, false
-	}
-	mapped := d.probe.Upstream(d.ctx, *r, upstreamRef(r, ref.Repository, ref.Tag))
-	if mapped.Exists || mapped.Class != "not-found" {
-		return model.Finding{}, false
-	}
-	plainPath := strings.TrimPrefix(ref.Repository, r.Prefix+"/")
-	plain := d.probe.Upstream(d.ctx, *r, r.UpstreamURL+"/"+plainPath+":"+ref.Tag)
-	if !plain.Exists {
-		return model.Finding{}, false
-	}
-	return model.Finding{Subject: model.Subject{Kind: "reference", Name: ref.Input},
-		Title: fmt.Sprintf("The rule %s/ maps %s to %s, which the upstream lacks", r.Prefix, ref.Repository, mapped.Reference),
-		Explanation: "The rule's upstreamRepositoryPrefix (" + r.UpstreamPrefix + ") is put in front of every path, but the image is at " +
-			plain.Reference + " without it. A rule's prefixes cannot be changed: create a rule without the upstream prefix for these images.",
-		Evidence: []model.Evidence{upstreamEvidence(mapped), upstreamEvidence(plain)},
-		Fixes: []model.Fix{{Title: "Create a rule without an upstream prefix",
-			Manual: fmt.Sprintf("ptcdoctor setup --upstream %s --prefix %s-direct", r.UpstreamRegistry, r.Prefix)}}}, true
-}
-
 func looksMeantAsCache(name string) bool {
 	lower := strings.ToLower(name)
 	for _, h := range handMadeHints {
@@ -335,19 +313,10 @@ func looksMeantAsCache(name string) bool {
 	return false
 }
 
-// nearestPrefix finds a rule prefix one or two edits from the first segment of repo.
+// nearestPrefix finds the rule prefix a repository name nearly has (see nearRule).
 func nearestPrefix(rules []model.Rule, repo string) string {
-	first, _, _ := strings.Cut(repo, "/")
-	best, bestDist := "", 3
-	for _, r := range rules {
-		if r.Prefix == "ROOT" {
-			continue
-		}
-		if dist := editDistance(first, r.Prefix); dist < bestDist {
-			best, bestDist = r.Prefix, dist
-		}
-	}
-	return best
+	near, _, _, _ := nearRule(rules, repo)
+	return near
 }
 
 func editDistance(a, b string) int {
