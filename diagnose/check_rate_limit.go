@@ -84,10 +84,18 @@ func window(rl *model.RateLimit) string {
 	return fmt.Sprintf("the %g-hour window (w=%d in the ratelimit headers)", float64(rl.WindowSeconds)/3600, rl.WindowSeconds)
 }
 
+// upstreamName is how the findings name a rule's upstream.
+func upstreamName(r model.Rule) string {
+	if r.UpstreamRegistry == "docker-hub" {
+		return "Docker Hub"
+	}
+	return strings.SplitN(r.UpstreamURL, "/", 2)[0]
+}
+
 // budgetFinding speaks of a pull budget that is spent, or low.
 func budgetFinding(d *diagnosis, r model.Rule, p model.UpstreamProbe, spent bool, all []model.UpstreamProbe) model.Finding {
 	rl := p.RateLimit
-	host := strings.SplitN(r.UpstreamURL, "/", 2)[0]
+	host := upstreamName(r)
 	who := "the rule's credentials (source " + sourceOf(rl) + ")"
 	if p.Anonymous {
 		who = "anonymous pulls from this machine (source " + sourceOf(rl) + "); " + p.Why
@@ -139,7 +147,7 @@ func budgetFinding(d *diagnosis, r model.Rule, p model.UpstreamProbe, spent bool
 // headers say pulls are left, or there are none (Docker Hub's abuse limit, a registry's
 // request rate limit).
 func refusedFinding(r model.Rule, v rateView) model.Finding {
-	host := strings.SplitN(r.UpstreamURL, "/", 2)[0]
+	host := upstreamName(r)
 	p := v.refused[0]
 	why := "The answers carried no pull budget headers, so this is a limit on the rate of requests, not a pull budget: it lifts by itself when requests slow down."
 	if rl := p.RateLimit; rl != nil && rl.Limit > 0 {
