@@ -28,9 +28,14 @@ func (d *diagnosis) upstreamTags(r model.Rule, path string) (model.UpstreamTags,
 // existingTag finds a tag that the upstream repository has, for a probe that cannot
 // assume `tag` (usually latest) exists: many repositories have no latest (Docker Hub's
 // library/elasticsearch, most release-only repositories). It keeps `tag` when listed.
-func (d *diagnosis) existingTag(r model.Rule, path, tag string) (string, model.Evidence, bool) {
+func (d *diagnosis) existingTag(subject model.Subject, r model.Rule, path, tag string) (string, model.Evidence, bool) {
 	tags, ok := d.upstreamTags(r, path)
 	if !ok {
+		return "", model.Evidence{}, false
+	}
+	if failed, ok := probeFailure(model.UpstreamProbe{Reference: tags.Repository + " tags/list", Class: tags.Class, Status: tags.Status, Message: tags.Message}); ok {
+		failed.Operation = "registry GET tags/list"
+		d.skip(subject, failed)
 		return "", model.Evidence{}, false
 	}
 	ev := model.Evidence{Call: "GET " + tags.Repository + " tags/list" + via(tags.Anonymous, tags.Why)}
@@ -117,10 +122,12 @@ func nearRule(rules []model.Rule, repo string) (near, given, fixed, how string) 
 // repoPrefixMismatch finds an empty cache repository (a failed first pull) whose name maps,
 // through its rule's upstreamRepositoryPrefix, to a path the upstream lacks.
 func (d *diagnosis) repoPrefixMismatch(repo model.Repository) (model.Finding, bool) {
-	if !repo.IsCache() || !repo.ImagesKnown || len(repo.Images) > 0 {
+	subject := model.Subject{Kind: "repository", Name: repo.Name}
+	if r := model.RuleFor(d.snap.Rules, repo.Name); !repo.IsCache() || r == nil || r.UpstreamPrefix == "" || r.UpstreamPrefix == "ROOT" ||
+		!d.imagesRead(subject, repo) || len(repo.Images) > 0 {
 		return model.Finding{}, false
 	}
-	f, ok := d.prefixMismatch(repo.Name, "", model.Subject{Kind: "repository", Name: repo.Name})
+	f, ok := d.prefixMismatch(repo.Name, "", subject)
 	return f, ok
 }
 
@@ -149,23 +156,32 @@ func (d *diagnosis) prefixMismatch(repo, tag string, subject model.Subject) (mod
 	}
 	probe := func(path string) (model.UpstreamProbe, []model.Evidence) {
 		if tag != "" {
-			return d.probe.Upstream(d.ctx, *r, r.UpstreamURL+"/"+path+":"+tag), nil
+			p, _ := d.upstream(subject, *r, r.UpstreamURL+"/"+path+":"+tag, false)
+			return p, nil
 		}
 		// No tag to go by: the tag list says whether the path exists, and gives a tag.
 		tags, ok := d.upstreamTags(*r, path)
 		if !ok {
 			return model.UpstreamProbe{Reference: r.UpstreamURL + "/" + path, Class: "unknown"}, nil
 		}
-		t, ev, found := d.existingTag(*r, path, "latest")
+		t, ev, found := d.existingTag(subject, *r, path, "latest")
 		if !found {
 			p := model.UpstreamProbe{Reference: tags.Repository, Status: tags.Status, Class: orDefault(tags.Class, "not-found"), Message: tags.Message}
 			return p, []model.Evidence{ev}
 		}
-		return d.probe.Upstream(d.ctx, *r, r.UpstreamURL+"/"+path+":"+t), []model.Evidence{ev}
+		p, _ := d.upstream(subject, *r, r.UpstreamURL+"/"+path+":"+t, false)
+		return p, []model.Evidence{ev}
 	}
 	mapped, ev := probe(mappedPath)
-	if mapped.Exists || (mapped.Class != "" && mapped.Class != "not-found") {
-		return model.Finding{}, false // it works, or the upstream did not say (probe-failed speaks)
+	if r.UpstreamRegistry == "ecr" && mapped.Class == "unauthorized" {
+		// Another ECR registry answers only a caller with an ECR token for it, which the
+		// probes do not have: whether the path exists is unknown.
+		d.skip(subject, model.PartError{Part: "upstream " + mapped.Reference, Operation: "registry HEAD manifest", Code: "401",
+			Message: "an ECR upstream registry answers only with an ECR token for it; ptcdoctor probed it " + orDefault(mapped.Why, "anonymously")})
+		return model.Finding{}, false
+	}
+	if mapped.Exists || (mapped.Class != "" && mapped.Class != "not-found") || mapped.SecretError != nil {
+		return model.Finding{}, false // it works, or the upstream did not say (recorded as not checked)
 	}
 	if len(ev) == 0 {
 		ev = append(ev, upstreamEvidence(mapped))
@@ -182,6 +198,11 @@ func (d *diagnosis) prefixMismatch(repo, tag string, subject model.Subject) (mod
 	}
 	f := model.Finding{Subject: subject, Evidence: ev,
 		Title: fmt.Sprintf("The rule %s/ maps %s to %s, which the upstream lacks", r.Prefix, shown, mapped.Reference)}
+	if tag == "" { // the tag the upstream's list gave
+		if i := strings.LastIndex(plain.Reference, ":"); i > strings.LastIndex(plain.Reference, "/") {
+			tag = plain.Reference[i+1:]
+		}
+	}
 	if repeated {
 		// The name repeats the upstream prefix: the rule adds it already.
 		fixedRepo := r.Prefix + "/" + strings.TrimPrefix(plainPath, r.UpstreamPrefix+"/")

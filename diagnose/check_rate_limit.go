@@ -61,10 +61,23 @@ func checkRateLimit(d *diagnosis) []model.Finding {
 	}
 	var out []model.Finding
 	for _, r := range d.snap.Rules {
+		subject := model.Subject{Kind: "rule", Name: r.Prefix}
 		if r.UpstreamRegistry == "docker-hub" {
-			d.probe.Upstream(d.ctx, r, r.UpstreamURL+"/"+rateProbeRef) // a HEAD: costs no pull
+			// A HEAD: costs no pull. Without an answer with the rule's own credentials the
+			// rule is recorded as not checked; the other answers may still show a limit.
+			d.upstream(subject, r, r.UpstreamURL+"/"+rateProbeRef, true)
 		}
-		v := readRates(d.probe.answersFor(r.Prefix))
+		// An answer given anonymously because the rule's secret could not be read shows this
+		// machine's budget, not the rule's: it is left out, and the rule recorded.
+		var answers []model.UpstreamProbe
+		for _, p := range d.probe.answersFor(r.Prefix) {
+			if p.SecretError != nil {
+				d.skip(subject, *p.SecretError)
+				continue
+			}
+			answers = append(answers, p)
+		}
+		v := readRates(answers)
 		switch {
 		case len(v.spent) > 0:
 			out = append(out, budgetFinding(d, r, v.spent[0], true, v.spent))

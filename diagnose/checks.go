@@ -18,14 +18,16 @@ func checkCredentials(d *diagnosis) []model.Finding {
 		}
 		var why []string
 		var ev []model.Evidence
+		subject := model.Subject{Kind: "rule", Name: r.Prefix}
 		sec := r.Secret
+		secretRead := sec != nil && (sec.Error == nil || otherRegion(sec))
 		if sec != nil {
 			switch {
-			case sec.Error != nil && strings.Contains(sec.Error.Message, "is in region"):
+			case otherRegion(sec):
 				why = append(why, fmt.Sprintf("the secret %s is in %s; ECR reads a rule's secret only from the registry's own region, %s", sec.Name, sec.Region, d.snap.Region))
 				ev = append(ev, model.Evidence{Call: "credentialArn of rule " + r.Prefix, Answer: r.CredentialArn})
 			case sec.Error != nil:
-				ev = append(ev, model.Evidence{Call: "secretsmanager:DescribeSecret " + sec.ARN, Answer: sec.Error.Code + ": " + sec.Error.Message})
+				d.skip(subject, *sec.Error) // what the secret is like is unknown: no evidence of it
 			case !sec.Exists:
 				why = append(why, "the secret "+sec.ARN+" does not exist")
 				ev = append(ev, model.Evidence{Call: "secretsmanager:DescribeSecret " + sec.ARN, Answer: "ResourceNotFoundException"})
@@ -39,7 +41,7 @@ func checkCredentials(d *diagnosis) []model.Finding {
 		}
 		if v := r.Validation; v != nil {
 			if v.Error != nil {
-				ev = append(ev, model.Evidence{Call: "ecr:ValidatePullThroughCacheRule " + r.Prefix, Answer: v.Error.Code + ": " + v.Error.Message})
+				d.skip(subject, *v.Error)
 			} else if !v.IsValid {
 				why = append(why, "ValidatePullThroughCacheRule says the rule is not valid: "+v.Failure)
 				ev = append(ev, model.Evidence{Call: "ecr:ValidatePullThroughCacheRule " + r.Prefix, Answer: "isValid=false, failure=" + v.Failure})
@@ -54,7 +56,7 @@ func checkCredentials(d *diagnosis) []model.Finding {
 		if sec != nil && sec.Name != "" {
 			name = sec.Name
 		}
-		f := model.Finding{Subject: model.Subject{Kind: "rule", Name: r.Prefix},
+		f := model.Finding{Subject: subject,
 			Title: fmt.Sprintf("The credentials of rule %s/ cannot be used", r.Prefix),
 			Explanation: "Pulls through " + r.Prefix + "/ of images not cached yet, and the 24-hour refreshes of cached tags, fail while " +
 				strings.TrimSuffix(strings.Join(why, "; and "), ".") + ". Cached images are still served.",
@@ -63,7 +65,7 @@ func checkCredentials(d *diagnosis) []model.Finding {
 			f.Fixes = append(f.Fixes, model.Fix{Title: "Store new credentials in " + name + ", then validate the rule again",
 				Plan: model.Plan{Title: "New credentials for " + r.Prefix + "/", Steps: []model.Step{putSecretStep(sec.ARN, name)}}})
 		}
-		if sec != nil && (sec.CustomerKey() || !sec.Exists || sec.Error != nil) {
+		if secretRead && (sec.CustomerKey() || !sec.Exists || sec.Error != nil) {
 			f.Fixes = append(f.Fixes, model.Fix{Title: "Move the credentials to a secret ECR can read",
 				Manual: fmt.Sprintf("Create a secret named ecr-pullthroughcache/%s in %s, encrypted with the default aws/secretsmanager key, holding {\"username\": \"...\", \"accessToken\": \"...\"}; then point the rule at it:\n  aws ecr update-pull-through-cache-rule --ecr-repository-prefix %s --credential-arn <the new secret's ARN>",
 					r.Prefix, d.snap.Region, r.Prefix)})
@@ -73,10 +75,20 @@ func checkCredentials(d *diagnosis) []model.Finding {
 	return out
 }
 
+// otherRegion reports whether the secret was not looked up because it is in another
+// region than the registry: that is a finding, not a failed read.
+func otherRegion(sec *model.SecretRef) bool {
+	return sec.Error != nil && sec.Error.Code == "" && strings.Contains(sec.Error.Message, "is in region")
+}
+
 // --- permissions ---
 
 func checkPermissions(d *diagnosis) []model.Finding {
 	var out []model.Finding
+	if len(d.opts.Principals) == 0 {
+		// The caller is the principal by default; who that is could not be read.
+		d.read(model.Subject{Kind: "principal", Name: "the caller"}, model.PartIdentity)
+	}
 	for _, principal := range d.opts.Principals {
 		// One finding a principal: the rules it cannot pull through, grouped by what it lacks.
 		type gap struct {
@@ -87,7 +99,7 @@ func checkPermissions(d *diagnosis) []model.Finding {
 		gaps := map[string]*gap{}
 		var order []string
 		iamARN := principal
-		var failed *model.PartError
+		failed := false
 		for _, r := range d.snap.Rules {
 			prefix := r.Prefix + "/"
 			if r.Prefix == "ROOT" {
@@ -99,10 +111,10 @@ func checkPermissions(d *diagnosis) []model.Finding {
 			if tpl := model.TemplateFor(d.snap.Templates, prefix+"x"); tpl != nil && len(tpl.ResourceTags) > 0 {
 				actions = append(actions, "ecr:TagResource")
 			}
-			p := d.probe.Permissions(d.ctx, principal, resource, d.snap.RegistryPolicy, actions)
+			p, ok := d.permissions(principal, resource, actions)
 			iamARN = p.Principal
-			if p.Error != nil {
-				failed = p.Error
+			if !ok {
+				failed = true
 				break
 			}
 			if len(p.Missing) == 0 {
@@ -124,12 +136,8 @@ func checkPermissions(d *diagnosis) []model.Finding {
 				g.ev = append(g.ev, model.Evidence{Call: "iam:SimulatePrincipalPolicy " + a + " on " + resource, Answer: ans + "; registry policy: no grant"})
 			}
 		}
-		if failed != nil {
-			out = append(out, model.Finding{Severity: model.SeverityInfo, Subject: model.Subject{Kind: "principal", Name: iamARN},
-				Title:       "Could not check what " + iamARN + " may do",
-				Explanation: "IAM's policy simulation failed, so the permissions of this principal are unknown: " + failed.Code + ": " + failed.Message,
-				Evidence:    []model.Evidence{{Call: "iam:SimulatePrincipalPolicy " + iamARN, Answer: failed.Code + ": " + failed.Message}}})
-			continue
+		if failed {
+			continue // not checked, with the simulation's error
 		}
 		for _, key := range order {
 			g := gaps[key]
@@ -144,7 +152,7 @@ func checkPermissions(d *diagnosis) []model.Finding {
 						Summary: "Add a statement granting ecr:CreateRepository and ecr:BatchImportUpstreamImage on " + repoARN(d.snap, strings.TrimPrefix(p+"/", "ROOT/")+"*")})
 				}
 			}
-			f := model.Finding{Subject: model.Subject{Kind: "principal", Name: iamARN},
+			f := model.Finding{Subject: model.Subject{Kind: "principal", Name: iamARN}, Distinct: key + " on " + strings.Join(prefixes, ","),
 				Title:       fmt.Sprintf("%s cannot pull through %s: it lacks %s", iamARN, strings.Join(prefixes, ", "), strings.Join(g.missing, ", ")),
 				Explanation: permissionsExplanation(g.missing),
 				Evidence:    g.ev}
@@ -195,7 +203,7 @@ func checkNameMismatch(d *diagnosis) []model.Finding {
 	seen := map[string]bool{}
 	// The account's repositories.
 	for _, repo := range d.snap.Repositories {
-		if f, ok := d.libraryMismatch(repo.Name, repoTag(repo), repo.Images, true); ok {
+		if f, ok := d.libraryMismatch(repo.Name, repoTag(repo), &repo); ok {
 			seen[repo.Name] = true
 			out = append(out, f)
 			continue
@@ -205,7 +213,7 @@ func checkNameMismatch(d *diagnosis) []model.Finding {
 			out = append(out, f)
 			continue
 		}
-		if repo.RulePrefix == "" && !isOrphan(d.snap, repo) && looksMeantAsCache(repo.Name) {
+		if repo.RulePrefix == "" && !isOrphan(d.snap, repo) && looksMeantAsCache(repo.Name) && d.imagesRead(model.Subject{Kind: "repository", Name: repo.Name}, repo) {
 			out = append(out, model.Finding{Severity: model.SeverityWarning, Subject: model.Subject{Kind: "repository", Name: repo.Name},
 				Title: "The repository " + repo.Name + " looks meant as a cache, but no rule covers it",
 				Explanation: "A repository is a pull through cache only under a rule's prefix (prefix/image:tag), and ECR creates such repositories itself. " +
@@ -238,7 +246,7 @@ func checkNameMismatch(d *diagnosis) []model.Finding {
 			}
 			continue
 		}
-		if f, ok := d.libraryMismatch(ref.Repository, orDefault(ref.Tag, "latest"), nil, false); ok {
+		if f, ok := d.libraryMismatch(ref.Repository, orDefault(ref.Tag, "latest"), nil); ok {
 			f.Subject = model.Subject{Kind: "reference", Name: ref.Input}
 			out = append(out, f)
 			seen[ref.Repository] = true
@@ -251,8 +259,9 @@ func checkNameMismatch(d *diagnosis) []model.Finding {
 	return out
 }
 
-// libraryMismatch finds a Docker Hub name that needs, or must not have, library/.
-func (d *diagnosis) libraryMismatch(repo, tag string, images []model.Image, isRepo bool) (model.Finding, bool) {
+// libraryMismatch finds a Docker Hub name that needs, or must not have, library/. For
+// one of the account's repositories, inRepo is it: an empty one may be deleted.
+func (d *diagnosis) libraryMismatch(repo, tag string, inRepo *model.Repository) (model.Finding, bool) {
 	r := model.RuleFor(d.snap.Rules, repo)
 	if r == nil || r.UpstreamRegistry != "docker-hub" {
 		return model.Finding{}, false
@@ -273,26 +282,27 @@ func (d *diagnosis) libraryMismatch(repo, tag string, images []model.Image, isRe
 	if r.UpstreamPrefix != "" && r.UpstreamPrefix != "ROOT" {
 		return model.Finding{}, false
 	}
-	wrong := d.probe.Upstream(d.ctx, *r, r.UpstreamURL+"/"+path+":"+tag)
-	right := d.probe.Upstream(d.ctx, *r, r.UpstreamURL+"/"+fixedPath+":"+tag)
+	subject := model.Subject{Kind: "repository", Name: repo}
+	wrong, okWrong := d.upstream(subject, *r, r.UpstreamURL+"/"+path+":"+tag, false)
+	right, okRight := d.upstream(subject, *r, r.UpstreamURL+"/"+fixedPath+":"+tag, false)
 	var listed []model.Evidence
-	if !wrong.Exists && right.Class == "not-found" {
+	if okWrong && okRight && !wrong.Exists && right.Class == "not-found" {
 		// The fixed name may lack this tag (no latest): ask its tag list for one it has.
-		if t, ev, ok := d.existingTag(*r, fixedPath, tag); ok && t != tag {
+		if t, ev, ok := d.existingTag(subject, *r, fixedPath, tag); ok && t != tag {
 			tag, listed = t, []model.Evidence{ev}
-			wrong = d.probe.Upstream(d.ctx, *r, r.UpstreamURL+"/"+path+":"+tag)
-			right = d.probe.Upstream(d.ctx, *r, r.UpstreamURL+"/"+fixedPath+":"+tag)
+			wrong, okWrong = d.upstream(subject, *r, r.UpstreamURL+"/"+path+":"+tag, false)
+			right, okRight = d.upstream(subject, *r, r.UpstreamURL+"/"+fixedPath+":"+tag, false)
 		}
 	}
-	if wrong.Exists || (!right.Exists && right.Class != "rate-limited") {
+	if !okWrong || !okRight || wrong.Exists || (!right.Exists && right.Class != "rate-limited") {
 		return model.Finding{}, false // the name works, or the fixed one does not either
 	}
-	f := model.Finding{Subject: model.Subject{Kind: "repository", Name: repo},
+	f := model.Finding{Subject: subject,
 		Title:       fmt.Sprintf("%s cannot work: use %s", cacheRef(d.snap, repo, tag), cacheRef(d.snap, fixedRepo, tag)),
 		Explanation: why,
 		Evidence:    append([]model.Evidence{upstreamEvidence(wrong), upstreamEvidence(right)}, listed...)}
 	var steps []model.Step
-	if isRepo && len(images) == 0 {
+	if inRepo != nil && inRepo.ImagesKnown && len(inRepo.Images) == 0 {
 		steps = append(steps, deleteEmptyRepoStep(repo))
 	}
 	steps = append(steps, warmStep(fixedRepo, tag))
@@ -366,17 +376,22 @@ func checkNegativeCache(d *diagnosis) []model.Finding {
 		if ref.RulePrefix == "" || ref.Tag == "" {
 			continue
 		}
+		subject := model.Subject{Kind: "reference", Name: ref.Input}
 		repo := d.snap.Repository(ref.Repository)
-		if repo == nil || !repo.ImagesKnown || len(repo.Images) > 0 || coveredByNameMismatch(d, repo.Name) {
+		if repo == nil || !d.imagesRead(subject, *repo) || len(repo.Images) > 0 || coveredByNameMismatch(d, repo.Name) {
 			continue
 		}
 		r := d.snap.Rule(ref.RulePrefix)
-		up := d.probe.Upstream(d.ctx, *r, upstreamRef(r, ref.Repository, ref.Tag))
+		up, ok := d.upstream(subject, *r, upstreamRef(r, ref.Repository, ref.Tag), false)
+		if !ok {
+			covered[repo.Name] = true // not checked, under the reference's name
+			continue
+		}
 		if !up.Exists {
 			continue
 		}
 		covered[repo.Name] = true
-		out = append(out, model.Finding{Subject: model.Subject{Kind: "reference", Name: ref.Input},
+		out = append(out, model.Finding{Subject: subject,
 			Title: "The cache holds nothing for " + ref.CacheURI() + ", though the upstream has it now",
 			Explanation: "The repository " + repo.Name + " exists but is empty: a first pull created it and failed. The upstream has " + up.Reference +
 				" now, yet pulls may go on failing. ECR documents no negative cache; what was seen is an empty repository left by a failed first pull while the image exists upstream. Delete the empty repository and pull again.",
@@ -385,7 +400,8 @@ func checkNegativeCache(d *diagnosis) []model.Finding {
 				Plan: model.Plan{Title: "Clear the trace of the failed pull of " + ref.Repository, Steps: []model.Step{deleteEmptyRepoStep(repo.Name), warmStep(repo.Name, ref.Tag)}}}}})
 	}
 	for _, repo := range d.snap.Repositories {
-		if !repo.IsCache() || !repo.ImagesKnown || len(repo.Images) > 0 || covered[repo.Name] || coveredByNameMismatch(d, repo.Name) {
+		if !repo.IsCache() || covered[repo.Name] || coveredByNameMismatch(d, repo.Name) ||
+			!d.imagesRead(model.Subject{Kind: "repository", Name: repo.Name}, repo) || len(repo.Images) > 0 {
 			continue
 		}
 		out = append(out, model.Finding{Subject: model.Subject{Kind: "repository", Name: repo.Name},
@@ -414,7 +430,8 @@ func coveredByNameMismatch(d *diagnosis, repo string) bool {
 func checkMissingManifest(d *diagnosis) []model.Finding {
 	var out []model.Finding
 	for _, repo := range d.snap.Repositories {
-		if !repo.IsCache() {
+		subject := model.Subject{Kind: "repository", Name: repo.Name}
+		if !repo.IsCache() || !d.imagesRead(subject, repo) || !d.read(subject, model.PartIndexes(repo.Name)) {
 			continue
 		}
 		for _, img := range repo.Images {
@@ -436,17 +453,18 @@ func checkMissingManifest(d *diagnosis) []model.Finding {
 		if ref.RulePrefix == "" {
 			continue
 		}
+		subject := model.Subject{Kind: "reference", Name: ref.Input}
 		repo := d.snap.Repository(ref.Repository)
-		if repo != nil && len(repo.Images) == 0 {
-			continue // negative-cache speaks of it
+		if repo != nil && (!d.imagesRead(subject, *repo) || len(repo.Images) == 0) {
+			continue // negative-cache speaks of an empty one
 		}
 		id := ref.Identifier()
-		c := d.probe.Cache(d.ctx, ref.Repository, id)
-		if c.Cached || c.Error != nil {
+		c, ok := d.cache(subject, ref.Repository, id)
+		if !ok || c.Cached {
 			continue
 		}
 		if ref.Digest != "" {
-			f := model.Finding{Severity: model.SeverityError, Subject: model.Subject{Kind: "reference", Name: ref.Input},
+			f := model.Finding{Severity: model.SeverityError, Subject: subject,
 				Title: ref.CacheURI() + " is pinned by digest and not cached: the pull will fail",
 				Explanation: "A first pull by digest does not fill a pull through cache; only a pull by tag does. Until the tag that points at " + short(ref.Digest) +
 					" is pulled through the cache, pulls of this reference fail with \"manifest unknown\".",
@@ -460,7 +478,7 @@ func checkMissingManifest(d *diagnosis) []model.Finding {
 			out = append(out, f)
 			continue
 		}
-		out = append(out, model.Finding{Severity: model.SeverityInfo, Subject: model.Subject{Kind: "reference", Name: ref.Input},
+		out = append(out, model.Finding{Severity: model.SeverityInfo, Subject: subject,
 			Title:       ref.CacheURI() + " is not cached yet",
 			Explanation: "The first pull of it will go to the upstream (and spend upstream pull budget); warming it now makes that first pull fast and independent of the upstream.",
 			Evidence:    []model.Evidence{{Call: "ecr:DescribeImages " + ref.Repository + " imageTag=" + ref.Tag, Answer: notCachedAnswer(c)}},
@@ -530,7 +548,7 @@ func checkTemplates(d *diagnosis) []model.Finding {
 			if strings.HasPrefix(t.EncryptionType, "KMS") {
 				what = "KMS encryption"
 			}
-			out = append(out, model.Finding{Severity: model.SeverityError, Subject: model.Subject{Kind: "template", Name: t.Prefix},
+			out = append(out, model.Finding{Severity: model.SeverityError, Subject: model.Subject{Kind: "template", Name: t.Prefix}, Distinct: "no creation role",
 				Title:       "The template " + t.Prefix + " sets " + what + " without a repository creation role: new repositories cannot be created",
 				Explanation: "A creation template that adds tags or uses KMS needs a customRoleArn, \"otherwise the repository creation will fail\". Every first pull of a new image under " + t.Prefix + "/ fails with \"repository does not exist\".",
 				Evidence:    []model.Evidence{{Call: "ecr:DescribeRepositoryCreationTemplates " + t.Prefix, Answer: fmt.Sprintf("resourceTags=%v encryption=%s customRoleArn=(none)", t.ResourceTags, orDefault(t.EncryptionType, "AES256"))}},
@@ -543,14 +561,14 @@ func checkTemplates(d *diagnosis) []model.Finding {
 				}})
 		}
 		if t.Prefix != "ROOT" && d.snap.Rule(t.Prefix) == nil && model.RuleFor(d.snap.Rules, t.Prefix+"/x") == nil {
-			out = append(out, model.Finding{Severity: model.SeverityInfo, Subject: model.Subject{Kind: "template", Name: t.Prefix},
+			out = append(out, model.Finding{Severity: model.SeverityInfo, Subject: model.Subject{Kind: "template", Name: t.Prefix}, Distinct: "matches no rule",
 				Title:       "The template " + t.Prefix + " matches no pull through cache rule",
 				Explanation: "It applies to pull through cache repositories under " + t.Prefix + "/, but no rule has that prefix, so it is never used for them. \"The repository prefix you specify during rule creation is what you should specify as your repository creation template prefix as well.\"",
 				Evidence:    []model.Evidence{{Call: "ecr:DescribePullThroughCacheRules", Answer: "prefixes: " + rulePrefixes(d.snap)}},
 				Fixes: []model.Fix{{Title: "Delete the unused template", Plan: model.Plan{Title: "Delete the template " + t.Prefix, Steps: []model.Step{{
 					Kind: model.StepDeleteTemplate, Operation: "ecr:DeleteRepositoryCreationTemplate", Target: t.Prefix,
 					Params: map[string]string{"prefix": t.Prefix}, Summary: "Delete the template " + t.Prefix, Destructive: true,
-					Expect: map[string]string{"exists": "true"}}}}}}})
+					Expect: map[string]string{"exists": "true", model.ExpectCoveringRule + t.Prefix + "/": ""}}}}}}})
 		}
 	}
 	return out
@@ -572,7 +590,17 @@ func templatePrefixes(snap *model.Snapshot) string {
 func checkNoLifecycle(d *diagnosis) []model.Finding {
 	byRule := map[string][]model.Repository{}
 	for _, repo := range d.snap.Repositories {
-		if repo.IsCache() && repo.LifecycleKnown && repo.LifecyclePolicy == "" && len(repo.Images) > 0 {
+		subject := model.Subject{Kind: "repository", Name: repo.Name}
+		if !repo.IsCache() || !d.imagesRead(subject, repo) || len(repo.Images) == 0 {
+			continue
+		}
+		if !repo.LifecycleKnown {
+			if d.read(subject, model.PartLifecycle(repo.Name)) {
+				d.skip(subject, model.PartError{Part: model.PartLifecycle(repo.Name), Operation: "GetLifecyclePolicy", Message: "not read"})
+			}
+			continue
+		}
+		if repo.LifecyclePolicy == "" {
 			byRule[repo.RulePrefix] = append(byRule[repo.RulePrefix], repo)
 		}
 	}
@@ -632,7 +660,8 @@ func isOrphan(snap *model.Snapshot, repo model.Repository) bool {
 func checkOrphans(d *diagnosis) []model.Finding {
 	byPrefix := map[string][]model.Repository{}
 	for _, repo := range d.snap.Repositories {
-		if isOrphan(d.snap, repo) {
+		// The last pulls are evidence, and the fix deletes the images: both need them read.
+		if isOrphan(d.snap, repo) && d.imagesRead(model.Subject{Kind: "repository", Name: repo.Name}, repo) {
 			first, _, _ := strings.Cut(repo.Name, "/")
 			byPrefix[first] = append(byPrefix[first], repo)
 		}
@@ -647,7 +676,8 @@ func checkOrphans(d *diagnosis) []model.Finding {
 			names = append(names, r.Name)
 			deletes = append(deletes, model.Step{Kind: model.StepDeleteRepository, Operation: "ecr:DeleteRepository (force)", Target: r.Name,
 				Params: map[string]string{"repositoryName": r.Name, "force": "true"}, Summary: "Delete " + r.Name + " and its images", Destructive: true,
-				Expect: map[string]string{"exists": "true"}})
+				// The premise, re-read before the call: still no rule covers it.
+				Expect: map[string]string{"exists": "true", model.ExpectCoveringRule + r.Name: ""}})
 			for _, img := range r.Images {
 				if t := img.LastPull.UTC().Format("2006-01-02"); !img.LastPull.IsZero() && t > newest {
 					newest = t
@@ -659,8 +689,8 @@ func checkOrphans(d *diagnosis) []model.Finding {
 			Explanation: "No pull through cache rule covers " + prefix + "/ any more, so " + strings.Join(names, ", ") + " are never refreshed and pulls of tags not in them fail with \"manifest unknown: Requested image not found\". Either the rule was deleted by mistake (recreate it), or they are leftovers (delete them).",
 			Evidence: []model.Evidence{{Call: "ecr:DescribePullThroughCacheRules", Answer: "prefixes: " + rulePrefixes(d.snap)},
 				{Call: "ecr:DescribeImages", Answer: "last pull recorded: " + orDefault(newest, "never")}}}
-		if hub := d.snap.Rule("docker-hub"); hub != nil && strings.Contains(strings.Join(names, " "), "/library/") {
-			f.Fixes = append(f.Fixes, model.Fix{Title: "Recreate the rule " + prefix + "/ for Docker Hub, with the credentials of docker-hub/",
+		if hub := dockerHubRule(d.snap); hub != nil && strings.Contains(strings.Join(names, " "), "/library/") {
+			f.Fixes = append(f.Fixes, model.Fix{Title: "Recreate the rule " + prefix + "/ for Docker Hub, with the credentials of " + hub.Prefix + "/",
 				Plan: model.Plan{Title: "Recreate " + prefix + "/", Steps: []model.Step{{Kind: model.StepCreateRule, Operation: "ecr:CreatePullThroughCacheRule", Target: prefix,
 					Params:  map[string]string{"ecrRepositoryPrefix": prefix, "upstreamRegistryUrl": hub.UpstreamURL, "upstreamRegistry": hub.UpstreamRegistry, "credentialArn": hub.CredentialArn},
 					Summary: "Create the rule " + prefix + "/ → " + hub.UpstreamURL, Expect: map[string]string{"exists": "false"}}}}})
@@ -670,6 +700,16 @@ func checkOrphans(d *diagnosis) []model.Finding {
 		out = append(out, f)
 	}
 	return out
+}
+
+// dockerHubRule is the account's Docker Hub rule, whatever its prefix; nil for none.
+func dockerHubRule(snap *model.Snapshot) *model.Rule {
+	for i := range snap.Rules {
+		if snap.Rules[i].UpstreamRegistry == "docker-hub" {
+			return &snap.Rules[i]
+		}
+	}
+	return nil
 }
 
 // --- rule-quota ---
@@ -703,35 +743,4 @@ func plural(n int, one, many string) string {
 		return "1 " + one
 	}
 	return fmt.Sprintf("%d %s", n, many)
-}
-
-// checkProbeFailures runs last: it names the upstreams that did not answer the probes
-// the other checks made, so that a silent check is not taken for a healthy one.
-func checkProbeFailures(d *diagnosis) []model.Finding {
-	d.probe.mu.Lock()
-	defer d.probe.mu.Unlock()
-	byHost := map[string][]model.UpstreamProbe{}
-	for _, p := range d.probe.upstream {
-		if p.Class == "network" || p.Class == "server-error" {
-			host, _, _ := strings.Cut(p.Reference, "/")
-			byHost[host] = append(byHost[host], p)
-		}
-	}
-	var out []model.Finding
-	for _, host := range sortedKeys(byHost) {
-		ps := byHost[host]
-		sort.Slice(ps, func(i, j int) bool { return ps[i].Reference < ps[j].Reference })
-		f := model.Finding{Subject: model.Subject{Kind: "registry", Name: host},
-			Title: fmt.Sprintf("%s did not answer %s: checks that need it could not conclude", host, plural(len(ps), "probe", "probes")),
-			Explanation: "ptcdoctor could not reach " + host + " for these references, so the pull budget, stale tags and name checks that need its answer say nothing about them. " +
-				"Pulls through the cache of images not cached yet will fail the same way while it does not answer; cached images are still served."}
-		for i, p := range ps {
-			if i == 5 {
-				break
-			}
-			f.Evidence = append(f.Evidence, upstreamEvidence(p))
-		}
-		out = append(out, f)
-	}
-	return out
 }

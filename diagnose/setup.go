@@ -7,6 +7,7 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/ptcdoctor/ptcdoctor/diagnose/nodes"
 	"github.com/ptcdoctor/ptcdoctor/model"
 )
 
@@ -341,14 +342,30 @@ func NextSteps(snap *model.Snapshot, r SetupRequest) string {
 		fmt.Fprintf(&b, "  %s/<path on %s>:<tag>\n", base, r.URL())
 	}
 	fmt.Fprintf(&b, "  log in first: aws ecr get-login-password --region %s | docker login --username AWS --password-stdin %s\n", snap.Region, reg)
-	fmt.Fprintf(&b, "\ncontainerd (/etc/containerd/certs.d/%s/hosts.toml):\n", hostsTomlDir(r.URL()))
-	fmt.Fprintf(&b, "  server = \"https://%s\"\n  [host.\"https://%s/v2/%s\"]\n    capabilities = [\"pull\", \"resolve\"]\n    override_path = true\n", r.URL(), reg, strings.TrimPrefix(prefix+"/", "ROOT/"))
+	// The node snippets come from diagnose/nodes, the package that judges them: what is
+	// printed here passes ptcdoctor nodes (a test holds it).
+	ns := hostsTomlDir(r.URL())
+	fmt.Fprintf(&b, "\ncontainerd (/etc/containerd/certs.d/%s/hosts.toml):\n%s", ns, indent(nodes.HostsTOML(ns, reg, prefix), "  "))
+	fmt.Fprintf(&b, "\nkubelet credential provider (the file --image-credential-provider-config names; on EKS /etc/eks/image-credential-provider/config.json):\n")
+	fmt.Fprintf(&b, "  # The kubelet asks for credentials for the image a pod names (%s/...), not for the mirror:\n  # without %s in matchImages, pulls through the mirror reach ECR without a token.\n", ns, ns)
+	b.WriteString(indent(nodes.CredentialProviderYAML([]string{ns}, snap.Region), "  "))
 	fmt.Fprintf(&b, "\nBuildKit (buildkitd.toml, v0.12 or later):\n  [registry.\"%s\"]\n    mirrors = [\"%s\"]\n", dockerName(r.URL()), strings.TrimSuffix(base, "/"))
 	fmt.Fprintf(&b, "\nKubernetes: change image references from %s/<path>:<tag> to %s/<path>:<tag>", dockerName(r.URL()), base)
 	if r.Upstream == "docker-hub" {
 		fmt.Fprintf(&b, " (nginx:1.27 becomes %s/library/nginx:1.27)", base)
 	}
 	b.WriteString(".\nDocker's registry-mirrors cannot take a path, so it cannot point at a cache prefix.\n")
+	return b.String()
+}
+
+func indent(s, by string) string {
+	lines := strings.SplitAfter(s, "\n")
+	var b strings.Builder
+	for _, l := range lines {
+		if l != "" {
+			b.WriteString(by + l)
+		}
+	}
 	return b.String()
 }
 

@@ -51,7 +51,7 @@ func deleteRepositoryPolicy(ctx context.Context, a *Account, s model.Step, _ str
 	return out.ResultMetadata, nil
 }
 
-func invertRepositoryPolicy(s model.Step, before map[string]string) *model.Step {
+func invertRepositoryPolicy(s model.Step, before, _ map[string]string) *model.Step {
 	if before["repositoryPolicy"] == "" {
 		return &model.Step{Kind: model.StepDeleteRepositoryPolicy, Operation: "ecr:DeleteRepositoryPolicy", Target: s.Target,
 			Params: map[string]string{"repositoryName": s.Target}, Summary: "Remove the repository policy of " + s.Target + " again"}
@@ -89,7 +89,7 @@ func putMutability(ctx context.Context, a *Account, s model.Step, _ string) (mid
 	return out.ResultMetadata, nil
 }
 
-func invertMutability(s model.Step, before map[string]string) *model.Step {
+func invertMutability(s model.Step, before, _ map[string]string) *model.Step {
 	p := map[string]string{"repositoryName": s.Target, "imageTagMutability": before["imageTagMutability"]}
 	if v := before["imageTagMutabilityExclusionFilters"]; v != "" {
 		p["imageTagMutabilityExclusionFilters"] = v

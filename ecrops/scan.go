@@ -69,7 +69,7 @@ func (a *Account) Scan(ctx context.Context, scope Scope, progress func(Progress)
 		defer wg.Done()
 		id, err := a.Whoami(ctx)
 		if err != nil {
-			addErr("caller identity", "GetCallerIdentity", err)
+			addErr(model.PartIdentity, "GetCallerIdentity", err)
 			return
 		}
 		mu.Lock()
@@ -81,7 +81,7 @@ func (a *Account) Scan(ctx context.Context, scope Scope, progress func(Progress)
 		defer wg.Done()
 		rules, err := a.listRules(ctx)
 		if err != nil {
-			addErr("pull through cache rules", "DescribePullThroughCacheRules", err)
+			addErr(model.PartRules, "DescribePullThroughCacheRules", err)
 		}
 		mu.Lock()
 		snap.Rules = rules
@@ -91,7 +91,7 @@ func (a *Account) Scan(ctx context.Context, scope Scope, progress func(Progress)
 		defer wg.Done()
 		tpls, err := a.listTemplates(ctx)
 		if err != nil {
-			addErr("repository creation templates", "DescribeRepositoryCreationTemplates", err)
+			addErr(model.PartTemplates, "DescribeRepositoryCreationTemplates", err)
 		}
 		mu.Lock()
 		snap.Templates = tpls
@@ -104,7 +104,7 @@ func (a *Account) Scan(ctx context.Context, scope Scope, progress func(Progress)
 		switch {
 		case errors.As(err, &nf):
 		case err != nil:
-			addErr("registry policy", "GetRegistryPolicy", err)
+			addErr(model.PartRegistryPolicy, "GetRegistryPolicy", err)
 		default:
 			mu.Lock()
 			snap.RegistryPolicy = aws.ToString(out.PolicyText)
@@ -119,7 +119,7 @@ func (a *Account) Scan(ctx context.Context, scope Scope, progress func(Progress)
 		var err error
 		repos, err = a.listRepositories(ctx, scope)
 		if err != nil {
-			addErr("repositories", "DescribeRepositories", err)
+			addErr(model.PartRepositories, "DescribeRepositories", err)
 			reposOK = false
 		}
 	}()
@@ -394,7 +394,7 @@ func (a *Account) scanRepository(ctx context.Context, repo *model.Repository, te
 	for p.HasMorePages() {
 		page, err := p.NextPage(ctx)
 		if err != nil {
-			addErr("repository "+repo.Name+" images", "DescribeImages", err)
+			addErr(model.PartImages(repo.Name), "DescribeImages", err)
 			repo.ImagesKnown = false
 			break
 		}
@@ -413,7 +413,7 @@ func (a *Account) scanRepository(ctx context.Context, repo *model.Repository, te
 		case errors.As(err, &nf):
 			repo.LifecycleKnown = true
 		case err != nil:
-			addErr("repository "+repo.Name+" lifecycle policy", "GetLifecyclePolicy", err)
+			addErr(model.PartLifecycle(repo.Name), "GetLifecyclePolicy", err)
 		default:
 			repo.LifecycleKnown, repo.LifecyclePolicy = true, aws.ToString(out.LifecyclePolicyText)
 		}
@@ -452,7 +452,7 @@ func (a *Account) readIndexes(ctx context.Context, repo *model.Repository, addEr
 			ImageIds: ids[:n], AcceptedMediaTypes: manifestMediaTypes})
 		ids = ids[n:]
 		if err != nil {
-			addErr("repository "+repo.Name+" index manifests", "BatchGetImage", err)
+			addErr(model.PartIndexes(repo.Name), "BatchGetImage", err)
 			return
 		}
 		for _, im := range out.Images {

@@ -23,8 +23,9 @@ func (a *Account) UpstreamTags(ctx context.Context, rule model.Rule, upstreamRep
 		out.Class, out.Message = "invalid", model.Printable(err.Error())
 		return out
 	}
-	auth, anonymous, why := a.ruleAuth(ctx, rule)
-	out.Anonymous, out.Why = anonymous, why
+	var who model.UpstreamProbe
+	auth, known := a.ruleAuth(ctx, rule, &who)
+	out.Anonymous, out.Why = who.Anonymous, who.Why
 	puller, err := remote.NewPuller(remote.WithAuth(auth), remote.WithTransport(a.upstreamTransport()), remote.WithPageSize(100),
 		remote.WithRetryStatusCodes(http.StatusInternalServerError, http.StatusBadGateway, http.StatusServiceUnavailable, http.StatusGatewayTimeout))
 	if err == nil {
@@ -40,6 +41,6 @@ func (a *Account) UpstreamTags(ctx context.Context, rule model.Rule, upstreamRep
 			}
 		}
 	}
-	out.Status, out.Class, out.Message = classifyRegistryError(err)
+	out.Status, out.Class, out.Message = classifyRegistryError(err, known.mask)
 	return out
 }

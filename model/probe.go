@@ -10,12 +10,15 @@ type UpstreamProbe struct {
 	// Anonymous is true when the probe did not use the rule's credentials, and Why says why.
 	Anonymous bool
 	Why       string
-	Exists    bool
-	Digest    string
-	MediaType string
-	Platforms []string
-	RateLimit *RateLimit
-	Status    int
+	// SecretError is the read of the rule's secret that failed, when the probe went
+	// anonymous because of it: its answer says nothing of the rule's credentials.
+	SecretError *PartError
+	Exists      bool
+	Digest      string
+	MediaType   string
+	Platforms   []string
+	RateLimit   *RateLimit
+	Status      int
 	// Class sorts a failure: unauthorized, forbidden, not-found, rate-limited, server-error,
 	// client-error, network, invalid.
 	Class   string

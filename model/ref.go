@@ -47,6 +47,8 @@ func (r Ref) Identifier() string {
 const (
 	DockerHubRegistry = "registry-1.docker.io"
 	dockerHubIndex    = "index.docker.io"
+	// noRegistry stands for "no registry written" when a reference is read.
+	noRegistry = "no-registry.invalid"
 )
 
 // ParseRef reads a reference written either as a cache URI of this registry
@@ -66,6 +68,19 @@ func ParseRef(input, account, region string, rules []Rule) (Ref, error) {
 		return Ref{}, fmt.Errorf("'%s' is not an image reference: %s", Printable(in), Printable(err.Error()))
 	}
 	ref := Ref{Input: input, Registry: RegistryHost(account, region)}
+	// A name written without a registry whose first segments are a rule's prefix
+	// (docker-hub/nginx:latest) names the account's cache, not a Docker Hub user of that
+	// name: people copy the cache path without the host. name reads it with a registry
+	// that cannot occur, so a host written in the input is never mistaken for none.
+	if bare, err := name.ParseReference(in, name.WeakValidation, name.WithDefaultRegistry(noRegistry)); err == nil && bare.Context().RegistryStr() == noRegistry {
+		if r := RuleFor(rules, bare.Context().RepositoryStr()); r != nil && r.Prefix != "ROOT" {
+			in = ref.Registry + "/" + in
+			parsed, err = name.ParseReference(in, name.WeakValidation)
+			if err != nil {
+				return Ref{}, fmt.Errorf("'%s' is not an image reference: %s", Printable(in), Printable(err.Error()))
+			}
+		}
+	}
 	switch p := parsed.(type) {
 	case name.Tag:
 		ref.Tag = p.TagStr()

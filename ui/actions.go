@@ -24,9 +24,10 @@ type scanDoneMsg struct {
 }
 
 type diagnosedMsg struct {
-	findings []model.Finding
-	refs     []model.Ref
-	bad      []string
+	findings   []model.Finding
+	notChecked []model.NotChecked
+	refs       []model.Ref
+	bad        []string
 }
 
 type applyDoneMsg struct {
@@ -34,6 +35,7 @@ type applyDoneMsg struct {
 	err      error
 	snap     *model.Snapshot
 	findings []model.Finding
+	result   diagnose.Result
 }
 
 type explainDoneMsg struct {
@@ -96,8 +98,8 @@ func (a *App) diagnoseCmd(snap *model.Snapshot) tea.Cmd {
 	ctx, eng, opts := a.ctx, a.eng, a.opts
 	return func() tea.Msg {
 		refs, bad := parseRefs(snap, opts.Images)
-		f := diagnose.Run(ctx, snap, eng, diagnose.Options{Refs: refs, Principals: principals(snap, opts.Principals)})
-		return diagnosedMsg{findings: f, refs: refs, bad: bad}
+		res := diagnose.Diagnose(ctx, snap, eng, diagnose.Options{Refs: refs, Principals: principals(snap, opts.Principals)})
+		return diagnosedMsg{findings: res.Findings, notChecked: res.NotChecked, refs: refs, bad: bad}
 	}
 }
 
@@ -133,7 +135,8 @@ func (a *App) applyCmd(plan model.Plan, secrets map[string]string) tea.Cmd {
 		if serr == nil {
 			msg.snap = snap
 			refs, _ := parseRefs(snap, opts.Images)
-			msg.findings = diagnose.Run(ctx, snap, eng, diagnose.Options{Refs: refs, Principals: principals(snap, opts.Principals)})
+			msg.result = diagnose.Diagnose(ctx, snap, eng, diagnose.Options{Refs: refs, Principals: principals(snap, opts.Principals)})
+			msg.findings = msg.result.Findings
 		}
 		return msg
 	}
@@ -145,11 +148,15 @@ func (a *App) explainCmd(input string) tea.Cmd {
 	return func() tea.Msg {
 		input = strings.TrimSpace(input)
 		if strings.ContainsAny(input, " \t") || snap == nil {
-			em, ok := diagnose.ExplainError(input)
+			var acct *diagnose.Account
+			if snap != nil {
+				acct = &diagnose.Account{Snap: snap, Prober: eng, Opts: diagnose.Options{Principals: principals(snap, opts.Principals)}}
+			}
+			v, ok := diagnose.ExplainError(ctx, acct, input)
 			if !ok {
 				return explainDoneMsg{text: "Not a reference, and not an error message ptcdoctor recognises.\nType a reference (nginx:1.27, or a cache URI) or paste the whole error line."}
 			}
-			return explainDoneMsg{text: renderErrorMeaning(em)}
+			return explainDoneMsg{text: renderErrorVerdict(v)}
 		}
 		ref, err := model.ParseRef(input, snap.AccountID, snap.Region, snap.Rules)
 		if err != nil && ref.Repository == "" {
@@ -193,15 +200,21 @@ func renderExplanation(ex diagnose.Explanation) string {
 	return b.String()
 }
 
-func renderErrorMeaning(em diagnose.ErrorMeaning) string {
+func renderErrorVerdict(v diagnose.ErrorVerdict) string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "Recognised: %q\n\n%s\n\nLikely causes:\n", em.Matched, em.Meaning)
-	for _, c := range em.Causes {
-		fmt.Fprintf(&b, "  - %s\n", c)
+	fmt.Fprintf(&b, "Recognised: %q\n", v.Reading.Matched)
+	if v.Explanation != nil {
+		b.WriteString("\n" + renderExplanation(*v.Explanation))
 	}
-	b.WriteString("\nCheck next:\n")
-	for _, n := range em.NextSteps {
-		fmt.Fprintf(&b, "  %s\n", n)
+	if v.Cause.ID != "" {
+		fmt.Fprintf(&b, "\nCause: %s (%s)\n", v.Cause.Title, v.Cause.ID)
+	}
+	fmt.Fprintf(&b, "%s\n", model.Printable(v.Verdict))
+	if v.Fix != "" {
+		fmt.Fprintf(&b, "Fix: %s\n", model.Printable(v.Fix))
+	}
+	for _, n := range v.Needs {
+		fmt.Fprintf(&b, "Would settle it: %s\n", model.Printable(n))
 	}
 	return b.String()
 }

@@ -200,6 +200,9 @@ func (a *App) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		if len(msg.bad) > 0 {
 			a.setBanner("Some watched references cannot be read", strings.Join(msg.bad, "\n"))
 		}
+		if title, detail := notCheckedBanner(msg.notChecked); title != "" {
+			a.setBanner(title, detail)
+		}
 		a.refreshList()
 		return a, nil
 	case applyDoneMsg:
@@ -254,6 +257,20 @@ func (a *App) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		return a, a.setupUpdate(msg) // the form's own messages
 	}
 	return a, nil
+}
+
+// notCheckedBanner words what the checks could not judge, for the banner.
+func notCheckedBanner(nc []model.NotChecked) (string, string) {
+	if len(nc) == 0 {
+		return "", ""
+	}
+	var lines []string
+	for _, n := range nc {
+		lines = append(lines, fmt.Sprintf("%s: %s %s: %s failed: %s %s", n.Check, n.Subject.Kind, model.Printable(n.Subject.Name),
+			n.Failed.Operation, n.Failed.Code, model.Printable(n.Failed.Message)))
+	}
+	first := nc[0].Failed
+	return fmt.Sprintf("Not checked: %d subjects could not be judged; %s failed: %s %s", len(nc), first.Operation, first.Code, first.Message), strings.Join(lines, "\n")
 }
 
 func (a *App) setBanner(title, detail string) {

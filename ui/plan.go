@@ -7,6 +7,7 @@ import (
 
 	tea "charm.land/bubbletea/v2"
 
+	"github.com/ptcdoctor/ptcdoctor/diagnose"
 	"github.com/ptcdoctor/ptcdoctor/model"
 )
 
@@ -204,19 +205,14 @@ func (a *App) applied(msg applyDoneMsg) tea.Cmd {
 		fmt.Fprintf(&b, "\nThe plan stopped: %s\n", model.Printable(msg.err.Error()))
 	}
 	if msg.snap != nil {
+		before := a.findings
 		a.snap, a.findings = msg.snap, msg.findings
 		a.status = fmt.Sprintf("%d findings after the fix", len(msg.findings))
 		if a.planFor != nil {
-			still := ""
-			for _, f := range msg.findings {
-				if f.Check == a.planFor.Check && f.Subject == a.planFor.Subject && (f.Check != "permissions" || f.Title == a.planFor.Title) {
-					still = f.Title
-				}
-			}
-			if still == "" {
+			if v := diagnose.Recheck(*a.planFor, before, msg.result); v.Fixed() {
 				b.WriteString("\nRe-checked: FIXED. The finding is gone.\n")
 			} else {
-				b.WriteString("\nRe-checked: STILL FAILING: " + model.Printable(still) + "\n")
+				b.WriteString("\nRe-checked: NOT FIXED: " + v.String() + "\n")
 			}
 		}
 	}

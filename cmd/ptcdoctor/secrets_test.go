@@ -5,6 +5,9 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/ptcdoctor/ptcdoctor/ecrops/sim"
+	"github.com/ptcdoctor/ptcdoctor/ecrops/sim/simtest"
 )
 
 // The demo's secrets hold values that must never be seen: the stand-in gives them to
@@ -12,8 +15,18 @@ import (
 // on standard input. None of them may reach stdout, stderr or the journal.
 func TestSecretValuesNeverLeak(t *testing.T) {
 	canaries := []string{"dckr_pat_ptcdemo_valid_token", "ghp_ptcdemo_expired_token", "glpat-ptcdemo-token", "CANARY-STDIN-7f3a9d"}
-	srv, env := standIn(t, "demo")
-	_ = srv
+	// The demo, where the token given on standard input is a good one for GitHub: it is
+	// tried before it is stored, and this test needs it stored.
+	sc, err := sim.LoadScenario("demo")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range sc.Upstreams {
+		if sc.Upstreams[i].Host == "ghcr.io" {
+			sc.Upstreams[i].Accounts = append(sc.Upstreams[i].Accounts, sim.UpstreamAccount{Username: "ptcdemo-gh", Token: "CANARY-STDIN-7f3a9d"})
+		}
+	}
+	_, env := standInServer(t, simtest.StartScenario(t, sc))
 	env = append(env, "XDG_CONFIG_HOME="+t.TempDir())
 	state := envValue(env, "XDG_STATE_HOME")
 	var outputs []string

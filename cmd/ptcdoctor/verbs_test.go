@@ -31,7 +31,7 @@ func TestDoctorDemoJSONFindsEveryCheck(t *testing.T) {
 	for _, f := range r.Findings {
 		seen[f.Check] = true
 		if len(f.Evidence) == 0 {
-			t.Errorf("finding %d (%s) has no evidence", f.ID, f.Check)
+			t.Errorf("finding %s (%s) has no evidence", f.ID, f.Check)
 		}
 	}
 	for _, c := range tableChecks {

@@ -221,11 +221,34 @@ func batchCheckLayerAvailability(c *call) (any, *apiError) {
 		}
 		l := map[string]any{"layerDigest": d.String(), "layerAvailability": state}
 		if b := c.srv.st.blobs[d]; b != nil && state != "UNAVAILABLE" {
-			l["layerSize"] = len(b)
+			l["layerSize"], l["mediaType"] = len(b), r.blobMediaType(d)
 		}
 		layers = append(layers, l)
 	}
 	return map[string]any{"layers": layers, "failures": failures}, nil
+}
+
+// blobMediaType is the media type a manifest of the repository gives blob d: the first
+// blob of an image is its config, the others its layers.
+func (r *repoState) blobMediaType(d v1.Hash) string {
+	for _, img := range r.images {
+		for i, b := range img.Blobs {
+			if b != d {
+				continue
+			}
+			oci := strings.Contains(string(img.MediaType), "oci")
+			switch {
+			case i == 0 && oci:
+				return "application/vnd.oci.image.config.v1+json"
+			case i == 0:
+				return "application/vnd.docker.container.image.v1+json"
+			case oci:
+				return "application/vnd.oci.image.layer.v1.tar+gzip"
+			}
+			return "application/vnd.docker.image.rootfs.diff.tar.gzip"
+		}
+	}
+	return ""
 }
 
 // referencesPullable reports whether an image that can be pulled now uses blob d.

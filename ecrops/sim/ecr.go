@@ -324,6 +324,9 @@ func validateRule(c *call) (any, *apiError) {
 // as free text and publishes no list; these texts are the stand-in's.
 func (s *Server) validateUpstreamAccess(r *ruleState) string {
 	st := s.st
+	if r.Upstream == "ecr" {
+		return s.validateECRUpstream(r)
+	}
 	if r.CredentialArn == "" {
 		return ""
 	}
@@ -763,22 +766,18 @@ func (r *repoState) resolve(id imageID) (*imageState, string, string) {
 	}
 }
 
-// sortedImages lists a repository's images, newest first, then by digest.
+// sortedImages lists a repository's images in the order of imageBefore.
 func (r *repoState) sortedImages() []*imageState {
 	out := make([]*imageState, 0, len(r.images))
 	for _, img := range r.images {
 		out = append(out, img)
 	}
-	sort.Slice(out, func(i, j int) bool {
-		if !out[i].PushedAt.Equal(out[j].PushedAt) {
-			return out[i].PushedAt.After(out[j].PushedAt)
-		}
-		return out[i].Digest.String() < out[j].Digest.String()
-	})
+	sort.Slice(out, func(i, j int) bool { return imageBefore(out[i], out[j]) })
 	return out
 }
 
-func (st *state) imageDetail(r *repoState, img *imageState, now time.Time) map[string]any {
+// imageDetail is one entry of DescribeImages; tags are the image's, from tagsFor.
+func (st *state) imageDetail(r *repoState, img *imageState, tags []string, now time.Time) map[string]any {
 	out := map[string]any{
 		"registryId": st.accountID, "repositoryName": r.Name, "imageDigest": img.Digest.String(),
 		"imageSizeInBytes": img.Size, "imagePushedAt": ts(img.PushedAt),
@@ -790,7 +789,7 @@ func (st *state) imageDetail(r *repoState, img *imageState, now time.Time) map[s
 	if !img.ActivatedAt.IsZero() {
 		out["lastActivatedAt"] = ts(img.ActivatedAt)
 	}
-	if tags := r.tagsOf(img.Digest); len(tags) > 0 {
+	if len(tags) > 0 {
 		out["imageTags"] = tags
 	}
 	if !img.LastPull.IsZero() {
@@ -800,11 +799,6 @@ func (st *state) imageDetail(r *repoState, img *imageState, now time.Time) map[s
 		out["artifactMediaType"] = "application/vnd.docker.container.image.v1+json"
 	}
 	return out
-}
-
-func matchesTagStatus(r *repoState, img *imageState, status string) bool {
-	tagged := len(r.tagsOf(img.Digest)) > 0
-	return status == "ANY" || (status == "TAGGED") == tagged
 }
 
 func describeImages(c *call) (any, *apiError) {
@@ -827,23 +821,34 @@ func describeImages(c *call) (any, *apiError) {
 			if code != "" {
 				return nil, imageNotFound(st.accountID, r.Name, id)
 			}
-			out = append(out, st.imageDetail(r, img, now))
+			out = append(out, st.imageDetail(r, img, r.tagsOf(img.Digest), now))
 		}
 		return map[string]any{"imageDetails": out}, nil
 	}
-	var all []*imageState
-	for _, img := range r.sortedImages() {
-		if matchesTagStatus(r, img, in.tagStatus()) && matchesImageStatus(img, in.imageStatus(), now) {
-			all = append(all, img)
+	var after *imageCursor
+	if in.NextToken != nil {
+		cur, ok := parseImageCursor(c.op, *in.NextToken)
+		if !ok {
+			return nil, invalidNextToken()
 		}
+		after = &cur
 	}
-	items, next, ok := page(c.op, all, in.NextToken, in.MaxResults, 100)
-	if !ok {
-		return nil, invalidNextToken()
+	size := 100
+	if in.MaxResults != nil {
+		size = *in.MaxResults
 	}
+	tagged, status := r.taggedFilter(in.tagStatus()), in.imageStatus()
+	keep := func(img *imageState) bool { return tagged(img) && matchesImageStatus(img, status, now) }
+	items, more := r.imagePage(after, keep, size)
+	var next *string
+	if more {
+		last := items[len(items)-1]
+		next = ptr(imageCursor{pushed: last.PushedAt, digest: last.Digest}.token(c.op))
+	}
+	tags := r.tagsFor(items)
 	out := make([]map[string]any, 0, len(items))
 	for _, img := range items {
-		out = append(out, st.imageDetail(r, img, now))
+		out = append(out, st.imageDetail(r, img, tags[img.Digest], now))
 	}
 	return map[string]any{"imageDetails": out, "nextToken": next}, nil
 }
@@ -875,11 +880,13 @@ func listImages(c *call) (any, *apiError) {
 	}
 	now := c.srv.clock.Now()
 	var ids []imageID
-	for _, img := range r.sortedImages() {
+	sorted := r.sortedImages()
+	index := r.tagsFor(sorted)
+	for _, img := range sorted {
 		if !matchesImageStatus(img, in.imageStatus(), now) {
 			continue
 		}
-		tags := r.tagsOf(img.Digest)
+		tags := index[img.Digest]
 		status := in.tagStatus()
 		if len(tags) == 0 && status != "TAGGED" {
 			ids = append(ids, imageID{ImageDigest: img.Digest.String()})

@@ -344,3 +344,75 @@ func TestLastRecordedPullTimeIsDaily(t *testing.T) {
 		t.Fatal("a pull 25 hours after the recorded one was not recorded")
 	}
 }
+
+// ECR's InvalidParameterException names one parameter in its own form, as users have
+// posted it: https://github.com/boto/boto3/issues/3191 (the regular expression) and
+// https://github.com/aws/aws-dotnet-deploy/issues/549 (the length).
+func TestInvalidParameterMessagesInECRsForm(t *testing.T) {
+	s := startScenario(t, "demo")
+	c := ctx(t)
+	_, err := s.ecr.SetRepositoryPolicy(c, &ecr.SetRepositoryPolicyInput{RepositoryName: aws.String("Organization/repo-name"), PolicyText: aws.String("{}")})
+	wantCode(t, err, "InvalidParameterException",
+		`Invalid parameter at 'repositoryName' failed to satisfy constraint: 'must satisfy regular expression '[a-z0-9]+((\.|_|__|-+)[a-z0-9]+)*(\/[a-z0-9]+((\.|_|__|-+)[a-z0-9]+)*)*''`)
+	_, err = s.ecr.CreateRepository(c, &ecr.CreateRepositoryInput{RepositoryName: aws.String("a")})
+	wantCode(t, err, "InvalidParameterException", "Invalid parameter at 'repositoryName' failed to satisfy constraint: 'must have length greater than or equal to 2'")
+	// Where the operation declares ValidationException, the answer keeps that form.
+	_, err = s.ecr.CreatePullThroughCacheRule(c, &ecr.CreatePullThroughCacheRuleInput{EcrRepositoryPrefix: aws.String("X"), UpstreamRegistryUrl: aws.String("public.ecr.aws")})
+	wantCode(t, err, "ValidationException", "validation errors detected: Value 'X' at 'ecrRepositoryPrefix' failed to satisfy constraint: Member must")
+}
+
+// ECR-to-ECR (pull-through-cache-private.html): a cross-account upstream is reached through
+// the rule's role, which must exist and trust pullthroughcache.ecr.amazonaws.com, and the
+// upstream registry's policy must grant this account. Chainguard and Azure look-alikes
+// are pulled through like any credentialed upstream.
+func TestECRToECRAndOtherUpstreams(t *testing.T) {
+	s := startYAML(t, `
+principals:
+  - {name: admin, accessKeyId: AKIAEXAMPLEADMIN0000, secretAccessKey: example-admin-secret-key, allow: ["*"]}
+  - {name: ecr-ptc, kind: role, accessKeyId: AKIAEXAMPLEROLE00000, secretAccessKey: example-role-secret-key, trust: [pullthroughcache.ecr.amazonaws.com]}
+  - {name: untrusting, kind: role, accessKeyId: AKIAEXAMPLEROLE00001, secretAccessKey: example-role-secret-key, trust: ["444455556666"]}
+secrets:
+  - {name: ecr-pullthroughcache/chainguard, value: '{"username":"pull-token-id","accessToken":"cg-token"}'}
+  - {name: ecr-pullthroughcache/azure, value: '{"username":"acr-user","accessToken":"acr-token"}'}
+upstreams:
+  - host: 444455556666.dkr.ecr.us-west-2.amazonaws.com
+    allowAccounts: ["111122223333"]
+    repositories: [{name: team/app, tags: [{tag: v1}]}]
+  - host: 777788889999.dkr.ecr.us-west-2.amazonaws.com
+    repositories: [{name: team/app, tags: [{tag: v1}]}]
+  - host: 111122223333.dkr.ecr.us-west-2.amazonaws.com
+    repositories: [{name: team/app, tags: [{tag: v1}]}]
+  - host: cgr.dev
+    accounts: [{username: pull-token-id, token: cg-token}]
+    repositories: [{name: chainguard/go, tags: [{tag: latest}]}]
+  - host: myregistry.azurecr.io
+    accounts: [{username: acr-user, token: acr-token}]
+    repositories: [{name: samples/hello, tags: [{tag: v1}]}]
+rules:
+  - {prefix: central, upstream: ecr, url: 444455556666.dkr.ecr.us-west-2.amazonaws.com, customRoleArn: "arn:aws:iam::111122223333:role/ecr-ptc"}
+  - {prefix: madeup, upstream: ecr, url: 444455556666.dkr.ecr.us-west-2.amazonaws.com, customRoleArn: "arn:aws:iam::111122223333:role/made-up"}
+  - {prefix: untrusted, upstream: ecr, url: 444455556666.dkr.ecr.us-west-2.amazonaws.com, customRoleArn: "arn:aws:iam::111122223333:role/untrusting"}
+  - {prefix: refused, upstream: ecr, url: 777788889999.dkr.ecr.us-west-2.amazonaws.com, customRoleArn: "arn:aws:iam::111122223333:role/ecr-ptc"}
+  - {prefix: west, upstream: ecr, url: 111122223333.dkr.ecr.us-west-2.amazonaws.com}
+  - {prefix: chainguard, upstream: chainguard, credential: ecr-pullthroughcache/chainguard}
+  - {prefix: azure, upstream: azure-container-registry, url: myregistry.azurecr.io, credential: ecr-pullthroughcache/azure}
+`)
+	c := ctx(t)
+	for prefix, want := range map[string]string{"central": "", "west": "", "chainguard": "", "azure": "",
+		"madeup": "does not exist", "untrusted": "trust policy", "refused": "does not allow the account 111122223333"} {
+		v := must[*ecr.ValidatePullThroughCacheRuleOutput](t)(s.ecr.ValidatePullThroughCacheRule(c, &ecr.ValidatePullThroughCacheRuleInput{EcrRepositoryPrefix: aws.String(prefix)}))
+		if v.IsValid != (want == "") || !strings.Contains(aws.ToString(v.Failure), want) {
+			t.Errorf("%s: isValid %v, failure %q; want %q", prefix, v.IsValid, aws.ToString(v.Failure), want)
+		}
+	}
+	p := s.puller()
+	for _, ref := range []string{"central/team/app:v1", "west/team/app:v1", "chainguard/chainguard/go:latest", "azure/samples/hello:v1"} {
+		if _, err := p.get(ref); err != nil {
+			t.Errorf("%s: %v", ref, err)
+		}
+	}
+	for _, ref := range []string{"madeup/team/app:v1", "untrusted/team/app:v1", "refused/team/app:v1"} {
+		_, err := p.get(ref)
+		wantStatus(t, err, http.StatusForbidden, "DENIED", "upstream")
+	}
+}

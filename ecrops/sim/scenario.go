@@ -47,6 +47,9 @@ type Principal struct {
 	SecretAccessKey string   `yaml:"secretAccessKey"`
 	Allow           []string `yaml:"allow"`
 	Deny            []string `yaml:"deny"`
+	// Trust lists who may assume a role: service principals (pullthroughcache.ecr.amazonaws.com
+	// for a rule's customRoleArn) or account IDs.
+	Trust []string `yaml:"trust"`
 }
 
 type Secret struct {
@@ -64,6 +67,9 @@ type Upstream struct {
 	Accounts     []UpstreamAccount  `yaml:"accounts"`
 	Repositories []UpstreamContent  `yaml:"repositories"`
 	Anonymous    *UpstreamRateLimit `yaml:"anonymous"`
+	// AllowAccounts, for an ECR registry host (<account>.dkr.ecr.<region>.amazonaws.com):
+	// the accounts its registry policy lets pull through (its own account always may).
+	AllowAccounts []string `yaml:"allowAccounts"`
 }
 
 type UpstreamAccount struct {
@@ -392,6 +398,11 @@ func (s *Scenario) check() error {
 			bad("%s.name %q: two principals of kind %s share it", where, p.Name, p.Kind)
 		}
 		keys[p.AccessKeyID], names[p.Kind+"/"+p.Name] = true, true
+		for _, who := range p.Trust {
+			if !accountIDRE.MatchString(who) && !strings.HasSuffix(who, ".amazonaws.com") {
+				bad("%s.trust %q: an account ID or a service principal like %s", where, who, ecrPullThroughService)
+			}
+		}
 		for _, a := range append(append([]string{}, p.Allow...), p.Deny...) {
 			if a != "*" && !strings.Contains(a, ":") {
 				bad("%s: action pattern %q: want service:Action, like ecr:BatchGetImage or ecr:*", where, a)
@@ -414,6 +425,14 @@ func (s *Scenario) check() error {
 	for i, u := range s.Upstreams {
 		if !hostRE.MatchString(u.Host) {
 			bad("upstreams[%d].host %q: not a registry host name", i, u.Host)
+		}
+		for _, a := range u.AllowAccounts {
+			if !accountIDRE.MatchString(a) {
+				bad("upstreams[%d].allowAccounts %q: must be 12 digits", i, a)
+			}
+		}
+		if len(u.AllowAccounts) > 0 && ecrUpstreamAccount(u.Host) == "" {
+			bad("upstreams[%d].allowAccounts: only for an ECR registry host (<account>.dkr.ecr.<region>.amazonaws.com)", i)
 		}
 		for j, c := range u.Repositories {
 			if !repoNameRE.MatchString(c.Name) {

@@ -35,6 +35,7 @@ const (
 	anonymousUpstream    upstreamKind = iota // ECR Public, Quay, registry.k8s.io
 	dockerHubUpstream                        // tokens for anyone, pull windows, 401 for unknown repositories
 	credentialedUpstream                     // GHCR, GitLab, ...: tokens only for valid credentials
+	ecrUpstream                              // another ECR registry: tokens for the accounts its policy grants
 )
 
 const (
@@ -79,6 +80,8 @@ func kindOf(u Upstream) upstreamKind {
 	switch {
 	case u.Host == dockerHubHost:
 		return dockerHubUpstream
+	case ecrUpstreamAccount(u.Host) != "":
+		return ecrUpstream
 	case len(u.Accounts) > 0:
 		return credentialedUpstream
 	}
@@ -341,7 +344,17 @@ func (u *upstreamRegistry) grantFor(r *http.Request) (*upstreamGrant, bool) {
 func (u *upstreamRegistry) serveToken(w http.ResponseWriter, r *http.Request) {
 	user, pass, hasBasic := r.BasicAuth()
 	var account *UpstreamAccount
-	if hasBasic {
+	if u.kind == ecrUpstream {
+		caller, ok := ecrAccountFromPassword(user, pass)
+		switch {
+		case !ok:
+			writeJSON(w, http.StatusUnauthorized, map[string]string{"details": "authentication required"})
+			return
+		case !ecrUpstreamGrants(u.cfg, caller):
+			writeRegistryError(w, http.StatusForbidden, "DENIED", fmt.Sprintf("no resource-based policy allows the account %s to pull from this registry", caller))
+			return
+		}
+	} else if hasBasic {
 		for i := range u.cfg.Accounts {
 			a := &u.cfg.Accounts[i]
 			if a.Username == user && a.Token == pass {
