@@ -48,12 +48,6 @@ func Explain(ctx context.Context, snap *model.Snapshot, prober Prober, ref model
 
 	rule := snap.Rule(ref.RulePrefix)
 	if rule == nil {
-		if repo := snap.Repository(ref.Repository); repo != nil {
-			// A repository no rule covers is a private repository: it is pulled as it is.
-			add("rule", "skipped", "no pull through cache rule covers "+ref.Repository+": it is a private repository, pulled as it is, never through a cache")
-			ex.privateImage(d, ref)
-			return ex
-		}
 		detail := "no pull through cache rule covers " + ref.Repository + " (rules: " + rulePrefixes(snap) + ")"
 		if near := nearestPrefix(snap.Rules, ref.Repository); near != "" {
 			detail += "; did you mean " + near + "/?"
@@ -185,22 +179,6 @@ func Explain(ctx context.Context, snap *model.Snapshot, prober Prober, ref model
 	}
 	ex.finish(d, "")
 	return ex
-}
-
-// privateImage ends the chain of a repository no rule covers: the image is there or not.
-func (ex *Explanation) privateImage(d *diagnosis, ref model.Ref) {
-	c := d.probe.Cache(d.ctx, ref.Repository, ref.Identifier())
-	step := ExplainStep{Name: "in the repository"}
-	switch {
-	case c.Error != nil:
-		step.Status, step.Detail = "warning", "could not look: "+c.Error.Message
-	case c.Cached:
-		step.Status, step.Detail = "ok", "the repository holds it: "+short(c.Digest)
-	default:
-		step.Status, step.Detail = "failed", ref.Repository+" does not hold "+ref.Identifier()+", and no rule will pull it from an upstream: push it, or pull a tag it holds"
-	}
-	ex.Steps = append(ex.Steps, step)
-	ex.finish(d, "")
 }
 
 // finish writes the verdict from the first failed step and gathers the fixes the checks

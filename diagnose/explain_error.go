@@ -134,6 +134,10 @@ func ExplainError(ctx context.Context, acct *Account, text string) (ErrorVerdict
 	}
 	if len(cands) == 1 {
 		v.Cause, _ = CauseByID(cands[0])
+		if needsChain(cands[0]) && v.Explanation == nil && acct == nil {
+			// The line names a cause in the account; only the account can confirm it.
+			v.Needs = append(v.Needs, needsFor(r, acct)...)
+		}
 	}
 	v.Verdict, v.Fix = words(v)
 	return v, true
@@ -179,10 +183,10 @@ func causeFromChain(ex Explanation, r ErrorReading) string {
 			continue
 		}
 		switch {
+		case s.Name == "rule" && strings.Contains(s.Detail, "the repository exists"):
+			return "private-image-missing"
 		case s.Name == "rule":
 			return "no-rule"
-		case s.Name == "in the repository":
-			return "private-image-missing"
 		case s.Name == "upstream reference":
 			if strings.Count(strings.TrimPrefix(ex.Ref.Repository, ex.Ref.RulePrefix+"/"), "/") >= 2 {
 				return "library-before-org"
@@ -282,13 +286,21 @@ func words(v ErrorVerdict) (string, string) {
 	if ref == "" {
 		ref = "the image"
 	}
-	chainSays := ""
+	chainSays, who := "", "the role that pulls"
 	if v.Explanation != nil {
-		chainSays = " (" + v.Explanation.Verdict + ")"
+		for _, s := range v.Explanation.Steps {
+			if s.Status == "failed" {
+				chainSays = " (the chain fails at \"" + s.Name + "\")"
+				if p, ok := strings.CutPrefix(s.Name, "permissions of "); ok {
+					who = p
+				}
+				break
+			}
+		}
 	}
 	switch v.Cause.ID {
 	case "":
-		return "The line fits several causes (" + strings.Join(r.Candidates, ", ") + "); what would settle it is below.", ""
+		return "The line alone fits several causes; what would settle it is below.", ""
 	case "library-prefix":
 		return ref + " names a Docker Hub official image without library/: Docker Hub answers 401 for it and ECR answers 403" + chainSays + ".",
 			"Pull " + withLibrary(v, "library/") + " instead."
@@ -304,10 +316,10 @@ func words(v ErrorVerdict) (string, string) {
 		return "No rule covers " + ref + ": it is a private repository, and it does not hold this tag" + chainSays + ".", "Push the tag, or pull one the repository holds."
 	case "missing-import-permission":
 		return "The pulling principal lacks ecr:BatchImportUpstreamImage, so ECR does not import " + ref + " and answers \"not found\"" + chainSays + ".",
-			"Grant ecr:BatchImportUpstreamImage to the role that pulls (AmazonEC2ContainerRegistryPullOnly has it): ptcdoctor fix --check permissions."
+			"Grant ecr:BatchImportUpstreamImage to " + who + " (AmazonEC2ContainerRegistryPullOnly has it): ptcdoctor fix --check permissions."
 	case "missing-create-permission":
 		return "The pulling principal lacks ecr:CreateRepository, so the first pull of " + ref + " cannot create its cache repository" + chainSays + ".",
-			"Grant ecr:CreateRepository on the rule's prefix to the role that pulls: ptcdoctor fix --check permissions."
+			"Grant ecr:CreateRepository on the rule's prefix to " + who + ": ptcdoctor fix --check permissions."
 	case "iam-permission":
 		what := "an ECR action"
 		if r.Action != "" {

@@ -97,9 +97,13 @@ func ReadError(text string) (ErrorReading, bool) {
 
 // WantsAccount reports whether the account would add to the line: it allows several
 // causes, blames the account (which the chain may contradict), or names an upstream
-// reference that a rule maps to a cache URI for the fix.
+// reference that a rule maps to a cache URI for the fix. A line without a reference gives
+// the account nothing to walk.
 func (r ErrorReading) WantsAccount() bool {
-	return len(r.Candidates) > 1 || needsChain(r.Candidates[0]) || (r.Candidates[0] == "bypassed-cache" && r.Reference != "")
+	if r.Reference == "" {
+		return false // nothing to walk: the account cannot settle it
+	}
+	return len(r.Candidates) > 1 || needsChain(r.Candidates[0]) || r.Candidates[0] == "bypassed-cache"
 }
 
 // --- what a line names ---
@@ -300,32 +304,34 @@ func rateLimitCauses(r *ErrorReading) []string {
 	return []string{"abuse-limit"}
 }
 
-func clientCredentialsCauses(r *ErrorReading) []string {
+// refusedByWhom names the cause of a 401 or 403 that is not the account's doing: a stale
+// public.ecr.aws login, a mirror asked without credentials, a pull that went to the
+// upstream directly. "" when the refusal came from the cache itself.
+func refusedByWhom(r *ErrorReading) string {
 	for _, h := range append([]string{refHost(r.Reference)}, r.Hosts...) {
 		if isPublicECR(h) {
-			return []string{"public-ecr-stale-login"}
+			return "public-ecr-stale-login"
 		}
 	}
 	switch {
 	case r.mirrored():
-		return []string{"mirror-credentials"}
+		return "mirror-credentials"
 	case r.direct():
-		return []string{"bypassed-cache"}
+		return "bypassed-cache"
+	}
+	return ""
+}
+
+func clientCredentialsCauses(r *ErrorReading) []string {
+	if c := refusedByWhom(r); c != "" {
+		return []string{c}
 	}
 	return []string{"ecr-login"}
 }
 
 func forbiddenCauses(r *ErrorReading) []string {
-	for _, h := range append([]string{refHost(r.Reference)}, r.Hosts...) {
-		if isPublicECR(h) {
-			return []string{"public-ecr-stale-login"}
-		}
-	}
-	switch {
-	case r.mirrored():
-		return []string{"mirror-credentials"}
-	case r.direct():
-		return []string{"bypassed-cache"}
+	if c := refusedByWhom(r); c != "" {
+		return []string{c}
 	}
 	_, rest, _ := strings.Cut(r.cachePath(), "/")
 	if rest != "" && !strings.Contains(rest, "/") {

@@ -112,3 +112,59 @@ func TestExplainVerdictsOnAnAccountUnlikeTheDemo(t *testing.T) {
 		t.Errorf("docker-hub/library/nginx:1.25 read as %+v", bare.Ref)
 	}
 }
+
+// Through a node's mirror (containerd hosts.toml), containerd names the upstream
+// reference: a first pull by digest arrives as "not found", and the chain for the cache
+// path it maps to says why.
+func TestExplainErrorOfADigestPulledThroughAMirror(t *testing.T) {
+	_, acc := account(t, "demo")
+	snap, err := acc.Scan(context.Background(), ecrops.Scope{}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	up := acc.ProbeUpstream(context.Background(), *snap.Rule("quay"), "quay.io/prometheus/node-exporter:v1.8.1")
+	if !up.Exists {
+		t.Fatalf("probe: %+v", up)
+	}
+	line := `failed to pull and unpack image "quay.io/prometheus/node-exporter@` + up.Digest + `": failed to resolve reference "quay.io/prometheus/node-exporter@` + up.Digest + `": not found`
+	acct := &diagnose.Account{Snap: snap, Prober: acc}
+	v, ok := diagnose.ExplainError(context.Background(), acct, line)
+	if !ok || v.Cause.ID != "digest-first-pull" || v.Explanation == nil || !strings.Contains(v.Fix, "quay/prometheus/node-exporter@"+up.Digest) {
+		t.Fatalf("cause %q, verdict %q, fix %q, needs %v", v.Cause.ID, v.Verdict, v.Fix, v.Needs)
+	}
+	// From the line alone, it is one of two causes; ptcdoctor says so.
+	alone, _ := diagnose.ExplainError(context.Background(), nil, line)
+	if alone.Cause.ID != "" || !contains(alone.Reading.Candidates, "digest-first-pull") || len(alone.Needs) == 0 {
+		t.Fatalf("alone: %+v", alone)
+	}
+}
+
+// A 429 through the cache is the rule's pull budget, and its window is the one the
+// ratelimit-* headers give (w= seconds), never a fixed "6 hours"; Docker Hub's bare 429
+// (HAP429) is its abuse limit, not the budget.
+func TestExplainErrorOfRateLimits(t *testing.T) {
+	budget := `failed to resolve reference "111122223333.dkr.ecr.us-east-1.amazonaws.com/docker-hub/library/nginx:1.27": unexpected status from HEAD request to https://111122223333.dkr.ecr.us-east-1.amazonaws.com/v2/docker-hub/library/nginx/manifests/1.27: 429 Too Many Requests (ratelimit-remaining: 0;w=3600)`
+	v, _ := diagnose.ExplainError(context.Background(), nil, budget)
+	if v.Cause.ID != "pull-budget-spent" || !strings.Contains(v.Verdict, "w=3600") || strings.Contains(v.Verdict, "6-hour") || strings.Contains(v.Verdict, "6 hours") {
+		t.Fatalf("budget: %q %q", v.Cause.ID, v.Verdict)
+	}
+	abuse, _ := diagnose.ExplainError(context.Background(), nil, "toomanyrequests: Too Many Requests (HAP429).")
+	if abuse.Cause.ID != "abuse-limit" || strings.Contains(abuse.Verdict, "budget is spent") {
+		t.Fatalf("abuse: %q %q", abuse.Cause.ID, abuse.Verdict)
+	}
+}
+
+// containerd names the original reference and the host it asked: a mirror asked without
+// credentials, and a mirror bypassed for the upstream, read from the line alone.
+func TestExplainErrorOfMirrors(t *testing.T) {
+	for line, want := range map[string]string{
+		`failed to resolve reference "docker.io/library/nginx:1.27": unexpected status from HEAD request to https://111122223333.dkr.ecr.us-east-1.amazonaws.com/v2/docker-hub/library/nginx/manifests/1.27?ns=docker.io: 401 Unauthorized`:                                          "mirror-credentials",
+		`failed to resolve reference "docker.io/library/nginx:1.27": failed to do request: Head "https://registry-1.docker.io/v2/library/nginx/manifests/1.27": dial tcp 54.236.113.205:443: i/o timeout`:                                                                            "bypassed-cache",
+		`failed to resolve reference "111122223333.dkr.ecr.us-east-1.amazonaws.com/docker-hub/library/nginx:1.27": failed to do request: Head "https://111122223333.dkr.ecr.us-east-1.amazonaws.com/v2/docker-hub/library/nginx/manifests/1.27": dial tcp 10.0.1.5:443: i/o timeout`: "registry-unreachable",
+	} {
+		v, ok := diagnose.ExplainError(context.Background(), nil, line)
+		if !ok || v.Cause.ID != want {
+			t.Errorf("%s:\n got %q (%v), want %s", line, v.Cause.ID, v.Reading.Candidates, want)
+		}
+	}
+}

@@ -5,6 +5,8 @@ import (
 	"errors"
 	"net"
 	"net/url"
+	"os"
+	"path/filepath"
 	"sync"
 	"testing"
 
@@ -15,7 +17,7 @@ import (
 )
 
 // No scenario sends the tool beyond loopback: a scan and a diagnosis of every shipped
-// scenario, a generated one for each upstream, and one whose rules name every upstream
+// scenario (embedded, and the corpus in testdata/scenarios), a generated one for each upstream, and one whose rules name every upstream
 // with no upstreams entry at all, look up no host name in DNS (the way to any host beyond
 // loopback), and every address the stand-in gives is on loopback. A generated scenario's
 // ECR Public rules used to send the tool's probes to the real public.ecr.aws.
@@ -34,6 +36,14 @@ func TestNoScenarioLeavesLoopback(t *testing.T) {
 	scenarios := map[string]string{}
 	for _, name := range sim.EmbeddedScenarios() {
 		scenarios[name] = name
+	}
+	files, _ := filepath.Glob("../testdata/scenarios/*.yaml")
+	for _, f := range files {
+		raw, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		scenarios[filepath.Base(f)] = string(raw)
 	}
 	for _, up := range []string{"ecr-public", "quay", "k8s", "docker-hub", "github-container-registry", "gitlab-container-registry", "chainguard"} {
 		scenarios["generated "+up] = "generate: {rules: 2, repositoriesPerRule: 2, imagesPerRepository: 2, upstream: " + up + "}\n"

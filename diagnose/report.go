@@ -31,6 +31,8 @@ type Report struct {
 	NotChecked []ReportNotChecked `json:"notChecked"`
 	Errors     []ReportError      `json:"errors"`
 	Stats      *ReportStats       `json:"stats,omitempty"`
+	// PullFailures are the failed pulls of --events-file, grouped by cause (explain_events.go).
+	PullFailures []PullGroup `json:"pullFailures,omitempty"`
 }
 
 // ReportNotChecked is a subject a check could not judge, and the call that failed.

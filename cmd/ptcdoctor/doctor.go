@@ -24,6 +24,7 @@ import (
 type scope struct {
 	images     []string
 	imagesFile string
+	eventsFile string // Kubernetes events whose failed pulls doctor explains (events.go)
 	principals []string
 	checks     []string
 	configPath string
@@ -62,6 +63,7 @@ type diagnosis struct {
 	refs []model.Ref
 	opts diagnose.Options
 	diagnose.Result
+	events *pullEvents // the failed pulls of --events-file (or of events given as --images-file)
 }
 
 // run scans the account and diagnoses it for the scope.
@@ -85,16 +87,28 @@ func (sc *scope) run(ctx context.Context, g *globals, s *session, progress func(
 	}
 	inputs := append([]string{}, cfg.Watch.Images...)
 	inputs = append(inputs, sc.images...)
+	events, err := sc.readEvents()
+	if err != nil {
+		return nil, err
+	}
 	if sc.imagesFile != "" {
 		raw, err := readInput(sc.imagesFile)
 		if err != nil {
 			return nil, usageError{fmt.Errorf("--images-file: %w", err)}
 		}
-		refs, err := model.ImagesFromFile(raw)
-		if err != nil {
-			return nil, usageError{fmt.Errorf("--images-file %s: %w", sc.imagesFile, err)}
+		evs, err := eventsIn(raw, "--images-file")
+		switch {
+		case err != nil:
+			return nil, err
+		case evs != nil:
+			events = evs // events given as --images-file are read as --events-file
+		default:
+			refs, err := model.ImagesFromFile(raw)
+			if err != nil {
+				return nil, usageError{fmt.Errorf("--images-file %s: %w", sc.imagesFile, err)}
+			}
+			inputs = append(inputs, refs...)
 		}
-		inputs = append(inputs, refs...)
 	}
 	snap, err := s.acc.Scan(ctx, ecrops.Scope{}, progress)
 	if err != nil {
@@ -103,7 +117,7 @@ func (sc *scope) run(ctx context.Context, g *globals, s *session, progress func(
 	if snap.AccountID == "" {
 		return nil, fmt.Errorf("the scan could not tell which account this is: %v", snap.Errors)
 	}
-	d := &diagnosis{snap: snap}
+	d := &diagnosis{snap: snap, events: events}
 	var bad []string
 	// Without the rules, an upstream reference cannot be placed: not checked, not a usage error.
 	var unplaced []model.NotChecked
@@ -194,7 +208,8 @@ severity; 2 usage or configuration error; 3 some part of the scan, or a probe a 
 needed, could not be read (whatever else was found).`,
 		Example: `  ptcdoctor doctor --demo
   ptcdoctor doctor --image nginx:1.27 --principal arn:aws:iam::111122223333:role/eks-node
-  kubectl get pods -A -o json | ptcdoctor doctor --images-file - --json`,
+  kubectl get pods -A -o json | ptcdoctor doctor --images-file - --json
+  kubectl get events -A -o json | ptcdoctor doctor --events-file -`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			out := cmd.OutOrStdout()
@@ -218,6 +233,7 @@ needed, could not be read (whatever else was found).`,
 				return err
 			}
 			report := diagnose.NewReport(d.snap, d.Result, stats)
+			report.PullFailures = d.explainEvents(cmd.Context(), s)
 			switch {
 			case asJSON:
 				enc := json.NewEncoder(out)
@@ -227,11 +243,12 @@ needed, could not be read (whatever else was found).`,
 				io.WriteString(out, report.Markdown())
 			default:
 				printReport(out, report, sc.args())
+				printPullFailures(out, report.PullFailures)
 			}
 			if !report.Complete {
 				return incompleteError{errQuiet}
 			}
-			if report.Summary.Errors > 0 {
+			if report.Summary.Errors > 0 || len(report.PullFailures) > 0 {
 				return findingsError{errQuiet}
 			}
 			return nil
@@ -243,6 +260,8 @@ needed, could not be read (whatever else was found).`,
 	f.BoolVar(&asMarkdown, "markdown", false, "print the report as Markdown, for an incident ticket")
 	f.BoolVar(&stats, "stats", false, "add the scan's figures: calls per operation, throttled, retried, seconds to first rules and to complete")
 	f.BoolVar(&list, "list-checks", false, "list the checks and exit")
+	f.StringVar(&sc.eventsFile, "events-file", "", "Kubernetes events (kubectl get events -A -o json, or - for stdin): explain every failed image pull in them, grouped by cause")
+	_ = cmd.MarkFlagFilename("events-file", "json")
 	return cmd
 }
 

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"slices"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -91,7 +92,12 @@ func readAccount(ctx context.Context, g *globals, s *session, principals []strin
 	if err != nil {
 		return nil, err
 	}
-	pr := append(append([]string{}, cfg.Watch.Principals...), principals...)
+	var pr []string
+	for _, p := range append(append([]string{}, cfg.Watch.Principals...), principals...) {
+		if !slices.Contains(pr, p) && p != d.snap.Identity.ARN {
+			pr = append(pr, p)
+		}
+	}
 	if len(pr) > 0 {
 		pr = append([]string{d.snap.Identity.ARN}, pr...)
 	}
@@ -172,7 +178,12 @@ func printErrorVerdict(w io.Writer, v diagnose.ErrorVerdict, notRead string) {
 		}
 		fmt.Fprintf(w, "\nCause: %s (%s; check %s)\n", v.Cause.Title, v.Cause.ID, check)
 	} else {
-		fmt.Fprintf(w, "\nCause: not settled; the line allows %s\n", strings.Join(r.Candidates, ", "))
+		fmt.Fprintln(w, "\nCause: not settled; the line allows:")
+		for _, id := range r.Candidates {
+			if c, ok := diagnose.CauseByID(id); ok {
+				fmt.Fprintf(w, "  - %s (%s)\n", c.Title, c.ID)
+			}
+		}
 	}
 	fmt.Fprintf(w, "  %s\n", wrap(model.Printable(v.Verdict), 90, "  "))
 	if v.Fix != "" {

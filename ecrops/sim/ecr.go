@@ -339,6 +339,7 @@ func (s *Server) validateUpstreamAccess(r *ruleState) string {
 	case isCustomerKey(sec.KMSKeyID):
 		return fmt.Sprintf("Unable to decrypt the secret %s: it is encrypted with a customer managed KMS key.", r.CredentialArn)
 	}
+	sec.read(s.clock.Now()) // ECR read it: its LastAccessedDate shows that
 	creds, ok := parseUpstreamCredentials(sec.Value)
 	if !ok {
 		return "The secret value is not valid: it must be a JSON object with the keys \"username\" and \"accessToken\"."

@@ -218,6 +218,7 @@ func (s *Server) secretProblem(r *ruleState) string {
 	case isCustomerKey(sec.KMSKeyID):
 		return "the secret is encrypted with a customer managed KMS key"
 	}
+	sec.read(s.clock.Now()) // ECR read it: its LastAccessedDate shows that
 	if _, ok := parseUpstreamCredentials(sec.Value); !ok {
 		return "the secret value lacks username and accessToken"
 	}

@@ -39,17 +39,29 @@ type Account struct {
 }
 
 // Principal is an IAM user or role with one access key. Allow and Deny hold action
-// patterns ("ecr:*", "ecr:Describe*"); an explicit deny wins, as in IAM.
+// patterns ("ecr:*", "ecr:Describe*") on every resource; Statements scope actions to
+// resources. An explicit deny wins, as in IAM.
 type Principal struct {
-	Name            string   `yaml:"name"`
-	Kind            string   `yaml:"kind"` // user (default) or role
-	AccessKeyID     string   `yaml:"accessKeyId"`
-	SecretAccessKey string   `yaml:"secretAccessKey"`
-	Allow           []string `yaml:"allow"`
-	Deny            []string `yaml:"deny"`
+	Name            string      `yaml:"name"`
+	Kind            string      `yaml:"kind"` // user (default) or role
+	AccessKeyID     string      `yaml:"accessKeyId"`
+	SecretAccessKey string      `yaml:"secretAccessKey"`
+	Allow           []string    `yaml:"allow"`
+	Deny            []string    `yaml:"deny"`
+	Statements      []Statement `yaml:"statements"`
 	// Trust lists who may assume a role: service principals (pullthroughcache.ecr.amazonaws.com
 	// for a rule's customRoleArn) or account IDs.
 	Trust []string `yaml:"trust"`
+}
+
+// Statement is one statement of the principal's identity policy: actions on resources,
+// both with IAM's * and ? wildcards (actions case-insensitive, resource ARNs not).
+// An action that takes no resource (ecr:GetAuthorizationToken, secretsmanager:ListSecrets)
+// is asked on "*", which only a "*" resource matches, as in IAM.
+type Statement struct {
+	Effect    string   `yaml:"effect"` // Allow or Deny
+	Actions   []string `yaml:"actions"`
+	Resources []string `yaml:"resources"`
 }
 
 type Secret struct {
@@ -59,6 +71,15 @@ type Secret struct {
 	Region      string   `yaml:"region"`   // empty: the account's region
 	Description string   `yaml:"description"`
 	ChangedAgo  Duration `yaml:"changedAgo"`
+	// CreatedAgo defaults to ChangedAgo.
+	CreatedAgo Duration `yaml:"createdAgo"`
+	// AccessedAgo sets LastAccessedDate (kept as a date); empty: never read.
+	AccessedAgo Duration `yaml:"accessedAgo"`
+	// Deleted is "scheduled" (DeleteSecret with a recovery window: it still exists, marked
+	// for deletion DeletedAgo ago) or "forced" (deleted without recovery: gone). A rule
+	// may name a deleted secret, as one does when its secret is deleted under it.
+	Deleted    string   `yaml:"deleted"`
+	DeletedAgo Duration `yaml:"deletedAgo"`
 }
 
 // Upstream is a registry the account caches from, addressed by its real host name.
@@ -208,6 +229,8 @@ type Generate struct {
 	RepositoriesPerRule int    `yaml:"repositoriesPerRule"`
 	ImagesPerRepository int    `yaml:"imagesPerRepository"`
 	Upstream            string `yaml:"upstream"` // upstreamRegistry enum; default ecr-public
+	// Failures adds failure shapes in given numbers (generate.go).
+	Failures *GenerateFailures `yaml:"failures"`
 }
 
 // Duration is a YAML duration: Go's syntax ("90m", "36h") plus days ("3d").
@@ -314,6 +337,12 @@ func ParseScenario(raw []byte) (*Scenario, error) {
 	if err := s.check(); err != nil {
 		return nil, err
 	}
+	// What generate adds must fit with what the scenario lists (no rule prefix twice).
+	if s.Generate != nil {
+		if err := s.withGenerated().check(); err != nil {
+			return nil, fmt.Errorf("with what generate adds: %w", err)
+		}
+	}
 	return &s, nil
 }
 
@@ -403,7 +432,22 @@ func (s *Scenario) check() error {
 				bad("%s.trust %q: an account ID or a service principal like %s", where, who, ecrPullThroughService)
 			}
 		}
-		for _, a := range append(append([]string{}, p.Allow...), p.Deny...) {
+		actions := append(append([]string{}, p.Allow...), p.Deny...)
+		for j, st := range p.Statements {
+			if st.Effect != "Allow" && st.Effect != "Deny" {
+				bad("%s.statements[%d].effect %q: Allow or Deny", where, j, st.Effect)
+			}
+			if len(st.Actions) == 0 || len(st.Resources) == 0 {
+				bad("%s.statements[%d]: name actions and resources (\"*\" for every resource)", where, j)
+			}
+			for _, r := range st.Resources {
+				if r != "*" && !strings.HasPrefix(r, "arn:") {
+					bad("%s.statements[%d]: resource %q: an ARN (wildcards allowed) or *", where, j, r)
+				}
+			}
+			actions = append(actions, st.Actions...)
+		}
+		for _, a := range actions {
 			if a != "*" && !strings.Contains(a, ":") {
 				bad("%s: action pattern %q: want service:Action, like ecr:BatchGetImage or ecr:*", where, a)
 			}
@@ -420,6 +464,9 @@ func (s *Scenario) check() error {
 		seenSecrets[sec.Name] = true
 		if sec.Region != "" && !regionRE.MatchString(sec.Region) {
 			bad("secrets[%d].region %q: not a region name", i, sec.Region)
+		}
+		if sec.Deleted != "" && sec.Deleted != "scheduled" && sec.Deleted != "forced" {
+			bad("secrets[%d].deleted %q: scheduled (in its recovery window) or forced (gone)", i, sec.Deleted)
 		}
 	}
 	for i, u := range s.Upstreams {
@@ -532,10 +579,11 @@ func (s *Scenario) check() error {
 			bad("generate: at most %d images", maxGeneratedImages)
 		}
 		if g.Upstream != "" {
-			if _, ok := upstreamURLs[g.Upstream]; !ok {
+			if _, ok := upstreamURLs[g.Upstream]; !ok || upstreamURLs[g.Upstream] == "" {
 				bad("generate.upstream %q: one of %s", g.Upstream, strings.Join(upstreamEnum, ", "))
 			}
 		}
+		g.checkFailures(bad)
 	}
 	return errors.Join(errs...)
 }

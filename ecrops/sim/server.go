@@ -57,6 +57,7 @@ func New(sc *Scenario) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
+	sc = sc.withGenerated() // once: Reset starts again from the expanded scenario
 	s := &Server{scenario: sc, clock: NewClock(time.Now()), events: &eventLog{},
 		ecrModel: m.ecr, smModel: m.secretsManager}
 	s.faults = newFaultSet(sc.Faults)
@@ -150,7 +151,7 @@ func (s *Server) Start(addr string) error {
 // adminPrincipal is the first principal allowed every action.
 func (s *Server) adminPrincipal() *principal {
 	for _, p := range s.st.principals {
-		if contains(p.Allow, "*") && len(p.Deny) == 0 {
+		if contains(p.Allow, "*") && len(p.Deny) == 0 && !p.deniesAnything() {
 			return p
 		}
 	}
