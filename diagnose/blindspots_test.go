@@ -265,3 +265,18 @@ func TestNestedPrefixesAndUpstreamPrefixes(t *testing.T) {
 		}
 	}
 }
+
+// The new checks say nothing of an account with nothing wrong, nor of an empty one.
+func TestTheBlindSpotChecksStayQuiet(t *testing.T) {
+	checks := []string{"cross-account-pull", "template-drift", "stale-tag", "upstream-rate-limit", "name-mismatch", "creation-template"}
+	for name, sc := range map[string]string{"healthy": healthy, "empty": "empty"} {
+		_, acc := account(t, sc)
+		_, findings := runWith(t, acc, diagnose.Options{Checks: checks})
+		for _, f := range findings {
+			if name == "empty" && f.Check == "creation-template" {
+				continue // no rules, no templates: nothing for it to say, but allowed to advise
+			}
+			t.Errorf("%s: %s %s: %s", name, f.Check, f.Subject.Name, f.Title)
+		}
+	}
+}
