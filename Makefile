@@ -4,7 +4,7 @@ BIN     ?= bin/ptcdoctor
 PKGS    := ./...
 FUZZTIME ?= 60s
 
-.PHONY: build test demo sim bench bench-scan bench-ui lint fuzz clean
+.PHONY: build test demo sim bench bench-scan bench-scan-repo bench-ui lint fuzz clean
 
 build:
 	$(GO) build -buildvcs=auto -o $(BIN) ./cmd/ptcdoctor
@@ -28,6 +28,10 @@ RATE ?= 20
 bench-scan:
 	PTCDOCTOR_BENCH_RATE=$(RATE) $(GO) test -run '^$$' -bench BenchmarkScan -benchtime 1x ./ecrops/
 
+# The scan of one repository of 100,000 images: its DescribeImages pages, one after another.
+bench-scan-repo:
+	PTCDOCTOR_BENCH_RATE=$(RATE) $(GO) test -run '^$$' -bench 'BenchmarkScan/1rule-1repo-100000images' -benchtime 1x ./ecrops/
+
 # One frame of the TUI (a key press and the redraw) on a list of 100,000 images, and a key
 # press while a scan fights faults in the background.
 bench-ui:
@@ -45,7 +49,7 @@ lint:
 FUZZ_TARGETS := ./model:FuzzParseRef ./model:FuzzImagesFromFile ./model:FuzzPrintable \
 	./ecrops:FuzzParseRateHeader ./ecrops:FuzzMergeStatement ./ecrops:FuzzRegistryPolicyDecision \
 	./diagnose:FuzzExplainError ./ecrops/sim:FuzzParseScenario ./ecrops/sim:FuzzLifecyclePolicy \
-	./ecrops/sim:FuzzPolicyDocument ./ecrops/sim:FuzzSecretValue
+	./ecrops/sim:FuzzPolicyDocument ./ecrops/sim:FuzzSecretValue ./diagnose/nodes:FuzzCheck
 fuzz:
 	@for t in $(FUZZ_TARGETS); do pkg=$${t%%:*}; fn=$${t##*:}; echo "== $$pkg $$fn"; \
 		$(GO) test -run '^$$' -fuzz "^$$fn\$$" -fuzztime $(FUZZTIME) $$pkg || exit 1; done

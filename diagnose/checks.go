@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"sort"
 	"strings"
-	"sync"
 
 	"github.com/ptcdoctor/ptcdoctor/model"
 )
@@ -19,14 +18,16 @@ func checkCredentials(d *diagnosis) []model.Finding {
 		}
 		var why []string
 		var ev []model.Evidence
+		subject := model.Subject{Kind: "rule", Name: r.Prefix}
 		sec := r.Secret
+		secretRead := sec != nil && (sec.Error == nil || otherRegion(sec))
 		if sec != nil {
 			switch {
-			case sec.Error != nil && strings.Contains(sec.Error.Message, "is in region"):
+			case otherRegion(sec):
 				why = append(why, fmt.Sprintf("the secret %s is in %s; ECR reads a rule's secret only from the registry's own region, %s", sec.Name, sec.Region, d.snap.Region))
 				ev = append(ev, model.Evidence{Call: "credentialArn of rule " + r.Prefix, Answer: r.CredentialArn})
 			case sec.Error != nil:
-				ev = append(ev, model.Evidence{Call: "secretsmanager:DescribeSecret " + sec.ARN, Answer: sec.Error.Code + ": " + sec.Error.Message})
+				d.skip(subject, *sec.Error) // what the secret is like is unknown: no evidence of it
 			case !sec.Exists:
 				why = append(why, "the secret "+sec.ARN+" does not exist")
 				ev = append(ev, model.Evidence{Call: "secretsmanager:DescribeSecret " + sec.ARN, Answer: "ResourceNotFoundException"})
@@ -40,7 +41,7 @@ func checkCredentials(d *diagnosis) []model.Finding {
 		}
 		if v := r.Validation; v != nil {
 			if v.Error != nil {
-				ev = append(ev, model.Evidence{Call: "ecr:ValidatePullThroughCacheRule " + r.Prefix, Answer: v.Error.Code + ": " + v.Error.Message})
+				d.skip(subject, *v.Error)
 			} else if !v.IsValid {
 				why = append(why, "ValidatePullThroughCacheRule says the rule is not valid: "+v.Failure)
 				ev = append(ev, model.Evidence{Call: "ecr:ValidatePullThroughCacheRule " + r.Prefix, Answer: "isValid=false, failure=" + v.Failure})
@@ -55,7 +56,7 @@ func checkCredentials(d *diagnosis) []model.Finding {
 		if sec != nil && sec.Name != "" {
 			name = sec.Name
 		}
-		f := model.Finding{Subject: model.Subject{Kind: "rule", Name: r.Prefix},
+		f := model.Finding{Subject: subject,
 			Title: fmt.Sprintf("The credentials of rule %s/ cannot be used", r.Prefix),
 			Explanation: "Pulls through " + r.Prefix + "/ of images not cached yet, and the 24-hour refreshes of cached tags, fail while " +
 				strings.TrimSuffix(strings.Join(why, "; and "), ".") + ". Cached images are still served.",
@@ -64,7 +65,7 @@ func checkCredentials(d *diagnosis) []model.Finding {
 			f.Fixes = append(f.Fixes, model.Fix{Title: "Store new credentials in " + name + ", then validate the rule again",
 				Plan: model.Plan{Title: "New credentials for " + r.Prefix + "/", Steps: []model.Step{putSecretStep(sec.ARN, name)}}})
 		}
-		if sec != nil && (sec.CustomerKey() || !sec.Exists || sec.Error != nil) {
+		if secretRead && (sec.CustomerKey() || !sec.Exists || sec.Error != nil) {
 			f.Fixes = append(f.Fixes, model.Fix{Title: "Move the credentials to a secret ECR can read",
 				Manual: fmt.Sprintf("Create a secret named ecr-pullthroughcache/%s in %s, encrypted with the default aws/secretsmanager key, holding {\"username\": \"...\", \"accessToken\": \"...\"}; then point the rule at it:\n  aws ecr update-pull-through-cache-rule --ecr-repository-prefix %s --credential-arn <the new secret's ARN>",
 					r.Prefix, d.snap.Region, r.Prefix)})
@@ -74,10 +75,20 @@ func checkCredentials(d *diagnosis) []model.Finding {
 	return out
 }
 
+// otherRegion reports whether the secret was not looked up because it is in another
+// region than the registry: that is a finding, not a failed read.
+func otherRegion(sec *model.SecretRef) bool {
+	return sec.Error != nil && sec.Error.Code == "" && strings.Contains(sec.Error.Message, "is in region")
+}
+
 // --- permissions ---
 
 func checkPermissions(d *diagnosis) []model.Finding {
 	var out []model.Finding
+	if len(d.opts.Principals) == 0 {
+		// The caller is the principal by default; who that is could not be read.
+		d.read(model.Subject{Kind: "principal", Name: "the caller"}, model.PartIdentity)
+	}
 	for _, principal := range d.opts.Principals {
 		// One finding a principal: the rules it cannot pull through, grouped by what it lacks.
 		type gap struct {
@@ -88,7 +99,7 @@ func checkPermissions(d *diagnosis) []model.Finding {
 		gaps := map[string]*gap{}
 		var order []string
 		iamARN := principal
-		var failed *model.PartError
+		failed := false
 		for _, r := range d.snap.Rules {
 			prefix := r.Prefix + "/"
 			if r.Prefix == "ROOT" {
@@ -100,10 +111,10 @@ func checkPermissions(d *diagnosis) []model.Finding {
 			if tpl := model.TemplateFor(d.snap.Templates, prefix+"x"); tpl != nil && len(tpl.ResourceTags) > 0 {
 				actions = append(actions, "ecr:TagResource")
 			}
-			p := d.probe.Permissions(d.ctx, principal, resource, d.snap.RegistryPolicy, actions)
+			p, ok := d.permissions(principal, resource, actions)
 			iamARN = p.Principal
-			if p.Error != nil {
-				failed = p.Error
+			if !ok {
+				failed = true
 				break
 			}
 			if len(p.Missing) == 0 {
@@ -125,12 +136,8 @@ func checkPermissions(d *diagnosis) []model.Finding {
 				g.ev = append(g.ev, model.Evidence{Call: "iam:SimulatePrincipalPolicy " + a + " on " + resource, Answer: ans + "; registry policy: no grant"})
 			}
 		}
-		if failed != nil {
-			out = append(out, model.Finding{Severity: model.SeverityInfo, Subject: model.Subject{Kind: "principal", Name: iamARN},
-				Title:       "Could not check what " + iamARN + " may do",
-				Explanation: "IAM's policy simulation failed, so the permissions of this principal are unknown: " + failed.Code + ": " + failed.Message,
-				Evidence:    []model.Evidence{{Call: "iam:SimulatePrincipalPolicy " + iamARN, Answer: failed.Code + ": " + failed.Message}}})
-			continue
+		if failed {
+			continue // not checked, with the simulation's error
 		}
 		for _, key := range order {
 			g := gaps[key]
@@ -145,7 +152,7 @@ func checkPermissions(d *diagnosis) []model.Finding {
 						Summary: "Add a statement granting ecr:CreateRepository and ecr:BatchImportUpstreamImage on " + repoARN(d.snap, strings.TrimPrefix(p+"/", "ROOT/")+"*")})
 				}
 			}
-			f := model.Finding{Subject: model.Subject{Kind: "principal", Name: iamARN},
+			f := model.Finding{Subject: model.Subject{Kind: "principal", Name: iamARN}, Distinct: key + " on " + strings.Join(prefixes, ","),
 				Title:       fmt.Sprintf("%s cannot pull through %s: it lacks %s", iamARN, strings.Join(prefixes, ", "), strings.Join(g.missing, ", ")),
 				Explanation: permissionsExplanation(g.missing),
 				Evidence:    g.ev}
@@ -196,16 +203,21 @@ func checkNameMismatch(d *diagnosis) []model.Finding {
 	seen := map[string]bool{}
 	// The account's repositories.
 	for _, repo := range d.snap.Repositories {
-		if f, ok := d.libraryMismatch(repo.Name, "latest", repo.Images, true); ok {
+		if f, ok := d.libraryMismatch(repo.Name, repoTag(repo), &repo); ok {
 			seen[repo.Name] = true
 			out = append(out, f)
 			continue
 		}
-		if repo.RulePrefix == "" && !isOrphan(d.snap, repo) && looksMeantAsCache(repo.Name) {
+		if f, ok := d.repoPrefixMismatch(repo); ok {
+			seen[repo.Name] = true
+			out = append(out, f)
+			continue
+		}
+		if repo.RulePrefix == "" && !isOrphan(d.snap, repo) && looksMeantAsCache(repo.Name) && d.imagesRead(model.Subject{Kind: "repository", Name: repo.Name}, repo) {
 			out = append(out, model.Finding{Severity: model.SeverityWarning, Subject: model.Subject{Kind: "repository", Name: repo.Name},
 				Title: "The repository " + repo.Name + " looks meant as a cache, but no rule covers it",
 				Explanation: "A repository is a pull through cache only under a rule's prefix (prefix/image:tag), and ECR creates such repositories itself. " +
-					repo.Name + " was made by hand and no rule covers it, so pulls of " + repo.Name + "/<image> fail with \"repository does not exist\" and nothing is ever pulled into it.",
+					repo.Name + " was made by hand and no rule covers it, so pulls of " + repo.Name + "/<image> fail with \"repository does not exist\", pulls of a tag it lacks with \"manifest unknown\", and nothing is ever pulled into it.",
 				Evidence: []model.Evidence{{Call: "ecr:DescribePullThroughCacheRules", Answer: "prefixes: " + rulePrefixes(d.snap)},
 					{Call: "ecr:DescribeImages " + repo.Name, Answer: fmt.Sprintf("%d images", len(repo.Images))}},
 				Fixes: []model.Fix{{Title: "Create the rule that was meant",
@@ -219,18 +231,22 @@ func checkNameMismatch(d *diagnosis) []model.Finding {
 			continue
 		}
 		if ref.RulePrefix == "" {
-			if near := nearestPrefix(d.snap.Rules, ref.Repository); near != "" {
-				first, rest, _ := strings.Cut(ref.Repository, "/")
-				fixed := near + "/" + rest
+			if near, first, fixed, how := nearRule(d.snap.Rules, ref.Repository); near != "" {
+				names := " names a repository that does not exist and never will."
+				if d.snap.Repository(ref.Repository) != nil {
+					// It exists (made by hand): ECR serves what it holds and answers a tag it lacks
+					// with "manifest unknown", but never pulls anything into it.
+					names = " names a repository that exists but that no rule fills: a tag it lacks fails with \"manifest unknown\"."
+				}
 				out = append(out, model.Finding{Subject: model.Subject{Kind: "reference", Name: ref.Input},
 					Title:       fmt.Sprintf("%s/ is not a rule's prefix; did you mean %s/?", first, near),
-					Explanation: "No pull through cache rule has the prefix " + first + "/, so " + ref.CacheURI() + " names a repository that does not exist and never will. The rule " + near + "/ is one letter away.",
+					Explanation: "No pull through cache rule has the prefix " + first + "/, so " + ref.CacheURI() + names + " The rule " + near + "/ " + how + ".",
 					Evidence:    []model.Evidence{{Call: "ecr:DescribePullThroughCacheRules", Answer: "prefixes: " + rulePrefixes(d.snap)}},
 					Fixes:       []model.Fix{{Title: "Use " + cacheRef(d.snap, fixed, ref.Identifier()), Manual: "Change the reference to " + cacheRef(d.snap, fixed, ref.Identifier())}}})
 			}
 			continue
 		}
-		if f, ok := d.libraryMismatch(ref.Repository, orDefault(ref.Tag, "latest"), nil, false); ok {
+		if f, ok := d.libraryMismatch(ref.Repository, orDefault(ref.Tag, "latest"), nil); ok {
 			f.Subject = model.Subject{Kind: "reference", Name: ref.Input}
 			out = append(out, f)
 			seen[ref.Repository] = true
@@ -243,8 +259,9 @@ func checkNameMismatch(d *diagnosis) []model.Finding {
 	return out
 }
 
-// libraryMismatch finds a Docker Hub name that needs, or must not have, library/.
-func (d *diagnosis) libraryMismatch(repo, tag string, images []model.Image, isRepo bool) (model.Finding, bool) {
+// libraryMismatch finds a Docker Hub name that needs, or must not have, library/. For
+// one of the account's repositories, inRepo is it: an empty one may be deleted.
+func (d *diagnosis) libraryMismatch(repo, tag string, inRepo *model.Repository) (model.Finding, bool) {
 	r := model.RuleFor(d.snap.Rules, repo)
 	if r == nil || r.UpstreamRegistry != "docker-hub" {
 		return model.Finding{}, false
@@ -265,17 +282,27 @@ func (d *diagnosis) libraryMismatch(repo, tag string, images []model.Image, isRe
 	if r.UpstreamPrefix != "" && r.UpstreamPrefix != "ROOT" {
 		return model.Finding{}, false
 	}
-	wrong := d.probe.Upstream(d.ctx, *r, r.UpstreamURL+"/"+path+":"+tag)
-	right := d.probe.Upstream(d.ctx, *r, r.UpstreamURL+"/"+fixedPath+":"+tag)
-	if wrong.Exists || (!right.Exists && right.Class != "rate-limited") {
+	subject := model.Subject{Kind: "repository", Name: repo}
+	wrong, okWrong := d.upstream(subject, *r, r.UpstreamURL+"/"+path+":"+tag, false)
+	right, okRight := d.upstream(subject, *r, r.UpstreamURL+"/"+fixedPath+":"+tag, false)
+	var listed []model.Evidence
+	if okWrong && okRight && !wrong.Exists && right.Class == "not-found" {
+		// The fixed name may lack this tag (no latest): ask its tag list for one it has.
+		if t, ev, ok := d.existingTag(subject, *r, fixedPath, tag); ok && t != tag {
+			tag, listed = t, []model.Evidence{ev}
+			wrong, okWrong = d.upstream(subject, *r, r.UpstreamURL+"/"+path+":"+tag, false)
+			right, okRight = d.upstream(subject, *r, r.UpstreamURL+"/"+fixedPath+":"+tag, false)
+		}
+	}
+	if !okWrong || !okRight || wrong.Exists || (!right.Exists && right.Class != "rate-limited") {
 		return model.Finding{}, false // the name works, or the fixed one does not either
 	}
-	f := model.Finding{Subject: model.Subject{Kind: "repository", Name: repo},
+	f := model.Finding{Subject: subject,
 		Title:       fmt.Sprintf("%s cannot work: use %s", cacheRef(d.snap, repo, tag), cacheRef(d.snap, fixedRepo, tag)),
 		Explanation: why,
-		Evidence:    []model.Evidence{upstreamEvidence(wrong), upstreamEvidence(right)}}
+		Evidence:    append([]model.Evidence{upstreamEvidence(wrong), upstreamEvidence(right)}, listed...)}
 	var steps []model.Step
-	if isRepo && len(images) == 0 {
+	if inRepo != nil && inRepo.ImagesKnown && len(inRepo.Images) == 0 {
 		steps = append(steps, deleteEmptyRepoStep(repo))
 	}
 	steps = append(steps, warmStep(fixedRepo, tag))
@@ -284,31 +311,6 @@ func (d *diagnosis) libraryMismatch(repo, tag string, images []model.Image, isRe
 	f.Fixes = append(f.Fixes, model.Fix{Title: "Change the references that use " + repo,
 		Manual: "Replace " + cacheRef(d.snap, repo, tag) + " with " + cacheRef(d.snap, fixedRepo, tag) + " in manifests, Helm values and Dockerfiles."})
 	return f, true
-}
-
-// upstreamPrefixMismatch finds a reference whose upstreamRepositoryPrefix mapping leads
-// to a path the upstream lacks, while the path without it exists.
-func (d *diagnosis) upstreamPrefixMismatch(ref model.Ref) (model.Finding, bool) {
-	r := d.snap.Rule(ref.RulePrefix)
-	if r == nil || r.UpstreamPrefix == "" || r.UpstreamPrefix == "ROOT" || ref.Tag == "" {
-		return model.Finding{}, false
-	}
-	mapped := d.probe.Upstream(d.ctx, *r, upstreamRef(r, ref.Repository, ref.Tag))
-	if mapped.Exists || mapped.Class != "not-found" {
-		return model.Finding{}, false
-	}
-	plainPath := strings.TrimPrefix(ref.Repository, r.Prefix+"/")
-	plain := d.probe.Upstream(d.ctx, *r, r.UpstreamURL+"/"+plainPath+":"+ref.Tag)
-	if !plain.Exists {
-		return model.Finding{}, false
-	}
-	return model.Finding{Subject: model.Subject{Kind: "reference", Name: ref.Input},
-		Title: fmt.Sprintf("The rule %s/ maps %s to %s, which the upstream lacks", r.Prefix, ref.Repository, mapped.Reference),
-		Explanation: "The rule's upstreamRepositoryPrefix (" + r.UpstreamPrefix + ") is put in front of every path, but the image is at " +
-			plain.Reference + " without it. A rule's prefixes cannot be changed: create a rule without the upstream prefix for these images.",
-		Evidence: []model.Evidence{upstreamEvidence(mapped), upstreamEvidence(plain)},
-		Fixes: []model.Fix{{Title: "Create a rule without an upstream prefix",
-			Manual: fmt.Sprintf("ptcdoctor setup --upstream %s --prefix %s-direct", r.UpstreamRegistry, r.Prefix)}}}, true
 }
 
 func looksMeantAsCache(name string) bool {
@@ -321,19 +323,10 @@ func looksMeantAsCache(name string) bool {
 	return false
 }
 
-// nearestPrefix finds a rule prefix one or two edits from the first segment of repo.
+// nearestPrefix finds the rule prefix a repository name nearly has (see nearRule).
 func nearestPrefix(rules []model.Rule, repo string) string {
-	first, _, _ := strings.Cut(repo, "/")
-	best, bestDist := "", 3
-	for _, r := range rules {
-		if r.Prefix == "ROOT" {
-			continue
-		}
-		if dist := editDistance(first, r.Prefix); dist < bestDist {
-			best, bestDist = r.Prefix, dist
-		}
-	}
-	return best
+	near, _, _, _ := nearRule(rules, repo)
+	return near
 }
 
 func editDistance(a, b string) int {
@@ -374,75 +367,6 @@ func orDefault(s, def string) string {
 	return s
 }
 
-// --- upstream-rate-limit ---
-
-// rateProbeRef is Docker Hub's repository for checking the pull budget.
-const rateProbeRef = "ratelimitpreview/test:latest"
-
-func checkRateLimit(d *diagnosis) []model.Finding {
-	var out []model.Finding
-	for _, r := range d.snap.Rules {
-		if r.UpstreamRegistry != "docker-hub" {
-			continue
-		}
-		p := d.probe.Upstream(d.ctx, r, r.UpstreamURL+"/"+rateProbeRef)
-		rl := p.RateLimit
-		spent := p.Class == "rate-limited" || (rl != nil && rl.Remaining == 0)
-		low := rl != nil && rl.Limit > 0 && rl.Remaining*5 < rl.Limit
-		if !spent && !low {
-			continue
-		}
-		who := "the rule's credentials (Docker Hub source " + sourceOf(rl) + ")"
-		if p.Anonymous {
-			who = "anonymous pulls from this machine (source " + sourceOf(rl) + "); " + p.Why
-		}
-		f := model.Finding{Subject: model.Subject{Kind: "rule", Name: r.Prefix}, Evidence: []model.Evidence{upstreamEvidence(p)}}
-		window := "6 hours"
-		if rl != nil && rl.WindowSeconds > 0 {
-			window = fmt.Sprintf("%g hours", float64(rl.WindowSeconds)/3600)
-		}
-		if spent {
-			f.Severity = model.SeverityError
-			f.Title = "The Docker Hub pull budget of rule " + r.Prefix + "/ is spent"
-			f.Explanation = "Docker Hub answers 429 Too Many Requests for " + who + ": first pulls through " + r.Prefix +
-				"/ fail with TOOMANYREQUESTS (BatchGetImage failure UpstreamTooManyRequests) until pulls age out of the " + window +
-				" window, and cached tags are not refreshed. Cached images are still served."
-		} else {
-			f.Title = fmt.Sprintf("The Docker Hub pull budget of rule %s/ is low: %d of %d left", r.Prefix, rl.Remaining, rl.Limit)
-			f.Explanation = fmt.Sprintf("%s has %d of %d pulls left in the current %s window. Each platform of an image not cached yet costs one pull; when the budget is spent, first pulls through %s/ fail with 429 until pulls age out of the window.",
-				who, rl.Remaining, rl.Limit, window, r.Prefix)
-		}
-		if rl != nil {
-			f.Evidence = append(f.Evidence, model.Evidence{Call: "ratelimit headers", Answer: fmt.Sprintf("ratelimit-limit: %d;w=%d, ratelimit-remaining: %d;w=%d, docker-ratelimit-source: %s", rl.Limit, rl.WindowSeconds, rl.Remaining, rl.WindowSeconds, rl.Source)})
-		}
-		if r.Secret != nil && r.Secret.Exists {
-			f.Fixes = append(f.Fixes, model.Fix{Title: "Put the credentials of a paid Docker plan (unlimited pulls) on the rule",
-				Plan: model.Plan{Title: "Better Docker Hub credentials for " + r.Prefix + "/", Steps: []model.Step{putSecretStep(r.Secret.ARN, r.Secret.Name)}}})
-		}
-		if !spent {
-			var warm []model.Step
-			for _, ref := range d.opts.Refs {
-				if ref.RulePrefix == r.Prefix && ref.Tag != "" && !d.probe.Cache(d.ctx, ref.Repository, ref.Tag).Cached {
-					warm = append(warm, warmStep(ref.Repository, ref.Tag))
-				}
-			}
-			if len(warm) > 0 {
-				f.Fixes = append(f.Fixes, model.Fix{Title: "Warm the watched tags that are not cached while budget remains",
-					Plan: model.Plan{Title: "Warm " + r.Prefix + "/ while budget remains", Steps: warm}})
-			}
-		}
-		out = append(out, f)
-	}
-	return out
-}
-
-func sourceOf(rl *model.RateLimit) string {
-	if rl == nil || rl.Source == "" {
-		return "unknown"
-	}
-	return rl.Source
-}
-
 // --- negative-cache ---
 
 func checkNegativeCache(d *diagnosis) []model.Finding {
@@ -452,17 +376,22 @@ func checkNegativeCache(d *diagnosis) []model.Finding {
 		if ref.RulePrefix == "" || ref.Tag == "" {
 			continue
 		}
+		subject := model.Subject{Kind: "reference", Name: ref.Input}
 		repo := d.snap.Repository(ref.Repository)
-		if repo == nil || !repo.ImagesKnown || len(repo.Images) > 0 || coveredByNameMismatch(d, repo.Name) {
+		if repo == nil || !d.imagesRead(subject, *repo) || len(repo.Images) > 0 || coveredByNameMismatch(d, repo.Name) {
 			continue
 		}
 		r := d.snap.Rule(ref.RulePrefix)
-		up := d.probe.Upstream(d.ctx, *r, upstreamRef(r, ref.Repository, ref.Tag))
+		up, ok := d.upstream(subject, *r, upstreamRef(r, ref.Repository, ref.Tag), false)
+		if !ok {
+			covered[repo.Name] = true // not checked, under the reference's name
+			continue
+		}
 		if !up.Exists {
 			continue
 		}
 		covered[repo.Name] = true
-		out = append(out, model.Finding{Subject: model.Subject{Kind: "reference", Name: ref.Input},
+		out = append(out, model.Finding{Subject: subject,
 			Title: "The cache holds nothing for " + ref.CacheURI() + ", though the upstream has it now",
 			Explanation: "The repository " + repo.Name + " exists but is empty: a first pull created it and failed. The upstream has " + up.Reference +
 				" now, yet pulls may go on failing. ECR documents no negative cache; what was seen is an empty repository left by a failed first pull while the image exists upstream. Delete the empty repository and pull again.",
@@ -471,7 +400,8 @@ func checkNegativeCache(d *diagnosis) []model.Finding {
 				Plan: model.Plan{Title: "Clear the trace of the failed pull of " + ref.Repository, Steps: []model.Step{deleteEmptyRepoStep(repo.Name), warmStep(repo.Name, ref.Tag)}}}}})
 	}
 	for _, repo := range d.snap.Repositories {
-		if !repo.IsCache() || !repo.ImagesKnown || len(repo.Images) > 0 || covered[repo.Name] || coveredByNameMismatch(d, repo.Name) {
+		if !repo.IsCache() || covered[repo.Name] || coveredByNameMismatch(d, repo.Name) ||
+			!d.imagesRead(model.Subject{Kind: "repository", Name: repo.Name}, repo) || len(repo.Images) > 0 {
 			continue
 		}
 		out = append(out, model.Finding{Subject: model.Subject{Kind: "repository", Name: repo.Name},
@@ -500,7 +430,8 @@ func coveredByNameMismatch(d *diagnosis, repo string) bool {
 func checkMissingManifest(d *diagnosis) []model.Finding {
 	var out []model.Finding
 	for _, repo := range d.snap.Repositories {
-		if !repo.IsCache() {
+		subject := model.Subject{Kind: "repository", Name: repo.Name}
+		if !repo.IsCache() || !d.imagesRead(subject, repo) || !d.read(subject, model.PartIndexes(repo.Name)) {
 			continue
 		}
 		for _, img := range repo.Images {
@@ -522,17 +453,18 @@ func checkMissingManifest(d *diagnosis) []model.Finding {
 		if ref.RulePrefix == "" {
 			continue
 		}
+		subject := model.Subject{Kind: "reference", Name: ref.Input}
 		repo := d.snap.Repository(ref.Repository)
-		if repo != nil && len(repo.Images) == 0 {
-			continue // negative-cache speaks of it
+		if repo != nil && (!d.imagesRead(subject, *repo) || len(repo.Images) == 0) {
+			continue // negative-cache speaks of an empty one
 		}
 		id := ref.Identifier()
-		c := d.probe.Cache(d.ctx, ref.Repository, id)
-		if c.Cached || c.Error != nil {
+		c, ok := d.cache(subject, ref.Repository, id)
+		if !ok || c.Cached {
 			continue
 		}
 		if ref.Digest != "" {
-			f := model.Finding{Severity: model.SeverityError, Subject: model.Subject{Kind: "reference", Name: ref.Input},
+			f := model.Finding{Severity: model.SeverityError, Subject: subject,
 				Title: ref.CacheURI() + " is pinned by digest and not cached: the pull will fail",
 				Explanation: "A first pull by digest does not fill a pull through cache; only a pull by tag does. Until the tag that points at " + short(ref.Digest) +
 					" is pulled through the cache, pulls of this reference fail with \"manifest unknown\".",
@@ -546,7 +478,7 @@ func checkMissingManifest(d *diagnosis) []model.Finding {
 			out = append(out, f)
 			continue
 		}
-		out = append(out, model.Finding{Severity: model.SeverityInfo, Subject: model.Subject{Kind: "reference", Name: ref.Input},
+		out = append(out, model.Finding{Severity: model.SeverityInfo, Subject: subject,
 			Title:       ref.CacheURI() + " is not cached yet",
 			Explanation: "The first pull of it will go to the upstream (and spend upstream pull budget); warming it now makes that first pull fast and independent of the upstream.",
 			Evidence:    []model.Evidence{{Call: "ecr:DescribeImages " + ref.Repository + " imageTag=" + ref.Tag, Answer: notCachedAnswer(c)}},
@@ -587,8 +519,15 @@ func checkTemplates(d *diagnosis) []model.Finding {
 		t := model.TemplateFor(d.snap.Templates, r.Prefix+"/x")
 		if r.Prefix == "ROOT" {
 			t = templates["ROOT"]
+			if t != nil && !t.AppliesToPullThroughCache() {
+				t = nil
+			}
 		}
 		if t == nil {
+			if f, ok := appliedForFinding(d, r); ok {
+				out = append(out, f)
+				continue
+			}
 			out = append(out, model.Finding{Subject: model.Subject{Kind: "rule", Name: r.Prefix},
 				Title:       "No creation template covers " + r.Prefix + "/: new cache repositories get ECR's defaults",
 				Explanation: "Without a repository creation template, ECR creates cache repositories under " + r.Prefix + "/ with mutable tags, AES256, no repository policy and no lifecycle policy: they keep every image they ever cache.",
@@ -601,23 +540,15 @@ func checkTemplates(d *diagnosis) []model.Finding {
 		if !t.AppliesToPullThroughCache() {
 			continue
 		}
-		if strings.HasPrefix(t.ImageTagMutability, "IMMUTABLE") {
-			out = append(out, model.Finding{Subject: model.Subject{Kind: "template", Name: t.Prefix},
-				Title:       "The template " + t.Prefix + " makes cache repositories with immutable tags",
-				Explanation: "Tag immutability stops ECR from updating a cached tag when the upstream moves it: the 24-hour refresh of " + t.Prefix + "/ tags fails and the cache serves the old image for ever. AWS recommends MUTABLE for pull through cache templates. (Existing repositories keep their setting; templates apply at creation.)",
-				Evidence:    []model.Evidence{{Call: "ecr:DescribeRepositoryCreationTemplates " + t.Prefix, Answer: "imageTagMutability=" + t.ImageTagMutability}},
-				Fixes: []model.Fix{{Title: "Make the template's tags mutable",
-					Plan: model.Plan{Title: "Mutable tags for " + t.Prefix + "/", Steps: []model.Step{{Kind: model.StepUpdateTemplate,
-						Operation: "ecr:UpdateRepositoryCreationTemplate", Target: t.Prefix,
-						Params:  map[string]string{"prefix": t.Prefix, "imageTagMutability": "MUTABLE"},
-						Summary: "Set the template's imageTagMutability to MUTABLE", Expect: map[string]string{"imageTagMutability": t.ImageTagMutability}}}}}}})
+		if f, ok := templateMutabilityFinding(t); ok {
+			out = append(out, f)
 		}
 		if t.CustomRoleArn == "" && (len(t.ResourceTags) > 0 || strings.HasPrefix(t.EncryptionType, "KMS")) {
 			what := "resource tags"
 			if strings.HasPrefix(t.EncryptionType, "KMS") {
 				what = "KMS encryption"
 			}
-			out = append(out, model.Finding{Severity: model.SeverityError, Subject: model.Subject{Kind: "template", Name: t.Prefix},
+			out = append(out, model.Finding{Severity: model.SeverityError, Subject: model.Subject{Kind: "template", Name: t.Prefix}, Distinct: "no creation role",
 				Title:       "The template " + t.Prefix + " sets " + what + " without a repository creation role: new repositories cannot be created",
 				Explanation: "A creation template that adds tags or uses KMS needs a customRoleArn, \"otherwise the repository creation will fail\". Every first pull of a new image under " + t.Prefix + "/ fails with \"repository does not exist\".",
 				Evidence:    []model.Evidence{{Call: "ecr:DescribeRepositoryCreationTemplates " + t.Prefix, Answer: fmt.Sprintf("resourceTags=%v encryption=%s customRoleArn=(none)", t.ResourceTags, orDefault(t.EncryptionType, "AES256"))}},
@@ -630,14 +561,14 @@ func checkTemplates(d *diagnosis) []model.Finding {
 				}})
 		}
 		if t.Prefix != "ROOT" && d.snap.Rule(t.Prefix) == nil && model.RuleFor(d.snap.Rules, t.Prefix+"/x") == nil {
-			out = append(out, model.Finding{Severity: model.SeverityInfo, Subject: model.Subject{Kind: "template", Name: t.Prefix},
+			out = append(out, model.Finding{Severity: model.SeverityInfo, Subject: model.Subject{Kind: "template", Name: t.Prefix}, Distinct: "matches no rule",
 				Title:       "The template " + t.Prefix + " matches no pull through cache rule",
 				Explanation: "It applies to pull through cache repositories under " + t.Prefix + "/, but no rule has that prefix, so it is never used for them. \"The repository prefix you specify during rule creation is what you should specify as your repository creation template prefix as well.\"",
 				Evidence:    []model.Evidence{{Call: "ecr:DescribePullThroughCacheRules", Answer: "prefixes: " + rulePrefixes(d.snap)}},
 				Fixes: []model.Fix{{Title: "Delete the unused template", Plan: model.Plan{Title: "Delete the template " + t.Prefix, Steps: []model.Step{{
 					Kind: model.StepDeleteTemplate, Operation: "ecr:DeleteRepositoryCreationTemplate", Target: t.Prefix,
 					Params: map[string]string{"prefix": t.Prefix}, Summary: "Delete the template " + t.Prefix, Destructive: true,
-					Expect: map[string]string{"exists": "true"}}}}}}})
+					Expect: map[string]string{"exists": "true", model.ExpectCoveringRule + t.Prefix + "/": ""}}}}}}})
 		}
 	}
 	return out
@@ -654,75 +585,22 @@ func templatePrefixes(snap *model.Snapshot) string {
 	return strings.Join(p, ", ")
 }
 
-// --- stale-tag ---
-
-func checkStaleTags(d *diagnosis) []model.Finding {
-	type job struct {
-		rule *model.Rule
-		repo model.Repository
-		img  model.Image
-		tag  string
-	}
-	var jobs []job
-	for _, repo := range d.snap.Repositories {
-		r := d.snap.Rule(repo.RulePrefix)
-		if r == nil {
-			continue
-		}
-		for _, img := range repo.Images {
-			for _, tag := range img.Tags {
-				if len(jobs) < d.opts.ProbeLimit {
-					jobs = append(jobs, job{r, repo, img, tag})
-				}
-			}
-		}
-	}
-	results := make([]model.UpstreamProbe, len(jobs))
-	var wg sync.WaitGroup
-	sem := make(chan struct{}, 8)
-	for i, j := range jobs {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			sem <- struct{}{}
-			defer func() { <-sem }()
-			results[i] = d.probe.Upstream(d.ctx, *j.rule, upstreamRef(j.rule, j.repo.Name, j.tag))
-		}()
-	}
-	wg.Wait()
-	var out []model.Finding
-	for i, j := range jobs {
-		up := results[i]
-		if !up.Exists || up.Digest == j.img.Digest {
-			continue
-		}
-		immutable := strings.HasPrefix(j.repo.ImageTagMutability, "IMMUTABLE")
-		when := "ECR checks the upstream again at the next pull of the tag, once 24 hours have passed since it last checked"
-		if !j.img.LastPull.IsZero() {
-			when += "; ECR last recorded a pull at " + j.img.LastPull.UTC().Format("2006-01-02 15:04 MST")
-		}
-		f := model.Finding{Subject: model.Subject{Kind: "image", Name: j.repo.Name + ":" + j.tag},
-			Title:       fmt.Sprintf("%s:%s is stale: the upstream tag moved", j.repo.Name, j.tag),
-			Explanation: "The cache serves " + short(j.img.Digest) + "; the upstream's " + j.tag + " is now " + short(up.Digest) + ". " + when + ".",
-			Evidence: []model.Evidence{{Call: "ecr:DescribeImages " + j.repo.Name, Answer: j.tag + " → " + j.img.Digest + ", pushed " + j.img.PushedAt.UTC().Format("2006-01-02 15:04 MST")},
-				upstreamEvidence(up)}}
-		if immutable {
-			f.Explanation += " The repository's tags are immutable, so ECR will never update it: the refresh fails."
-		}
-		f.Fixes = append(f.Fixes, model.Fix{Title: "Delete the cached tag and pull it again (a new pull re-imports it; AWS does not document this re-import, the stand-in models it)",
-			Plan: model.Plan{Title: "Refresh " + j.repo.Name + ":" + j.tag, Steps: []model.Step{deleteTagStep(j.repo.Name, j.tag, j.img.Digest), warmStep(j.repo.Name, j.tag)}}})
-		f.Fixes = append(f.Fixes, model.Fix{Title: "Or wait", Manual: when + "."})
-		out = append(out, f)
-	}
-	return out
-}
-
 // --- no-lifecycle ---
 
 func checkNoLifecycle(d *diagnosis) []model.Finding {
 	byRule := map[string][]model.Repository{}
 	for _, repo := range d.snap.Repositories {
-		if repo.IsCache() && repo.LifecycleKnown && repo.LifecyclePolicy == "" && len(repo.Images) > 0 {
+		subject := model.Subject{Kind: "repository", Name: repo.Name}
+		if !repo.IsCache() || !d.imagesRead(subject, repo) || len(repo.Images) == 0 {
+			continue
+		}
+		if !repo.LifecycleKnown {
+			if d.read(subject, model.PartLifecycle(repo.Name)) {
+				d.skip(subject, model.PartError{Part: model.PartLifecycle(repo.Name), Operation: "GetLifecyclePolicy", Message: "not read"})
+			}
+			continue
+		}
+		if repo.LifecyclePolicy == "" {
 			byRule[repo.RulePrefix] = append(byRule[repo.RulePrefix], repo)
 		}
 	}
@@ -744,7 +622,7 @@ func checkNoLifecycle(d *diagnosis) []model.Finding {
 		// Without a template, the creation-template finding offers one with this policy.
 		if t := model.TemplateFor(d.snap.Templates, prefix+"/x"); t != nil && t.LifecyclePolicy == "" {
 			steps = append(steps, model.Step{Kind: model.StepUpdateTemplate, Operation: "ecr:UpdateRepositoryCreationTemplate", Target: t.Prefix,
-				Params:  map[string]string{"prefix": t.Prefix, "lifecyclePolicy": DefaultLifecyclePolicy(1, 90)},
+				Params:  map[string]string{"prefix": t.Prefix, "lifecyclePolicy": DefaultLifecycle.Policy()},
 				Summary: "Give the template " + t.Prefix + " the same lifecycle policy, for repositories made later",
 				Expect:  map[string]string{"lifecyclePolicy": ""}})
 		}
@@ -752,7 +630,7 @@ func checkNoLifecycle(d *diagnosis) []model.Finding {
 			Title:       fmt.Sprintf("%s under %s/ without a lifecycle policy", plural(len(repos), "cache repository", "cache repositories"), prefix),
 			Explanation: "Without a lifecycle policy a cache repository keeps every image it ever cached, and storage grows without bound. " + strings.Join(names, ", ") + fmt.Sprintf(" hold %d bytes of images now.", size),
 			Evidence:    []model.Evidence{{Call: "ecr:GetLifecyclePolicy", Answer: "LifecyclePolicyNotFoundException for " + strings.Join(names, ", ")}},
-			Fixes: []model.Fix{{Title: "Expire untagged images after 1 day and images not pulled for 90 days",
+			Fixes: []model.Fix{{Title: "Expire untagged images after 1 day, archive images not pulled for 90 days",
 				Plan: model.Plan{Title: "Lifecycle policies under " + prefix + "/", Steps: steps}}}})
 	}
 	return out
@@ -782,7 +660,8 @@ func isOrphan(snap *model.Snapshot, repo model.Repository) bool {
 func checkOrphans(d *diagnosis) []model.Finding {
 	byPrefix := map[string][]model.Repository{}
 	for _, repo := range d.snap.Repositories {
-		if isOrphan(d.snap, repo) {
+		// The last pulls are evidence, and the fix deletes the images: both need them read.
+		if isOrphan(d.snap, repo) && d.imagesRead(model.Subject{Kind: "repository", Name: repo.Name}, repo) {
 			first, _, _ := strings.Cut(repo.Name, "/")
 			byPrefix[first] = append(byPrefix[first], repo)
 		}
@@ -797,7 +676,8 @@ func checkOrphans(d *diagnosis) []model.Finding {
 			names = append(names, r.Name)
 			deletes = append(deletes, model.Step{Kind: model.StepDeleteRepository, Operation: "ecr:DeleteRepository (force)", Target: r.Name,
 				Params: map[string]string{"repositoryName": r.Name, "force": "true"}, Summary: "Delete " + r.Name + " and its images", Destructive: true,
-				Expect: map[string]string{"exists": "true"}})
+				// The premise, re-read before the call: still no rule covers it.
+				Expect: map[string]string{"exists": "true", model.ExpectCoveringRule + r.Name: ""}})
 			for _, img := range r.Images {
 				if t := img.LastPull.UTC().Format("2006-01-02"); !img.LastPull.IsZero() && t > newest {
 					newest = t
@@ -806,11 +686,11 @@ func checkOrphans(d *diagnosis) []model.Finding {
 		}
 		f := model.Finding{Subject: model.Subject{Kind: "repository", Name: prefix + "/"},
 			Title:       fmt.Sprintf("%d repositories under %s/ were cached by a rule that no longer exists", len(repos), prefix),
-			Explanation: "No pull through cache rule covers " + prefix + "/ any more, so " + strings.Join(names, ", ") + " are never refreshed and pulls of images not in them fail. Either the rule was deleted by mistake (recreate it), or they are leftovers (delete them).",
+			Explanation: "No pull through cache rule covers " + prefix + "/ any more, so " + strings.Join(names, ", ") + " are never refreshed and pulls of tags not in them fail with \"manifest unknown: Requested image not found\". Either the rule was deleted by mistake (recreate it), or they are leftovers (delete them).",
 			Evidence: []model.Evidence{{Call: "ecr:DescribePullThroughCacheRules", Answer: "prefixes: " + rulePrefixes(d.snap)},
 				{Call: "ecr:DescribeImages", Answer: "last pull recorded: " + orDefault(newest, "never")}}}
-		if hub := d.snap.Rule("docker-hub"); hub != nil && strings.Contains(strings.Join(names, " "), "/library/") {
-			f.Fixes = append(f.Fixes, model.Fix{Title: "Recreate the rule " + prefix + "/ for Docker Hub, with the credentials of docker-hub/",
+		if hub := dockerHubRule(d.snap); hub != nil && strings.Contains(strings.Join(names, " "), "/library/") {
+			f.Fixes = append(f.Fixes, model.Fix{Title: "Recreate the rule " + prefix + "/ for Docker Hub, with the credentials of " + hub.Prefix + "/",
 				Plan: model.Plan{Title: "Recreate " + prefix + "/", Steps: []model.Step{{Kind: model.StepCreateRule, Operation: "ecr:CreatePullThroughCacheRule", Target: prefix,
 					Params:  map[string]string{"ecrRepositoryPrefix": prefix, "upstreamRegistryUrl": hub.UpstreamURL, "upstreamRegistry": hub.UpstreamRegistry, "credentialArn": hub.CredentialArn},
 					Summary: "Create the rule " + prefix + "/ → " + hub.UpstreamURL, Expect: map[string]string{"exists": "false"}}}}})
@@ -820,6 +700,16 @@ func checkOrphans(d *diagnosis) []model.Finding {
 		out = append(out, f)
 	}
 	return out
+}
+
+// dockerHubRule is the account's Docker Hub rule, whatever its prefix; nil for none.
+func dockerHubRule(snap *model.Snapshot) *model.Rule {
+	for i := range snap.Rules {
+		if snap.Rules[i].UpstreamRegistry == "docker-hub" {
+			return &snap.Rules[i]
+		}
+	}
+	return nil
 }
 
 // --- rule-quota ---
@@ -853,35 +743,4 @@ func plural(n int, one, many string) string {
 		return "1 " + one
 	}
 	return fmt.Sprintf("%d %s", n, many)
-}
-
-// checkProbeFailures runs last: it names the upstreams that did not answer the probes
-// the other checks made, so that a silent check is not taken for a healthy one.
-func checkProbeFailures(d *diagnosis) []model.Finding {
-	d.probe.mu.Lock()
-	defer d.probe.mu.Unlock()
-	byHost := map[string][]model.UpstreamProbe{}
-	for _, p := range d.probe.upstream {
-		if p.Class == "network" || p.Class == "server-error" {
-			host, _, _ := strings.Cut(p.Reference, "/")
-			byHost[host] = append(byHost[host], p)
-		}
-	}
-	var out []model.Finding
-	for _, host := range sortedKeys(byHost) {
-		ps := byHost[host]
-		sort.Slice(ps, func(i, j int) bool { return ps[i].Reference < ps[j].Reference })
-		f := model.Finding{Subject: model.Subject{Kind: "registry", Name: host},
-			Title: fmt.Sprintf("%s did not answer %s: checks that need it could not conclude", host, plural(len(ps), "probe", "probes")),
-			Explanation: "ptcdoctor could not reach " + host + " for these references, so the pull budget, stale tags and name checks that need its answer say nothing about them. " +
-				"Pulls through the cache of images not cached yet will fail the same way while it does not answer; cached images are still served."}
-		for i, p := range ps {
-			if i == 5 {
-				break
-			}
-			f.Evidence = append(f.Evidence, upstreamEvidence(p))
-		}
-		out = append(out, f)
-	}
-	return out
 }

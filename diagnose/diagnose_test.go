@@ -42,6 +42,13 @@ func open(t *testing.T, srv *sim.Server, attempts int, probeTimeout time.Duratio
 // diagnoseWith scans and diagnoses, with references and principals.
 func diagnoseWith(t *testing.T, acc *ecrops.Account, refs []string, principals ...string) (*model.Snapshot, []model.Finding) {
 	t.Helper()
+	snap, res := diagnoseResult(t, acc, refs, principals...)
+	return snap, res.Findings
+}
+
+// diagnoseResult scans and diagnoses, with what could not be checked.
+func diagnoseResult(t *testing.T, acc *ecrops.Account, refs []string, principals ...string) (*model.Snapshot, diagnose.Result) {
+	t.Helper()
 	ctx := context.Background()
 	snap, err := acc.Scan(ctx, ecrops.Scope{}, nil)
 	if err != nil {
@@ -50,12 +57,15 @@ func diagnoseWith(t *testing.T, acc *ecrops.Account, refs []string, principals .
 	var parsed []model.Ref
 	for _, in := range refs {
 		r, err := model.ParseRef(in, snap.AccountID, snap.Region, snap.Rules)
+		if err != nil && r.Repository == "" && snap.PartFailed(model.PartRules) != nil {
+			continue // without the rules, an upstream reference cannot be placed
+		}
 		if err != nil && r.Repository == "" {
 			t.Fatal(err)
 		}
 		parsed = append(parsed, r)
 	}
-	return snap, diagnose.Run(ctx, snap, acc, diagnose.Options{Refs: parsed, Principals: principals})
+	return snap, diagnose.Diagnose(ctx, snap, acc, diagnose.Options{Refs: parsed, Principals: principals})
 }
 
 const reg = "111122223333.dkr.ecr.us-east-1.amazonaws.com/"
@@ -145,7 +155,7 @@ rules:
   - {prefix: docker-hub, upstream: docker-hub, credential: ecr-pullthroughcache/docker-hub}
   - {prefix: ecr-public, upstream: ecr-public}
 templates:
-  - {prefix: docker-hub, imageTagMutability: MUTABLE, lifecyclePolicy: &lc '{"rules":[{"rulePriority":1,"selection":{"tagStatus":"any","countType":"sinceImagePulled","countUnit":"days","countNumber":90},"action":{"type":"expire"}}]}'}
+  - {prefix: docker-hub, imageTagMutability: MUTABLE, lifecyclePolicy: &lc '{"rules":[{"rulePriority":1,"selection":{"tagStatus":"any","countType":"sinceImagePulled","countUnit":"days","countNumber":90},"action":{"type":"transition","targetStorageClass":"archive"}}]}'}
   - {prefix: ecr-public, imageTagMutability: MUTABLE, lifecyclePolicy: *lc}
 repositories:
   - name: docker-hub/library/nginx
@@ -223,24 +233,32 @@ func TestExplainEndsInTheFix(t *testing.T) {
 	}
 }
 
-func TestExplainError(t *testing.T) {
+func TestExplainErrorFromTheLineAlone(t *testing.T) {
 	for text, want := range map[string]string{
-		"Error response from daemon: manifest for 111122223333.dkr.ecr.us-east-1.amazonaws.com/ecr-public/amazonlinux/amazonlinux:latest not found: manifest unknown: Requested image not found":                                                                              "BatchImportUpstreamImage",
-		"Error response from daemon: repository 111122223333.dkr.ecr.us-east-1.amazonaws.com/ecr-public/amazonlinux/amazonlinux not found: name unknown: The repository with name 'ecr-public/amazonlinux/amazonlinux' does not exist in the registry with id '111122223333'": "CreateRepository",
-		`failed to resolve reference "111122223333.dkr.ecr.us-west-2.amazonaws.com/docker-hub/amazonlinux:2023": pulling from host 111122223333.dkr.ecr.us-west-2.amazonaws.com failed with status code [manifests 2023]: 403 Forbidden`:                                      "library/",
-		"denied: The authentication to the upstream registry failed. Verify that the credentials provided in the pull through cache rule are correct, and try again.":                                                                                                         "expired",
-		"toomanyrequests: You have reached your unauthenticated pull rate limit. https://www.docker.com/increase-rate-limit":                                                                                                                                                  "rate limit",
-		"no basic auth credentials": "docker login",
+		"Error response from daemon: manifest for 111122223333.dkr.ecr.us-east-1.amazonaws.com/ecr-public/amazonlinux/amazonlinux:latest not found: manifest unknown: Requested image not found":                                                                              "missing-import-permission",
+		"Error response from daemon: repository 111122223333.dkr.ecr.us-east-1.amazonaws.com/ecr-public/amazonlinux/amazonlinux not found: name unknown: The repository with name 'ecr-public/amazonlinux/amazonlinux' does not exist in the registry with id '111122223333'": "missing-create-permission",
+		`failed to resolve reference "111122223333.dkr.ecr.us-west-2.amazonaws.com/docker-hub/amazonlinux:2023": pulling from host 111122223333.dkr.ecr.us-west-2.amazonaws.com failed with status code [manifests 2023]: 403 Forbidden`:                                      "library-prefix",
+		"denied: The authentication to the upstream registry failed. Verify that the credentials provided in the pull through cache rule are correct, and try again.":                                                                                                         "upstream-credentials",
+		"toomanyrequests: You have reached your unauthenticated pull rate limit. https://www.docker.com/increase-rate-limit":                                                                                                                                                  "bypassed-cache",
+		"no basic auth credentials": "ecr-login",
 	} {
-		em, ok := diagnose.ExplainError(text)
-		all := em.Meaning + strings.Join(em.Causes, " ") + strings.Join(em.NextSteps, " ")
-		if !ok || !strings.Contains(all, want) {
-			t.Errorf("%q:\n%+v\nwant %q", text, em, want)
+		v, ok := diagnose.ExplainError(context.Background(), nil, text)
+		if !ok || !contains(v.Reading.Candidates, want) {
+			t.Errorf("%q:\n%+v\nwant %q among the candidates", text, v.Reading, want)
 		}
 	}
-	if _, ok := diagnose.ExplainError("everything is fine"); ok {
+	if _, ok := diagnose.ExplainError(context.Background(), nil, "everything is fine"); ok {
 		t.Fatal("recognised a message that says nothing")
 	}
+}
+
+func contains(list []string, s string) bool {
+	for _, x := range list {
+		if x == s {
+			return true
+		}
+	}
+	return false
 }
 
 // The JSON example of README.md and a report of the demo decode into the report's type,
@@ -265,11 +283,12 @@ func TestJSONSchema(t *testing.T) {
 	}
 
 	_, acc := account(t, "demo")
-	snap, findings := diagnoseWith(t, acc, demoRefs, "arn:aws:iam::111122223333:role/eks-node")
-	report := diagnose.NewReport(snap, findings, true)
+	snap, res := diagnoseResult(t, acc, demoRefs, "arn:aws:iam::111122223333:role/eks-node")
+	report := diagnose.NewReport(snap, res, true)
 	out, _ := json.Marshal(report)
 	// Every field the README documents is in a real report.
-	for _, field := range []string{`"schemaVersion":1`, `"findings":[`, `"errors":[]`, `"stats":{`, `"evidence":[`, `"fixes":[`, `"needsSecretValue":`, `"secondsToFirstRules":`} {
+	for _, field := range []string{`"schemaVersion":2`, `"complete":true`, `"findings":[`, `"notChecked":[]`, `"errors":[]`, `"stats":{`, `"id":"`, `"key":"`, `"number":1`,
+		`"evidence":[`, `"fixes":[`, `"needsSecretValue":`, `"secondsToFirstRules":`} {
 		if !bytes.Contains(out, []byte(field)) {
 			t.Errorf("the report lacks %s", field)
 		}
@@ -280,7 +299,7 @@ func TestJSONSchema(t *testing.T) {
 	if err := dec.Decode(&back); err != nil {
 		t.Fatal(err)
 	}
-	if back.Summary.Errors == 0 || back.Findings[0].ID != 1 {
+	if back.Summary.Errors == 0 || back.Findings[0].ID != res.Findings[0].ID() || back.Findings[0].Number != 1 {
 		t.Fatalf("%+v", back.Summary)
 	}
 	md := report.Markdown()
@@ -294,12 +313,14 @@ func FuzzExplainError(f *testing.F) {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, s string) {
-		em, ok := diagnose.ExplainError(s)
-		if ok && em.Meaning == "" {
-			t.Fatal("recognised without a meaning")
+		v, ok := diagnose.ExplainError(context.Background(), nil, s)
+		if ok && (v.Verdict == "" || len(v.Reading.Candidates) == 0) {
+			t.Fatal("recognised without a verdict")
 		}
-		if strings.ContainsRune(em.Matched, 0x1b) {
-			t.Fatalf("an escape reached the answer: %q", em.Matched)
+		for _, out := range []string{v.Reading.Matched, v.Reading.Line, v.Verdict, v.Fix} {
+			if strings.ContainsRune(out, 0x1b) {
+				t.Fatalf("an escape reached the answer: %q", out)
+			}
 		}
 	})
 }

@@ -1,3 +1,19 @@
 // Package diagnose holds the checks: a model.Snapshot and probe results in, findings
-// with their fixes out. It does no I/O of its own.
+// with their fixes out, and the subjects the checks could not judge (not checked). Each
+// check declares what it stands on (Check.Needs); a failed or missing read becomes a
+// not-checked entry, never a finding. It does no I/O of its own. A Prober may also be a
+// TagLister (an upstream repository's tag list): the name checks then ask it for a tag
+// that exists instead of assuming latest. The hard cases of the checks are scenarios under
+// the top-level testdata/scenarios/, each with its test in blindspots_test.go.
+//
+// Explain walks one reference through the chain a pull goes through. ExplainError reads a
+// pasted error line (explain_read.go: its shape, reference and hosts, and the causes it
+// allows) and, against an account, walks the same chain for the line's reference to name
+// the cause it shows (explain_error.go); ExplainEvents does that for every failed pull of
+// Kubernetes events, grouped by cause (explain_events.go). The corpus of real error lines
+// under testdata/errors/ names, for each line, the cause it must lead to.
+//
+// The node side (what containerd, the Docker daemon, the kubelet, Bottlerocket and kops
+// are configured with) is judged by its subpackage nodes, which imports only model;
+// setup's node snippets come from there, so that what setup prints is what nodes accepts.
 package diagnose

@@ -3,7 +3,6 @@ package diagnose
 import (
 	"context"
 	"fmt"
-	"regexp"
 	"sort"
 	"strings"
 
@@ -49,6 +48,14 @@ func Explain(ctx context.Context, snap *model.Snapshot, prober Prober, ref model
 
 	rule := snap.Rule(ref.RulePrefix)
 	if rule == nil {
+		if repo := snap.Repository(ref.Repository); repo != nil {
+			// A repository no rule covers (a private one, made by hand, or left when its
+			// rule was deleted) is pulled as it is: ECR serves what it holds and answers a
+			// tag it lacks with "manifest unknown".
+			add("rule", "skipped", "no pull through cache rule covers "+ref.Repository+": it is pulled as it is, never through a cache")
+			ex.privateImage(d, ref)
+			return ex
+		}
 		detail := "no pull through cache rule covers " + ref.Repository + " (rules: " + rulePrefixes(snap) + ")"
 		if near := nearestPrefix(snap.Rules, ref.Repository); near != "" {
 			detail += "; did you mean " + near + "/?"
@@ -60,7 +67,7 @@ func Explain(ctx context.Context, snap *model.Snapshot, prober Prober, ref model
 	add("rule", "ok", fmt.Sprintf("%s/ → %s (%s)", rule.Prefix, rule.UpstreamURL, rule.UpstreamRegistry))
 
 	up := ref.Upstream
-	if _, ok := d.libraryMismatch(ref.Repository, orDefault(ref.Tag, "latest"), nil, false); ok {
+	if _, ok := d.libraryMismatch(ref.Repository, orDefault(ref.Tag, "latest"), nil); ok {
 		add("upstream reference", "failed", up+": a Docker Hub name that needs, or must not have, library/")
 	} else {
 		add("upstream reference", "ok", up)
@@ -76,6 +83,9 @@ func Explain(ctx context.Context, snap *model.Snapshot, prober Prober, ref model
 	if probe.Anonymous {
 		who = "anonymously: " + probe.Why
 	}
+	// The cache is asked first: what it holds decides whether an upstream failure fails
+	// the pull (ECR serves the cached image when it cannot refresh it).
+	cache := d.probe.Cache(ctx, ref.Repository, ref.Identifier())
 	switch {
 	case probe.Exists && probe.Class == "":
 		detail := "the upstream has it (" + who + "): " + short(probe.Digest)
@@ -85,6 +95,8 @@ func Explain(ctx context.Context, snap *model.Snapshot, prober Prober, ref model
 		add("upstream has it", "ok", detail, upstreamEvidence(probe))
 	case probe.Exists:
 		add("upstream has it", "warning", "the upstream has it, but "+probe.Message, upstreamEvidence(probe))
+	case cache.Cached:
+		add("upstream has it", "warning", fmt.Sprintf("the upstream answered %s (%s); the cache still serves its copy, which will not be refreshed", probe.Class, who), upstreamEvidence(probe))
 	default:
 		add("upstream has it", "failed", fmt.Sprintf("the upstream answered %s (%s)", probe.Class, who), upstreamEvidence(probe))
 	}
@@ -147,7 +159,6 @@ func Explain(ctx context.Context, snap *model.Snapshot, prober Prober, ref model
 		add("creation template", "ok", "the template "+tpl.Prefix+" will shape the repository")
 	}
 
-	cache := d.probe.Cache(ctx, ref.Repository, ref.Identifier())
 	switch {
 	case cache.Error != nil:
 		add("cached", "warning", "could not look: "+cache.Error.Message)
@@ -163,6 +174,10 @@ func Explain(ctx context.Context, snap *model.Snapshot, prober Prober, ref model
 		} else {
 			add("cached, every platform", "ok", "cached: "+short(cache.Digest))
 		}
+		if ref.Tag != "" && ref.Digest == "" && probe.Exists && probe.Digest != "" && cache.Digest != "" && probe.Digest != cache.Digest {
+			add("cached tag is current", "warning", "stale: the cache serves "+short(cache.Digest)+" for "+ref.Tag+", the upstream's "+ref.Tag+" is now "+
+				short(probe.Digest)+"; ECR checks the upstream again at the next pull once 24 hours have passed since it last checked", upstreamEvidence(probe))
+		}
 	case ref.Tag == "":
 		add("cached, every platform", "failed", "not cached, and a first pull by digest does not fill the cache")
 	case cache.RepositoryExists && repo != nil && len(repo.Images) == 0:
@@ -172,6 +187,22 @@ func Explain(ctx context.Context, snap *model.Snapshot, prober Prober, ref model
 	}
 	ex.finish(d, "")
 	return ex
+}
+
+// privateImage ends the chain of a repository no rule covers: the image is there or not.
+func (ex *Explanation) privateImage(d *diagnosis, ref model.Ref) {
+	c := d.probe.Cache(d.ctx, ref.Repository, ref.Identifier())
+	step := ExplainStep{Name: "in the repository"}
+	switch {
+	case c.Error != nil:
+		step.Status, step.Detail = "warning", "could not look: "+c.Error.Message
+	case c.Cached:
+		step.Status, step.Detail = "ok", "the repository holds it: "+short(c.Digest)+"; nothing ever refreshes it from an upstream"
+	default:
+		step.Status, step.Detail = "failed", ref.Repository+" does not hold "+ref.Identifier()+" (ECR answers \"manifest unknown\"), and no rule will pull it from an upstream: push it, or pull a tag it holds"
+	}
+	ex.Steps = append(ex.Steps, step)
+	ex.finish(d, "")
 }
 
 // finish writes the verdict from the first failed step and gathers the fixes the checks
@@ -195,7 +226,13 @@ func (ex *Explanation) finish(d *diagnosis, verdict string) {
 	if verdict == "" {
 		verdict = "Nothing on the path of this reference is broken."
 		for _, s := range ex.Steps {
-			if s.Status == "warning" {
+			if s.Name == "cached tag is current" && s.Status == "warning" {
+				verdict = "The pull works but serves a stale image: " + s.Detail
+				break
+			}
+		}
+		for _, s := range ex.Steps {
+			if s.Status == "warning" && !strings.HasPrefix(verdict, "The pull works but") {
 				verdict = "The pull should work, with a warning at \"" + s.Name + "\": " + s.Detail
 				break
 			}
@@ -218,7 +255,7 @@ func (ex *Explanation) finish(d *diagnosis, verdict string) {
 // stepChecks names the check that speaks of each link of the chain.
 var stepChecks = map[string]string{"rule": "name-mismatch", "upstream reference": "name-mismatch", "upstream has it": "credentials",
 	"pull budget": "upstream-rate-limit", "secret and validation": "credentials", "creation template": "creation-template",
-	"cached, every platform": "missing-manifest"}
+	"cached, every platform": "missing-manifest", "cached tag is current": "stale-tag"}
 
 func firstFailedCheck(steps []ExplainStep) string {
 	for _, s := range steps {
@@ -242,7 +279,8 @@ func (ex *Explanation) concerns(f model.Finding) bool {
 	case "repository":
 		return f.Subject.Name == r.Repository
 	case "image":
-		return strings.HasPrefix(f.Subject.Name, r.Repository+":")
+		// Exactly this tag: v3.5 is not v3.5.16.
+		return f.Subject.Name == r.Repository+":"+r.Identifier()
 	case "rule":
 		return f.Subject.Name == r.RulePrefix
 	case "principal":
@@ -251,91 +289,4 @@ func (ex *Explanation) concerns(f model.Finding) bool {
 		return strings.HasPrefix(r.Repository, f.Subject.Name+"/")
 	}
 	return false
-}
-
-// ErrorMeaning is what a pasted error message means.
-type ErrorMeaning struct {
-	Matched   string   // the part of the message that was recognised
-	Meaning   string   // what it means, in ECR's terms
-	Causes    []string // the likely causes, most likely first
-	NextSteps []string // what to check next
-	Reference string   // a cache URI found in the message, to explain
-}
-
-var errorPatterns = []struct {
-	re        *regexp.Regexp
-	meaning   string
-	causes    []string
-	nextSteps []string
-}{
-	{regexp.MustCompile(`(?i)toomanyrequests|too many requests|rate limit|\b429\b|UpstreamTooManyRequests`),
-		"The upstream registry rate limited the pull (Docker Hub: the pull budget of the rule's account, or of anonymous pulls, is spent).",
-		[]string{"the rule's Docker Hub account is on a plan with a pull limit and spent it in the 6-hour window", "many new images or platforms were pulled through at once"},
-		[]string{"ptcdoctor doctor --check upstream-rate-limit", "put the credentials of a paid Docker plan on the rule"}},
-	{regexp.MustCompile(`(?i)authentication to the upstream registry failed|UpstreamAccessDenied`),
-		"The upstream refused the rule's credentials, or the path does not exist upstream (Docker Hub answers 401 for a repository that does not exist, which ECR reports as an authentication failure).",
-		[]string{"the access token in the rule's secret expired or was revoked", "library/ was put before a multi-segment name (docker-hub/library/org/app)", "the secret is not {\"username\", \"accessToken\"}"},
-		[]string{"aws ecr validate-pull-through-cache-rule --ecr-repository-prefix <prefix>", "ptcdoctor explain <the reference>"}},
-	{regexp.MustCompile(`(?i)403 forbidden|status code \[manifests [^\]]*\]: 403`),
-		"ECR answered 403 Forbidden for the manifest: for a Docker Hub rule, an official image pulled without library/.",
-		[]string{"docker-hub/nginx instead of docker-hub/library/nginx", "the pulling principal lacks ecr:BatchGetImage"},
-		[]string{"ptcdoctor explain <the reference>", "use <prefix>/library/<image> for Docker official images"}},
-	{regexp.MustCompile(`(?i)no resource-based policy allows the ecr:BatchGetImage`),
-		"A principal of another account pulled from a cache repository whose repository policy does not grant it.",
-		[]string{"cache repositories are created without a repository policy unless the creation template sets one"},
-		[]string{"give the creation template a repositoryPolicy granting the other account ecr:BatchGetImage", "ptcdoctor doctor --check creation-template"}},
-	{regexp.MustCompile(`(?i)not authorized to perform: (ecr:[A-Za-z]+)`),
-		"The principal lacks an IAM permission for this ECR action.",
-		[]string{"the role's policy (for example AmazonEC2ContainerRegistryReadOnly) lacks the action; AmazonEC2ContainerRegistryPullOnly includes pull through"},
-		[]string{"ptcdoctor doctor --check permissions --principal <the role's ARN>"}},
-	{regexp.MustCompile(`(?i)does not exist in the registry with id|name unknown|repository .* not found`),
-		"The repository does not exist, and ECR did not create it.",
-		[]string{"no pull through cache rule covers the prefix (a typo: dockerhub/ for docker-hub/)", "the pulling principal lacks ecr:CreateRepository", "the creation template sets tags or KMS without a customRoleArn, so creation failed"},
-		[]string{"ptcdoctor explain <the reference>", "ptcdoctor doctor --check permissions --principal <the role's ARN>"}},
-	{regexp.MustCompile(`(?i)requested image not found|manifest unknown|manifest for .* not found|ImageNotFound`),
-		"The cache does not have the image and did not import it.",
-		[]string{"the tag does not exist upstream (yet)", "the pulling principal lacks ecr:BatchImportUpstreamImage", "the reference is pinned by digest and was never pulled by tag: a first pull by digest does not fill the cache", "a first pull failed before and left an empty repository"},
-		[]string{"ptcdoctor explain <the reference>"}},
-	{regexp.MustCompile(`(?i)UnableToGetUpstreamImage|secrets manager secret`),
-		"ECR could not use the rule's Secrets Manager secret.",
-		[]string{"the secret was deleted, is in another region, or is encrypted with a customer managed KMS key", "the secret is not {\"username\", \"accessToken\"}"},
-		[]string{"ptcdoctor doctor --check credentials"}},
-	{regexp.MustCompile(`(?i)no basic auth credentials|authorization token has expired|401 unauthorized|denied: your authorization token`),
-		"The client is not logged in to ECR, or its token (12 hours) expired.",
-		[]string{"docker login was never run, or more than 12 hours ago", "the kubelet credential provider is not configured"},
-		[]string{"aws ecr get-login-password --region <region> | docker login --username AWS --password-stdin <account>.dkr.ecr.<region>.amazonaws.com"}},
-	{regexp.MustCompile(`(?i)production\.cloudflare\.docker\.com|i/o timeout|dial tcp .*:443`),
-		"The client could not reach a host: layers not cached yet may be redirected to the upstream's CDN.",
-		[]string{"the first pull of an image needs a route to the internet even with ECR VPC endpoints"},
-		[]string{"warm the image from a host with egress: ptcdoctor fix --check missing-manifest"}},
-	{regexp.MustCompile(`(?i)unable to locate any tags`),
-		"A tool listed the repository's tags; ECR lists only the tags it has cached, never the upstream's.",
-		[]string{"helm dependency update or Flux asked for tags of a chart not pulled through yet"},
-		[]string{"pin the version and pull it once (helm pull) to cache it"}},
-}
-
-var cacheURIRE = regexp.MustCompile(`[0-9]{12}\.dkr\.ecr\.[a-z0-9-]+\.amazonaws\.com/[a-z0-9._/-]+(:[A-Za-z0-9_][A-Za-z0-9._-]{0,127})?(@sha256:[a-f0-9]{64})?`)
-
-// ExplainError reads an error message pasted from docker, containerd or kubelet.
-func ExplainError(text string) (ErrorMeaning, bool) {
-	if len(text) > 16384 {
-		text = text[:16384]
-	}
-	em := ErrorMeaning{}
-	if m := cacheURIRE.FindString(text); m != "" {
-		em.Reference = m
-	}
-	for _, p := range errorPatterns {
-		if m := p.re.FindString(text); m != "" {
-			em.Matched, em.Meaning, em.Causes = model.Printable(m), p.meaning, p.causes
-			em.NextSteps = append([]string(nil), p.nextSteps...)
-			if em.Reference != "" {
-				for i, s := range em.NextSteps {
-					em.NextSteps[i] = strings.ReplaceAll(s, "<the reference>", em.Reference)
-				}
-			}
-			return em, true
-		}
-	}
-	return em, false
 }

@@ -11,19 +11,47 @@ import (
 // Plans that fixes share. Each step names the AWS call and its input, and what the
 // account must still look like when it runs (Expect).
 
-// DefaultLifecyclePolicy expires untagged images after untaggedDays and images not
-// pulled for notPulledDays: a cache that stops growing without bound.
-func DefaultLifecyclePolicy(untaggedDays, notPulledDays int) string {
+// Lifecycle is the lifecycle policy ptcdoctor gives cache repositories, in days. Real
+// ECR takes sinceImagePulled only with a transition to the archive storage class (since
+// November 2025), never with expire; so images nobody pulls are archived, and deleted
+// once they have been archived long enough (90 days at least: the archive's minimum
+// storage duration, below which ECR refuses the rule).
+type Lifecycle struct {
+	UntaggedDays int // expire untagged images pushed this many days ago
+	UnpulledDays int // archive images not pulled for this many days
+	ArchivedDays int // expire images archived this many days ago (90 at least)
+}
+
+// DefaultLifecycle is what fixes propose and what setup uses unless told otherwise.
+var DefaultLifecycle = Lifecycle{UntaggedDays: 1, UnpulledDays: 90, ArchivedDays: 90}
+
+// MinArchivedDays is the archive storage class's minimum storage duration: ECR refuses a
+// lifecycle rule that expires images archived for fewer days.
+const MinArchivedDays = 90
+
+// Policy is the policy's JSON. Rules selecting one storage class are ordered as ECR
+// requires: the rule with tagStatus "any" comes last among them.
+func (l Lifecycle) Policy() string {
 	p := map[string]any{"rules": []map[string]any{
-		{"rulePriority": 1, "description": fmt.Sprintf("Expire untagged images after %d day(s)", untaggedDays),
-			"selection": map[string]any{"tagStatus": "untagged", "countType": "sinceImagePushed", "countUnit": "days", "countNumber": untaggedDays},
+		{"rulePriority": 1, "description": fmt.Sprintf("Expire untagged images after %d day(s)", l.UntaggedDays),
+			"selection": map[string]any{"tagStatus": "untagged", "countType": "sinceImagePushed", "countUnit": "days", "countNumber": l.UntaggedDays},
 			"action":    map[string]string{"type": "expire"}},
-		{"rulePriority": 2, "description": fmt.Sprintf("Expire images not pulled for %d days", notPulledDays),
-			"selection": map[string]any{"tagStatus": "any", "countType": "sinceImagePulled", "countUnit": "days", "countNumber": notPulledDays},
+		{"rulePriority": 2, "description": fmt.Sprintf("Archive images not pulled for %d days", l.UnpulledDays),
+			"selection": map[string]any{"tagStatus": "any", "countType": "sinceImagePulled", "countUnit": "days", "countNumber": l.UnpulledDays},
+			"action":    map[string]string{"type": "transition", "targetStorageClass": "archive"}},
+		{"rulePriority": 3, "description": fmt.Sprintf("Expire images archived for %d days", l.ArchivedDays),
+			"selection": map[string]any{"tagStatus": "any", "storageClass": "archive", "countType": "sinceImageTransitioned", "countUnit": "days", "countNumber": l.ArchivedDays},
 			"action":    map[string]string{"type": "expire"}},
 	}}
 	b, _ := json.Marshal(p)
 	return string(b)
+}
+
+// Summary says what the policy does, and what archiving means for whoever pulls.
+func (l Lifecycle) Summary() string {
+	return fmt.Sprintf("expire untagged images after %d day(s); archive images not pulled for %d days "+
+		"(a pull of an archived image fails with 404 until it is restored: aws ecr update-image-storage-class --target-storage-class STANDARD); "+
+		"delete images archived for %d days", l.UntaggedDays, l.UnpulledDays, l.ArchivedDays)
 }
 
 func warmStep(repo, tag string) model.Step {
@@ -41,16 +69,16 @@ func deleteEmptyRepoStep(repo string) model.Step {
 func createTemplateStep(prefix string) model.Step {
 	return model.Step{Kind: model.StepCreateTemplate, Operation: "ecr:CreateRepositoryCreationTemplate", Target: prefix,
 		Params: map[string]string{"prefix": prefix, "appliedFor": "PULL_THROUGH_CACHE", "imageTagMutability": "MUTABLE",
-			"encryptionType": "AES256", "lifecyclePolicy": DefaultLifecyclePolicy(1, 90),
+			"encryptionType": "AES256", "lifecyclePolicy": DefaultLifecycle.Policy(),
 			"description": "Pull through cache repositories under " + prefix + "/ (made by ptcdoctor)"},
-		Summary: "Create a creation template for " + prefix + "/: mutable tags, AES256, expire untagged after 1 day and unpulled after 90",
+		Summary: "Create a creation template for " + prefix + "/: mutable tags, AES256, and a lifecycle policy: " + DefaultLifecycle.Summary(),
 		Expect:  map[string]string{"exists": "false"}}
 }
 
 func putLifecycleStep(repo string) model.Step {
 	return model.Step{Kind: model.StepPutLifecyclePolicy, Operation: "ecr:PutLifecyclePolicy", Target: repo,
-		Params:  map[string]string{"repositoryName": repo, "lifecyclePolicyText": DefaultLifecyclePolicy(1, 90)},
-		Summary: "Give " + repo + " a lifecycle policy: expire untagged after 1 day, unpulled after 90",
+		Params:  map[string]string{"repositoryName": repo, "lifecyclePolicyText": DefaultLifecycle.Policy()},
+		Summary: "Give " + repo + " a lifecycle policy: " + DefaultLifecycle.Summary(),
 		Expect:  map[string]string{"lifecyclePolicy": ""}}
 }
 

@@ -11,20 +11,38 @@ import (
 
 // SchemaVersion is the version of the JSON report. It changes only when a field changes
 // meaning or goes away; new fields do not change it. See README.md beside this file.
-const SchemaVersion = 1
+// 2: findings[].id is the finding's stable short id (a string), no longer its number,
+// which is findings[].number; complete and notChecked are new.
+const SchemaVersion = 2
 
 // Report is the JSON report of `ptcdoctor doctor --json`.
 type Report struct {
-	SchemaVersion int             `json:"schemaVersion"`
-	Tool          string          `json:"tool"`
-	Account       string          `json:"account"`
-	Region        string          `json:"region"`
-	Identity      string          `json:"identity"`
-	ScannedAt     time.Time       `json:"scannedAt"`
-	Summary       Summary         `json:"summary"`
-	Findings      []ReportFinding `json:"findings"`
-	Errors        []ReportError   `json:"errors"`
-	Stats         *ReportStats    `json:"stats,omitempty"`
+	SchemaVersion int       `json:"schemaVersion"`
+	Tool          string    `json:"tool"`
+	Account       string    `json:"account"`
+	Region        string    `json:"region"`
+	Identity      string    `json:"identity"`
+	ScannedAt     time.Time `json:"scannedAt"`
+	// Complete is false when any part of the scan, or a probe a check needed, could
+	// not be read: then "no finding" does not mean "nothing wrong".
+	Complete   bool               `json:"complete"`
+	Summary    Summary            `json:"summary"`
+	Findings   []ReportFinding    `json:"findings"`
+	NotChecked []ReportNotChecked `json:"notChecked"`
+	Errors     []ReportError      `json:"errors"`
+	Stats      *ReportStats       `json:"stats,omitempty"`
+	// PullFailures are the failed pulls of --events-file, grouped by cause (explain_events.go).
+	PullFailures []PullGroup `json:"pullFailures,omitempty"`
+}
+
+// ReportNotChecked is a subject a check could not judge, and the call that failed.
+type ReportNotChecked struct {
+	Check     string        `json:"check"`
+	Subject   ReportSubject `json:"subject"`
+	Needs     string        `json:"needs"`
+	Operation string        `json:"operation"`
+	Code      string        `json:"code"`
+	Message   string        `json:"message"`
 }
 
 type Summary struct {
@@ -34,7 +52,9 @@ type Summary struct {
 }
 
 type ReportFinding struct {
-	ID          int              `json:"id"`
+	ID          string           `json:"id"`
+	Key         string           `json:"key"`
+	Number      int              `json:"number"`
 	Check       string           `json:"check"`
 	Severity    string           `json:"severity"`
 	Subject     ReportSubject    `json:"subject"`
@@ -90,12 +110,14 @@ type ReportStats struct {
 }
 
 // NewReport puts a diagnosis into the report's shape. Strings from outside are made safe
-// to print. Findings are numbered from 1, in order; `fix --finding N` uses the numbers.
-func NewReport(snap *model.Snapshot, findings []model.Finding, withStats bool) Report {
+// to print. Each finding has its stable id (what `fix --finding` takes) and its number
+// in this report, from 1.
+func NewReport(snap *model.Snapshot, res Result, withStats bool) Report {
 	r := Report{SchemaVersion: SchemaVersion, Tool: "ptcdoctor", Account: snap.AccountID, Region: snap.Region,
-		Identity: model.Printable(snap.Identity.ARN), ScannedAt: snap.TakenAt.UTC(), Findings: []ReportFinding{}, Errors: []ReportError{}}
-	for i, f := range findings {
-		rf := ReportFinding{ID: i + 1, Check: f.Check, Severity: string(f.Severity),
+		Identity: model.Printable(snap.Identity.ARN), ScannedAt: snap.TakenAt.UTC(), Complete: res.Complete(),
+		Findings: []ReportFinding{}, NotChecked: []ReportNotChecked{}, Errors: []ReportError{}}
+	for i, f := range res.Findings {
+		rf := ReportFinding{ID: f.ID(), Key: model.Printable(f.Key()), Number: i + 1, Check: f.Check, Severity: string(f.Severity),
 			Subject: ReportSubject{Kind: f.Subject.Kind, Name: model.Printable(f.Subject.Name)},
 			Title:   model.Printable(f.Title), Explanation: model.Printable(f.Explanation), Evidence: []ReportEvidence{}, Fixes: []ReportFix{}}
 		for _, e := range f.Evidence {
@@ -123,7 +145,11 @@ func NewReport(snap *model.Snapshot, findings []model.Finding, withStats bool) R
 		}
 		r.Findings = append(r.Findings, rf)
 	}
-	for _, e := range snap.Errors {
+	for _, n := range res.NotChecked {
+		r.NotChecked = append(r.NotChecked, ReportNotChecked{Check: n.Check, Subject: ReportSubject{Kind: n.Subject.Kind, Name: model.Printable(n.Subject.Name)},
+			Needs: model.Printable(n.Needs), Operation: n.Failed.Operation, Code: model.Printable(n.Failed.Code), Message: model.Printable(n.Failed.Message)})
+	}
+	for _, e := range res.ScanErrors {
 		r.Errors = append(r.Errors, ReportError{Part: model.Printable(e.Part), Operation: e.Operation, Code: e.Code, Message: model.Printable(e.Message)})
 	}
 	if withStats {
@@ -147,18 +173,30 @@ func (r Report) Markdown() string {
 	fmt.Fprintf(&b, "# ptcdoctor report: %s in %s\n\n", r.Account, r.Region)
 	fmt.Fprintf(&b, "Scanned %s as `%s`. **%d errors, %d warnings, %d info.**\n\n", r.ScannedAt.Format(time.RFC3339), r.Identity,
 		r.Summary.Errors, r.Summary.Warnings, r.Summary.Info)
+	if !r.Complete {
+		b.WriteString("**Incomplete: some parts could not be read, so some checks said nothing about some subjects.**\n\n")
+	}
 	if len(r.Errors) > 0 {
 		b.WriteString("## Not scanned\n\n")
 		for _, e := range r.Errors {
-			fmt.Fprintf(&b, "- %s: `%s` failed: %s %s\n", e.Part, e.Operation, e.Code, mdEscape(e.Message))
+			fmt.Fprintf(&b, "- %s: `%s` failed: %s %s\n", mdEscape(e.Part), e.Operation, e.Code, mdEscape(e.Message))
 		}
 		b.WriteString("\n")
 	}
-	if len(r.Findings) == 0 {
+	if len(r.NotChecked) > 0 {
+		b.WriteString("## Not checked\n\n")
+		for _, g := range r.NotCheckedGroups() {
+			fmt.Fprintf(&b, "- `%s`: %s. `%s` failed: %s %s\n", g.Check, mdEscape(g.Subjects()), g.Operation, g.Code, mdEscape(g.Message))
+		}
+		b.WriteString("\n")
+	}
+	if len(r.Findings) == 0 && r.Complete {
 		b.WriteString("No findings.\n")
+	} else if len(r.Findings) == 0 {
+		b.WriteString("No findings in what could be checked.\n")
 	}
 	for _, f := range r.Findings {
-		fmt.Fprintf(&b, "## %d. [%s] %s\n\n", f.ID, f.Severity, mdEscape(f.Title))
+		fmt.Fprintf(&b, "## %s. [%s] %s\n\n", f.ID, f.Severity, mdEscape(f.Title))
 		fmt.Fprintf(&b, "Check `%s`, %s `%s`.\n\n%s\n\n", f.Check, f.Subject.Kind, f.Subject.Name, mdEscape(f.Explanation))
 		if len(f.Evidence) > 0 {
 			b.WriteString("Evidence:\n\n")
@@ -188,6 +226,44 @@ func (r Report) Markdown() string {
 			r.Stats.Repositories, r.Stats.Images, r.Stats.SecondsToComplete, r.Stats.SecondsToFirstRules, sum(r.Stats.Calls), r.Stats.Retried)
 	}
 	return b.String()
+}
+
+// NotCheckedGroup is the subjects of one check that one failed call left unjudged.
+type NotCheckedGroup struct {
+	Check, Operation, Code, Message string
+	Names                           []string // the subjects, "kind name"
+}
+
+// Subjects names the group's subjects, the first few and how many more.
+func (g NotCheckedGroup) Subjects() string {
+	if len(g.Names) > 5 {
+		return strings.Join(g.Names[:5], ", ") + fmt.Sprintf(" and %d more", len(g.Names)-5)
+	}
+	return strings.Join(g.Names, ", ")
+}
+
+// NotCheckedGroups gathers the not-checked subjects by check and failed call, in order,
+// for the text and Markdown forms (the JSON lists every subject).
+func (r Report) NotCheckedGroups() []NotCheckedGroup {
+	var out []NotCheckedGroup
+	at := map[string]int{}
+	for _, n := range r.NotChecked {
+		// Per-subject failures differ by their subject (and AWS's message names it):
+		// group by the call and its error code, and show the first message.
+		k := n.Check + "|" + n.Operation + "|" + n.Code
+		i, ok := at[k]
+		if !ok {
+			i = len(out)
+			at[k] = i
+			out = append(out, NotCheckedGroup{Check: n.Check, Operation: n.Operation, Code: n.Code, Message: n.Message})
+		}
+		name := n.Subject.Kind + " " + n.Subject.Name
+		if n.Subject.Kind == "all" {
+			name = n.Subject.Name
+		}
+		out[i].Names = append(out[i].Names, name)
+	}
+	return out
 }
 
 func paramsLine(p map[string]string) string {

@@ -29,12 +29,83 @@ type Options struct {
 	Checks []string
 	// ProbeLimit caps the upstream probes of cached tags (stale-tag); 0 means 200.
 	ProbeLimit int
+	// ConsumerAccounts are the AWS accounts that pull from this registry's caches besides
+	// its own (cross-account). The cross-account check also learns them from the registry
+	// policy's and the cache repositories' policies' principals.
+	ConsumerAccounts []string
 	// Now is the time the diagnosis is made at; time.Now when nil.
 	Now func() time.Time
 }
 
-// Run applies the checks to a snapshot and returns the findings, errors first.
+// Result is a diagnosis: the findings, and the subjects the checks could not judge.
+type Result struct {
+	Findings []model.Finding
+	// NotChecked lists, check by check, what could not be judged and the read that failed.
+	NotChecked []model.NotChecked
+	// ScanErrors are the parts of the scan that could not be read (the snapshot's Errors).
+	ScanErrors []model.PartError
+}
+
+// Complete reports whether every part of the scan, and every probe the checks needed,
+// was read. A runbook trusts "nothing found" only from a complete diagnosis (exit 0).
+func (r Result) Complete() bool { return len(r.NotChecked) == 0 && len(r.ScanErrors) == 0 }
+
+// Run applies the checks to a snapshot and returns the findings, errors first. It is
+// Diagnose without the list of what could not be checked; prefer Diagnose.
 func Run(ctx context.Context, snap *model.Snapshot, prober Prober, opts Options) []model.Finding {
+	return Diagnose(ctx, snap, prober, opts).Findings
+}
+
+// Diagnose applies the checks to a snapshot. A check whose declared parts of the
+// snapshot could not be read does not run and is listed as not checked; within a
+// check, each subject whose own reads or probes failed is listed, instead of a finding.
+func Diagnose(ctx context.Context, snap *model.Snapshot, prober Prober, opts Options) Result {
+	d := newDiagnosis(ctx, snap, prober, opts)
+	for _, c := range Catalog {
+		if len(opts.Checks) > 0 && !contains(opts.Checks, c.ID) {
+			continue
+		}
+		if ctx.Err() != nil {
+			break
+		}
+		d.check = c.ID
+		if !d.read(everySubject, c.parts()...) {
+			continue
+		}
+		var fs []model.Finding
+		for _, f := range c.run(d) {
+			f.Check = c.ID
+			if f.Severity == "" {
+				f.Severity = c.Severity
+			}
+			fs = append(fs, f)
+		}
+		d.findings = append(d.findings, distinctKeys(fs)...)
+	}
+	sort.SliceStable(d.findings, func(i, j int) bool {
+		return d.findings[i].Severity.Rank() < d.findings[j].Severity.Rank()
+	})
+	return Result{Findings: d.findings, NotChecked: d.notChecked, ScanErrors: append([]model.PartError(nil), snap.Errors...)}
+}
+
+// everySubject is the subject of a check that could not run at all.
+var everySubject = model.Subject{Kind: "all", Name: "every subject of the check"}
+
+// distinctKeys keeps every finding's key unique within its check. A check that says two
+// things of one subject sets Distinct; this is the safety net for one that did not.
+func distinctKeys(fs []model.Finding) []model.Finding {
+	seen := map[string]int{}
+	for i := range fs {
+		k := fs[i].Key()
+		seen[k]++
+		if n := seen[k]; n > 1 {
+			fs[i].Distinct += fmt.Sprintf("#%d", n)
+		}
+	}
+	return fs
+}
+
+func newDiagnosis(ctx context.Context, snap *model.Snapshot, prober Prober, opts Options) *diagnosis {
 	d := &diagnosis{ctx: ctx, snap: snap, probe: newMemo(prober), opts: opts}
 	if d.opts.Now == nil {
 		d.opts.Now = time.Now
@@ -45,34 +116,118 @@ func Run(ctx context.Context, snap *model.Snapshot, prober Prober, opts Options)
 	if len(d.opts.Principals) == 0 && snap.Identity.ARN != "" {
 		d.opts.Principals = []string{snap.Identity.ARN}
 	}
-	var findings []model.Finding
-	for _, c := range Catalog {
-		if len(opts.Checks) > 0 && !contains(opts.Checks, c.ID) {
-			continue
-		}
-		if ctx.Err() != nil {
-			break
-		}
-		for _, f := range c.run(d) {
-			f.Check = c.ID
-			if f.Severity == "" {
-				f.Severity = c.Severity
-			}
-			findings = append(findings, f)
-		}
-	}
-	sort.SliceStable(findings, func(i, j int) bool {
-		return findings[i].Severity.Rank() < findings[j].Severity.Rank()
-	})
-	return findings
+	return d
 }
 
-// diagnosis is one run: the snapshot, the probes so far, the options.
+// diagnosis is one run: the snapshot, the probes so far, the options, and what the
+// checks found and could not check.
 type diagnosis struct {
 	ctx   context.Context
 	snap  *model.Snapshot
 	probe *memo
 	opts  Options
+	// stale is the stale-tag probes, made once: the rate-limit check reads their answers too.
+	stale *staleRun
+
+	check      string // the check running now
+	mu         sync.Mutex
+	findings   []model.Finding
+	notChecked []model.NotChecked
+	skipped    map[string]bool
+}
+
+// skip records that the running check could not judge a subject, and the read that
+// failed. The check then says nothing of that subject.
+func (d *diagnosis) skip(subject model.Subject, failed model.PartError) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	k := d.check + "|" + subject.Kind + "|" + subject.Name + "|" + failed.Part + "|" + failed.Operation
+	if d.skipped[k] {
+		return
+	}
+	if d.skipped == nil {
+		d.skipped = map[string]bool{}
+	}
+	d.skipped[k] = true
+	d.notChecked = append(d.notChecked, model.NotChecked{Check: d.check, Subject: subject, Needs: failed.Part, Failed: failed})
+}
+
+// read reports whether these parts of the snapshot were read (model.Part* names); each
+// one that was not is recorded against the subject.
+func (d *diagnosis) read(subject model.Subject, parts ...string) bool {
+	ok := true
+	for _, part := range parts {
+		if pe := d.snap.PartFailed(part); pe != nil {
+			d.skip(subject, *pe)
+			ok = false
+		}
+	}
+	return ok
+}
+
+// imagesRead reports whether a repository's images were listed, recording the subject
+// as not checked otherwise.
+func (d *diagnosis) imagesRead(subject model.Subject, repo model.Repository) bool {
+	if repo.ImagesKnown {
+		return true
+	}
+	if d.read(subject, model.PartImages(repo.Name)) {
+		// Not listed and no error recorded: the scan did not get to it.
+		d.skip(subject, model.PartError{Part: model.PartImages(repo.Name), Operation: "DescribeImages", Message: "not read"})
+	}
+	return false
+}
+
+// upstream asks the rule's upstream about a reference. ok is false, and the subject is
+// recorded as not checked, when the answer cannot be judged: none came (network, server
+// error), or the rule's secret could not be read and the anonymous answer is not a
+// success, or is not what the rule's own credentials get (ownCredentials).
+func (d *diagnosis) upstream(subject model.Subject, rule model.Rule, ref string, ownCredentials bool) (model.UpstreamProbe, bool) {
+	p := d.probe.Upstream(d.ctx, rule, ref)
+	if failed, ok := probeFailure(p); ok {
+		d.skip(subject, failed)
+		return p, false
+	}
+	if p.SecretError != nil && (ownCredentials || !p.Exists) {
+		d.skip(subject, *p.SecretError)
+		return p, false
+	}
+	return p, true
+}
+
+// probeFailure words an upstream probe that got no answer as a failed read.
+func probeFailure(p model.UpstreamProbe) (model.PartError, bool) {
+	switch p.Class {
+	case "network", "server-error", "invalid":
+		pe := model.PartError{Part: "upstream " + p.Reference, Operation: "registry HEAD manifest", Message: p.Message}
+		if p.Status != 0 {
+			pe.Code = fmt.Sprint(p.Status)
+		}
+		return pe, true
+	}
+	return model.PartError{}, false
+}
+
+// cache looks a reference up in the cache; ok is false, and the subject recorded, when
+// the look-up failed.
+func (d *diagnosis) cache(subject model.Subject, repo, id string) (model.CacheProbe, bool) {
+	c := d.probe.Cache(d.ctx, repo, id)
+	if c.Error != nil {
+		d.skip(subject, *c.Error)
+		return c, false
+	}
+	return c, true
+}
+
+// permissions simulates a principal's pull-through actions; ok is false, and the
+// principal (by the IAM ARN the probe simulated) recorded, when the simulation failed.
+func (d *diagnosis) permissions(principal, resource string, actions []string) (model.PermissionProbe, bool) {
+	p := d.probe.Permissions(d.ctx, principal, resource, d.snap.RegistryPolicy, actions)
+	if p.Error != nil {
+		d.skip(model.Subject{Kind: "principal", Name: orDefault(p.Principal, principal)}, *p.Error)
+		return p, false
+	}
+	return p, true
 }
 
 // memo asks each question once per diagnosis.

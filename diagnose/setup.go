@@ -7,6 +7,7 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/ptcdoctor/ptcdoctor/diagnose/nodes"
 	"github.com/ptcdoctor/ptcdoctor/model"
 )
 
@@ -62,10 +63,26 @@ type SetupRequest struct {
 
 	NoTemplate   bool
 	UntaggedDays int // expire untagged images after; 0 means 1
-	UnpulledDays int // expire images not pulled for; 0 means 90
+	UnpulledDays int // archive images not pulled for; 0 means 90
+	ArchivedDays int // expire images archived for; 0 means 90, the least ECR takes
 
 	Principal string // the role or user that will pull; "" for none
 	Canary    string // upstream path:tag to pull through once the rule exists
+}
+
+// lifecycle is the template's lifecycle policy, the defaults filling what was not asked.
+func (r SetupRequest) lifecycle() Lifecycle {
+	lc := DefaultLifecycle
+	if r.UntaggedDays > 0 {
+		lc.UntaggedDays = r.UntaggedDays
+	}
+	if r.UnpulledDays > 0 {
+		lc.UnpulledDays = r.UnpulledDays
+	}
+	if r.ArchivedDays > 0 {
+		lc.ArchivedDays = r.ArchivedDays
+	}
+	return lc
 }
 
 // URL is the upstream registry URL the request names.
@@ -167,6 +184,9 @@ func (r SetupRequest) Validate(snap *model.Snapshot) error {
 	if r.UntaggedDays < 0 || r.UnpulledDays < 0 || r.UntaggedDays > 3650 || r.UnpulledDays > 3650 {
 		errs = append(errs, errors.New("lifecycle days: 1 to 3650"))
 	}
+	if r.ArchivedDays != 0 && (r.ArchivedDays < MinArchivedDays || r.ArchivedDays > 3650) {
+		errs = append(errs, fmt.Errorf("days in the archive before deletion: %d to 3650 (ECR keeps archived images %d days at least)", MinArchivedDays, MinArchivedDays))
+	}
 	if r.Principal != "" && !principalArnRE.MatchString(r.Principal) {
 		errs = append(errs, fmt.Errorf("--principal %q is not an IAM role or user ARN", model.Printable(r.Principal)))
 	}
@@ -190,13 +210,7 @@ func PlanSetup(snap *model.Snapshot, r SetupRequest) SetupPlan {
 	prefix := strings.TrimSuffix(r.Prefix, "/")
 	var out SetupPlan
 	out.Plan.Title = "Pull through cache for " + r.URL() + " under " + prefix + "/"
-	untagged, unpulled := r.UntaggedDays, r.UnpulledDays
-	if untagged == 0 {
-		untagged = 1
-	}
-	if unpulled == 0 {
-		unpulled = 90
-	}
+	lc := r.lifecycle()
 	steps := &out.Plan.Steps
 	existing := snap.Rule(prefix)
 	if r.SecretName != "" {
@@ -241,7 +255,7 @@ func PlanSetup(snap *model.Snapshot, r SetupRequest) SetupPlan {
 		}
 	}
 	if !r.NoTemplate {
-		lifecycle := DefaultLifecyclePolicy(untagged, unpulled)
+		lifecycle := lc.Policy()
 		var tpl *model.Template
 		for i := range snap.Templates {
 			if snap.Templates[i].Prefix == prefix {
@@ -252,7 +266,7 @@ func PlanSetup(snap *model.Snapshot, r SetupRequest) SetupPlan {
 		case tpl == nil:
 			st := createTemplateStep(prefix)
 			st.Params["lifecyclePolicy"] = lifecycle
-			st.Summary = fmt.Sprintf("Create a creation template for %s/: mutable tags, AES256, expire untagged images after %d day(s) and images not pulled for %d days", prefix, untagged, unpulled)
+			st.Summary = "Create a creation template for " + prefix + "/: mutable tags, AES256, and a lifecycle policy: " + lc.Summary()
 			*steps = append(*steps, st)
 		default:
 			params := map[string]string{"prefix": prefix}
@@ -263,7 +277,7 @@ func PlanSetup(snap *model.Snapshot, r SetupRequest) SetupPlan {
 			}
 			if tpl.LifecyclePolicy == "" {
 				params["lifecyclePolicy"] = lifecycle
-				what = append(what, "a lifecycle policy")
+				what = append(what, "a lifecycle policy ("+lc.Summary()+")")
 			}
 			if tpl.CustomRoleArn == "" && len(tpl.ResourceTags) > 0 {
 				params["resourceTags"] = ""
@@ -328,14 +342,30 @@ func NextSteps(snap *model.Snapshot, r SetupRequest) string {
 		fmt.Fprintf(&b, "  %s/<path on %s>:<tag>\n", base, r.URL())
 	}
 	fmt.Fprintf(&b, "  log in first: aws ecr get-login-password --region %s | docker login --username AWS --password-stdin %s\n", snap.Region, reg)
-	fmt.Fprintf(&b, "\ncontainerd (/etc/containerd/certs.d/%s/hosts.toml):\n", hostsTomlDir(r.URL()))
-	fmt.Fprintf(&b, "  server = \"https://%s\"\n  [host.\"https://%s/v2/%s\"]\n    capabilities = [\"pull\", \"resolve\"]\n    override_path = true\n", r.URL(), reg, strings.TrimPrefix(prefix+"/", "ROOT/"))
+	// The node snippets come from diagnose/nodes, the package that judges them: what is
+	// printed here passes ptcdoctor nodes (a test holds it).
+	ns := hostsTomlDir(r.URL())
+	fmt.Fprintf(&b, "\ncontainerd (/etc/containerd/certs.d/%s/hosts.toml):\n%s", ns, indent(nodes.HostsTOML(ns, reg, prefix), "  "))
+	fmt.Fprintf(&b, "\nkubelet credential provider (the file --image-credential-provider-config names; on EKS /etc/eks/image-credential-provider/config.json):\n")
+	fmt.Fprintf(&b, "  # The kubelet asks for credentials for the image a pod names (%s/...), not for the mirror:\n  # without %s in matchImages, pulls through the mirror reach ECR without a token.\n", ns, ns)
+	b.WriteString(indent(nodes.CredentialProviderYAML([]string{ns}, snap.Region), "  "))
 	fmt.Fprintf(&b, "\nBuildKit (buildkitd.toml, v0.12 or later):\n  [registry.\"%s\"]\n    mirrors = [\"%s\"]\n", dockerName(r.URL()), strings.TrimSuffix(base, "/"))
 	fmt.Fprintf(&b, "\nKubernetes: change image references from %s/<path>:<tag> to %s/<path>:<tag>", dockerName(r.URL()), base)
 	if r.Upstream == "docker-hub" {
 		fmt.Fprintf(&b, " (nginx:1.27 becomes %s/library/nginx:1.27)", base)
 	}
 	b.WriteString(".\nDocker's registry-mirrors cannot take a path, so it cannot point at a cache prefix.\n")
+	return b.String()
+}
+
+func indent(s, by string) string {
+	lines := strings.SplitAfter(s, "\n")
+	var b strings.Builder
+	for _, l := range lines {
+		if l != "" {
+			b.WriteString(by + l)
+		}
+	}
 	return b.String()
 }
 

@@ -4,8 +4,10 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/ptcdoctor/ptcdoctor/model"
@@ -18,6 +20,10 @@ type ApplyOptions struct {
 	SecretValues map[string]string
 	// Progress is told about each step as it starts and ends.
 	Progress func(StepResult)
+	// Force writes even where the state differs from what the plan expected: only for
+	// a person who read the difference (undo --force). A step's own refusals (a
+	// repository that holds images) still stop it.
+	Force bool
 }
 
 // StepResult is what became of one step.
@@ -29,20 +35,52 @@ type StepResult struct {
 	Err       error
 }
 
+// Difference is one way the account is not as a plan expected it.
+type Difference struct {
+	Key, Want, Have string
+}
+
+// String says the difference in words: a rule that now covers a repository, the
+// statements a policy gained or lost, or the value before and now.
+func (d Difference) String() string {
+	if name, ok := strings.CutPrefix(d.Key, premiseCoveringRule); ok {
+		if d.Have == "" {
+			return fmt.Sprintf("the rule %s/ that covered %s is gone", d.Want, name)
+		}
+		return fmt.Sprintf("the pull through cache rule %s/ now covers %s", d.Have, name)
+	}
+	if added, removed, ok := statementChanges(d.Want, d.Have); ok {
+		var parts []string
+		for _, x := range added {
+			parts = append(parts, "+ "+x)
+		}
+		for _, x := range removed {
+			parts = append(parts, "- "+x)
+		}
+		return fmt.Sprintf("%s changed: %s", d.Key, strings.Join(parts, "; "))
+	}
+	return fmt.Sprintf("%s was %q, is %q now", d.Key, short(d.Want), short(d.Have))
+}
+
 // PreconditionError says that the account changed since the plan was made.
 type PreconditionError struct {
 	Step       model.Step
-	Key        string
+	Key        string // the first difference's key, value expected and value found
 	Want, Have string
-	Refusal    error // a check that refuses the write whatever was expected
+	Diffs      []Difference // every difference
+	Refusal    error        // a check that refuses the write whatever was expected
 }
 
 func (e *PreconditionError) Error() string {
 	if e.Refusal != nil {
 		return fmt.Sprintf("%s %s: %v; nothing was written", e.Step.Operation, e.Step.Target, e.Refusal)
 	}
-	return fmt.Sprintf("%s %s: the account changed since the plan was made (%s was %q, is %q now); nothing was written",
-		e.Step.Operation, e.Step.Target, e.Key, short(e.Want), short(e.Have))
+	var what []string
+	for _, d := range e.Diffs {
+		what = append(what, d.String())
+	}
+	return fmt.Sprintf("%s %s: the account changed since the plan was made (%s); nothing was written",
+		e.Step.Operation, e.Step.Target, strings.Join(what, "; "))
 }
 
 func short(s string) string {
@@ -54,8 +92,12 @@ func short(s string) string {
 
 // Apply carries out a plan: it refuses at once in read-only mode, before any network
 // traffic; it re-reads every step's preconditions before the first write and stops with
-// nothing written when one changed; then, step by step, it reads the state again, journals
-// the intent, writes, and journals the outcome. It stops at the first failure.
+// nothing written when one changed; it tries every token the plan would store against
+// its upstream (see tryCredentials); then, step by step, it reads the state and the
+// step's premises again, journals the intent with that state, writes, reads the state
+// the write left, and journals the outcome. It stops at the first failure. Runs on one
+// machine take turns step by step (a lock beside the journal), so that two of them
+// never both re-check and then write.
 func (a *Account) Apply(ctx context.Context, plan model.Plan, opts ApplyOptions) ([]StepResult, error) {
 	if a.cfg.ReadOnly {
 		return nil, ErrReadOnly
@@ -63,6 +105,9 @@ func (a *Account) Apply(ctx context.Context, plan model.Plan, opts ApplyOptions)
 	results := make([]StepResult, len(plan.Steps))
 	for i, s := range plan.Steps {
 		results[i] = StepResult{Index: i, Step: s, Status: "not-run"}
+	}
+	touched := map[string]bool{}
+	for i, s := range plan.Steps {
 		impl, ok := stepImpls[s.Kind]
 		if !ok {
 			return results, fmt.Errorf("step %d: ptcdoctor cannot carry out %q", i+1, s.Kind)
@@ -70,65 +115,120 @@ func (a *Account) Apply(ctx context.Context, plan model.Plan, opts ApplyOptions)
 		if s.NeedsSecretValue && opts.SecretValues[s.Target] == "" {
 			return results, fmt.Errorf("step %d (%s %s) needs the secret's value, and none was given", i+1, s.Operation, s.Target)
 		}
-		if _, err := a.checkStep(ctx, impl, s); err != nil {
+		// A target an earlier step changes is checked at its turn only.
+		if touched[s.Target] {
+			continue
+		}
+		touched[s.Target] = true
+		if _, err := a.checkStep(ctx, impl, s, opts.Force); err != nil {
 			return results, err
 		}
 	}
+	if err := a.tryCredentials(ctx, plan, opts.SecretValues); err != nil {
+		return results, err
+	}
 	id := newPlanID()
 	defer a.forgetCredentials() // a step may have changed a secret
-	for i, s := range plan.Steps {
-		impl := stepImpls[s.Kind]
-		before, err := a.checkStep(ctx, impl, s)
-		if err != nil {
+	for i := range plan.Steps {
+		if err := a.applyStep(ctx, id, plan, i, opts, &results[i]); err != nil {
 			return results, err
 		}
-		entry := JournalEntry{Time: time.Now().UTC(), Plan: id, PlanTitle: plan.Title, Step: i, Kind: s.Kind,
-			Operation: s.Operation, Target: s.Target, Params: s.Params, Before: before, UndoOf: plan.UndoOf}
-		entry.Phase = "intent"
-		if err := a.journal.Append(entry); err != nil {
-			return results, fmt.Errorf("%w; nothing more was written", err)
-		}
-		results[i].Status = "running"
-		if opts.Progress != nil {
-			opts.Progress(results[i])
-		}
-		md, werr := impl.write(ctx, a, s, opts.SecretValues[s.Target])
-		entry.Time, entry.RequestID = time.Now().UTC(), requestID(md)
-		if werr != nil {
-			entry.Phase, entry.Error = "failed", model.Printable(werr.Error())
-			results[i].Status, results[i].Err = "failed", werr
-		} else {
-			entry.Phase = "done"
-			results[i].Status = "done"
-			if impl.inverse != nil {
-				entry.Inverse = impl.inverse(s, before)
-			}
-		}
-		results[i].RequestID = entry.RequestID
-		jerr := a.journal.Append(entry)
-		if opts.Progress != nil {
-			opts.Progress(results[i])
-		}
-		if werr != nil {
-			return results, fmt.Errorf("step %d, %s %s: %w", i+1, s.Operation, s.Target, werr)
-		}
-		if jerr != nil {
-			return results, fmt.Errorf("step %d was written but the journal could not record it: %w", i+1, jerr)
+	}
+	if plan.UndoOf != "" {
+		// Undone: a plan that never finished is seen to, and no longer warned about.
+		if err := a.journal.Ack(plan.UndoOf, "undone by plan "+id); err != nil && !errors.Is(err, ErrNotUnfinished) {
+			return results, err
 		}
 	}
 	return results, nil
 }
 
-// checkStep reads the state a step changes and compares it with what the plan expected.
-func (a *Account) checkStep(ctx context.Context, impl stepImpl, s model.Step) (map[string]string, error) {
+// applyStep is one step of Apply, under the machine's write lock.
+func (a *Account) applyStep(ctx context.Context, id string, plan model.Plan, i int, opts ApplyOptions, result *StepResult) error {
+	s := plan.Steps[i]
+	impl := stepImpls[s.Kind]
+	unlock, err := a.journal.lock(ctx)
+	if err != nil {
+		return err
+	}
+	defer unlock()
+	before, err := a.checkStep(ctx, impl, s, opts.Force)
+	if err != nil {
+		return err
+	}
+	entry := JournalEntry{Time: time.Now().UTC(), Plan: id, PlanTitle: plan.Title, Step: i, Kind: s.Kind,
+		Operation: s.Operation, Target: s.Target, Params: s.Params, Before: before, UndoOf: plan.UndoOf}
+	entry.Phase = "intent"
+	if err := a.journal.Append(entry); err != nil {
+		return fmt.Errorf("%w; nothing more was written", err)
+	}
+	result.Status = "running"
+	if opts.Progress != nil {
+		opts.Progress(*result)
+	}
+	md, werr := impl.write(ctx, a, s, opts.SecretValues[s.Target])
+	if testHookWritten != nil && werr == nil {
+		testHookWritten(s)
+	}
+	entry.Time, entry.RequestID = time.Now().UTC(), requestID(md)
+	if werr != nil {
+		entry.Phase, entry.Error = "failed", model.Printable(werr.Error())
+		result.Status, result.Err = "failed", werr
+	} else {
+		entry.Phase = "done"
+		result.Status = "done"
+		after, rerr := impl.read(ctx, a, s)
+		if rerr == nil {
+			entry.After = after
+		}
+		if impl.inverse != nil {
+			entry.Inverse = impl.inverse(s, before, after)
+			if rerr == nil && entry.Inverse != nil {
+				entry.Inverse.Expect = after // undo refuses once someone changed it since
+			}
+		}
+	}
+	result.RequestID = entry.RequestID
+	jerr := a.journal.Append(entry)
+	if opts.Progress != nil {
+		opts.Progress(*result)
+	}
+	if werr != nil {
+		return fmt.Errorf("step %d, %s %s: %w", i+1, s.Operation, s.Target, werr)
+	}
+	if jerr != nil {
+		return fmt.Errorf("step %d was written but the journal could not record it: %w", i+1, jerr)
+	}
+	return nil
+}
+
+// testHookWritten, when set by a test, runs after a write succeeded and before its
+// outcome is journaled: the moment a killed process leaves behind.
+var testHookWritten func(model.Step)
+
+// checkStep reads the state a step changes, and the premises it names, and compares
+// them with what the plan expected; it returns the state (the step's before-image).
+func (a *Account) checkStep(ctx context.Context, impl stepImpl, s model.Step, force bool) (map[string]string, error) {
 	now, err := impl.read(ctx, a, s)
 	if err != nil {
 		return nil, fmt.Errorf("reading the state before %s %s: %w", s.Operation, s.Target, err)
 	}
+	premises, err := a.readPremises(ctx, s)
+	if err != nil {
+		return nil, fmt.Errorf("reading what %s %s rests on: %w", s.Operation, s.Target, err)
+	}
+	var diffs []Difference
 	for _, k := range sortedKeys(s.Expect) {
-		if now[k] != s.Expect[k] {
-			return nil, &PreconditionError{Step: s, Key: k, Want: s.Expect[k], Have: now[k]}
+		have, ok := premises[k]
+		if !ok {
+			have = now[k]
 		}
+		if !sameValue(have, s.Expect[k]) {
+			diffs = append(diffs, Difference{Key: k, Want: s.Expect[k], Have: have})
+		}
+	}
+	if len(diffs) > 0 && !force {
+		return nil, &PreconditionError{Step: s, Key: diffs[0].Key, Want: diffs[0].Want, Have: diffs[0].Have, Diffs: diffs}
 	}
 	if impl.check != nil {
 		if err := impl.check(s, now); err != nil {
@@ -138,16 +238,185 @@ func (a *Account) checkStep(ctx context.Context, impl stepImpl, s model.Step) (m
 	return now, nil
 }
 
+// Check reads the account as Apply would before its first write, and returns the
+// differences from what each step expects (nil for a step whose state is as expected),
+// writing nothing: what undo --dry-run shows.
+func (a *Account) Check(ctx context.Context, plan model.Plan) []error {
+	out := make([]error, len(plan.Steps))
+	touched := map[string]bool{}
+	for i, s := range plan.Steps {
+		impl, ok := stepImpls[s.Kind]
+		if !ok || touched[s.Target] {
+			continue
+		}
+		touched[s.Target] = true
+		_, out[i] = a.checkStep(ctx, impl, s, false)
+	}
+	return out
+}
+
+// The premises a step can rest on beyond its target's state (see
+// model.ExpectCoveringRule), read again with the target's state.
+const premiseCoveringRule = model.ExpectCoveringRule
+
+func (a *Account) readPremises(ctx context.Context, s model.Step) (map[string]string, error) {
+	var names []string
+	for k := range s.Expect {
+		if name, ok := strings.CutPrefix(k, premiseCoveringRule); ok {
+			names = append(names, name)
+		}
+	}
+	if len(names) == 0 {
+		return nil, nil
+	}
+	rules, err := a.listRules(ctx)
+	if err != nil {
+		return nil, err
+	}
+	out := map[string]string{}
+	for _, n := range names {
+		out[premiseCoveringRule+n] = ""
+		if r := model.RuleFor(rules, n); r != nil {
+			out[premiseCoveringRule+n] = r.Prefix
+		}
+	}
+	return out, nil
+}
+
+// sameValue compares two values of a state: equal text, or the same JSON document
+// (AWS may give a policy back with its keys in another order).
+func sameValue(a, b string) bool {
+	if a == b {
+		return true
+	}
+	if !strings.HasPrefix(strings.TrimSpace(a), "{") || !strings.HasPrefix(strings.TrimSpace(b), "{") {
+		return false
+	}
+	return samePolicy(a, b)
+}
+
+// sameState reports whether two states read of one target are the same.
+func sameState(a, b map[string]string) bool {
+	for k, v := range a {
+		if !sameValue(v, b[k]) {
+			return false
+		}
+	}
+	for k, v := range b {
+		if !sameValue(v, a[k]) {
+			return false
+		}
+	}
+	return true
+}
+
 func newPlanID() string {
 	var b [6]byte
 	rand.Read(b[:])
 	return time.Now().UTC().Format("20060102T150405") + "-" + hex.EncodeToString(b[:])
 }
 
-// ErrNothingToUndo is returned when a plan left no step that can be undone.
-var ErrNothingToUndo = errors.New("nothing to undo: the plan wrote no step that has an inverse")
+// CredentialsError says that credentials a plan would store were refused by their
+// upstream, or could not be tried: nothing was written.
+type CredentialsError struct {
+	Secret, Upstream, Username string
+	Why                        string
+}
 
-// UndoPlan builds the plan that undoes a journaled plan (see Journal.UndoPlan).
-func (a *Account) UndoPlan(planID string) (model.Plan, []JournalEntry, error) {
-	return a.journal.UndoPlan(planID)
+func (e *CredentialsError) Error() string {
+	if e.Upstream == "" {
+		return fmt.Sprintf("the credentials for %s were not stored: %s; nothing was written", e.Secret, e.Why)
+	}
+	return fmt.Sprintf("%s refused the credentials of %s that would be stored in %s (%s); nothing was written",
+		e.Upstream, model.Printable(e.Username), e.Secret, e.Why)
+}
+
+// tryCredentials tries, before the first write, every token a plan would store: against
+// the upstream of each rule that uses (or that the plan points at) the secret, with the
+// user name stored beside it. A token no upstream accepted, or one that could not be
+// tried, is not stored. And a value given once goes into one secret only: the same
+// token for two secrets is a token meant for one of them.
+func (a *Account) tryCredentials(ctx context.Context, plan model.Plan, values map[string]string) error {
+	var secrets []string
+	for _, s := range plan.Steps {
+		if s.NeedsSecretValue && !contains(secrets, s.Target) {
+			secrets = append(secrets, s.Target)
+		}
+	}
+	if len(secrets) == 0 {
+		return nil
+	}
+	for i, x := range secrets {
+		for _, y := range secrets[i+1:] {
+			if values[x] == values[y] {
+				return &CredentialsError{Secret: x + " and " + y, Why: "one token was given for two secrets; a token applies to one secret, so store each with its own"}
+			}
+		}
+	}
+	rules, err := a.listRules(ctx)
+	if err != nil {
+		return &CredentialsError{Secret: strings.Join(secrets, ", "), Why: "the rules that use the secret could not be listed to try the token against their upstream: " + err.Error()}
+	}
+	for _, secret := range secrets {
+		var value struct {
+			Username    string `json:"username"`
+			AccessToken string `json:"accessToken"`
+		}
+		if json.Unmarshal([]byte(values[secret]), &value) != nil || value.Username == "" || value.AccessToken == "" {
+			return &CredentialsError{Secret: secret, Why: `the value is not {"username": ..., "accessToken": ...}`}
+		}
+		upstreams, err := a.upstreamsOf(ctx, secret, plan, rules)
+		if err != nil {
+			return &CredentialsError{Secret: secret, Why: err.Error()}
+		}
+		if len(upstreams) == 0 {
+			return &CredentialsError{Secret: secret, Why: "no rule uses this secret, and the plan points none at it, so there is no upstream to try the token against"}
+		}
+		for _, u := range upstreams {
+			if p := a.CheckCredentials(ctx, u, value.Username, value.AccessToken); !p.Exists {
+				return &CredentialsError{Secret: secret, Upstream: u, Username: value.Username, Why: strings.TrimSpace(p.Class + " " + p.Message)}
+			}
+		}
+	}
+	return nil
+}
+
+// upstreamsOf names the upstream registries a secret serves: those of the rules that
+// use it now, and of the rules the plan creates or points at it.
+func (a *Account) upstreamsOf(ctx context.Context, secret string, plan model.Plan, rules []model.Rule) ([]string, error) {
+	arn := secret
+	if !strings.HasPrefix(secret, "arn:") {
+		st, err := readSecret(ctx, a, model.Step{Target: secret})
+		if err != nil {
+			return nil, fmt.Errorf("reading the secret: %w", err)
+		}
+		arn = st["arn"]
+	}
+	var out []string
+	add := func(u string) {
+		if u != "" && !contains(out, u) {
+			out = append(out, u)
+		}
+	}
+	for _, r := range rules {
+		if r.CredentialArn != "" && (r.CredentialArn == arn || r.CredentialArn == secret) {
+			add(r.UpstreamURL)
+		}
+	}
+	for _, s := range plan.Steps {
+		if s.Param("credentialSecretName") != secret && (s.Param("credentialArn") == "" || s.Param("credentialArn") != arn && s.Param("credentialArn") != secret) {
+			continue
+		}
+		switch s.Kind {
+		case model.StepCreateRule:
+			add(s.Param("upstreamRegistryUrl"))
+		case model.StepUpdateRule:
+			for _, r := range rules {
+				if r.Prefix == s.Target {
+					add(r.UpstreamURL)
+				}
+			}
+		}
+	}
+	return out, nil
 }

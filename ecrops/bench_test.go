@@ -31,6 +31,9 @@ func BenchmarkScan(b *testing.B) {
 	}{
 		{"50rules-1000repos-20000images", 50, 20, 20},
 		{"50rules-5000repos-100000images", 50, 100, 20},
+		// One repository of 100,000 images: 100 DescribeImages pages one after the other,
+		// which the stand-in must serve as fast as the rate lets the scanner ask.
+		{"1rule-1repo-100000images", 1, 1, 100000},
 	} {
 		b.Run(size.name, func(b *testing.B) {
 			s := startWith(b, simtest.Start(b, fmt.Sprintf(
@@ -41,10 +44,11 @@ func BenchmarkScan(b *testing.B) {
 			cfg.Concurrency = 32
 			acc := s.open(cfg)
 			repos := size.rules * size.repos
-			// The fewest calls: one page of each listing (1,000 a page), one DescribeImages
-			// and one GetLifecyclePolicy per repository (each has under 1,000 images).
-			minimum := 4 + (repos+999)/1000 + 2*repos
-			bound := time.Duration(float64(repos) / rate * float64(time.Second))
+			// The fewest calls: one page of each listing (1,000 a page), a DescribeImages
+			// per 1,000 images and one GetLifecyclePolicy per repository.
+			pages := repos * max(1, (size.perRepo+999)/1000)
+			minimum := 4 + (repos+999)/1000 + pages + repos
+			bound := time.Duration(float64(max(pages, repos)) / rate * float64(time.Second))
 
 			b.ResetTimer()
 			for range b.N {

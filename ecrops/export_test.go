@@ -1,6 +1,14 @@
 package ecrops
 
+import "github.com/ptcdoctor/ptcdoctor/model"
+
 // RegistryPolicyDecisionForFuzz exposes the registry policy reader to the fuzz target.
 func RegistryPolicyDecisionForFuzz(policy, principal, action, resource string) (bool, bool) {
 	return registryPolicyDecision(policy, principal, principal, action, resource)
 }
+
+// SetTestHookPolicyRead runs f between a registry policy change's read and its re-read.
+func SetTestHookPolicyRead(f func()) { testHookPolicyRead = f }
+
+// SetTestHookWritten runs f after a step's write succeeded, before its outcome is journaled.
+func SetTestHookWritten(f func(s model.Step)) { testHookWritten = f }

@@ -43,7 +43,13 @@ func (a *Account) ProbeUpstream(ctx context.Context, rule model.Rule, upstreamRe
 		p.Class, p.Message = "invalid", model.Printable(err.Error())
 		return p
 	}
-	auth := authn.Anonymous
+	auth, known := a.ruleAuth(ctx, rule, &p)
+	return a.probeWith(ctx, ref, auth, p, known)
+}
+
+// ruleAuth is how a probe logs in to a rule's upstream: with the rule's credentials, or
+// anonymously, and then why (set in p, with the secret's read error when it failed).
+func (a *Account) ruleAuth(ctx context.Context, rule model.Rule, p *model.UpstreamProbe) (authn.Authenticator, secrets) {
 	switch {
 	case rule.CredentialArn == "":
 		p.Anonymous, p.Why = true, "the rule has no credentials"
@@ -51,13 +57,41 @@ func (a *Account) ProbeUpstream(ctx context.Context, rule model.Rule, upstreamRe
 		p.Anonymous, p.Why = true, "--no-secret-read: probed anonymously from this machine"
 	default:
 		user, token, err := a.readCredentials(ctx, rule.CredentialArn)
-		if err != nil {
-			p.Anonymous, p.Why = true, "the rule's secret could not be read ("+model.Printable(err.Error())+"); probed anonymously"
-		} else {
-			auth = &authn.Basic{Username: user, Password: token}
+		if err == nil {
+			return &authn.Basic{Username: user, Password: token}, secrets{user: user, token: token}
+		}
+		pe := secretReadError(rule.CredentialArn, err)
+		p.Anonymous, p.Why, p.SecretError = true, "the rule's secret could not be read ("+pe.Message+"); probed anonymously", &pe
+	}
+	return authn.Anonymous, secrets{}
+}
+
+// secretReadError words a failed read of a rule's secret as the part of a probe it is.
+func secretReadError(arn string, err error) model.PartError {
+	var pe model.PartError
+	if errors.As(err, &pe) {
+		return pe
+	}
+	return model.PartError{Part: "secret " + arn, Operation: "GetSecretValue", Message: model.Printable(err.Error())}
+}
+
+// secrets are the credentials a probe sent. An upstream may echo them in its error text
+// (a misconfigured proxy, a login page): every text a probe keeps is masked with them
+// first, here where they are known, so that no later path can show, store or print them.
+type secrets struct{ user, token string }
+
+// mask replaces the token, and the Basic authorization made of it, with ****.
+func (k secrets) mask(s string) string {
+	if k.token == "" {
+		return s
+	}
+	basic := base64.StdEncoding.EncodeToString([]byte(k.user + ":" + k.token))
+	for _, v := range []string{basic, strings.TrimRight(basic, "="), k.token, url.QueryEscape(k.token), url.PathEscape(k.token)} {
+		if len(v) >= 4 {
+			s = strings.ReplaceAll(s, v, "****")
 		}
 	}
-	return a.probeWith(ctx, ref, auth, p)
+	return s
 }
 
 // CheckCredentials tries an upstream user name and token before anything is stored: it
@@ -67,9 +101,10 @@ func (a *Account) CheckCredentials(ctx context.Context, registryURL, username, t
 	ctx, cancel := context.WithTimeout(ctx, a.probeTimeout())
 	defer cancel()
 	auth := &authn.Basic{Username: username, Password: token}
+	known := secrets{user: username, token: token}
 	if registryURL == model.DockerHubRegistry {
 		ref, _ := name.ParseReference(registryURL+"/ratelimitpreview/test:latest", name.WeakValidation)
-		return a.probeWith(ctx, ref, auth, model.UpstreamProbe{Reference: ref.String()})
+		return a.probeWith(ctx, ref, auth, model.UpstreamProbe{Reference: ref.String()}, known)
 	}
 	p := model.UpstreamProbe{Reference: registryURL}
 	reg, err := name.NewRegistry(registryURL)
@@ -79,7 +114,7 @@ func (a *Account) CheckCredentials(ctx context.Context, registryURL, username, t
 	}
 	_, err = transport.NewWithContext(ctx, reg, auth, a.upstreamTransport(), []string{reg.Scope(transport.PullScope)})
 	if err != nil {
-		p.Status, p.Class, p.Message = classifyRegistryError(err)
+		p.Status, p.Class, p.Message = classifyRegistryError(err, known.mask)
 		if p.Class == "network" && strings.Contains(err.Error(), "401") {
 			p.Status, p.Class = http.StatusUnauthorized, "unauthorized"
 		}
@@ -89,7 +124,7 @@ func (a *Account) CheckCredentials(ctx context.Context, registryURL, username, t
 	return p
 }
 
-func (a *Account) probeWith(ctx context.Context, ref name.Reference, auth authn.Authenticator, p model.UpstreamProbe) model.UpstreamProbe {
+func (a *Account) probeWith(ctx context.Context, ref name.Reference, auth authn.Authenticator, p model.UpstreamProbe, known secrets) model.UpstreamProbe {
 	rec := &headerRecorder{}
 	opts := []remote.Option{remote.WithContext(ctx), remote.WithAuth(auth),
 		remote.WithTransport(rec.wrap(a.upstreamTransport())),
@@ -99,7 +134,7 @@ func (a *Account) probeWith(ctx context.Context, ref name.Reference, auth authn.
 	desc, err := remote.Head(ref, opts...)
 	p.RateLimit = rec.rateLimit()
 	if err != nil {
-		p.Status, p.Class, p.Message = classifyRegistryError(err)
+		p.Status, p.Class, p.Message = classifyRegistryError(err, known.mask)
 		return p
 	}
 	p.Exists, p.Digest, p.MediaType, p.Status = true, desc.Digest.String(), string(desc.MediaType), http.StatusOK
@@ -108,7 +143,7 @@ func (a *Account) probeWith(ctx context.Context, ref name.Reference, auth authn.
 		full, err := remote.Get(ref, opts...)
 		p.RateLimit = rec.rateLimit()
 		if err != nil {
-			p.Status, p.Class, p.Message = classifyRegistryError(err)
+			p.Status, p.Class, p.Message = classifyRegistryError(err, known.mask)
 			return p
 		}
 		if idx, err := full.ImageIndex(); err == nil {
@@ -158,22 +193,24 @@ func (a *Account) forgetCredentials() {
 func (a *Account) fetchCredentials(ctx context.Context, arn string) (string, string, error) {
 	out, err := a.sm.GetSecretValue(ctx, &secretsmanager.GetSecretValueInput{SecretId: aws.String(arn)})
 	if err != nil {
-		return "", "", errors.New(partError("secret", "GetSecretValue", err).Message)
+		return "", "", partError("secret "+arn, "GetSecretValue", err)
 	}
 	var c struct {
 		Username    string `json:"username"`
 		AccessToken string `json:"accessToken"`
 	}
 	if json.Unmarshal([]byte(aws.ToString(out.SecretString)), &c) != nil || c.Username == "" || c.AccessToken == "" {
-		return "", "", errors.New("the secret value is not {\"username\", \"accessToken\"}")
+		return "", "", model.PartError{Part: "secret " + arn, Operation: "GetSecretValue", Message: "the secret value is not {\"username\", \"accessToken\"}"}
 	}
 	return c.Username, c.AccessToken, nil
 }
 
-func classifyRegistryError(err error) (int, string, string) {
+// classifyRegistryError sorts a registry's error; mask hides the credentials the
+// request carried before the text is kept.
+func classifyRegistryError(err error, mask func(string) string) (int, string, string) {
 	var te *transport.Error
 	if !errors.As(err, &te) {
-		return 0, "network", model.Printable(err.Error())
+		return 0, "network", model.Printable(mask(err.Error()))
 	}
 	msg := ""
 	for _, d := range te.Errors {
@@ -195,8 +232,10 @@ func classifyRegistryError(err error) (int, string, string) {
 	case te.StatusCode < 500:
 		class = "client-error"
 	}
-	return te.StatusCode, class, model.Printable(msg)
+	return te.StatusCode, class, model.Printable(mask(msg))
 }
+
+func noMask(s string) string { return s }
 
 // headerRecorder keeps the rate-limit headers of the last manifest answer.
 type headerRecorder struct {
@@ -412,7 +451,7 @@ func (a *Account) Warm(ctx context.Context, repo, tag string) (string, error) {
 		remote.WithRetryStatusCodes(http.StatusInternalServerError, http.StatusBadGateway, http.StatusServiceUnavailable)}
 	desc, err := remote.Get(ref, opts...)
 	if err != nil {
-		_, _, msg := classifyRegistryError(err)
+		_, _, msg := classifyRegistryError(err, noMask)
 		return "", fmt.Errorf("pulling %s through the cache: %s", ref, msg)
 	}
 	if desc.MediaType.IsIndex() {
@@ -426,7 +465,7 @@ func (a *Account) Warm(ctx context.Context, repo, tag string) (string, error) {
 		}
 		for _, m := range im.Manifests {
 			if _, err := remote.Get(ref.Context().Digest(m.Digest.String()), opts...); err != nil {
-				_, _, msg := classifyRegistryError(err)
+				_, _, msg := classifyRegistryError(err, noMask)
 				return "", fmt.Errorf("platform %v of %s: %s", m.Platform, ref, msg)
 			}
 		}

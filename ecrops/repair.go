@@ -19,34 +19,38 @@ import (
 )
 
 // Each repair step is one AWS write with the read that comes before it: read returns the
-// state the step changes (checked against the plan's Expect, and journaled as Before),
-// write makes the call, inverse builds the step that undoes it from that state.
+// state the step changes (checked against the plan's Expect, and journaled as Before;
+// read again after the write, journaled as After), write makes the call, inverse builds
+// the step that undoes it from those two states (after is nil when it could not be
+// read). Apply makes the inverse expect After, so that an undo over later changes is
+// refused.
 type stepImpl struct {
 	read    func(ctx context.Context, a *Account, s model.Step) (map[string]string, error)
 	write   func(ctx context.Context, a *Account, s model.Step, secret string) (middleware.Metadata, error)
-	inverse func(s model.Step, before map[string]string) *model.Step
+	inverse func(s model.Step, before, after map[string]string) *model.Step
 	// check refuses a write whatever the plan expected (a non-empty repository, say).
 	check func(s model.Step, now map[string]string) error
 }
 
 var stepImpls = map[model.StepKind]stepImpl{
-	model.StepCreateRule:                 {read: readRule, write: createRule, inverse: invertCreateRule},
-	model.StepUpdateRule:                 {read: readRule, write: updateRule, inverse: invertUpdateRule},
-	model.StepDeleteRule:                 {read: readRule, write: deleteRule, inverse: invertDeleteRule},
-	model.StepCreateSecret:               {read: readSecret, write: createSecret},
-	model.StepPutSecretValue:             {read: readSecret, write: putSecretValue},
-	model.StepCreateTemplate:             {read: readTemplate, write: createTemplate, inverse: invertCreateTemplate},
-	model.StepUpdateTemplate:             {read: readTemplate, write: updateTemplate, inverse: invertUpdateTemplate},
-	model.StepDeleteTemplate:             {read: readTemplate, write: deleteTemplate, inverse: invertDeleteTemplate},
-	model.StepPutLifecyclePolicy:         {read: readLifecycle, write: putLifecycle, inverse: invertLifecycle},
-	model.StepDeleteLifecyclePolicy:      {read: readLifecycle, write: deleteLifecycle, inverse: invertLifecycle},
-	model.StepDeleteEmptyRepository:      {read: readRepository, write: deleteEmptyRepository, check: mustBeEmpty},
-	model.StepDeleteRepository:           {read: readRepository, write: deleteRepository},
-	model.StepDeleteCachedTag:            {read: readTag, write: deleteTag},
-	model.StepWarmReference:              {read: noState, write: warm},
-	model.StepAddRegistryPolicyStatement: {read: readRegistryPolicy, write: addStatement, inverse: invertRegistryPolicy},
-	model.StepPutRegistryPolicy:          {read: readRegistryPolicy, write: putRegistryPolicy, inverse: invertRegistryPolicy},
-	model.StepDeleteRegistryPolicy:       {read: readRegistryPolicy, write: deleteRegistryPolicy, inverse: invertRegistryPolicy},
+	model.StepCreateRule:                    {read: readRule, write: createRule, inverse: invertCreateRule},
+	model.StepUpdateRule:                    {read: readRule, write: updateRule, inverse: invertUpdateRule},
+	model.StepDeleteRule:                    {read: readRule, write: deleteRule, inverse: invertDeleteRule},
+	model.StepCreateSecret:                  {read: readSecret, write: createSecret},
+	model.StepPutSecretValue:                {read: readSecret, write: putSecretValue},
+	model.StepCreateTemplate:                {read: readTemplate, write: createTemplate, inverse: invertCreateTemplate},
+	model.StepUpdateTemplate:                {read: readTemplate, write: updateTemplate, inverse: invertUpdateTemplate},
+	model.StepDeleteTemplate:                {read: readTemplate, write: deleteTemplate, inverse: invertDeleteTemplate},
+	model.StepPutLifecyclePolicy:            {read: readLifecycle, write: putLifecycle, inverse: invertLifecycle},
+	model.StepDeleteLifecyclePolicy:         {read: readLifecycle, write: deleteLifecycle, inverse: invertLifecycle},
+	model.StepDeleteEmptyRepository:         {read: readRepository, write: deleteEmptyRepository, check: mustBeEmpty},
+	model.StepDeleteRepository:              {read: readRepository, write: deleteRepository},
+	model.StepDeleteCachedTag:               {read: readTag, write: deleteTag},
+	model.StepWarmReference:                 {read: noState, write: warm},
+	model.StepAddRegistryPolicyStatement:    {read: readRegistryPolicy, write: addStatement, inverse: invertAddStatement},
+	model.StepRemoveRegistryPolicyStatement: {read: readRegistryPolicy, write: removeStatement, inverse: invertRemoveStatement},
+	model.StepPutRegistryPolicy:             {read: readRegistryPolicy, write: putRegistryPolicy, inverse: invertRegistryPolicy},
+	model.StepDeleteRegistryPolicy:          {read: readRegistryPolicy, write: deleteRegistryPolicy, inverse: invertRegistryPolicy},
 }
 
 func requestID(md middleware.Metadata) string {
@@ -133,13 +137,13 @@ func deleteRule(ctx context.Context, a *Account, s model.Step, _ string) (middle
 	return out.ResultMetadata, nil
 }
 
-func invertCreateRule(s model.Step, _ map[string]string) *model.Step {
+func invertCreateRule(s model.Step, _, _ map[string]string) *model.Step {
 	return &model.Step{Kind: model.StepDeleteRule, Operation: "ecr:DeletePullThroughCacheRule", Target: s.Target,
 		Params: map[string]string{"ecrRepositoryPrefix": s.Target}, Summary: "Delete the rule " + s.Target + " again", Destructive: true,
 		Expect: map[string]string{"exists": "true"}}
 }
 
-func invertUpdateRule(s model.Step, before map[string]string) *model.Step {
+func invertUpdateRule(s model.Step, before, _ map[string]string) *model.Step {
 	p := map[string]string{"ecrRepositoryPrefix": s.Target}
 	for _, k := range []string{"credentialArn", "customRoleArn"} {
 		if v := before[k]; v != "" {
@@ -150,7 +154,7 @@ func invertUpdateRule(s model.Step, before map[string]string) *model.Step {
 		Summary: "Put the rule's credentials back", Expect: map[string]string{"exists": "true"}}
 }
 
-func invertDeleteRule(s model.Step, before map[string]string) *model.Step {
+func invertDeleteRule(s model.Step, before, _ map[string]string) *model.Step {
 	p := map[string]string{"ecrRepositoryPrefix": s.Target}
 	for _, k := range []string{"upstreamRegistryUrl", "upstreamRegistry", "credentialArn", "customRoleArn", "upstreamRepositoryPrefix"} {
 		if v := before[k]; v != "" {
@@ -310,7 +314,7 @@ func deleteTemplate(ctx context.Context, a *Account, s model.Step, _ string) (mi
 	return out.ResultMetadata, nil
 }
 
-func invertCreateTemplate(s model.Step, _ map[string]string) *model.Step {
+func invertCreateTemplate(s model.Step, _, _ map[string]string) *model.Step {
 	return &model.Step{Kind: model.StepDeleteTemplate, Operation: "ecr:DeleteRepositoryCreationTemplate", Target: s.Target,
 		Params: map[string]string{"prefix": s.Target}, Summary: "Delete the template " + s.Target + " again", Destructive: true,
 		Expect: map[string]string{"exists": "true"}}
@@ -319,7 +323,7 @@ func invertCreateTemplate(s model.Step, _ map[string]string) *model.Step {
 // templateParams are the members a template's state holds, for putting it back.
 var templateParams = []string{"appliedFor", "imageTagMutability", "lifecyclePolicy", "repositoryPolicy", "customRoleArn", "description", "encryptionType", "kmsKey", "resourceTags"}
 
-func invertUpdateTemplate(s model.Step, before map[string]string) *model.Step {
+func invertUpdateTemplate(s model.Step, before, _ map[string]string) *model.Step {
 	p := map[string]string{}
 	for k := range s.Params {
 		if contains(templateParams, k) {
@@ -331,7 +335,7 @@ func invertUpdateTemplate(s model.Step, before map[string]string) *model.Step {
 		Summary: "Put the template " + s.Target + " back as it was", Expect: map[string]string{"exists": "true"}}
 }
 
-func invertDeleteTemplate(s model.Step, before map[string]string) *model.Step {
+func invertDeleteTemplate(s model.Step, before, _ map[string]string) *model.Step {
 	p := map[string]string{"prefix": s.Target}
 	for _, k := range templateParams {
 		if v := before[k]; v != "" && v != "{}" {
@@ -373,10 +377,10 @@ func deleteLifecycle(ctx context.Context, a *Account, s model.Step, _ string) (m
 	return out.ResultMetadata, nil
 }
 
-func invertLifecycle(s model.Step, before map[string]string) *model.Step {
+func invertLifecycle(s model.Step, before, _ map[string]string) *model.Step {
 	if before["lifecyclePolicy"] == "" {
 		return &model.Step{Kind: model.StepDeleteLifecyclePolicy, Operation: "ecr:DeleteLifecyclePolicy", Target: s.Target,
-			Params: map[string]string{"repositoryName": s.Target}, Summary: "Remove the lifecycle policy of " + s.Target + " again"}
+			Params: map[string]string{"repositoryName": s.Target}, Summary: "Remove the lifecycle policy of " + s.Target + " again", Destructive: true}
 	}
 	return &model.Step{Kind: model.StepPutLifecyclePolicy, Operation: "ecr:PutLifecyclePolicy", Target: s.Target,
 		Params:  map[string]string{"repositoryName": s.Target, "lifecyclePolicyText": before["lifecyclePolicy"]},
@@ -471,22 +475,152 @@ func readRegistryPolicy(ctx context.Context, a *Account, _ model.Step) (map[stri
 // addStatement merges one statement into the registry policy: what is there stays; a
 // statement already there is not added twice; a Sid already taken gets a new one.
 func addStatement(ctx context.Context, a *Account, s model.Step, _ string) (middleware.Metadata, error) {
-	now, err := readRegistryPolicy(ctx, a, s)
-	if err != nil {
-		return middleware.Metadata{}, err
+	return a.changeRegistryPolicy(ctx, func(policy string) (string, error) { return MergeStatement(policy, s.Param("statement")) })
+}
+
+// removeStatement takes one statement out of the registry policy, leaving the others.
+func removeStatement(ctx context.Context, a *Account, s model.Step, _ string) (middleware.Metadata, error) {
+	return a.changeRegistryPolicy(ctx, func(policy string) (string, error) { return RemoveStatement(policy, s.Param("statement")) })
+}
+
+// testHookPolicyRead, when set by a test, runs between the first read of the policy and
+// the read that compares: where another writer's put would fall.
+var testHookPolicyRead func()
+
+// registryPolicyAttempts bounds the merges of one change while others keep writing.
+const registryPolicyAttempts = 5
+
+// changeRegistryPolicy is read, change, compare, put, verify. ECR's PutRegistryPolicy
+// replaces the whole policy and takes no condition, so a statement merged into a policy
+// read a moment ago could erase one that another writer put in between. The policy is
+// read again just before the put, and the change is made again on what is there when it
+// moved; after the put it is read once more, and when a later put dropped what this one
+// wrote, the change is made again on that. Runs on one machine also hold the write lock.
+// A change that leaves no statement deletes the policy (ECR refuses an empty one).
+func (a *Account) changeRegistryPolicy(ctx context.Context, change func(string) (string, error)) (middleware.Metadata, error) {
+	s := model.Step{}
+	for attempt := 0; attempt < registryPolicyAttempts; attempt++ {
+		now, err := readRegistryPolicy(ctx, a, s)
+		if err != nil {
+			return middleware.Metadata{}, err
+		}
+		if testHookPolicyRead != nil {
+			testHookPolicyRead()
+		}
+		changed, err := change(now["policy"])
+		if err != nil {
+			return middleware.Metadata{}, err
+		}
+		if samePolicy(changed, now["policy"]) || changed == now["policy"] {
+			return middleware.Metadata{}, nil // already as wanted: nothing to write
+		}
+		again, err := readRegistryPolicy(ctx, a, s)
+		if err != nil {
+			return middleware.Metadata{}, err
+		}
+		if !sameValue(again["policy"], now["policy"]) {
+			continue // it moved between the read and now: change what is there
+		}
+		var md middleware.Metadata
+		if len(statements(changed)) == 0 {
+			out, err := a.ecr.DeleteRegistryPolicy(ctx, &ecr.DeleteRegistryPolicyInput{})
+			if err != nil {
+				return middleware.Metadata{}, err
+			}
+			md = out.ResultMetadata
+		} else {
+			out, err := a.ecr.PutRegistryPolicy(ctx, &ecr.PutRegistryPolicyInput{PolicyText: aws.String(changed)})
+			if err != nil {
+				return middleware.Metadata{}, err
+			}
+			md = out.ResultMetadata
+		}
+		after, err := readRegistryPolicy(ctx, a, s)
+		if err != nil {
+			return md, err
+		}
+		if sameValue(after["policy"], changed) {
+			return md, nil
+		}
+		if redo, err := change(after["policy"]); err == nil && samePolicy(redo, after["policy"]) {
+			return md, nil // another writer came after, and kept what this change wanted
+		}
 	}
-	merged, err := MergeStatement(now["policy"], s.Param("statement"))
-	if err != nil {
-		return middleware.Metadata{}, err
+	return middleware.Metadata{}, fmt.Errorf("the registry policy kept changing while ptcdoctor merged into it (%d attempts); run the fix again", registryPolicyAttempts)
+}
+
+// statements are a policy's statements, each as compact JSON (nil for none, or not JSON).
+func statements(policy string) []string {
+	var doc map[string]any
+	if policy == "" || json.Unmarshal([]byte(policy), &doc) != nil {
+		return nil
 	}
-	if samePolicy(merged, now["policy"]) {
-		return middleware.Metadata{}, nil // the statement is there already: nothing to write
+	var list []any
+	switch st := doc["Statement"].(type) {
+	case []any:
+		list = st
+	case map[string]any:
+		list = []any{st}
 	}
-	out, err := a.ecr.PutRegistryPolicy(ctx, &ecr.PutRegistryPolicyInput{PolicyText: aws.String(merged)})
-	if err != nil {
-		return middleware.Metadata{}, err
+	var out []string
+	for _, x := range list {
+		b, _ := json.Marshal(x)
+		out = append(out, string(b))
 	}
-	return out.ResultMetadata, nil
+	return out
+}
+
+// statementChanges lists the statements one policy has and the other lacks; ok is
+// false when either is not a policy document.
+func statementChanges(was, is string) (added, removed []string, ok bool) {
+	isPolicy := func(p string) bool {
+		var doc map[string]any
+		return p == "" || json.Unmarshal([]byte(p), &doc) == nil && doc["Statement"] != nil
+	}
+	if was+is == "" || !isPolicy(was) || !isPolicy(is) {
+		return nil, nil, false
+	}
+	old, cur := statements(was), statements(is)
+	for _, x := range cur {
+		if !contains(old, x) {
+			added = append(added, x)
+		}
+	}
+	for _, x := range old {
+		if !contains(cur, x) {
+			removed = append(removed, x)
+		}
+	}
+	return added, removed, true
+}
+
+// RemoveStatement takes a statement (JSON) out of a policy document; a statement that
+// is not there leaves the policy as it is.
+func RemoveStatement(policy, statement string) (string, error) {
+	var want any
+	if err := json.Unmarshal([]byte(statement), &want); err != nil {
+		return "", fmt.Errorf("the statement is not JSON: %w", err)
+	}
+	if policy == "" {
+		return "", nil
+	}
+	doc := map[string]any{}
+	if err := json.Unmarshal([]byte(policy), &doc); err != nil {
+		return "", fmt.Errorf("the registry policy in place is not JSON: %w", err)
+	}
+	wantJSON, _ := json.Marshal(want)
+	var kept []any
+	for _, x := range statements(policy) {
+		if x == string(wantJSON) {
+			continue
+		}
+		var v any
+		json.Unmarshal([]byte(x), &v)
+		kept = append(kept, v)
+	}
+	doc["Statement"] = kept
+	out, err := json.Marshal(doc)
+	return string(out), err
 }
 
 // MergeStatement adds a statement (JSON) to a policy document (JSON, or "" for none).
@@ -550,7 +684,46 @@ func deleteRegistryPolicy(ctx context.Context, a *Account, _ model.Step, _ strin
 	return out.ResultMetadata, nil
 }
 
-func invertRegistryPolicy(s model.Step, before map[string]string) *model.Step {
+// invertAddStatement removes the statement the step added (under the Sid it got), and
+// nothing else: statements others added since stay.
+func invertAddStatement(s model.Step, before, after map[string]string) *model.Step {
+	added := addedStatement(s.Param("statement"), before["policy"], after["policy"])
+	if added == "" {
+		return nil // it was there already: the step changed nothing
+	}
+	return &model.Step{Kind: model.StepRemoveRegistryPolicyStatement, Operation: "ecr:PutRegistryPolicy", Target: "registry policy",
+		Params: map[string]string{"statement": added}, Summary: "Take the statement out of the registry policy again", Destructive: true}
+}
+
+func invertRemoveStatement(s model.Step, _, _ map[string]string) *model.Step {
+	return &model.Step{Kind: model.StepAddRegistryPolicyStatement, Operation: "ecr:PutRegistryPolicy", Target: "registry policy",
+		Params: map[string]string{"statement": s.Param("statement")}, Summary: "Put the statement back into the registry policy"}
+}
+
+// addedStatement finds, among the statements after has and before lacks, the one the
+// step added: the same statement, its Sid perhaps renamed by the merge.
+func addedStatement(statement, before, after string) string {
+	var want map[string]any
+	if json.Unmarshal([]byte(statement), &want) != nil {
+		return ""
+	}
+	delete(want, "Sid")
+	wantJSON, _ := json.Marshal(want)
+	added, _, _ := statementChanges(before, after)
+	for _, x := range added {
+		var m map[string]any
+		if json.Unmarshal([]byte(x), &m) != nil {
+			continue
+		}
+		delete(m, "Sid")
+		if b, _ := json.Marshal(m); string(b) == string(wantJSON) {
+			return x
+		}
+	}
+	return ""
+}
+
+func invertRegistryPolicy(s model.Step, before, _ map[string]string) *model.Step {
 	if before["policy"] == "" {
 		return &model.Step{Kind: model.StepDeleteRegistryPolicy, Operation: "ecr:DeleteRegistryPolicy", Target: "registry policy",
 			Params: map[string]string{}, Summary: "Remove the registry policy again", Destructive: true}

@@ -43,11 +43,11 @@ func undo(t *testing.T, acc *ecrops.Account) {
 
 func undoPlan(t *testing.T, acc *ecrops.Account, id string) {
 	t.Helper()
-	plan, _, err := acc.UndoPlan(id)
+	u, err := acc.UndoPlan(ctx(t), id)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := acc.Apply(ctx(t), plan, ecrops.ApplyOptions{}); err != nil {
+	if _, err := acc.Apply(ctx(t), u.Plan, ecrops.ApplyOptions{}); err != nil {
 		t.Fatalf("undo: %v", err)
 	}
 }
@@ -75,7 +75,7 @@ func TestRuleStepsAndTheirUndo(t *testing.T) {
 		t.Fatal("undo did not delete the rule")
 	}
 	// A second undo of the same plan is refused before any call: it was undone.
-	if _, _, err := acc.UndoPlan(created); !errors.Is(err, ecrops.ErrNothingToUndo) || !strings.Contains(err.Error(), "undone already") {
+	if _, err := acc.UndoPlan(ctx(t), created); !errors.Is(err, ecrops.ErrNothingToUndo) || !strings.Contains(err.Error(), "undone already") {
 		t.Fatalf("a second undo: %v", err)
 	}
 
@@ -212,18 +212,15 @@ func TestRepositoryTagSecretAndWarmSteps(t *testing.T) {
 		t.Fatalf("after warming: %+v (old digest %s)", p, digest)
 	}
 
-	// A new secret value: given at apply time, never journaled.
-	const token = "ghp_canary_value_never_logged"
-	value := `{"username":"ptcdemo-gh","accessToken":"` + token + `"}`
-	sec := model.Step{Kind: model.StepPutSecretValue, Operation: "secretsmanager:PutSecretValue", Target: "ecr-pullthroughcache/github",
-		Params: map[string]string{"secretId": "ecr-pullthroughcache/github"}, NeedsSecretValue: true}
+	// A new secret value: given at apply time, tried against the upstream, never journaled.
+	const token = "dckr_pat_ptcdemo_valid_token"
+	value := `{"username":"ptcdemo","accessToken":"` + token + `"}`
+	sec := model.Step{Kind: model.StepPutSecretValue, Operation: "secretsmanager:PutSecretValue", Target: "ecr-pullthroughcache/docker-hub",
+		Params: map[string]string{"secretId": "ecr-pullthroughcache/docker-hub"}, NeedsSecretValue: true}
 	if _, err := acc.Apply(ctx(t), model.Plan{Steps: []model.Step{sec}}, ecrops.ApplyOptions{}); err == nil {
 		t.Fatal("a secret step ran without a value")
 	}
-	apply(t, acc, ecrops.ApplyOptions{SecretValues: map[string]string{"ecr-pullthroughcache/github": value}}, sec)
-	create := model.Step{Kind: model.StepCreateSecret, Operation: "secretsmanager:CreateSecret", Target: "ecr-pullthroughcache/quay",
-		Params: map[string]string{"name": "ecr-pullthroughcache/quay"}, NeedsSecretValue: true, Expect: map[string]string{"exists": "false"}}
-	apply(t, acc, ecrops.ApplyOptions{SecretValues: map[string]string{"ecr-pullthroughcache/quay": value}}, create)
+	apply(t, acc, ecrops.ApplyOptions{SecretValues: map[string]string{"ecr-pullthroughcache/docker-hub": value}}, sec)
 	raw, err := os.ReadFile(acc.Journal().Path())
 	if err != nil {
 		t.Fatal(err)
@@ -231,9 +228,9 @@ func TestRepositoryTagSecretAndWarmSteps(t *testing.T) {
 	if strings.Contains(string(raw), token) {
 		t.Fatal("the journal holds a secret value")
 	}
-	plan, skipped, err := acc.UndoPlan(lastPlan(t, acc))
-	if !errors.Is(err, ecrops.ErrNothingToUndo) || len(skipped) != 1 || len(plan.Steps) != 0 {
-		t.Fatalf("a secret write has no inverse: %v %v", err, skipped)
+	u, err := acc.UndoPlan(ctx(t), lastPlan(t, acc))
+	if !errors.Is(err, ecrops.ErrNothingToUndo) || len(u.Skipped) != 1 || len(u.Plan.Steps) != 0 {
+		t.Fatalf("a secret write has no inverse: %v %v", err, u.Skipped)
 	}
 }
 

@@ -69,7 +69,7 @@ func (a *Account) Scan(ctx context.Context, scope Scope, progress func(Progress)
 		defer wg.Done()
 		id, err := a.Whoami(ctx)
 		if err != nil {
-			addErr("caller identity", "GetCallerIdentity", err)
+			addErr(model.PartIdentity, "GetCallerIdentity", err)
 			return
 		}
 		mu.Lock()
@@ -81,7 +81,7 @@ func (a *Account) Scan(ctx context.Context, scope Scope, progress func(Progress)
 		defer wg.Done()
 		rules, err := a.listRules(ctx)
 		if err != nil {
-			addErr("pull through cache rules", "DescribePullThroughCacheRules", err)
+			addErr(model.PartRules, "DescribePullThroughCacheRules", err)
 		}
 		mu.Lock()
 		snap.Rules = rules
@@ -91,7 +91,7 @@ func (a *Account) Scan(ctx context.Context, scope Scope, progress func(Progress)
 		defer wg.Done()
 		tpls, err := a.listTemplates(ctx)
 		if err != nil {
-			addErr("repository creation templates", "DescribeRepositoryCreationTemplates", err)
+			addErr(model.PartTemplates, "DescribeRepositoryCreationTemplates", err)
 		}
 		mu.Lock()
 		snap.Templates = tpls
@@ -104,7 +104,7 @@ func (a *Account) Scan(ctx context.Context, scope Scope, progress func(Progress)
 		switch {
 		case errors.As(err, &nf):
 		case err != nil:
-			addErr("registry policy", "GetRegistryPolicy", err)
+			addErr(model.PartRegistryPolicy, "GetRegistryPolicy", err)
 		default:
 			mu.Lock()
 			snap.RegistryPolicy = aws.ToString(out.PolicyText)
@@ -119,7 +119,7 @@ func (a *Account) Scan(ctx context.Context, scope Scope, progress func(Progress)
 		var err error
 		repos, err = a.listRepositories(ctx, scope)
 		if err != nil {
-			addErr("repositories", "DescribeRepositories", err)
+			addErr(model.PartRepositories, "DescribeRepositories", err)
 			reposOK = false
 		}
 	}()
@@ -193,7 +193,7 @@ func (a *Account) Scan(ctx context.Context, scope Scope, progress func(Progress)
 	for i := range snap.Repositories {
 		repo := &snap.Repositories[i]
 		run(func() {
-			a.scanRepository(ctx, repo, addErr)
+			a.scanRepository(ctx, repo, snap.Templates, addErr)
 			mu.Lock()
 			done++
 			images += len(repo.Images)
@@ -288,6 +288,7 @@ func (a *Account) listTemplates(ctx context.Context) ([]model.Template, error) {
 			if e := t.EncryptionConfiguration; e != nil {
 				tpl.EncryptionType, tpl.KMSKey = string(e.EncryptionType), aws.ToString(e.KmsKey)
 			}
+			tpl.MutabilityExclusions = exclusionPatterns(t.ImageTagMutabilityExclusionFilters)
 			if len(t.ResourceTags) > 0 {
 				tpl.ResourceTags = map[string]string{}
 				for _, tg := range t.ResourceTags {
@@ -309,7 +310,9 @@ func (a *Account) listRepositories(ctx context.Context, scope Scope) ([]model.Re
 				ImageTagMutability: string(r.ImageTagMutability)}
 			if r.EncryptionConfiguration != nil {
 				repo.EncryptionType = string(r.EncryptionConfiguration.EncryptionType)
+				repo.KMSKey = aws.ToString(r.EncryptionConfiguration.KmsKey)
 			}
+			repo.MutabilityExclusions = exclusionPatterns(r.ImageTagMutabilityExclusionFilters)
 			out = append(out, repo)
 		}
 	}
@@ -384,14 +387,14 @@ func (a *Account) describeSecret(ctx context.Context, ref *model.SecretRef) {
 
 // scanRepository lists a repository's images (all pages, tagged and untagged), reads a
 // cache repository's lifecycle policy, and for its indexes which platforms are cached.
-func (a *Account) scanRepository(ctx context.Context, repo *model.Repository, addErr func(part, op string, err error)) {
+func (a *Account) scanRepository(ctx context.Context, repo *model.Repository, templates []model.Template, addErr func(part, op string, err error)) {
 	p := ecr.NewDescribeImagesPaginator(a.ecr, &ecr.DescribeImagesInput{RepositoryName: aws.String(repo.Name),
 		MaxResults: aws.Int32(maxPage), Filter: &ecrtypes.DescribeImagesFilter{TagStatus: ecrtypes.TagStatusAny}})
 	repo.ImagesKnown = true
 	for p.HasMorePages() {
 		page, err := p.NextPage(ctx)
 		if err != nil {
-			addErr("repository "+repo.Name+" images", "DescribeImages", err)
+			addErr(model.PartImages(repo.Name), "DescribeImages", err)
 			repo.ImagesKnown = false
 			break
 		}
@@ -410,13 +413,16 @@ func (a *Account) scanRepository(ctx context.Context, repo *model.Repository, ad
 		case errors.As(err, &nf):
 			repo.LifecycleKnown = true
 		case err != nil:
-			addErr("repository "+repo.Name+" lifecycle policy", "GetLifecyclePolicy", err)
+			addErr(model.PartLifecycle(repo.Name), "GetLifecyclePolicy", err)
 		default:
 			repo.LifecycleKnown, repo.LifecyclePolicy = true, aws.ToString(out.LifecyclePolicyText)
 		}
 	}
 	if repo.ImagesKnown {
 		a.readIndexes(ctx, repo, addErr)
+	}
+	if repo.IsCache() && model.TemplateFor(templates, repo.Name) != nil {
+		a.readRepositorySettings(ctx, repo, addErr)
 	}
 }
 
@@ -446,7 +452,7 @@ func (a *Account) readIndexes(ctx context.Context, repo *model.Repository, addEr
 			ImageIds: ids[:n], AcceptedMediaTypes: manifestMediaTypes})
 		ids = ids[n:]
 		if err != nil {
-			addErr("repository "+repo.Name+" index manifests", "BatchGetImage", err)
+			addErr(model.PartIndexes(repo.Name), "BatchGetImage", err)
 			return
 		}
 		for _, im := range out.Images {

@@ -1,4 +1,6 @@
 // Package model holds the plain data that flows between ptcdoctor's parts: rules,
-// repositories, images, templates, secrets' metadata, snapshots of an account, findings,
-// fixes and the plans that carry them out. It does no I/O and imports nothing else of ptcdoctor.
+// repositories, images, templates, secrets' metadata, snapshots of an account (with the
+// parts that could not be read), findings with their stable keys and ids, what could not
+// be checked, fixes and the plans that carry them out. It does no I/O and imports
+// nothing else of ptcdoctor.
 package model

@@ -42,9 +42,12 @@ type Fix struct {
 
 // Finding is one thing wrong, or about to go wrong, with why and how to fix it.
 type Finding struct {
-	Check       string
-	Severity    Severity
-	Subject     Subject
+	Check    string
+	Severity Severity
+	Subject  Subject
+	// Distinct tells the finding apart from the check's other findings on the same
+	// subject (which gap, which setting); it is part of the Key.
+	Distinct    string `json:",omitempty"`
 	Title       string
 	Explanation string
 	Evidence    []Evidence

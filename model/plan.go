@@ -35,8 +35,15 @@ const (
 	StepDeleteCachedTag            StepKind = "delete-cached-tag"
 	StepWarmReference              StepKind = "warm-reference"
 	StepAddRegistryPolicyStatement StepKind = "add-registry-policy-statement"
-	StepPutRegistryPolicy          StepKind = "put-registry-policy"
-	StepDeleteRegistryPolicy       StepKind = "delete-registry-policy"
+	// StepRemoveRegistryPolicyStatement takes one statement out, leaving the others.
+	StepRemoveRegistryPolicyStatement StepKind = "remove-registry-policy-statement"
+	StepPutRegistryPolicy             StepKind = "put-registry-policy"
+	StepDeleteRegistryPolicy          StepKind = "delete-registry-policy"
+	// Aligning an existing repository with its creation template.
+	StepSetRepositoryPolicy    StepKind = "set-repository-policy"
+	StepDeleteRepositoryPolicy StepKind = "delete-repository-policy"
+	StepPutImageTagMutability  StepKind = "put-image-tag-mutability"
+	StepTagRepository          StepKind = "tag-repository"
 )
 
 // Step is one call. Params are its input as the person will see it; a secret value is
@@ -51,11 +58,18 @@ type Step struct {
 	// Expect is the state the plan was made against ("exists": "false", "credentialArn":
 	// "...", "images": "0", "digest": "sha256:..."). It is read again just before the
 	// write, and the plan stops, with nothing written, when it changed.
+	// A key that starts with ExpectCoveringRule names a premise beyond the target.
 	Expect map[string]string
 	// Destructive steps delete something; they are confirmed by typing Target.
 	Destructive      bool
 	NeedsSecretValue bool
 }
+
+// ExpectCoveringRule starts a key of Expect that names a repository (or "prefix/" for
+// a template) and expects the prefix of the pull through cache rule that covers it, as
+// RuleFor finds it ("" for none): the rules are listed again just before the write, so
+// that an orphan's deletion stops when a rule for it was created meanwhile.
+const ExpectCoveringRule = "coveringRule:"
 
 // Param returns one of the step's inputs.
 func (s Step) Param(k string) string { return s.Params[k] }

@@ -10,16 +10,31 @@ type UpstreamProbe struct {
 	// Anonymous is true when the probe did not use the rule's credentials, and Why says why.
 	Anonymous bool
 	Why       string
-	Exists    bool
-	Digest    string
-	MediaType string
-	Platforms []string
-	RateLimit *RateLimit
-	Status    int
+	// SecretError is the read of the rule's secret that failed, when the probe went
+	// anonymous because of it: its answer says nothing of the rule's credentials.
+	SecretError *PartError
+	Exists      bool
+	Digest      string
+	MediaType   string
+	Platforms   []string
+	RateLimit   *RateLimit
+	Status      int
 	// Class sorts a failure: unauthorized, forbidden, not-found, rate-limited, server-error,
 	// client-error, network, invalid.
 	Class   string
 	Message string
+}
+
+// UpstreamTags is the first page of an upstream repository's tag list: how a probe learns
+// a tag to ask for when it cannot assume `latest` exists.
+type UpstreamTags struct {
+	Repository string // host/path
+	Anonymous  bool
+	Why        string
+	Tags       []string
+	Status     int
+	Class      string // as UpstreamProbe's; "" when the list was read
+	Message    string
 }
 
 // RateLimit is a Docker Hub-style pull window, from the ratelimit-* headers of a manifest answer.

@@ -47,6 +47,8 @@ func (r Ref) Identifier() string {
 const (
 	DockerHubRegistry = "registry-1.docker.io"
 	dockerHubIndex    = "index.docker.io"
+	// noRegistry stands for "no registry written" when a reference is read.
+	noRegistry = "no-registry.invalid"
 )
 
 // ParseRef reads a reference written either as a cache URI of this registry
@@ -66,6 +68,19 @@ func ParseRef(input, account, region string, rules []Rule) (Ref, error) {
 		return Ref{}, fmt.Errorf("'%s' is not an image reference: %s", Printable(in), Printable(err.Error()))
 	}
 	ref := Ref{Input: input, Registry: RegistryHost(account, region)}
+	// A name written without a registry whose first segments are a rule's prefix
+	// (docker-hub/nginx:latest) names the account's cache, not a Docker Hub user of that
+	// name: people copy the cache path without the host. name reads it with a registry
+	// that cannot occur, so a host written in the input is never mistaken for none.
+	if bare, err := name.ParseReference(in, name.WeakValidation, name.WithDefaultRegistry(noRegistry)); err == nil && bare.Context().RegistryStr() == noRegistry {
+		if r := RuleFor(rules, bare.Context().RepositoryStr()); r != nil && r.Prefix != "ROOT" {
+			in = ref.Registry + "/" + in
+			parsed, err = name.ParseReference(in, name.WeakValidation)
+			if err != nil {
+				return Ref{}, fmt.Errorf("'%s' is not an image reference: %s", Printable(in), Printable(err.Error()))
+			}
+		}
+	}
 	switch p := parsed.(type) {
 	case name.Tag:
 		ref.Tag = p.TagStr()
@@ -88,17 +103,13 @@ func ParseRef(input, account, region string, rules []Rule) (Ref, error) {
 		}
 		return ref, nil
 	}
-	if strings.HasSuffix(host, ".amazonaws.com") && strings.Contains(host, ".dkr.ecr.") && !strings.HasPrefix(host, account+".") {
-		return Ref{}, fmt.Errorf("%s is in the registry %s, not in %s", Printable(in), host, ref.Registry)
-	}
-	if strings.HasSuffix(host, ".amazonaws.com") && strings.Contains(host, ".dkr.ecr.") {
-		return Ref{}, fmt.Errorf("%s is in region %s; ptcdoctor is looking at %s (use --region)", Printable(in), strings.Split(host, ".")[3], region)
-	}
 	if host == dockerHubIndex {
 		host = DockerHubRegistry
 	}
 	ref.FromUpstream = true
 	ref.Upstream = host + "/" + path + ref.suffix()
+	// An upstream reference maps through the rule that caches from its registry, another
+	// account's or region's ECR registry among them (ECR to ECR).
 	for i := range rules {
 		r := &rules[i]
 		if r.UpstreamURL != host {
@@ -110,6 +121,12 @@ func ParseRef(input, account, region string, rules []Rule) (Ref, error) {
 		}
 		ref.RulePrefix, ref.Repository = r.Prefix, cachePath
 		return ref, nil
+	}
+	if strings.HasSuffix(host, ".amazonaws.com") && strings.Contains(host, ".dkr.ecr.") && !strings.HasPrefix(host, account+".") {
+		return Ref{}, fmt.Errorf("%s is in the registry %s, not in %s", Printable(in), host, ref.Registry)
+	}
+	if strings.HasSuffix(host, ".amazonaws.com") && strings.Contains(host, ".dkr.ecr.") {
+		return Ref{}, fmt.Errorf("%s is in region %s; ptcdoctor is looking at %s (use --region)", Printable(in), strings.Split(host, ".")[3], region)
 	}
 	return ref, fmt.Errorf("no pull through cache rule has the upstream %s, so %s cannot be pulled through this registry", host, Printable(in))
 }

@@ -33,6 +33,13 @@ func TestParseRef(t *testing.T) {
 		{reg + "/docker-hub/library/nginx@sha256:" + strings.Repeat("a", 64), "docker-hub/library/nginx", "", "sha256:" + strings.Repeat("a", 64), "docker-hub", "registry-1.docker.io/library/nginx@sha256:" + strings.Repeat("a", 64), false},
 		{reg + "/docker-hub/library/nginx:1.27@sha256:" + strings.Repeat("b", 64), "docker-hub/library/nginx", "1.27", "sha256:" + strings.Repeat("b", 64), "docker-hub", "registry-1.docker.io/library/nginx:1.27@sha256:" + strings.Repeat("b", 64), false},
 		{reg + "/my-proxy:latest", "my-proxy", "latest", "", "ROOT", "public.ecr.aws/my-proxy:latest", false},
+		// The cache path copied without the host is the account's rule prefix, not a Docker Hub user.
+		{"docker-hub/nginx:latest", "docker-hub/nginx", "latest", "", "docker-hub", "registry-1.docker.io/nginx:latest", false},
+		{"docker-hub/library/nginx:1.27", "docker-hub/library/nginx", "1.27", "", "docker-hub", "registry-1.docker.io/library/nginx:1.27", false},
+		{"team/app:v2", "team/app", "v2", "", "team", "quay.io/org/app:v2", false},
+		// A name whose first segment is no rule's prefix stays a Docker Hub name.
+		{"bitnami/redis:7", "docker-hub/bitnami/redis", "7", "", "docker-hub", "registry-1.docker.io/bitnami/redis:7", true},
+		{"docker.io/docker-hub/nginx:1", "docker-hub/docker-hub/nginx", "1", "", "docker-hub", "registry-1.docker.io/docker-hub/nginx:1", true},
 	}
 	for _, c := range cases {
 		r, err := ParseRef(c.in, "111122223333", "us-east-1", rules)

@@ -80,14 +80,16 @@ type Template struct {
 	AppliedFor         []string
 	Description        string
 	ImageTagMutability string
-	EncryptionType     string
-	KMSKey             string
-	ResourceTags       map[string]string
-	RepositoryPolicy   string
-	LifecyclePolicy    string
-	CustomRoleArn      string
-	CreatedAt          time.Time
-	UpdatedAt          time.Time
+	// MutabilityExclusions are the WILDCARD filters of a *_WITH_EXCLUSION setting.
+	MutabilityExclusions []string
+	EncryptionType       string
+	KMSKey               string
+	ResourceTags         map[string]string
+	RepositoryPolicy     string
+	LifecyclePolicy      string
+	CustomRoleArn        string
+	CreatedAt            time.Time
+	UpdatedAt            time.Time
 }
 
 // AppliesToPullThroughCache reports whether the template shapes pull through cache repositories.
@@ -107,7 +109,16 @@ type Repository struct {
 	URI                string
 	CreatedAt          time.Time
 	ImageTagMutability string
-	EncryptionType     string
+	// MutabilityExclusions are the WILDCARD filters of a *_WITH_EXCLUSION setting.
+	MutabilityExclusions []string
+	EncryptionType       string
+	KMSKey               string
+
+	// Policy and ResourceTags are the repository policy ("" for none) and tags; SettingsKnown
+	// is true when both were read (only for cache repositories a creation template covers).
+	Policy        string
+	ResourceTags  map[string]string
+	SettingsKnown bool
 
 	// RulePrefix is the prefix of the rule that covers the repository; "" for none.
 	RulePrefix string
@@ -119,6 +130,59 @@ type Repository struct {
 	Images []Image
 	// ImagesKnown is false when the images could not be listed; see the snapshot's Errors.
 	ImagesKnown bool
+}
+
+// PartRepositoryPolicy and PartRepositoryTags name the reads of one repository's policy
+// and resource tags, made for cache repositories a creation template covers.
+func PartRepositoryPolicy(repo string) string { return "repository " + repo + " policy" }
+func PartRepositoryTags(repo string) string   { return "repository " + repo + " tags" }
+
+// TagImmutable reports whether a tag of the repository may not be moved: every tag of an
+// IMMUTABLE repository; those no exclusion filter matches under IMMUTABLE_WITH_EXCLUSION;
+// those one matches under MUTABLE_WITH_EXCLUSION.
+func (r Repository) TagImmutable(tag string) bool {
+	return TagImmutable(r.ImageTagMutability, r.MutabilityExclusions, tag)
+}
+
+// TagImmutable applies a tag mutability setting and its exclusion filters to one tag.
+// A filter is a wildcard pattern in which '*' stands for any run of characters.
+func TagImmutable(mutability string, exclusions []string, tag string) bool {
+	excluded := false
+	for _, f := range exclusions {
+		if wildcardMatch(f, tag) {
+			excluded = true
+			break
+		}
+	}
+	switch mutability {
+	case "IMMUTABLE":
+		return true
+	case "IMMUTABLE_WITH_EXCLUSION":
+		return !excluded
+	case "MUTABLE_WITH_EXCLUSION":
+		return excluded
+	}
+	return false
+}
+
+// wildcardMatch matches s against a pattern whose only special character is '*'.
+func wildcardMatch(pattern, s string) bool {
+	parts := strings.Split(pattern, "*")
+	if len(parts) == 1 {
+		return pattern == s
+	}
+	if !strings.HasPrefix(s, parts[0]) {
+		return false
+	}
+	s = s[len(parts[0]):]
+	for _, mid := range parts[1 : len(parts)-1] {
+		i := strings.Index(s, mid)
+		if i < 0 {
+			return false
+		}
+		s = s[i+len(mid):]
+	}
+	return strings.HasSuffix(s, parts[len(parts)-1])
 }
 
 // IsCache reports whether a rule covers the repository.

@@ -44,8 +44,9 @@ type App struct {
 	filter, cmdline textinput.Model
 	status          *note
 	q               *question
-	keyN            int  // key presses so far: a note lives until the next one
-	showDetail      bool // the status line's error details fill the body
+	keyN            int               // key presses so far: a note lives until the next one
+	held            []tea.KeyPressMsg // typed while an answer they are meant for was awaited
+	showDetail      bool              // the status line's error details fill the body
 	scan            scanState
 }
 
@@ -75,7 +76,19 @@ func New(ctx context.Context, eng Engine, opts Options) *App {
 	return a
 }
 
-func (a *App) Init() tea.Cmd { return a.startScan() }
+func (a *App) Init() tea.Cmd { return tea.Batch(a.startScan(), a.c.track(a.journalCmd())) }
+
+// release replays the keys that waited for an answer, until one waits again.
+func (a *App) release() tea.Cmd {
+	var cmds []tea.Cmd
+	for len(a.held) > 0 && a.c.holding == 0 {
+		k := a.held[0]
+		a.held = a.held[1:]
+		a.keyN-- // counted when it was typed
+		cmds = append(cmds, a.key(k))
+	}
+	return tea.Batch(cmds...)
+}
 
 // busy reports whether the interface waits on an answer: a scan, the checks, a plan.
 func (a *App) busy() bool { return a.scan.running || a.c.pending > 0 }
@@ -95,7 +108,14 @@ func (a *App) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 	switch msg := msg.(type) {
 	case answeredMsg:
 		a.c.pending--
-		return a.Update(msg.msg)
+		_, cmd := a.Update(msg.msg)
+		if msg.held {
+			a.c.holding--
+			return a, tea.Batch(cmd, a.release())
+		}
+		return a, cmd
+	case thenMsg:
+		return a, msg()
 	case tea.WindowSizeMsg:
 		a.width, a.height = msg.Width, msg.Height
 		a.resize()
@@ -132,6 +152,10 @@ func (a *App) key(msg tea.KeyPressMsg) tea.Cmd {
 	if k == "ctrl+c" {
 		return a.quit()
 	}
+	if a.c.holding > 0 {
+		a.held = append(a.held, msg)
+		return nil
+	}
 	switch a.mode {
 	case modeQuestion:
 		return a.answer(k)
@@ -159,6 +183,9 @@ func (a *App) key(msg tea.KeyPressMsg) tea.Cmd {
 		}
 		return a.quit()
 	case k == "!":
+		if title, detail := notCheckedText(a.c.notChecked); (a.status == nil || !a.status.sticky) && title != "" {
+			a.fail("scan", title, detail) // read again, after it was dismissed
+		}
 		a.showDetail = a.status != nil && a.status.detail != ""
 	case key.Matches(msg, keys.Help):
 		a.push(newHelpScreen(a.c, a.active))
@@ -244,7 +271,7 @@ func (a *App) jump(i int) tea.Cmd {
 	a.history = nil
 	a.show(a.tabs[i])
 	if i == 3 {
-		return a.journalCmd()
+		return a.c.hold(a.journalCmd())
 	}
 	return nil
 }

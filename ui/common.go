@@ -7,6 +7,7 @@ import (
 	"charm.land/bubbles/v2/key"
 	tea "charm.land/bubbletea/v2"
 
+	"github.com/ptcdoctor/ptcdoctor/diagnose"
 	"github.com/ptcdoctor/ptcdoctor/model"
 )
 
@@ -50,7 +51,9 @@ type common struct {
 
 	snap     *model.Snapshot
 	findings []model.Finding
-	journal  []JournalRow
+	// notChecked is what the checks could not judge, and the read that failed.
+	notChecked []model.NotChecked
+	journal    []JournalRow
 	// version counts the changes to the data above; a list rebuilds its rows
 	// only when it is behind.
 	version int
@@ -61,10 +64,16 @@ type common struct {
 	// plan being applied, 0 when none is.
 	pending  int
 	applying int
+	// holding counts the requests whose answer the next keys are for (the journal
+	// a tab opens, the plan u asks for): keys typed meanwhile wait for it.
+	holding int
 }
 
 // answeredMsg wraps the answer of a tracked request.
-type answeredMsg struct{ msg tea.Msg }
+type answeredMsg struct {
+	msg  tea.Msg
+	held bool
+}
 
 // track counts a request as pending until its answer comes back.
 func (c *common) track(cmd tea.Cmd) tea.Cmd {
@@ -72,8 +81,22 @@ func (c *common) track(cmd tea.Cmd) tea.Cmd {
 		return nil
 	}
 	c.pending++
-	return func() tea.Msg { return answeredMsg{cmd()} }
+	return func() tea.Msg { return answeredMsg{msg: cmd()} }
 }
+
+// hold is track for a request the next keys are meant for: they wait for its answer.
+func (c *common) hold(cmd tea.Cmd) tea.Cmd {
+	if cmd == nil {
+		return nil
+	}
+	c.pending++
+	c.holding++
+	return func() tea.Msg { return answeredMsg{msg: cmd(), held: true} }
+}
+
+// thenMsg carries the rest of a screen's work once its answer is in (what to show);
+// the router runs it in Update, where the state may change.
+type thenMsg func() tea.Cmd
 
 // navigator is what a screen asks of the router.
 type navigator interface {
@@ -98,6 +121,12 @@ func (c *common) nextID() int {
 func (c *common) setData(snap *model.Snapshot, findings []model.Finding) {
 	c.snap, c.findings = snap, findings
 	c.version++
+}
+
+// setResult records the checks' result over a snapshot.
+func (c *common) setResult(snap *model.Snapshot, res diagnose.Result) {
+	c.notChecked = res.NotChecked
+	c.setData(snap, res.Findings)
 }
 
 func (c *common) setJournal(rows []JournalRow) {

@@ -61,11 +61,15 @@ func (s *explainScreen) run(input string) tea.Cmd {
 	return c.track(func() tea.Msg {
 		input = strings.TrimSpace(input)
 		if strings.ContainsAny(input, " \t") || snap == nil {
-			em, ok := diagnose.ExplainError(input)
+			var acct *diagnose.Account
+			if snap != nil {
+				acct = &diagnose.Account{Snap: snap, Prober: eng, Opts: diagnose.Options{Principals: principals(snap, opts.Principals)}}
+			}
+			v, ok := diagnose.ExplainError(ctx, acct, input)
 			if !ok {
 				return explainDoneMsg{id: id, text: "Not a reference, and not an error message ptcdoctor recognises.\nType a reference (nginx:1.27, or a cache URI) or paste the whole error line."}
 			}
-			return explainDoneMsg{id: id, text: renderErrorMeaning(em)}
+			return explainDoneMsg{id: id, text: renderErrorVerdict(v), ex: v.Explanation}
 		}
 		ref, err := model.ParseRef(input, snap.AccountID, snap.Region, snap.Rules)
 		if err != nil && ref.Repository == "" {
@@ -209,15 +213,21 @@ func renderExplanation(ex diagnose.Explanation) string {
 	return b.String()
 }
 
-func renderErrorMeaning(em diagnose.ErrorMeaning) string {
+func renderErrorVerdict(v diagnose.ErrorVerdict) string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "Recognised: %q\n\n%s\n\nLikely causes:\n", em.Matched, em.Meaning)
-	for _, c := range em.Causes {
-		fmt.Fprintf(&b, "  - %s\n", c)
+	fmt.Fprintf(&b, "Recognised: %q\n", v.Reading.Matched)
+	if v.Explanation != nil {
+		b.WriteString("\n" + renderExplanation(*v.Explanation))
 	}
-	b.WriteString("\nCheck next:\n")
-	for _, n := range em.NextSteps {
-		fmt.Fprintf(&b, "  %s\n", n)
+	if v.Cause.ID != "" {
+		fmt.Fprintf(&b, "\nCause: %s (%s)\n", v.Cause.Title, v.Cause.ID)
+	}
+	fmt.Fprintf(&b, "%s\n", model.Printable(v.Verdict))
+	if v.Fix != "" {
+		fmt.Fprintf(&b, "Fix: %s\n", model.Printable(v.Fix))
+	}
+	for _, n := range v.Needs {
+		fmt.Fprintf(&b, "Would settle it: %s\n", model.Printable(n))
 	}
 	return b.String()
 }

@@ -26,14 +26,20 @@ type findingsScreen struct {
 }
 
 func newFindingsScreen(c *common) *findingsScreen {
-	cols := []column{{name: "n", title: "#", width: 3, quantity: true}, {name: "sev", title: "SEV", width: 4, quantity: true},
-		{name: "check", title: "CHECK", width: 19, hideBelow: 100}, {name: "subject", title: "SUBJECT", width: 30},
+	cols := []column{{name: "id", title: "ID", width: 8, keep: true}, {name: "sev", title: "SEV", width: 4, quantity: true},
+		{name: "check", title: "CHECK", width: 19, hideBelow: 100}, {name: "subject", title: "SUBJECT", width: 26},
 		{name: "title", title: "TITLE", width: 80}}
 	s := &findingsScreen{detail: viewport.New()}
 	s.detail.KeyMap = c.keys.viewportKeys()
 	s.detail.SoftWrap = true
 	s.listScreen = &listScreen{title: "Findings", tabN: 2, ownHelp: []key.Binding{c.keys.Fix}}
 	s.list = newList(c, "findings", "Nothing found: every check that could run passed.", cols, func() []row { return findingRows(c.findings) })
+	s.more = func() string {
+		if n := len(c.notChecked); n > 0 {
+			return fmt.Sprintf(" · %d not checked (! lists them)", n)
+		}
+		return ""
+	}
 	s.open = func(r *row) tea.Cmd { return s.openFix(r) }
 	s.describe = func(r *row) any { return r.ref }
 	s.explain = func(r *row) string { return explainable(c.snap, r.ref.(*model.Finding).Subject) }
@@ -62,10 +68,8 @@ func explainable(snap *model.Snapshot, sub model.Subject) string {
 	return ""
 }
 
-// findingID is what a finding is known by across scans: its check, subject and title.
-func findingID(f *model.Finding) string {
-	return f.Check + "|" + f.Subject.Kind + "|" + f.Subject.Name + "|" + f.Title
-}
+// findingID is what a finding is known by across scans and screens: its key.
+func findingID(f *model.Finding) string { return f.Key() }
 
 func (s *findingsScreen) openFix(r *row) tea.Cmd {
 	if r == nil {
@@ -129,7 +133,7 @@ func (s *findingsScreen) detailText(r *row) string {
 	}
 	f, st, w := r.ref.(*model.Finding), s.c.st, s.detail.Width()
 	var b strings.Builder
-	b.WriteString(st.sev[f.Severity].Render(strings.ToUpper(string(f.Severity))) + " " + st.bold.Render(f.Check) + "  " + model.Printable(f.Subject.Kind+" "+f.Subject.Name) + "\n")
+	b.WriteString(st.sev[f.Severity].Render(strings.ToUpper(string(f.Severity))) + " " + st.bold.Render(f.Check) + "  " + model.Printable(f.Subject.Kind+" "+f.Subject.Name) + "  " + st.dim.Render("id "+f.ID()) + "\n")
 	b.WriteString(wrapText(model.Printable(f.Title), w) + "\n\n")
 	b.WriteString(wrapText(model.Printable(f.Explanation), w) + "\n")
 	if len(f.Evidence) > 0 {
@@ -169,11 +173,21 @@ func findingRows(fs []model.Finding) []row {
 	for i := range fs {
 		f := &fs[i]
 		rows = append(rows, row{id: findingID(f), ref: f,
-			cells: map[string]string{"n": fmt.Sprint(i + 1), "sev": sevLabel[f.Severity], "check": f.Check,
-				"subject": model.Printable(brief(f.Subject.Name)), "title": model.Printable(brief(f.Title))},
-			nums: map[string]float64{"n": float64(i + 1), "sev": severityWeight([]*model.Finding{f})}})
+			cells: map[string]string{"id": f.ID(), "sev": sevLabel[f.Severity], "check": f.Check,
+				"subject": model.Printable(brief(f.Subject.Name)), "title": model.Printable(titleCell(f))},
+			nums: map[string]float64{"sev": severityWeight([]*model.Finding{f})}})
 	}
 	return rows
+}
+
+// titleCell is the title as the list shows it: shortened as the subject is, and
+// without the subject in front when it starts so, the SUBJECT column saying it already.
+func titleCell(f *model.Finding) string {
+	title, subject := brief(f.Title), brief(f.Subject.Name)
+	if rest, ok := strings.CutPrefix(title, subject+" "); ok && subject != "" {
+		return "… " + rest
+	}
+	return title
 }
 
 var sevLabel = map[model.Severity]string{model.SeverityError: "ERR", model.SeverityWarning: "WARN", model.SeverityInfo: "INFO"}

@@ -14,7 +14,7 @@ func TestAt80ColumnsEveryFindingReadsDifferently(t *testing.T) {
 	app.Update(windowSize(80, 40))
 	drive(app, app.Init())
 	key(app, "3")
-	row := regexp.MustCompile(`^ (\d+)\s+(ERR|WARN|INFO)\s+(.*)$`)
+	row := regexp.MustCompile(`^ ([0-9a-f]{8})\s+(ERR|WARN|INFO)\s+(.*)$`)
 	seen := map[string]string{}
 	for _, l := range strings.Split(screenText(app), "\n") {
 		m := row.FindStringSubmatch(l)

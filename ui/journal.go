@@ -29,14 +29,20 @@ func newJournalScreen(c *common) *listScreen {
 		if r == nil {
 			return nil, true
 		}
-		id := r.ref.(JournalRow).Plan
-		plan, err := c.eng.UndoPlan(id)
-		if err != nil {
-			c.nav.fail("undo", "Nothing to undo for plan "+id, err.Error())
-			return nil, true
-		}
-		c.nav.push(newPlanScreen(c, []model.Fix{{Title: plan.Title, Plan: plan}}, 0, nil))
-		return nil, true
+		// The undo plan may read the account (a step that never recorded its
+		// outcome): in a command, and the keys typed next wait for the plan.
+		id, eng := r.ref.(JournalRow).Plan, c.eng
+		return c.hold(func() tea.Msg {
+			plan, err := eng.UndoPlan(id)
+			return thenMsg(func() tea.Cmd {
+				if err != nil {
+					c.nav.fail("undo", "Nothing to undo for plan "+id, err.Error())
+					return nil
+				}
+				c.nav.push(newPlanScreen(c, []model.Fix{{Title: plan.Title, Plan: plan}}, 0, nil))
+				return nil
+			})
+		}), true
 	}
 	return s
 }

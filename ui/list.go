@@ -48,6 +48,8 @@ type list struct {
 	build func() []row
 	// ownData lists need no snapshot (the journal).
 	ownData bool
+	// more adds to the count line (what was not checked, on the findings).
+	more func() string
 
 	built  int   // the data version the rows were built from; -1: never
 	rows   []row // in their natural order
@@ -272,6 +274,9 @@ func (l *list) View() string {
 	}
 	if c := l.column(l.sortBy); c != nil {
 		head += " · sorted by " + c.title + " (s next, S reverse)"
+	}
+	if l.more != nil {
+		head += l.more()
 	}
 	out := truncate(l.c.st.dim.Render(head), l.width) + "\n"
 	switch {

@@ -28,7 +28,7 @@ func TestTheCursorStaysOnItsRowThroughARescan(t *testing.T) {
 
 // selectedLine is the list row drawn selected (in reverse video), without styling.
 func selectedLine(app *ui.App) string {
-	row := regexp.MustCompile(`^\s*\d+\s+(ERR|WARN|INFO)\s`)
+	row := regexp.MustCompile(`^\s*[0-9a-f]{8}\s+(ERR|WARN|INFO)\s`)
 	for _, l := range strings.Split(app.View().Content, "\n") {
 		if plain := ansi.Strip(l); strings.Contains(l, "7m") && row.MatchString(plain) {
 			return strings.TrimSpace(plain)
@@ -56,7 +56,7 @@ func TestAFilterSaysSoAndTheDetailFollowsTheSelection(t *testing.T) {
 		t.Fatalf("no row is drawn selected:\n%s", s)
 	}
 	fields := strings.Fields(sel)
-	subject := fields[3] // #, SEV, CHECK, SUBJECT
+	subject := fields[3] // ID, SEV, CHECK, SUBJECT
 	var detail string
 	for _, l := range strings.Split(s, "\n") {
 		if strings.HasPrefix(l, "ERROR ") || strings.HasPrefix(l, "WARNING ") || strings.HasPrefix(l, "INFO ") {

@@ -46,6 +46,7 @@ type planScreen struct {
 	user, token   textinput.Model
 	secretFocus   int
 	id            int    // the apply's id: its answer carries it
+	resultLine    int    // the line the results start on, where the view goes after y
 	note, result  string // a line above the plan (setup's); what the apply did
 	said          string // the last word under the plan: a refusal, a mismatch
 	secrets       map[string]string
@@ -58,7 +59,7 @@ type applyDoneMsg struct {
 	outcomes []StepOutcome
 	err      error
 	snap     *model.Snapshot
-	findings []model.Finding
+	result   diagnose.Result
 }
 
 // provedMsg is what was seen after the plan: appended to its results.
@@ -141,9 +142,12 @@ func (s *planScreen) Update(msg tea.Msg) tea.Cmd {
 		return nil
 	case provedMsg:
 		if msg.id == s.id {
+			// What was seen after the plan (the rule validated, the canary pulled)
+			// goes to the top of the view: the calls' results are just above.
+			proof := s.resultLine + strings.Count(wrapText(s.result, s.body.Width()), "\n")
 			s.result += msg.text
 			s.render()
-			s.body.GotoBottom()
+			s.body.SetYOffset(proof)
 		}
 		return nil
 	case tea.KeyPressMsg:
@@ -287,7 +291,7 @@ func (s *planScreen) apply() tea.Cmd {
 		if serr == nil {
 			msg.snap = snap
 			refs, _ := parseRefs(snap, opts.Images)
-			msg.findings = diagnose.Run(ctx, snap, eng, diagnose.Options{Refs: refs, Principals: principals(snap, opts.Principals)})
+			msg.result = diagnose.Diagnose(ctx, snap, eng, diagnose.Options{Refs: refs, Principals: principals(snap, opts.Principals)})
 		}
 		return msg
 	})
@@ -315,24 +319,19 @@ func (s *planScreen) applied(msg applyDoneMsg) tea.Cmd {
 		fmt.Fprintf(&b, "\nThe plan stopped: %s\n", model.Printable(msg.err.Error()))
 	}
 	if msg.snap != nil {
-		s.c.setData(msg.snap, msg.findings)
+		before := s.c.findings
+		s.c.setResult(msg.snap, msg.result)
 		if s.about != nil {
-			still := ""
-			for i := range msg.findings {
-				if findingID(&msg.findings[i]) == findingID(s.about) {
-					still = msg.findings[i].Title
-				}
-			}
-			if still == "" {
+			if v := diagnose.Recheck(*s.about, before, msg.result); v.Fixed() {
 				b.WriteString("\nRe-checked: FIXED. The finding is gone.\n")
 			} else {
-				b.WriteString("\nRe-checked: STILL FAILING: " + model.Printable(still) + "\n")
+				b.WriteString("\nRe-checked: NOT FIXED: " + model.Printable(v.String()) + "\n")
 			}
 		}
 	}
 	s.result = b.String()
 	s.render()
-	s.body.GotoBottom()
+	s.body.SetYOffset(s.resultLine) // the results at the top, and what follows them under
 	if s.afterApplied != nil {
 		return s.afterApplied(msg.err == nil)
 	}
@@ -369,7 +368,9 @@ func (s *planScreen) render() {
 		b.WriteString("\n" + s.said + "\n")
 	}
 	if s.result != "" {
-		b.WriteString("\n" + wrapText(s.result, w))
+		b.WriteString("\n")
+		s.resultLine = strings.Count(b.String(), "\n")
+		b.WriteString(wrapText(s.result, w))
 	}
 	off := s.body.YOffset()
 	s.body.SetContent(b.String())

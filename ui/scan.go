@@ -37,10 +37,10 @@ type scanDoneMsg struct {
 }
 
 type diagnosedMsg struct {
-	gen      int
-	snap     *model.Snapshot
-	findings []model.Finding
-	bad      []string
+	gen  int
+	snap *model.Snapshot
+	res  diagnose.Result
+	bad  []string
 }
 
 type journalMsg struct {
@@ -147,12 +147,15 @@ func (a *App) scanUpdate(msg tea.Msg) tea.Cmd {
 		if msg.gen != a.scan.gen || msg.snap != a.c.snap {
 			return nil // the checks of a snapshot no longer on screen
 		}
-		a.c.setData(msg.snap, msg.findings)
+		a.c.setResult(msg.snap, msg.res)
 		if a.status == nil || !a.status.sticky {
-			a.status = &note{text: fmt.Sprintf("checked: %d findings", len(msg.findings)), key: a.keyN}
+			a.status = &note{text: fmt.Sprintf("checked: %d findings", len(msg.res.Findings)), key: a.keyN}
 		}
 		if len(msg.bad) > 0 {
 			a.fail("scan", "Some watched references cannot be read", strings.Join(msg.bad, "\n"))
+		}
+		if title, detail := notCheckedText(msg.res.NotChecked); title != "" {
+			a.fail("scan", title, detail)
 		}
 		return nil
 	case journalMsg:
@@ -177,6 +180,21 @@ func (a *App) partErrors() {
 	a.fail("scan", fmt.Sprintf("%d parts of the account could not be read", len(snap.Errors)), strings.Join(lines, "\n"))
 }
 
+// notCheckedText words what the checks could not judge: a line for the status line,
+// and one line a subject for its details.
+func notCheckedText(nc []model.NotChecked) (string, string) {
+	if len(nc) == 0 {
+		return "", ""
+	}
+	var lines []string
+	for _, n := range nc {
+		lines = append(lines, fmt.Sprintf("%s: %s %s: %s failed: %s %s", n.Check, n.Subject.Kind, model.Printable(n.Subject.Name),
+			n.Failed.Operation, n.Failed.Code, model.Printable(n.Failed.Message)))
+	}
+	first := nc[0].Failed
+	return fmt.Sprintf("Not checked: %d subjects could not be judged; %s failed: %s %s", len(nc), first.Operation, first.Code, first.Message), strings.Join(lines, "\n")
+}
+
 // recheck runs the checks again over the snapshot on screen.
 func (a *App) recheck() tea.Cmd {
 	if a.c.snap == nil || a.scan.running {
@@ -191,17 +209,17 @@ func (a *App) diagnoseCmd(gen int, snap *model.Snapshot) tea.Cmd {
 	ctx, eng, opts := c.ctx, c.eng, c.opts
 	return c.track(func() tea.Msg {
 		refs, bad := parseRefs(snap, opts.Images)
-		f := diagnose.Run(ctx, snap, eng, diagnose.Options{Refs: refs, Principals: principals(snap, opts.Principals)})
-		return diagnosedMsg{gen: gen, snap: snap, findings: f, bad: bad}
+		res := diagnose.Diagnose(ctx, snap, eng, diagnose.Options{Refs: refs, Principals: principals(snap, opts.Principals)})
+		return diagnosedMsg{gen: gen, snap: snap, res: res, bad: bad}
 	})
 }
 
 func (a *App) journalCmd() tea.Cmd {
 	eng := a.c.eng
-	return a.c.track(func() tea.Msg {
+	return func() tea.Msg {
 		rows, err := eng.Journal()
 		return journalMsg{rows: rows, err: err}
-	})
+	}
 }
 
 func parseRefs(snap *model.Snapshot, inputs []string) ([]model.Ref, []string) {

@@ -177,7 +177,7 @@ func (s *setupScreen) setupForm(ans *setupAnswers) *huh.Form {
 		huh.NewGroup(
 			huh.NewConfirm().Title("Create a creation template for the prefix?").Description("Mutable tags, AES256, and a lifecycle policy.").Value(&ans.template),
 			huh.NewInput().Title("Expire untagged images after (days)").Value(&ans.untagged).Validate(positive),
-			huh.NewInput().Title("Expire images not pulled for (days)").Value(&ans.unpulled).Validate(positive),
+			huh.NewInput().Title("Archive images not pulled for (days)").Value(&ans.unpulled).Validate(positive),
 		).Title("4. Creation template"),
 		huh.NewGroup(
 			huh.NewInput().Title("Who will pull? (optional)").Description("A node or CI role's ARN: its permissions are checked and granted in the registry policy.").Value(&ans.principal),

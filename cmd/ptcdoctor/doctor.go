@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"regexp"
 	"sort"
 	"strings"
 	"sync"
@@ -23,9 +24,12 @@ import (
 type scope struct {
 	images     []string
 	imagesFile string
+	eventsFile string // Kubernetes events whose failed pulls doctor explains (events.go)
 	principals []string
 	checks     []string
 	configPath string
+	probeLimit int
+	consumers  []string
 }
 
 func (sc *scope) register(cmd *cobra.Command) {
@@ -35,6 +39,8 @@ func (sc *scope) register(cmd *cobra.Command) {
 	f.StringArrayVar(&sc.principals, "principal", nil, "the IAM role or user that pulls (default: the config's, else the caller); repeatable")
 	f.StringArrayVar(&sc.checks, "check", nil, "run only this check (see --list-checks); repeatable")
 	f.StringVar(&sc.configPath, "config", "", "config file with a watch list (default $XDG_CONFIG_HOME/ptcdoctor/config.yaml)")
+	f.IntVar(&sc.probeLimit, "probe-limit", 200, "compare at most this many cached tags with their upstream (stale-tag), the most recently pulled first")
+	f.StringArrayVar(&sc.consumers, "consumer-account", nil, "an AWS account ID that pulls from this registry's caches (cross-account); repeatable")
 	_ = cmd.RegisterFlagCompletionFunc("check", completeChecks)
 	_ = cmd.MarkFlagFilename("images-file")
 	_ = cmd.MarkFlagFilename("config", "yaml", "yml")
@@ -49,16 +55,27 @@ func completeChecks(*cobra.Command, []string, string) ([]cobra.Completion, cobra
 	return out, cobra.ShellCompDirectiveNoFileComp
 }
 
+var accountIDPattern = regexp.MustCompile(`^[0-9]{12}$`)
+
 // diagnosis is a scan and the checks run over it.
 type diagnosis struct {
-	snap     *model.Snapshot
-	refs     []model.Ref
-	opts     diagnose.Options
-	findings []model.Finding
+	snap *model.Snapshot
+	refs []model.Ref
+	opts diagnose.Options
+	diagnose.Result
+	events *pullEvents // the failed pulls of --events-file (or of events given as --images-file)
 }
 
 // run scans the account and diagnoses it for the scope.
 func (sc *scope) run(ctx context.Context, g *globals, s *session, progress func(ecrops.Progress)) (*diagnosis, error) {
+	if sc.probeLimit < 0 {
+		return nil, usageError{fmt.Errorf("--probe-limit %d: give a number of probes, 1 or more", sc.probeLimit)}
+	}
+	for _, id := range sc.consumers {
+		if !accountIDPattern.MatchString(id) {
+			return nil, usageError{fmt.Errorf("--consumer-account %q: an AWS account ID is 12 digits", model.Printable(id))}
+		}
+	}
 	for _, id := range sc.checks {
 		if _, ok := diagnose.CheckByID(id); !ok {
 			return nil, usageError{fmt.Errorf("--check %q: no such check (ptcdoctor doctor --list-checks)", id)}
@@ -70,16 +87,28 @@ func (sc *scope) run(ctx context.Context, g *globals, s *session, progress func(
 	}
 	inputs := append([]string{}, cfg.Watch.Images...)
 	inputs = append(inputs, sc.images...)
+	events, err := sc.readEvents()
+	if err != nil {
+		return nil, err
+	}
 	if sc.imagesFile != "" {
 		raw, err := readInput(sc.imagesFile)
 		if err != nil {
 			return nil, usageError{fmt.Errorf("--images-file: %w", err)}
 		}
-		refs, err := model.ImagesFromFile(raw)
-		if err != nil {
-			return nil, usageError{fmt.Errorf("--images-file %s: %w", sc.imagesFile, err)}
+		evs, err := eventsIn(raw, "--images-file")
+		switch {
+		case err != nil:
+			return nil, err
+		case evs != nil:
+			events = evs // events given as --images-file are read as --events-file
+		default:
+			refs, err := model.ImagesFromFile(raw)
+			if err != nil {
+				return nil, usageError{fmt.Errorf("--images-file %s: %w", sc.imagesFile, err)}
+			}
+			inputs = append(inputs, refs...)
 		}
-		inputs = append(inputs, refs...)
 	}
 	snap, err := s.acc.Scan(ctx, ecrops.Scope{}, progress)
 	if err != nil {
@@ -88,10 +117,18 @@ func (sc *scope) run(ctx context.Context, g *globals, s *session, progress func(
 	if snap.AccountID == "" {
 		return nil, fmt.Errorf("the scan could not tell which account this is: %v", snap.Errors)
 	}
-	d := &diagnosis{snap: snap}
+	d := &diagnosis{snap: snap, events: events}
 	var bad []string
+	// Without the rules, an upstream reference cannot be placed: not checked, not a usage error.
+	var unplaced []model.NotChecked
+	rulesFailed := snap.PartFailed(model.PartRules)
 	for _, in := range inputs {
 		ref, err := model.ParseRef(in, snap.AccountID, snap.Region, snap.Rules)
+		if err != nil && ref.Repository == "" && rulesFailed != nil {
+			unplaced = append(unplaced, model.NotChecked{Check: "references", Subject: model.Subject{Kind: "reference", Name: in},
+				Needs: model.PartRules, Failed: *rulesFailed})
+			continue
+		}
 		if err != nil && ref.Repository == "" {
 			bad = append(bad, err.Error())
 			continue
@@ -102,13 +139,47 @@ func (sc *scope) run(ctx context.Context, g *globals, s *session, progress func(
 		return nil, usageError{errors.New(strings.Join(bad, "\n"))}
 	}
 	principals := append(append([]string{}, cfg.Watch.Principals...), sc.principals...)
-	d.opts = diagnose.Options{Refs: d.refs, Principals: principals, Checks: sc.checks}
+	d.opts = diagnose.Options{Refs: d.refs, Principals: principals, Checks: sc.checks, ProbeLimit: sc.probeLimit, ConsumerAccounts: sc.consumers}
 	if len(principals) > 0 && snap.Identity.ARN != "" {
 		d.opts.Principals = append([]string{snap.Identity.ARN}, principals...)
 	}
-	d.findings = diagnose.Run(ctx, snap, s.acc, d.opts)
+	d.Result = diagnose.Diagnose(ctx, snap, s.acc, d.opts)
+	d.NotChecked = append(d.NotChecked, unplaced...)
 	return d, nil
 }
+
+// args are the flags that give this scope, for a command printed to be run as is.
+func (sc *scope) args() string {
+	var b strings.Builder
+	for _, c := range sc.checks {
+		b.WriteString(" --check " + shellQuote(c))
+	}
+	for _, i := range sc.images {
+		b.WriteString(" --image " + shellQuote(i))
+	}
+	if sc.imagesFile != "" {
+		b.WriteString(" --images-file " + shellQuote(sc.imagesFile))
+	}
+	for _, p := range sc.principals {
+		b.WriteString(" --principal " + shellQuote(p))
+	}
+	if sc.configPath != "" {
+		b.WriteString(" --config " + shellQuote(sc.configPath))
+	}
+	return b.String()
+}
+
+// shellQuote quotes a word for a POSIX shell when it needs it.
+func shellQuote(s string) string {
+	if s != "" && strings.Trim(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_./:@=,") == "" {
+		return s
+	}
+	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
+}
+
+// incompleteError exits 3: some part of the scan, or a probe a check needed, could not
+// be read, whatever else was found.
+type incompleteError struct{ error }
 
 func readInput(path string) ([]byte, error) {
 	if path == "-" {
@@ -128,11 +199,17 @@ registry policy, repositories, images) and runs every check over it, plus over t
 references given (--image, --images-file, the config's watch list). Each finding
 carries the calls it rests on and the fixes; apply them with ptcdoctor fix.
 
-Exit status: 0 nothing at error severity; 1 findings at error severity; 2 usage or
-configuration error; 3 the scan could not complete.`,
+Each finding has a short id, stable across runs and --check filters: fix --finding
+takes it. What a check could not judge (a read or probe it needs failed) is listed
+as not checked, with the failed call, and never turned into a finding.
+
+Exit status: 0 a complete scan with nothing at error severity; 1 findings at error
+severity; 2 usage or configuration error; 3 some part of the scan, or a probe a check
+needed, could not be read (whatever else was found).`,
 		Example: `  ptcdoctor doctor --demo
   ptcdoctor doctor --image nginx:1.27 --principal arn:aws:iam::111122223333:role/eks-node
-  kubectl get pods -A -o json | ptcdoctor doctor --images-file - --json`,
+  kubectl get pods -A -o json | ptcdoctor doctor --images-file - --json
+  kubectl get events -A -o json | ptcdoctor doctor --events-file -`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			out := cmd.OutOrStdout()
@@ -155,7 +232,8 @@ configuration error; 3 the scan could not complete.`,
 			if err != nil {
 				return err
 			}
-			report := diagnose.NewReport(d.snap, d.findings, stats)
+			report := diagnose.NewReport(d.snap, d.Result, stats)
+			report.PullFailures = d.explainEvents(cmd.Context(), s)
 			switch {
 			case asJSON:
 				enc := json.NewEncoder(out)
@@ -164,9 +242,13 @@ configuration error; 3 the scan could not complete.`,
 			case asMarkdown:
 				io.WriteString(out, report.Markdown())
 			default:
-				printReport(out, report)
+				printReport(out, report, sc.args())
+				printPullFailures(out, report.PullFailures)
 			}
-			if report.Summary.Errors > 0 {
+			if !report.Complete {
+				return incompleteError{errQuiet}
+			}
+			if report.Summary.Errors > 0 || len(report.PullFailures) > 0 {
 				return findingsError{errQuiet}
 			}
 			return nil
@@ -178,6 +260,8 @@ configuration error; 3 the scan could not complete.`,
 	f.BoolVar(&asMarkdown, "markdown", false, "print the report as Markdown, for an incident ticket")
 	f.BoolVar(&stats, "stats", false, "add the scan's figures: calls per operation, throttled, retried, seconds to first rules and to complete")
 	f.BoolVar(&list, "list-checks", false, "list the checks and exit")
+	f.StringVar(&sc.eventsFile, "events-file", "", "Kubernetes events (kubectl get events -A -o json, or - for stdin): explain every failed image pull in them, grouped by cause")
+	_ = cmd.MarkFlagFilename("events-file", "json")
 	return cmd
 }
 
@@ -216,31 +300,39 @@ func printCatalog(w io.Writer) {
 	}
 }
 
-// printReport is the terminal form: errors first, one block a finding, the evidence and
-// the command that applies each fix.
-func printReport(w io.Writer, r diagnose.Report) {
+// printReport is the terminal form: what could not be read first, one block a finding,
+// the evidence and the command that applies each fix (with the scope's flags, so that
+// it plans exactly what was shown).
+func printReport(w io.Writer, r diagnose.Report, scopeArgs string) {
 	fmt.Fprintf(w, "%s in %s, as %s\n", r.Account, r.Region, r.Identity)
 	fmt.Fprintf(w, "%d errors, %d warnings, %d info\n", r.Summary.Errors, r.Summary.Warnings, r.Summary.Info)
+	if !r.Complete {
+		fmt.Fprintln(w, "INCOMPLETE: some parts could not be read; what they hide is listed below as not checked.")
+	}
 	for _, e := range r.Errors {
 		fmt.Fprintf(w, "\nNOT SCANNED  %s: %s %s %s\n", e.Part, e.Operation, e.Code, e.Message)
 	}
+	printNotChecked(w, r)
 	for _, f := range r.Findings {
-		fmt.Fprintf(w, "\n[%d] %-7s %s  (%s %s)\n", f.ID, strings.ToUpper(f.Severity), f.Check, f.Subject.Kind, f.Subject.Name)
+		fmt.Fprintf(w, "\n[%s] %-7s %s  (%s %s)\n", f.ID, strings.ToUpper(f.Severity), f.Check, f.Subject.Kind, f.Subject.Name)
 		fmt.Fprintf(w, "    %s\n", f.Title)
 		fmt.Fprintf(w, "    %s\n", wrap(f.Explanation, 90, "    "))
 		for _, e := range f.Evidence {
 			fmt.Fprintf(w, "    evidence: %s → %s\n", e.Call, e.Answer)
 		}
 		for i, fx := range f.Fixes {
-			how := fmt.Sprintf("ptcdoctor fix --finding %d --fix %d --dry-run", f.ID, i+1)
+			how := fmt.Sprintf("ptcdoctor fix --finding %s --fix %d%s --dry-run", f.ID, i+1, scopeArgs)
 			if len(fx.Steps) == 0 {
 				how = "by hand"
 			}
 			fmt.Fprintf(w, "    fix %d: %s  [%s]\n", i+1, fx.Title, how)
 		}
 	}
-	if len(r.Findings) == 0 {
+	switch {
+	case len(r.Findings) == 0 && r.Complete:
 		fmt.Fprintln(w, "\nNo findings.")
+	case len(r.Findings) == 0:
+		fmt.Fprintln(w, "\nNo findings in what could be checked; see NOT CHECKED above.")
 	}
 	if st := r.Stats; st != nil {
 		fmt.Fprintf(w, "\nScan: %d repositories, %d images in %.2f s (rules after %.3f s, repositories after %.3f s); %d calls, %d throttled, %d retried\n",
@@ -248,6 +340,14 @@ func printReport(w io.Writer, r diagnose.Report) {
 		for _, op := range sortedOps(st.Calls) {
 			fmt.Fprintf(w, "  %-38s %6d calls %5d throttled\n", op, st.Calls[op], st.Throttled[op])
 		}
+	}
+}
+
+// printNotChecked lists, check by check, the subjects a failed read left unjudged.
+func printNotChecked(w io.Writer, r diagnose.Report) {
+	for _, g := range r.NotCheckedGroups() {
+		fmt.Fprintf(w, "\nNOT CHECKED  %s: %s\n", g.Check, g.Subjects())
+		fmt.Fprintf(w, "    %s failed: %s\n", g.Operation, strings.TrimSpace(g.Code+" "+g.Message))
 	}
 }
 

@@ -1,9 +1,11 @@
 package main
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io"
+	"slices"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -15,6 +17,7 @@ import (
 func newExplainCommand(g *globals) *cobra.Command {
 	var errText string
 	var principals []string
+	var lineOnly bool
 	cmd := &cobra.Command{
 		Use:   "explain REF | --error TEXT",
 		Short: "Walk one reference through the pull, link by link, to the verdict and the fix",
@@ -23,13 +26,19 @@ through: registry and region, rule, upstream reference, whether the upstream has
 with the rule's credentials, the pull budget, the secret and its validation, the
 permissions, the creation template, and whether it is cached, every platform.
 
-REF is a cache URI (<account>.dkr.ecr.<region>.amazonaws.com/docker-hub/library/nginx:1.27)
-or an upstream reference (nginx:1.27, ghcr.io/org/app:v1).
+REF is a cache URI (<account>.dkr.ecr.<region>.amazonaws.com/docker-hub/library/nginx:1.27),
+the cache path without the registry (docker-hub/library/nginx:1.27), or an upstream
+reference (nginx:1.27, ghcr.io/org/app:v1).
 
-With --error, explain reads an error message pasted from docker, containerd or
-kubelet and says what it means and what to check next.`,
+With --error, explain reads an error line pasted from docker, containerd, the kubelet,
+CRI-O, nerdctl, BuildKit, skopeo, the ECS agent or the aws CLI, takes the image
+reference from it, and walks the same chain for that reference against the account,
+to name the cause the chain confirms. Where the line alone settles the cause (a pull
+that went to Docker Hub directly, an expired ECR login) no account is read; with
+--line-only none ever is, and explain says what would settle the rest.`,
 		Example: `  ptcdoctor explain --demo 111122223333.dkr.ecr.us-east-1.amazonaws.com/docker-hub/nginx:latest
-  ptcdoctor explain --error "manifest unknown: Requested image not found"`,
+  ptcdoctor explain --error "manifest unknown: Requested image not found" --line-only
+  ptcdoctor explain --demo --principal arn:aws:iam::111122223333:role/eks-node --error 'failed to resolve reference "111122223333.dkr.ecr.us-east-1.amazonaws.com/docker-hub/library/redis:7.4": not found'`,
 		Args: cobra.MaximumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			out := cmd.OutOrStdout()
@@ -37,7 +46,7 @@ kubelet and says what it means and what to check next.`,
 				if len(args) > 0 {
 					return usageError{errors.New("give a reference or --error, not both")}
 				}
-				return explainError(out, errText)
+				return explainError(cmd.Context(), g, out, errText, principals, lineOnly)
 			}
 			if len(args) == 0 {
 				return usageError{errors.New("give a reference to explain, or --error TEXT")}
@@ -47,25 +56,15 @@ kubelet and says what it means and what to check next.`,
 				return err
 			}
 			defer s.Close()
-			cfg, err := loadConfig("", g.demo)
-			if err != nil {
-				return usageError{err}
-			}
-			sc := scope{}
-			snapDiag, err := sc.run(cmd.Context(), g, s, nil)
+			acct, err := readAccount(cmd.Context(), g, s, principals)
 			if err != nil {
 				return err
 			}
-			snap := snapDiag.snap
-			ref, err := model.ParseRef(args[0], snap.AccountID, snap.Region, snap.Rules)
+			ref, err := model.ParseRef(args[0], acct.Snap.AccountID, acct.Snap.Region, acct.Snap.Rules)
 			if err != nil && ref.Repository == "" {
 				return usageError{err}
 			}
-			pr := append(append([]string{}, cfg.Watch.Principals...), principals...)
-			if len(pr) > 0 {
-				pr = append([]string{snap.Identity.ARN}, pr...)
-			}
-			ex := diagnose.Explain(cmd.Context(), snap, s.acc, ref, diagnose.Options{Principals: pr})
+			ex := diagnose.Explain(cmd.Context(), acct.Snap, s.acc, ref, acct.Opts)
 			printExplanation(out, ex)
 			for _, st := range ex.Steps {
 				if st.Status == "failed" {
@@ -75,9 +74,34 @@ kubelet and says what it means and what to check next.`,
 			return nil
 		},
 	}
-	cmd.Flags().StringVar(&errText, "error", "", "an error message to explain instead of a reference")
+	cmd.Flags().StringVar(&errText, "error", "", "an error line to explain instead of a reference")
 	cmd.Flags().StringArrayVar(&principals, "principal", nil, "the IAM role or user that pulls (repeatable)")
+	cmd.Flags().BoolVar(&lineOnly, "line-only", false, "with --error: read the line alone, never the account")
 	return cmd
+}
+
+// readAccount scans the account and gathers who pulls: the config's principals and the
+// flag's, after the caller.
+func readAccount(ctx context.Context, g *globals, s *session, principals []string) (*diagnose.Account, error) {
+	cfg, err := loadConfig("", g.demo)
+	if err != nil {
+		return nil, usageError{err}
+	}
+	sc := scope{}
+	d, err := sc.run(ctx, g, s, nil)
+	if err != nil {
+		return nil, err
+	}
+	var pr []string
+	for _, p := range append(append([]string{}, cfg.Watch.Principals...), principals...) {
+		if !slices.Contains(pr, p) && p != d.snap.Identity.ARN {
+			pr = append(pr, p)
+		}
+	}
+	if len(pr) > 0 {
+		pr = append([]string{d.snap.Identity.ARN}, pr...)
+	}
+	return &diagnose.Account{Snap: d.snap, Prober: s.acc, Opts: diagnose.Options{Principals: pr}}, nil
 }
 
 var statusMark = map[string]string{"ok": "[ ok ]", "warning": "[warn]", "failed": "[FAIL]", "skipped": "[ -- ]"}
@@ -109,22 +133,69 @@ func printExplanation(w io.Writer, ex diagnose.Explanation) {
 	}
 }
 
-func explainError(w io.Writer, text string) error {
-	em, ok := diagnose.ExplainError(text)
+func explainError(ctx context.Context, g *globals, w io.Writer, text string, principals []string, lineOnly bool) error {
+	r, ok := diagnose.ReadError(text)
 	if !ok {
 		fmt.Fprintln(w, "ptcdoctor does not recognise this message. Paste the whole error line, with the image reference, or run: ptcdoctor explain <reference>")
 		return findingsError{errQuiet}
 	}
-	fmt.Fprintf(w, "Recognised: %q\n\n%s\n\nLikely causes:\n", em.Matched, em.Meaning)
-	for _, c := range em.Causes {
-		fmt.Fprintf(w, "  - %s\n", c)
+	var acct *diagnose.Account
+	notRead := ""
+	if !lineOnly && r.WantsAccount() {
+		s, err := g.open(ctx)
+		if err == nil {
+			defer s.Close()
+			acct, err = readAccount(ctx, g, s, principals)
+		}
+		if err != nil {
+			notRead = err.Error()
+		}
 	}
-	fmt.Fprintln(w, "\nCheck next:")
-	for _, n := range em.NextSteps {
-		fmt.Fprintf(w, "  %s\n", n)
-	}
-	if em.Reference != "" {
-		fmt.Fprintf(w, "\nThe message names %s: ptcdoctor explain %s\n", em.Reference, em.Reference)
+	v, _ := diagnose.ExplainError(ctx, acct, text)
+	printErrorVerdict(w, v, notRead)
+	if v.Cause.ID == "" && notRead != "" {
+		return errors.New("")
 	}
 	return nil
+}
+
+// printErrorVerdict prints what a line said, the chain walked for its reference, and the
+// cause with its fix.
+func printErrorVerdict(w io.Writer, v diagnose.ErrorVerdict, notRead string) {
+	r := v.Reading
+	fmt.Fprintf(w, "Recognised: %q\n", r.Matched)
+	if r.Reference != "" {
+		fmt.Fprintf(w, "Reference:  %s\n", model.Printable(r.Reference))
+	}
+	if v.Explanation != nil {
+		fmt.Fprintln(w)
+		printExplanation(w, *v.Explanation)
+	}
+	if v.Cause.ID != "" {
+		check := v.Cause.Check
+		if check == "" {
+			check = "none: outside the account"
+		}
+		fmt.Fprintf(w, "\nCause: %s (%s; check %s)\n", v.Cause.Title, v.Cause.ID, check)
+	} else {
+		fmt.Fprintln(w, "\nCause: not settled; the line allows:")
+		for _, id := range r.Candidates {
+			if c, ok := diagnose.CauseByID(id); ok {
+				fmt.Fprintf(w, "  - %s (%s)\n", c.Title, c.ID)
+			}
+		}
+	}
+	fmt.Fprintf(w, "  %s\n", wrap(model.Printable(v.Verdict), 90, "  "))
+	if v.Fix != "" {
+		fmt.Fprintf(w, "Fix:   %s\n", wrap(model.Printable(v.Fix), 90, "       "))
+	}
+	if notRead != "" {
+		fmt.Fprintf(w, "\nNot checked against the account: %s\n", model.Printable(notRead))
+	}
+	for _, n := range v.Notes {
+		fmt.Fprintf(w, "Note: %s\n", wrap(model.Printable(n), 90, "  "))
+	}
+	for _, n := range v.Needs {
+		fmt.Fprintf(w, "Would settle it: %s\n", wrap(model.Printable(n), 90, "  "))
+	}
 }

@@ -7,17 +7,19 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"strconv"
 	"strings"
 
 	"github.com/spf13/cobra"
 
+	"github.com/ptcdoctor/ptcdoctor/diagnose"
 	"github.com/ptcdoctor/ptcdoctor/ecrops"
 	"github.com/ptcdoctor/ptcdoctor/model"
 )
 
 func newFixCommand(g *globals) *cobra.Command {
 	var sc scope
-	var findingIDs []int
+	var findingIDs []string
 	var fixIndex int
 	var yes, dryRun, destructive, tokenStdin bool
 	var username string
@@ -34,7 +36,7 @@ Steps that delete something (a repository, a tag, a template) run only with
 --destructive. Steps that store a secret need --username and --token-stdin; the
 token is used for that call only, never printed, logged or journaled.`,
 		Example: `  ptcdoctor fix --demo --check name-mismatch --dry-run
-  ptcdoctor fix --finding 3 --yes
+  ptcdoctor fix --finding 3f9a1c07 --yes
   echo "$TOKEN" | ptcdoctor fix --check credentials --username me --token-stdin --yes`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
@@ -43,6 +45,9 @@ token is used for that call only, never printed, logged or journaled.`,
 			}
 			if tokenStdin && username == "" {
 				return usageError{errors.New("--token-stdin needs --username")}
+			}
+			if err := checkFindingArgs(findingIDs, sc); err != nil {
+				return err
 			}
 			var secretValue string
 			if tokenStdin {
@@ -64,33 +69,72 @@ token is used for that call only, never printed, logged or journaled.`,
 			if err != nil {
 				return err
 			}
+			report := diagnose.NewReport(d.snap, d.Result, false)
+			printNotChecked(out, report)
 			type chosen struct {
-				id  int
+				id  string
 				f   model.Finding
 				fix model.Fix
 			}
 			var todo []chosen
-			for i, f := range d.findings {
-				id := i + 1
-				if len(findingIDs) > 0 && !containsInt(findingIDs, id) {
+			matched := map[string]bool{}
+			for i, f := range d.Findings {
+				id := f.ID()
+				if arg := selectedBy(findingIDs, id, i+1); len(findingIDs) > 0 && arg == "" {
 					continue
+				} else {
+					matched[arg] = true
 				}
 				if fixIndex < 1 || fixIndex > len(f.Fixes) || len(f.Fixes[fixIndex-1].Plan.Steps) == 0 {
 					if len(findingIDs) > 0 {
-						fmt.Fprintf(out, "[%d] %s: no fix %d that ptcdoctor can apply; see `ptcdoctor doctor`\n", id, model.Printable(f.Title), fixIndex)
+						fmt.Fprintf(out, "[%s] %s: no fix %d that ptcdoctor can apply; see `ptcdoctor doctor`\n", id, model.Printable(f.Title), fixIndex)
 					}
 					continue
 				}
 				todo = append(todo, chosen{id, f, f.Fixes[fixIndex-1]})
 			}
+			for _, arg := range findingIDs {
+				if !matched[arg] {
+					fmt.Fprintf(out, "No finding %s in this diagnosis (gone since, or outside this scope).\n", model.Printable(arg))
+				}
+			}
+			// What could not be read leaves the diagnosis incomplete: exit 3 at the end,
+			// whatever else happens (the plans rest only on what was read).
+			incomplete := func(err error) error {
+				if !d.Complete() {
+					return incompleteError{errQuiet}
+				}
+				return err
+			}
 			if len(todo) == 0 {
 				fmt.Fprintln(out, "Nothing to fix.")
-				return nil
+				return incomplete(nil)
+			}
+			// One token given once goes into one secret: a run that would store it in two
+			// is refused before any write, saying which.
+			if tokenStdin && !dryRun {
+				var into []string
+				seen := map[string]bool{}
+				for _, c := range todo {
+					if c.fix.Plan.Destructive() && !destructive {
+						continue
+					}
+					for _, st := range c.fix.Plan.Steps {
+						if st.NeedsSecretValue && !seen[st.Target] {
+							seen[st.Target] = true
+							into = append(into, model.Printable(fmt.Sprintf("%s (for [%s] %s)", st.Target, c.id, c.f.Title)))
+						}
+					}
+				}
+				if len(into) > 1 {
+					return usageError{fmt.Errorf("the --token-stdin token applies to one secret, and these fixes would store it in %d:\n  %s\nNothing was written; choose one with --finding",
+						len(into), strings.Join(into, "\n  "))}
+				}
 			}
 			failed := false
 			var applied []chosen
 			for _, c := range todo {
-				fmt.Fprintf(out, "\n[%d] %s\n", c.id, model.Printable(c.f.Title))
+				fmt.Fprintf(out, "\n[%s] %s\n", c.id, model.Printable(c.f.Title))
 				printPlan(out, c.fix.Plan)
 				if dryRun {
 					continue
@@ -124,9 +168,9 @@ token is used for that call only, never printed, logged or journaled.`,
 			}
 			if dryRun || len(applied) == 0 {
 				if failed {
-					return findingsError{errQuiet}
+					return incomplete(findingsError{errQuiet})
 				}
-				return nil
+				return incomplete(nil)
 			}
 			// Check again: is each finding gone?
 			again, err := sc.run(cmd.Context(), g, s, nil)
@@ -135,22 +179,26 @@ token is used for that call only, never printed, logged or journaled.`,
 			}
 			fmt.Fprintln(out, "\nAfter the fixes:")
 			for _, c := range applied {
-				if still := sameFinding(again.findings, c.f); still != nil {
-					fmt.Fprintf(out, "  [%d] still failing: %s\n", c.id, model.Printable(still.Title))
-					failed = true
-				} else {
-					fmt.Fprintf(out, "  [%d] fixed: %s\n", c.id, model.Printable(c.f.Title))
+				v := diagnose.Recheck(c.f, d.Findings, again.Result)
+				if v.Fixed() {
+					fmt.Fprintf(out, "  [%s] fixed: %s\n", c.id, model.Printable(c.f.Title))
+					continue
 				}
+				fmt.Fprintf(out, "  [%s] %s\n", c.id, v)
+				failed = true
+			}
+			if !again.Complete() {
+				return incompleteError{errQuiet}
 			}
 			if failed {
-				return findingsError{errQuiet}
+				return incomplete(findingsError{errQuiet})
 			}
-			return nil
+			return incomplete(nil)
 		},
 	}
 	sc.register(cmd)
 	f := cmd.Flags()
-	f.IntSliceVar(&findingIDs, "finding", nil, "fix only finding N, as doctor numbers them (repeatable)")
+	f.StringSliceVar(&findingIDs, "finding", nil, "fix only this finding: its id, as doctor prints it (a number only without --check); repeatable")
 	f.IntVar(&fixIndex, "fix", 1, "which of a finding's fixes to apply")
 	f.BoolVar(&yes, "yes", false, "apply the plans")
 	f.BoolVar(&dryRun, "dry-run", false, "show the plans and change nothing")
@@ -160,24 +208,33 @@ token is used for that call only, never printed, logged or journaled.`,
 	return cmd
 }
 
-// sameFinding finds a finding of the same check about the same subject. A principal's
-// permissions are told apart by the rules they concern (in the title): a fix that
-// creates a rule can show a new gap, which is not the old one still failing.
-func sameFinding(findings []model.Finding, f model.Finding) *model.Finding {
-	for i := range findings {
-		g := &findings[i]
-		if g.Check == f.Check && g.Subject == f.Subject && (f.Check != "permissions" || g.Title == f.Title) {
-			return g
+// checkFindingArgs refuses a finding number with a filter: numbers count the findings
+// of one report, and a filtered report numbers them differently. Ids do not change.
+func checkFindingArgs(args []string, sc scope) error {
+	for _, a := range args {
+		if isNumber(a) && len(sc.checks) > 0 {
+			return usageError{fmt.Errorf("--finding %s: a number names a finding only in the unfiltered report; with --check, give the finding's id, as doctor prints it", a)}
+		}
+		if a == "" {
+			return usageError{errors.New("--finding: give a finding's id, as doctor prints it")}
 		}
 	}
 	return nil
 }
 
-func containsInt(list []int, n int) bool {
-	for _, x := range list {
-		if x == n {
-			return true
+// isNumber tells a finding's number from its id (8 hex digits, which may all be digits).
+func isNumber(a string) bool {
+	_, err := strconv.Atoi(a)
+	return err == nil && len(a) < 8
+}
+
+// selectedBy returns the --finding argument that names this finding, by its id or by
+// its number; "" when none does.
+func selectedBy(args []string, id string, number int) string {
+	for _, a := range args {
+		if a == id || (isNumber(a) && a == strconv.Itoa(number)) {
+			return a
 		}
 	}
-	return false
+	return ""
 }

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"sort"
 	"strings"
 	"text/tabwriter"
 
@@ -16,14 +17,18 @@ import (
 
 func newJournalCommand(g *globals) *cobra.Command {
 	var asJSON bool
+	var ack string
 	cmd := &cobra.Command{
 		Use:   "journal",
 		Short: "List the changes ptcdoctor made, and which can be undone",
 		Long: `journal lists every write ptcdoctor made to AWS from this machine, plan by plan,
 from the journal in $XDG_STATE_HOME/ptcdoctor (or ~/.local/state/ptcdoctor). A plan
-whose last step never finished (the process was stopped) is marked UNFINISHED.
-Undo a plan with: ptcdoctor undo PLAN`,
+whose step never recorded its outcome (the process was stopped during the call) is
+marked UNFINISHED, and every run warns about it until it is undone
+(ptcdoctor undo PLAN, which reads the account to see whether the call took effect)
+or acknowledged (ptcdoctor journal --ack PLAN, once you have checked the account).`,
 		Example: `  ptcdoctor journal
+  ptcdoctor journal --ack 20261126T183200-2b37f947784b
   ptcdoctor journal --json | jq -c 'select(.phase == "failed") | {plan, operation, target, error}'`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
@@ -32,6 +37,13 @@ Undo a plan with: ptcdoctor undo PLAN`,
 				return err
 			}
 			defer s.Close()
+			if ack != "" {
+				if err := s.acc.Journal().Ack(ack, "acknowledged"); err != nil {
+					return usageError{err}
+				}
+				fmt.Fprintf(cmd.OutOrStdout(), "Plan %s acknowledged: no more warnings about it.\n", model.Printable(ack))
+				return nil
+			}
 			entries, err := s.acc.Journal().Entries()
 			if err != nil && len(entries) == 0 {
 				return err
@@ -51,6 +63,7 @@ Undo a plan with: ptcdoctor undo PLAN`,
 		},
 	}
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print the journal's lines as they are (JSON)")
+	cmd.Flags().StringVar(&ack, "ack", "", "acknowledge an unfinished plan (after checking the account): its warning ends")
 	return cmd
 }
 
@@ -71,15 +84,23 @@ func printJournal(w io.Writer, j *ecrops.Journal, entries []ecrops.JournalEntry)
 	seen := map[string]bool{}
 	for _, e := range entries {
 		key := fmt.Sprintf("%s/%d", e.Plan, e.Step)
-		if e.Phase == "intent" {
-			if !unfinishedStep(entries, e) {
-				continue
-			}
-			fmt.Fprintf(tw, "%s\t%d\t%s\t%s\t%s\t%s\t\t\n", e.Plan, e.Step+1, e.Time.Local().Format("2006-01-02 15:04:05"),
-				model.Printable(e.Operation), model.Printable(e.Target), "UNFINISHED: started, no outcome recorded")
+		when := e.Time.Local().Format("2006-01-02 15:04:05")
+		switch {
+		case e.Phase == "ack":
+			fmt.Fprintf(tw, "%s\t\t%s\t\t\t%s\t\t\n", e.Plan, when, model.Printable("seen to: "+e.Note))
 			continue
-		}
-		if seen[key] {
+		case e.Phase == "intent" && unfinishedStep(entries, e):
+			outcome, undo := "no outcome recorded (stopped during the call)", "-"
+			if unfinished[e.Plan] {
+				outcome = "UNFINISHED: started, " + outcome
+			}
+			if undoable[e.Plan] {
+				undo = "yes"
+			}
+			fmt.Fprintf(tw, "%s\t%d\t%s\t%s\t%s\t%s\t\t%s\n", e.Plan, e.Step+1, when,
+				model.Printable(e.Operation), model.Printable(e.Target), outcome, undo)
+			continue
+		case e.Phase == "intent" || seen[key]:
 			continue
 		}
 		seen[key] = true
@@ -97,7 +118,7 @@ func printJournal(w io.Writer, j *ecrops.Journal, entries []ecrops.JournalEntry)
 		if e.UndoOf != "" {
 			outcome += " (undo of " + e.UndoOf + ")"
 		}
-		fmt.Fprintf(tw, "%s\t%d\t%s\t%s\t%s\t%s\t%s\t%s\n", e.Plan, e.Step+1, e.Time.Local().Format("2006-01-02 15:04:05"),
+		fmt.Fprintf(tw, "%s\t%d\t%s\t%s\t%s\t%s\t%s\t%s\n", e.Plan, e.Step+1, when,
 			model.Printable(e.Operation), model.Printable(e.Target), model.Printable(outcome), e.RequestID, undo)
 	}
 	tw.Flush()
@@ -106,14 +127,24 @@ func printJournal(w io.Writer, j *ecrops.Journal, entries []ecrops.JournalEntry)
 		for p := range unfinished {
 			plans = append(plans, p)
 		}
-		fmt.Fprintf(w, "\n%d plan(s) did not finish: %s. Check the account (ptcdoctor doctor), then undo what ran with `ptcdoctor undo PLAN`.\n",
+		sort.Strings(plans)
+		fmt.Fprintf(w, "\n%d plan(s) did not finish: %s. Check the account (ptcdoctor doctor), then undo what ran with `ptcdoctor undo PLAN`, or acknowledge it with `ptcdoctor journal --ack PLAN`.\n",
 			len(plans), strings.Join(plans, ", "))
 	}
 }
 
+func hasPlan(entries []ecrops.JournalEntry, plan string) bool {
+	for _, e := range entries {
+		if e.Plan == plan {
+			return true
+		}
+	}
+	return false
+}
+
 func unfinishedStep(entries []ecrops.JournalEntry, intent ecrops.JournalEntry) bool {
 	for _, e := range entries {
-		if e.Plan == intent.Plan && e.Step == intent.Step && e.Phase != "intent" {
+		if e.Plan == intent.Plan && e.Step == intent.Step && e.Phase != "intent" && e.Phase != "ack" {
 			return false
 		}
 	}
@@ -121,16 +152,24 @@ func unfinishedStep(entries []ecrops.JournalEntry, intent ecrops.JournalEntry) b
 }
 
 func newUndoCommand(g *globals) *cobra.Command {
-	var yes, dryRun bool
+	var yes, dryRun, destructive, force bool
 	cmd := &cobra.Command{
 		Use:   "undo PLAN",
 		Short: "Undo the changes of one plan from the journal",
 		Long: `undo builds the plan that reverses a plan's finished steps, last first, and
-shows it. With --yes it applies it (re-reading the account first, and refusing
-if it changed since). Steps without an inverse (a new secret value, a deleted
-tag, a warmed image) are listed and left alone.`,
+shows it. With --yes it applies it. Steps without an inverse (a new secret value, a
+deleted tag, a warmed image) are listed and left alone.
+
+undo refuses, with nothing written:
+  - a step whose target is not as the plan left it (someone changed it since): it
+    shows the difference; --force applies the step anyway, for a person who read it;
+  - steps that delete (a rule, a template, a policy, a statement) without --destructive;
+  - a plan undone already.
+A step that never recorded its outcome (the process was killed during the call) is
+undone when the account shows the call took effect, and skipped when it shows it did
+not; either way the plan is no longer warned about.`,
 		Example: `  ptcdoctor undo 20261126T183200-2b37f947784b --dry-run
-  ptcdoctor undo 20261126T183200-2b37f947784b --yes`,
+  ptcdoctor undo 20261126T183200-2b37f947784b --yes --destructive`,
 		Args: cobra.ExactArgs(1),
 		ValidArgsFunction: func(_ *cobra.Command, args []string, _ string) ([]cobra.Completion, cobra.ShellCompDirective) {
 			if len(args) > 0 {
@@ -147,28 +186,63 @@ tag, a warmed image) are listed and left alone.`,
 				return err
 			}
 			defer s.Close()
-			plan, skipped, err := s.acc.UndoPlan(args[0])
+			u, err := s.acc.UndoPlan(cmd.Context(), args[0])
 			out := cmd.OutOrStdout()
-			for _, e := range skipped {
+			for _, e := range u.Skipped {
 				fmt.Fprintf(out, "cannot undo: %s %s (no inverse)\n", model.Printable(e.Operation), model.Printable(e.Target))
 			}
+			for _, e := range u.NoEffect {
+				fmt.Fprintf(out, "nothing to undo: step %d, %s %s, was stopped during the call, and the account shows it did not take effect\n",
+					e.Step+1, model.Printable(e.Operation), model.Printable(e.Target))
+			}
+			for _, e := range u.Unknown {
+				fmt.Fprintf(out, "step %d, %s %s, was stopped during the call, and the account shows it took effect: its undo is in the plan\n",
+					e.Step+1, model.Printable(e.Operation), model.Printable(e.Target))
+			}
 			if err != nil {
+				if un, _ := s.acc.Journal().Unfinished(); errors.Is(err, ecrops.ErrNothingToUndo) && hasPlan(un, args[0]) {
+					err = fmt.Errorf("%w; once you have checked the account, `ptcdoctor journal --ack %s` ends the warning about it", err, args[0])
+				}
 				return usageError{err}
 			}
-			printPlan(out, plan)
+			if len(u.Plan.Steps) > 0 {
+				printPlan(out, u.Plan)
+			}
+			// What changed since the plan ran, step by step, before anything is written.
+			changed := false
+			for i, cerr := range s.acc.Check(cmd.Context(), u.Plan) {
+				if cerr != nil {
+					changed = true
+					fmt.Fprintf(out, "  step %d refused: %s\n", i+1, model.Printable(cerr.Error()))
+				}
+			}
 			if dryRun {
 				return nil
 			}
-			results, err := s.acc.Apply(cmd.Context(), plan, ecrops.ApplyOptions{})
+			switch {
+			case changed && !force:
+				fmt.Fprintln(out, "Not undone: the account changed since the plan ran (above). Undoing now could overwrite those changes; "+
+					"run again with --force only if you mean that.")
+				return findingsError{errQuiet}
+			case u.Plan.Destructive() && !destructive:
+				fmt.Fprintln(out, "Not undone: it deletes something (marked [destructive]); run again with --destructive to allow that.")
+				return findingsError{errQuiet}
+			}
+			results, err := s.acc.Apply(cmd.Context(), u.Plan, ecrops.ApplyOptions{Force: force})
 			printResults(out, results)
 			if err != nil {
 				return findingsError{err}
+			}
+			if len(u.Plan.Steps) == 0 {
+				fmt.Fprintf(out, "Plan %s is seen to: no more warnings about it.\n", model.Printable(args[0]))
 			}
 			return nil
 		},
 	}
 	cmd.Flags().BoolVar(&yes, "yes", false, "apply the undo plan")
-	cmd.Flags().BoolVar(&dryRun, "dry-run", false, "show the undo plan and change nothing")
+	cmd.Flags().BoolVar(&dryRun, "dry-run", false, "show the undo plan, and what changed since, and change nothing")
+	cmd.Flags().BoolVar(&destructive, "destructive", false, "allow undo steps that delete (a rule, a template, a policy, a statement)")
+	cmd.Flags().BoolVar(&force, "force", false, "undo even where the account changed since the plan ran, overwriting those changes (read the difference first)")
 	return cmd
 }
 
@@ -215,7 +289,8 @@ func unfinishedNotice(j *ecrops.Journal) string {
 		}
 	}
 	return "a plan did not finish: " + strings.Join(names, "; ") +
-		". Its finished steps are in `ptcdoctor journal`; undo them with `ptcdoctor undo PLAN --dry-run`, or run the fix again (each step checks the account first)."
+		". Its finished steps are in `ptcdoctor journal`; undo them with `ptcdoctor undo PLAN --dry-run`, or run the fix again (each step checks the account first)." +
+		" Once seen to, `ptcdoctor journal --ack PLAN` ends this warning."
 }
 
 // undoablePlans offers the journal's plans that an undo would still reverse,

@@ -19,7 +19,12 @@ import (
 // ptcdoctor binary at it, as a person would point the aws CLI.
 func standIn(t *testing.T, scenario string) (*sim.Server, []string) {
 	t.Helper()
-	srv := simtest.Start(t, scenario)
+	return standInServer(t, simtest.Start(t, scenario))
+}
+
+// standInServer is standIn for a stand-in started already (a scenario built in the test).
+func standInServer(t *testing.T, srv *sim.Server) (*sim.Server, []string) {
+	t.Helper()
 	info := srv.Info()
 	var resolve []string
 	for h, u := range info.Resolve {
@@ -80,19 +85,24 @@ func TestJournalAndUndo(t *testing.T) {
 	if code != 0 || !strings.Contains(out, "ecr:DeleteLifecyclePolicy") {
 		t.Fatalf("undo --dry-run (exit %d):\n%s", code, out)
 	}
-	out, code = runCLI(t, env, "undo", plan, "--yes", "--read-only")
+	out, code = runCLI(t, env, "undo", plan, "--yes", "--destructive", "--read-only")
 	if code != exitFindings || !strings.Contains(out, "read-only") {
 		t.Fatalf("undo in read-only mode (exit %d):\n%s", code, out)
 	}
+	// Removing the policy deletes something: not without --destructive.
 	out, code = runCLI(t, env, "undo", plan, "--yes")
+	if code != exitFindings || !strings.Contains(out, "--destructive") || strings.Contains(out, "step 1 done") {
+		t.Fatalf("undo --yes of a delete step (exit %d):\n%s", code, out)
+	}
+	out, code = runCLI(t, env, "undo", plan, "--yes", "--destructive")
 	if code != 0 || !strings.Contains(out, "step 1 done") {
-		t.Fatalf("undo --yes (exit %d):\n%s", code, out)
+		t.Fatalf("undo --yes --destructive (exit %d):\n%s", code, out)
 	}
 	if p := acc.ProbeCache(context.Background(), "quay/prometheus/node-exporter", "v1.8.0"); !p.Cached {
 		t.Fatal("the undo touched the images")
 	}
 	// Undone, the plan is neither undone twice nor offered for undo again.
-	out, code = runCLI(t, env, "undo", plan, "--yes")
+	out, code = runCLI(t, env, "undo", plan, "--yes", "--destructive")
 	if code != exitUsage || !strings.Contains(out, "undone already") || strings.Contains(out, "step 1") {
 		t.Fatalf("a second undo (exit %d):\n%s", code, out)
 	}
@@ -126,7 +136,54 @@ func TestAnUnfinishedPlanIsReportedAtStart(t *testing.T) {
 	acc.Journal().Append(ecrops.JournalEntry{Plan: "killed-plan", Step: 1, Phase: "intent", Operation: "ecr:PutLifecyclePolicy", Target: "quay/prometheus/node-exporter"})
 	out, _ := runCLI(t, append(env, "XDG_CONFIG_HOME="+t.TempDir()), "doctor")
 	if !strings.Contains(out, "a plan did not finish: killed-plan (stopped at step 2, ecr:PutLifecyclePolicy quay/prometheus/node-exporter)") ||
-		!strings.Contains(out, "ptcdoctor undo PLAN --dry-run") {
+		!strings.Contains(out, "ptcdoctor undo PLAN --dry-run") || !strings.Contains(out, "journal --ack PLAN") {
 		t.Fatalf("doctor at start:\n%s", out)
+	}
+	// Acknowledged, it is warned about no more.
+	if out, code := runCLI(t, env, "journal", "--ack", "killed-plan"); code != 0 || !strings.Contains(out, "acknowledged") {
+		t.Fatalf("journal --ack (exit %d):\n%s", code, out)
+	}
+	if out, _ := runCLI(t, append(env, "XDG_CONFIG_HOME="+t.TempDir()), "doctor"); strings.Contains(out, "did not finish") {
+		t.Fatalf("still warned about after --ack:\n%s", out)
+	}
+	if out, code := runCLI(t, env, "journal", "--ack", "killed-plan"); code != exitUsage || !strings.Contains(out, "no unfinished step") {
+		t.Fatalf("a second --ack (exit %d):\n%s", code, out)
+	}
+}
+
+// undo shows what changed since the plan ran and refuses; --force overrides it.
+func TestUndoRefusesOverLaterChanges(t *testing.T) {
+	srv, env := standIn(t, "demo")
+	acc := accountOf(t, srv, env)
+	stmt := func(role string) model.Step {
+		return model.Step{Kind: model.StepAddRegistryPolicyStatement, Operation: "ecr:PutRegistryPolicy", Target: "registry policy",
+			Params: map[string]string{"statement": `{"Sid":"` + role + `","Effect":"Allow","Principal":{"AWS":"arn:aws:iam::111122223333:role/` + role +
+				`"},"Action":["ecr:BatchImportUpstreamImage"],"Resource":"*"}`}}
+	}
+	if _, err := acc.Apply(context.Background(), model.Plan{Title: "Grant eks-node", Steps: []model.Step{stmt("eksnode")}}, ecrops.ApplyOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	entries, _ := acc.Journal().Entries()
+	plan := entries[0].Plan
+	// Another team's statement, from another machine.
+	other, err := ecrops.Open(context.Background(), ecrops.Config{Region: srv.Info().Region, EndpointURL: srv.Info().Endpoint, StateDir: t.TempDir(),
+		Credentials: credentials.NewStaticCredentialsProvider(srv.Info().AccessKeyID, srv.Info().SecretAccessKey, "")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := other.Apply(context.Background(), model.Plan{Steps: []model.Step{stmt("otherteam")}}, ecrops.ApplyOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	out, code := runCLI(t, env, "undo", plan, "--yes", "--destructive")
+	if code != exitFindings || !strings.Contains(out, "refused") || !strings.Contains(out, "otherteam") || !strings.Contains(out, "--force") {
+		t.Fatalf("undo over another team's statement (exit %d):\n%s", code, out)
+	}
+	out, code = runCLI(t, env, "undo", plan, "--yes", "--destructive", "--force")
+	if code != 0 || !strings.Contains(out, "step 1 done") {
+		t.Fatalf("undo --force (exit %d):\n%s", code, out)
+	}
+	snap, err := acc.Scan(context.Background(), ecrops.Scope{}, nil)
+	if err != nil || strings.Contains(snap.RegistryPolicy, "eksnode") || !strings.Contains(snap.RegistryPolicy, "otherteam") {
+		t.Fatalf("after a forced undo: %s %v", snap.RegistryPolicy, err)
 	}
 }

@@ -40,9 +40,12 @@ func run(args []string) int {
 	}
 	var ue usageError
 	var fe findingsError
+	var ie incompleteError
 	switch {
 	case errors.As(err, &ue) || isFlagError(err):
 		return exitUsage
+	case errors.As(err, &ie):
+		return exitScan
 	case errors.As(err, &fe), errors.Is(err, ecrops.ErrReadOnly):
 		return exitFindings
 	}
@@ -73,7 +76,7 @@ without an account:
 	g.register(root)
 	root.Args = cobra.NoArgs
 	root.RunE = func(cmd *cobra.Command, _ []string) error { return runTUI(cmd, g) }
-	root.AddCommand(newSimCommand(), newDoctorCommand(g), newSetupCommand(g), newExplainCommand(g), newFixCommand(g), newJournalCommand(g), newUndoCommand(g))
+	root.AddCommand(newSimCommand(), newDoctorCommand(g), newSetupCommand(g), newExplainCommand(g), newFixCommand(g), newJournalCommand(g), newUndoCommand(g), newNodesCommand(g))
 	return root
 }
 

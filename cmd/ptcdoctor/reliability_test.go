@@ -59,6 +59,7 @@ func TestMalformedInputs(t *testing.T) {
 		{args: []string{"doctor", "--config", "/no/such/config.yaml", "--demo"}, want: "no such file", code: exitUsage},
 		{args: []string{"sim", "--scenario", "nope"}, want: "not one of the embedded scenarios", code: exitUsage},
 		{args: []string{"sim", "--addr", "nonsense"}, want: "--addr", code: exitUsage},
+		{args: []string{"sim", "--addr", "0.0.0.0:0"}, want: "pass --allow-remote", code: exitUsage},
 		{args: []string{"sim", "--scenario", badScenario}, want: `rules[0].upstream "dockerhub"`, code: exitUsage},
 		{args: []string{"sim", "--scenario", unknownField}, want: "field acount not found", code: exitUsage},
 		{args: []string{"fix", "--demo"}, want: "say --dry-run to see the plans, or --yes", code: exitUsage},
@@ -117,7 +118,7 @@ func TestHostileUpstreamTextIsShownInert(t *testing.T) {
 	defer hostile.Close()
 	_, env := standIn(t, "demo")
 	env = append(env, "XDG_CONFIG_HOME="+t.TempDir())
-	out, _ := runCLI(t, env, "doctor", "--check", "stale-tag", "--check", "probe-failed", "--resolve", "quay.io="+hostile.URL)
+	out, _ := runCLI(t, env, "doctor", "--check", "stale-tag", "--resolve", "quay.io="+hostile.URL)
 	if !strings.Contains(out, "YOU HAVE BEEN OWNED") {
 		t.Fatalf("the hostile answer is not reported:\n%s", out)
 	}

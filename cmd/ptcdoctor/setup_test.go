@@ -2,7 +2,9 @@ package main
 
 import (
 	"encoding/json"
+	"os"
 	"os/exec"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -58,6 +60,14 @@ func TestSetupOnAnEmptyAccount(t *testing.T) {
 	if strings.Contains(out, "dckr_pat_ptcdemo_valid_token") {
 		t.Fatal("the token was printed")
 	}
+	// The node snippets it printed pass ptcdoctor nodes.
+	dir := t.TempDir()
+	os.MkdirAll(filepath.Join(dir, "certs.d", "docker.io"), 0o755)
+	os.WriteFile(filepath.Join(dir, "certs.d", "docker.io", "hosts.toml"), []byte(printedBlock(out, "/docker.io/hosts.toml):")), 0o644)
+	os.WriteFile(filepath.Join(dir, "config.yaml"), []byte(printedBlock(out, "config.json):")), 0o644)
+	if nout, code := runCLI(t, env, "nodes", dir); code != 0 || !strings.Contains(nout, "credentials: yes") {
+		t.Fatalf("the printed snippets, through nodes (exit %d):\n%s", code, nout)
+	}
 	out, code = runCLI(t, env, "setup", "--upstream", "ecr-public", "--yes", "--principal", "arn:aws:iam::111122223333:role/eks-node")
 	if code != 0 || !strings.Contains(out, "[ ok ] canary") {
 		t.Fatalf("ecr public (exit %d):\n%s", code, out)
@@ -97,4 +107,21 @@ func TestSetupRefusesBadAnswers(t *testing.T) {
 			t.Errorf("%v: exit %d:\n%s", args, code, out)
 		}
 	}
+}
+
+// printedBlock is the indented block setup printed under a header line ending in suffix.
+func printedBlock(out, suffix string) string {
+	var b strings.Builder
+	in := false
+	for _, line := range strings.Split(out, "\n") {
+		switch {
+		case strings.HasSuffix(line, suffix):
+			in = true
+		case in && strings.HasPrefix(line, "  "):
+			b.WriteString(strings.TrimPrefix(line, "  ") + "\n")
+		case in:
+			return b.String()
+		}
+	}
+	return b.String()
 }

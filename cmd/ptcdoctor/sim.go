@@ -14,7 +14,7 @@ import (
 
 func newSimCommand() *cobra.Command {
 	var scenario, addr string
-	var env bool
+	var env, allowRemote bool
 	cmd := &cobra.Command{
 		Use:   "sim",
 		Short: "Serve a local stand-in for one AWS account and its upstream registries",
@@ -23,7 +23,11 @@ endpoint, the ECR registry on another, and admin endpoints under /_sim/.
 
 Its first line on stdout is one JSON object (endpoint, registry, resolve, region,
 accountId, accessKeyId, secretAccessKey, admin); with --env, shell export lines
-instead. It serves until interrupted.`,
+instead. It serves until interrupted.
+
+It serves loopback only unless --allow-remote is given with a wider --addr. The admin
+API refuses requests addressed to another host name, cross-origin requests, and writes
+that are not Content-Type: application/json.`,
 		Example: `  ptcdoctor sim --scenario demo
   ptcdoctor sim --env > sim.env &   # then, once sim.env is written:
   . ./sim.env && aws ecr describe-pull-through-cache-rules`,
@@ -41,10 +45,16 @@ instead. It serves until interrupted.`,
 			// as soon as it has read the first line.
 			stop := make(chan os.Signal, 1)
 			signal.Notify(stop, os.Interrupt, syscall.SIGTERM)
+			if allowRemote {
+				srv.AllowRemote()
+			}
 			if err := srv.Start(addr); err != nil {
 				return usageError{fmt.Errorf("cannot listen: %w", err)}
 			}
 			defer srv.Close()
+			if !sim.IsLoopback(addr) {
+				fmt.Fprintf(cmd.ErrOrStderr(), "ptcdoctor sim: WARNING: serving on %s, beyond loopback: the AWS APIs, the registry, the upstreams and the admin API (and the keys it shows) are open to every host that can reach it, without TLS.\n", addr)
+			}
 			info := srv.Info()
 			out := cmd.OutOrStdout()
 			if env {
@@ -67,6 +77,7 @@ instead. It serves until interrupted.`,
 		return sim.EmbeddedScenarios(), cobra.ShellCompDirectiveDefault // and files
 	})
 	cmd.Flags().StringVar(&addr, "addr", "127.0.0.1:0", "address for the AWS APIs; the registry takes another port on the same host")
+	cmd.Flags().BoolVar(&allowRemote, "allow-remote", false, "allow an --addr beyond loopback (everything served, the admin API included, is then open to that network)")
 	cmd.Flags().BoolVar(&env, "env", false, "print shell export lines instead of the JSON line")
 	return cmd
 }

@@ -31,7 +31,7 @@ func TestDoctorDemoJSONFindsEveryCheck(t *testing.T) {
 	for _, f := range r.Findings {
 		seen[f.Check] = true
 		if len(f.Evidence) == 0 {
-			t.Errorf("finding %d (%s) has no evidence", f.ID, f.Check)
+			t.Errorf("finding %s (%s) has no evidence", f.ID, f.Check)
 		}
 	}
 	for _, c := range tableChecks {
@@ -93,9 +93,22 @@ func TestExplainDemoEndsInTheLibraryFix(t *testing.T) {
 	if fix < 0 || !strings.Contains(strings.SplitN(out[fix:], "\n", 2)[0], "docker-hub/library/nginx:latest") || !strings.Contains(out, "[FAIL] upstream reference") {
 		t.Fatalf("explain:\n%s", out)
 	}
+	// A line without a reference: the causes it allows, and what would settle it.
 	out, code = runCLI(t, demoEnv(t), "explain", "--error", "manifest unknown: Requested image not found")
-	if code != 0 || !strings.Contains(out, "BatchImportUpstreamImage") {
+	if code != 0 || !strings.Contains(out, "BatchImportUpstreamImage") || !strings.Contains(out, "Would settle it: the image reference") {
 		t.Fatalf("explain --error (exit %d):\n%s", code, out)
+	}
+	// With the reference, against the demo (whose node role cannot import), the chain settles it.
+	out, code = runCLI(t, demoEnv(t), "explain", "--demo", "--error",
+		`Failed to pull image "111122223333.dkr.ecr.us-east-1.amazonaws.com/docker-hub/library/redis:7.4": rpc error: code = NotFound desc = failed to resolve reference "111122223333.dkr.ecr.us-east-1.amazonaws.com/docker-hub/library/redis:7.4": not found`)
+	if code != 0 || !strings.Contains(out, "(missing-import-permission; check permissions)") || !strings.Contains(out, "to arn:aws:iam::111122223333:role/eks-node") {
+		t.Fatalf("explain --error against the demo (exit %d):\n%s", code, out)
+	}
+	// --line-only never reads the account.
+	out, code = runCLI(t, demoEnv(t), "explain", "--demo", "--line-only", "--error",
+		`failed to resolve reference "111122223333.dkr.ecr.us-east-1.amazonaws.com/docker-hub/library/redis:7.4": not found`)
+	if code != 0 || strings.Contains(out, "[ ok ]") || !strings.Contains(out, "Would settle it: the account") {
+		t.Fatalf("explain --error --line-only (exit %d):\n%s", code, out)
 	}
 	if _, code := runCLI(t, demoEnv(t), "explain"); code != exitUsage {
 		t.Fatalf("explain without a reference: exit %d", code)

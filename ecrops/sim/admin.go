@@ -2,6 +2,8 @@ package sim
 
 import (
 	"encoding/json"
+	"mime"
+	"net"
 	"net/http"
 	"path"
 	"strconv"
@@ -10,9 +12,15 @@ import (
 )
 
 // The admin endpoints under /_sim/ let tests and rehearsals steer the stand-in: move its
-// clock, inject faults, read the event log, and start over. They are served on loopback
-// only, beside the AWS APIs, and need no signature.
+// clock, inject faults, read the event log, and start over. They are served beside the
+// AWS APIs, on loopback unless told otherwise, and need no signature, so they refuse what
+// a web page could send: a browser on this machine can reach a loopback port, and a page
+// whose host name is re-pointed at 127.0.0.1 (DNS rebinding) would read the answers.
 func (s *Server) serveAdmin(w http.ResponseWriter, r *http.Request) {
+	if status, why := s.refuseAdmin(r); status != 0 {
+		adminError(w, status, why)
+		return
+	}
 	switch "/" + strings.TrimLeft(path.Clean(r.URL.Path), "/") {
 	case "/_sim/clock":
 		s.adminClock(w, r)
@@ -165,4 +173,46 @@ func (s *Server) adminExpireKey(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	writeJSON(w, http.StatusOK, map[string]string{"expired": in.AccessKeyID})
+}
+
+// refuseAdmin says why an admin request is refused, if it is:
+//   - its Host is not the address the stand-in serves (an IP literal, or localhost when it
+//     serves loopback, with the port it listens on): a rebound name is refused;
+//   - it comes from another site (Origin, or Sec-Fetch-Site from the browser);
+//   - it writes with anything but Content-Type: application/json, which a page cannot
+//     send to another origin without a CORS preflight this endpoint never grants.
+func (s *Server) refuseAdmin(r *http.Request) (int, string) {
+	if !s.servesHost(r.Host) {
+		return http.StatusForbidden, "the admin API answers requests addressed to " + s.apiLn.Addr().String() + " only (Host " + sanitizeForMessage(r.Host) + ")"
+	}
+	if o := r.Header.Get("Origin"); o != "" && o != "http://"+r.Host {
+		return http.StatusForbidden, "the admin API refuses cross-origin requests (Origin " + sanitizeForMessage(o) + ")"
+	}
+	if site := r.Header.Get("Sec-Fetch-Site"); site != "" && site != "same-origin" && site != "none" {
+		return http.StatusForbidden, "the admin API refuses cross-site requests"
+	}
+	if r.Method != http.MethodGet && r.Method != http.MethodHead {
+		if mt, _, err := mime.ParseMediaType(r.Header.Get("Content-Type")); err != nil || mt != "application/json" {
+			return http.StatusUnsupportedMediaType, "send admin writes with Content-Type: application/json"
+		}
+	}
+	return 0, ""
+}
+
+// servesHost reports whether a request's Host names the API listener: its port, and its
+// IP (any IP when it listens on all addresses; localhost too when it listens on loopback).
+func (s *Server) servesHost(hostport string) bool {
+	addr, ok := s.apiLn.Addr().(*net.TCPAddr)
+	if !ok {
+		return false
+	}
+	host, port, err := net.SplitHostPort(hostport)
+	if err != nil || port != strconv.Itoa(addr.Port) {
+		return false
+	}
+	if strings.EqualFold(host, "localhost") {
+		return addr.IP.IsLoopback()
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && (addr.IP.IsUnspecified() || ip.Equal(addr.IP))
 }

@@ -100,21 +100,39 @@ func (m *apiModel) declares(op, errName string) bool {
 // validate checks a decoded JSON request body against the operation's input shape and
 // returns AWS's "N validation errors detected" message, or "" when the input is valid.
 // A body whose JSON types do not match the model is reported as a serialization error.
-func (m *apiModel) validate(op string, body map[string]any) (violations []string, serialization error) {
-	o, ok := m.Operations[op]
-	if !ok || o.Input == nil {
-		return nil, nil
+func (m *apiModel) check(op string, body map[string]any) *validator {
+	v := &validator{model: m}
+	if o, ok := m.Operations[op]; ok && o.Input != nil {
+		v.value(body, o.Input.Shape, "")
 	}
-	v := validator{model: m}
-	v.value(body, o.Input.Shape, "")
-	return v.violations, v.serialization
+	return v
+}
+
+// validationError is the error a service answers an input that breaks the model with, or
+// nil. ECR answers ValidationException (Coral's "N validation errors detected: ...") where
+// the operation declares it, and elsewhere InvalidParameterException in its own form (see
+// ecrMessage); Secrets Manager always ValidationException.
+func (m *apiModel) validationError(service, op string, body map[string]any) *apiError {
+	v := m.check(op, body)
+	switch {
+	case v.serialization != nil:
+		return clientError("SerializationException", "%s", v.serialization.Error())
+	case len(v.violations) == 0:
+		return nil
+	case service == "ecr" && !m.declares(op, "ValidationException"):
+		return clientError("InvalidParameterException", "%s", v.first.ecrMessage())
+	}
+	return clientError("ValidationException", "%s", validationMessage(v.violations))
 }
 
 type validator struct {
 	model         *apiModel
 	violations    []string
+	first         *violation // the first, for ECR's InvalidParameterException form
 	serialization error
 }
+
+type violation struct{ path, constraint string }
 
 func (v *validator) fail(path string, value any, constraint string) {
 	shown := "null"
@@ -126,6 +144,24 @@ func (v *validator) fail(path string, value any, constraint string) {
 	}
 	v.violations = append(v.violations,
 		fmt.Sprintf("Value %s at '%s' failed to satisfy constraint: Member must %s", shown, path, constraint))
+	if v.first == nil {
+		v.first = &violation{path, constraint}
+	}
+}
+
+// ecrMessage words a violation as ECR's InvalidParameterException does, one parameter at
+// a time: "Invalid parameter at 'repositoryName' failed to satisfy constraint: 'must
+// satisfy regular expression '<the pattern>' '" (without the space) and "... 'must have
+// length greater than or equal to 2'", as reported in https://github.com/boto/boto3/issues/3191,
+// https://github.com/jenkins-x/jx/issues/1344 and https://github.com/aws/aws-dotnet-deploy/issues/549.
+// The wording of the other constraints (null, enum, value range) follows the same form by
+// inference: no public report of them was found.
+func (x violation) ecrMessage() string {
+	c := x.constraint
+	if p, ok := strings.CutPrefix(c, "satisfy regular expression pattern: "); ok {
+		c = "satisfy regular expression '" + p + "'"
+	}
+	return fmt.Sprintf("Invalid parameter at '%s' failed to satisfy constraint: 'must %s'", x.path, c)
 }
 
 func (v *validator) typeError(path, want string) {

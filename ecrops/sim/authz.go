@@ -6,7 +6,9 @@ import (
 )
 
 // Each principal's permissions are action patterns, as an IAM policy's Action element
-// holds them: "*", "ecr:*", "ecr:Describe*". An explicit deny wins over any allow.
+// holds them: "*", "ecr:*", "ecr:Describe*", on every resource (allow, deny), and
+// statements that scope actions to resource ARNs with wildcards. An explicit deny wins
+// over any allow.
 
 const (
 	decisionAllowed      = "allowed"
@@ -14,18 +16,52 @@ const (
 	decisionExplicitDeny = "explicitDeny"
 )
 
-func (p *principal) decide(action string) string {
+// decide is the principal's identity policy's answer for an action on a resource ("*"
+// for actions that take none).
+func (p *principal) decide(action, resource string) string {
+	allowed := false
 	for _, pat := range p.Deny {
 		if actionMatches(pat, action) {
 			return decisionExplicitDeny
 		}
 	}
 	for _, pat := range p.Allow {
-		if actionMatches(pat, action) {
-			return decisionAllowed
+		allowed = allowed || actionMatches(pat, action)
+	}
+	for _, st := range p.Statements {
+		if !st.matches(action, resource) {
+			continue
 		}
+		if st.Effect == "Deny" {
+			return decisionExplicitDeny
+		}
+		allowed = true
+	}
+	if allowed {
+		return decisionAllowed
 	}
 	return decisionImplicitDeny
+}
+
+// deniesAnything reports whether a statement of the principal denies something.
+func (p *principal) deniesAnything() bool {
+	for _, st := range p.Statements {
+		if st.Effect == "Deny" {
+			return true
+		}
+	}
+	return false
+}
+
+func (st Statement) matches(action, resource string) bool {
+	actionOK, resourceOK := false, false
+	for _, a := range st.Actions {
+		actionOK = actionOK || actionMatches(a, action)
+	}
+	for _, r := range st.Resources {
+		resourceOK = resourceOK || wildcardMatch(r, resource)
+	}
+	return actionOK && resourceOK
 }
 
 // actionMatches is IAM's case-insensitive match with * and ? wildcards.
@@ -61,7 +97,7 @@ func wildcardMatch(p, s string) bool {
 // authorize refuses an action the principal may not take, with AWS's message. ECR
 // actions may also be granted by the registry policy.
 func (c *call) authorize(action, resource string) *apiError {
-	d := c.principal.decide(action)
+	d := c.principal.decide(action, resource)
 	if strings.HasPrefix(action, "ecr:") {
 		_, d = c.srv.st.allows(c.principal, action, resource)
 	}
@@ -79,7 +115,7 @@ func (c *call) authorize(action, resource string) *apiError {
 // deny anywhere wins; otherwise the identity's policy or the registry policy may allow it.
 // (Registry policy V2: every ECR action, for principals it names.)
 func (st *state) allows(p *principal, action, resource string) (bool, string) {
-	identity := p.decide(action)
+	identity := p.decide(action, resource)
 	registry := st.registryPolicyDecision(p, action, resource)
 	switch {
 	case identity == decisionExplicitDeny || registry == decisionExplicitDeny:

@@ -3,52 +3,24 @@ package sim_test
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
 	"os"
 	"os/exec"
+	"strconv"
 	"strings"
 	"testing"
+
+	"github.com/google/go-containerregistry/pkg/v1/remote"
+
+	"github.com/ptcdoctor/ptcdoctor/ecrops/sim"
 )
 
 // The aws CLI is a client no one here wrote, with its own signer, serializers and
 // paginators: if it and the Go SDK both work, the wire is right and not merely agreed.
 func TestAWSCLIAgainstTheStandIn(t *testing.T) {
-	bin, err := exec.LookPath("aws")
-	if err != nil {
-		t.Skip("the aws CLI is not installed (pip install awscli); skipping the independent-client check")
-	}
 	s := startScenario(t, "demo")
 	info := s.srv.Info()
-	var env []string
-	for _, kv := range os.Environ() {
-		if !strings.HasPrefix(kv, "AWS_") {
-			env = append(env, kv)
-		}
-	}
-	env = append(env,
-		"AWS_ENDPOINT_URL="+info.Endpoint, "AWS_ACCESS_KEY_ID="+info.AccessKeyID,
-		"AWS_SECRET_ACCESS_KEY="+info.SecretAccessKey, "AWS_DEFAULT_REGION="+info.Region, "AWS_REGION="+info.Region,
-		"AWS_CONFIG_FILE=/dev/null", "AWS_SHARED_CREDENTIALS_FILE=/dev/null", "AWS_PAGER=", "AWS_MAX_ATTEMPTS=1")
-	aws := func(args ...string) (map[string]any, string, int) {
-		t.Helper()
-		cmd := exec.Command(bin, append(args, "--output", "json")...)
-		cmd.Env = env
-		var out, errb bytes.Buffer
-		cmd.Stdout, cmd.Stderr = &out, &errb
-		err := cmd.Run()
-		code := 0
-		if ee, ok := err.(*exec.ExitError); ok {
-			code = ee.ExitCode()
-		} else if err != nil {
-			t.Fatal(err)
-		}
-		var m map[string]any
-		if out.Len() > 0 {
-			if err := json.Unmarshal(out.Bytes(), &m); err != nil {
-				t.Fatalf("aws %v: %v\n%s", args, err, out.String())
-			}
-		}
-		return m, errb.String(), code
-	}
+	aws := awsCLI(t, info)
 	ok := func(args ...string) map[string]any {
 		t.Helper()
 		m, stderr, code := aws(args...)
@@ -112,4 +84,161 @@ func TestAWSCLIAgainstTheStandIn(t *testing.T) {
 	if code != 0 {
 		t.Fatalf("exit %d: %s", code, stderr)
 	}
+}
+
+// awsCLI runs the aws CLI against the stand-in, signed as its admin, with nothing of the
+// machine's own AWS configuration; it skips the test where the CLI is not installed.
+func awsCLI(t *testing.T, info sim.Info) func(args ...string) (map[string]any, string, int) {
+	t.Helper()
+	bin, err := exec.LookPath("aws")
+	if err != nil {
+		t.Skip("the aws CLI is not installed (pip install awscli); skipping the independent-client check")
+	}
+	var env []string
+	for _, kv := range os.Environ() {
+		if !strings.HasPrefix(kv, "AWS_") {
+			env = append(env, kv)
+		}
+	}
+	env = append(env,
+		"AWS_ENDPOINT_URL="+info.Endpoint, "AWS_ACCESS_KEY_ID="+info.AccessKeyID,
+		"AWS_SECRET_ACCESS_KEY="+info.SecretAccessKey, "AWS_DEFAULT_REGION="+info.Region, "AWS_REGION="+info.Region,
+		"AWS_CONFIG_FILE=/dev/null", "AWS_SHARED_CREDENTIALS_FILE=/dev/null", "AWS_PAGER=", "AWS_MAX_ATTEMPTS=1")
+	return func(args ...string) (map[string]any, string, int) {
+		t.Helper()
+		cmd := exec.Command(bin, append(args, "--output", "json")...)
+		cmd.Env = env
+		var out, errb bytes.Buffer
+		cmd.Stdout, cmd.Stderr = &out, &errb
+		err := cmd.Run()
+		code := 0
+		if ee, ok := err.(*exec.ExitError); ok {
+			code = ee.ExitCode()
+		} else if err != nil {
+			t.Fatal(err)
+		}
+		var m map[string]any
+		if out.Len() > 0 {
+			if err := json.Unmarshal(out.Bytes(), &m); err != nil {
+				t.Fatalf("aws %v: %v\n%s", args, err, out.String())
+			}
+		}
+		return m, errb.String(), code
+	}
+}
+
+// The differential check: the same aws CLI commands against the stand-in and the answers
+// AWS documents or users recorded (testdata/awscli/recorded.json, each with its source)
+// agree on error codes, on the fields an answer has, and on the values that matter.
+func TestAWSCLIAgreesWithRecordedAnswers(t *testing.T) {
+	t.Parallel() // each aws CLI call starts a Python; let the other CLI test run beside it
+	s := startScenario(t, "demo")
+	aws := awsCLI(t, s.srv.Info())
+	raw, err := os.ReadFile("testdata/awscli/recorded.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var recorded struct {
+		Cases []struct {
+			Source  string         `json:"source"`
+			Args    []string       `json:"args"`
+			Answer  map[string]any `json:"answer"`
+			Same    []string       `json:"same"`
+			Error   string         `json:"error"`
+			Message string         `json:"message"`
+		} `json:"cases"`
+	}
+	if err := json.Unmarshal(raw, &recorded); err != nil {
+		t.Fatal(err)
+	}
+	const repo, tag = "ecr-public/amazonlinux/amazonlinux", "2023"
+	img, err := remote.Image(s.puller().ref(repo+":"+tag), s.puller().opts...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	layer, _ := img.ConfigName()
+	digest, _ := img.Digest()
+	fill := strings.NewReplacer("{repo}", repo, "{tag}", tag, "{layer}", layer.String(), "{digest}", digest.String())
+	for _, c := range recorded.Cases {
+		args := make([]string, len(c.Args))
+		for i, a := range c.Args {
+			args[i] = fill.Replace(a)
+		}
+		got, stderr, code := aws(args...)
+		what := strings.Join(args[:2], " ") + " (" + c.Source + ")"
+		if c.Error != "" {
+			if code == 0 || !strings.Contains(stderr, "("+c.Error+")") || !strings.Contains(stderr, c.Message) {
+				t.Errorf("%s: want %s %q, got exit %d: %s", what, c.Error, c.Message, code, stderr)
+			}
+			continue
+		}
+		if code != 0 {
+			t.Errorf("%s: exit %d: %s", what, code, stderr)
+			continue
+		}
+		if diff := sameShape(c.Answer, got, ""); diff != "" {
+			t.Errorf("%s: %s\ngot %v", what, diff, got)
+		}
+		for _, path := range c.Same {
+			if want, have := at(c.Answer, path), at(got, path); fmt.Sprint(want) != fmt.Sprint(have) {
+				t.Errorf("%s: %s is %v, recorded %v", what, path, have, want)
+			}
+		}
+	}
+}
+
+// sameShape says where got lacks a field of want, or has it with another JSON type; the
+// first element of a list stands for all.
+func sameShape(want, got any, path string) string {
+	switch w := want.(type) {
+	case map[string]any:
+		g, ok := got.(map[string]any)
+		if !ok {
+			return path + ": not an object"
+		}
+		for k, v := range w {
+			gv, present := g[k]
+			if !present {
+				return "missing " + strings.TrimPrefix(path+"."+k, ".")
+			}
+			if d := sameShape(v, gv, path+"."+k); d != "" {
+				return d
+			}
+		}
+	case []any:
+		g, ok := got.([]any)
+		if !ok {
+			return path + ": not a list"
+		}
+		if len(w) > 0 {
+			if len(g) == 0 {
+				return path + ": empty"
+			}
+			return sameShape(w[0], g[0], path+".0")
+		}
+	default:
+		if fmt.Sprintf("%T", want) != fmt.Sprintf("%T", got) {
+			return fmt.Sprintf("%s: %T, recorded %T", path, got, want)
+		}
+	}
+	return ""
+}
+
+// at reads a dotted path (list indexes as numbers) from a decoded JSON value.
+func at(v any, path string) any {
+	for _, p := range strings.Split(path, ".") {
+		switch x := v.(type) {
+		case map[string]any:
+			v = x[p]
+		case []any:
+			i, err := strconv.Atoi(p)
+			if err != nil || i >= len(x) {
+				return nil
+			}
+			v = x[i]
+		default:
+			return nil
+		}
+	}
+	return v
 }

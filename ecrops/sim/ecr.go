@@ -20,6 +20,11 @@ var ecrHandlers = map[string]handler{
 	"CreatePullThroughCacheRule":          createRule,
 	"DescribePullThroughCacheRules":       describeRules,
 	"UpdatePullThroughCacheRule":          updateRule,
+	"UpdateImageStorageClass":             updateImageStorageClass,
+	"GetDownloadUrlForLayer":              getDownloadURLForLayer,
+	"BatchCheckLayerAvailability":         batchCheckLayerAvailability,
+	"DescribeRegistry":                    describeRegistry,
+	"ListImageReferrers":                  listImageReferrers,
 	"DeletePullThroughCacheRule":          deleteRule,
 	"ValidatePullThroughCacheRule":        validateRule,
 	"CreateRepositoryCreationTemplate":    createTemplate,
@@ -46,6 +51,7 @@ var ecrHandlers = map[string]handler{
 	"TagResource":                         tagResource,
 	"UntagResource":                       untagResource,
 	"ListTagsForResource":                 listTagsForResource,
+	"PutImageTagMutability":               putImageTagMutability,
 }
 
 // maxRules is AWS's quota of pull through cache rules per registry (not adjustable).
@@ -318,6 +324,9 @@ func validateRule(c *call) (any, *apiError) {
 // as free text and publishes no list; these texts are the stand-in's.
 func (s *Server) validateUpstreamAccess(r *ruleState) string {
 	st := s.st
+	if r.Upstream == "ecr" {
+		return s.validateECRUpstream(r)
+	}
 	if r.CredentialArn == "" {
 		return ""
 	}
@@ -330,6 +339,7 @@ func (s *Server) validateUpstreamAccess(r *ruleState) string {
 	case isCustomerKey(sec.KMSKeyID):
 		return fmt.Sprintf("Unable to decrypt the secret %s: it is encrypted with a customer managed KMS key.", r.CredentialArn)
 	}
+	sec.read(s.clock.Now()) // ECR read it: its LastAccessedDate shows that
 	creds, ok := parseUpstreamCredentials(sec.Value)
 	if !ok {
 		return "The secret value is not valid: it must be a JSON object with the keys \"username\" and \"accessToken\"."
@@ -418,6 +428,8 @@ func (t *templateState) apply(in templateIn) *apiError {
 	}
 	if in.ImageTagMutabilityExclusionFilters != nil {
 		t.Exclusions = *in.ImageTagMutabilityExclusionFilters
+	} else if in.ImageTagMutability != nil && !strings.HasSuffix(t.Mutability, "_WITH_EXCLUSION") {
+		t.Exclusions = nil // a plain setting drops the filters it no longer uses
 	}
 	if in.RepositoryPolicy != nil {
 		if why := checkPolicyDocument(*in.RepositoryPolicy); why != "" && *in.RepositoryPolicy != "" {
@@ -437,10 +449,7 @@ func (t *templateState) apply(in templateIn) *apiError {
 	if in.CustomRoleArn != nil {
 		t.CustomRoleArn = *in.CustomRoleArn
 	}
-	if strings.HasSuffix(t.Mutability, "_WITH_EXCLUSION") && len(t.Exclusions) == 0 {
-		return invalidParameter("Invalid parameter at 'imageTagMutabilityExclusionFilters' failed to satisfy constraint: 'exclusion filters are required with %s'", t.Mutability)
-	}
-	return nil
+	return checkExclusions(t.Mutability, t.Exclusions)
 }
 
 func createTemplate(c *call) (any, *apiError) {
@@ -615,6 +624,9 @@ func createRepository(c *call) (any, *apiError) {
 		r.Mutability = *in.ImageTagMutability
 	}
 	r.Exclusions = in.ImageTagMutabilityExclusionFilters
+	if e := checkExclusions(r.Mutability, r.Exclusions); e != nil {
+		return nil, e
+	}
 	if in.ImageScanningConfiguration != nil {
 		r.ScanOnPush = in.ImageScanningConfiguration.ScanOnPush
 	}
@@ -708,9 +720,17 @@ type imagesIn struct {
 	NextToken      *string   `json:"nextToken"`
 	MaxResults     *int      `json:"maxResults"`
 	Filter         *struct {
-		TagStatus string `json:"tagStatus"`
+		TagStatus   string `json:"tagStatus"`
+		ImageStatus string `json:"imageStatus"`
 	} `json:"filter"`
 	AcceptedMediaTypes []string `json:"acceptedMediaTypes"`
+}
+
+func (in *imagesIn) imageStatus() string {
+	if in.Filter == nil {
+		return ""
+	}
+	return in.Filter.ImageStatus
 }
 
 func (in *imagesIn) tagStatus() string {
@@ -747,28 +767,30 @@ func (r *repoState) resolve(id imageID) (*imageState, string, string) {
 	}
 }
 
-// sortedImages lists a repository's images, newest first, then by digest.
+// sortedImages lists a repository's images in the order of imageBefore.
 func (r *repoState) sortedImages() []*imageState {
 	out := make([]*imageState, 0, len(r.images))
 	for _, img := range r.images {
 		out = append(out, img)
 	}
-	sort.Slice(out, func(i, j int) bool {
-		if !out[i].PushedAt.Equal(out[j].PushedAt) {
-			return out[i].PushedAt.After(out[j].PushedAt)
-		}
-		return out[i].Digest.String() < out[j].Digest.String()
-	})
+	sort.Slice(out, func(i, j int) bool { return imageBefore(out[i], out[j]) })
 	return out
 }
 
-func (st *state) imageDetail(r *repoState, img *imageState) map[string]any {
+// imageDetail is one entry of DescribeImages; tags are the image's, from tagsFor.
+func (st *state) imageDetail(r *repoState, img *imageState, tags []string, now time.Time) map[string]any {
 	out := map[string]any{
 		"registryId": st.accountID, "repositoryName": r.Name, "imageDigest": img.Digest.String(),
 		"imageSizeInBytes": img.Size, "imagePushedAt": ts(img.PushedAt),
-		"imageManifestMediaType": string(img.MediaType), "imageStatus": "ACTIVE",
+		"imageManifestMediaType": string(img.MediaType), "imageStatus": img.status(now),
 	}
-	if tags := r.tagsOf(img.Digest); len(tags) > 0 {
+	if !img.ArchivedAt.IsZero() {
+		out["lastArchivedAt"] = ts(img.ArchivedAt)
+	}
+	if !img.ActivatedAt.IsZero() {
+		out["lastActivatedAt"] = ts(img.ActivatedAt)
+	}
+	if len(tags) > 0 {
 		out["imageTags"] = tags
 	}
 	if !img.LastPull.IsZero() {
@@ -780,11 +802,6 @@ func (st *state) imageDetail(r *repoState, img *imageState) map[string]any {
 	return out
 }
 
-func matchesTagStatus(r *repoState, img *imageState, status string) bool {
-	tagged := len(r.tagsOf(img.Digest)) > 0
-	return status == "ANY" || (status == "TAGGED") == tagged
-}
-
 func describeImages(c *call) (any, *apiError) {
 	var in imagesIn
 	if e := c.decode(&in); e != nil {
@@ -794,7 +811,7 @@ func describeImages(c *call) (any, *apiError) {
 	if e != nil {
 		return nil, e
 	}
-	st := c.srv.st
+	st, now := c.srv.st, c.srv.clock.Now()
 	if len(in.ImageIDs) > 0 {
 		if in.MaxResults != nil || in.NextToken != nil {
 			return nil, invalidParameter("Invalid parameter at 'maxResults' failed to satisfy constraint: 'maxResults and nextToken cannot be used with imageIds'")
@@ -803,26 +820,36 @@ func describeImages(c *call) (any, *apiError) {
 		for _, id := range in.ImageIDs {
 			img, code, _ := r.resolve(id)
 			if code != "" {
-				return nil, clientError("ImageNotFoundException", "The image with imageId {imageDigest:'%s', imageTag:'%s'} does not exist within the repository with name '%s' in the registry with id '%s'",
-					orDefault(id.ImageDigest, "null"), orDefault(id.ImageTag, "null"), r.Name, st.accountID)
+				return nil, imageNotFound(st.accountID, r.Name, id)
 			}
-			out = append(out, st.imageDetail(r, img))
+			out = append(out, st.imageDetail(r, img, r.tagsOf(img.Digest), now))
 		}
 		return map[string]any{"imageDetails": out}, nil
 	}
-	var all []*imageState
-	for _, img := range r.sortedImages() {
-		if matchesTagStatus(r, img, in.tagStatus()) {
-			all = append(all, img)
+	var after *imageCursor
+	if in.NextToken != nil {
+		cur, ok := parseImageCursor(c.op, *in.NextToken)
+		if !ok {
+			return nil, invalidNextToken()
 		}
+		after = &cur
 	}
-	items, next, ok := page(c.op, all, in.NextToken, in.MaxResults, 100)
-	if !ok {
-		return nil, invalidNextToken()
+	size := 100
+	if in.MaxResults != nil {
+		size = *in.MaxResults
 	}
+	tagged, status := r.taggedFilter(in.tagStatus()), in.imageStatus()
+	keep := func(img *imageState) bool { return tagged(img) && matchesImageStatus(img, status, now) }
+	items, more := r.imagePage(after, keep, size)
+	var next *string
+	if more {
+		last := items[len(items)-1]
+		next = ptr(imageCursor{pushed: last.PushedAt, digest: last.Digest}.token(c.op))
+	}
+	tags := r.tagsFor(items)
 	out := make([]map[string]any, 0, len(items))
 	for _, img := range items {
-		out = append(out, st.imageDetail(r, img))
+		out = append(out, st.imageDetail(r, img, tags[img.Digest], now))
 	}
 	return map[string]any{"imageDetails": out, "nextToken": next}, nil
 }
@@ -852,9 +879,15 @@ func listImages(c *call) (any, *apiError) {
 	if e != nil {
 		return nil, e
 	}
+	now := c.srv.clock.Now()
 	var ids []imageID
-	for _, img := range r.sortedImages() {
-		tags := r.tagsOf(img.Digest)
+	sorted := r.sortedImages()
+	index := r.tagsFor(sorted)
+	for _, img := range sorted {
+		if !matchesImageStatus(img, in.imageStatus(), now) {
+			continue
+		}
+		tags := index[img.Digest]
 		status := in.tagStatus()
 		if len(tags) == 0 && status != "TAGGED" {
 			ids = append(ids, imageID{ImageDigest: img.Digest.String()})
@@ -969,7 +1002,7 @@ func batchGetImage(c *call) (any, *apiError) {
 			continue
 		}
 		s.mu.Lock()
-		img.LastPull = s.clock.Now()
+		recordPull(img, s.clock.Now())
 		s.mu.Unlock()
 		images = append(images, map[string]any{
 			"registryId": st.accountID, "repositoryName": in.RepositoryName,
@@ -993,7 +1026,14 @@ func (s *Server) pullImage(ctx context.Context, p *principal, repo string, id im
 	if r != nil {
 		img, code, reason = r.resolve(id)
 	}
+	archived := img != nil && !img.pullable(s.clock.Now())
 	s.mu.Unlock()
+	if archived {
+		// "Archived images cannot be pulled. Requests to pull the archived image will fail
+		// with a 404 error" (archive-image.html). The failure code AWS gives BatchGetImage
+		// is not documented: ImageNotFound is the stand-in's choice (a model).
+		return nil, &imageFailure{ImageID: id, FailureCode: "ImageNotFound", FailureReason: "Requested image is archived and cannot be pulled"}
+	}
 	if img != nil {
 		if id.ImageTag != "" && id.ImageDigest == "" {
 			s.completeIndex(ctx, p, repo, img)
@@ -1006,6 +1046,19 @@ func (s *Server) pullImage(ctx context.Context, p *principal, repo string, id im
 			return nil, &imageFailure{ImageID: id, FailureCode: "RepositoryNotFound"}
 		}
 		return nil, &imageFailure{ImageID: id, FailureCode: code, FailureReason: reason}
+	}
+	s.mu.Lock()
+	covered := s.st.ruleFor(repo) != nil
+	s.mu.Unlock()
+	if !covered && r == nil {
+		return nil, &imageFailure{ImageID: id, FailureCode: "RepositoryNotFound"}
+	}
+	if !covered {
+		// A repository no rule covers (made by hand, or left when its rule was deleted) is
+		// an ordinary repository: a tag it lacks is an image not found, as for any
+		// repository (BatchGetImage failure ImageNotFound, registry MANIFEST_UNKNOWN); only a
+		// repository that does not exist is RepositoryNotFound. [API] BatchGetImage; facts §6.
+		return nil, &imageFailure{ImageID: id, FailureCode: "ImageNotFound", FailureReason: "Requested image not found"}
 	}
 	img, f := s.pullThrough(ctx, p, repo, id.ImageTag)
 	if f == nil {
@@ -1094,8 +1147,11 @@ func getLifecyclePolicy(c *call) (any, *apiError) {
 	if r.Lifecycle == "" {
 		return nil, clientError("LifecyclePolicyNotFoundException", "Lifecycle policy does not exist for the repository with name '%s' in the registry with id '%s'", r.Name, c.srv.st.accountID)
 	}
-	return map[string]any{"registryId": c.srv.st.accountID, "repositoryName": r.Name, "lifecyclePolicyText": r.Lifecycle,
-		"lastEvaluatedAt": ts(r.CreatedAt)}, nil
+	out := map[string]any{"registryId": c.srv.st.accountID, "repositoryName": r.Name, "lifecyclePolicyText": r.Lifecycle}
+	if !r.LifecycleEvaluated.IsZero() {
+		out["lastEvaluatedAt"] = ts(r.LifecycleEvaluated)
+	}
+	return out, nil
 }
 
 func deleteLifecyclePolicy(c *call) (any, *apiError) {

@@ -110,20 +110,7 @@ func must[T any](t *testing.T) func(T, error) T {
 // admin calls one of the stand-in's /_sim/ endpoints and decodes its JSON answer.
 func (s *stand) admin(method, path, body string, out any) {
 	s.t.Helper()
-	req, _ := http.NewRequest(method, s.srv.Info().Admin+"/"+path, strings.NewReader(body))
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		s.t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	if resp.StatusCode != http.StatusOK {
-		s.t.Fatalf("%s %s: %s", method, path, resp.Status)
-	}
-	if out != nil {
-		if err := json.NewDecoder(resp.Body).Decode(out); err != nil {
-			s.t.Fatal(err)
-		}
-	}
+	simtest.Admin(s.t, s.srv, method, path, body, out)
 }
 
 // writes counts the events that changed the account.

@@ -114,7 +114,7 @@ func simulatePrincipalPolicy(c *call) (any, *apiError) {
 	for _, a := range actions {
 		for _, r := range resources {
 			fmt.Fprintf(&b, `<member><EvalActionName>%s</EvalActionName><EvalResourceName>%s</EvalResourceName><EvalDecision>%s</EvalDecision><MatchedStatements/><MissingContextValues/></member>`,
-				xmlEscape(a), xmlEscape(r), p.decide(a))
+				xmlEscape(a), xmlEscape(r), p.decide(a, r))
 		}
 	}
 	fmt.Fprintf(&b, `</EvaluationResults></SimulatePrincipalPolicyResult><ResponseMetadata><RequestId>%s</RequestId></ResponseMetadata></SimulatePrincipalPolicyResponse>`, c.requestID)

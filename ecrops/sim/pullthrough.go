@@ -134,7 +134,12 @@ func (s *Server) pullThrough(ctx context.Context, p *principal, repo, tag string
 	now := s.clock.Now()
 	img := s.st.storeArtifact(r, a, now, nil)
 	r.tags[tag] = img.Digest
-	img.ValidatedAt = now
+	img.ValidatedAt, img.Imported = now, now
+	for _, c := range img.Children {
+		if ci := r.images[c]; ci != nil {
+			ci.Imported = now
+		}
+	}
 	return img, nil
 }
 
@@ -173,15 +178,32 @@ func (s *Server) planPull(p *principal, repo, tag string) (*pullPlan, *pullFailu
 		}
 		return nil, &pullFailure{failNotFound, p.CallerARN + " may not ecr:BatchImportUpstreamImage " + arn}
 	}
-	if rule.CredentialArn != "" {
-		if why := s.secretProblem(rule); why != "" {
-			return nil, &pullFailure{failSecret, why}
-		}
-		sec := st.secretByARN(rule.CredentialArn)
-		c, _ := parseUpstreamCredentials(sec.Value)
-		plan.creds = &c
+	creds, f := s.ruleCredentials(rule)
+	if f != nil {
+		return nil, f
 	}
+	plan.creds = creds
 	return plan, nil
+}
+
+// ruleCredentials are what the stand-in, as ECR, presents to a rule's upstream: the
+// secret's credentials, for an ECR upstream its role's, or none. Called with s.mu held.
+func (s *Server) ruleCredentials(rule *ruleState) (*upstreamCredentials, *pullFailure) {
+	if rule.Upstream == "ecr" {
+		creds, why := s.ecrRuleAccess(rule)
+		if why != "" {
+			return nil, &pullFailure{failUpstreamAuth, why}
+		}
+		return creds, nil
+	}
+	if rule.CredentialArn == "" {
+		return nil, nil
+	}
+	if why := s.secretProblem(rule); why != "" {
+		return nil, &pullFailure{failSecret, why}
+	}
+	c, _ := parseUpstreamCredentials(s.st.secretByARN(rule.CredentialArn).Value)
+	return &c, nil
 }
 
 // secretProblem says why ECR could not use a rule's secret, or "".
@@ -196,6 +218,7 @@ func (s *Server) secretProblem(r *ruleState) string {
 	case isCustomerKey(sec.KMSKeyID):
 		return "the secret is encrypted with a customer managed KMS key"
 	}
+	sec.read(s.clock.Now()) // ECR read it: its LastAccessedDate shows that
 	if _, ok := parseUpstreamCredentials(sec.Value); !ok {
 		return "the secret value lacks username and accessToken"
 	}
@@ -379,16 +402,12 @@ func (s *Server) refresh(ctx context.Context, p *principal, repo, tag string) {
 		s.mu.Unlock()
 		return
 	}
-	var creds *upstreamCredentials
-	if rule.CredentialArn != "" {
-		if s.secretProblem(rule) != "" {
-			s.mu.Unlock()
-			return
-		}
-		c, _ := parseUpstreamCredentials(s.st.secretByARN(rule.CredentialArn).Value)
-		creds = &c
+	creds, f := s.ruleCredentials(rule)
+	if f != nil {
+		s.mu.Unlock()
+		return
 	}
-	mutable := !strings.HasPrefix(r.Mutability, "IMMUTABLE")
+	mutable := !tagImmutable(r.Mutability, r.Exclusions, tag)
 	ref := rule.URL + "/" + rule.upstreamPath(repo) + ":" + tag
 	allowed, _ := s.st.allows(p, "ecr:BatchImportUpstreamImage", r.ARN)
 	s.mu.Unlock()
@@ -420,13 +439,23 @@ func (s *Server) refresh(ctx context.Context, p *principal, repo, tag string) {
 	}
 }
 
-// resolveMap lists the upstream hosts and where the stand-in serves them.
+// resolveMap lists the upstream hosts and where the stand-in serves them: every host a
+// rule can name, a look-alike or a refusing stub (stubs.go).
 func (s *Server) resolveMap() map[string]string {
 	out := map[string]string{}
+	for host, stub := range s.stubs {
+		out[host] = stub.url
+	}
 	for host, u := range s.upstreams {
 		out[host] = u.url
 		if host == dockerHubHost {
 			out[dockerHubAuthHost] = u.url
+		}
+	}
+	if s.s3 != nil {
+		out[layerBucketHost(s.st.region)] = s.s3.url
+		if cdn := s.scenario.Behaviours.UpstreamCDNRedirect; cdn != nil && cdn.Enabled && s.upstreams[dockerHubHost] != nil {
+			out[dockerHubCDNHost] = s.s3.url
 		}
 	}
 	return out
@@ -458,11 +487,7 @@ func (s *Server) completeIndex(ctx context.Context, p *principal, repo string, i
 		return
 	}
 	allowed, _ := s.st.allows(p, "ecr:BatchImportUpstreamImage", r.ARN)
-	var creds *upstreamCredentials
-	if rule.CredentialArn != "" && s.secretProblem(rule) == "" {
-		c, _ := parseUpstreamCredentials(s.st.secretByARN(rule.CredentialArn).Value)
-		creds = &c
-	}
+	creds, _ := s.ruleCredentials(rule)
 	ref := rule.URL + "/" + rule.upstreamPath(repo) + "@" + img.Digest.String()
 	s.mu.Unlock()
 	if !allowed {

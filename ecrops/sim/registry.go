@@ -45,6 +45,9 @@ func (s *Server) serveRegistryRequest(w *statusRecorder, r *http.Request) *princ
 		writeRegistryError(w, http.StatusUnauthorized, "DENIED", why)
 		return nil
 	}
+	s.mu.Lock()
+	s.evaluateLifecycles()
+	s.mu.Unlock()
 	if r.URL.Path == "/v2/" || r.URL.Path == "/v2" {
 		w.WriteHeader(http.StatusOK)
 		return p
@@ -126,7 +129,7 @@ func (s *Server) serveManifest(w *statusRecorder, r *http.Request, p *principal,
 	}
 	s.mu.Lock()
 	if r.Method == http.MethodGet {
-		img.LastPull = s.clock.Now()
+		recordPull(img, s.clock.Now())
 	}
 	raw, mt, d := img.manifest(), string(img.MediaType), img.Digest.String()
 	s.mu.Unlock()
@@ -184,8 +187,12 @@ func (s *Server) serveBlob(w http.ResponseWriter, r *http.Request, p *principal,
 	s.mu.Lock()
 	rs := s.st.repos[repo]
 	var blob []byte
-	if rs != nil && rs.references(d) {
+	if rs != nil && rs.referencesPullable(d, s.clock.Now()) {
 		blob = s.st.blobs[d]
+	}
+	location := ""
+	if blob != nil && r.Method == http.MethodGet {
+		location = s.layerURL(rs, d)
 	}
 	s.mu.Unlock()
 	switch {
@@ -196,6 +203,13 @@ func (s *Server) serveBlob(w http.ResponseWriter, r *http.Request, p *principal,
 	case blob == nil:
 		// Blobs are served only once a manifest that references them has been pulled through.
 		writeRegistryError(w, http.StatusNotFound, "BLOB_UNKNOWN", "The specified blob does not exist")
+		return
+	}
+	if location != "" {
+		// ECR redirects a layer download to a pre-signed S3 URL (see dataplane.go).
+		w.Header().Set("Docker-Content-Digest", d.String())
+		w.Header().Set("Location", location)
+		w.WriteHeader(http.StatusTemporaryRedirect)
 		return
 	}
 	w.Header().Set("Content-Type", "application/octet-stream")

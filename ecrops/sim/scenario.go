@@ -39,14 +39,29 @@ type Account struct {
 }
 
 // Principal is an IAM user or role with one access key. Allow and Deny hold action
-// patterns ("ecr:*", "ecr:Describe*"); an explicit deny wins, as in IAM.
+// patterns ("ecr:*", "ecr:Describe*") on every resource; Statements scope actions to
+// resources. An explicit deny wins, as in IAM.
 type Principal struct {
-	Name            string   `yaml:"name"`
-	Kind            string   `yaml:"kind"` // user (default) or role
-	AccessKeyID     string   `yaml:"accessKeyId"`
-	SecretAccessKey string   `yaml:"secretAccessKey"`
-	Allow           []string `yaml:"allow"`
-	Deny            []string `yaml:"deny"`
+	Name            string      `yaml:"name"`
+	Kind            string      `yaml:"kind"` // user (default) or role
+	AccessKeyID     string      `yaml:"accessKeyId"`
+	SecretAccessKey string      `yaml:"secretAccessKey"`
+	Allow           []string    `yaml:"allow"`
+	Deny            []string    `yaml:"deny"`
+	Statements      []Statement `yaml:"statements"`
+	// Trust lists who may assume a role: service principals (pullthroughcache.ecr.amazonaws.com
+	// for a rule's customRoleArn) or account IDs.
+	Trust []string `yaml:"trust"`
+}
+
+// Statement is one statement of the principal's identity policy: actions on resources,
+// both with IAM's * and ? wildcards (actions case-insensitive, resource ARNs not).
+// An action that takes no resource (ecr:GetAuthorizationToken, secretsmanager:ListSecrets)
+// is asked on "*", which only a "*" resource matches, as in IAM.
+type Statement struct {
+	Effect    string   `yaml:"effect"` // Allow or Deny
+	Actions   []string `yaml:"actions"`
+	Resources []string `yaml:"resources"`
 }
 
 type Secret struct {
@@ -56,6 +71,15 @@ type Secret struct {
 	Region      string   `yaml:"region"`   // empty: the account's region
 	Description string   `yaml:"description"`
 	ChangedAgo  Duration `yaml:"changedAgo"`
+	// CreatedAgo defaults to ChangedAgo.
+	CreatedAgo Duration `yaml:"createdAgo"`
+	// AccessedAgo sets LastAccessedDate (kept as a date); empty: never read.
+	AccessedAgo Duration `yaml:"accessedAgo"`
+	// Deleted is "scheduled" (DeleteSecret with a recovery window: it still exists, marked
+	// for deletion DeletedAgo ago) or "forced" (deleted without recovery: gone). A rule
+	// may name a deleted secret, as one does when its secret is deleted under it.
+	Deleted    string   `yaml:"deleted"`
+	DeletedAgo Duration `yaml:"deletedAgo"`
 }
 
 // Upstream is a registry the account caches from, addressed by its real host name.
@@ -64,6 +88,9 @@ type Upstream struct {
 	Accounts     []UpstreamAccount  `yaml:"accounts"`
 	Repositories []UpstreamContent  `yaml:"repositories"`
 	Anonymous    *UpstreamRateLimit `yaml:"anonymous"`
+	// AllowAccounts, for an ECR registry host (<account>.dkr.ecr.<region>.amazonaws.com):
+	// the accounts its registry policy lets pull through (its own account always may).
+	AllowAccounts []string `yaml:"allowAccounts"`
 }
 
 type UpstreamAccount struct {
@@ -84,6 +111,9 @@ type UpstreamRateLimit struct {
 type UpstreamContent struct {
 	Name string        `yaml:"name"`
 	Tags []UpstreamTag `yaml:"tags"`
+	// NoLatest keeps the Docker Hub look-alike from adding latest to an official image:
+	// some have none on the real Docker Hub (library/elasticsearch, library/kibana).
+	NoLatest bool `yaml:"noLatest"`
 }
 
 type UpstreamTag struct {
@@ -106,15 +136,17 @@ type Rule struct {
 }
 
 type Template struct {
-	Prefix             string            `yaml:"prefix"`
-	AppliedFor         []string          `yaml:"appliedFor"`
-	Description        string            `yaml:"description"`
-	ImageTagMutability string            `yaml:"imageTagMutability"`
-	Encryption         *Encryption       `yaml:"encryption"`
-	ResourceTags       map[string]string `yaml:"resourceTags"`
-	RepositoryPolicy   string            `yaml:"repositoryPolicy"`
-	LifecyclePolicy    string            `yaml:"lifecyclePolicy"`
-	CustomRoleArn      string            `yaml:"customRoleArn"`
+	Prefix             string   `yaml:"prefix"`
+	AppliedFor         []string `yaml:"appliedFor"`
+	Description        string   `yaml:"description"`
+	ImageTagMutability string   `yaml:"imageTagMutability"`
+	// ImageTagMutabilityExclusionFilters are WILDCARD patterns, with a *_WITH_EXCLUSION setting.
+	ImageTagMutabilityExclusionFilters []string          `yaml:"imageTagMutabilityExclusionFilters"`
+	Encryption                         *Encryption       `yaml:"encryption"`
+	ResourceTags                       map[string]string `yaml:"resourceTags"`
+	RepositoryPolicy                   string            `yaml:"repositoryPolicy"`
+	LifecyclePolicy                    string            `yaml:"lifecyclePolicy"`
+	CustomRoleArn                      string            `yaml:"customRoleArn"`
 }
 
 type Encryption struct {
@@ -123,14 +155,16 @@ type Encryption struct {
 }
 
 type Repository struct {
-	Name               string            `yaml:"name"`
-	ImageTagMutability string            `yaml:"imageTagMutability"`
-	Encryption         *Encryption       `yaml:"encryption"`
-	Tags               map[string]string `yaml:"tags"`
-	Policy             string            `yaml:"policy"`
-	LifecyclePolicy    string            `yaml:"lifecyclePolicy"`
-	CreatedAgo         Duration          `yaml:"createdAgo"`
-	Images             []CachedImage     `yaml:"images"`
+	Name               string `yaml:"name"`
+	ImageTagMutability string `yaml:"imageTagMutability"`
+	// ImageTagMutabilityExclusionFilters are WILDCARD patterns, with a *_WITH_EXCLUSION setting.
+	ImageTagMutabilityExclusionFilters []string          `yaml:"imageTagMutabilityExclusionFilters"`
+	Encryption                         *Encryption       `yaml:"encryption"`
+	Tags                               map[string]string `yaml:"tags"`
+	Policy                             string            `yaml:"policy"`
+	LifecyclePolicy                    string            `yaml:"lifecyclePolicy"`
+	CreatedAgo                         Duration          `yaml:"createdAgo"`
+	Images                             []CachedImage     `yaml:"images"`
 }
 
 // CachedImage is an image already in the repository when the scenario starts.
@@ -153,6 +187,15 @@ type Behaviours struct {
 	NegativeCache *NegativeCache `yaml:"negativeCache"`
 	// LeaveEmptyRepository models a repository left behind by a failed first pull. Not documented by AWS.
 	LeaveEmptyRepository *bool `yaml:"leaveEmptyRepository"`
+	// UpstreamCDNRedirect models layers not copied into the cache yet being redirected to
+	// the upstream's CDN. Reported by users, not documented by AWS.
+	UpstreamCDNRedirect *CDNRedirect `yaml:"upstreamCDNRedirect"`
+}
+
+type CDNRedirect struct {
+	Enabled bool `yaml:"enabled"`
+	// For is how long after an import its layers are still fetched from the upstream's CDN; default 2m.
+	For Duration `yaml:"for"`
 }
 
 type NegativeCache struct {
@@ -186,6 +229,8 @@ type Generate struct {
 	RepositoriesPerRule int    `yaml:"repositoriesPerRule"`
 	ImagesPerRepository int    `yaml:"imagesPerRepository"`
 	Upstream            string `yaml:"upstream"` // upstreamRegistry enum; default ecr-public
+	// Failures adds failure shapes in given numbers (generate.go).
+	Failures *GenerateFailures `yaml:"failures"`
 }
 
 // Duration is a YAML duration: Go's syntax ("90m", "36h") plus days ("3d").
@@ -292,6 +337,12 @@ func ParseScenario(raw []byte) (*Scenario, error) {
 	if err := s.check(); err != nil {
 		return nil, err
 	}
+	// What generate adds must fit with what the scenario lists (no rule prefix twice).
+	if s.Generate != nil {
+		if err := s.withGenerated().check(); err != nil {
+			return nil, fmt.Errorf("with what generate adds: %w", err)
+		}
+	}
 	return &s, nil
 }
 
@@ -376,7 +427,27 @@ func (s *Scenario) check() error {
 			bad("%s.name %q: two principals of kind %s share it", where, p.Name, p.Kind)
 		}
 		keys[p.AccessKeyID], names[p.Kind+"/"+p.Name] = true, true
-		for _, a := range append(append([]string{}, p.Allow...), p.Deny...) {
+		for _, who := range p.Trust {
+			if !accountIDRE.MatchString(who) && !strings.HasSuffix(who, ".amazonaws.com") {
+				bad("%s.trust %q: an account ID or a service principal like %s", where, who, ecrPullThroughService)
+			}
+		}
+		actions := append(append([]string{}, p.Allow...), p.Deny...)
+		for j, st := range p.Statements {
+			if st.Effect != "Allow" && st.Effect != "Deny" {
+				bad("%s.statements[%d].effect %q: Allow or Deny", where, j, st.Effect)
+			}
+			if len(st.Actions) == 0 || len(st.Resources) == 0 {
+				bad("%s.statements[%d]: name actions and resources (\"*\" for every resource)", where, j)
+			}
+			for _, r := range st.Resources {
+				if r != "*" && !strings.HasPrefix(r, "arn:") {
+					bad("%s.statements[%d]: resource %q: an ARN (wildcards allowed) or *", where, j, r)
+				}
+			}
+			actions = append(actions, st.Actions...)
+		}
+		for _, a := range actions {
 			if a != "*" && !strings.Contains(a, ":") {
 				bad("%s: action pattern %q: want service:Action, like ecr:BatchGetImage or ecr:*", where, a)
 			}
@@ -394,10 +465,21 @@ func (s *Scenario) check() error {
 		if sec.Region != "" && !regionRE.MatchString(sec.Region) {
 			bad("secrets[%d].region %q: not a region name", i, sec.Region)
 		}
+		if sec.Deleted != "" && sec.Deleted != "scheduled" && sec.Deleted != "forced" {
+			bad("secrets[%d].deleted %q: scheduled (in its recovery window) or forced (gone)", i, sec.Deleted)
+		}
 	}
 	for i, u := range s.Upstreams {
 		if !hostRE.MatchString(u.Host) {
 			bad("upstreams[%d].host %q: not a registry host name", i, u.Host)
+		}
+		for _, a := range u.AllowAccounts {
+			if !accountIDRE.MatchString(a) {
+				bad("upstreams[%d].allowAccounts %q: must be 12 digits", i, a)
+			}
+		}
+		if len(u.AllowAccounts) > 0 && ecrUpstreamAccount(u.Host) == "" {
+			bad("upstreams[%d].allowAccounts: only for an ECR registry host (<account>.dkr.ecr.<region>.amazonaws.com)", i)
 		}
 		for j, c := range u.Repositories {
 			if !repoNameRE.MatchString(c.Name) {
@@ -441,6 +523,7 @@ func (s *Scenario) check() error {
 			}
 		}
 		errs = append(errs, checkMutability(fmt.Sprintf("templates[%d]", i), t.ImageTagMutability)...)
+		errs = append(errs, checkScenarioExclusions(fmt.Sprintf("templates[%d]", i), t.ImageTagMutability, t.ImageTagMutabilityExclusionFilters)...)
 	}
 	repos := map[string]bool{}
 	for i, r := range s.Repositories {
@@ -453,6 +536,7 @@ func (s *Scenario) check() error {
 		}
 		repos[r.Name] = true
 		errs = append(errs, checkMutability(where, r.ImageTagMutability)...)
+		errs = append(errs, checkScenarioExclusions(where, r.ImageTagMutability, r.ImageTagMutabilityExclusionFilters)...)
 		for j, im := range r.Images {
 			for _, t := range im.Tags {
 				if !tagRE.MatchString(t) {
@@ -495,10 +579,11 @@ func (s *Scenario) check() error {
 			bad("generate: at most %d images", maxGeneratedImages)
 		}
 		if g.Upstream != "" {
-			if _, ok := upstreamURLs[g.Upstream]; !ok {
+			if _, ok := upstreamURLs[g.Upstream]; !ok || upstreamURLs[g.Upstream] == "" {
 				bad("generate.upstream %q: one of %s", g.Upstream, strings.Join(upstreamEnum, ", "))
 			}
 		}
+		g.checkFailures(bad)
 	}
 	return errors.Join(errs...)
 }
@@ -518,7 +603,7 @@ func checkMutability(where, m string) []error {
 	case "", "MUTABLE", "IMMUTABLE", "IMMUTABLE_WITH_EXCLUSION", "MUTABLE_WITH_EXCLUSION":
 		return nil
 	}
-	return []error{fmt.Errorf("%s.imageTagMutability %q: MUTABLE or IMMUTABLE", where, m)}
+	return []error{fmt.Errorf("%s.imageTagMutability %q: MUTABLE, IMMUTABLE, IMMUTABLE_WITH_EXCLUSION or MUTABLE_WITH_EXCLUSION", where, m)}
 }
 
 // secretNameFromRef accepts a secret's name or its ARN.

@@ -1,6 +1,7 @@
 package sim
 
 import (
+	"sort"
 	"strings"
 	"time"
 )
@@ -116,6 +117,7 @@ func getSecretValue(c *call) (any, *apiError) {
 	if sec.VersionID == "" {
 		return nil, clientError("ResourceNotFoundException", "Secrets Manager can't find the specified secret value for staging label: AWSCURRENT")
 	}
+	sec.read(c.srv.clock.Now())
 	return map[string]any{"ARN": sec.ARN, "Name": sec.Name, "VersionId": sec.VersionID,
 		"SecretString": sec.Value, "VersionStages": []string{"AWSCURRENT"}, "CreatedDate": ts(sec.Changed)}, nil
 }
@@ -139,9 +141,21 @@ func putSecretValue(c *call) (any, *apiError) {
 		"VersionStages": []string{"AWSCURRENT"}}, nil
 }
 
-func (st *state) secretMetadata(sec *secretState) map[string]any {
+// read records that the secret's value was read, by GetSecretValue or by ECR for a pull
+// through or a validation. AWS keeps the date only: "This value is truncated to midnight
+// of the date and therefore shows only the date, not the time" (SecretListEntry's
+// LastAccessedDate in the Secrets Manager API reference, as the SDKs document it).
+func (sec *secretState) read(now time.Time) {
+	sec.LastAccessed = now.UTC().Truncate(24 * time.Hour)
+}
+
+// secretMetadata is what DescribeSecret and ListSecrets say of a secret. The two name the
+// versions' staging labels differently (the API model: DescribeSecretResponse has
+// VersionIdsToStages, SecretListEntry SecretVersionsToStages); a client reading the wrong
+// name gets nothing and no error, so each operation asks for its own.
+func (st *state) secretMetadata(sec *secretState, versionsField string) map[string]any {
 	out := map[string]any{"ARN": sec.ARN, "Name": sec.Name, "CreatedDate": ts(sec.Created),
-		"LastChangedDate": ts(sec.Changed), "Tags": emptyIfNil(sec.Tags)}
+		"LastChangedDate": ts(sec.Changed), "LastAccessedDate": ts(sec.LastAccessed), "Tags": emptyIfNil(sec.Tags)}
 	// AWS leaves KmsKeyId out when the secret uses the default aws/secretsmanager key.
 	if isCustomerKey(sec.KMSKeyID) {
 		out["KmsKeyId"] = sec.KMSKeyID
@@ -153,7 +167,7 @@ func (st *state) secretMetadata(sec *secretState) map[string]any {
 		out["DeletedDate"] = ts(sec.Deleted)
 	}
 	if sec.VersionID != "" {
-		out["VersionIdsToStages"] = map[string][]string{sec.VersionID: {"AWSCURRENT"}}
+		out[versionsField] = map[string][]string{sec.VersionID: {"AWSCURRENT"}}
 	}
 	return out
 }
@@ -164,7 +178,7 @@ func describeSecret(c *call) (any, *apiError) {
 	if e != nil {
 		return nil, e
 	}
-	return c.srv.st.secretMetadata(sec), nil
+	return c.srv.st.secretMetadata(sec, "VersionIdsToStages"), nil
 }
 
 func listSecrets(c *call) (any, *apiError) {
@@ -177,6 +191,7 @@ func listSecrets(c *call) (any, *apiError) {
 			Values []string `json:"Values"`
 		} `json:"Filters"`
 		SortOrder string `json:"SortOrder"`
+		SortBy    string `json:"SortBy"`
 	}
 	if e := c.decode(&in); e != nil {
 		return nil, e
@@ -185,9 +200,8 @@ func listSecrets(c *call) (any, *apiError) {
 		return nil, e
 	}
 	st := c.srv.st
-	var out []map[string]any
-	for _, name := range sortedKeys(st.secrets) {
-		sec := st.secrets[name]
+	var found []*secretState
+	for _, sec := range st.secrets {
 		if sec.Region != st.region || (!sec.Deleted.IsZero() && !in.IncludePlannedDeletion) {
 			continue
 		}
@@ -196,19 +210,46 @@ func listSecrets(c *call) (any, *apiError) {
 			keep = keep && secretFilterMatches(sec, f.Key, f.Values)
 		}
 		if keep {
-			out = append(out, st.secretMetadata(sec))
+			found = append(found, sec)
 		}
 	}
-	if in.SortOrder == "desc" {
-		for i, j := 0, len(out)-1; i < j; i, j = i+1, j-1 {
-			out[i], out[j] = out[j], out[i]
-		}
+	sortSecrets(found, in.SortBy, in.SortOrder == "desc")
+	out := make([]map[string]any, 0, len(found))
+	for _, sec := range found {
+		out = append(out, st.secretMetadata(sec, "SecretVersionsToStages"))
 	}
 	items, next, ok := page(c.op, out, in.NextToken, in.MaxResults, 100)
 	if !ok {
 		return nil, clientError("InvalidNextTokenException", "The NextToken value is invalid.")
 	}
 	return map[string]any{"SecretList": emptyIfNil(items), "NextToken": next}, nil
+}
+
+// sortSecrets orders a listing as ListSecrets's SortBy asks (the API model's SortByType:
+// created-date, the default, last-accessed-date, last-changed-date, name). The direction
+// when SortOrder is absent is not documented; the stand-in lists oldest first (asc), and
+// breaks ties by name so that a listing is the same from call to call. A secret never
+// read sorts as the oldest by last-accessed-date.
+func sortSecrets(list []*secretState, by string, desc bool) {
+	key := func(s *secretState) time.Time {
+		switch by {
+		case "last-accessed-date":
+			return s.LastAccessed
+		case "last-changed-date":
+			return s.Changed
+		}
+		return s.Created
+	}
+	sort.SliceStable(list, func(i, j int) bool {
+		a, b := list[i], list[j]
+		if desc {
+			a, b = b, a
+		}
+		if by != "name" && !key(a).Equal(key(b)) {
+			return key(a).Before(key(b))
+		}
+		return a.Name < b.Name
+	})
 }
 
 // secretFilterMatches applies one ListSecrets filter: prefix matches (case-sensitive for

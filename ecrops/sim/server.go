@@ -29,10 +29,13 @@ type Server struct {
 	st *state
 
 	upstreams map[string]*upstreamRegistry // by host
+	s3        *blobStore                   // where layer downloads are redirected (dataplane.go)
+	stubs     map[string]*stubUpstream     // by host: the rule hosts no upstream serves
 
 	apiLn, regLn   net.Listener
 	apiSrv, regSrv *http.Server
 	info           Info
+	allowRemote    bool
 }
 
 // Info is what `ptcdoctor sim` prints on its first line. Scripts rely on it: add fields, never rename.
@@ -54,6 +57,7 @@ func New(sc *Scenario) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
+	sc = sc.withGenerated() // once: Reset starts again from the expanded scenario
 	s := &Server{scenario: sc, clock: NewClock(time.Now()), events: &eventLog{},
 		ecrModel: m.ecr, smModel: m.secretsManager}
 	s.faults = newFaultSet(sc.Faults)
@@ -70,11 +74,31 @@ func New(sc *Scenario) (*Server, error) {
 		}
 		s.upstreams[u.Host] = ur
 	}
+	s.newStubs()
 	return s, nil
 }
 
+// AllowRemote lets Start listen on an address other than loopback. Everything the
+// stand-in serves, its admin API and its keys included, is then open to that network.
+func (s *Server) AllowRemote() { s.allowRemote = true }
+
+// IsLoopback reports whether a host:port listens on loopback only (127.0.0.0/8, ::1,
+// localhost); an empty host means every interface.
+func IsLoopback(addr string) bool {
+	host, _, err := net.SplitHostPort(addr)
+	if err != nil {
+		return false
+	}
+	if strings.EqualFold(host, "localhost") {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
+}
+
 // Start listens on addr (host:port; port 0 picks one) for the APIs, and on another port
-// of the same host for the registry.
+// of the same host for the registry and the upstreams. An address beyond loopback is
+// refused unless AllowRemote was called.
 func (s *Server) Start(addr string) error {
 	if addr == "" {
 		addr = "127.0.0.1:0"
@@ -82,6 +106,9 @@ func (s *Server) Start(addr string) error {
 	host, _, err := net.SplitHostPort(addr)
 	if err != nil {
 		return fmt.Errorf("--addr %q: %w", addr, err)
+	}
+	if !s.allowRemote && !IsLoopback(addr) {
+		return fmt.Errorf("--addr %q is not a loopback address: the stand-in's admin API and keys would be open to the network; pass --allow-remote to do so anyway", addr)
 	}
 	if s.apiLn, err = net.Listen("tcp", addr); err != nil {
 		return err
@@ -94,6 +121,16 @@ func (s *Server) Start(addr string) error {
 	s.regSrv = &http.Server{Handler: http.HandlerFunc(s.serveRegistry), ReadHeaderTimeout: 10 * time.Second}
 	for _, h := range sortedHosts(s.upstreams) {
 		if err := s.upstreams[h].listen(host); err != nil {
+			s.Close()
+			return err
+		}
+	}
+	if err := s.startBlobStore(host); err != nil {
+		s.Close()
+		return err
+	}
+	for _, stub := range s.stubs {
+		if err := stub.listen(host); err != nil {
 			s.Close()
 			return err
 		}
@@ -114,7 +151,7 @@ func (s *Server) Start(addr string) error {
 // adminPrincipal is the first principal allowed every action.
 func (s *Server) adminPrincipal() *principal {
 	for _, p := range s.st.principals {
-		if contains(p.Allow, "*") && len(p.Deny) == 0 {
+		if contains(p.Allow, "*") && len(p.Deny) == 0 && !p.deniesAnything() {
 			return p
 		}
 	}
@@ -134,6 +171,12 @@ func (s *Server) Close() error {
 	var errs []error
 	servers := []*http.Server{s.apiSrv, s.regSrv}
 	for _, u := range s.upstreams {
+		servers = append(servers, u.http)
+	}
+	if s.s3 != nil {
+		servers = append(servers, s.s3.http)
+	}
+	for _, u := range s.stubs {
 		servers = append(servers, u.http)
 	}
 	for _, srv := range servers {
@@ -282,23 +325,14 @@ func (c *call) run() {
 		if in == nil {
 			in = map[string]any{}
 		}
-		violations, serr := c.model.validate(c.op, in)
-		if serr != nil {
-			c.fail(clientError("SerializationException", "%s", serr.Error()))
-			return
-		}
-		if len(violations) > 0 {
-			// ECR answers constraint failures with ValidationException where the operation
-			// declares it and InvalidParameterException elsewhere; Secrets Manager always
-			// with ValidationException.
-			code := "ValidationException"
-			if c.service == "ecr" && !c.model.declares(c.op, "ValidationException") {
-				code = "InvalidParameterException"
-			}
-			c.fail(clientError(code, "%s", validationMessage(violations)))
+		if aerr := c.model.validationError(c.service, c.op, in); aerr != nil {
+			c.fail(aerr)
 			return
 		}
 	}
+	s.mu.Lock()
+	s.evaluateLifecycles()
+	s.mu.Unlock()
 	var out any
 	if selfLocking[c.op] {
 		out, aerr = c.handler(c)

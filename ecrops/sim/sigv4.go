@@ -13,8 +13,8 @@ import (
 
 // The stand-in checks Signature Version 4 as AWS does, so that a client with the wrong
 // key or a broken signer fails here and not first against a real account. The canonical
-// request is rebuilt from the headers the client says it signed; nothing is shared with
-// the client-side signer on purpose.
+// request is rebuilt from the headers the client says it signed and from the body as it
+// arrived; nothing is shared with the client-side signer on purpose.
 
 type sigv4Credential struct {
 	AccessKeyID string
@@ -72,10 +72,20 @@ func signatureMatches(r *http.Request, body []byte, auth *sigv4Header, secretKey
 	if amzDate == "" || !strings.HasPrefix(amzDate, auth.Credential.Date) {
 		return false
 	}
-	payloadHash := r.Header.Get("X-Amz-Content-Sha256")
-	if payloadHash == "" || payloadHash == "UNSIGNED-PAYLOAD" && r.Method != http.MethodGet {
-		sum := sha256.Sum256(body)
-		payloadHash = hex.EncodeToString(sum[:])
+	// The payload hash is always the hash of the body that arrived, never what a header
+	// claims: X-Amz-Content-Sha256 is S3's, and trusting it when it is not among the signed
+	// headers would let anyone who saw one signed request replay it with another body
+	// (a DeleteRepository of one repository sent again for another, with force). A header
+	// that disagrees with the body is refused outright. The only exception is an empty
+	// body sent as UNSIGNED-PAYLOAD, where there is nothing to forge.
+	sum := sha256.Sum256(body)
+	payloadHash := hex.EncodeToString(sum[:])
+	switch claimed := r.Header.Get("X-Amz-Content-Sha256"); {
+	case claimed == "":
+	case claimed == "UNSIGNED-PAYLOAD" && len(body) == 0:
+		payloadHash = claimed
+	case !strings.EqualFold(claimed, payloadHash):
+		return false
 	}
 
 	var canonHeaders strings.Builder

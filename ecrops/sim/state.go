@@ -30,6 +30,9 @@ type state struct {
 	blobs  map[v1.Hash][]byte
 	tokens map[string]*registryToken // registry passwords issued by GetAuthorizationToken
 
+	// lifecycleRun is when lifecycle policies were last evaluated (see lifecycle.go).
+	lifecycleRun time.Time
+
 	// serviceLinkedRole is set when the first rule is created, as AWS creates
 	// AWSServiceRoleForECRPullThroughCache then.
 	serviceLinkedRole bool
@@ -46,6 +49,7 @@ type secretState struct {
 	Name, ARN, Value, KMSKeyID, Region, Description string
 	VersionID                                       string
 	Created, Changed                                time.Time
+	LastAccessed                                    time.Time // a date (midnight UTC); zero if never read
 	Deleted                                         time.Time // zero unless scheduled for deletion
 	Tags                                            []tag
 }
@@ -74,6 +78,7 @@ type repoState struct {
 	Tags                  []tag
 	Policy, Lifecycle     string
 	CreatedAt             time.Time
+	LifecycleEvaluated    time.Time
 	images                map[v1.Hash]*imageState
 	tags                  map[string]v1.Hash
 }
@@ -82,6 +87,11 @@ type imageState struct {
 	manifestBlob
 	PushedAt, LastPull, ValidatedAt time.Time
 	Children                        []v1.Hash // for an index: the manifests it references
+	// Imported is when a pull through imported it (zero for a scenario's own content).
+	Imported time.Time
+	// Status is "" (ACTIVE), ARCHIVED or ACTIVATING; see archive.go.
+	Status                  string
+	ArchivedAt, ActivatedAt time.Time
 }
 
 type registryToken struct {
@@ -131,16 +141,28 @@ func newState(sc *Scenario, now time.Time) (*state, error) {
 	for _, p := range principals {
 		st.addPrincipal(p)
 	}
+	gone := map[string]string{} // secrets deleted without recovery: name -> the ARN they had
 	for _, s := range sc.Secrets {
 		region := s.Region
 		if region == "" {
 			region = st.region
 		}
-		st.secrets[s.Name] = &secretState{
+		if s.Deleted == "forced" {
+			gone[s.Name] = st.secretARN(region, s.Name)
+			continue
+		}
+		sec := &secretState{
 			Name: s.Name, ARN: st.secretARN(region, s.Name), Value: s.Value, KMSKeyID: s.KMSKeyID,
 			Region: region, Description: s.Description, VersionID: st.newID("version"),
-			Created: now.Add(-time.Duration(s.ChangedAgo)), Changed: now.Add(-time.Duration(s.ChangedAgo)),
+			Created: now.Add(-time.Duration(max(s.CreatedAgo, s.ChangedAgo))), Changed: now.Add(-time.Duration(s.ChangedAgo)),
 		}
+		if s.AccessedAgo > 0 {
+			sec.read(now.Add(-time.Duration(s.AccessedAgo)))
+		}
+		if s.Deleted == "scheduled" {
+			sec.Deleted = now.Add(-time.Duration(s.DeletedAgo))
+		}
+		st.secrets[s.Name] = sec
 	}
 	for _, r := range sc.Rules {
 		rs := &ruleState{
@@ -149,8 +171,10 @@ func newState(sc *Scenario, now time.Time) (*state, error) {
 			CreatedAt: now.Add(-time.Duration(r.CreatedAgo)),
 		}
 		rs.UpdatedAt = rs.CreatedAt
-		if r.Credential != "" {
-			rs.CredentialArn = st.secrets[secretNameFromRef(r.Credential)].ARN
+		if name := secretNameFromRef(r.Credential); gone[name] != "" {
+			rs.CredentialArn = gone[name]
+		} else if r.Credential != "" {
+			rs.CredentialArn = st.secrets[name].ARN
 		}
 		st.rules[rs.Prefix] = rs
 		st.serviceLinkedRole = true
@@ -158,7 +182,7 @@ func newState(sc *Scenario, now time.Time) (*state, error) {
 	for _, t := range sc.Templates {
 		ts := &templateState{
 			Prefix: strings.TrimSuffix(t.Prefix, "/"), Description: t.Description,
-			Mutability: orDefault(t.ImageTagMutability, "MUTABLE"), AppliedFor: t.AppliedFor,
+			Mutability: orDefault(t.ImageTagMutability, "MUTABLE"), Exclusions: exclusionFilters(t.ImageTagMutabilityExclusionFilters), AppliedFor: t.AppliedFor,
 			Encryption: encryption{EncryptionType: "AES256"}, ResourceTags: tagsFromMap(t.ResourceTags),
 			RepositoryPolicy: t.RepositoryPolicy, Lifecycle: t.LifecyclePolicy, CustomRoleArn: t.CustomRoleArn,
 			CreatedAt: now, UpdatedAt: now,
@@ -171,6 +195,7 @@ func newState(sc *Scenario, now time.Time) (*state, error) {
 	for _, r := range sc.Repositories {
 		repo := st.newRepo(r.Name, now.Add(-time.Duration(r.CreatedAgo)))
 		repo.Mutability = orDefault(r.ImageTagMutability, "MUTABLE")
+		repo.Exclusions = exclusionFilters(r.ImageTagMutabilityExclusionFilters)
 		if r.Encryption != nil {
 			repo.Encryption = encryption{EncryptionType: r.Encryption.Type, KmsKey: r.Encryption.KMSKey}
 		}
@@ -200,6 +225,7 @@ func newState(sc *Scenario, now time.Time) (*state, error) {
 		st.repos[repo.Name] = repo
 	}
 	st.registryPolicy = sc.RegistryPolicy
+	st.lifecycleRun = now
 	if nc := sc.Behaviours.NegativeCache; nc != nil {
 		for _, e := range nc.Entries {
 			st.negative[e.Repository+":"+e.Tag] = now.Add(-time.Duration(e.Ago))
@@ -327,14 +353,17 @@ func (repo *repoState) isChild(d v1.Hash) bool {
 }
 
 func (st *state) generate(g *Generate, now time.Time) error {
-	upstream := orDefault(g.Upstream, "ecr-public")
+	upstream := g.upstream()
 	for r := 1; r <= g.Rules; r++ {
-		prefix := fmt.Sprintf("gen-%02d", r)
+		prefix := generatedPrefix(r)
 		st.rules[prefix] = &ruleState{Prefix: prefix, URL: upstreamURLs[upstream], Upstream: upstream,
 			CreatedAt: now.Add(-30 * 24 * time.Hour), UpdatedAt: now.Add(-30 * 24 * time.Hour)}
 		st.serviceLinkedRole = true
 		for p := 1; p <= g.RepositoriesPerRule; p++ {
 			repo := st.newRepo(fmt.Sprintf("%s/team/app-%04d", prefix, p), now.Add(-20*24*time.Hour))
+			if g.templated(r) {
+				repo.Lifecycle = generatedLifecycle // as its rule's creation template gave it
+			}
 			for i := 1; i <= g.ImagesPerRepository; i++ {
 				m, err := generatedManifest(fmt.Sprintf("%s:v%d#0", repo.Name, i))
 				if err != nil {
@@ -342,7 +371,7 @@ func (st *state) generate(g *Generate, now time.Time) error {
 				}
 				m.Raw = nil
 				pushed := now.Add(-time.Duration(i) * time.Hour)
-				img := &imageState{manifestBlob: m, PushedAt: pushed, ValidatedAt: pushed, LastPull: now.Add(-time.Duration(i) * time.Minute)}
+				img := &imageState{manifestBlob: m, PushedAt: pushed, ValidatedAt: pushed, LastPull: now.Add(-time.Duration(i%90+1) * 24 * time.Hour)}
 				repo.images[m.Digest] = img
 				repo.tags[fmt.Sprintf("v%d", i)] = img.Digest
 			}

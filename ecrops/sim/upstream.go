@@ -35,6 +35,7 @@ const (
 	anonymousUpstream    upstreamKind = iota // ECR Public, Quay, registry.k8s.io
 	dockerHubUpstream                        // tokens for anyone, pull windows, 401 for unknown repositories
 	credentialedUpstream                     // GHCR, GitLab, ...: tokens only for valid credentials
+	ecrUpstream                              // another ECR registry: tokens for the accounts its policy grants
 )
 
 const (
@@ -79,6 +80,8 @@ func kindOf(u Upstream) upstreamKind {
 	switch {
 	case u.Host == dockerHubHost:
 		return dockerHubUpstream
+	case ecrUpstreamAccount(u.Host) != "":
+		return ecrUpstream
 	case len(u.Accounts) > 0:
 		return credentialedUpstream
 	}
@@ -99,7 +102,7 @@ func (u *upstreamRegistry) reset() error {
 	u.tokens, u.windows = map[string]upstreamGrant{}, map[string]*pullCount{}
 	u.versions, u.media, u.exists = map[string]int{}, map[string]string{}, map[string]bool{}
 	u.mu.Unlock()
-	for _, repo := range cfg.Repositories {
+	for _, repo := range u.content() {
 		u.mu.Lock()
 		u.exists[repo.Name] = true
 		u.mu.Unlock()
@@ -116,6 +119,52 @@ func (u *upstreamRegistry) reset() error {
 		}
 	}
 	return nil
+}
+
+// dockerHubOfficial are Docker Hub official images that always have a latest tag on the
+// real Docker Hub, and that ptcdoctor's probes and setup ask for (library/alpine:latest,
+// the library/ mismatch probes). ratelimitpreview/test is the image Docker documents for
+// reading the pull budget (https://docs.docker.com/docker-hub/usage/pulls/).
+var dockerHubOfficial = []string{"alpine", "busybox", "debian", "golang", "httpd", "memcached", "mysql",
+	"nginx", "node", "postgres", "python", "redis", "ubuntu"}
+
+// content is what the upstream serves: the scenario's repositories, and for the Docker Hub
+// look-alike what the real Docker Hub always has, so that no scenario needs to list it:
+// ratelimitpreview/test:latest, and latest on the official images above and on every
+// official image the scenario lists without it. A tag the scenario lists wins.
+func (u *upstreamRegistry) content() []UpstreamContent {
+	repos := append([]UpstreamContent(nil), u.cfg.Repositories...)
+	if u.kind != dockerHubUpstream {
+		return repos
+	}
+	index := map[string]int{}
+	for i, r := range repos {
+		index[r.Name] = i
+	}
+	ensure := func(name, tag string) {
+		i, ok := index[name]
+		if !ok {
+			index[name] = len(repos)
+			repos = append(repos, UpstreamContent{Name: name, Tags: []UpstreamTag{{Tag: tag}}})
+			return
+		}
+		for _, t := range repos[i].Tags {
+			if t.Tag == tag {
+				return
+			}
+		}
+		repos[i].Tags = append(append([]UpstreamTag(nil), repos[i].Tags...), UpstreamTag{Tag: tag})
+	}
+	ensure("ratelimitpreview/test", "latest")
+	for _, name := range dockerHubOfficial {
+		ensure("library/"+name, "latest")
+	}
+	for _, r := range u.cfg.Repositories {
+		if strings.HasPrefix(r.Name, "library/") && strings.Count(r.Name, "/") == 1 && !r.NoLatest {
+			ensure(r.Name, "latest")
+		}
+	}
+	return repos
 }
 
 // upstreamSource names the content of an upstream tag; a cached copy made from the same
@@ -295,7 +344,17 @@ func (u *upstreamRegistry) grantFor(r *http.Request) (*upstreamGrant, bool) {
 func (u *upstreamRegistry) serveToken(w http.ResponseWriter, r *http.Request) {
 	user, pass, hasBasic := r.BasicAuth()
 	var account *UpstreamAccount
-	if hasBasic {
+	if u.kind == ecrUpstream {
+		caller, ok := ecrAccountFromPassword(user, pass)
+		switch {
+		case !ok:
+			writeJSON(w, http.StatusUnauthorized, map[string]string{"details": "authentication required"})
+			return
+		case !ecrUpstreamGrants(u.cfg, caller):
+			writeRegistryError(w, http.StatusForbidden, "DENIED", fmt.Sprintf("no resource-based policy allows the account %s to pull from this registry", caller))
+			return
+		}
+	} else if hasBasic {
 		for i := range u.cfg.Accounts {
 			a := &u.cfg.Accounts[i]
 			if a.Username == user && a.Token == pass {

@@ -4,6 +4,8 @@ package uiengine
 
 import (
 	"context"
+	"fmt"
+	"time"
 
 	"github.com/ptcdoctor/ptcdoctor/ecrops"
 	"github.com/ptcdoctor/ptcdoctor/model"
@@ -45,7 +47,7 @@ func (e Engine) Journal() ([]ui.JournalRow, error) {
 	undoable := ecrops.UndoablePlans(entries)
 	var rows []ui.JournalRow
 	for _, en := range entries {
-		if en.Phase == "intent" {
+		if en.Phase == "intent" || en.Phase == "ack" {
 			continue
 		}
 		outcome := en.Phase
@@ -61,9 +63,16 @@ func (e Engine) Journal() ([]ui.JournalRow, error) {
 	return rows, err
 }
 
+// UndoPlan reads the account only for a step that never recorded its outcome (a
+// killed process), to see whether its call took effect; it gives up after 20 seconds.
 func (e Engine) UndoPlan(planID string) (model.Plan, error) {
-	p, _, err := e.Account.UndoPlan(planID)
-	return p, err
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	u, err := e.Account.UndoPlan(ctx, planID)
+	if err == nil && len(u.Plan.Steps) == 0 {
+		err = fmt.Errorf("%w: its unfinished step did not take effect (ptcdoctor journal --ack %s ends the warning)", ecrops.ErrNothingToUndo, planID)
+	}
+	return u.Plan, err
 }
 
 func (e Engine) Header() ui.Header { return e.header }

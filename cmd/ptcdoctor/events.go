@@ -1,0 +1,92 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"strings"
+
+	"github.com/ptcdoctor/ptcdoctor/diagnose"
+	"github.com/ptcdoctor/ptcdoctor/model"
+)
+
+// doctor --events-file: the failed image pulls of Kubernetes events, explained against
+// the account the doctor just read, grouped by cause.
+
+// pullEvents are the failed pulls read from events; nil when no events were given.
+type pullEvents struct {
+	list []diagnose.PullEvent
+}
+
+// readEvents reads --events-file, if given.
+func (sc *scope) readEvents() (*pullEvents, error) {
+	if sc.eventsFile == "" {
+		return nil, nil
+	}
+	if sc.eventsFile == "-" && sc.imagesFile == "-" {
+		return nil, usageError{fmt.Errorf("--events-file and --images-file cannot both read stdin")}
+	}
+	raw, err := readInput(sc.eventsFile)
+	if err != nil {
+		return nil, usageError{fmt.Errorf("--events-file: %w", err)}
+	}
+	evs, err := eventsIn(raw, "--events-file")
+	if err == nil && evs == nil {
+		err = usageError{fmt.Errorf("--events-file %s: not Kubernetes events (want the output of kubectl get events -A -o json)", sc.eventsFile)}
+	}
+	return evs, err
+}
+
+// eventsIn reads events from raw; nil, nil when raw is not events.
+func eventsIn(raw []byte, flag string) (*pullEvents, error) {
+	list, isEvents, err := diagnose.ReadEvents(raw)
+	if err != nil {
+		return nil, usageError{fmt.Errorf("%s: %w", flag, err)}
+	}
+	if !isEvents {
+		return nil, nil
+	}
+	return &pullEvents{list: list}, nil
+}
+
+// explainEvents explains the failed pulls against the account the doctor read, with the
+// same principals.
+func (d *diagnosis) explainEvents(ctx context.Context, s *session) []diagnose.PullGroup {
+	if d.events == nil {
+		return nil
+	}
+	return diagnose.ExplainEvents(ctx, &diagnose.Account{Snap: d.snap, Prober: s.acc, Opts: d.opts}, d.events.list)
+}
+
+// printPullFailures prints the groups: a cause, then each image it failed, the pods, and
+// the verdict and fix for that image.
+func printPullFailures(w io.Writer, groups []diagnose.PullGroup) {
+	if groups == nil {
+		return
+	}
+	fmt.Fprintf(w, "\nFailed image pulls in the events: %d causes\n", len(groups))
+	for _, g := range groups {
+		check := ""
+		if g.Check != "" {
+			check = "  [check " + g.Check + "]"
+		}
+		cause := g.Cause
+		if cause == "" {
+			cause = "unexplained"
+		}
+		fmt.Fprintf(w, "\n%s: %s%s\n", cause, g.Title, check)
+		for _, p := range g.Pulls {
+			fmt.Fprintf(w, "  %s  (%d events; %s)\n", p.Image, p.Events, strings.Join(p.Objects, ", "))
+			fmt.Fprintf(w, "    %s\n", wrap(model.Printable(p.Verdict), 88, "    "))
+			if p.Fix != "" {
+				fmt.Fprintf(w, "    fix: %s\n", wrap(model.Printable(p.Fix), 88, "         "))
+			}
+			for _, n := range p.Needs {
+				fmt.Fprintf(w, "    would settle it: %s\n", wrap(model.Printable(n), 88, "      "))
+			}
+		}
+	}
+	if len(groups) == 0 {
+		fmt.Fprintln(w, "  none: no event tells of a failed image pull.")
+	}
+}

@@ -1,0 +1,53 @@
+package main
+
+import (
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/ptcdoctor/ptcdoctor/diagnose"
+)
+
+// kubectl get events -A -o json | ptcdoctor doctor --events-file -, and the same events
+// through --images-file: every failed pull explained, grouped by cause, in text and JSON.
+func TestDoctorExplainsTheFailedPullsOfEvents(t *testing.T) {
+	events, err := os.ReadFile(filepath.Join("..", "..", "testdata", "events", "pull-failures.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, code := runWithStdin(t, demoEnv(t), string(events), "doctor", "--demo", "--events-file", "-")
+	if code != exitFindings {
+		t.Fatalf("exit %d:\n%s", code, out)
+	}
+	text := out[strings.Index(out, "Failed image pulls in the events"):]
+	for _, want := range []string{"library-prefix: ", "missing-import-permission: ", "upstream-credentials: ", "bypassed-cache: ", "unexplained: ",
+		"default/web-7d9c8b6f4-m4ttz, default/web-7d9c8b6f4-x2k9q", "fix: Pull 111122223333.dkr.ecr.us-east-1.amazonaws.com/docker-hub/library/nginx:latest"} {
+		if !strings.Contains(text, want) {
+			t.Errorf("the text lacks %q:\n%s", want, text)
+		}
+	}
+
+	out, code = runWithStdin(t, demoEnv(t), string(events), "doctor", "--demo", "--json", "--images-file", "-")
+	if code != exitFindings {
+		t.Fatalf("--images-file: exit %d:\n%s", code, out)
+	}
+	var report diagnose.Report
+	dec := json.NewDecoder(strings.NewReader(out))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&report); err != nil {
+		t.Fatalf("%v:\n%s", err, out)
+	}
+	causes := map[string]int{}
+	for _, g := range report.PullFailures {
+		causes[g.Cause] = len(g.Pulls)
+	}
+	if causes["library-prefix"] != 1 || causes["missing-import-permission"] != 1 || causes["bypassed-cache"] != 1 || len(report.PullFailures) != 5 {
+		t.Fatalf("pullFailures: %+v", report.PullFailures)
+	}
+
+	if out, code := runWithStdin(t, demoEnv(t), "nginx:1.27\n", "doctor", "--demo", "--events-file", "-"); code != exitUsage || !strings.Contains(out, "not Kubernetes events") {
+		t.Fatalf("not events: exit %d:\n%s", code, out)
+	}
+}

@@ -1,0 +1,282 @@
+package diagnose_test
+
+import (
+	"context"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/ptcdoctor/ptcdoctor/diagnose"
+	"github.com/ptcdoctor/ptcdoctor/ecrops"
+	"github.com/ptcdoctor/ptcdoctor/model"
+)
+
+// The checks' blind spots (issue 12): each scenario under ../testdata/scenarios stages one,
+// and the test says what the diagnosis must, and must not, say about it.
+
+// scenario starts the stand-in on one of the shared scenarios and opens it.
+func scenario(t *testing.T, name string) *ecrops.Account {
+	t.Helper()
+	_, acc := account(t, filepath.Join("..", "testdata", "scenarios", name+".yaml"))
+	return acc
+}
+
+// runWith scans and diagnoses with the given options.
+func runWith(t *testing.T, acc *ecrops.Account, opts diagnose.Options, refs ...string) (*model.Snapshot, []model.Finding) {
+	t.Helper()
+	ctx := context.Background()
+	snap, err := acc.Scan(ctx, ecrops.Scope{}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, in := range refs {
+		r, err := model.ParseRef(in, snap.AccountID, snap.Region, snap.Rules)
+		if err != nil && r.Repository == "" {
+			t.Fatal(err)
+		}
+		opts.Refs = append(opts.Refs, r)
+	}
+	return snap, diagnose.Run(ctx, snap, acc, opts)
+}
+
+// finding returns the finding of a check about a subject, or fails.
+func finding(t *testing.T, findings []model.Finding, check, subject string) model.Finding {
+	t.Helper()
+	for _, f := range findings {
+		if f.Check == check && f.Subject.Name == subject {
+			return f
+		}
+	}
+	t.Fatalf("no %s finding about %s; found %v", check, subject, summary(findings))
+	return model.Finding{}
+}
+
+func summary(findings []model.Finding) []string {
+	var out []string
+	for _, f := range findings {
+		out = append(out, f.Check+" "+f.Subject.Name+": "+f.Title)
+	}
+	return out
+}
+
+func TestMutabilityExclusions(t *testing.T) {
+	snap, findings := runWith(t, scenario(t, "mutability-exclusions"), diagnose.Options{})
+	if r := snap.Repository("quay/org/app"); r == nil || len(r.MutabilityExclusions) != 1 {
+		t.Fatalf("the scan did not read the exclusion filters: %+v", r)
+	}
+	never := "will never update it"
+	// Excluded from IMMUTABLE_WITH_EXCLUSION: mutable, refreshed as usual.
+	if f := finding(t, findings, "stale-tag", "quay/org/app:latest"); strings.Contains(f.Explanation, never) {
+		t.Errorf("an excluded tag of an IMMUTABLE_WITH_EXCLUSION repository is said never to refresh: %s", f.Explanation)
+	}
+	if f := finding(t, findings, "stale-tag", "quay/org/app:v1"); !strings.Contains(f.Explanation, never) {
+		t.Errorf("an immutable tag is not said to be stuck: %s", f.Explanation)
+	}
+	// Matched by MUTABLE_WITH_EXCLUSION's filter: immutable.
+	if f := finding(t, findings, "stale-tag", "quay/org/tool:v2"); !strings.Contains(f.Explanation, never) || !strings.Contains(f.Explanation, "v*") {
+		t.Errorf("a tag made immutable by MUTABLE_WITH_EXCLUSION is not said to be stuck: %s", f.Explanation)
+	}
+	if f := finding(t, findings, "stale-tag", "quay/org/tool:latest"); strings.Contains(f.Explanation, never) {
+		t.Errorf("a mutable tag is said never to refresh: %s", f.Explanation)
+	}
+	// The templates: both keep some tags immutable, and say which.
+	if f := finding(t, findings, "creation-template", "pinned"); !strings.Contains(f.Title, "release-*") {
+		t.Errorf("pinned: %s", f.Title)
+	}
+	if f := finding(t, findings, "creation-template", "quay"); !strings.Contains(f.Title, "except those matching latest") {
+		t.Errorf("quay: %s", f.Title)
+	}
+}
+
+func TestStaleTagBudgetGoesToRecentPullsAndSaysWhatItLeft(t *testing.T) {
+	_, findings := runWith(t, scenario(t, "stale-tag-budget"), diagnose.Options{ProbeLimit: 3, Checks: []string{"stale-tag"}})
+	finding(t, findings, "stale-tag", "quay/zzz/app:latest")
+	f := finding(t, findings, "stale-tag", "111122223333.dkr.ecr.us-east-1.amazonaws.com")
+	if f.Severity != model.SeverityInfo || !strings.Contains(f.Title, "2 cached tags in 1 repository") || !strings.Contains(f.Title, "Not checked") {
+		t.Errorf("the cut is not reported as it is: %s", f.Title)
+	}
+	if !strings.Contains(f.Evidence[1].Answer, "quay/aaa/two") {
+		t.Errorf("the least recently pulled were not the ones left: %+v", f.Evidence)
+	}
+	// Within the budget, nothing is said about it.
+	_, findings = runWith(t, scenario(t, "stale-tag-budget"), diagnose.Options{Checks: []string{"stale-tag"}})
+	if len(findings) != 1 {
+		t.Errorf("%v", summary(findings))
+	}
+}
+
+func TestRateLimitFromEveryAnswer(t *testing.T) {
+	_, findings := runWith(t, scenario(t, "rate-limit-any-answer"), diagnose.Options{})
+	f := finding(t, findings, "upstream-rate-limit", "quay")
+	if !strings.Contains(f.Title, "429") || !strings.Contains(f.Explanation, "not a pull budget") || len(f.Evidence) != 2 {
+		t.Errorf("%s\n%s\n%+v", f.Title, f.Explanation, f.Evidence)
+	}
+	for _, e := range f.Evidence {
+		if !strings.Contains(e.Call, "quay.io/org/app:v") {
+			t.Errorf("evidence from elsewhere than the real manifest answers: %+v", e)
+		}
+	}
+}
+
+func TestCrossAccountTemplatePolicy(t *testing.T) {
+	acc := scenario(t, "cross-account")
+	_, findings := runWith(t, acc, diagnose.Options{})
+	f := finding(t, findings, "cross-account-pull", "ecr-public")
+	if !strings.Contains(f.Title, "444455556666") || strings.Contains(f.Title, "777788889999") || !strings.Contains(f.Explanation, "the registry policy") {
+		t.Errorf("%s\n%s", f.Title, f.Explanation)
+	}
+	steps := f.Fixes[0].Plan.Steps
+	if len(steps) != 2 || steps[0].Kind != model.StepUpdateTemplate || steps[1].Kind != model.StepSetRepositoryPolicy || steps[1].Target != "ecr-public/docker/library/busybox" {
+		t.Fatalf("plan: %+v", steps)
+	}
+	for _, f := range findings {
+		if f.Check == "cross-account-pull" && f.Subject.Name == "quay" {
+			t.Errorf("a template that grants the consumer was reported: %s", f.Title)
+		}
+	}
+	// The plan works: applied, the finding is gone.
+	if _, err := acc.Apply(context.Background(), f.Fixes[0].Plan, ecrops.ApplyOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	_, again := runWith(t, acc, diagnose.Options{Checks: []string{"cross-account-pull", "template-drift"}})
+	if len(again) != 0 {
+		t.Errorf("after the fix: %v", summary(again))
+	}
+	// An account named on the command line counts too.
+	_, findings = runWith(t, scenario(t, "cross-account"), diagnose.Options{ConsumerAccounts: []string{"999988887777"}, Checks: []string{"cross-account-pull"}})
+	if f := finding(t, findings, "cross-account-pull", "quay"); !strings.Contains(f.Explanation, "--consumer-account") {
+		t.Errorf("%s", f.Explanation)
+	}
+}
+
+func TestAppliedForWithoutPullThroughCache(t *testing.T) {
+	acc := scenario(t, "applied-for")
+	_, findings := runWith(t, acc, diagnose.Options{Checks: []string{"creation-template"}})
+	if len(findings) != 1 {
+		t.Fatalf("%v", summary(findings))
+	}
+	f := finding(t, findings, "creation-template", "quay")
+	if strings.Contains(f.Title, "No creation template") || !strings.Contains(f.Title, "not applied to pull through cache") {
+		t.Errorf("%s", f.Title)
+	}
+	step := f.Fixes[0].Plan.Steps[0]
+	if step.Kind != model.StepUpdateTemplate || step.Param("appliedFor") != "REPLICATION,PULL_THROUGH_CACHE" {
+		t.Fatalf("%+v", step)
+	}
+	if _, err := acc.Apply(context.Background(), f.Fixes[0].Plan, ecrops.ApplyOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	_, again := runWith(t, acc, diagnose.Options{Checks: []string{"creation-template"}})
+	if len(again) != 0 {
+		t.Errorf("after the fix: %v", summary(again))
+	}
+}
+
+func TestTemplateDrift(t *testing.T) {
+	acc := scenario(t, "template-drift")
+	_, findings := runWith(t, acc, diagnose.Options{Checks: []string{"template-drift"}})
+	if len(findings) != 1 {
+		t.Fatalf("%v", summary(findings))
+	}
+	f := finding(t, findings, "template-drift", "quay/org/old")
+	for _, s := range []string{"tag mutability", "encryption", "lifecycle policy", "resource tags"} {
+		if !strings.Contains(f.Title, s) {
+			t.Errorf("%s: %s", s, f.Title)
+		}
+	}
+	if len(f.Fixes) != 2 || len(f.Fixes[0].Plan.Steps) != 3 || !strings.Contains(f.Fixes[1].Title, "Encryption cannot be changed in place") {
+		t.Fatalf("fixes: %+v", f.Fixes)
+	}
+	if _, err := acc.Apply(context.Background(), f.Fixes[0].Plan, ecrops.ApplyOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	_, again := runWith(t, acc, diagnose.Options{Checks: []string{"template-drift"}})
+	if len(again) != 1 || !strings.HasSuffix(again[0].Title, ": encryption") || len(again[0].Fixes) != 1 {
+		t.Errorf("after the fix, only encryption remains, with no plan: %v", summary(again))
+	}
+}
+
+func TestNamesWithoutLatest(t *testing.T) {
+	_, findings := runWith(t, scenario(t, "no-latest"), diagnose.Options{Checks: []string{"name-mismatch"}})
+	for repo, want := range map[string]string{
+		"docker-hub/elasticsearch":        "docker-hub/library/elasticsearch:8.1", // 8.14.3 or 8.15.0
+		"docker-hub/library/grafana/loki": "docker-hub/grafana/loki:3.1.1",
+	} {
+		f := finding(t, findings, "name-mismatch", repo)
+		if !strings.Contains(f.Title, want) || !strings.Contains(f.Evidence[len(f.Evidence)-1].Call, "tags/list") {
+			t.Errorf("%s: %s\n%+v", repo, f.Title, f.Evidence)
+		}
+		steps := f.Fixes[0].Plan.Steps
+		if w := steps[len(steps)-1]; w.Kind != model.StepWarmReference || !strings.HasPrefix(w.Target, want) {
+			t.Errorf("%s: the fix warms %s", repo, w.Target)
+		}
+	}
+}
+
+func TestNestedPrefixesAndUpstreamPrefixes(t *testing.T) {
+	acc := scenario(t, "nested-prefixes")
+	snap, err := acc.Scan(context.Background(), ecrops.Scope{}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var refs []model.Ref
+	for _, in := range []string{reg + "mirror/dockerhub/library/nginx:1.27", reg + "docker-hub/library/nginx:1.27", reg + "mirror/library/nginx:1.27",
+		reg + "team/billing:v3", "444455556666.dkr.ecr.us-east-1.amazonaws.com/team-a/app:v1", "nginx:1.27"} {
+		r, err := model.ParseRef(in, snap.AccountID, snap.Region, snap.Rules)
+		if err != nil && r.Repository == "" {
+			t.Fatal(err)
+		}
+		refs = append(refs, r)
+	}
+	res := diagnose.Diagnose(context.Background(), snap, acc, diagnose.Options{Checks: []string{"name-mismatch"}, Refs: refs})
+	findings := res.Findings
+	for in, want := range map[string]string{
+		reg + "mirror/dockerhub/library/nginx:1.27": "is 1 letter away",
+		reg + "docker-hub/library/nginx:1.27":       "is nested under mirror/",
+		reg + "mirror/library/nginx:1.27":           "is the only rule under mirror/",
+	} {
+		f := finding(t, findings, "name-mismatch", in)
+		if !strings.Contains(f.Explanation, want) || !strings.Contains(f.Fixes[0].Manual, reg+"mirror/docker-hub/library/nginx:1.27") {
+			t.Errorf("%s: %s\n%s", in, f.Explanation, f.Fixes[0].Manual)
+		}
+	}
+	if f := finding(t, findings, "name-mismatch", "team/org/tool"); !strings.Contains(f.Fixes[0].Manual, reg+"team/tool:2.0") {
+		t.Errorf("the repeated upstream prefix: %s\n%s", f.Title, f.Fixes[0].Manual)
+	}
+	if f := finding(t, findings, "name-mismatch", reg+"team/billing:v3"); !strings.Contains(f.Title, "quay.io/org/billing:v3") || !strings.Contains(f.Fixes[0].Manual, "setup") {
+		t.Errorf("the wrong upstream prefix: %s", f.Title)
+	}
+	// The ECR upstream cannot be probed without a token for it: not checked, not judged.
+	found := false
+	for _, n := range res.NotChecked {
+		found = found || (n.Subject.Name == "central/team-a/tool" && n.Failed.Code == "401")
+	}
+	if !found {
+		t.Errorf("central/team-a/tool is not listed as not checked: %+v", res.NotChecked)
+	}
+	// Upstream references map through the rules, to the nested prefix and across ECR registries.
+	if refs[4].Repository != "central/app" || refs[5].Repository != "mirror/docker-hub/library/nginx" {
+		t.Errorf("mapping: %+v %+v", refs[4], refs[5])
+	}
+	for _, f := range findings {
+		if f.Subject.Name == "central/app" || strings.Contains(f.Subject.Name, "team-a/app") || f.Subject.Name == "central/team-a/tool" ||
+			f.Subject.Name == "mirror/docker-hub/library/nginx" || f.Subject.Name == "nginx:1.27" {
+			t.Errorf("a healthy or unjudged name was reported: %s", f.Title)
+		}
+	}
+}
+
+// The new checks say nothing of an account with nothing wrong, nor of an empty one.
+func TestTheBlindSpotChecksStayQuiet(t *testing.T) {
+	checks := []string{"cross-account-pull", "template-drift", "stale-tag", "upstream-rate-limit", "name-mismatch", "creation-template"}
+	for name, sc := range map[string]string{"healthy": healthy, "empty": "empty"} {
+		_, acc := account(t, sc)
+		_, findings := runWith(t, acc, diagnose.Options{Checks: checks})
+		for _, f := range findings {
+			if name == "empty" && f.Check == "creation-template" {
+				continue // no rules, no templates: nothing for it to say, but allowed to advise
+			}
+			t.Errorf("%s: %s %s: %s", name, f.Check, f.Subject.Name, f.Title)
+		}
+	}
+}

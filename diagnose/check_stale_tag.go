@@ -1,0 +1,168 @@
+package diagnose
+
+import (
+	"fmt"
+	"sort"
+	"strings"
+	"sync"
+
+	"github.com/ptcdoctor/ptcdoctor/model"
+)
+
+// --- stale-tag ---
+
+// staleJob is one cached tag to compare with its upstream.
+type staleJob struct {
+	rule *model.Rule
+	repo *model.Repository
+	img  model.Image
+	tag  string
+}
+
+// staleJobs lists every cached tag under a rule, the most recently pulled first: when the
+// probe budget runs out, what was left unprobed is what nobody pulls.
+func staleJobs(snap *model.Snapshot) []staleJob {
+	var jobs []staleJob
+	for i := range snap.Repositories {
+		repo := &snap.Repositories[i]
+		r := snap.Rule(repo.RulePrefix)
+		if r == nil {
+			continue
+		}
+		for _, img := range repo.Images {
+			for _, tag := range img.Tags {
+				jobs = append(jobs, staleJob{r, repo, img, tag})
+			}
+		}
+	}
+	sort.SliceStable(jobs, func(i, j int) bool {
+		a, b := jobs[i].img.LastPull, jobs[j].img.LastPull
+		if !a.Equal(b) {
+			return a.After(b)
+		}
+		if jobs[i].repo.Name != jobs[j].repo.Name {
+			return jobs[i].repo.Name < jobs[j].repo.Name
+		}
+		return jobs[i].tag < jobs[j].tag
+	})
+	return jobs
+}
+
+// staleRun is the stale-tag check's probes: the tags probed (their answers are in the
+// diagnosis's memo), and the tags the budget left.
+type staleRun struct {
+	jobs, left []staleJob
+}
+
+// staleProbes probes the cached tags once per diagnosis, within the budget.
+func (d *diagnosis) staleProbes() *staleRun {
+	if d.stale != nil {
+		return d.stale
+	}
+	run := &staleRun{jobs: staleJobs(d.snap)}
+	if len(run.jobs) > d.opts.ProbeLimit {
+		run.jobs, run.left = run.jobs[:d.opts.ProbeLimit], run.jobs[d.opts.ProbeLimit:]
+	}
+	var wg sync.WaitGroup
+	sem := make(chan struct{}, 8)
+	for _, j := range run.jobs {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			sem <- struct{}{}
+			defer func() { <-sem }()
+			d.probe.Upstream(d.ctx, *j.rule, upstreamRef(j.rule, j.repo.Name, j.tag))
+		}()
+	}
+	wg.Wait()
+	d.stale = run
+	return run
+}
+
+func checkStaleTags(d *diagnosis) []model.Finding {
+	for _, repo := range d.snap.Repositories {
+		if repo.IsCache() {
+			d.imagesRead(model.Subject{Kind: "repository", Name: repo.Name}, repo) // records what was not listed
+		}
+	}
+	run := d.staleProbes()
+	var out []model.Finding
+	for _, j := range run.jobs {
+		// Asked again through the diagnosis (the answer is kept): a probe that got no answer
+		// is recorded as not checked for this tag, never taken for "not stale".
+		subject := model.Subject{Kind: "image", Name: j.repo.Name + ":" + j.tag}
+		up, ok := d.upstream(subject, *j.rule, upstreamRef(j.rule, j.repo.Name, j.tag), false)
+		if ok && up.Exists && up.Digest != j.img.Digest {
+			out = append(out, staleFinding(j, up))
+		}
+	}
+	if len(run.left) > 0 {
+		out = append(out, staleBudgetFinding(d, run.jobs, run.left))
+	}
+	return out
+}
+
+func staleFinding(j staleJob, up model.UpstreamProbe) model.Finding {
+	when := "ECR checks the upstream again at the next pull of the tag, once 24 hours have passed since it last checked"
+	if !j.img.LastPull.IsZero() {
+		when += "; ECR last recorded a pull at " + j.img.LastPull.UTC().Format("2006-01-02 15:04 MST")
+	}
+	f := model.Finding{Subject: model.Subject{Kind: "image", Name: j.repo.Name + ":" + j.tag},
+		Title:       fmt.Sprintf("%s:%s is stale: the upstream tag moved", j.repo.Name, j.tag),
+		Explanation: "The cache serves " + short(j.img.Digest) + "; the upstream's " + j.tag + " is now " + short(up.Digest) + ". " + when + ".",
+		Evidence: []model.Evidence{{Call: "ecr:DescribeImages " + j.repo.Name, Answer: j.tag + " → " + j.img.Digest + ", pushed " + j.img.PushedAt.UTC().Format("2006-01-02 15:04 MST")},
+			upstreamEvidence(up)}}
+	if why := immutableBecause(*j.repo, j.tag); why != "" {
+		f.Explanation += " " + why + ", so ECR will never update it: the refresh fails."
+		f.Evidence = append(f.Evidence, model.Evidence{Call: "ecr:DescribeRepositories " + j.repo.Name, Answer: mutabilityAnswer(*j.repo)})
+		when = "Waiting does not help: the tag is immutable in this repository"
+	}
+	f.Fixes = append(f.Fixes, model.Fix{Title: "Delete the cached tag and pull it again (a new pull re-imports it; AWS does not document this re-import, the stand-in models it)",
+		Plan: model.Plan{Title: "Refresh " + j.repo.Name + ":" + j.tag, Steps: []model.Step{deleteTagStep(j.repo.Name, j.tag, j.img.Digest), warmStep(j.repo.Name, j.tag)}}})
+	f.Fixes = append(f.Fixes, model.Fix{Title: "Or wait", Manual: when + "."})
+	return f
+}
+
+// immutableBecause says why a tag of a repository cannot move, or "" when it can.
+func immutableBecause(repo model.Repository, tag string) string {
+	if !repo.TagImmutable(tag) {
+		return ""
+	}
+	switch repo.ImageTagMutability {
+	case "IMMUTABLE_WITH_EXCLUSION":
+		return "The repository's tags are immutable (IMMUTABLE_WITH_EXCLUSION) and " + tag + " matches none of the exclusion filters (" + strings.Join(repo.MutabilityExclusions, ", ") + ")"
+	case "MUTABLE_WITH_EXCLUSION":
+		return "The repository's tags are mutable except those matching its exclusion filters (" + strings.Join(repo.MutabilityExclusions, ", ") + "), and " + tag + " matches one: it is immutable"
+	}
+	return "The repository's tags are immutable"
+}
+
+func mutabilityAnswer(repo model.Repository) string {
+	ans := "imageTagMutability=" + orDefault(repo.ImageTagMutability, "MUTABLE")
+	if len(repo.MutabilityExclusions) > 0 {
+		ans += ", imageTagMutabilityExclusionFilters=" + strings.Join(repo.MutabilityExclusions, ", ")
+	}
+	return ans
+}
+
+// staleBudgetFinding says that the probe budget ran out, and what was left unchecked.
+func staleBudgetFinding(d *diagnosis, done, left []staleJob) model.Finding {
+	repos := map[string]bool{}
+	for _, j := range left {
+		repos[j.repo.Name] = true
+	}
+	lastProbed := done[len(done)-1]
+	newestLeft := "never"
+	if t := left[0].img.LastPull; !t.IsZero() {
+		newestLeft = t.UTC().Format("2006-01-02 15:04 MST")
+	}
+	return model.Finding{Severity: model.SeverityInfo, Subject: model.Subject{Kind: "registry", Name: d.snap.RegistryURI()},
+		Title: fmt.Sprintf("Not checked: %s in %s were not compared with their upstream (the probe budget of %d ran out)",
+			plural(len(left), "cached tag", "cached tags"), plural(len(repos), "repository", "repositories"), d.opts.ProbeLimit),
+		Explanation: fmt.Sprintf("The stale-tag check compares at most %d cached tags with their upstream per run, the most recently pulled first; "+
+			"the %d left were pulled no later than %s. They may be stale: nothing was concluded about them.", d.opts.ProbeLimit, len(left), newestLeft),
+		Evidence: []model.Evidence{
+			{Call: "ecr:DescribeImages (lastRecordedPullTime)", Answer: fmt.Sprintf("%d cached tags under the rules; %d probed, down to %s:%s", len(done)+len(left), len(done), lastProbed.repo.Name, lastProbed.tag)},
+			{Call: "not probed", Answer: fmt.Sprintf("%s:%s and %d more", left[0].repo.Name, left[0].tag, len(left)-1)}},
+		Fixes: []model.Fix{{Title: "Check them too", Manual: fmt.Sprintf("ptcdoctor doctor --check stale-tag --probe-limit %d", len(done)+len(left))}}}
+}

@@ -1,0 +1,71 @@
+package diagnose
+
+import (
+	"strings"
+
+	"github.com/ptcdoctor/ptcdoctor/model"
+)
+
+// Verdict is what the diagnosis made after a fix says of the finding it fixed.
+type Verdict struct {
+	// Still is the finding seen again: the same key.
+	Still *model.Finding
+	// Appeared are findings at error severity on the same subject that the diagnosis
+	// before the fix did not have: the fix moved the problem, it did not remove it.
+	Appeared []model.Finding
+	// NotChecked is set when the check could not judge the subject after the fix: a
+	// finding that could not be looked for is not a finding gone.
+	NotChecked []model.NotChecked
+}
+
+// Fixed reports whether the finding is gone, the subject was judged, and nothing new at
+// error severity appeared on it.
+func (v Verdict) Fixed() bool {
+	return v.Still == nil && len(v.Appeared) == 0 && len(v.NotChecked) == 0
+}
+
+// String words the verdict for a person: "fixed", or why not.
+func (v Verdict) String() string {
+	switch {
+	case v.Still != nil:
+		return "still failing: " + model.Printable(v.Still.Title)
+	case len(v.NotChecked) > 0:
+		n := v.NotChecked[0]
+		return "not known: the check could not look again (" + n.Failed.Operation + " failed: " +
+			model.Printable(strings.TrimSpace(n.Failed.Code+" "+n.Failed.Message)) + ")"
+	case len(v.Appeared) > 0:
+		var titles []string
+		for _, f := range v.Appeared {
+			titles = append(titles, "["+f.ID()+"] "+model.Printable(f.Title))
+		}
+		return "gone, but new at error severity on the same subject: " + strings.Join(titles, "; ")
+	}
+	return "fixed"
+}
+
+// Recheck judges a finding that a fix was applied for, by its key, against the diagnosis
+// made after the fix. before are the findings the fix was chosen from. The CLI and the
+// interface both use it, so that "fixed" means the same everywhere.
+func Recheck(f model.Finding, before []model.Finding, after Result) Verdict {
+	var v Verdict
+	had := map[string]bool{}
+	for _, b := range before {
+		had[b.Key()] = true
+	}
+	key := f.Key()
+	for i := range after.Findings {
+		g := &after.Findings[i]
+		switch {
+		case g.Key() == key:
+			v.Still = g
+		case g.Subject == f.Subject && g.Severity == model.SeverityError && !had[g.Key()]:
+			v.Appeared = append(v.Appeared, *g)
+		}
+	}
+	for _, n := range after.NotChecked {
+		if n.Check == f.Check && (n.Subject == f.Subject || n.Subject.Kind == everySubject.Kind) {
+			v.NotChecked = append(v.NotChecked, n)
+		}
+	}
+	return v
+}
