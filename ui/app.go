@@ -78,18 +78,6 @@ func New(ctx context.Context, eng Engine, opts Options) *App {
 
 func (a *App) Init() tea.Cmd { return tea.Batch(a.startScan(), a.c.track(a.journalCmd())) }
 
-// release replays the keys that waited for an answer, until one waits again.
-func (a *App) release() tea.Cmd {
-	var cmds []tea.Cmd
-	for len(a.held) > 0 && a.c.holding == 0 {
-		k := a.held[0]
-		a.held = a.held[1:]
-		a.keyN-- // counted when it was typed
-		cmds = append(cmds, a.key(k))
-	}
-	return tea.Batch(cmds...)
-}
-
 // busy reports whether the interface waits on an answer: a scan, the checks, a plan.
 func (a *App) busy() bool { return a.scan.running || a.c.pending > 0 }
 
@@ -231,19 +219,6 @@ func (a *App) escape(msg tea.KeyPressMsg) tea.Cmd {
 		a.cancelScan()
 	}
 	return nil
-}
-
-func (a *App) toggleWrites() {
-	if !a.c.eng.ReadOnly() {
-		a.c.eng.SetReadOnly(true)
-		a.note("read-only again")
-		return
-	}
-	a.ask(question{text: "Turn writes ON? Fixes will change the account. y / n", yes: func() tea.Cmd {
-		a.c.eng.SetReadOnly(false)
-		a.note("writes are ON")
-		return nil
-	}, no: func() { a.note("writes stay off") }})
 }
 
 func (a *App) quit() tea.Cmd {

@@ -84,6 +84,7 @@ func (s *explainScreen) Title() string { return "Explain" }
 
 func (s *explainScreen) SetSize(w, h int) {
 	s.width = w
+	s.input.SetWidth(max(10, w-len(s.input.Prompt)-1))
 	s.body.SetWidth(w)
 	s.body.SetHeight(max(1, h-1))
 }

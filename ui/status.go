@@ -38,3 +38,28 @@ type question struct {
 	yes  func() tea.Cmd
 	no   func()
 }
+
+func (a *App) toggleWrites() {
+	if !a.c.eng.ReadOnly() {
+		a.c.eng.SetReadOnly(true)
+		a.note("read-only again")
+		return
+	}
+	a.ask(question{text: "Turn writes ON? Fixes will change the account. y / n", yes: func() tea.Cmd {
+		a.c.eng.SetReadOnly(false)
+		a.note("writes are ON")
+		return nil
+	}, no: func() { a.note("writes stay off") }})
+}
+
+// release replays the keys that waited for an answer, until one waits again.
+func (a *App) release() tea.Cmd {
+	var cmds []tea.Cmd
+	for len(a.held) > 0 && a.c.holding == 0 {
+		k := a.held[0]
+		a.held = a.held[1:]
+		a.keyN-- // counted when it was typed
+		cmds = append(cmds, a.key(k))
+	}
+	return tea.Batch(cmds...)
+}

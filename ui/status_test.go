@@ -1,10 +1,14 @@
 package ui_test
 
 import (
+	"context"
 	"strings"
 	"testing"
 
+	tea "charm.land/bubbletea/v2"
+
 	"github.com/ptcdoctor/ptcdoctor/model"
+	"github.com/ptcdoctor/ptcdoctor/ui"
 )
 
 // An error note without details lasts until the next action: a rescan, here.
@@ -75,5 +79,41 @@ func TestTheReadOnlyRefusalGoesOnceWritesAreOn(t *testing.T) {
 	key(app, "w", "y")
 	if s := screenText(app); strings.Contains(s, "Read-only: nothing was written") {
 		t.Fatalf("the refusal stayed after writes were turned on:\n%s", s)
+	}
+}
+
+// blockingApply is an account whose apply runs until the test lets it end.
+type blockingApply struct {
+	*fakeEngine
+	release chan struct{}
+}
+
+func (e blockingApply) Apply(ctx context.Context, p model.Plan, s map[string]string) ([]ui.StepOutcome, error) {
+	<-e.release
+	return e.fakeEngine.Apply(ctx, p, s)
+}
+
+// q while a plan is being applied asks first; n keeps the interface, and the plan's
+// results, on screen.
+func TestQuitDuringAnApplyAsksFirst(t *testing.T) {
+	eng := blockingApply{&fakeEngine{scans: []*model.Snapshot{account("hub/a")},
+		journal: []ui.JournalRow{{Plan: "20261130T043512-aaaaaaaaaaaa", Operation: "ecr:PutLifecyclePolicy", Target: "hub/a", Outcome: "done", Undoable: true}},
+		undo:    model.Plan{Title: "Undo", Steps: []model.Step{{Operation: "ecr:PutLifecyclePolicy", Target: "hub/a", Summary: "Put back the lifecycle policy"}}}},
+		make(chan struct{})}
+	app := started(t, eng, 100, 30)
+	key(app, "4", "u")
+	_, apply := app.Update(tea.KeyPressMsg{Code: 'y', Text: "y"})
+	_, quit := app.Update(tea.KeyPressMsg{Code: 'q', Text: "q"})
+	if quit != nil {
+		t.Fatal("q quit while a plan was being applied, without asking")
+	}
+	if s := screenText(app); !strings.Contains(s, "Quit anyway?") {
+		t.Fatalf("no question on screen:\n%s", s)
+	}
+	app.Update(tea.KeyPressMsg{Code: 'n', Text: "n"})
+	close(eng.release)
+	drive(app, apply)
+	if s := screenText(app); !strings.Contains(s, "step 1 done") || strings.Contains(s, "Quit anyway?") {
+		t.Fatalf("after n and the apply's end:\n%s", s)
 	}
 }
