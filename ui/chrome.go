@@ -72,17 +72,11 @@ func (a *App) headerLine() string {
 }
 
 func (a *App) tabLabels() []string {
-	var e, w, i int
-	for _, f := range a.c.findings {
-		switch f.Severity {
-		case model.SeverityError:
-			e++
-		case model.SeverityWarning:
-			w++
-		default:
-			i++
-		}
+	all := make([]*model.Finding, len(a.c.findings))
+	for i := range a.c.findings {
+		all[i] = &a.c.findings[i]
 	}
+	e, w, i := countBySeverity(all)
 	rules, repos := 0, 0
 	if a.c.snap != nil {
 		rules, repos = len(a.c.snap.Rules), len(a.c.snap.Repositories)

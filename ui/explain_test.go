@@ -8,13 +8,9 @@ import (
 // e starts from the selected finding; its verdict is linked to the finding (o opens
 // it), and its fixes open as plans (f).
 func TestExplainStartsFromTheRowAndLeadsOn(t *testing.T) {
-	_, eng := demo(t)
-	app := newApp(eng)
-	app.Update(windowSize(120, 40))
-	drive(app, app.Init())
-	key(app, "3", "/")
-	typeText(app, "docker-hub/nginx")
-	key(app, "enter", "e")
+	app := demoApp(t, 120, 40)
+	findingsMatching(app, "docker-hub/nginx")
+	key(app, "e")
 	s := screenText(app)
 	if !strings.Contains(s, "Verdict") || !strings.Contains(s, "docker-hub/nginx:latest") {
 		t.Fatalf("e did not explain the selected finding's reference:\n%s", s)

@@ -82,3 +82,21 @@ func started(t *testing.T, eng ui.Engine, width, height int) *ui.App {
 	drive(app, app.Init())
 	return app
 }
+
+// demoApp is the interface over the demo account, width×height, its first scan and
+// checks done.
+func demoApp(t *testing.T, width, height int) *ui.App {
+	t.Helper()
+	_, eng := demo(t)
+	app := newApp(eng)
+	app.Update(tea.WindowSizeMsg{Width: width, Height: height})
+	drive(app, app.Init())
+	return app
+}
+
+// findingsMatching opens the findings filtered by text.
+func findingsMatching(app *ui.App, text string) {
+	key(app, "3", "/")
+	typeText(app, text)
+	key(app, "enter")
+}

@@ -208,8 +208,8 @@ func severityWeight(fs []*model.Finding) float64 {
 	return w
 }
 
-func sevCounts(fs []*model.Finding) string {
-	var e, w, i int
+// countBySeverity counts errors, warnings and notes.
+func countBySeverity(fs []*model.Finding) (e, w, i int) {
 	for _, f := range fs {
 		switch f.Severity {
 		case model.SeverityError:
@@ -220,6 +220,11 @@ func sevCounts(fs []*model.Finding) string {
 			i++
 		}
 	}
+	return e, w, i
+}
+
+func sevCounts(fs []*model.Finding) string {
+	e, w, i := countBySeverity(fs)
 	var parts []string
 	for _, p := range []struct {
 		n int

@@ -9,10 +9,7 @@ import (
 // At 80 columns the rows of one account differ where their subjects and titles do:
 // the account's part of an ARN or a cache URI is left to the detail pane.
 func TestAt80ColumnsEveryFindingReadsDifferently(t *testing.T) {
-	_, eng := demo(t)
-	app := newApp(eng)
-	app.Update(windowSize(80, 40))
-	drive(app, app.Init())
+	app := demoApp(t, 80, 40)
 	key(app, "3")
 	row := regexp.MustCompile(`^ ([0-9a-f]{8})\s+(ERR|WARN|INFO)\s+(.*)$`)
 	seen := map[string]string{}
@@ -33,10 +30,7 @@ func TestAt80ColumnsEveryFindingReadsDifferently(t *testing.T) {
 
 // The help and quit keys are on the footer of every screen at 80 columns.
 func TestAt80ColumnsTheFooterKeepsHelpAndQuit(t *testing.T) {
-	_, eng := demo(t)
-	app := newApp(eng)
-	app.Update(windowSize(80, 24))
-	drive(app, app.Init())
+	app := demoApp(t, 80, 24)
 	for _, keys := range [][]string{{"1"}, {"2"}, {"enter"}, {"3"}, {"f"}, {"esc", "d"}, {"esc", "4"}, {"?"}} {
 		key(app, keys...)
 		lines := strings.Split(screenText(app), "\n")
@@ -48,13 +42,8 @@ func TestAt80ColumnsTheFooterKeepsHelpAndQuit(t *testing.T) {
 
 // Every fix of a finding can be reached: f opens the first plan, n the next.
 func TestEveryFixOfAFindingCanBeOpened(t *testing.T) {
-	_, eng := demo(t)
-	app := newApp(eng)
-	app.Update(windowSize(120, 40))
-	drive(app, app.Init())
-	key(app, "3", "/")
-	typeText(app, "docker-hub/nginx")
-	key(app, "enter")
+	app := demoApp(t, 120, 40)
+	findingsMatching(app, "docker-hub/nginx")
 	if s := screenText(app); !strings.Contains(s, "n and p") {
 		t.Fatalf("the detail does not say how to reach the other fixes:\n%s", s)
 	}

@@ -40,10 +40,7 @@ func selectedLine(app *ui.App) string {
 // A filter says it is on, and how many rows it shows of how many; after G and a
 // filter, the detail pane shows the row drawn selected.
 func TestAFilterSaysSoAndTheDetailFollowsTheSelection(t *testing.T) {
-	_, eng := demo(t)
-	app := newApp(eng)
-	app.Update(windowSize(100, 40))
-	drive(app, app.Init())
+	app := demoApp(t, 100, 40)
 	key(app, "3", "G", "/")
 	typeText(app, "credentials")
 	key(app, "enter")
@@ -70,13 +67,9 @@ func TestAFilterSaysSoAndTheDetailFollowsTheSelection(t *testing.T) {
 
 // Applying a fix leaves the findings filtered as they were.
 func TestApplyingAFixKeepsTheFilter(t *testing.T) {
-	_, eng := demo(t)
-	app := newApp(eng)
-	app.Update(windowSize(120, 40))
-	drive(app, app.Init())
-	key(app, "3", "/")
-	typeText(app, "docker-hub/nginx")
-	key(app, "enter", "f", "y")
+	app := demoApp(t, 120, 40)
+	findingsMatching(app, "docker-hub/nginx")
+	key(app, "f", "y")
 	typeText(app, "docker-hub/nginx")
 	key(app, "enter")
 	if s := screenText(app); !strings.Contains(s, "Re-checked") {

@@ -53,10 +53,7 @@ func TestAQuestionOwnsTheStatusLine(t *testing.T) {
 // A note goes with the screen it was said on: "select a finding first" is not
 // left on the findings screen.
 func TestANoteGoesWithItsScreen(t *testing.T) {
-	_, eng := demo(t)
-	app := newApp(eng)
-	app.Update(windowSize(120, 40))
-	drive(app, app.Init())
+	app := demoApp(t, 120, 40)
 	key(app, "f", "3")
 	if s := screenText(app); strings.Contains(s, "select a finding first") {
 		t.Fatalf("a stale note on the findings screen:\n%s", s)
@@ -70,9 +67,8 @@ func TestTheReadOnlyRefusalGoesOnceWritesAreOn(t *testing.T) {
 	app := newApp(eng)
 	app.Update(windowSize(120, 40))
 	drive(app, app.Init())
-	key(app, "3", "/")
-	typeText(app, "credentials of rule github")
-	key(app, "enter", "f", "y")
+	findingsMatching(app, "credentials of rule github")
+	key(app, "f", "y")
 	if s := screenText(app); !strings.Contains(s, "Read-only: nothing was written") {
 		t.Fatalf("the refusal is not said:\n%s", s)
 	}
