@@ -170,6 +170,9 @@ func (a *App) key(msg tea.KeyPressMsg) tea.Cmd {
 			return nil
 		}
 		return a.quit()
+	case a.c.applying != 0 && key.Matches(msg, keys.Rules, keys.Repos, keys.Findings, keys.Journal, keys.Help, keys.Command, keys.Refresh, keys.Checks):
+		// The plan's screen stays until its results are in: they come back to it.
+		a.note("a plan is being applied: its results follow here")
 	case k == "!":
 		if title, detail := notCheckedText(a.c.notChecked); (a.status == nil || !a.status.sticky) && title != "" {
 			a.fail("scan", title, detail) // read again, after it was dismissed

@@ -107,6 +107,7 @@ func TestQuitDuringAnApplyAsksFirst(t *testing.T) {
 		t.Fatalf("no question on screen:\n%s", s)
 	}
 	app.Update(tea.KeyPressMsg{Code: 'n', Text: "n"})
+	app.Update(tea.KeyPressMsg{Code: '1', Text: "1"}) // the plan's screen stays until its results are in
 	close(eng.release)
 	drive(app, apply)
 	if s := screenText(app); !strings.Contains(s, "step 1 done") || strings.Contains(s, "Quit anyway?") {
