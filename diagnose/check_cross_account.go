@@ -35,7 +35,7 @@ func consumerAccounts(d *diagnosis) map[string]string {
 		}
 	}
 	for _, repo := range d.snap.Repositories {
-		if !repo.IsCache() || !repo.SettingsKnown {
+		if !repo.IsCache() || !d.settingsRead(model.Subject{Kind: "repository", Name: repo.Name}, repo) {
 			continue
 		}
 		if doc, ok := parsePolicy(repo.Policy); ok {

@@ -13,13 +13,16 @@ import (
 // rateProbeRef is Docker Hub's repository for checking the pull budget.
 const rateProbeRef = "ratelimitpreview/test:latest"
 
-// answersFor is every upstream answer the diagnosis has had for a rule so far.
+// answersFor is every upstream answer the diagnosis has had for a rule so far, with the
+// rule's own credentials (or anonymously, when the rule has none or the person chose so):
+// an answer that stood in for credentials that could not be read says nothing of the
+// rule's budget.
 func (m *memo) answersFor(prefix string) []model.UpstreamProbe {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	var out []model.UpstreamProbe
 	for k, p := range m.upstream {
-		if strings.HasPrefix(k, prefix+"|") {
+		if strings.HasPrefix(k, prefix+"|") && p.SecretError == nil {
 			out = append(out, p)
 		}
 	}
@@ -61,8 +64,13 @@ func checkRateLimit(d *diagnosis) []model.Finding {
 	}
 	var out []model.Finding
 	for _, r := range d.snap.Rules {
+		subject := model.Subject{Kind: "rule", Name: r.Prefix}
 		if r.UpstreamRegistry == "docker-hub" {
-			d.probe.Upstream(d.ctx, r, r.UpstreamURL+"/"+rateProbeRef) // a HEAD: costs no pull
+			// A HEAD, which costs no pull. Without its answer, with the rule's own
+			// credentials, the rule's budget is not known: not checked.
+			if _, ok := d.upstream(subject, r, r.UpstreamURL+"/"+rateProbeRef, true); !ok {
+				continue
+			}
 		}
 		v := readRates(d.probe.answersFor(r.Prefix))
 		switch {
@@ -123,7 +131,10 @@ func budgetFinding(d *diagnosis, r model.Rule, p model.UpstreamProbe, spent bool
 	if !spent {
 		var warm []model.Step
 		for _, ref := range d.opts.Refs {
-			if ref.RulePrefix == r.Prefix && ref.Tag != "" && !d.probe.Cache(d.ctx, ref.Repository, ref.Tag).Cached {
+			if ref.RulePrefix != r.Prefix || ref.Tag == "" {
+				continue
+			}
+			if c, ok := d.cache(model.Subject{Kind: "rule", Name: r.Prefix}, ref.Repository, ref.Tag); ok && !c.Cached {
 				warm = append(warm, warmStep(ref.Repository, ref.Tag))
 			}
 		}

@@ -20,13 +20,17 @@ type staleJob struct {
 }
 
 // staleJobs lists every cached tag under a rule, the most recently pulled first: when the
-// probe budget runs out, what was left unprobed is what nobody pulls.
-func staleJobs(snap *model.Snapshot) []staleJob {
-	var jobs []staleJob
+// probe budget runs out, what was left unprobed is what nobody pulls. unread are the
+// repositories under a rule whose images could not be listed.
+func staleJobs(snap *model.Snapshot) (jobs []staleJob, unread []model.Repository) {
 	for i := range snap.Repositories {
 		repo := &snap.Repositories[i]
 		r := snap.Rule(repo.RulePrefix)
 		if r == nil {
+			continue
+		}
+		if !repo.ImagesKnown {
+			unread = append(unread, *repo)
 			continue
 		}
 		for _, img := range repo.Images {
@@ -45,7 +49,7 @@ func staleJobs(snap *model.Snapshot) []staleJob {
 		}
 		return jobs[i].tag < jobs[j].tag
 	})
-	return jobs
+	return jobs, unread
 }
 
 // staleRun is the stale-tag check's probes: the tags probed, their answers, and the tags
@@ -53,6 +57,7 @@ func staleJobs(snap *model.Snapshot) []staleJob {
 type staleRun struct {
 	jobs, left []staleJob
 	results    []model.UpstreamProbe
+	unread     []model.Repository
 }
 
 // staleProbes probes the cached tags once per diagnosis, within the budget.
@@ -60,7 +65,8 @@ func (d *diagnosis) staleProbes() *staleRun {
 	if d.stale != nil {
 		return d.stale
 	}
-	run := &staleRun{jobs: staleJobs(d.snap)}
+	run := &staleRun{}
+	run.jobs, run.unread = staleJobs(d.snap)
 	if len(run.jobs) > d.opts.ProbeLimit {
 		run.jobs, run.left = run.jobs[:d.opts.ProbeLimit], run.jobs[d.opts.ProbeLimit:]
 	}
@@ -84,8 +90,15 @@ func (d *diagnosis) staleProbes() *staleRun {
 func checkStaleTags(d *diagnosis) []model.Finding {
 	run := d.staleProbes()
 	var out []model.Finding
+	for _, repo := range run.unread {
+		d.imagesRead(model.Subject{Kind: "repository", Name: repo.Name}, repo)
+	}
 	for i, j := range run.jobs {
-		if up := run.results[i]; up.Exists && up.Digest != j.img.Digest {
+		up := run.results[i]
+		if !d.judge(model.Subject{Kind: "image", Name: j.repo.Name + ":" + j.tag}, up, false) {
+			continue
+		}
+		if up.Exists && up.Digest != j.img.Digest {
 			out = append(out, staleFinding(j, up))
 		}
 	}

@@ -26,12 +26,16 @@ func checkTemplateDrift(d *diagnosis) []model.Finding {
 	var out []model.Finding
 	for _, repo := range d.snap.Repositories {
 		// Empty repositories are the traces of failed pulls: negative-cache speaks of them.
-		if !repo.IsCache() || !repo.SettingsKnown || len(repo.Images) == 0 {
+		subject := model.Subject{Kind: "repository", Name: repo.Name}
+		if !repo.IsCache() || !d.imagesRead(subject, repo) || len(repo.Images) == 0 || !d.settingsRead(subject, repo) {
 			continue
 		}
 		t := model.TemplateFor(d.snap.Templates, repo.Name)
 		if t == nil {
 			continue
+		}
+		if t.LifecyclePolicy != "" && !repo.LifecycleKnown {
+			d.read(subject, model.PartLifecycle(repo.Name)) // the other settings are still compared
 		}
 		if ds := driftOf(repo, *t); len(ds) > 0 {
 			out = append(out, driftFinding(repo, *t, ds))

@@ -178,21 +178,38 @@ func (d *diagnosis) imagesRead(subject model.Subject, repo model.Repository) boo
 	return false
 }
 
+// settingsRead reports whether a repository's policy and tags were read; when their read
+// failed, the subject is recorded. (They are read only for the cache repositories a
+// creation template covers: unread by design is not a failure.)
+func (d *diagnosis) settingsRead(subject model.Subject, repo model.Repository) bool {
+	if repo.SettingsKnown {
+		return true
+	}
+	d.read(subject, model.PartRepositoryPolicy(repo.Name), model.PartTags(repo.Name))
+	return false
+}
+
 // upstream asks the rule's upstream about a reference. ok is false, and the subject is
 // recorded as not checked, when the answer cannot be judged: none came (network, server
 // error), or the rule's secret could not be read and the anonymous answer is not a
 // success, or is not what the rule's own credentials get (ownCredentials).
 func (d *diagnosis) upstream(subject model.Subject, rule model.Rule, ref string, ownCredentials bool) (model.UpstreamProbe, bool) {
 	p := d.probe.Upstream(d.ctx, rule, ref)
+	return p, d.judge(subject, p, ownCredentials)
+}
+
+// judge reports whether an upstream answer, made already, can be reasoned from (see
+// upstream), recording the subject as not checked when it cannot.
+func (d *diagnosis) judge(subject model.Subject, p model.UpstreamProbe, ownCredentials bool) bool {
 	if failed, ok := probeFailure(p); ok {
 		d.skip(subject, failed)
-		return p, false
+		return false
 	}
 	if p.SecretError != nil && (ownCredentials || !p.Exists) {
 		d.skip(subject, *p.SecretError)
-		return p, false
+		return false
 	}
-	return p, true
+	return true
 }
 
 // probeFailure words an upstream probe that got no answer as a failed read.
