@@ -13,16 +13,13 @@ import (
 // rateProbeRef is Docker Hub's repository for checking the pull budget.
 const rateProbeRef = "ratelimitpreview/test:latest"
 
-// answersFor is every upstream answer the diagnosis has had for a rule so far, with the
-// rule's own credentials (or anonymously, when the rule has none or the person chose so):
-// an answer that stood in for credentials that could not be read says nothing of the
-// rule's budget.
+// answersFor is every upstream answer the diagnosis has had for a rule so far.
 func (m *memo) answersFor(prefix string) []model.UpstreamProbe {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	var out []model.UpstreamProbe
 	for k, p := range m.upstream {
-		if strings.HasPrefix(k, prefix+"|") && p.SecretError == nil {
+		if strings.HasPrefix(k, prefix+"|") {
 			out = append(out, p)
 		}
 	}
@@ -66,13 +63,21 @@ func checkRateLimit(d *diagnosis) []model.Finding {
 	for _, r := range d.snap.Rules {
 		subject := model.Subject{Kind: "rule", Name: r.Prefix}
 		if r.UpstreamRegistry == "docker-hub" {
-			// A HEAD, which costs no pull. Without its answer, with the rule's own
-			// credentials, the rule's budget is not known: not checked.
-			if _, ok := d.upstream(subject, r, r.UpstreamURL+"/"+rateProbeRef, true); !ok {
+			// A HEAD: costs no pull. Without an answer with the rule's own credentials the
+			// rule is recorded as not checked; the other answers may still show a limit.
+			d.upstream(subject, r, r.UpstreamURL+"/"+rateProbeRef, true)
+		}
+		// An answer given anonymously because the rule's secret could not be read shows this
+		// machine's budget, not the rule's: it is left out, and the rule recorded.
+		var answers []model.UpstreamProbe
+		for _, p := range d.probe.answersFor(r.Prefix) {
+			if p.SecretError != nil {
+				d.skip(subject, *p.SecretError)
 				continue
 			}
+			answers = append(answers, p)
 		}
-		v := readRates(d.probe.answersFor(r.Prefix))
+		v := readRates(answers)
 		switch {
 		case len(v.spent) > 0:
 			out = append(out, budgetFinding(d, r, v.spent[0], true, v.spent))
@@ -92,10 +97,18 @@ func window(rl *model.RateLimit) string {
 	return fmt.Sprintf("the %g-hour window (w=%d in the ratelimit headers)", float64(rl.WindowSeconds)/3600, rl.WindowSeconds)
 }
 
+// upstreamName is how the findings name a rule's upstream.
+func upstreamName(r model.Rule) string {
+	if r.UpstreamRegistry == "docker-hub" {
+		return "Docker Hub"
+	}
+	return strings.SplitN(r.UpstreamURL, "/", 2)[0]
+}
+
 // budgetFinding speaks of a pull budget that is spent, or low.
 func budgetFinding(d *diagnosis, r model.Rule, p model.UpstreamProbe, spent bool, all []model.UpstreamProbe) model.Finding {
 	rl := p.RateLimit
-	host := strings.SplitN(r.UpstreamURL, "/", 2)[0]
+	host := upstreamName(r)
 	who := "the rule's credentials (source " + sourceOf(rl) + ")"
 	if p.Anonymous {
 		who = "anonymous pulls from this machine (source " + sourceOf(rl) + "); " + p.Why
@@ -131,10 +144,7 @@ func budgetFinding(d *diagnosis, r model.Rule, p model.UpstreamProbe, spent bool
 	if !spent {
 		var warm []model.Step
 		for _, ref := range d.opts.Refs {
-			if ref.RulePrefix != r.Prefix || ref.Tag == "" {
-				continue
-			}
-			if c, ok := d.cache(model.Subject{Kind: "rule", Name: r.Prefix}, ref.Repository, ref.Tag); ok && !c.Cached {
+			if ref.RulePrefix == r.Prefix && ref.Tag != "" && !d.probe.Cache(d.ctx, ref.Repository, ref.Tag).Cached {
 				warm = append(warm, warmStep(ref.Repository, ref.Tag))
 			}
 		}
@@ -150,7 +160,7 @@ func budgetFinding(d *diagnosis, r model.Rule, p model.UpstreamProbe, spent bool
 // headers say pulls are left, or there are none (Docker Hub's abuse limit, a registry's
 // request rate limit).
 func refusedFinding(r model.Rule, v rateView) model.Finding {
-	host := strings.SplitN(r.UpstreamURL, "/", 2)[0]
+	host := upstreamName(r)
 	p := v.refused[0]
 	why := "The answers carried no pull budget headers, so this is a limit on the rate of requests, not a pull budget: it lifts by itself when requests slow down."
 	if rl := p.RateLimit; rl != nil && rl.Limit > 0 {

@@ -20,17 +20,13 @@ type staleJob struct {
 }
 
 // staleJobs lists every cached tag under a rule, the most recently pulled first: when the
-// probe budget runs out, what was left unprobed is what nobody pulls. unread are the
-// repositories under a rule whose images could not be listed.
-func staleJobs(snap *model.Snapshot) (jobs []staleJob, unread []model.Repository) {
+// probe budget runs out, what was left unprobed is what nobody pulls.
+func staleJobs(snap *model.Snapshot) []staleJob {
+	var jobs []staleJob
 	for i := range snap.Repositories {
 		repo := &snap.Repositories[i]
 		r := snap.Rule(repo.RulePrefix)
 		if r == nil {
-			continue
-		}
-		if !repo.ImagesKnown {
-			unread = append(unread, *repo)
 			continue
 		}
 		for _, img := range repo.Images {
@@ -49,15 +45,13 @@ func staleJobs(snap *model.Snapshot) (jobs []staleJob, unread []model.Repository
 		}
 		return jobs[i].tag < jobs[j].tag
 	})
-	return jobs, unread
+	return jobs
 }
 
-// staleRun is the stale-tag check's probes: the tags probed, their answers, and the tags
-// the budget left.
+// staleRun is the stale-tag check's probes: the tags probed (their answers are in the
+// diagnosis's memo), and the tags the budget left.
 type staleRun struct {
 	jobs, left []staleJob
-	results    []model.UpstreamProbe
-	unread     []model.Repository
 }
 
 // staleProbes probes the cached tags once per diagnosis, within the budget.
@@ -65,21 +59,19 @@ func (d *diagnosis) staleProbes() *staleRun {
 	if d.stale != nil {
 		return d.stale
 	}
-	run := &staleRun{}
-	run.jobs, run.unread = staleJobs(d.snap)
+	run := &staleRun{jobs: staleJobs(d.snap)}
 	if len(run.jobs) > d.opts.ProbeLimit {
 		run.jobs, run.left = run.jobs[:d.opts.ProbeLimit], run.jobs[d.opts.ProbeLimit:]
 	}
-	run.results = make([]model.UpstreamProbe, len(run.jobs))
 	var wg sync.WaitGroup
 	sem := make(chan struct{}, 8)
-	for i, j := range run.jobs {
+	for _, j := range run.jobs {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
 			sem <- struct{}{}
 			defer func() { <-sem }()
-			run.results[i] = d.probe.Upstream(d.ctx, *j.rule, upstreamRef(j.rule, j.repo.Name, j.tag))
+			d.probe.Upstream(d.ctx, *j.rule, upstreamRef(j.rule, j.repo.Name, j.tag))
 		}()
 	}
 	wg.Wait()
@@ -88,17 +80,19 @@ func (d *diagnosis) staleProbes() *staleRun {
 }
 
 func checkStaleTags(d *diagnosis) []model.Finding {
+	for _, repo := range d.snap.Repositories {
+		if repo.IsCache() {
+			d.imagesRead(model.Subject{Kind: "repository", Name: repo.Name}, repo) // records what was not listed
+		}
+	}
 	run := d.staleProbes()
 	var out []model.Finding
-	for _, repo := range run.unread {
-		d.imagesRead(model.Subject{Kind: "repository", Name: repo.Name}, repo)
-	}
-	for i, j := range run.jobs {
-		up := run.results[i]
-		if !d.judge(model.Subject{Kind: "image", Name: j.repo.Name + ":" + j.tag}, up, false) {
-			continue
-		}
-		if up.Exists && up.Digest != j.img.Digest {
+	for _, j := range run.jobs {
+		// Asked again through the diagnosis (the answer is kept): a probe that got no answer
+		// is recorded as not checked for this tag, never taken for "not stale".
+		subject := model.Subject{Kind: "image", Name: j.repo.Name + ":" + j.tag}
+		up, ok := d.upstream(subject, *j.rule, upstreamRef(j.rule, j.repo.Name, j.tag), false)
+		if ok && up.Exists && up.Digest != j.img.Digest {
 			out = append(out, staleFinding(j, up))
 		}
 	}

@@ -55,8 +55,10 @@ func Explain(ctx context.Context, snap *model.Snapshot, prober Prober, ref model
 	}
 	if rule == nil {
 		if repo := snap.Repository(ref.Repository); repo != nil {
-			// A repository no rule covers is a private repository: it is pulled as it is.
-			add("rule", "skipped", "no pull through cache rule covers "+ref.Repository+": it is a private repository, pulled as it is, never through a cache")
+			// A repository no rule covers (a private one, made by hand, or left when its
+			// rule was deleted) is pulled as it is: ECR serves what it holds and answers a
+			// tag it lacks with "manifest unknown".
+			add("rule", "skipped", "no pull through cache rule covers "+ref.Repository+": it is pulled as it is, never through a cache")
 			ex.privateImage(d, ref)
 			return ex
 		}
@@ -208,9 +210,9 @@ func (ex *Explanation) privateImage(d *diagnosis, ref model.Ref) {
 	case c.Error != nil:
 		step.Status, step.Detail = StatusNotChecked, "could not look: "+failedCall(*c.Error)
 	case c.Cached:
-		step.Status, step.Detail = "ok", "the repository holds it: "+short(c.Digest)
+		step.Status, step.Detail = "ok", "the repository holds it: "+short(c.Digest)+"; nothing ever refreshes it from an upstream"
 	default:
-		step.Status, step.Detail = "failed", ref.Repository+" does not hold "+ref.Identifier()+", and no rule will pull it from an upstream: push it, or pull a tag it holds"
+		step.Status, step.Detail = "failed", ref.Repository+" does not hold "+ref.Identifier()+" (ECR answers \"manifest unknown\"), and no rule will pull it from an upstream: push it, or pull a tag it holds"
 	}
 	ex.Steps = append(ex.Steps, step)
 	ex.finish(d, "")

@@ -178,17 +178,6 @@ func (d *diagnosis) imagesRead(subject model.Subject, repo model.Repository) boo
 	return false
 }
 
-// settingsRead reports whether a repository's policy and tags were read; when their read
-// failed, the subject is recorded. (They are read only for the cache repositories a
-// creation template covers: unread by design is not a failure.)
-func (d *diagnosis) settingsRead(subject model.Subject, repo model.Repository) bool {
-	if repo.SettingsKnown {
-		return true
-	}
-	d.read(subject, model.PartRepositoryPolicy(repo.Name), model.PartTags(repo.Name))
-	return false
-}
-
 // upstream asks the rule's upstream about a reference. ok is false, and the subject is
 // recorded as not checked, when the answer cannot be judged: none came (network, server
 // error), or the rule's secret could not be read and the anonymous answer is not a

@@ -27,7 +27,7 @@ func (a *Account) readRepositorySettings(ctx context.Context, repo *model.Reposi
 	}
 	tags, err := a.ecr.ListTagsForResource(ctx, &ecr.ListTagsForResourceInput{ResourceArn: aws.String(repo.ARN)})
 	if err != nil {
-		addErr(model.PartTags(repo.Name), "ListTagsForResource", err)
+		addErr(model.PartRepositoryTags(repo.Name), "ListTagsForResource", err)
 		return
 	}
 	if len(tags.Tags) > 0 {

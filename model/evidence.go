@@ -25,12 +25,6 @@ func PartLifecycle(repo string) string { return "repository " + repo + " lifecyc
 // PartIndexes names the index manifests of one repository (which platforms are cached).
 func PartIndexes(repo string) string { return "repository " + repo + " index manifests" }
 
-// PartRepositoryPolicy names the repository policy of one repository.
-func PartRepositoryPolicy(repo string) string { return "repository " + repo + " policy" }
-
-// PartTags names the resource tags of one repository.
-func PartTags(repo string) string { return "repository " + repo + " tags" }
-
 // PartFailed returns the error of a part of the scan that could not be read, or nil.
 func (s *Snapshot) PartFailed(part string) *PartError {
 	for i := range s.Errors {
