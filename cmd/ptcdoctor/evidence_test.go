@@ -280,3 +280,13 @@ func TestExplainSaysWhatItCouldNotCheck(t *testing.T) {
 		t.Errorf("explain with Docker Hub answering 503: exit %d:\n%s", code, out)
 	}
 }
+
+// A part of the scan that could not be read leaves the report incomplete whatever checks
+// were asked for: rule-quota needs no validation, yet the scan missed one.
+func TestAnUnreadPartIsIncompleteWhateverTheFilter(t *testing.T) {
+	_, env := failingStandIn(t, "", []string{"ecr:ValidatePullThroughCacheRule"})
+	r, code := report(t, env, "--check", "rule-quota")
+	if code != exitScan || r.Complete || len(r.Errors) == 0 || r.Errors[0].Operation != "ValidatePullThroughCacheRule" {
+		t.Fatalf("exit %d, complete %v, errors %+v", code, r.Complete, r.Errors)
+	}
+}
