@@ -116,6 +116,17 @@ func TestRateLimitFromEveryAnswer(t *testing.T) {
 			t.Errorf("evidence from elsewhere than the real manifest answers: %+v", e)
 		}
 	}
+	// The tags the 429s refused are not judged, and say so.
+	_, res := diagnoseResult(t, scenario(t, "rate-limit-any-answer"), nil)
+	n := 0
+	for _, nc := range res.NotChecked {
+		if nc.Check == "stale-tag" && nc.Failed.Code == "429" {
+			n++
+		}
+	}
+	if n != 2 {
+		t.Errorf("not checked: %+v", res.NotChecked)
+	}
 }
 
 func TestCrossAccountTemplatePolicy(t *testing.T) {
