@@ -291,3 +291,17 @@ func TestTheBlindSpotChecksStayQuiet(t *testing.T) {
 		}
 	}
 }
+
+func TestCrossAccountWithoutTemplate(t *testing.T) {
+	_, acc := account(t, `
+upstreams:
+  - host: quay.io
+    repositories: [{name: org/app, tags: [{tag: v1}]}]
+rules:
+  - {prefix: quay, upstream: quay}
+`)
+	_, findings := runWith(t, acc, diagnose.Options{ConsumerAccounts: []string{"444455556666"}, Checks: []string{"cross-account-pull"}})
+	if f := finding(t, findings, "cross-account-pull", "quay"); f.Subject.Kind != "rule" || !strings.Contains(f.Title, "444455556666") {
+		t.Errorf("%+v", f)
+	}
+}
