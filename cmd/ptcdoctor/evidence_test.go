@@ -70,8 +70,7 @@ func putFaults(t *testing.T, srv *sim.Server, body string) {
 	if body == "" {
 		method = http.MethodDelete
 	}
-	req, _ := http.NewRequest(method, srv.Info().Admin+"/faults", strings.NewReader(body))
-	resp, err := http.DefaultClient.Do(req)
+	resp, err := simtest.AdminRequest(srv, method, "faults", body)
 	if err != nil || resp.StatusCode != 200 {
 		t.Fatalf("faults: %v %v", err, resp)
 	}
