@@ -70,8 +70,7 @@ func putFaults(t *testing.T, srv *sim.Server, body string) {
 	if body == "" {
 		method = http.MethodDelete
 	}
-	req, _ := http.NewRequest(method, srv.Info().Admin+"/faults", strings.NewReader(body))
-	resp, err := http.DefaultClient.Do(req)
+	resp, err := simtest.AdminRequest(srv, method, "faults", body)
 	if err != nil || resp.StatusCode != 200 {
 		t.Fatalf("faults: %v %v", err, resp)
 	}
@@ -260,5 +259,32 @@ func TestAFindingNumberWithAFilterIsRefused(t *testing.T) {
 	out, code := runCLI(t, demoEnv(t), "fix", "--demo", "--check", "name-mismatch", "--finding", "1", "--dry-run")
 	if code != exitUsage || !strings.Contains(out, "give the finding's id") {
 		t.Fatalf("exit %d:\n%s", code, out)
+	}
+}
+
+// explain with the rules unread, or the upstream unreachable from this machine, says what
+// it could not check and exits 3, instead of "no rule covers" or "the pull fails".
+func TestExplainSaysWhatItCouldNotCheck(t *testing.T) {
+	_, env := failingStandIn(t, "", []string{"ecr:DescribePullThroughCacheRules"})
+	for _, ref := range []string{"nginx:1.27", "111122223333.dkr.ecr.us-east-1.amazonaws.com/docker-hub/library/nginx:latest"} {
+		out, code := runCLI(t, env, "explain", ref)
+		if code != exitScan || !strings.Contains(out, "NOT CHECKED") && !strings.Contains(out, "[ ?? ]") || strings.Contains(out, "No rule covers") {
+			t.Errorf("explain %s with the rules denied: exit %d:\n%s", ref, code, out)
+		}
+	}
+	_, env = failingStandIn(t, `[{"operation":"upstream:registry-1.docker.io","errorRate":1}]`, nil)
+	out, code := runCLI(t, env, "explain", "111122223333.dkr.ecr.us-east-1.amazonaws.com/docker-hub/library/nginx:latest")
+	if code != exitScan || !strings.Contains(out, "[ ?? ] upstream has it") {
+		t.Errorf("explain with Docker Hub answering 503: exit %d:\n%s", code, out)
+	}
+}
+
+// A part of the scan that could not be read leaves the report incomplete whatever checks
+// were asked for: rule-quota needs no validation, yet the scan missed one.
+func TestAnUnreadPartIsIncompleteWhateverTheFilter(t *testing.T) {
+	_, env := failingStandIn(t, "", []string{"ecr:ValidatePullThroughCacheRule"})
+	r, code := report(t, env, "--check", "rule-quota")
+	if code != exitScan || r.Complete || len(r.Errors) == 0 || r.Errors[0].Operation != "ValidatePullThroughCacheRule" {
+		t.Fatalf("exit %d, complete %v, errors %+v", code, r.Complete, r.Errors)
 	}
 }
