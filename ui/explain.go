@@ -189,7 +189,7 @@ func (s *explainScreen) done(msg explainDoneMsg) {
 	s.body.GotoTop()
 }
 
-var marks = map[string]string{"ok": "✓", "warning": "!", "failed": "✗", "skipped": "-"}
+var marks = map[string]string{"ok": "✓", "warning": "!", "failed": "✗", "skipped": "-", diagnose.StatusNotChecked: "?"}
 
 func renderExplanation(ex diagnose.Explanation) string {
 	var b strings.Builder
