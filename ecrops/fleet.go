@@ -420,4 +420,3 @@ func orDefault(s, def string) string {
 	}
 	return s
 }
-
