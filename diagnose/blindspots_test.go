@@ -195,3 +195,88 @@ func TestTemplateDrift(t *testing.T) {
 		t.Errorf("after the fix, only encryption remains, with no plan: %v", summary(again))
 	}
 }
+
+func TestNamesWithoutLatest(t *testing.T) {
+	_, findings := runWith(t, scenario(t, "no-latest"), diagnose.Options{Checks: []string{"name-mismatch"}})
+	for repo, want := range map[string]string{
+		"docker-hub/elasticsearch":        "docker-hub/library/elasticsearch:8.1", // 8.14.3 or 8.15.0
+		"docker-hub/library/grafana/loki": "docker-hub/grafana/loki:3.1.1",
+	} {
+		f := finding(t, findings, "name-mismatch", repo)
+		if !strings.Contains(f.Title, want) || !strings.Contains(f.Evidence[len(f.Evidence)-1].Call, "tags/list") {
+			t.Errorf("%s: %s\n%+v", repo, f.Title, f.Evidence)
+		}
+		steps := f.Fixes[0].Plan.Steps
+		if w := steps[len(steps)-1]; w.Kind != model.StepWarmReference || !strings.HasPrefix(w.Target, want) {
+			t.Errorf("%s: the fix warms %s", repo, w.Target)
+		}
+	}
+}
+
+func TestNestedPrefixesAndUpstreamPrefixes(t *testing.T) {
+	acc := scenario(t, "nested-prefixes")
+	snap, err := acc.Scan(context.Background(), ecrops.Scope{}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var refs []model.Ref
+	for _, in := range []string{reg + "mirror/dockerhub/library/nginx:1.27", reg + "docker-hub/library/nginx:1.27", reg + "mirror/library/nginx:1.27",
+		reg + "team/billing:v3", "444455556666.dkr.ecr.us-east-1.amazonaws.com/team-a/app:v1", "nginx:1.27"} {
+		r, err := model.ParseRef(in, snap.AccountID, snap.Region, snap.Rules)
+		if err != nil && r.Repository == "" {
+			t.Fatal(err)
+		}
+		refs = append(refs, r)
+	}
+	res := diagnose.Diagnose(context.Background(), snap, acc, diagnose.Options{Checks: []string{"name-mismatch"}, Refs: refs})
+	findings := res.Findings
+	for in, want := range map[string]string{
+		reg + "mirror/dockerhub/library/nginx:1.27": "is 1 letter away",
+		reg + "docker-hub/library/nginx:1.27":       "is nested under mirror/",
+		reg + "mirror/library/nginx:1.27":           "is the only rule under mirror/",
+	} {
+		f := finding(t, findings, "name-mismatch", in)
+		if !strings.Contains(f.Explanation, want) || !strings.Contains(f.Fixes[0].Manual, reg+"mirror/docker-hub/library/nginx:1.27") {
+			t.Errorf("%s: %s\n%s", in, f.Explanation, f.Fixes[0].Manual)
+		}
+	}
+	if f := finding(t, findings, "name-mismatch", "team/org/tool"); !strings.Contains(f.Fixes[0].Manual, reg+"team/tool:2.0") {
+		t.Errorf("the repeated upstream prefix: %s\n%s", f.Title, f.Fixes[0].Manual)
+	}
+	if f := finding(t, findings, "name-mismatch", reg+"team/billing:v3"); !strings.Contains(f.Title, "quay.io/org/billing:v3") || !strings.Contains(f.Fixes[0].Manual, "setup") {
+		t.Errorf("the wrong upstream prefix: %s", f.Title)
+	}
+	// The ECR upstream cannot be probed without a token for it: not checked, not judged.
+	found := false
+	for _, n := range res.NotChecked {
+		found = found || (n.Subject.Name == "central/team-a/tool" && n.Failed.Code == "401")
+	}
+	if !found {
+		t.Errorf("central/team-a/tool is not listed as not checked: %+v", res.NotChecked)
+	}
+	// Upstream references map through the rules, to the nested prefix and across ECR registries.
+	if refs[4].Repository != "central/app" || refs[5].Repository != "mirror/docker-hub/library/nginx" {
+		t.Errorf("mapping: %+v %+v", refs[4], refs[5])
+	}
+	for _, f := range findings {
+		if f.Subject.Name == "central/app" || strings.Contains(f.Subject.Name, "team-a/app") || f.Subject.Name == "central/team-a/tool" ||
+			f.Subject.Name == "mirror/docker-hub/library/nginx" || f.Subject.Name == "nginx:1.27" {
+			t.Errorf("a healthy or unjudged name was reported: %s", f.Title)
+		}
+	}
+}
+
+// The new checks say nothing of an account with nothing wrong, nor of an empty one.
+func TestTheBlindSpotChecksStayQuiet(t *testing.T) {
+	checks := []string{"cross-account-pull", "template-drift", "stale-tag", "upstream-rate-limit", "name-mismatch", "creation-template"}
+	for name, sc := range map[string]string{"healthy": healthy, "empty": "empty"} {
+		_, acc := account(t, sc)
+		_, findings := runWith(t, acc, diagnose.Options{Checks: checks})
+		for _, f := range findings {
+			if name == "empty" && f.Check == "creation-template" {
+				continue // no rules, no templates: nothing for it to say, but allowed to advise
+			}
+			t.Errorf("%s: %s %s: %s", name, f.Check, f.Subject.Name, f.Title)
+		}
+	}
+}

@@ -36,7 +36,7 @@ func consumerAccounts(d *diagnosis) map[string]string {
 	}
 	for _, repo := range d.snap.Repositories {
 		if !repo.IsCache() || !repo.SettingsKnown {
-			continue
+			continue // an unread policy names no one; the repositories' own steps below skip it
 		}
 		if doc, ok := parsePolicy(repo.Policy); ok {
 			for _, a := range doc.accountsAllowed("ecr:BatchGetImage") {
@@ -107,8 +107,11 @@ func crossAccountFinding(d *diagnosis, t model.Template, missing []string, from 
 		Expect:  map[string]string{"exists": "true", "repositoryPolicy": t.RepositoryPolicy}}}
 	// The repositories it made already keep their policy: align those that were read.
 	for _, repo := range d.snap.Repositories {
-		if !repo.IsCache() || !repo.SettingsKnown || model.TemplateFor(d.snap.Templates, repo.Name) == nil || model.TemplateFor(d.snap.Templates, repo.Name).Prefix != t.Prefix {
+		if tr := model.TemplateFor(d.snap.Templates, repo.Name); !repo.IsCache() || tr == nil || tr.Prefix != t.Prefix {
 			continue
+		}
+		if !d.settingsRead(model.Subject{Kind: "repository", Name: repo.Name}, repo) {
+			continue // its policy is unknown: no step overwrites it
 		}
 		doc, ok := parsePolicy(repo.Policy)
 		if !ok {

@@ -61,10 +61,23 @@ func checkRateLimit(d *diagnosis) []model.Finding {
 	}
 	var out []model.Finding
 	for _, r := range d.snap.Rules {
+		subject := model.Subject{Kind: "rule", Name: r.Prefix}
 		if r.UpstreamRegistry == "docker-hub" {
-			d.probe.Upstream(d.ctx, r, r.UpstreamURL+"/"+rateProbeRef) // a HEAD: costs no pull
+			// A HEAD: costs no pull. Without an answer with the rule's own credentials the
+			// rule is recorded as not checked; the other answers may still show a limit.
+			d.upstream(subject, r, r.UpstreamURL+"/"+rateProbeRef, true)
 		}
-		v := readRates(d.probe.answersFor(r.Prefix))
+		// An answer given anonymously because the rule's secret could not be read shows this
+		// machine's budget, not the rule's: it is left out, and the rule recorded.
+		var answers []model.UpstreamProbe
+		for _, p := range d.probe.answersFor(r.Prefix) {
+			if p.SecretError != nil {
+				d.skip(subject, *p.SecretError)
+				continue
+			}
+			answers = append(answers, p)
+		}
+		v := readRates(answers)
 		switch {
 		case len(v.spent) > 0:
 			out = append(out, budgetFinding(d, r, v.spent[0], true, v.spent))
@@ -84,10 +97,18 @@ func window(rl *model.RateLimit) string {
 	return fmt.Sprintf("the %g-hour window (w=%d in the ratelimit headers)", float64(rl.WindowSeconds)/3600, rl.WindowSeconds)
 }
 
+// upstreamName is how the findings name a rule's upstream.
+func upstreamName(r model.Rule) string {
+	if r.UpstreamRegistry == "docker-hub" {
+		return "Docker Hub"
+	}
+	return strings.SplitN(r.UpstreamURL, "/", 2)[0]
+}
+
 // budgetFinding speaks of a pull budget that is spent, or low.
 func budgetFinding(d *diagnosis, r model.Rule, p model.UpstreamProbe, spent bool, all []model.UpstreamProbe) model.Finding {
 	rl := p.RateLimit
-	host := strings.SplitN(r.UpstreamURL, "/", 2)[0]
+	host := upstreamName(r)
 	who := "the rule's credentials (source " + sourceOf(rl) + ")"
 	if p.Anonymous {
 		who = "anonymous pulls from this machine (source " + sourceOf(rl) + "); " + p.Why
@@ -139,7 +160,7 @@ func budgetFinding(d *diagnosis, r model.Rule, p model.UpstreamProbe, spent bool
 // headers say pulls are left, or there are none (Docker Hub's abuse limit, a registry's
 // request rate limit).
 func refusedFinding(r model.Rule, v rateView) model.Finding {
-	host := strings.SplitN(r.UpstreamURL, "/", 2)[0]
+	host := upstreamName(r)
 	p := v.refused[0]
 	why := "The answers carried no pull budget headers, so this is a limit on the rate of requests, not a pull budget: it lifts by itself when requests slow down."
 	if rl := p.RateLimit; rl != nil && rl.Limit > 0 {

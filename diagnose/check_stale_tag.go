@@ -48,11 +48,10 @@ func staleJobs(snap *model.Snapshot) []staleJob {
 	return jobs
 }
 
-// staleRun is the stale-tag check's probes: the tags probed, their answers, and the tags
-// the budget left.
+// staleRun is the stale-tag check's probes: the tags probed (their answers are in the
+// diagnosis's memo), and the tags the budget left.
 type staleRun struct {
 	jobs, left []staleJob
-	results    []model.UpstreamProbe
 }
 
 // staleProbes probes the cached tags once per diagnosis, within the budget.
@@ -64,16 +63,15 @@ func (d *diagnosis) staleProbes() *staleRun {
 	if len(run.jobs) > d.opts.ProbeLimit {
 		run.jobs, run.left = run.jobs[:d.opts.ProbeLimit], run.jobs[d.opts.ProbeLimit:]
 	}
-	run.results = make([]model.UpstreamProbe, len(run.jobs))
 	var wg sync.WaitGroup
 	sem := make(chan struct{}, 8)
-	for i, j := range run.jobs {
+	for _, j := range run.jobs {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
 			sem <- struct{}{}
 			defer func() { <-sem }()
-			run.results[i] = d.probe.Upstream(d.ctx, *j.rule, upstreamRef(j.rule, j.repo.Name, j.tag))
+			d.probe.Upstream(d.ctx, *j.rule, upstreamRef(j.rule, j.repo.Name, j.tag))
 		}()
 	}
 	wg.Wait()
@@ -82,10 +80,19 @@ func (d *diagnosis) staleProbes() *staleRun {
 }
 
 func checkStaleTags(d *diagnosis) []model.Finding {
+	for _, repo := range d.snap.Repositories {
+		if repo.IsCache() {
+			d.imagesRead(model.Subject{Kind: "repository", Name: repo.Name}, repo) // records what was not listed
+		}
+	}
 	run := d.staleProbes()
 	var out []model.Finding
-	for i, j := range run.jobs {
-		if up := run.results[i]; up.Exists && up.Digest != j.img.Digest {
+	for _, j := range run.jobs {
+		// Asked again through the diagnosis (the answer is kept): a probe that got no answer
+		// is recorded as not checked for this tag, never taken for "not stale".
+		subject := model.Subject{Kind: "image", Name: j.repo.Name + ":" + j.tag}
+		up, ok := d.upstream(subject, *j.rule, upstreamRef(j.rule, j.repo.Name, j.tag), false)
+		if ok && up.Exists && up.Digest != j.img.Digest {
 			out = append(out, staleFinding(j, up))
 		}
 	}

@@ -25,12 +25,16 @@ type drift struct {
 func checkTemplateDrift(d *diagnosis) []model.Finding {
 	var out []model.Finding
 	for _, repo := range d.snap.Repositories {
-		// Empty repositories are the traces of failed pulls: negative-cache speaks of them.
-		if !repo.IsCache() || !repo.SettingsKnown || len(repo.Images) == 0 {
+		t := model.TemplateFor(d.snap.Templates, repo.Name)
+		if !repo.IsCache() || t == nil {
 			continue
 		}
-		t := model.TemplateFor(d.snap.Templates, repo.Name)
-		if t == nil {
+		subject := model.Subject{Kind: "repository", Name: repo.Name}
+		// Empty repositories are the traces of failed pulls: negative-cache speaks of them.
+		if !d.imagesRead(subject, repo) || len(repo.Images) == 0 || !d.settingsRead(subject, repo) {
+			continue
+		}
+		if t.LifecyclePolicy != "" && !repo.LifecycleKnown && !d.read(subject, model.PartLifecycle(repo.Name)) {
 			continue
 		}
 		if ds := driftOf(repo, *t); len(ds) > 0 {
@@ -38,6 +42,18 @@ func checkTemplateDrift(d *diagnosis) []model.Finding {
 		}
 	}
 	return out
+}
+
+// settingsRead reports whether a repository's policy and tags were read, recording the
+// subject as not checked otherwise.
+func (d *diagnosis) settingsRead(subject model.Subject, repo model.Repository) bool {
+	if repo.SettingsKnown {
+		return true
+	}
+	if d.read(subject, model.PartRepositoryPolicy(repo.Name), model.PartRepositoryTags(repo.Name)) {
+		d.skip(subject, model.PartError{Part: model.PartRepositoryPolicy(repo.Name), Operation: "GetRepositoryPolicy", Message: "not read"})
+	}
+	return false
 }
 
 func driftOf(repo model.Repository, t model.Template) []drift {

@@ -203,7 +203,12 @@ func checkNameMismatch(d *diagnosis) []model.Finding {
 	seen := map[string]bool{}
 	// The account's repositories.
 	for _, repo := range d.snap.Repositories {
-		if f, ok := d.libraryMismatch(repo.Name, "latest", &repo); ok {
+		if f, ok := d.libraryMismatch(repo.Name, repoTag(repo), &repo); ok {
+			seen[repo.Name] = true
+			out = append(out, f)
+			continue
+		}
+		if f, ok := d.repoPrefixMismatch(repo); ok {
 			seen[repo.Name] = true
 			out = append(out, f)
 			continue
@@ -226,9 +231,7 @@ func checkNameMismatch(d *diagnosis) []model.Finding {
 			continue
 		}
 		if ref.RulePrefix == "" {
-			if near := nearestPrefix(d.snap.Rules, ref.Repository); near != "" {
-				first, rest, _ := strings.Cut(ref.Repository, "/")
-				fixed := near + "/" + rest
+			if near, first, fixed, how := nearRule(d.snap.Rules, ref.Repository); near != "" {
 				names := " names a repository that does not exist and never will."
 				if d.snap.Repository(ref.Repository) != nil {
 					// It exists (made by hand): ECR serves what it holds and answers a tag it lacks
@@ -237,7 +240,7 @@ func checkNameMismatch(d *diagnosis) []model.Finding {
 				}
 				out = append(out, model.Finding{Subject: model.Subject{Kind: "reference", Name: ref.Input},
 					Title:       fmt.Sprintf("%s/ is not a rule's prefix; did you mean %s/?", first, near),
-					Explanation: "No pull through cache rule has the prefix " + first + "/, so " + ref.CacheURI() + names + " The rule " + near + "/ is one letter away.",
+					Explanation: "No pull through cache rule has the prefix " + first + "/, so " + ref.CacheURI() + names + " The rule " + near + "/ " + how + ".",
 					Evidence:    []model.Evidence{{Call: "ecr:DescribePullThroughCacheRules", Answer: "prefixes: " + rulePrefixes(d.snap)}},
 					Fixes:       []model.Fix{{Title: "Use " + cacheRef(d.snap, fixed, ref.Identifier()), Manual: "Change the reference to " + cacheRef(d.snap, fixed, ref.Identifier())}}})
 			}
@@ -282,13 +285,22 @@ func (d *diagnosis) libraryMismatch(repo, tag string, inRepo *model.Repository) 
 	subject := model.Subject{Kind: "repository", Name: repo}
 	wrong, okWrong := d.upstream(subject, *r, r.UpstreamURL+"/"+path+":"+tag, false)
 	right, okRight := d.upstream(subject, *r, r.UpstreamURL+"/"+fixedPath+":"+tag, false)
+	var listed []model.Evidence
+	if okWrong && okRight && !wrong.Exists && right.Class == "not-found" {
+		// The fixed name may lack this tag (no latest): ask its tag list for one it has.
+		if t, ev, ok := d.existingTag(subject, *r, fixedPath, tag); ok && t != tag {
+			tag, listed = t, []model.Evidence{ev}
+			wrong, okWrong = d.upstream(subject, *r, r.UpstreamURL+"/"+path+":"+tag, false)
+			right, okRight = d.upstream(subject, *r, r.UpstreamURL+"/"+fixedPath+":"+tag, false)
+		}
+	}
 	if !okWrong || !okRight || wrong.Exists || (!right.Exists && right.Class != "rate-limited") {
 		return model.Finding{}, false // the name works, or the fixed one does not either
 	}
 	f := model.Finding{Subject: subject,
 		Title:       fmt.Sprintf("%s cannot work: use %s", cacheRef(d.snap, repo, tag), cacheRef(d.snap, fixedRepo, tag)),
 		Explanation: why,
-		Evidence:    []model.Evidence{upstreamEvidence(wrong), upstreamEvidence(right)}}
+		Evidence:    append([]model.Evidence{upstreamEvidence(wrong), upstreamEvidence(right)}, listed...)}
 	var steps []model.Step
 	if inRepo != nil && inRepo.ImagesKnown && len(inRepo.Images) == 0 {
 		steps = append(steps, deleteEmptyRepoStep(repo))
@@ -301,32 +313,6 @@ func (d *diagnosis) libraryMismatch(repo, tag string, inRepo *model.Repository) 
 	return f, true
 }
 
-// upstreamPrefixMismatch finds a reference whose upstreamRepositoryPrefix mapping leads
-// to a path the upstream lacks, while the path without it exists.
-func (d *diagnosis) upstreamPrefixMismatch(ref model.Ref) (model.Finding, bool) {
-	r := d.snap.Rule(ref.RulePrefix)
-	if r == nil || r.UpstreamPrefix == "" || r.UpstreamPrefix == "ROOT" || ref.Tag == "" {
-		return model.Finding{}, false
-	}
-	subject := model.Subject{Kind: "reference", Name: ref.Input}
-	mapped, ok := d.upstream(subject, *r, upstreamRef(r, ref.Repository, ref.Tag), false)
-	if !ok || mapped.Exists || mapped.Class != "not-found" {
-		return model.Finding{}, false
-	}
-	plainPath := strings.TrimPrefix(ref.Repository, r.Prefix+"/")
-	plain, ok := d.upstream(subject, *r, r.UpstreamURL+"/"+plainPath+":"+ref.Tag, false)
-	if !ok || !plain.Exists {
-		return model.Finding{}, false
-	}
-	return model.Finding{Subject: subject,
-		Title: fmt.Sprintf("The rule %s/ maps %s to %s, which the upstream lacks", r.Prefix, ref.Repository, mapped.Reference),
-		Explanation: "The rule's upstreamRepositoryPrefix (" + r.UpstreamPrefix + ") is put in front of every path, but the image is at " +
-			plain.Reference + " without it. A rule's prefixes cannot be changed: create a rule without the upstream prefix for these images.",
-		Evidence: []model.Evidence{upstreamEvidence(mapped), upstreamEvidence(plain)},
-		Fixes: []model.Fix{{Title: "Create a rule without an upstream prefix",
-			Manual: fmt.Sprintf("ptcdoctor setup --upstream %s --prefix %s-direct", r.UpstreamRegistry, r.Prefix)}}}, true
-}
-
 func looksMeantAsCache(name string) bool {
 	lower := strings.ToLower(name)
 	for _, h := range handMadeHints {
@@ -337,19 +323,10 @@ func looksMeantAsCache(name string) bool {
 	return false
 }
 
-// nearestPrefix finds a rule prefix one or two edits from the first segment of repo.
+// nearestPrefix finds the rule prefix a repository name nearly has (see nearRule).
 func nearestPrefix(rules []model.Rule, repo string) string {
-	first, _, _ := strings.Cut(repo, "/")
-	best, bestDist := "", 3
-	for _, r := range rules {
-		if r.Prefix == "ROOT" {
-			continue
-		}
-		if dist := editDistance(first, r.Prefix); dist < bestDist {
-			best, bestDist = r.Prefix, dist
-		}
-	}
-	return best
+	near, _, _, _ := nearRule(rules, repo)
+	return near
 }
 
 func editDistance(a, b string) int {

@@ -75,3 +75,26 @@ func TestEventsAreExplainedAndGroupedByCause(t *testing.T) {
 		}
 	}
 }
+
+func FuzzReadEvents(f *testing.F) {
+	for _, s := range []string{`{"kind":"EventList","items":[{"reason":"Failed","message":"Failed to pull image \"a\x1b[31m\": not found","involvedObject":{"namespace":"n","name":"p"}}]}`,
+		`{"kind":"List","items":[{"kind":"Event","reason":"BackOff","note":"Back-off pulling image \"x\"","regarding":{"name":"p"},"series":{"count":-5}}]}`,
+		`{"kind":"Event","reason":"ErrImagePull","message":"pull access denied"}`, `{"kind":"EventList","items":null}`, "{", ""} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		events, _, _ := diagnose.ReadEvents([]byte(s))
+		for _, g := range diagnose.ExplainEvents(context.Background(), nil, events) {
+			for _, p := range g.Pulls {
+				for _, out := range append([]string{p.Image, p.Message, p.Verdict, p.Fix}, p.Objects...) {
+					if strings.ContainsRune(out, 0x1b) {
+						t.Fatalf("an escape reached the answer: %q", out)
+					}
+				}
+				if p.Events < 0 {
+					t.Fatalf("negative events: %+v", p)
+				}
+			}
+		}
+	})
+}

@@ -92,6 +92,9 @@ func TestAFailedReadIsNotCheckedNeverAFinding(t *testing.T) {
 	cleanKeys := map[string]bool{}
 	cleanSteps := map[string]bool{}
 	for _, f := range clean.Findings {
+		if strings.Contains(f.Distinct, "#") {
+			t.Errorf("two findings of %s share a key: the check should set Distinct: %s", f.Check, f.Key())
+		}
 		cleanKeys[f.Key()] = true
 		for _, s := range planSteps(f) {
 			cleanSteps[s] = true

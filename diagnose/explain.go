@@ -48,6 +48,14 @@ func Explain(ctx context.Context, snap *model.Snapshot, prober Prober, ref model
 
 	rule := snap.Rule(ref.RulePrefix)
 	if rule == nil {
+		if repo := snap.Repository(ref.Repository); repo != nil {
+			// A repository no rule covers (a private one, made by hand, or left when its
+			// rule was deleted) is pulled as it is: ECR serves what it holds and answers a
+			// tag it lacks with "manifest unknown".
+			add("rule", "skipped", "no pull through cache rule covers "+ref.Repository+": it is pulled as it is, never through a cache")
+			ex.privateImage(d, ref)
+			return ex
+		}
 		detail := "no pull through cache rule covers " + ref.Repository + " (rules: " + rulePrefixes(snap) + ")"
 		if near := nearestPrefix(snap.Rules, ref.Repository); near != "" {
 			detail += "; did you mean " + near + "/?"
@@ -179,6 +187,22 @@ func Explain(ctx context.Context, snap *model.Snapshot, prober Prober, ref model
 	}
 	ex.finish(d, "")
 	return ex
+}
+
+// privateImage ends the chain of a repository no rule covers: the image is there or not.
+func (ex *Explanation) privateImage(d *diagnosis, ref model.Ref) {
+	c := d.probe.Cache(d.ctx, ref.Repository, ref.Identifier())
+	step := ExplainStep{Name: "in the repository"}
+	switch {
+	case c.Error != nil:
+		step.Status, step.Detail = "warning", "could not look: "+c.Error.Message
+	case c.Cached:
+		step.Status, step.Detail = "ok", "the repository holds it: "+short(c.Digest)+"; nothing ever refreshes it from an upstream"
+	default:
+		step.Status, step.Detail = "failed", ref.Repository+" does not hold "+ref.Identifier()+" (ECR answers \"manifest unknown\"), and no rule will pull it from an upstream: push it, or pull a tag it holds"
+	}
+	ex.Steps = append(ex.Steps, step)
+	ex.finish(d, "")
 }
 
 // finish writes the verdict from the first failed step and gathers the fixes the checks

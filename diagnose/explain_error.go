@@ -3,7 +3,6 @@ package diagnose
 import (
 	"context"
 	"fmt"
-	"regexp"
 	"strings"
 
 	"github.com/ptcdoctor/ptcdoctor/model"
@@ -84,6 +83,8 @@ type ErrorVerdict struct {
 	Explanation *Explanation
 	// Needs say what would settle the cause, when the line and the account did not.
 	Needs []string
+	// Notes say how the line was read where it could be read more than one way.
+	Notes []string
 }
 
 // Account is what explaining a line against an account needs.
@@ -107,7 +108,7 @@ func ExplainError(ctx context.Context, acct *Account, text string) (ErrorVerdict
 		if ref, note, err := mapReference(acct.Snap, r.Reference); err == nil {
 			v.Ref = &ref
 			if note != "" {
-				v.Needs = append(v.Needs, note)
+				v.Notes = append(v.Notes, note)
 			}
 		} else {
 			v.Needs = append(v.Needs, err.Error())
@@ -183,7 +184,7 @@ func causeFromChain(ex Explanation, r ErrorReading) string {
 			continue
 		}
 		switch {
-		case s.Name == "rule" && strings.Contains(s.Detail, "the repository exists"):
+		case s.Name == "in the repository":
 			return "private-image-missing"
 		case s.Name == "rule":
 			return "no-rule"
@@ -219,7 +220,7 @@ func causeFromChain(ex Explanation, r ErrorReading) string {
 				return "missing-import-permission"
 			case strings.Contains(s.Detail, "ecr:BatchImportUpstreamImage"):
 				// Both lacking: the line says which one struck first.
-				if regexp.MustCompile(`(?i)name unknown|does not exist in the registry|repository \S+ not found`).MatchString(r.Line) {
+				if repoMissingRE.MatchString(r.Line) {
 					return "missing-create-permission"
 				}
 				return "missing-import-permission"
@@ -309,9 +310,9 @@ func words(v ErrorVerdict) (string, string) {
 			"Pull " + withLibrary(v, "") + " instead."
 	case "no-rule":
 		return "No pull through cache rule covers the prefix of " + ref + ", so ECR never creates the repository" + chainSays + ".",
-			"Use a rule's prefix (ptcdoctor doctor --check name-mismatch), or create the rule: ptcdoctor setup."
+			"Put a rule's prefix in front of the image path of " + ref + " (ptcdoctor doctor --check name-mismatch --image " + ref + " names the nearest), or create the rule: ptcdoctor setup."
 	case "name-not-upstream":
-		return "The upstream has no " + upstreamOf(v) + chainSays + ".", "Pull a tag the upstream has, or correct the name."
+		return "The upstream has no " + upstreamOf(v) + chainSays + ".", "Correct the name or the tag of " + ref + " to one the upstream has (" + upstreamOf(v) + " does not exist)."
 	case "private-image-missing":
 		return "No rule covers " + ref + ": it is a private repository, and it does not hold this tag" + chainSays + ".", "Push the tag, or pull one the repository holds."
 	case "missing-import-permission":
@@ -340,7 +341,7 @@ func words(v ErrorVerdict) (string, string) {
 		return ref + " is pinned by digest and not cached: a first pull by digest does not fill a pull through cache" + chainSays + ".",
 			"Pull the tag that points at this digest through the cache once: ptcdoctor fix --image " + pick(cache, ref) + "."
 	case "missing-platform":
-		return "The index of " + ref + " is cached without the manifest of this node's platform" + chainSays + ".", "Pull it by tag through the cache, every platform: ptcdoctor fix --check missing-manifest."
+		return "The index of " + ref + " is cached without the manifest of this node's platform" + chainSays + ".", "Pull " + pick(cache, ref) + " by tag through the cache, every platform: ptcdoctor fix --image " + pick(cache, ref) + "."
 	case "upstream-credentials":
 		return "The upstream refuses the credentials of the rule that covers " + ref + chainSays + ".", "Store a valid token in the rule's secret, then aws ecr validate-pull-through-cache-rule: ptcdoctor fix --check credentials."
 	case "secret-unusable":
@@ -354,8 +355,15 @@ func words(v ErrorVerdict) (string, string) {
 			"Mirror that registry's images into ECR with a copy job instead."
 	case "pull-budget-spent":
 		window := "the window its ratelimit-* headers give (w= seconds)"
-		if r.RateLimit != "" {
+		switch {
+		case r.RateLimit != "":
 			window = "the window of " + r.RateLimit
+		case v.Explanation != nil:
+			for _, s := range v.Explanation.Steps {
+				if s.Name == "pull budget" && strings.Contains(s.Detail, "window") {
+					window = "the window Docker Hub's headers gave the probe (" + s.Detail + ")"
+				}
+			}
 		}
 		return "The Docker Hub pull budget of the rule that covers " + ref + " is spent; first pulls fail until pulls age out of " + window + chainSays + ".",
 			"Put the credentials of a paid Docker plan on the rule, or wait: ptcdoctor doctor --check upstream-rate-limit."

@@ -139,6 +139,12 @@ var (
 	containerdRE   = regexp.MustCompile(`(?i)failed to resolve reference|failed to pull and unpack`)
 	maskedAccount  = regexp.MustCompile(`^(?:<[^>]+>|[A-Za-z_*]+)\.dkr\.ecr\.`)
 	publicECRHosts = []string{"public.ecr.aws"}
+	// Docker Hub's own words for a spent pull budget, anonymous or not.
+	unauthenticatedBudgetRE = regexp.MustCompile(`(?i)unauthenticated pull rate limit`)
+	budgetTextRE            = regexp.MustCompile(`(?i)pull rate limit`)
+	// ECR's words for a repository that does not exist, and for an image it does not hold.
+	repoMissingRE  = regexp.MustCompile(`(?i)name unknown|does not exist in the registry|repository \S+ not found`)
+	imageMissingRE = regexp.MustCompile(`(?i)manifest unknown|requested image not found|manifest for \S+ not found`)
 )
 
 func findReference(text string) string {
@@ -292,11 +298,11 @@ func rateLimitCauses(r *ErrorReading) []string {
 		return []string{"abuse-limit"}
 	case r.throughECR() || strings.Contains(r.Line, "UpstreamTooManyRequests"):
 		return []string{"pull-budget-spent"}
-	case regexp.MustCompile(`(?i)unauthenticated pull rate limit`).MatchString(r.Line):
+	case unauthenticatedBudgetRE.MatchString(r.Line):
 		// A Docker Hub rule always pulls with the rule's credentials: an anonymous
 		// client's budget is spent only by pulls that went to Docker Hub directly.
 		return []string{"bypassed-cache"}
-	case regexp.MustCompile(`(?i)pull rate limit`).MatchString(r.Line):
+	case budgetTextRE.MatchString(r.Line):
 		// Docker Hub's own budget text: the client asked Docker Hub itself.
 		return []string{"bypassed-cache"}
 	}
@@ -377,8 +383,8 @@ func notFoundCauses(r *ErrorReading) []string {
 		return []string{"digest-first-pull", "name-not-upstream"}
 	}
 	byDigest := strings.Contains(ref, "@sha256:")
-	repoMissing := regexp.MustCompile(`(?i)name unknown|does not exist in the registry|repository \S+ not found`).MatchString(r.Line)
-	imageMissing := regexp.MustCompile(`(?i)manifest unknown|requested image not found|manifest for \S+ not found`).MatchString(r.Line)
+	repoMissing := repoMissingRE.MatchString(r.Line)
+	imageMissing := imageMissingRE.MatchString(r.Line)
 	var out []string
 	switch {
 	case byDigest:

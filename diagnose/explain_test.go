@@ -2,6 +2,7 @@ package diagnose_test
 
 import (
 	"context"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -166,5 +167,21 @@ func TestExplainErrorOfMirrors(t *testing.T) {
 		if !ok || v.Cause.ID != want {
 			t.Errorf("%s:\n got %q (%v), want %s", line, v.Cause.ID, v.Reading.Candidates, want)
 		}
+	}
+}
+
+// Against an account whose Docker Hub budget is spent, the verdict's window is the one the
+// upstream's headers gave the probe.
+func TestExplainErrorOfASpentBudgetGivesTheHeadersWindow(t *testing.T) {
+	doc := strings.Replace(healthy, "accounts: [{username: me, token: tok}]", "accounts: [{username: me, token: tok, pullLimit: 100, pullsUsed: 100}]", 1)
+	_, acc := account(t, doc)
+	snap, err := acc.Scan(context.Background(), ecrops.Scope{}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	line := `failed to resolve reference "111122223333.dkr.ecr.us-east-1.amazonaws.com/docker-hub/library/nginx:1.27": unexpected status from HEAD request to https://111122223333.dkr.ecr.us-east-1.amazonaws.com/v2/docker-hub/library/nginx/manifests/1.27: 429 Too Many Requests`
+	v, _ := diagnose.ExplainError(context.Background(), &diagnose.Account{Snap: snap, Prober: acc}, line)
+	if v.Cause.ID != "pull-budget-spent" || !regexp.MustCompile(`[0-9]+s window`).MatchString(v.Verdict) || strings.Contains(v.Verdict, "6 hours") {
+		t.Fatalf("%q: %s", v.Cause.ID, v.Verdict)
 	}
 }

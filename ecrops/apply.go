@@ -92,7 +92,8 @@ func short(s string) string {
 
 // Apply carries out a plan: it refuses at once in read-only mode, before any network
 // traffic; it re-reads every step's preconditions before the first write and stops with
-// nothing written when one changed; then, step by step, it reads the state and the
+// nothing written when one changed; it tries every token the plan would store against
+// its upstream (see tryCredentials); then, step by step, it reads the state and the
 // step's premises again, journals the intent with that state, writes, reads the state
 // the write left, and journals the outcome. It stops at the first failure. Runs on one
 // machine take turns step by step (a lock beside the journal), so that two of them

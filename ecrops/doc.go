@@ -1,4 +1,10 @@
 // Package ecrops holds all of ptcdoctor's I/O to AWS and to container registries: the
 // scan of an account into a model.Snapshot, the read-only probes, the repair steps, the
 // journal of writes and the read-only guard.
+//
+// Every write re-reads its target and its premises (model.ExpectCoveringRule) just
+// before the call; credentials are tried against their upstream before they are stored;
+// the journal holds each call's intent and before-image (written and synced before the
+// call) and the state it left, so that an undo refuses over later changes and a plan
+// killed mid-call can still be undone (undo.go).
 package ecrops

@@ -43,8 +43,13 @@ func (a *Account) ProbeUpstream(ctx context.Context, rule model.Rule, upstreamRe
 		p.Class, p.Message = "invalid", model.Printable(err.Error())
 		return p
 	}
-	auth := authn.Anonymous
-	var known secrets
+	auth, known := a.ruleAuth(ctx, rule, &p)
+	return a.probeWith(ctx, ref, auth, p, known)
+}
+
+// ruleAuth is how a probe logs in to a rule's upstream: with the rule's credentials, or
+// anonymously, and then why (set in p, with the secret's read error when it failed).
+func (a *Account) ruleAuth(ctx context.Context, rule model.Rule, p *model.UpstreamProbe) (authn.Authenticator, secrets) {
 	switch {
 	case rule.CredentialArn == "":
 		p.Anonymous, p.Why = true, "the rule has no credentials"
@@ -52,15 +57,13 @@ func (a *Account) ProbeUpstream(ctx context.Context, rule model.Rule, upstreamRe
 		p.Anonymous, p.Why = true, "--no-secret-read: probed anonymously from this machine"
 	default:
 		user, token, err := a.readCredentials(ctx, rule.CredentialArn)
-		if err != nil {
-			pe := secretReadError(rule.CredentialArn, err)
-			p.Anonymous, p.Why, p.SecretError = true, "the rule's secret could not be read ("+pe.Message+"); probed anonymously", &pe
-		} else {
-			auth = &authn.Basic{Username: user, Password: token}
-			known = secrets{user: user, token: token}
+		if err == nil {
+			return &authn.Basic{Username: user, Password: token}, secrets{user: user, token: token}
 		}
+		pe := secretReadError(rule.CredentialArn, err)
+		p.Anonymous, p.Why, p.SecretError = true, "the rule's secret could not be read ("+pe.Message+"); probed anonymously", &pe
 	}
-	return a.probeWith(ctx, ref, auth, p, known)
+	return authn.Anonymous, secrets{}
 }
 
 // secretReadError words a failed read of a rule's secret as the part of a probe it is.

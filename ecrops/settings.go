@@ -20,14 +20,14 @@ func (a *Account) readRepositorySettings(ctx context.Context, repo *model.Reposi
 	switch {
 	case errors.As(err, &nf):
 	case err != nil:
-		addErr("repository "+repo.Name+" policy", "GetRepositoryPolicy", err)
+		addErr(model.PartRepositoryPolicy(repo.Name), "GetRepositoryPolicy", err)
 		return
 	default:
 		repo.Policy = aws.ToString(pol.PolicyText)
 	}
 	tags, err := a.ecr.ListTagsForResource(ctx, &ecr.ListTagsForResourceInput{ResourceArn: aws.String(repo.ARN)})
 	if err != nil {
-		addErr("repository "+repo.Name+" tags", "ListTagsForResource", err)
+		addErr(model.PartRepositoryTags(repo.Name), "ListTagsForResource", err)
 		return
 	}
 	if len(tags.Tags) > 0 {

@@ -2,6 +2,8 @@ package ecrops_test
 
 import (
 	"bufio"
+	"bytes"
+	"context"
 	"errors"
 	"fmt"
 	"os"
@@ -9,6 +11,8 @@ import (
 	"strings"
 	"sync"
 	"testing"
+
+	"github.com/aws/aws-sdk-go-v2/credentials"
 
 	"github.com/ptcdoctor/ptcdoctor/ecrops"
 	"github.com/ptcdoctor/ptcdoctor/model"
@@ -137,10 +141,12 @@ func TestKilledDuringAStepHelper(t *testing.T) {
 	if os.Getenv("PTCDOCTOR_KILL_HELPER") == "" {
 		t.Skip("run by TestAPlanKilledMidStepCanBeUndone")
 	}
-	s := start(t, "demo") // unused: the parent's stand-in is the one that counts
-	cfg := s.cfg
-	cfg.EndpointURL, cfg.StateDir = os.Getenv("PTCDOCTOR_KILL_ENDPOINT"), os.Getenv("PTCDOCTOR_KILL_STATE")
-	acc := s.open(cfg)
+	acc, err := ecrops.Open(context.Background(), ecrops.Config{Region: "us-east-1", EndpointURL: os.Getenv("PTCDOCTOR_KILL_ENDPOINT"),
+		StateDir: os.Getenv("PTCDOCTOR_KILL_STATE"), Retryer: ecrops.NoBackoff(3),
+		Credentials: credentials.NewStaticCredentialsProvider(os.Getenv("PTCDOCTOR_KILL_KEY"), os.Getenv("PTCDOCTOR_KILL_SECRET"), "")})
+	if err != nil {
+		t.Fatal(err)
+	}
 	ecrops.SetTestHookWritten(func(model.Step) {
 		fmt.Println("written")
 		select {} // blocks until killed
@@ -158,8 +164,11 @@ func TestAPlanKilledMidStepCanBeUndone(t *testing.T) {
 	s := start(t, "demo")
 	repo := "quay/prometheus/node-exporter"
 	child := exec.Command(os.Args[0], "-test.run=^TestKilledDuringAStepHelper$", "-test.count=1")
-	child.Env = append(os.Environ(), "PTCDOCTOR_KILL_HELPER=1", "PTCDOCTOR_KILL_ENDPOINT="+s.srv.Info().Endpoint,
-		"PTCDOCTOR_KILL_STATE="+s.cfg.StateDir)
+	info := s.srv.Info()
+	child.Env = append(os.Environ(), "PTCDOCTOR_KILL_HELPER=1", "PTCDOCTOR_KILL_ENDPOINT="+info.Endpoint,
+		"PTCDOCTOR_KILL_STATE="+s.cfg.StateDir, "PTCDOCTOR_KILL_KEY="+info.AccessKeyID, "PTCDOCTOR_KILL_SECRET="+info.SecretAccessKey)
+	var stderr bytes.Buffer
+	child.Stderr = &stderr
 	stdout, err := child.StdoutPipe()
 	if err != nil {
 		t.Fatal(err)
@@ -168,12 +177,14 @@ func TestAPlanKilledMidStepCanBeUndone(t *testing.T) {
 		t.Fatal(err)
 	}
 	lines := bufio.NewScanner(stdout)
+	var said []string
 	for lines.Scan() && lines.Text() != "written" {
+		said = append(said, lines.Text())
 	}
 	child.Process.Kill() // SIGKILL: no deferred code, no journal line after this
 	child.Wait()
 	if scan(t, s.acc).Repository(repo).LifecyclePolicy != lifecycle {
-		t.Fatal("the child did not write before it was killed")
+		t.Fatalf("the child did not write before it was killed:\n%s\n%s", strings.Join(said, "\n"), stderr.String())
 	}
 	un, _ := s.acc.Journal().Unfinished()
 	if len(un) != 1 {

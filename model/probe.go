@@ -25,6 +25,18 @@ type UpstreamProbe struct {
 	Message string
 }
 
+// UpstreamTags is the first page of an upstream repository's tag list: how a probe learns
+// a tag to ask for when it cannot assume `latest` exists.
+type UpstreamTags struct {
+	Repository string // host/path
+	Anonymous  bool
+	Why        string
+	Tags       []string
+	Status     int
+	Class      string // as UpstreamProbe's; "" when the list was read
+	Message    string
+}
+
 // RateLimit is a Docker Hub-style pull window, from the ratelimit-* headers of a manifest answer.
 type RateLimit struct {
 	Limit, Remaining int

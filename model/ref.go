@@ -103,17 +103,13 @@ func ParseRef(input, account, region string, rules []Rule) (Ref, error) {
 		}
 		return ref, nil
 	}
-	if strings.HasSuffix(host, ".amazonaws.com") && strings.Contains(host, ".dkr.ecr.") && !strings.HasPrefix(host, account+".") {
-		return Ref{}, fmt.Errorf("%s is in the registry %s, not in %s", Printable(in), host, ref.Registry)
-	}
-	if strings.HasSuffix(host, ".amazonaws.com") && strings.Contains(host, ".dkr.ecr.") {
-		return Ref{}, fmt.Errorf("%s is in region %s; ptcdoctor is looking at %s (use --region)", Printable(in), strings.Split(host, ".")[3], region)
-	}
 	if host == dockerHubIndex {
 		host = DockerHubRegistry
 	}
 	ref.FromUpstream = true
 	ref.Upstream = host + "/" + path + ref.suffix()
+	// An upstream reference maps through the rule that caches from its registry, another
+	// account's or region's ECR registry among them (ECR to ECR).
 	for i := range rules {
 		r := &rules[i]
 		if r.UpstreamURL != host {
@@ -125,6 +121,12 @@ func ParseRef(input, account, region string, rules []Rule) (Ref, error) {
 		}
 		ref.RulePrefix, ref.Repository = r.Prefix, cachePath
 		return ref, nil
+	}
+	if strings.HasSuffix(host, ".amazonaws.com") && strings.Contains(host, ".dkr.ecr.") && !strings.HasPrefix(host, account+".") {
+		return Ref{}, fmt.Errorf("%s is in the registry %s, not in %s", Printable(in), host, ref.Registry)
+	}
+	if strings.HasSuffix(host, ".amazonaws.com") && strings.Contains(host, ".dkr.ecr.") {
+		return Ref{}, fmt.Errorf("%s is in region %s; ptcdoctor is looking at %s (use --region)", Printable(in), strings.Split(host, ".")[3], region)
 	}
 	return ref, fmt.Errorf("no pull through cache rule has the upstream %s, so %s cannot be pulled through this registry", host, Printable(in))
 }

@@ -132,6 +132,11 @@ type Repository struct {
 	ImagesKnown bool
 }
 
+// PartRepositoryPolicy and PartRepositoryTags name the reads of one repository's policy
+// and resource tags, made for cache repositories a creation template covers.
+func PartRepositoryPolicy(repo string) string { return "repository " + repo + " policy" }
+func PartRepositoryTags(repo string) string   { return "repository " + repo + " tags" }
+
 // TagImmutable reports whether a tag of the repository may not be moved: every tag of an
 // IMMUTABLE repository; those no exclusion filter matches under IMMUTABLE_WITH_EXCLUSION;
 // those one matches under MUTABLE_WITH_EXCLUSION.

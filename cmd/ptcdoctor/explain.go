@@ -192,6 +192,9 @@ func printErrorVerdict(w io.Writer, v diagnose.ErrorVerdict, notRead string) {
 	if notRead != "" {
 		fmt.Fprintf(w, "\nNot checked against the account: %s\n", model.Printable(notRead))
 	}
+	for _, n := range v.Notes {
+		fmt.Fprintf(w, "Note: %s\n", wrap(model.Printable(n), 90, "  "))
+	}
 	for _, n := range v.Needs {
 		fmt.Fprintf(w, "Would settle it: %s\n", wrap(model.Printable(n), 90, "  "))
 	}

@@ -133,6 +133,15 @@ func printJournal(w io.Writer, j *ecrops.Journal, entries []ecrops.JournalEntry)
 	}
 }
 
+func hasPlan(entries []ecrops.JournalEntry, plan string) bool {
+	for _, e := range entries {
+		if e.Plan == plan {
+			return true
+		}
+	}
+	return false
+}
+
 func unfinishedStep(entries []ecrops.JournalEntry, intent ecrops.JournalEntry) bool {
 	for _, e := range entries {
 		if e.Plan == intent.Plan && e.Step == intent.Step && e.Phase != "intent" && e.Phase != "ack" {
@@ -191,6 +200,9 @@ not; either way the plan is no longer warned about.`,
 					e.Step+1, model.Printable(e.Operation), model.Printable(e.Target))
 			}
 			if err != nil {
+				if un, _ := s.acc.Journal().Unfinished(); errors.Is(err, ecrops.ErrNothingToUndo) && hasPlan(un, args[0]) {
+					err = fmt.Errorf("%w; once you have checked the account, `ptcdoctor journal --ack %s` ends the warning about it", err, args[0])
+				}
 				return usageError{err}
 			}
 			if len(u.Plan.Steps) > 0 {

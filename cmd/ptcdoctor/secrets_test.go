@@ -1,9 +1,14 @@
 package main
 
 import (
+	"encoding/base64"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/ptcdoctor/ptcdoctor/ecrops/sim"
@@ -63,5 +68,58 @@ func TestSecretValuesNeverLeak(t *testing.T) {
 	}
 	if !strings.Contains(all, "step 1 done: secretsmanager:PutSecretValue") {
 		t.Fatalf("the secret step did not run:\n%s", all)
+	}
+}
+
+// An upstream whose token service echoes the credentials it was sent into its error
+// text: the probes mask them where they are made, so explain, doctor --json and
+// --markdown show the error without the token.
+func TestAnEchoingUpstreamDoesNotLeakTheToken(t *testing.T) {
+	const token = "dckr_pat_ptcdemo_valid_token"
+	basic := base64.StdEncoding.EncodeToString([]byte("ptcdemo:" + token))
+	var mu sync.Mutex
+	sent := false
+	echo := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		auth := r.Header.Get("Authorization")
+		if strings.HasPrefix(r.URL.Path, "/token") {
+			raw, _ := base64.StdEncoding.DecodeString(strings.TrimPrefix(auth, "Basic "))
+			mu.Lock()
+			sent = sent || strings.Contains(string(raw), token)
+			mu.Unlock()
+			w.Header().Set("Content-Type", "application/json")
+			w.WriteHeader(http.StatusUnauthorized)
+			fmt.Fprintf(w, `{"errors":[{"code":"UNAUTHORIZED","message":"refused %s (%s) for %s"}]}`, auth, raw, r.URL.Query().Get("scope"))
+			return
+		}
+		w.Header().Set("WWW-Authenticate", `Bearer realm="http://`+r.Host+`/token",service="echo"`)
+		w.Header().Set("Content-Type", "application/json")
+		w.WriteHeader(http.StatusUnauthorized)
+		fmt.Fprint(w, `{"errors":[{"code":"UNAUTHORIZED","message":"authentication required"}]}`)
+	}))
+	defer echo.Close()
+	_, env := standIn(t, "demo")
+	env = append(env, "XDG_CONFIG_HOME="+t.TempDir())
+	resolve := []string{"--resolve", "registry-1.docker.io=" + echo.URL}
+	var all []string
+	for _, args := range [][]string{
+		{"explain", "111122223333.dkr.ecr.us-east-1.amazonaws.com/docker-hub/library/nginx:latest"},
+		{"doctor", "--json", "--image", "nginx:1.27"},
+		{"doctor", "--markdown", "--image", "nginx:1.27"},
+		{"doctor", "--check", "upstream-rate-limit"},
+	} {
+		out, _ := runCLI(t, env, append(args, resolve...)...)
+		all = append(all, out)
+	}
+	joined := strings.Join(all, "\n")
+	mu.Lock()
+	defer mu.Unlock()
+	if !sent {
+		t.Fatal("the probes never sent the token: the test proves nothing")
+	}
+	if strings.Contains(joined, token) || strings.Contains(joined, basic) || strings.Contains(joined, strings.TrimRight(basic, "=")) {
+		t.Fatalf("the token leaked:\n%s", joined)
+	}
+	if !strings.Contains(joined, "refused") || !strings.Contains(joined, "****") {
+		t.Fatalf("the upstream's answer is not shown (masked):\n%s", joined)
 	}
 }

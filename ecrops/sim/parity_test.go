@@ -1,6 +1,7 @@
 package sim_test
 
 import (
+	"fmt"
 	"io"
 	"net/http"
 	"strings"
@@ -415,4 +416,61 @@ rules:
 		_, err := p.get(ref)
 		wantStatus(t, err, http.StatusForbidden, "DENIED", "upstream")
 	}
+}
+
+// Lifecycle policies as ECR validates them (lifecycle_policy_parameters.html,
+// archive-image.html), refused in ECR's form (https://github.com/cloudposse/terraform-aws-ecr/issues/158).
+func TestLifecyclePoliciesAsECRValidatesThem(t *testing.T) {
+	s := startScenario(t, "demo")
+	c := ctx(t)
+	put := func(text string) error {
+		_, err := s.ecr.PutLifecyclePolicy(c, &ecr.PutLifecyclePolicyInput{RepositoryName: aws.String("my-proxy"), LifecyclePolicyText: aws.String(text)})
+		return err
+	}
+	rule := func(priority int, selection, action string) string {
+		return fmt.Sprintf(`{"rulePriority":%d,"description":"a rule of the test","selection":%s,"action":%s}`, priority, selection, action)
+	}
+	policy := func(rules ...string) string { return `{"rules":[` + strings.Join(rules, ",") + `]}` }
+	const expire, archive = `{"type":"expire"}`, `{"type":"transition","targetStorageClass":"archive"}`
+	refused := map[string]string{
+		"sinceImagePulled with expire": policy(rule(1, `{"tagStatus":"any","countType":"sinceImagePulled","countUnit":"days","countNumber":90}`, expire)),
+		"archive expiry under 90 days": policy(rule(1, `{"tagStatus":"any","storageClass":"archive","countType":"sinceImageTransitioned","countUnit":"days","countNumber":30}`, expire)),
+		"transitioned on standard":     policy(rule(1, `{"tagStatus":"any","countType":"sinceImageTransitioned","countUnit":"days","countNumber":120}`, expire)),
+		"archive with a pushed count":  policy(rule(1, `{"tagStatus":"any","storageClass":"archive","countType":"sinceImagePushed","countUnit":"days","countNumber":120}`, expire)),
+		"transition without a target":  policy(rule(1, `{"tagStatus":"any","countType":"sinceImagePulled","countUnit":"days","countNumber":90}`, `{"type":"transition"}`)),
+		"expire with a target":         policy(rule(1, `{"tagStatus":"any","countType":"sinceImagePushed","countUnit":"days","countNumber":90}`, `{"type":"expire","targetStorageClass":"archive"}`)),
+		"transition of the archive":    policy(rule(1, `{"tagStatus":"any","storageClass":"archive","countType":"sinceImageTransitioned","countUnit":"days","countNumber":120}`, archive)),
+		"countUnit with a count":       policy(rule(1, `{"tagStatus":"any","countType":"imageCountMoreThan","countUnit":"days","countNumber":9}`, expire)),
+		"any before another rule": policy(rule(1, `{"tagStatus":"any","countType":"sinceImagePushed","countUnit":"days","countNumber":9}`, expire),
+			rule(2, `{"tagStatus":"untagged","countType":"sinceImagePushed","countUnit":"days","countNumber":1}`, expire)),
+		"both tag lists": policy(rule(1, `{"tagStatus":"tagged","tagPrefixList":["v"],"tagPatternList":["v*"],"countType":"imageCountMoreThan","countNumber":9}`, expire)),
+		"untagged twice": policy(rule(1, `{"tagStatus":"untagged","countType":"imageCountMoreThan","countNumber":9}`, expire),
+			rule(2, `{"tagStatus":"untagged","countType":"sinceImagePushed","countUnit":"days","countNumber":9}`, expire)),
+		"five wildcards":   policy(rule(1, `{"tagStatus":"tagged","tagPatternList":["a*b*c*d*e*f"],"countType":"imageCountMoreThan","countNumber":9}`, expire)),
+		"an unknown field": policy(rule(1, `{"tagStatus":"any","countType":"sinceImagePushed","countUnit":"days","countNumber":9,"olderThan":3}`, expire)),
+	}
+	for name, text := range refused {
+		t.Run(name, func(t *testing.T) {
+			wantCode(t, put(text), "InvalidParameterException", "Invalid parameter at 'LifecyclePolicyText' failed to satisfy constraint: 'Lifecycle policy validation failure: ")
+		})
+	}
+	// The documentation's own examples, and ptcdoctor's policy shape, are accepted.
+	for _, text := range []string{
+		policy(rule(1, `{"tagStatus":"any","countType":"sinceImagePulled","countUnit":"days","countNumber":90}`, archive),
+			rule(2, `{"tagStatus":"any","storageClass":"archive","countType":"sinceImageTransitioned","countUnit":"days","countNumber":365}`, expire)),
+		policy(rule(1, `{"tagStatus":"untagged","countType":"sinceImagePushed","countUnit":"days","countNumber":1}`, expire),
+			rule(2, `{"tagStatus":"any","countType":"sinceImagePulled","countUnit":"days","countNumber":90}`, archive),
+			rule(3, `{"tagStatus":"any","storageClass":"archive","countType":"sinceImageTransitioned","countUnit":"days","countNumber":90}`, expire)),
+		policy(rule(1, `{"tagStatus":"tagged","tagPatternList":["prod*"],"countType":"sinceImagePushed","countUnit":"days","countNumber":14}`, expire)),
+		policy(rule(1, `{"tagStatus":"tagged","tagPrefixList":["v"],"countType":"imageCountMoreThan","countNumber":3}`, expire),
+			rule(2, `{"tagStatus":"any","countType":"imageCountMoreThan","countNumber":10}`, expire)),
+	} {
+		if err := put(text); err != nil {
+			t.Errorf("refused %s: %v", text, err)
+		}
+	}
+	// Templates are held to the same rules.
+	_, err := s.ecr.CreateRepositoryCreationTemplate(c, &ecr.CreateRepositoryCreationTemplateInput{Prefix: aws.String("quay"),
+		AppliedFor: []types.RCTAppliedFor{types.RCTAppliedForPullThroughCache}, LifecyclePolicy: aws.String(policy(rule(1, `{"tagStatus":"any","countType":"sinceImagePulled","countUnit":"days","countNumber":90}`, expire)))})
+	wantCode(t, err, "InvalidParameterException", "sinceImagePulled can only be used with a transition")
 }

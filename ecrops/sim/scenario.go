@@ -115,6 +115,9 @@ type UpstreamRateLimit struct {
 type UpstreamContent struct {
 	Name string        `yaml:"name"`
 	Tags []UpstreamTag `yaml:"tags"`
+	// NoLatest keeps the Docker Hub look-alike from adding latest to an official image:
+	// some have none on the real Docker Hub (library/elasticsearch, library/kibana).
+	NoLatest bool `yaml:"noLatest"`
 }
 
 type UpstreamTag struct {

@@ -160,7 +160,7 @@ func (u *upstreamRegistry) content() []UpstreamContent {
 		ensure("library/"+name, "latest")
 	}
 	for _, r := range u.cfg.Repositories {
-		if strings.HasPrefix(r.Name, "library/") && strings.Count(r.Name, "/") == 1 {
+		if strings.HasPrefix(r.Name, "library/") && strings.Count(r.Name, "/") == 1 && !r.NoLatest {
 			ensure(r.Name, "latest")
 		}
 	}

@@ -1,0 +1,50 @@
+package diagnose_test
+
+import (
+	"testing"
+
+	"github.com/ptcdoctor/ptcdoctor/diagnose"
+	"github.com/ptcdoctor/ptcdoctor/model"
+)
+
+// The check after a fix compares keys, not titles: a template with two findings, one
+// fixed, reads fixed for that one and still failing for the other; a fix that makes a
+// new error on the same subject, or after which the check could not look, is not fixed.
+func TestRecheckComparesKeys(t *testing.T) {
+	tpl := model.Subject{Kind: "template", Name: "kubernetes"}
+	immutable := model.Finding{Check: "creation-template", Subject: tpl, Distinct: "immutable tags", Severity: model.SeverityWarning, Title: "The template kubernetes makes cache repositories with immutable tags"}
+	noRole := model.Finding{Check: "creation-template", Subject: tpl, Distinct: "no creation role", Severity: model.SeverityError, Title: "The template kubernetes sets resource tags without a repository creation role"}
+	before := []model.Finding{immutable, noRole}
+
+	after := diagnose.Result{Findings: []model.Finding{noRole}}
+	if v := diagnose.Recheck(immutable, before, after); !v.Fixed() {
+		t.Fatalf("the fixed finding reads %q", v)
+	}
+	if v := diagnose.Recheck(noRole, before, after); v.Fixed() || v.Still == nil {
+		t.Fatalf("the unfixed finding reads %q", v)
+	}
+
+	moved := model.Finding{Check: "credentials", Subject: tpl, Severity: model.SeverityError, Title: "something new"}
+	if v := diagnose.Recheck(immutable, before, diagnose.Result{Findings: []model.Finding{noRole, moved}}); v.Fixed() || len(v.Appeared) != 1 {
+		t.Fatalf("a new error on the subject reads %q", v)
+	}
+
+	unknown := diagnose.Result{NotChecked: []model.NotChecked{{Check: "creation-template", Subject: model.Subject{Kind: "all", Name: "every subject of the check"},
+		Failed: model.PartError{Operation: "DescribeRepositoryCreationTemplates", Code: "ThrottlingException", Message: "Rate exceeded"}}}}
+	if v := diagnose.Recheck(noRole, before, unknown); v.Fixed() || len(v.NotChecked) == 0 {
+		t.Fatalf("a finding that could not be looked for reads %q", v)
+	}
+}
+
+// Ids are the key's hash: stable, 8 hex digits, and distinct where keys are.
+func TestFindingIDs(t *testing.T) {
+	a := model.Finding{Check: "name-mismatch", Subject: model.Subject{Kind: "repository", Name: "docker-hub/nginx"}}
+	if a.ID() != "0c17cf2c" || a.Key() != "name-mismatch|repository|docker-hub/nginx" {
+		t.Fatalf("%s %s", a.ID(), a.Key())
+	}
+	b := a
+	b.Distinct = "other"
+	if b.ID() == a.ID() {
+		t.Fatal("two keys, one id")
+	}
+}

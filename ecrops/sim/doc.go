@@ -1,0 +1,24 @@
+// Package sim is a local stand-in for one AWS account and the upstream registries it
+// caches from: the ECR control plane and Secrets Manager (JSON 1.1), STS and IAM (query
+// protocol), the ECR registry data plane, and look-alikes of the upstreams, all on
+// loopback, checked against AWS's API models and answering with AWS's errors. It is what
+// `ptcdoctor sim` serves, what `--demo` runs in process, and what the tests start through
+// simtest. README.md beside this file documents what it serves, the scenario schema and
+// the admin endpoints.
+//
+// It shares no code with the client side on purpose, so that the two cannot be wrong in
+// the same way.
+//
+// It is safe to serve to people:
+//   - every request is signed with Signature Version 4, over the body as it arrived
+//     (sigv4.go);
+//   - it listens on loopback unless AllowRemote was called (server.go);
+//   - the admin endpoints under /_sim/ refuse other host names, other origins and writes
+//     that are not JSON (admin.go);
+//   - every host a rule can name resolves into the stand-in, a look-alike or a refusing
+//     stub, so that no scenario sends a client beyond loopback (stubs.go).
+//
+// A scenario (scenario.go) is a YAML account; generate.go adds a large generated bulk and
+// failure shapes in given numbers to it, and state.go builds the account the handlers
+// (ecr.go, secrets.go, iamsts.go, registry.go, pullthrough.go) serve under one lock.
+package sim
