@@ -131,3 +131,70 @@ func TestDoctorOverAHealthyFleet(t *testing.T) {
 		t.Fatalf("exit %d:\n%s", code, out)
 	}
 }
+
+// Three accounts whose rules have no creation template; 333333333333's audit role may only read.
+const templatelessFleet = `
+name: templateless
+organization: {managementAccount: "111111111111"}
+accounts:
+  - id: "111111111111"
+    principals:
+      - {name: admin, kind: user, accessKeyId: AKIAFIXFLEETADMIN000, secretAccessKey: fix-fleet-admin-secret, allow: ["*"]}
+    regions: [{region: us-east-1}]
+  - id: "222222222222"
+    principals:
+      - {name: ptcdoctor-audit, kind: role, accessKeyId: AKIAFIXFLEETA0000000, secretAccessKey: fix-fleet-a-secret-key, allow: ["*"], trust: ["111111111111"]}
+    regions: [{region: us-east-1, rules: [{prefix: quay, upstream: quay}]}]
+  - id: "333333333333"
+    principals:
+      - {name: ptcdoctor-audit, kind: role, accessKeyId: AKIAFIXFLEETB0000000, secretAccessKey: fix-fleet-b-secret-key, allow: ["ecr:Describe*", "ecr:Get*", "ecr:List*", "ecr:Validate*", "sts:*", "secretsmanager:Describe*", "secretsmanager:List*", "iam:*"], trust: ["111111111111"]}
+    regions: [{region: us-east-1, rules: [{prefix: quay, upstream: quay}]}]
+  - id: "444444444444"
+    principals:
+      - {name: ptcdoctor-audit, kind: role, accessKeyId: AKIAFIXFLEETC0000000, secretAccessKey: fix-fleet-c-secret-key, allow: ["*"], trust: ["111111111111"]}
+    regions: [{region: us-east-1, rules: [{prefix: quay, upstream: quay}]}]
+`
+
+func TestFixOverAFleet(t *testing.T) {
+	f := simtest.StartFleet(t, templatelessFleet)
+	env := fleetEnv(t, f)
+	writes := func(account string) int {
+		n := 0
+		for _, e := range f.Member(account, "us-east-1").Events(0) {
+			if e.Write && e.Outcome == "ok" {
+				n++
+			}
+		}
+		return n
+	}
+	fleet := []string{"fix", "--assume-role-arn", "arn:aws:iam::{account}:role/ptcdoctor-audit", "--accounts", "222222222222,333333333333,444444444444",
+		"--regions", "us-east-1", "--check", "creation-template"}
+
+	// A dry run goes over every account-region and writes nothing.
+	out, code := runCLI(t, env, append(fleet, "--dry-run")...)
+	if code != exitOK || strings.Count(out, "ecr:CreateRepositoryCreationTemplate") != 3 || !strings.Contains(out, "(3 of 3)") {
+		t.Fatalf("dry run (exit %d):\n%s", code, out)
+	}
+	if writes("222222222222")+writes("333333333333")+writes("444444444444") != 0 {
+		t.Fatal("the dry run wrote")
+	}
+
+	// Applied: the first account is fixed, the read-only one fails, and the run stops there.
+	out, code = runCLI(t, env, append(fleet, "--yes")...)
+	if code != exitScan || !strings.Contains(out, "Stopped at the first account-region whose fix failed; 1 not attempted") ||
+		!strings.Contains(out, "1 done, 1 failed, 0 incomplete, 1 not attempted") {
+		t.Fatalf("apply (exit %d):\n%s", code, out)
+	}
+	if writes("222222222222") == 0 || writes("333333333333") != 0 || writes("444444444444") != 0 {
+		t.Fatalf("writes: %d %d %d", writes("222222222222"), writes("333333333333"), writes("444444444444"))
+	}
+
+	// --keep-going goes past the failure; the fixed account has nothing left to do.
+	out, code = runCLI(t, env, append(fleet, "--yes", "--keep-going")...)
+	if code != exitFindings || writes("444444444444") == 0 || !strings.Contains(out, "2 done, 1 failed, 0 incomplete, 0 not attempted") {
+		t.Fatalf("keep going (exit %d):\n%s", code, out)
+	}
+	if out, code := runCLI(t, env, append(fleet, "--yes", "--token-stdin", "--username", "u")...); code != exitUsage {
+		t.Fatalf("--token-stdin over a fleet (exit %d):\n%s", code, out)
+	}
+}
