@@ -41,7 +41,7 @@ func (ff *fleetFlags) register(cmd *cobra.Command) {
 	f.StringSliceVar(&ff.accounts, "accounts", nil, "accounts to assume --assume-role-arn in (comma-separated 12-digit IDs)")
 	f.BoolVar(&ff.organization, "organization", false, "every active account of the AWS Organization (ListAccounts with the --profile's credentials), through --assume-role-arn")
 	f.StringSliceVar(&ff.regions, "regions", nil, "regions to look in, comma-separated, or all: every region where the account has pull through cache rules")
-	f.IntVar(&ff.parallel, "parallel", 4, "account-regions scanned at once")
+	f.IntVar(&ff.parallel, "parallel", 16, "account-regions scanned at once (each keeps to its own --rate limits)")
 	f.IntVar(&ff.perTarget, "target-concurrency", 8, "calls in flight to one account-region")
 }
 
