@@ -116,6 +116,17 @@ func TestRateLimitFromEveryAnswer(t *testing.T) {
 			t.Errorf("evidence from elsewhere than the real manifest answers: %+v", e)
 		}
 	}
+	// The tags the 429s refused are not judged, and say so.
+	_, res := diagnoseResult(t, scenario(t, "rate-limit-any-answer"), nil)
+	n := 0
+	for _, nc := range res.NotChecked {
+		if nc.Check == "stale-tag" && nc.Failed.Code == "429" {
+			n++
+		}
+	}
+	if n != 2 {
+		t.Errorf("not checked: %+v", res.NotChecked)
+	}
 }
 
 func TestCrossAccountTemplatePolicy(t *testing.T) {
@@ -278,5 +289,19 @@ func TestTheBlindSpotChecksStayQuiet(t *testing.T) {
 			}
 			t.Errorf("%s: %s %s: %s", name, f.Check, f.Subject.Name, f.Title)
 		}
+	}
+}
+
+func TestCrossAccountWithoutTemplate(t *testing.T) {
+	_, acc := account(t, `
+upstreams:
+  - host: quay.io
+    repositories: [{name: org/app, tags: [{tag: v1}]}]
+rules:
+  - {prefix: quay, upstream: quay}
+`)
+	_, findings := runWith(t, acc, diagnose.Options{ConsumerAccounts: []string{"444455556666"}, Checks: []string{"cross-account-pull"}})
+	if f := finding(t, findings, "cross-account-pull", "quay"); f.Subject.Kind != "rule" || !strings.Contains(f.Title, "444455556666") {
+		t.Errorf("%+v", f)
 	}
 }

@@ -2,6 +2,11 @@
 // scan of an account into a model.Snapshot, the read-only probes, the repair steps, the
 // journal of writes and the read-only guard.
 //
+// The scan reads, besides rules, templates and repositories, the repository policy and
+// tags of each cache repository a creation template covers (settings.go), which the
+// template checks compare. Probes never assume a tag: UpstreamTags lists an upstream
+// repository's tags (tags.go).
+//
 // Every write re-reads its target and its premises (model.ExpectCoveringRule) just
 // before the call; credentials are tried against their upstream before they are stored;
 // the journal holds each call's intent and before-image (written and synced before the
