@@ -48,7 +48,7 @@ func checksOf(fs []diagnose.ReportFinding) map[string]int {
 }
 
 func TestFleetChecksQuietOnAHealthyFleet(t *testing.T) {
-	fs, nc := diagnose.FleetChecks(fleetViews(grantPolicy("222222222222", "333333333333")), nil)
+	fs, nc := diagnose.FleetChecks(fleetViews(grantPolicy("222222222222", "333333333333")), nil, nil)
 	if len(fs) != 0 || len(nc) != 0 {
 		t.Fatalf("findings %v, not checked %v", checksOf(fs), nc)
 	}
@@ -56,14 +56,14 @@ func TestFleetChecksQuietOnAHealthyFleet(t *testing.T) {
 
 func TestFleetECRUpstreamPolicy(t *testing.T) {
 	views := fleetViews(grantPolicy("222222222222"))
-	fs, _ := diagnose.FleetChecks(views, nil)
+	fs, _ := diagnose.FleetChecks(views, nil, nil)
 	got := checksOf(fs)
 	if len(fs) != 1 || got["fleet-ecr-upstream-policy 333333333333 eu-west-1 central"] != 1 || fs[0].Severity != "warning" {
 		t.Fatalf("findings %v", got)
 	}
 	// ValidatePullThroughCacheRule failed too: an error.
 	views[2].Rules[0].Validation = &model.Validation{IsValid: false, Failure: "not authorized"}
-	fs, _ = diagnose.FleetChecks(views, nil)
+	fs, _ = diagnose.FleetChecks(views, nil, nil)
 	if len(fs) != 1 || fs[0].Severity != "error" || !strings.Contains(fs[0].Fixes[0].Manual, `"AWS":"arn:aws:iam::333333333333:root"`) {
 		t.Fatalf("findings %+v", fs)
 	}
@@ -71,18 +71,18 @@ func TestFleetECRUpstreamPolicy(t *testing.T) {
 	// The central registry policy could not be read: not checked, never a finding.
 	views = fleetViews("")
 	views[0].Errors = []model.PartError{{Part: model.PartRegistryPolicy, Operation: "GetRegistryPolicy", Code: "AccessDeniedException"}}
-	fs, nc := diagnose.FleetChecks(views, nil)
+	fs, nc := diagnose.FleetChecks(views, nil, nil)
 	if len(checksOf(fs)) != 0 || len(nc) != 2 || !strings.Contains(nc[0].Reason, "AccessDeniedException") {
 		t.Fatalf("findings %v, not checked %+v", checksOf(fs), nc)
 	}
 
 	// The central account could not be scanned at all: not checked, naming why.
-	fs, nc = diagnose.FleetChecks(fleetViews("")[1:], []diagnose.FleetTarget{{Account: "111111111111", Region: "us-east-1", State: diagnose.TargetFailed, Error: "cannot assume role"}})
+	fs, nc = diagnose.FleetChecks(fleetViews("")[1:], []diagnose.FleetTarget{{Account: "111111111111", Region: "us-east-1", State: diagnose.TargetFailed, Error: "cannot assume role"}}, nil)
 	if len(fs) != 0 || len(nc) != 2 || !strings.Contains(nc[0].Reason, "cannot assume role") {
 		t.Fatalf("findings %v, not checked %+v", checksOf(fs), nc)
 	}
 	// An upstream outside the fleet (not among the targets): nothing seen, nothing said.
-	fs, nc = diagnose.FleetChecks(fleetViews("")[1:], nil)
+	fs, nc = diagnose.FleetChecks(fleetViews("")[1:], nil, nil)
 	if len(fs) != 0 || len(nc) != 0 {
 		t.Fatalf("findings %v, not checked %+v", checksOf(fs), nc)
 	}
@@ -92,7 +92,7 @@ func TestFleetUpstreamDrift(t *testing.T) {
 	views := fleetViews(grantPolicy("222222222222", "333333333333"))
 	views[1].Rules[1].CredentialArn = ""
 	views[2].Templates[0].LifecyclePolicy = ""
-	fs, _ := diagnose.FleetChecks(views, nil)
+	fs, _ := diagnose.FleetChecks(views, nil, nil)
 	if len(fs) != 2 || checksOf(fs)["fleet-upstream-drift registry-1.docker.io"] != 2 {
 		t.Fatalf("findings %v", checksOf(fs))
 	}
@@ -107,7 +107,7 @@ func TestFleetUpstreamDrift(t *testing.T) {
 	}
 	// Templates that could not be read take no side: not checked for that account.
 	views[2].Errors = []model.PartError{{Part: model.PartTemplates, Operation: "DescribeRepositoryCreationTemplates", Code: "AccessDeniedException"}}
-	fs, nc := diagnose.FleetChecks(views, nil)
+	fs, nc := diagnose.FleetChecks(views, nil, nil)
 	if checksOf(fs)["fleet-upstream-drift registry-1.docker.io"] != 1 || len(nc) != 2 {
 		t.Fatalf("findings %v, not checked %+v", checksOf(fs), nc)
 	}
@@ -135,7 +135,7 @@ func TestFleetJSONSchema(t *testing.T) {
 		t.Fatalf("example: %+v", example)
 	}
 	views := fleetViews(grantPolicy("222222222222"))
-	cross, nc := diagnose.FleetChecks(views, nil)
+	cross, nc := diagnose.FleetChecks(views, nil, nil)
 	rep := diagnose.Report{SchemaVersion: diagnose.SchemaVersion, Account: "111111111111"}
 	targets := []diagnose.FleetTarget{
 		{Target: "a", Account: "111111111111", Region: "us-east-1", State: diagnose.TargetComplete, Report: &rep},
@@ -151,5 +151,37 @@ func TestFleetJSONSchema(t *testing.T) {
 	}
 	if r.Complete || r.Summary.Failed != 1 || r.Summary.Complete != 1 {
 		t.Fatalf("summary %+v", r.Summary)
+	}
+}
+
+func TestFleetConsumerPull(t *testing.T) {
+	const node = "arn:aws:iam::222222222222:role/eks-node"
+	pullPolicy := func(principals ...string) string {
+		return `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"AWS":["` + strings.Join(principals, `","`) +
+			`"]},"Action":["ecr:BatchGetImage","ecr:GetDownloadUrlForLayer","ecr:BatchCheckLayerAvailability"]}]}`
+	}
+	for _, tc := range []struct {
+		name, templatePolicy string
+		fires                bool
+	}{
+		{"another role of the account only", pullPolicy("arn:aws:iam::222222222222:role/ci"), true},
+		{"the node role", pullPolicy("arn:aws:iam::222222222222:role/ci", node), false},
+		{"the account's root", pullPolicy("arn:aws:iam::222222222222:root"), false},
+		{"nothing of the account (cross-account-pull speaks)", pullPolicy("arn:aws:iam::999999999999:root"), false},
+	} {
+		views := fleetViews(grantPolicy("222222222222", "333333333333"))
+		views[0].Templates[0].RepositoryPolicy = tc.templatePolicy
+		fs, nc := diagnose.FleetChecks(views, nil, []string{node})
+		got := checksOf(fs)["fleet-consumer-pull 111111111111 us-east-1 hub"]
+		if (got == 1) != tc.fires || len(nc) != 0 {
+			t.Errorf("%s: findings %v, not checked %v", tc.name, checksOf(fs), nc)
+		}
+	}
+	// The central templates could not be read: not checked.
+	views := fleetViews(grantPolicy("222222222222"))
+	views[0].Errors = []model.PartError{{Part: model.PartTemplates, Operation: "DescribeRepositoryCreationTemplates", Code: "AccessDeniedException"}}
+	fs, nc := diagnose.FleetChecks(views, nil, []string{node})
+	if checksOf(fs)["fleet-consumer-pull 111111111111 us-east-1 hub"] != 0 || len(nc) == 0 {
+		t.Fatalf("findings %v, not checked %v", checksOf(fs), nc)
 	}
 }

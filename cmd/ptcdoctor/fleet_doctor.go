@@ -29,23 +29,12 @@ func runFleetDoctor(cmd *cobra.Command, g *globals, sc *scope, ff *fleetFlags, a
 	if asMarkdown {
 		return usageError{errors.New("--markdown is for one account-region; use --json over a fleet")}
 	}
-	if sc.eventsFile != "" || sc.imagesFile == "-" {
-		return usageError{errors.New("--events-file and --images-file - are read once: give them for one account-region")}
-	}
-	base, err := g.config()
-	if err != nil {
-		return err
-	}
-	fc, err := ff.config(g, base)
-	if err != nil {
-		return err
-	}
 	ctx := cmd.Context()
 	out, errOut := cmd.OutOrStdout(), cmd.ErrOrStderr()
 	started := time.Now()
-	targets, skipped, err := ecrops.Targets(ctx, fc)
+	fc, targets, skipped, err := fleetTargets(ctx, g, sc, ff)
 	if err != nil {
-		return usageError{err}
+		return err
 	}
 	fmt.Fprintf(errOut, "ptcdoctor: %d account-regions, %d at once\n", len(targets), ff.parallel)
 	results := runFleet(ctx, g, sc, fc.Base, targets, ff.parallel, stats, func(ft diagnose.FleetTarget, t ecrops.Target) {
@@ -61,7 +50,11 @@ func runFleetDoctor(cmd *cobra.Command, g *globals, sc *scope, ff *fleetFlags, a
 			views = append(views, r.scan.view)
 		}
 	}
-	cross, crossNotChecked := diagnose.FleetChecks(views, failedTargets(results))
+	principals := append([]string(nil), sc.principals...)
+	if cfg, err := loadConfig(sc.configPath, g.demo); err == nil {
+		principals = append(cfg.Watch.Principals, principals...)
+	}
+	cross, crossNotChecked := diagnose.FleetChecks(views, failedTargets(results), principals)
 	var skips []diagnose.FleetSkipped
 	for _, s := range skipped {
 		skips = append(skips, diagnose.FleetSkipped{Source: s.Source, Region: s.Region, Reason: s.Reason})
@@ -81,6 +74,26 @@ func runFleetDoctor(cmd *cobra.Command, g *globals, sc *scope, ff *fleetFlags, a
 		return findingsError{errQuiet}
 	}
 	return nil
+}
+
+// fleetTargets are the account-regions the flags name, for doctor and fix.
+func fleetTargets(ctx context.Context, g *globals, sc *scope, ff *fleetFlags) (ecrops.FleetConfig, []ecrops.Target, []ecrops.Skipped, error) {
+	if sc.eventsFile != "" || sc.imagesFile == "-" {
+		return ecrops.FleetConfig{}, nil, nil, usageError{errors.New("--events-file and --images-file - are read once: give them for one account-region")}
+	}
+	base, err := g.config()
+	if err != nil {
+		return ecrops.FleetConfig{}, nil, nil, err
+	}
+	fc, err := ff.config(g, base)
+	if err != nil {
+		return ecrops.FleetConfig{}, nil, nil, err
+	}
+	targets, skipped, err := ecrops.Targets(ctx, fc)
+	if err != nil {
+		return ecrops.FleetConfig{}, nil, nil, usageError{err}
+	}
+	return fc, targets, skipped, nil
 }
 
 type fleetResult struct {

@@ -22,21 +22,10 @@ func runFleetFix(cmd *cobra.Command, g *globals, sc *scope, ff *fleetFlags, fr *
 	if fr.tokenStdin {
 		return usageError{errors.New("--token-stdin stores one token in one secret; over a fleet it would store it in one secret per account-region: fix those one account-region at a time")}
 	}
-	if sc.eventsFile != "" || sc.imagesFile == "-" {
-		return usageError{errors.New("--events-file and --images-file - are read once: give them for one account-region")}
-	}
-	base, err := g.config()
-	if err != nil {
-		return err
-	}
-	fc, err := ff.config(g, base)
-	if err != nil {
-		return err
-	}
 	ctx, out := cmd.Context(), cmd.OutOrStdout()
-	targets, _, err := ecrops.Targets(ctx, fc)
+	fc, targets, _, err := fleetTargets(ctx, g, sc, ff)
 	if err != nil {
-		return usageError{err}
+		return err
 	}
 	var done, failed, incomplete, left []string
 	for i, t := range targets {

@@ -1,7 +1,6 @@
 package simtest
 
 import (
-	"strings"
 	"testing"
 
 	"github.com/ptcdoctor/ptcdoctor/ecrops/sim"
@@ -11,17 +10,7 @@ import (
 // test's life: a scenario's YAML, or the path of a scenario file.
 func StartFleet(tb testing.TB, scenario string) *sim.Fleet {
 	tb.Helper()
-	var sc *sim.Scenario
-	var err error
-	if strings.ContainsAny(scenario, ":\n") {
-		sc, err = sim.ParseScenario([]byte(scenario))
-	} else {
-		sc, err = sim.LoadScenario(scenario)
-	}
-	if err != nil {
-		tb.Fatal(err)
-	}
-	f, err := sim.NewFleet(sc)
+	f, err := sim.NewFleet(load(tb, scenario))
 	if err != nil {
 		tb.Fatal(err)
 	}
