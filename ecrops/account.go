@@ -72,6 +72,9 @@ type Account struct {
 	identity Identity
 	idErr    error
 
+	upOnce      sync.Once
+	upTransport http.RoundTripper // upstreamTransport's, shared by the probes
+
 	credMu sync.Mutex
 	creds  map[string][2]string // rule secrets read for probes, by ARN; never written anywhere
 }
