@@ -305,3 +305,23 @@ rules:
 		t.Errorf("%+v", f)
 	}
 }
+
+// A repository policy that could not be read is not checked: no drift is guessed, and
+// no step overwrites it.
+func TestTemplateDriftNotCheckedWhenThePolicyIsUnread(t *testing.T) {
+	srv, acc := account(t, filepath.Join("..", "testdata", "scenarios", "template-drift.yaml"))
+	setFaults(t, srv, `[{"operation":"GetRepositoryPolicy","errorRate":1}]`)
+	_, res := diagnoseResult(t, acc, nil)
+	for _, f := range res.Findings {
+		if f.Check == "template-drift" {
+			t.Errorf("a finding on an unread policy: %s", f.Title)
+		}
+	}
+	found := false
+	for _, n := range res.NotChecked {
+		found = found || (n.Check == "template-drift" && n.Subject.Name == "quay/org/old" && n.Failed.Operation == "GetRepositoryPolicy")
+	}
+	if !found {
+		t.Errorf("not listed as not checked: %+v", res.NotChecked)
+	}
+}

@@ -175,6 +175,9 @@ func Explain(ctx context.Context, snap *model.Snapshot, prober Prober, ref model
 	switch {
 	case cache.Error != nil:
 		add("cached", StatusNotChecked, "could not look: "+failedCall(*cache.Error))
+	case cache.Cached && cache.Archived:
+		// An archived image is described but cannot be pulled (archive-image.html).
+		add("cached, every platform", "failed", "archived: ECR answers a pull of "+short(cache.Digest)+" with 404 until it is restored (aws ecr update-image-storage-class --target-storage-class STANDARD)")
 	case cache.Cached:
 		var missing []string
 		for _, c := range cache.Children {
