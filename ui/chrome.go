@@ -157,7 +157,9 @@ func (a *App) statusLine() string {
 		return truncate(a.c.st.banner.Render(text), a.width)
 	case a.status != nil:
 		return truncate(a.status.text, a.width)
-	case a.scan.running && a.active != component(a.fleet):
+	case a.fleet != nil && a.active == a.fleet:
+		return truncate(a.c.st.dim.Render(a.fleet.selectedNote()), a.width)
+	case a.scan.running:
 		return truncate(a.spin.View()+" "+a.scan.progressText(), a.width)
 	case a.c.applying != 0:
 		return truncate(a.spin.View()+" applying the plan…", a.width)

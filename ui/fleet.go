@@ -175,6 +175,24 @@ func (s *fleetScreen) summary() string {
 	return out
 }
 
+// selectedNote says what the selected row's cells cut: why a target failed, what a
+// cross-account finding is.
+func (s *fleetScreen) selectedNote() string {
+	r := s.selected()
+	if r == nil {
+		return ""
+	}
+	switch ref := r.ref.(type) {
+	case FleetRow:
+		if ref.Reason != "" {
+			return model.Printable(ref.Account+" "+ref.Region+": "+ref.Reason) + " (d: in full)"
+		}
+	case FleetFinding:
+		return model.Printable(ref.Title) + " (d: in full)"
+	}
+	return ""
+}
+
 // start scans the fleet; its rows come back one message each.
 func (s *fleetScreen) start() tea.Cmd {
 	if s.cancel != nil {

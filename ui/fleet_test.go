@@ -11,6 +11,7 @@ import (
 	"github.com/ptcdoctor/ptcdoctor/cmd/ptcdoctor/uiengine"
 	"github.com/ptcdoctor/ptcdoctor/ecrops"
 	"github.com/ptcdoctor/ptcdoctor/ecrops/sim/simtest"
+	"github.com/ptcdoctor/ptcdoctor/model"
 	"github.com/ptcdoctor/ptcdoctor/ui"
 )
 
@@ -104,5 +105,47 @@ func TestFleetJourney(t *testing.T) {
 func TestFleetGolden(t *testing.T) {
 	app := fleetApp(t, 80, 24)
 	drive(app, app.Init())
+	key(app, "down", "down", "down", "down", "down", "down") // the sandbox: the status line says why it failed
 	golden(t, "fleet-80x24", screenText(app))
+}
+
+// fakeFleet is two targets; its first scan reports one row and then waits to be
+// replaced, its next ones answer at once.
+type fakeFleet struct{ scans int }
+
+func (f *fakeFleet) Targets() []ui.FleetTarget {
+	return []ui.FleetTarget{{ID: "a", Account: "111111111111", Region: "us-east-1"}, {ID: "b", Account: "222222222222", Region: "us-east-1"}}
+}
+
+func (f *fakeFleet) Scan(ctx context.Context, report func(ui.FleetRow)) []ui.FleetFinding {
+	f.scans++
+	if f.scans == 1 {
+		report(ui.FleetRow{FleetTarget: f.Targets()[0], State: ui.FleetDone, Rules: 99})
+		<-ctx.Done()
+		return nil
+	}
+	for _, t := range f.Targets() {
+		report(ui.FleetRow{FleetTarget: t, State: ui.FleetDone, Rules: 1})
+	}
+	return nil
+}
+
+func (f *fakeFleet) Open(context.Context, string) (ui.Engine, error) { return &fakeEngine{scans: []*model.Snapshot{account()}}, nil }
+
+// A fleet scan replaced by r: its rows, arriving late, are dropped.
+func TestFleetDropsAReplacedScansRows(t *testing.T) {
+	app := ui.New(context.Background(), nil, ui.Options{NoColor: true, Fleet: &fakeFleet{}})
+	app.Update(tea.WindowSizeMsg{Width: 80, Height: 24})
+	late := app.Init()() // the first scan's first row, held back
+	if _, ok := late.(tea.BatchMsg); ok {
+		t.Fatalf("Init is one listener, got a batch")
+	}
+	key(app, "r")
+	if s := screenText(app); lineWith(s, "111111111111", " 1 ", "done") == "" {
+		t.Fatalf("the second scan's rows are not shown:\n%s", s)
+	}
+	app.Update(late)
+	if s := screenText(app); strings.Contains(s, "99") || lineWith(s, "111111111111", " 1 ", "done") == "" {
+		t.Fatalf("a replaced scan's row was shown:\n%s", s)
+	}
 }
