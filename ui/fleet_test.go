@@ -130,7 +130,9 @@ func (f *fakeFleet) Scan(ctx context.Context, report func(ui.FleetRow)) []ui.Fle
 	return nil
 }
 
-func (f *fakeFleet) Open(context.Context, string) (ui.Engine, error) { return &fakeEngine{scans: []*model.Snapshot{account()}}, nil }
+func (f *fakeFleet) Open(context.Context, string) (ui.Engine, error) {
+	return &fakeEngine{scans: []*model.Snapshot{account()}}, nil
+}
 
 // A fleet scan replaced by r: its rows, arriving late, are dropped.
 func TestFleetDropsAReplacedScansRows(t *testing.T) {
