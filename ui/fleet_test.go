@@ -100,6 +100,10 @@ func TestFleetJourney(t *testing.T) {
 	if s = screenText(app); !strings.Contains(s, "fleet · 8 account-regions") {
 		t.Fatalf("F did not return to the fleet:\n%s", s)
 	}
+	key(app, "?")
+	if s = screenText(app); !strings.Contains(s, "F or :fleet") {
+		t.Errorf("the help does not say how to come back to the fleet:\n%s", s)
+	}
 }
 
 func TestFleetGolden(t *testing.T) {
