@@ -8,6 +8,7 @@ import (
 	"strings"
 	"sync"
 	"time"
+	"unique"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/ecr"
@@ -399,13 +400,14 @@ func (a *Account) scanRepository(ctx context.Context, repo *model.Repository, te
 			break
 		}
 		for _, d := range page.ImageDetails {
-			img := model.Image{Digest: aws.ToString(d.ImageDigest), Tags: d.ImageTags,
-				MediaType: aws.ToString(d.ImageManifestMediaType), ArtifactMediaType: aws.ToString(d.ArtifactMediaType),
+			img := model.Image{Digest: strings.Clone(aws.ToString(d.ImageDigest)), Tags: internAll(d.ImageTags),
+				MediaType: intern(aws.ToString(d.ImageManifestMediaType)), ArtifactMediaType: intern(aws.ToString(d.ArtifactMediaType)),
 				SizeBytes: aws.ToInt64(d.ImageSizeInBytes), PushedAt: aws.ToTime(d.ImagePushedAt), LastPull: aws.ToTime(d.LastRecordedPullTime)}
 			sort.Strings(img.Tags)
 			repo.Images = append(repo.Images, img)
 		}
 	}
+	repo.Images = exact(repo.Images)
 	if repo.IsCache() {
 		out, err := a.ecr.GetLifecyclePolicy(ctx, &ecr.GetLifecyclePolicyInput{RepositoryName: aws.String(repo.Name)})
 		var nf *ecrtypes.LifecyclePolicyNotFoundException
@@ -479,8 +481,42 @@ func (a *Account) readIndexes(ctx context.Context, repo *model.Repository, addEr
 					}
 				}
 				repo.Images[i].Children = append(repo.Images[i].Children,
-					model.ChildManifest{Digest: m.Digest, Platform: plat, Present: present[m.Digest]})
+					model.ChildManifest{Digest: m.Digest, Platform: intern(plat), Present: present[m.Digest]})
 			}
 		}
 	}
+}
+
+// What a scan keeps of an image is stored compactly (issue 15: 100,000 images in one
+// account). The SDK decodes a page's strings into shared arenas, so one string kept from
+// a page keeps the whole page's text alive: a digest is copied out, and the strings many
+// images share (media types, tags such as "latest", platforms) are interned, one copy each.
+
+// intern returns the one shared copy of s.
+func intern(s string) string {
+	if s == "" {
+		return ""
+	}
+	return unique.Make(s).Value()
+}
+
+// internAll returns a new slice (never the SDK's) of the interned strings, nil for none.
+func internAll(ss []string) []string {
+	if len(ss) == 0 {
+		return nil
+	}
+	out := make([]string, len(ss))
+	for i, s := range ss {
+		out[i] = intern(s)
+	}
+	return out
+}
+
+// exact returns the images in a slice of their own length: appending page after page
+// leaves up to half a slice unused.
+func exact(imgs []model.Image) []model.Image {
+	if cap(imgs) == len(imgs) {
+		return imgs
+	}
+	return append(make([]model.Image, 0, len(imgs)), imgs...)
 }
