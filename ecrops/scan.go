@@ -399,9 +399,12 @@ func (a *Account) scanRepository(ctx context.Context, repo *model.Repository, te
 			repo.ImagesKnown = false
 			break
 		}
+		if repo.Images == nil && !p.HasMorePages() { // one page, the common case: no slice to grow
+			repo.Images = make([]model.Image, 0, len(page.ImageDetails))
+		}
 		for _, d := range page.ImageDetails {
 			img := model.Image{Digest: strings.Clone(aws.ToString(d.ImageDigest)), Tags: internAll(d.ImageTags),
-				MediaType: intern(aws.ToString(d.ImageManifestMediaType)), ArtifactMediaType: intern(aws.ToString(d.ArtifactMediaType)),
+				MediaType: intern(aws.ToString(d.ImageManifestMediaType)),
 				SizeBytes: aws.ToInt64(d.ImageSizeInBytes), PushedAt: aws.ToTime(d.ImagePushedAt), LastPull: aws.ToTime(d.LastRecordedPullTime)}
 			sort.Strings(img.Tags)
 			repo.Images = append(repo.Images, img)
