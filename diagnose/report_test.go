@@ -1,11 +1,14 @@
 package diagnose_test
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"reflect"
 	"strings"
+	"sync"
 	"testing"
+	"time"
 
 	"github.com/ptcdoctor/ptcdoctor/diagnose"
 	"github.com/ptcdoctor/ptcdoctor/model"
@@ -58,5 +61,40 @@ func TestReportGroupsStepsThatDifferOnlyInTheirTarget(t *testing.T) {
 	out, _ := json.Marshal(report)
 	if n := strings.Count(string(out), `rules\":[]`); n != 3 { // the 100 once, the two kept apart once each
 		t.Fatalf("the shared policy is written %d times", n)
+	}
+}
+
+// countingProber answers every upstream probe "exists" and counts the questions.
+type countingProber struct {
+	mu    sync.Mutex
+	asked map[string]int
+}
+
+func (c *countingProber) ProbeUpstream(_ context.Context, _ model.Rule, ref string) model.UpstreamProbe {
+	c.mu.Lock()
+	c.asked[ref]++
+	c.mu.Unlock()
+	return model.UpstreamProbe{Reference: ref, Exists: true, Status: 200, Digest: "sha256:" + strings.Repeat("a", 64), Anonymous: true}
+}
+func (c *countingProber) ProbeCache(context.Context, string, string) model.CacheProbe {
+	return model.CacheProbe{}
+}
+func (c *countingProber) ProbePermissions(context.Context, string, string, string, []string) model.PermissionProbe {
+	return model.PermissionProbe{}
+}
+
+// Two rules without credentials in front of one upstream cache the same image: its
+// reference is asked about once, not once per rule.
+func TestOneUpstreamReferenceIsProbedOncePerCredentials(t *testing.T) {
+	img := model.Image{Digest: "sha256:" + strings.Repeat("a", 64), Tags: []string{"v1"}, LastPull: time.Now().Add(-time.Hour)}
+	snap := &model.Snapshot{AccountID: "111122223333", Region: "us-east-1",
+		Rules: []model.Rule{{Prefix: "a", UpstreamRegistry: "ecr-public", UpstreamURL: "public.ecr.aws"},
+			{Prefix: "b", UpstreamRegistry: "ecr-public", UpstreamURL: "public.ecr.aws"}},
+		Repositories: []model.Repository{{Name: "a/team/app", RulePrefix: "a", ImagesKnown: true, Images: []model.Image{img}},
+			{Name: "b/team/app", RulePrefix: "b", ImagesKnown: true, Images: []model.Image{img}}}}
+	p := &countingProber{asked: map[string]int{}}
+	diagnose.Diagnose(context.Background(), snap, p, diagnose.Options{Checks: []string{"stale-tag"}, ProbeLimit: 200})
+	if n := p.asked["public.ecr.aws/team/app:v1"]; n != 1 {
+		t.Fatalf("public.ecr.aws/team/app:v1 asked %d times: %v", n, p.asked)
 	}
 }

@@ -7,4 +7,9 @@
 // the journal holds each call's intent and before-image (written and synced before the
 // call) and the state it left, so that an undo refuses over later changes and a plan
 // killed mid-call can still be undone (undo.go).
+//
+// Every call is counted per operation (Account.Calls), AWS's and the registries' alike.
+// Registry calls share one transport per account, which learns each registry's answer to
+// the anonymous ping once per scan (upstream.go). A scan stores images compactly: strings
+// copied out of the SDK's page buffers, shared ones interned (scan.go).
 package ecrops

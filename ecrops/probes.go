@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"net"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -184,10 +183,13 @@ func (a *Account) readCredentials(ctx context.Context, arn string) (string, stri
 	return user, token, err
 }
 
+// forgetCredentials forgets the secrets read, and what the registries answered to their
+// pings: a new scan, or a write, starts from what is there now.
 func (a *Account) forgetCredentials() {
 	a.credMu.Lock()
 	a.creds = map[string][2]string{}
 	a.credMu.Unlock()
+	a.pings.forget()
 }
 
 func (a *Account) fetchCredentials(ctx context.Context, arn string) (string, string, error) {
@@ -278,24 +280,6 @@ func parseRateHeader(v string) (n, window int) {
 
 // ParseRateHeader is parseRateHeader for fuzzing and for callers that read headers themselves.
 func ParseRateHeader(v string) (n, window int) { return parseRateHeader(v) }
-
-// upstreamTransport reaches registries, through the resolve map where it names the host.
-func (a *Account) upstreamTransport() http.RoundTripper {
-	base := http.DefaultTransport.(*http.Transport).Clone()
-	base.DialContext = (&net.Dialer{Timeout: 10 * time.Second}).DialContext
-	base.ResponseHeaderTimeout = 30 * time.Second
-	if len(a.cfg.Resolve) == 0 {
-		return base
-	}
-	return roundTripFunc(func(req *http.Request) (*http.Response, error) {
-		if target, ok := a.cfg.Resolve[req.URL.Hostname()]; ok {
-			u, _ := url.Parse(target)
-			req = req.Clone(req.Context())
-			req.URL.Scheme, req.URL.Host = u.Scheme, u.Host
-		}
-		return base.RoundTrip(req)
-	})
-}
 
 // --- the cache ---
 
