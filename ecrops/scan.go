@@ -159,16 +159,18 @@ func (a *Account) Scan(ctx context.Context, scope Scope, progress func(Progress)
 	_ = reposOK
 
 	// Rule validation and secrets, and each repository's images and lifecycle policy.
+	// A goroutine starts when a slot is free, not before: one per repository, waiting,
+	// was 5,000 goroutines and their stacks at 100,000 images.
 	sem := make(chan struct{}, a.cfg.Concurrency)
 	run := func(f func()) {
+		select {
+		case sem <- struct{}{}:
+		case <-ctx.Done():
+			return
+		}
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			select {
-			case sem <- struct{}{}:
-			case <-ctx.Done():
-				return
-			}
 			defer func() { <-sem }()
 			f()
 		}()
@@ -402,8 +404,9 @@ func (a *Account) scanRepository(ctx context.Context, repo *model.Repository, te
 		if repo.Images == nil && !p.HasMorePages() { // one page, the common case: no slice to grow
 			repo.Images = make([]model.Image, 0, len(page.ImageDetails))
 		}
-		for _, d := range page.ImageDetails {
-			img := model.Image{Digest: strings.Clone(aws.ToString(d.ImageDigest)), Tags: internAll(d.ImageTags),
+		digests := copyAll(page.ImageDetails)
+		for k, d := range page.ImageDetails {
+			img := model.Image{Digest: digests[k], Tags: internAll(d.ImageTags),
 				MediaType: intern(aws.ToString(d.ImageManifestMediaType)),
 				SizeBytes: aws.ToInt64(d.ImageSizeInBytes), PushedAt: aws.ToTime(d.ImagePushedAt), LastPull: aws.ToTime(d.LastRecordedPullTime)}
 			sort.Strings(img.Tags)
@@ -511,6 +514,26 @@ func internAll(ss []string) []string {
 	out := make([]string, len(ss))
 	for i, s := range ss {
 		out[i] = intern(s)
+	}
+	return out
+}
+
+// copyAll copies a page's digests out of the SDK's buffers into one string of their
+// own, one allocation for the page rather than one for each.
+func copyAll(details []ecrtypes.ImageDetail) []string {
+	n := 0
+	for _, d := range details {
+		n += len(aws.ToString(d.ImageDigest))
+	}
+	var b strings.Builder
+	b.Grow(n)
+	for _, d := range details {
+		b.WriteString(aws.ToString(d.ImageDigest))
+	}
+	all, out := b.String(), make([]string, len(details))
+	for i, d := range details {
+		l := len(aws.ToString(d.ImageDigest))
+		out[i], all = all[:l], all[l:]
 	}
 	return out
 }
