@@ -116,6 +116,17 @@ func TestRateLimitFromEveryAnswer(t *testing.T) {
 			t.Errorf("evidence from elsewhere than the real manifest answers: %+v", e)
 		}
 	}
+	// The tags the 429s refused are not judged, and say so.
+	_, res := diagnoseResult(t, scenario(t, "rate-limit-any-answer"), nil)
+	n := 0
+	for _, nc := range res.NotChecked {
+		if nc.Check == "stale-tag" && nc.Failed.Code == "429" {
+			n++
+		}
+	}
+	if n != 2 {
+		t.Errorf("not checked: %+v", res.NotChecked)
+	}
 }
 
 func TestCrossAccountTemplatePolicy(t *testing.T) {
@@ -278,5 +289,39 @@ func TestTheBlindSpotChecksStayQuiet(t *testing.T) {
 			}
 			t.Errorf("%s: %s %s: %s", name, f.Check, f.Subject.Name, f.Title)
 		}
+	}
+}
+
+func TestCrossAccountWithoutTemplate(t *testing.T) {
+	_, acc := account(t, `
+upstreams:
+  - host: quay.io
+    repositories: [{name: org/app, tags: [{tag: v1}]}]
+rules:
+  - {prefix: quay, upstream: quay}
+`)
+	_, findings := runWith(t, acc, diagnose.Options{ConsumerAccounts: []string{"444455556666"}, Checks: []string{"cross-account-pull"}})
+	if f := finding(t, findings, "cross-account-pull", "quay"); f.Subject.Kind != "rule" || !strings.Contains(f.Title, "444455556666") {
+		t.Errorf("%+v", f)
+	}
+}
+
+// A repository policy that could not be read is not checked: no drift is guessed, and
+// no step overwrites it.
+func TestTemplateDriftNotCheckedWhenThePolicyIsUnread(t *testing.T) {
+	srv, acc := account(t, filepath.Join("..", "testdata", "scenarios", "template-drift.yaml"))
+	setFaults(t, srv, `[{"operation":"GetRepositoryPolicy","errorRate":1}]`)
+	_, res := diagnoseResult(t, acc, nil)
+	for _, f := range res.Findings {
+		if f.Check == "template-drift" {
+			t.Errorf("a finding on an unread policy: %s", f.Title)
+		}
+	}
+	found := false
+	for _, n := range res.NotChecked {
+		found = found || (n.Check == "template-drift" && n.Subject.Name == "quay/org/old" && n.Failed.Operation == "GetRepositoryPolicy")
+	}
+	if !found {
+		t.Errorf("not listed as not checked: %+v", res.NotChecked)
 	}
 }

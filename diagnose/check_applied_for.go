@@ -23,7 +23,7 @@ func appliedForFinding(d *diagnosis, r model.Rule) (model.Finding, bool) {
 	}
 	current := strings.Join(t.AppliedFor, ",")
 	wanted := strings.Join(append(append([]string(nil), t.AppliedFor...), "PULL_THROUGH_CACHE"), ",")
-	return model.Finding{Subject: model.Subject{Kind: "template", Name: t.Prefix},
+	return model.Finding{Subject: model.Subject{Kind: "template", Name: t.Prefix}, Distinct: "not applied to pull through cache",
 		Title: "The template " + t.Prefix + " is not applied to pull through cache: ECR ignores it for " + r.Prefix + "/",
 		Explanation: "A creation template shapes the repositories of the uses its appliedFor names; this one names " + orDefault(current, "nothing") +
 			", not PULL_THROUGH_CACHE, so cache repositories under " + r.Prefix + "/ are created with ECR's defaults (mutable tags, AES256, no repository policy, no lifecycle policy), whatever the template says. " +

@@ -57,8 +57,12 @@ func checkCrossAccount(d *diagnosis) []model.Finding {
 	seen := map[string]bool{}
 	for _, r := range d.snap.Rules {
 		t := model.TemplateFor(d.snap.Templates, strings.TrimPrefix(r.Prefix+"/x", "ROOT/"))
-		if t == nil || seen[t.Prefix] {
-			continue // no template: creation-template speaks of it
+		if t == nil {
+			out = append(out, noTemplateFinding(r, accounts, consumers))
+			continue
+		}
+		if seen[t.Prefix] {
+			continue
 		}
 		seen[t.Prefix] = true
 		doc, ok := parsePolicy(t.RepositoryPolicy)
@@ -136,6 +140,23 @@ func crossAccountFinding(d *diagnosis, t model.Template, missing []string, from 
 	f.Fixes = []model.Fix{{Title: "Grant the consuming accounts the pull actions, in the template and the repositories it made",
 		Plan: model.Plan{Title: "Cross-account pulls from " + t.Prefix + "/", Steps: steps}}}
 	return f
+}
+
+// noTemplateFinding speaks of a rule whose cache repositories no template shapes: ECR
+// creates them with no repository policy, so no other account may pull from them. The
+// template itself is creation-template's fix; this says what it must also hold.
+func noTemplateFinding(r model.Rule, accounts []string, from map[string]string) model.Finding {
+	var learnt []string
+	for _, a := range accounts {
+		learnt = append(learnt, a+" (from "+from[a]+")")
+	}
+	return model.Finding{Severity: model.SeverityError, Subject: model.Subject{Kind: "rule", Name: r.Prefix},
+		Title: fmt.Sprintf("Cache repositories under %s/ get no repository policy: %s cannot pull from them", r.Prefix, strings.Join(accounts, ", ")),
+		Explanation: "No creation template applies to pull through cache under " + r.Prefix + "/, so ECR creates its repositories with no repository policy, and a pull from another account needs " +
+			strings.Join(pullActions, ", ") + " granted there. The consuming accounts were learnt from: " + strings.Join(learnt, "; ") + ".",
+		Evidence: []model.Evidence{{Call: "ecr:DescribeRepositoryCreationTemplates", Answer: "no template applies to " + r.Prefix + "/ for PULL_THROUGH_CACHE"}},
+		Fixes: []model.Fix{{Title: "Create the template with a repository policy for them",
+			Manual: "Apply the creation-template finding's plan for " + r.Prefix + "/ (a template with a lifecycle policy); run doctor again, and this check offers the repository policy to add to it."}}}
 }
 
 func mustAccounts(policy string) []string {

@@ -26,7 +26,7 @@ func templateMutabilityFinding(t model.Template) (model.Finding, bool) {
 	if filters != "" {
 		ans += ", imageTagMutabilityExclusionFilters=" + filters
 	}
-	return model.Finding{Subject: model.Subject{Kind: "template", Name: t.Prefix},
+	return model.Finding{Subject: model.Subject{Kind: "template", Name: t.Prefix}, Distinct: "immutable tags",
 		Title: "The template " + t.Prefix + " makes cache repositories with immutable tags (" + which + ")",
 		Explanation: "In the cache repositories it creates, " + which + ". Tag immutability stops ECR from updating a cached tag when the upstream moves it: " +
 			"the 24-hour refresh of those " + t.Prefix + "/ tags fails and the cache serves the old image for ever. AWS recommends MUTABLE for pull through cache templates. " +

@@ -93,6 +93,11 @@ func checkStaleTags(d *diagnosis) []model.Finding {
 		// is recorded as not checked for this tag, never taken for "not stale".
 		subject := model.Subject{Kind: "image", Name: j.repo.Name + ":" + j.tag}
 		up, ok := d.upstream(subject, *j.rule, upstreamRef(j.rule, j.repo.Name, j.tag), false)
+		if ok && up.Class == "rate-limited" {
+			// Refused, not answered: upstream-rate-limit says why; the tag is not judged.
+			d.skip(subject, model.PartError{Part: "upstream " + up.Reference, Operation: "registry HEAD manifest", Code: "429", Message: orDefault(up.Message, "Too Many Requests")})
+			continue
+		}
 		if ok && up.Exists && up.Digest != j.img.Digest {
 			out = append(out, staleFinding(j, up))
 		}

@@ -44,15 +44,15 @@ func checkTemplateDrift(d *diagnosis) []model.Finding {
 	return out
 }
 
-// settingsRead reports whether a repository's policy and tags were read, recording the
-// subject as not checked otherwise.
+// settingsRead reports whether a repository's policy and tags were read; a read that
+// failed is recorded as not checked. (The scan reads them for every cache repository a
+// template covers; a snapshot it did not build may hold none, and nothing failed then:
+// the checks that need them say nothing of the repository.)
 func (d *diagnosis) settingsRead(subject model.Subject, repo model.Repository) bool {
 	if repo.SettingsKnown {
 		return true
 	}
-	if d.read(subject, model.PartRepositoryPolicy(repo.Name), model.PartRepositoryTags(repo.Name)) {
-		d.skip(subject, model.PartError{Part: model.PartRepositoryPolicy(repo.Name), Operation: "GetRepositoryPolicy", Message: "not read"})
-	}
+	d.read(subject, model.PartRepositoryPolicy(repo.Name), model.PartRepositoryTags(repo.Name))
 	return false
 }
 

@@ -47,6 +47,12 @@ func Explain(ctx context.Context, snap *model.Snapshot, prober Prober, ref model
 	add("registry and region", "ok", fmt.Sprintf("%s (account %s, %s)", ref.Registry, snap.AccountID, snap.Region))
 
 	rule := snap.Rule(ref.RulePrefix)
+	if pe := snap.PartFailed(model.PartRules); pe != nil && rule == nil {
+		// Which rule covers the reference is not known: nothing after this link can be said.
+		add("rule", StatusNotChecked, "the rules could not be read ("+failedCall(*pe)+"): which rule covers "+ref.Repository+" is not known")
+		ex.finish(d, "Not checked: the pull through cache rules could not be read, so the chain cannot be followed.")
+		return ex
+	}
 	if rule == nil {
 		if repo := snap.Repository(ref.Repository); repo != nil {
 			// A repository no rule covers (a private one, made by hand, or left when its
@@ -95,6 +101,9 @@ func Explain(ctx context.Context, snap *model.Snapshot, prober Prober, ref model
 		add("upstream has it", "ok", detail, upstreamEvidence(probe))
 	case probe.Exists:
 		add("upstream has it", "warning", "the upstream has it, but "+probe.Message, upstreamEvidence(probe))
+	case isFailure(probe):
+		// No answer reached this machine: that says nothing of what ECR, from AWS, would get.
+		add("upstream has it", StatusNotChecked, "the upstream could not be asked: "+probeFailureText(probe))
 	case cache.Cached:
 		add("upstream has it", "warning", fmt.Sprintf("the upstream answered %s (%s); the cache still serves its copy, which will not be refreshed", probe.Class, who), upstreamEvidence(probe))
 	default:
@@ -117,10 +126,14 @@ func Explain(ctx context.Context, snap *model.Snapshot, prober Prober, ref model
 	if rule.CredentialArn == "" {
 		add("secret and validation", "skipped", "the rule uses no credentials")
 	} else {
-		creds := checkCredentials(&diagnosis{ctx: ctx, snap: &model.Snapshot{Rules: []model.Rule{*rule}, Region: snap.Region}})
-		if len(creds) > 0 {
+		cd := &diagnosis{ctx: ctx, snap: &model.Snapshot{Rules: []model.Rule{*rule}, Region: snap.Region}}
+		creds := checkCredentials(cd)
+		switch {
+		case len(creds) > 0:
 			add("secret and validation", "failed", creds[0].Explanation, creds[0].Evidence...)
-		} else {
+		case len(cd.notChecked) > 0:
+			add("secret and validation", StatusNotChecked, "could not be read: "+failedCall(cd.notChecked[0].Failed))
+		default:
 			add("secret and validation", "ok", "the secret is readable by ECR and ValidatePullThroughCacheRule says valid")
 		}
 	}
@@ -138,7 +151,7 @@ func Explain(ctx context.Context, snap *model.Snapshot, prober Prober, ref model
 		p := d.probe.Permissions(ctx, principal, repoARN(snap, ref.Repository), snap.RegistryPolicy, actions)
 		switch {
 		case p.Error != nil:
-			add("permissions of "+p.Principal, "warning", "could not simulate: "+p.Error.Message)
+			add("permissions of "+p.Principal, StatusNotChecked, "could not simulate: "+failedCall(*p.Error))
 		case len(p.Missing) > 0:
 			add("permissions of "+p.Principal, "failed", "lacks "+strings.Join(p.Missing, ", ")+": "+permissionsExplanation(p.Missing))
 		default:
@@ -161,7 +174,10 @@ func Explain(ctx context.Context, snap *model.Snapshot, prober Prober, ref model
 
 	switch {
 	case cache.Error != nil:
-		add("cached", "warning", "could not look: "+cache.Error.Message)
+		add("cached", StatusNotChecked, "could not look: "+failedCall(*cache.Error))
+	case cache.Cached && cache.Archived:
+		// An archived image is described but cannot be pulled (archive-image.html).
+		add("cached, every platform", "failed", "archived: ECR answers a pull of "+short(cache.Digest)+" with 404 until it is restored (aws ecr update-image-storage-class --target-storage-class STANDARD)")
 	case cache.Cached:
 		var missing []string
 		for _, c := range cache.Children {
@@ -195,7 +211,7 @@ func (ex *Explanation) privateImage(d *diagnosis, ref model.Ref) {
 	step := ExplainStep{Name: "in the repository"}
 	switch {
 	case c.Error != nil:
-		step.Status, step.Detail = "warning", "could not look: "+c.Error.Message
+		step.Status, step.Detail = StatusNotChecked, "could not look: "+failedCall(*c.Error)
 	case c.Cached:
 		step.Status, step.Detail = "ok", "the repository holds it: "+short(c.Digest)+"; nothing ever refreshes it from an upstream"
 	default:
@@ -289,4 +305,34 @@ func (ex *Explanation) concerns(f model.Finding) bool {
 		return strings.HasPrefix(r.Repository, f.Subject.Name+"/")
 	}
 	return false
+}
+
+// StatusNotChecked marks a link of the chain whose read failed: nothing is concluded
+// about it, and explain exits 3.
+const StatusNotChecked = "not checked"
+
+// NotChecked reports whether some link of the chain could not be read.
+func (ex Explanation) NotChecked() bool {
+	for _, s := range ex.Steps {
+		if s.Status == StatusNotChecked {
+			return true
+		}
+	}
+	return false
+}
+
+func failedCall(pe model.PartError) string {
+	return pe.Operation + " failed: " + strings.TrimSpace(pe.Code+" "+pe.Message)
+}
+
+func isFailure(p model.UpstreamProbe) bool {
+	_, failed := probeFailure(p)
+	return failed || (p.SecretError != nil && !p.Exists)
+}
+
+func probeFailureText(p model.UpstreamProbe) string {
+	if pe, failed := probeFailure(p); failed {
+		return failedCall(pe)
+	}
+	return "the rule's secret could not be read: " + failedCall(*p.SecretError)
 }

@@ -27,7 +27,7 @@ upstreams:
 rules:
   - {prefix: docker-hub, upstream: docker-hub, credential: ecr-pullthroughcache/docker-hub}
 templates:
-  - {prefix: docker-hub, imageTagMutability: MUTABLE, lifecyclePolicy: &lc '{"rules":[{"rulePriority":1,"selection":{"tagStatus":"any","countType":"sinceImagePulled","countUnit":"days","countNumber":90},"action":{"type":"expire"}}]}'}
+  - {prefix: docker-hub, imageTagMutability: MUTABLE, lifecyclePolicy: &lc '{"rules":[{"rulePriority":1,"selection":{"tagStatus":"untagged","countType":"sinceImagePushed","countUnit":"days","countNumber":1},"action":{"type":"expire"}},{"rulePriority":2,"selection":{"tagStatus":"any","countType":"sinceImagePulled","countUnit":"days","countNumber":90},"action":{"type":"transition","targetStorageClass":"archive"}}]}'}
 repositories:
   - name: docker-hub/library/nginx
     lifecyclePolicy: *lc

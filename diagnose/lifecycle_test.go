@@ -259,6 +259,35 @@ func TestEveryLifecyclePolicyWrittenIsValid(t *testing.T) {
 			policies[k] = v
 		}
 	}
+	// A template without a lifecycle policy, and cache repositories without one: the
+	// no-lifecycle fix gives both one, and setup run again gives the template one.
+	_, bare := account(t, `
+rules: [{prefix: quay, upstream: quay}]
+templates: [{prefix: quay, imageTagMutability: MUTABLE}]
+upstreams: [{host: quay.io, repositories: [{name: org/app, tags: [{tag: v1}]}]}]
+repositories:
+  - {name: quay/org/app, images: [{tags: [v1], source: "quay.io/org/app:v1#0"}]}
+`)
+	bareSnap, bareFindings := diagnoseWith(t, bare, nil)
+	for _, f := range bareFindings {
+		for _, fix := range f.Fixes {
+			for k, v := range lifecyclePolicies(fix.Plan) {
+				policies["bare account: "+k] = v
+			}
+		}
+	}
+	for k, v := range lifecyclePolicies(diagnose.PlanSetup(bareSnap, diagnose.SetupRequest{Upstream: "quay", Prefix: "quay"}).Plan) {
+		policies["bare account: "+k] = v
+	}
+	for _, want := range []string{"ecr:UpdateRepositoryCreationTemplate", "ecr:PutLifecyclePolicy", "Pull through cache for quay.io under quay/"} {
+		found := false
+		for k := range policies {
+			found = found || strings.Contains(k, "bare account") && strings.Contains(k, want)
+		}
+		if !found {
+			t.Errorf("no policy written by %s to check", want)
+		}
+	}
 	if len(policies) < 4 || len(summaries) == 0 {
 		t.Fatalf("only %d policies found to check: the demo no longer exercises the lifecycle fixes", len(policies))
 	}

@@ -227,7 +227,8 @@ func (r Report) Markdown() string {
 	return b.String()
 }
 
-// NotCheckedGroup is the subjects of one check that one failed call left unjudged.
+// NotCheckedGroup is the subjects of one check (or of several alike) that one failed
+// call left unjudged.
 type NotCheckedGroup struct {
 	Check, Operation, Code, Message string
 	Names                           []string // the subjects, "kind name"
@@ -257,7 +258,19 @@ func (r Report) NotCheckedGroups() []NotCheckedGroup {
 		}
 		out[i].Names = append(out[i].Names, name)
 	}
-	return out
+	// One failed read that stopped several checks alike is said once, naming them.
+	var merged []NotCheckedGroup
+	same := map[string]int{}
+	for _, g := range out {
+		k := g.Operation + "|" + g.Code + "|" + g.Message + "|" + strings.Join(g.Names, "\n")
+		if i, ok := same[k]; ok {
+			merged[i].Check += ", " + g.Check
+			continue
+		}
+		same[k] = len(merged)
+		merged = append(merged, g)
+	}
+	return merged
 }
 
 // TargetPlaceholder stands for each target in a step of the report that has several.

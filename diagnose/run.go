@@ -184,15 +184,21 @@ func (d *diagnosis) imagesRead(subject model.Subject, repo model.Repository) boo
 // success, or is not what the rule's own credentials get (ownCredentials).
 func (d *diagnosis) upstream(subject model.Subject, rule model.Rule, ref string, ownCredentials bool) (model.UpstreamProbe, bool) {
 	p := d.probe.Upstream(d.ctx, rule, ref)
+	return p, d.judge(subject, p, ownCredentials)
+}
+
+// judge reports whether an upstream answer, made already, can be reasoned from (see
+// upstream), recording the subject as not checked when it cannot.
+func (d *diagnosis) judge(subject model.Subject, p model.UpstreamProbe, ownCredentials bool) bool {
 	if failed, ok := probeFailure(p); ok {
 		d.skip(subject, failed)
-		return p, false
+		return false
 	}
 	if p.SecretError != nil && (ownCredentials || !p.Exists) {
 		d.skip(subject, *p.SecretError)
-		return p, false
+		return false
 	}
-	return p, true
+	return true
 }
 
 // probeFailure words an upstream probe that got no answer as a failed read.

@@ -5,6 +5,11 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/credentials"
+	"github.com/aws/aws-sdk-go-v2/service/ecr"
+	ecrtypes "github.com/aws/aws-sdk-go-v2/service/ecr/types"
+
 	"github.com/ptcdoctor/ptcdoctor/diagnose"
 	"github.com/ptcdoctor/ptcdoctor/ecrops"
 	"github.com/ptcdoctor/ptcdoctor/model"
@@ -36,5 +41,29 @@ func TestExplainARepositoryNoRuleCovers(t *testing.T) {
 	absent := explain(reg + "nowhere/app:1")
 	if !strings.Contains(absent.Verdict, "does not exist") {
 		t.Fatalf("no repository: %q", absent.Verdict)
+	}
+}
+
+// An image in the archive storage class is described but cannot be pulled (ECR answers
+// 404, archive-image.html): explain must not call it cached and fine.
+func TestExplainAnArchivedImage(t *testing.T) {
+	srv, acc := account(t, "demo")
+	info := srv.Info()
+	client := ecr.New(ecr.Options{Region: info.Region, BaseEndpoint: aws.String(info.Endpoint),
+		Credentials: credentials.NewStaticCredentialsProvider(info.AccessKeyID, info.SecretAccessKey, "")})
+	if _, err := client.UpdateImageStorageClass(context.Background(), &ecr.UpdateImageStorageClassInput{
+		RepositoryName: aws.String("ecr-public/amazonlinux/amazonlinux"), ImageId: &ecrtypes.ImageIdentifier{ImageTag: aws.String("2023")},
+		TargetStorageClass: ecrtypes.TargetStorageClassArchive}); err != nil {
+		t.Fatal(err)
+	}
+	snap, err := acc.Scan(context.Background(), ecrops.Scope{}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ref, _ := model.ParseRef(reg+"ecr-public/amazonlinux/amazonlinux:2023", snap.AccountID, snap.Region, snap.Rules)
+	ex := diagnose.Explain(context.Background(), snap, acc, ref, diagnose.Options{})
+	last := ex.Steps[len(ex.Steps)-1]
+	if last.Status != "failed" || !strings.Contains(last.Detail, "archived") {
+		t.Fatalf("an archived image: %+v\n%s", last, ex.Verdict)
 	}
 }

@@ -167,6 +167,7 @@ func (a *Account) applyStep(ctx context.Context, id string, plan model.Plan, i i
 		opts.Progress(*result)
 	}
 	md, werr := impl.write(ctx, a, s, opts.SecretValues[s.Target])
+	werr = maskValueIn(werr, opts.SecretValues[s.Target])
 	if testHookWritten != nil && werr == nil {
 		testHookWritten(s)
 	}
@@ -200,6 +201,26 @@ func (a *Account) applyStep(ctx context.Context, id string, plan model.Plan, i i
 		return fmt.Errorf("step %d was written but the journal could not record it: %w", i+1, jerr)
 	}
 	return nil
+}
+
+// maskValueIn hides a secret value the step sent, should the answer echo it (an
+// emulator's validation message, a proxy's error page): the error is shown, printed and
+// journaled, the value never.
+func maskValueIn(err error, value string) error {
+	if err == nil || value == "" {
+		return err
+	}
+	var c struct {
+		Username    string `json:"username"`
+		AccessToken string `json:"accessToken"`
+	}
+	_ = json.Unmarshal([]byte(value), &c)
+	msg := strings.ReplaceAll(err.Error(), value, "****")
+	msg = secrets{user: c.Username, token: c.AccessToken}.mask(msg)
+	if msg == err.Error() {
+		return err
+	}
+	return errors.New(msg)
 }
 
 // testHookWritten, when set by a test, runs after a write succeeded and before its

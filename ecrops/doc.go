@@ -1,6 +1,13 @@
 // Package ecrops holds all of ptcdoctor's I/O to AWS and to container registries: the
 // scan of an account into a model.Snapshot, the read-only probes, the repair steps, the
-// journal of writes and the read-only guard.
+// journal of writes and the read-only guard. A part of the scan that fails is recorded
+// in the snapshot under the model.Part* names; a probe that sent credentials masks them in
+// every text it keeps, so that an upstream echoing them cannot pass them on.
+//
+// The scan reads, besides rules, templates and repositories, the repository policy and
+// tags of each cache repository a creation template covers (settings.go), which the
+// template checks compare. Probes never assume a tag: UpstreamTags lists an upstream
+// repository's tags (tags.go).
 //
 // Every write re-reads its target and its premises (model.ExpectCoveringRule) just
 // before the call; credentials are tried against their upstream before they are stored;

@@ -308,6 +308,7 @@ func (a *Account) ProbeCache(ctx context.Context, repo, tagOrDigest string) mode
 	d := out.ImageDetails[0]
 	p.RepositoryExists, p.Cached = true, true
 	p.Digest, p.MediaType, p.LastPull = aws.ToString(d.ImageDigest), aws.ToString(d.ImageManifestMediaType), aws.ToTime(d.LastRecordedPullTime)
+	p.Archived = d.ImageStatus == ecrtypes.ImageStatusArchived || d.ImageStatus == ecrtypes.ImageStatusActivating
 	img := model.Image{Digest: p.Digest, MediaType: p.MediaType}
 	if !img.IsIndex() {
 		return p

@@ -213,6 +213,17 @@ func (a *Account) Scan(ctx context.Context, scope Scope, progress func(Progress)
 		if s, ok := secrets[snap.Rules[i].CredentialArn]; ok {
 			snap.Rules[i].Secret = s
 		}
+		// A validation or a secret's metadata that could not be read is a part of the scan
+		// that failed, whatever check asks for it (a secret in another region is not looked
+		// up on purpose: that is what is found, not a failed read).
+		if v := snap.Rules[i].Validation; v != nil && v.Error != nil {
+			snap.Errors = append(snap.Errors, *v.Error)
+		}
+	}
+	for _, s := range secrets {
+		if s.Error != nil && !strings.HasPrefix(s.Error.Message, "the secret is in region") {
+			snap.Errors = append(snap.Errors, *s.Error)
+		}
 	}
 	sort.Slice(snap.Errors, func(i, j int) bool { return snap.Errors[i].Part < snap.Errors[j].Part })
 

@@ -52,8 +52,11 @@ type CacheProbe struct {
 	Digest           string
 	MediaType        string
 	LastPull         time.Time
-	Children         []ChildManifest
-	Error            *PartError
+	// Archived is set when the image is in ECR's archive storage class (imageStatus
+	// ARCHIVED or ACTIVATING): ECR still describes it but answers a pull 404 until it is restored.
+	Archived bool
+	Children []ChildManifest
+	Error    *PartError
 }
 
 // PermissionProbe says, for each pull-through action, whether a principal may take it.

@@ -175,7 +175,7 @@ func (a *App) journalCmd() tea.Cmd {
 	}
 }
 
-var marks = map[string]string{"ok": "✓", "warning": "!", "failed": "✗", "skipped": "-"}
+var marks = map[string]string{"ok": "✓", "warning": "!", "failed": "✗", "skipped": "-", diagnose.StatusNotChecked: "?"}
 
 func renderExplanation(ex diagnose.Explanation) string {
 	var b strings.Builder

@@ -269,7 +269,15 @@ func notCheckedBanner(nc []model.NotChecked) (string, string) {
 		lines = append(lines, fmt.Sprintf("%s: %s %s: %s failed: %s %s", n.Check, n.Subject.Kind, model.Printable(n.Subject.Name),
 			n.Failed.Operation, n.Failed.Code, model.Printable(n.Failed.Message)))
 	}
+	// The banner names the failure that left the most subjects unjudged.
+	count := map[model.PartError]int{}
 	first := nc[0].Failed
+	for _, n := range nc {
+		k := model.PartError{Operation: n.Failed.Operation, Code: n.Failed.Code, Message: n.Failed.Message}
+		if count[k]++; count[k] > count[model.PartError{Operation: first.Operation, Code: first.Code, Message: first.Message}] {
+			first = k
+		}
+	}
 	return fmt.Sprintf("Not checked: %d subjects could not be judged; %s failed: %s %s", len(nc), first.Operation, first.Code, first.Message), strings.Join(lines, "\n")
 }
 

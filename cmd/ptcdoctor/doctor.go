@@ -319,6 +319,11 @@ func printCatalog(w io.Writer) {
 	fmt.Fprintln(w)
 	for _, c := range diagnose.Catalog {
 		fmt.Fprintf(w, "%s: %s\n", c.ID, c.Description)
+		var needs []string
+		for _, n := range c.Needs {
+			needs = append(needs, string(n))
+		}
+		fmt.Fprintf(w, "  stands on: %s\n", strings.Join(needs, "; "))
 	}
 }
 

@@ -265,3 +265,30 @@ func TestAFindingNumberWithAFilterIsRefused(t *testing.T) {
 		t.Fatalf("exit %d:\n%s", code, out)
 	}
 }
+
+// explain with the rules unread, or the upstream unreachable from this machine, says what
+// it could not check and exits 3, instead of "no rule covers" or "the pull fails".
+func TestExplainSaysWhatItCouldNotCheck(t *testing.T) {
+	_, env := failingStandIn(t, "", []string{"ecr:DescribePullThroughCacheRules"})
+	for _, ref := range []string{"nginx:1.27", "111122223333.dkr.ecr.us-east-1.amazonaws.com/docker-hub/library/nginx:latest"} {
+		out, code := runCLI(t, env, "explain", ref)
+		if code != exitScan || !strings.Contains(out, "NOT CHECKED") && !strings.Contains(out, "[ ?? ]") || strings.Contains(out, "No rule covers") {
+			t.Errorf("explain %s with the rules denied: exit %d:\n%s", ref, code, out)
+		}
+	}
+	_, env = failingStandIn(t, `[{"operation":"upstream:registry-1.docker.io","errorRate":1}]`, nil)
+	out, code := runCLI(t, env, "explain", "111122223333.dkr.ecr.us-east-1.amazonaws.com/docker-hub/library/nginx:latest")
+	if code != exitScan || !strings.Contains(out, "[ ?? ] upstream has it") {
+		t.Errorf("explain with Docker Hub answering 503: exit %d:\n%s", code, out)
+	}
+}
+
+// A part of the scan that could not be read leaves the report incomplete whatever checks
+// were asked for: rule-quota needs no validation, yet the scan missed one.
+func TestAnUnreadPartIsIncompleteWhateverTheFilter(t *testing.T) {
+	_, env := failingStandIn(t, "", []string{"ecr:ValidatePullThroughCacheRule"})
+	r, code := report(t, env, "--check", "rule-quota")
+	if code != exitScan || r.Complete || len(r.Errors) == 0 || r.Errors[0].Operation != "ValidatePullThroughCacheRule" {
+		t.Fatalf("exit %d, complete %v, errors %+v", code, r.Complete, r.Errors)
+	}
+}

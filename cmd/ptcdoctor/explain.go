@@ -61,11 +61,19 @@ that went to Docker Hub directly, an expired ECR login) no account is read; with
 				return err
 			}
 			ref, err := model.ParseRef(args[0], acct.Snap.AccountID, acct.Snap.Region, acct.Snap.Rules)
+			if pe := acct.Snap.PartFailed(model.PartRules); err != nil && ref.Repository == "" && pe != nil {
+				fmt.Fprintf(out, "NOT CHECKED  %s: the rules could not be read, so where it is pulled from is not known: %s failed: %s %s\n",
+					model.Printable(args[0]), pe.Operation, pe.Code, pe.Message)
+				return incompleteError{errQuiet}
+			}
 			if err != nil && ref.Repository == "" {
 				return usageError{err}
 			}
 			ex := diagnose.Explain(cmd.Context(), acct.Snap, s.acc, ref, acct.Opts)
 			printExplanation(out, ex)
+			if ex.NotChecked() { // a link that could not be read: exit 3, whatever else was found
+				return incompleteError{errQuiet}
+			}
 			for _, st := range ex.Steps {
 				if st.Status == "failed" {
 					return findingsError{errQuiet}
@@ -104,7 +112,7 @@ func readAccount(ctx context.Context, g *globals, s *session, principals []strin
 	return &diagnose.Account{Snap: d.snap, Prober: s.acc, Opts: diagnose.Options{Principals: pr}}, nil
 }
 
-var statusMark = map[string]string{"ok": "[ ok ]", "warning": "[warn]", "failed": "[FAIL]", "skipped": "[ -- ]"}
+var statusMark = map[string]string{"ok": "[ ok ]", "warning": "[warn]", "failed": "[FAIL]", "skipped": "[ -- ]", diagnose.StatusNotChecked: "[ ?? ]"}
 
 func printExplanation(w io.Writer, ex diagnose.Explanation) {
 	fmt.Fprintf(w, "%s\n", model.Printable(ex.Ref.Input))

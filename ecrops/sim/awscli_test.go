@@ -18,6 +18,7 @@ import (
 // The aws CLI is a client no one here wrote, with its own signer, serializers and
 // paginators: if it and the Go SDK both work, the wire is right and not merely agreed.
 func TestAWSCLIAgainstTheStandIn(t *testing.T) {
+	t.Parallel() // each aws CLI call starts a Python; let the other CLI test run beside it
 	s := startScenario(t, "demo")
 	info := s.srv.Info()
 	aws := awsCLI(t, info)

@@ -21,4 +21,9 @@
 // A scenario (scenario.go) is a YAML account; generate.go adds a large generated bulk and
 // failure shapes in given numbers to it, and state.go builds the account the handlers
 // (ecr.go, secrets.go, iamsts.go, registry.go, pullthrough.go) serve under one lock.
+// Beside them: the archive storage class (archive.go), lifecycle policies evaluated every
+// 24 hours of the clock (lifecycle.go) and validated as ECR validates them (policy.go),
+// layer downloads redirected to a loopback "S3" (dataplane.go), ECR-to-ECR role trust and
+// upstream registry policy (ecrupstream.go), and the registry, mutability, referrer and
+// pull-time exclusion operations (ecrextra.go).
 package sim

@@ -25,6 +25,9 @@ var ecrHandlers = map[string]handler{
 	"BatchCheckLayerAvailability":         batchCheckLayerAvailability,
 	"DescribeRegistry":                    describeRegistry,
 	"ListImageReferrers":                  listImageReferrers,
+	"RegisterPullTimeUpdateExclusion":     registerPullTimeUpdateExclusion,
+	"DeregisterPullTimeUpdateExclusion":   deregisterPullTimeUpdateExclusion,
+	"ListPullTimeUpdateExclusions":        listPullTimeUpdateExclusions,
 	"DeletePullThroughCacheRule":          deleteRule,
 	"ValidatePullThroughCacheRule":        validateRule,
 	"CreateRepositoryCreationTemplate":    createTemplate,
@@ -1002,7 +1005,7 @@ func batchGetImage(c *call) (any, *apiError) {
 			continue
 		}
 		s.mu.Lock()
-		recordPull(img, s.clock.Now())
+		s.recordPull(c.principal, img)
 		s.mu.Unlock()
 		images = append(images, map[string]any{
 			"registryId": st.accountID, "repositoryName": in.RepositoryName,

@@ -116,9 +116,74 @@ func listImageReferrers(c *call) (any, *apiError) {
 // sentence, since AWS does not say when within the 24 hours it records.
 const pullRecordedEvery = 24 * time.Hour
 
-// recordPull notes a pull of img at now. Called with s.mu held.
-func recordPull(img *imageState, now time.Time) {
+// recordPull notes a pull of img by p, unless p is a registered pull-time update
+// exclusion (https://docs.aws.amazon.com/AmazonECR/latest/userguide/pull-time-update-exclusions.html).
+// Called with s.mu held.
+func (s *Server) recordPull(p *principal, img *imageState) {
+	now := s.clock.Now()
+	if _, excluded := s.st.pullExclusions[p.ARN]; excluded {
+		return
+	}
 	if img.LastPull.IsZero() || now.Sub(img.LastPull) >= pullRecordedEvery {
 		img.LastPull = now
 	}
+}
+
+// maxPullExclusions is the documented limit: 100 exclusions per account.
+const maxPullExclusions = 100
+
+type exclusionIn struct {
+	PrincipalArn string  `json:"principalArn"`
+	NextToken    *string `json:"nextToken"`
+	MaxResults   *int    `json:"maxResults"`
+}
+
+func registerPullTimeUpdateExclusion(c *call) (any, *apiError) {
+	var in exclusionIn
+	if e := c.exclusionCall(&in); e != nil {
+		return nil, e
+	}
+	st := c.srv.st
+	if _, ok := st.pullExclusions[in.PrincipalArn]; ok {
+		return nil, clientError("ExclusionAlreadyExistsException", "The principal %s is already excluded from pull-time updates.", in.PrincipalArn)
+	}
+	if len(st.pullExclusions) >= maxPullExclusions {
+		return nil, clientError("LimitExceededException", "The operation did not succeed because it would cause a limit to be exceeded: at most %d pull-time update exclusions.", maxPullExclusions)
+	}
+	now := c.srv.clock.Now()
+	st.pullExclusions[in.PrincipalArn] = now
+	return map[string]any{"principalArn": in.PrincipalArn, "createdAt": ts(now)}, nil
+}
+
+func deregisterPullTimeUpdateExclusion(c *call) (any, *apiError) {
+	var in exclusionIn
+	if e := c.exclusionCall(&in); e != nil {
+		return nil, e
+	}
+	if _, ok := c.srv.st.pullExclusions[in.PrincipalArn]; !ok {
+		return nil, clientError("ExclusionNotFoundException", "The principal %s is not excluded from pull-time updates.", in.PrincipalArn)
+	}
+	delete(c.srv.st.pullExclusions, in.PrincipalArn)
+	return map[string]any{"principalArn": in.PrincipalArn}, nil
+}
+
+func listPullTimeUpdateExclusions(c *call) (any, *apiError) {
+	var in exclusionIn
+	if e := c.exclusionCall(&in); e != nil {
+		return nil, e
+	}
+	items, next, ok := page(c.op, sortedKeys(c.srv.st.pullExclusions), in.NextToken, in.MaxResults, 100)
+	if !ok {
+		return nil, invalidNextToken()
+	}
+	return map[string]any{"pullTimeUpdateExclusions": emptyIfNil(items), "nextToken": next}, nil
+}
+
+// exclusionCall decodes a pull-time update exclusion request and checks the caller.
+// The exception wordings are the stand-in's; the names are the API model's.
+func (c *call) exclusionCall(in *exclusionIn) *apiError {
+	if e := c.decode(in); e != nil {
+		return e
+	}
+	return c.ecrAuthorize(c.registryResource())
 }

@@ -474,3 +474,43 @@ func TestLifecyclePoliciesAsECRValidatesThem(t *testing.T) {
 		AppliedFor: []types.RCTAppliedFor{types.RCTAppliedForPullThroughCache}, LifecyclePolicy: aws.String(policy(rule(1, `{"tagStatus":"any","countType":"sinceImagePulled","countUnit":"days","countNumber":90}`, expire)))})
 	wantCode(t, err, "InvalidParameterException", "sinceImagePulled can only be used with a transition")
 }
+
+// Pull-time update exclusions (https://docs.aws.amazon.com/AmazonECR/latest/userguide/pull-time-update-exclusions.html):
+// pulls by an excluded principal do not move lastRecordedPullTime.
+func TestPullTimeUpdateExclusions(t *testing.T) {
+	s := startScenario(t, "demo")
+	c := ctx(t)
+	admin := aws.String("arn:aws:iam::111122223333:user/admin")
+	reg := must[*ecr.RegisterPullTimeUpdateExclusionOutput](t)(s.ecr.RegisterPullTimeUpdateExclusion(c, &ecr.RegisterPullTimeUpdateExclusionInput{PrincipalArn: admin}))
+	if *reg.PrincipalArn != *admin || reg.CreatedAt == nil {
+		t.Fatalf("register: %+v", reg)
+	}
+	_, err := s.ecr.RegisterPullTimeUpdateExclusion(c, &ecr.RegisterPullTimeUpdateExclusionInput{PrincipalArn: admin})
+	wantCode(t, err, "ExclusionAlreadyExistsException", "admin")
+	list := must[*ecr.ListPullTimeUpdateExclusionsOutput](t)(s.ecr.ListPullTimeUpdateExclusions(c, &ecr.ListPullTimeUpdateExclusionsInput{}))
+	if len(list.PullTimeUpdateExclusions) != 1 || list.PullTimeUpdateExclusions[0] != *admin {
+		t.Fatalf("list: %+v", list.PullTimeUpdateExclusions)
+	}
+	pulled := func() time.Time {
+		out := must[*ecr.DescribeImagesOutput](t)(s.ecr.DescribeImages(c, &ecr.DescribeImagesInput{
+			RepositoryName: aws.String("ecr-public/amazonlinux/amazonlinux"), ImageIds: []types.ImageIdentifier{{ImageTag: aws.String("2023")}}}))
+		return *out.ImageDetails[0].LastRecordedPullTime
+	}
+	before := pulled()
+	s.srv.Clock().Advance(30 * time.Hour)
+	if _, err := s.puller().get("ecr-public/amazonlinux/amazonlinux:2023"); err != nil {
+		t.Fatal(err)
+	}
+	if !pulled().Equal(before) {
+		t.Fatal("an excluded principal's pull was recorded")
+	}
+	must[*ecr.DeregisterPullTimeUpdateExclusionOutput](t)(s.ecr.DeregisterPullTimeUpdateExclusion(c, &ecr.DeregisterPullTimeUpdateExclusionInput{PrincipalArn: admin}))
+	_, err = s.ecr.DeregisterPullTimeUpdateExclusion(c, &ecr.DeregisterPullTimeUpdateExclusionInput{PrincipalArn: admin})
+	wantCode(t, err, "ExclusionNotFoundException", "admin")
+	if _, err := s.puller().get("ecr-public/amazonlinux/amazonlinux:2023"); err != nil {
+		t.Fatal(err)
+	}
+	if !pulled().After(before) {
+		t.Fatal("a pull after the exclusion went was not recorded")
+	}
+}

@@ -129,7 +129,7 @@ func (s *Server) serveManifest(w *statusRecorder, r *http.Request, p *principal,
 	}
 	s.mu.Lock()
 	if r.Method == http.MethodGet {
-		recordPull(img, s.clock.Now())
+		s.recordPull(p, img)
 	}
 	raw, mt, d := img.manifest(), string(img.MediaType), img.Digest.String()
 	s.mu.Unlock()

@@ -523,6 +523,12 @@ func (s *Scenario) check() error {
 			}
 		}
 		errs = append(errs, checkMutability(fmt.Sprintf("templates[%d]", i), t.ImageTagMutability)...)
+		if t.LifecyclePolicy != "" {
+			// A policy ECR would refuse could never be on an account: refuse it here too.
+			if msg := checkLifecyclePolicy(t.LifecyclePolicy); msg != "" {
+				bad("templates[%d].lifecyclePolicy: %s", i, msg)
+			}
+		}
 		errs = append(errs, checkScenarioExclusions(fmt.Sprintf("templates[%d]", i), t.ImageTagMutability, t.ImageTagMutabilityExclusionFilters)...)
 	}
 	repos := map[string]bool{}
@@ -536,6 +542,11 @@ func (s *Scenario) check() error {
 		}
 		repos[r.Name] = true
 		errs = append(errs, checkMutability(where, r.ImageTagMutability)...)
+		if r.LifecyclePolicy != "" {
+			if msg := checkLifecyclePolicy(r.LifecyclePolicy); msg != "" {
+				bad("%s.lifecyclePolicy: %s", where, msg)
+			}
+		}
 		errs = append(errs, checkScenarioExclusions(where, r.ImageTagMutability, r.ImageTagMutabilityExclusionFilters)...)
 		for j, im := range r.Images {
 			for _, t := range im.Tags {

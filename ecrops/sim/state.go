@@ -30,6 +30,9 @@ type state struct {
 	blobs  map[v1.Hash][]byte
 	tokens map[string]*registryToken // registry passwords issued by GetAuthorizationToken
 
+	// pullExclusions are the principals (IAM ARNs) whose pulls are not recorded.
+	pullExclusions map[string]time.Time
+
 	// lifecycleRun is when lifecycle policies were last evaluated (see lifecycle.go).
 	lifecycleRun time.Time
 
@@ -132,6 +135,8 @@ func newState(sc *Scenario, now time.Time) (*state, error) {
 		blobs:     map[v1.Hash][]byte{},
 		tokens:    map[string]*registryToken{},
 		negative:  map[string]time.Time{},
+
+		pullExclusions: map[string]time.Time{},
 	}
 	principals := sc.Principals
 	if len(principals) == 0 {

@@ -45,7 +45,12 @@ func (e Engine) Apply(ctx context.Context, plan model.Plan, secrets map[string]s
 func (e Engine) Journal() ([]ui.JournalRow, error) {
 	entries, err := e.Account.Journal().Entries()
 	undoable := ecrops.UndoablePlans(entries)
+	open, _ := e.Account.Journal().Unfinished()
 	var rows []ui.JournalRow
+	for _, en := range open { // a step stopped during its call: undo reads whether it took effect
+		rows = append(rows, ui.JournalRow{Plan: en.Plan, Step: en.Step, When: en.Time, Operation: en.Operation, Target: en.Target,
+			Outcome: "UNFINISHED: stopped during the call", Undoable: undoable[en.Plan]})
+	}
 	for _, en := range entries {
 		if en.Phase == "intent" || en.Phase == "ack" {
 			continue
