@@ -84,6 +84,8 @@ type pingAnswer struct {
 	status int
 	header http.Header
 	body   []byte
+	url    url.URL // the URL the answer came from (after the resolve map): its scheme
+	// tells go-containerregistry whether the registry is reached over plain HTTP
 }
 
 func (c *pingCache) forget() {
@@ -125,7 +127,11 @@ func (c *pingCache) wrap(next http.RoundTripper) http.RoundTripper {
 			var body []byte
 			body, err = io.ReadAll(io.LimitReader(resp.Body, 64<<10))
 			resp.Body.Close()
-			e.ans, e.ok = pingAnswer{status: resp.StatusCode, header: resp.Header.Clone(), body: body}, err == nil
+			from := req.URL
+			if resp.Request != nil {
+				from = resp.Request.URL
+			}
+			e.ans, e.ok = pingAnswer{status: resp.StatusCode, header: resp.Header.Clone(), body: body, url: *from}, err == nil
 		}
 		if !e.ok { // not kept: the next probe asks again
 			c.mu.Lock()
@@ -146,6 +152,9 @@ func (c *pingCache) wrap(next http.RoundTripper) http.RoundTripper {
 }
 
 func (p pingAnswer) response(req *http.Request) *http.Response {
+	from := req.Clone(req.Context())
+	u := p.url
+	from.URL = &u
 	return &http.Response{Status: http.StatusText(p.status), StatusCode: p.status, Proto: "HTTP/1.1", ProtoMajor: 1, ProtoMinor: 1,
-		Header: p.header.Clone(), Body: io.NopCloser(bytes.NewReader(p.body)), ContentLength: int64(len(p.body)), Request: req}
+		Header: p.header.Clone(), Body: io.NopCloser(bytes.NewReader(p.body)), ContentLength: int64(len(p.body)), Request: from}
 }
