@@ -4,7 +4,7 @@ BIN     ?= bin/ptcdoctor
 PKGS    := ./...
 FUZZTIME ?= 60s
 
-.PHONY: build test demo sim bench bench-scan bench-scan-repo bench-doctor bench-ui lint fuzz clean
+.PHONY: build test demo sim bench bench-scan bench-scan-repo bench-doctor bench-ui bench-fleet lint fuzz clean
 
 build:
 	$(GO) build -buildvcs=auto -o $(BIN) ./cmd/ptcdoctor
@@ -37,6 +37,13 @@ bench-scan-repo:
 # process: ptcdoctor's peak resident memory, the report's size, the calls counted.
 bench-doctor:
 	$(GO) test -run '^$$' -bench BenchmarkDoctor100kImages -benchtime 3x ./cmd/ptcdoctor/
+
+# doctor over a generated fleet served by `ptcdoctor sim` in its own process, each
+# account-region throttled at RATE calls a second per operation. FLEET is
+# ACCOUNTSxREGIONSxREPOSITORIESxIMAGES; the issue's full size is FLEET=50x3x200x10.
+FLEET ?= 10x3x50x10
+bench-fleet:
+	PTCDOCTOR_BENCH_FLEET=$(FLEET) PTCDOCTOR_BENCH_RATE=$(RATE) $(GO) test -run '^$$' -bench BenchmarkFleet -benchtime 1x ./cmd/ptcdoctor/
 
 # One frame of the TUI (a key press and the redraw) on a list of 100,000 images, and a key
 # press while a scan fights faults in the background.

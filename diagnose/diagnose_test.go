@@ -287,7 +287,7 @@ func TestJSONSchema(t *testing.T) {
 	report := diagnose.NewReport(snap, res, true)
 	out, _ := json.Marshal(report)
 	// Every field the README documents is in a real report.
-	for _, field := range []string{`"schemaVersion":3`, `"complete":true`, `"findings":[`, `"notChecked":[]`, `"errors":[]`, `"stats":{`, `"id":"`, `"key":"`, `"number":1`,
+	for _, field := range []string{`"schemaVersion":4`, `"complete":true`, `"findings":[`, `"notChecked":[]`, `"errors":[]`, `"stats":{`, `"id":"`, `"key":"`, `"number":1`,
 		`"evidence":[`, `"fixes":[`, `"targets":["`, `"needsSecretValue":`, `"secondsToFirstRules":`} {
 		if !bytes.Contains(out, []byte(field)) {
 			t.Errorf("the report lacks %s", field)

@@ -13,9 +13,10 @@ import (
 // meaning or goes away; new fields do not change it. See README.md beside this file.
 // 2: findings[].id is the finding's stable short id (a string), no longer its number,
 // which is findings[].number; complete and notChecked are new.
-// 3: a fix's steps that differ only in their target are one entry: steps[].targets (a
+// 3 is the fleet report's first version (FleetSchemaVersion), not this report's.
+// 4: a fix's steps that differ only in their target are one entry: steps[].targets (a
 // list) replaces steps[].target, and "{target}" in params and summary stands for each.
-const SchemaVersion = 3
+const SchemaVersion = 4
 
 // Report is the JSON report of `ptcdoctor doctor --json`.
 type Report struct {
@@ -123,17 +124,7 @@ func NewReport(snap *model.Snapshot, res Result, withStats bool) Report {
 		Identity: model.Printable(snap.Identity.ARN), ScannedAt: snap.TakenAt.UTC(), Complete: res.Complete(),
 		Findings: []ReportFinding{}, NotChecked: []ReportNotChecked{}, Errors: []ReportError{}}
 	for i, f := range res.Findings {
-		rf := ReportFinding{ID: f.ID(), Key: model.Printable(f.Key()), Number: i + 1, Check: f.Check, Severity: string(f.Severity),
-			Subject: ReportSubject{Kind: f.Subject.Kind, Name: model.Printable(f.Subject.Name)},
-			Title:   model.Printable(f.Title), Explanation: model.Printable(f.Explanation), Evidence: []ReportEvidence{}, Fixes: []ReportFix{}}
-		for _, e := range f.Evidence {
-			rf.Evidence = append(rf.Evidence, ReportEvidence{Call: model.Printable(e.Call), Answer: model.Printable(e.Answer)})
-		}
-		for _, fx := range f.Fixes {
-			rfx := ReportFix{Title: model.Printable(fx.Title), Destructive: fx.Plan.Destructive(), Manual: fx.Manual, Steps: []ReportStep{}}
-			rfx.Steps = reportSteps(fx.Plan.Steps)
-			rf.Fixes = append(rf.Fixes, rfx)
-		}
+		rf := reportFinding(f, i+1)
 		switch f.Severity {
 		case model.SeverityError:
 			r.Summary.Errors++
@@ -417,4 +408,20 @@ func sum(m map[string]int) int {
 		n += v
 	}
 	return n
+}
+
+// reportFinding puts one finding into the report's shape, numbered.
+func reportFinding(f model.Finding, number int) ReportFinding {
+	rf := ReportFinding{ID: f.ID(), Key: model.Printable(f.Key()), Number: number, Check: f.Check, Severity: string(f.Severity),
+		Subject: ReportSubject{Kind: f.Subject.Kind, Name: model.Printable(f.Subject.Name)},
+		Title:   model.Printable(f.Title), Explanation: model.Printable(f.Explanation), Evidence: []ReportEvidence{}, Fixes: []ReportFix{}}
+	for _, e := range f.Evidence {
+		rf.Evidence = append(rf.Evidence, ReportEvidence{Call: model.Printable(e.Call), Answer: model.Printable(e.Answer)})
+	}
+	for _, fx := range f.Fixes {
+		rfx := ReportFix{Title: model.Printable(fx.Title), Destructive: fx.Plan.Destructive(), Manual: fx.Manual, Steps: []ReportStep{}}
+		rfx.Steps = reportSteps(fx.Plan.Steps)
+		rf.Fixes = append(rf.Fixes, rfx)
+	}
+	return rf
 }
