@@ -458,7 +458,7 @@ func words(v ErrorVerdict) (string, string) {
 	case "mirror-not-found":
 		return "The mirror (" + pick(otherHost(r), "the mirror") + ") does not have " + ref + ".", "Check that the mirror's path maps to the right rule prefix (ptcdoctor nodes reads the node's hosts.toml)."
 	case "mirror-override-path":
-		return "The node's mirror for " + pick(refHost(r.Reference), "the registry") + " asks " + pick(otherHost(r), "the mirror") + " for " + model.Printable(overridePathRE.FindString(r.Line)) + ": /v2/ twice. Its hosts.toml server URL names the rule prefix, and without override_path = true containerd puts /v2/ in front of the path again, so ECR answers 404.",
+		return "The node's mirror for " + pick(refHost(r.Reference), "the registry") + " asks " + pick(otherHost(r), "the mirror") + " for " + model.Printable(strings.TrimRight(overridePathRE.FindString(r.Line), ":,;.")) + ": /v2/ twice. Its hosts.toml server URL names the rule prefix, and without override_path = true containerd puts /v2/ in front of the path again, so ECR answers 404.",
 			"Set override_path = true under the [host.\"https://<account>.dkr.ecr.<region>.amazonaws.com/v2/<prefix>\"] table of the node's hosts.toml; check the node's files with ptcdoctor nodes (ptcdoctor setup prints a hosts.toml that passes it)."
 	case "ecr-throttled":
 		if isPublicECR(refHost(r.Reference)) || contains(r.Hosts, "public.ecr.aws") {
