@@ -36,15 +36,16 @@ reference from it, and walks the same chain for that reference against the accou
 to name the cause the chain confirms. Where the line alone settles the cause (a pull
 that went to Docker Hub directly, an expired ECR login) no account is read; with
 --line-only none ever is, and explain says what would settle the rest. The line
-narrows the causes; the chain confirms one of them or not: a link failing for a
-cause the line does not allow is shown as also failing, never as the line's cause.
+narrows the causes; the chain confirms one of them or none: a link that fails
+for a cause the line does not allow is shown as also failing, never as the
+line's cause.
 
-Exit status: explain REF exits 1 when a link fails. explain --error exits 1 when the
-chain walked on the account confirms the cause (a finding, as explain REF); 0 when
-the cause is the line's own reading (--line-only, a line that settles it alone, or a
-chain that does not show it failing now), or not settled with the account read;
-3 when the account was needed and could not be read; 4 when the message is not one
-ptcdoctor recognises.`,
+Exit status: explain REF exits 1 when a link fails. explain --error exits 1
+when the chain walked on the account confirms the cause (a finding, as explain
+REF); 0 when the cause is the line's own reading (--line-only, a line that
+settles it alone, or a chain that does not show it failing now), or when it
+stays unsettled with the account read; 3 when the account was needed and could
+not be read; 4 when the message is not one ptcdoctor recognises.`,
 		Example: `  ptcdoctor explain --demo 111122223333.dkr.ecr.us-east-1.amazonaws.com/docker-hub/nginx:latest
   ptcdoctor explain --error "manifest unknown: Requested image not found" --line-only
   ptcdoctor explain --demo --principal arn:aws:iam::111122223333:role/eks-node --error 'failed to resolve reference "111122223333.dkr.ecr.us-east-1.amazonaws.com/docker-hub/library/redis:7.4": not found'`,

@@ -127,6 +127,10 @@ func TestExplainErrorKeepsToTheLinesCauses(t *testing.T) {
 		!strings.Contains(out, "Also failing (not this line's cause): permissions of") || strings.Contains(out, "Fix 1:") {
 		t.Fatalf("a 429 through the cache (exit %d):\n%s", code, out)
 	}
+	// The exit codes are documented where a user looks.
+	if help, _ := runCLI(t, demoEnv(t), "explain", "--help"); !strings.Contains(help, "4 when the message is not one ptcdoctor recognises") {
+		t.Errorf("explain --help does not document the exit codes:\n%s", help)
+	}
 	// A back-off alone: the first error holds the cause.
 	out, code = runCLI(t, demoEnv(t), "explain", "--demo", "--error", "Warning  Failed  3m  kubelet  Error: ImagePullBackOff")
 	if code != 0 || !strings.Contains(out, "(back-off;") || !strings.Contains(out, "ErrImagePull") {
