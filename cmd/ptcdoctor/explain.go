@@ -192,6 +192,9 @@ func printErrorVerdict(w io.Writer, v diagnose.ErrorVerdict, notRead string) {
 		fmt.Fprintln(w)
 		ex := *v.Explanation
 		ex.Fixes = v.Fixes // only the fixes of the link the line failed at
+		if len(v.AlsoFailing) > 0 {
+			ex.Verdict = "of the reference's chain, not of this line (see Cause): " + ex.Verdict
+		}
 		printExplanation(w, ex)
 	}
 	if v.Cause.ID != "" {
