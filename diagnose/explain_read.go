@@ -472,12 +472,27 @@ func notFoundCauses(r *ErrorReading) []string {
 		// The repository does not exist: what fails after it is made (the import, the
 		// image) is not why.
 		out = []string{"no-rule", "missing-create-permission", "template-cannot-create", "name-not-upstream", "library-prefix", "ecr-login"}
-		return out
+		return withoutLoginForAPI(r, out)
 	case imageMissing:
 		out = []string{"name-not-upstream", "missing-import-permission", "missing-platform"}
 	}
 	for _, c := range []string{"no-rule", "missing-create-permission", "template-cannot-create", "name-not-upstream", "missing-import-permission", "private-image-missing", "image-archived", "library-prefix", "ecr-login"} {
 		if !contains(out, c) {
+			out = append(out, c)
+		}
+	}
+	return withoutLoginForAPI(r, out)
+}
+
+// withoutLoginForAPI drops the client's ECR login from an API call's causes: the aws CLI
+// signs with IAM credentials, and says so in other words when it has none.
+func withoutLoginForAPI(r *ErrorReading, causes []string) []string {
+	if !r.APICall {
+		return causes
+	}
+	out := causes[:0:0]
+	for _, c := range causes {
+		if c != "ecr-login" {
 			out = append(out, c)
 		}
 	}

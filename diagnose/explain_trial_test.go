@@ -122,8 +122,8 @@ func TestExplainErrorReadsWhatEachLineNames(t *testing.T) {
 	// The aws CLI's repository is never an upstream reference gone direct.
 	v, _ := diagnose.ExplainError(context.Background(), nil, `An error occurred (RepositoryNotFoundException) when calling the DescribeImages operation: The repository with name 'docker-hub/library/nginx' does not exist in the registry with id '111122223333'`)
 	for _, c := range v.Reading.Candidates {
-		if c == "bypassed-cache" {
-			t.Errorf("an aws CLI line read as a pull gone to the upstream: %v", v.Reading.Candidates)
+		if c == "bypassed-cache" || c == "ecr-login" {
+			t.Errorf("an aws CLI line read as a docker client's pull (%s): %v", c, v.Reading.Candidates)
 		}
 	}
 	up, _ := diagnose.ReadError(`An error occurred (UpstreamAccessDeniedException) when calling the BatchGetImage operation: The upstream registry denied access for the repository docker-hub/library/nginx`)
