@@ -115,7 +115,7 @@ func (sc *scope) run(ctx context.Context, g *globals, s *session, progress func(
 		return nil, err
 	}
 	if snap.AccountID == "" {
-		return nil, fmt.Errorf("the scan could not tell which account this is: %v", snap.Errors)
+		return nil, fmt.Errorf("the scan could not tell which account this is:\n%s", failedReads(snap.Errors))
 	}
 	d := &diagnosis{snap: snap, events: events}
 	var bad []string
@@ -310,7 +310,7 @@ func printCatalog(w io.Writer) {
 // it plans exactly what was shown).
 func printReport(w io.Writer, r diagnose.Report, scopeArgs string) {
 	fmt.Fprintf(w, "%s in %s, as %s\n", r.Account, r.Region, r.Identity)
-	fmt.Fprintf(w, "%d errors, %d warnings, %d info\n", r.Summary.Errors, r.Summary.Warnings, r.Summary.Info)
+	fmt.Fprintf(w, "%s, %s, %d info\n", plural(r.Summary.Errors, "error"), plural(r.Summary.Warnings, "warning"), r.Summary.Info)
 	if !r.Complete {
 		fmt.Fprintln(w, "INCOMPLETE: some parts could not be read; what they hide is listed below as not checked.")
 	}
@@ -321,7 +321,7 @@ func printReport(w io.Writer, r diagnose.Report, scopeArgs string) {
 	for _, f := range r.Findings {
 		fmt.Fprintf(w, "\n[%s] %-7s %s  (%s %s)\n", f.ID, strings.ToUpper(f.Severity), f.Check, f.Subject.Kind, f.Subject.Name)
 		fmt.Fprintf(w, "    %s\n", f.Title)
-		fmt.Fprintf(w, "    %s\n", wrap(f.Explanation, 90, "    "))
+		say(w, "    ", "    ", f.Explanation)
 		for _, e := range f.Evidence {
 			fmt.Fprintf(w, "    evidence: %s → %s\n", e.Call, e.Answer)
 		}
@@ -373,20 +373,29 @@ func sortedOps(m map[string]int) []string {
 	return out
 }
 
-// wrap folds text at width, indenting the lines after the first.
-func wrap(s string, width int, indent string) string {
-	var b strings.Builder
-	n := 0
-	for i, word := range strings.Fields(s) {
-		if i > 0 && n+len(word)+1 > width {
-			b.WriteString("\n" + indent)
-			n = 0
-		} else if i > 0 {
-			b.WriteString(" ")
-			n++
+// sdkOperation is the SDK's prefix naming the call ("operation error ECR:
+// DescribeRepositories, "): the rest of the message is the cause, often the same for
+// every call (a refused connection, expired credentials).
+var sdkOperation = regexp.MustCompile(`^operation error [^:]+: [^,]+, `)
+
+// failedReads lists the failed reads one cause a line, each line naming the parts
+// that failed that way: five calls refused by one endpoint make one line, not five.
+func failedReads(errs []model.PartError) string {
+	var causes []string
+	parts := map[string][]string{}
+	for _, e := range errs {
+		cause := strings.TrimSpace(e.Code + " " + sdkOperation.ReplaceAllString(e.Message, ""))
+		if parts[cause] == nil {
+			causes = append(causes, cause)
 		}
-		b.WriteString(word)
-		n += len(word)
+		parts[cause] = append(parts[cause], e.Part+" ("+e.Operation+")")
+	}
+	var b strings.Builder
+	for i, c := range causes {
+		if i > 0 {
+			b.WriteString("\n")
+		}
+		b.WriteString("- " + strings.Join(parts[c], ", ") + ": " + c)
 	}
 	return b.String()
 }

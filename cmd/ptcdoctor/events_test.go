@@ -21,7 +21,7 @@ func TestDoctorExplainsTheFailedPullsOfEvents(t *testing.T) {
 	if code != exitFindings {
 		t.Fatalf("exit %d:\n%s", code, out)
 	}
-	text := out[strings.Index(out, "Failed image pulls in the events"):]
+	text := flat(out[strings.Index(out, "Failed image pulls in the events"):])
 	for _, want := range []string{"library-prefix: ", "missing-import-permission: ", "upstream-credentials: ", "bypassed-cache: ", "unexplained: ",
 		"default/web-7d9c8b6f4-m4ttz, default/web-7d9c8b6f4-x2k9q", "fix: Pull 111122223333.dkr.ecr.us-east-1.amazonaws.com/docker-hub/library/nginx:latest"} {
 		if !strings.Contains(text, want) {

@@ -242,7 +242,7 @@ func TestTheFixCommandDoctorPrintsPlansThatFinding(t *testing.T) {
 		if code != 0 {
 			t.Fatalf("%s: exit %d:\n%s", cmdline, code, out)
 		}
-		if !strings.Contains(out, "["+f.ID+"] "+f.Title) || strings.Count(out, "\n[") != 1 {
+		if !strings.Contains(flat(out), "["+f.ID+"] "+flat(f.Title)) || strings.Count(out, "\n[") != 1 {
 			t.Fatalf("%s planned something else:\n%s", cmdline, out)
 		}
 		for _, s := range f.Fixes[0].Steps {

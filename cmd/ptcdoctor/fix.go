@@ -134,7 +134,8 @@ token is used for that call only, never printed, logged or journaled.`,
 			failed := false
 			var applied []chosen
 			for _, c := range todo {
-				fmt.Fprintf(out, "\n[%s] %s\n", c.id, model.Printable(c.f.Title))
+				fmt.Fprintln(out)
+				say(out, "["+c.id+"] ", "    ", c.f.Title)
 				printPlan(out, c.fix.Plan)
 				if dryRun {
 					continue

@@ -143,6 +143,10 @@ Run it again for a prefix that exists and it plans only what differs.`,
 				printPlan(out, plan.Plan)
 			}
 			if dryRun {
+				// What the nodes need is known before the rule exists: shown now, so that
+				// it can be reviewed with the plan (and applied once the rule is there).
+				fmt.Fprintf(out, "\nOnce the rule exists (after --yes), use it like this:\n\n")
+				printNextSteps(out, diagnose.NextSteps(snap, r))
 				fmt.Fprintln(out, "\n--dry-run: nothing was written. Run again with --yes to apply.")
 				return nil
 			}
@@ -219,7 +223,8 @@ func prove(ctx context.Context, out io.Writer, acc *ecrops.Account, snap *model.
 			fmt.Fprintf(out, "[ ok ] canary %s/%s:%s pulled through the cache: %s\n", snap.RegistryURI(), repo, tag, digest)
 		}
 	}
-	fmt.Fprintf(out, "\nNext steps\n\n%s", diagnose.NextSteps(snap, r))
+	fmt.Fprintf(out, "\nNext steps\n\n")
+	printNextSteps(out, diagnose.NextSteps(snap, r))
 	if failed {
 		fmt.Fprintln(out, "\nThe rule exists but does not work yet: ptcdoctor explain <a reference under it> says why.")
 		return findingsError{errQuiet}
@@ -257,4 +262,16 @@ func dropKind(steps []model.Step, kind model.StepKind) []model.Step {
 func isTerminal(f *os.File) bool {
 	st, err := f.Stat()
 	return err == nil && st.Mode()&os.ModeCharDevice != 0
+}
+
+// printNextSteps prints setup's next steps: prose folded, each snippet and command
+// (an indented line) whole, to be copied.
+func printNextSteps(w io.Writer, text string) {
+	for _, line := range strings.Split(strings.TrimRight(text, "\n"), "\n") {
+		if strings.HasPrefix(line, " ") {
+			printDocument(w, line, "")
+			continue
+		}
+		say(w, "", "  ", line)
+	}
 }
