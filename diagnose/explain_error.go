@@ -50,7 +50,7 @@ var Causes = []Cause{
 	{"mirror-credentials", "", "The mirror is asked without credentials for it"},
 	{"mirror-not-found", "", "The mirror does not have what it was asked for"},
 	{"public-ecr-stale-login", "", "A stale login for public.ecr.aws"},
-	{"upstream-unavailable", "probe-failed", "The upstream did not answer ECR"},
+	{"upstream-unavailable", "", "The upstream did not answer ECR"},
 	{"kms-error", "", "The repository's KMS key cannot be used"},
 	{"image-archived", "", "The image is archived"},
 	{"tag-listing", "", "A tool listed tags: ECR lists only what it has cached"},
@@ -395,7 +395,7 @@ func words(v ErrorVerdict) (string, string) {
 		return "A stale or expired login for public.ecr.aws is sent with the pull; ECR Public needs none, and answers 403 for a bad one. This is not about library/.",
 			"docker logout public.ecr.aws (helm registry logout public.ecr.aws), then pull again."
 	case "upstream-unavailable":
-		return "The upstream did not answer ECR (UpstreamUnavailable); cached images are still served.", "Retry later; ptcdoctor doctor --check probe-failed shows which upstream."
+		return "The upstream did not answer ECR (UpstreamUnavailable); cached images are still served.", "Retry later; ptcdoctor doctor lists an upstream that does not answer from here either under NOT CHECKED."
 	case "kms-error":
 		return "The repository of " + ref + " is encrypted with a KMS key that ECR or the puller cannot use (disabled, pending deletion, or no kms:Decrypt).",
 			"Enable the key, or grant kms:Decrypt on it to the role that pulls."

@@ -48,3 +48,13 @@ func TestFindingIDs(t *testing.T) {
 		t.Fatal("two keys, one id")
 	}
 }
+
+// Every check a cause of explain --error points to is in the catalog: `doctor --check`
+// with it must work.
+func TestCausesNameChecksOfTheCatalog(t *testing.T) {
+	for _, c := range diagnose.Causes {
+		if _, ok := diagnose.CheckByID(c.Check); c.Check != "" && !ok {
+			t.Errorf("cause %s names the check %q, which the catalog lacks", c.ID, c.Check)
+		}
+	}
+}

@@ -36,7 +36,7 @@ Steps that delete something (a repository, a tag, a template) run only with
 --destructive. Steps that store a secret need --username and --token-stdin; the
 token is used for that call only, never printed, logged or journaled.`,
 		Example: `  ptcdoctor fix --demo --check name-mismatch --dry-run
-  ptcdoctor fix --finding 3f9a1c07 --yes
+  ptcdoctor fix --finding 0c17cf2c --yes
   echo "$TOKEN" | ptcdoctor fix --check credentials --username me --token-stdin --yes`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
