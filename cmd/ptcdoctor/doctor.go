@@ -340,8 +340,9 @@ func printReport(w io.Writer, r diagnose.Report, scopeArgs string) {
 		fmt.Fprintln(w, "\nNo findings in what could be checked; see NOT CHECKED above.")
 	}
 	if st := r.Stats; st != nil {
-		fmt.Fprintf(w, "\nScan: %d repositories, %d images in %.2f s (rules after %.3f s, repositories after %.3f s); %d calls, %d throttled, %d retried\n",
-			st.Repositories, st.Images, st.SecondsToComplete, st.SecondsToFirstRules, st.SecondsToRepositories, total(st.Calls), total(st.Throttled), st.Retried)
+		fmt.Fprintf(w, "\nScan: %s, %s in %.2f s (rules after %.3f s, repositories after %.3f s); %s, %d throttled, %d retried\n",
+			plural(st.Repositories, "repository"), plural(st.Images, "image"), st.SecondsToComplete, st.SecondsToFirstRules, st.SecondsToRepositories,
+			plural(total(st.Calls), "call"), total(st.Throttled), st.Retried)
 		for _, op := range sortedOps(st.Calls) {
 			fmt.Fprintf(w, "  %-38s %6d calls %5d throttled\n", op, st.Calls[op], st.Throttled[op])
 		}

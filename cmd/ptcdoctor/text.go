@@ -95,10 +95,13 @@ func prettyJSON(s string) (string, bool) {
 	return b.String(), true
 }
 
-// plural is n and the noun, with an s when n is not 1: "1 error", "2 errors", "0 errors".
+// plural is n and the noun, plural when n is not 1: "1 error", "0 errors", "2 repositories".
 func plural(n int, noun string) string {
-	if n == 1 {
-		return fmt.Sprintf("%d %s", n, noun)
+	switch {
+	case n == 1:
+		return "1 " + noun
+	case strings.HasSuffix(noun, "y"):
+		return fmt.Sprintf("%d %sies", n, strings.TrimSuffix(noun, "y"))
 	}
 	return fmt.Sprintf("%d %ss", n, noun)
 }

@@ -54,4 +54,7 @@ func TestPlural(t *testing.T) {
 			t.Errorf("plural(%d) = %q", n, got)
 		}
 	}
+	if got := plural(3, "repository"); got != "3 repositories" {
+		t.Errorf("plural(3, repository) = %q", got)
+	}
 }

@@ -27,6 +27,11 @@ func (c *checker) containerd(idx int, hf hostsFile) {
 	if ns == "" {
 		ns = "(unknown registry: name the file certs.d/<registry>/hosts.toml)"
 	}
+	for _, k := range hf.unknown {
+		c.add(model.SeverityWarning, "containerd-config", file, "containerd ignores an unknown key: "+k,
+			"containerd reads only the keys it knows in a hosts.toml and ignores the others without a word ("+srcHostsMD+"): what the key was meant to set is not set.",
+			"", "", read(file, "keys", k))
+	}
 	for i := range hf.hosts {
 		h := hf.hosts[i]
 		where := fmt.Sprintf("[host.%q]", h.url)
@@ -425,7 +430,7 @@ func (c *checker) account(file string, r *Route) {
 		}
 	}
 	rule := snap.Rule(r.Cache.Prefix)
-	ev := model.Evidence{Call: "ecr:DescribePullThroughCacheRules", Answer: fmt.Sprintf("%d rules", len(snap.Rules))}
+	ev := model.Evidence{Call: "ecr:DescribePullThroughCacheRules", Answer: fmt.Sprintf("%d rule%s", len(snap.Rules), map[bool]string{true: "", false: "s"}[len(snap.Rules) == 1])}
 	if rule == nil {
 		var have []string
 		for _, x := range snap.Rules {

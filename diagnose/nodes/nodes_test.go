@@ -325,3 +325,38 @@ func TestADefaultMirrorAtOnePrefixIsWarned(t *testing.T) {
 		t.Errorf("the fix: %v %+v", err, fixed.Findings)
 	}
 }
+
+// A provider config of the wrong shape is refused in its own terms: the field, what it
+// holds and what it should, never a Go type.
+func TestDecodingErrorsNameTheField(t *testing.T) {
+	head := "apiVersion: kubelet.config.k8s.io/v1\nkind: CredentialProviderConfig\nproviders:\n"
+	for in, want := range map[string]string{
+		head + "  - \"ecr-credential-provider\"\n":                                                                   "line 4: providers[0] is a string; want a mapping",
+		head + "  - name: ecr\n    matchImages: docker.io\n":                                                         "line 5: providers[0].matchImages is a string; want a list",
+		`{"apiVersion": "kubelet.config.k8s.io/v1", "kind": "CredentialProviderConfig", "providers": [{"name": 3}]}`: "providers.name is a number; want a string",
+	} {
+		_, err := Check([]Input{{Name: "config.yaml", Explicit: true, Data: []byte(in)}}, Options{})
+		if err == nil || !strings.Contains(err.Error(), want) || strings.Contains(err.Error(), "struct") {
+			t.Errorf("%q: %v, want %q", in, err, want)
+		}
+	}
+}
+
+// containerd ignores keys it does not know: a misspelled override_path is said, with
+// the key it was likely meant to be.
+func TestAnUnknownHostsKeyIsNamed(t *testing.T) {
+	in := Input{Name: "certs.d/docker.io/hosts.toml", Explicit: true, Data: []byte("server = \"https://registry-1.docker.io\"\n[host.\"https://111122223333.dkr.ecr.us-east-1.amazonaws.com/v2/docker-hub\"]\n  capabilities = [\"pull\", \"resolve\"]\n  overide_path = true\n  mirrors = 1\n")}
+	r, err := Check([]Input{in}, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var titles []string
+	for _, f := range r.Findings {
+		if f.Check == "containerd-config" {
+			titles = append(titles, f.Title)
+		}
+	}
+	if len(titles) != 2 || !strings.Contains(titles[1], "overide_path (did you mean override_path?)") || !strings.Contains(titles[0], "mirrors (containerd reads ") {
+		t.Errorf("%q", titles)
+	}
+}
