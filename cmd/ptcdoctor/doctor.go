@@ -319,18 +319,24 @@ func printReport(w io.Writer, r diagnose.Report, scopeArgs string) {
 	}
 	printNotChecked(w, r)
 	for _, f := range r.Findings {
-		fmt.Fprintf(w, "\n[%s] %-7s %s  (%s %s)\n", f.ID, strings.ToUpper(f.Severity), f.Check, f.Subject.Kind, f.Subject.Name)
-		fmt.Fprintf(w, "    %s\n", f.Title)
+		head := fmt.Sprintf("[%s] %-7s %s  (%s %s)", f.ID, strings.ToUpper(f.Severity), f.Check, f.Subject.Kind, f.Subject.Name)
+		if len(head) > textWidth(w) { // a long subject (an ARN): on a line of its own
+			head = fmt.Sprintf("[%s] %-7s %s\n    (%s %s)", f.ID, strings.ToUpper(f.Severity), f.Check, f.Subject.Kind, f.Subject.Name)
+		}
+		fmt.Fprintf(w, "\n%s\n", head)
+		say(w, "    ", "    ", f.Title)
 		say(w, "    ", "    ", f.Explanation)
 		for _, e := range f.Evidence {
-			fmt.Fprintf(w, "    evidence: %s → %s\n", e.Call, e.Answer)
+			say(w, "    evidence: ", "      ", e.Call+" → "+e.Answer)
 		}
 		for i, fx := range f.Fixes {
-			how := fmt.Sprintf("ptcdoctor fix --finding %s --fix %d%s --dry-run", f.ID, i+1, scopeArgs)
 			if len(fx.Steps) == 0 {
-				how = "by hand"
+				say(w, fmt.Sprintf("    fix %d: ", i+1), "      ", fx.Title+"  [by hand]")
+				continue
 			}
-			fmt.Fprintf(w, "    fix %d: %s  [%s]\n", i+1, fx.Title, how)
+			// The command on a line of its own, whole, to be copied.
+			say(w, fmt.Sprintf("    fix %d: ", i+1), "      ", fx.Title)
+			fmt.Fprintf(w, "      ptcdoctor fix --finding %s --fix %d%s --dry-run\n", f.ID, i+1, scopeArgs)
 		}
 	}
 	switch {

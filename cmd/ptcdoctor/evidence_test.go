@@ -237,7 +237,7 @@ func TestTheFixCommandDoctorPrintsPlansThatFinding(t *testing.T) {
 		if line == "" {
 			t.Fatalf("doctor printed no fix command for %s:\n%s", f.ID, text)
 		}
-		cmdline := line[strings.Index(line, "ptcdoctor fix")+len("ptcdoctor ") : strings.LastIndex(line, "]")]
+		cmdline := line[strings.Index(line, "ptcdoctor fix")+len("ptcdoctor "):]
 		out, code := runCLI(t, env, strings.Fields(cmdline)...)
 		if code != 0 {
 			t.Fatalf("%s: exit %d:\n%s", cmdline, code, out)
