@@ -73,7 +73,8 @@ func printPullFailures(w io.Writer, groups []diagnose.PullGroup) {
 		if cause == "" {
 			cause = "unexplained"
 		}
-		fmt.Fprintf(w, "\n%s: %s%s\n", cause, g.Title, check)
+		fmt.Fprintln(w)
+		say(w, "", "    ", cause+": "+g.Title+check)
 		for _, p := range g.Pulls {
 			say(w, "  ", "      ", fmt.Sprintf("%s  (%s; %s)", p.Image, plural(p.Events, "event"), strings.Join(p.Objects, ", ")))
 			say(w, "    ", "    ", p.Verdict)
