@@ -184,7 +184,8 @@ func printErrorVerdict(w io.Writer, v diagnose.ErrorVerdict, notRead string) {
 		if check == "" {
 			check = "none: outside the account"
 		}
-		fmt.Fprintf(w, "\nCause: %s (%s; check %s)\n", v.Cause.Title, v.Cause.ID, check)
+		fmt.Fprintln(w)
+		say(w, "Cause: ", "       ", fmt.Sprintf("%s (%s; check %s)", v.Cause.Title, v.Cause.ID, check))
 	} else {
 		fmt.Fprintln(w, "\nCause: not settled; the line allows:")
 		for _, id := range r.Candidates {

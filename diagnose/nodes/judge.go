@@ -116,7 +116,7 @@ func (c *checker) defaultMirror(file, where, url string, cache *Cache) {
 		fmt.Sprintf("containerd uses certs.d/_default/hosts.toml for each registry that has no directory of its own (%s), so quay.io/org/app and ghcr.io/org/app are asked of %s as %sorg/app, alike. A pull through cache rule caches one upstream: the images of the other registries are looked up there, where they do not exist, and the pulls fail or fall back to their upstream.",
 			srcHostsMD, url, under),
 		"Give each registry whose cache this is a hosts.toml of its own, and drop the _default one",
-		"# /etc/containerd/certs.d/"+registry+"/hosts.toml: one file a registry, each pointing at the prefix of its own rule\n"+HostsTOML(registry, cache.Host, cache.Prefix),
+		"# /etc/containerd/certs.d/"+registry+"/hosts.toml\n# (one file a registry, each at the prefix of its own rule)\n"+HostsTOML(registry, cache.Host, cache.Prefix),
 		read(file, where, "_default: every registry → "+url))
 }
 
