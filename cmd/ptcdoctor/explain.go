@@ -130,22 +130,22 @@ func printExplanation(w io.Writer, ex diagnose.Explanation) {
 		fmt.Fprintf(w, "  pulled through the cache as %s\n", ex.Ref.CacheURI())
 	}
 	fmt.Fprintln(w)
+	col := strings.Repeat(" ", 32)
 	for _, s := range ex.Steps {
-		fmt.Fprintf(w, "%s %-24s %s\n", statusMark[s.Status], s.Name, wrap(model.Printable(s.Detail), 80, strings.Repeat(" ", 32)))
+		// A name too long for its column (permissions of a role's ARN) gets a line of its own.
+		name := fmt.Sprintf("%s %-24s ", statusMark[s.Status], model.Printable(s.Name))
+		if len(name) > len(col) {
+			fmt.Fprintln(w, strings.TrimRight(name, " "))
+			name = col
+		}
+		say(w, name, col, s.Detail)
 		for _, e := range s.Evidence {
-			fmt.Fprintf(w, "%32s%s → %s\n", "", model.Printable(e.Call), model.Printable(e.Answer))
+			say(w, col, col+"  ", e.Call+" → "+e.Answer)
 		}
 	}
-	fmt.Fprintf(w, "\nVerdict: %s\n", wrap(model.Printable(ex.Verdict), 90, "         "))
-	for i, fx := range ex.Fixes {
-		fmt.Fprintf(w, "\nFix %d: %s\n", i+1, model.Printable(fx.Title))
-		for _, st := range fx.Plan.Steps {
-			fmt.Fprintf(w, "  %s\n", model.Printable(st.String()))
-		}
-		if fx.Manual != "" {
-			fmt.Fprintf(w, "  %s\n", strings.ReplaceAll(model.Printable(fx.Manual), "\\x0a", "\n  "))
-		}
-	}
+	fmt.Fprintln(w)
+	say(w, "Verdict: ", "         ", ex.Verdict)
+	printFixes(w, ex.Fixes)
 	if len(ex.Fixes) > 0 {
 		fmt.Fprintln(w, "\nApply with: ptcdoctor fix --image "+model.Printable(ex.Ref.Input)+" --dry-run, then --yes")
 	}
@@ -206,7 +206,8 @@ func printErrorVerdict(w io.Writer, v diagnose.ErrorVerdict, notRead string) {
 		if v.Confirmed {
 			how = "confirmed by the chain"
 		}
-		fmt.Fprintf(w, "\nCause: %s (%s; check %s; %s)\n", v.Cause.Title, v.Cause.ID, check, how)
+		fmt.Fprintln(w)
+		say(w, "Cause: ", "       ", fmt.Sprintf("%s (%s; check %s; %s)", v.Cause.Title, v.Cause.ID, check, how))
 	} else {
 		fmt.Fprintln(w, "\nCause: not settled; the line allows:")
 		for _, id := range r.Candidates {
@@ -215,20 +216,21 @@ func printErrorVerdict(w io.Writer, v diagnose.ErrorVerdict, notRead string) {
 			}
 		}
 	}
-	fmt.Fprintf(w, "  %s\n", wrap(model.Printable(v.Verdict), 90, "  "))
+	say(w, "  ", "  ", v.Verdict)
 	if v.Fix != "" {
-		fmt.Fprintf(w, "Fix:   %s\n", wrap(model.Printable(v.Fix), 90, "       "))
+		say(w, "Fix:   ", "       ", v.Fix)
 	}
 	if notRead != "" {
-		fmt.Fprintf(w, "\nNot checked against the account: %s\n", model.Printable(notRead))
+		fmt.Fprintln(w, "\nNot checked against the account:")
+		say(w, "  ", "  ", notRead)
 	}
 	for _, n := range v.AlsoFailing {
-		fmt.Fprintf(w, "Also failing (not this line's cause): %s\n", wrap(model.Printable(n), 90, "  "))
+		say(w, "Also failing (not this line's cause): ", "  ", n)
 	}
 	for _, n := range v.Notes {
-		fmt.Fprintf(w, "Note: %s\n", wrap(model.Printable(n), 90, "  "))
+		say(w, "Note: ", "  ", n)
 	}
 	for _, n := range v.Needs {
-		fmt.Fprintf(w, "Would settle it: %s\n", wrap(model.Printable(n), 90, "  "))
+		say(w, "Would settle it: ", "  ", n)
 	}
 }

@@ -3,7 +3,6 @@ package main
 
 import (
 	"errors"
-	"fmt"
 	"os"
 	"runtime/debug"
 	"strings"
@@ -41,7 +40,11 @@ func run(args []string) int {
 		return exitOK
 	}
 	if err.Error() != "" {
-		fmt.Fprintln(os.Stderr, "ptcdoctor:", err)
+		if isTerminal(os.Stderr) {
+			say(os.Stderr, "ptcdoctor: ", "  ", err.Error()) // folded to the terminal
+		} else {
+			os.Stderr.WriteString("ptcdoctor: " + err.Error() + "\n") // one line a message, for logs and grep
+		}
 	}
 	var ue usageError
 	var fe findingsError
