@@ -219,7 +219,7 @@ func checkNameMismatch(d *diagnosis) []model.Finding {
 				Explanation: "A repository is a pull through cache only under a rule's prefix (prefix/image:tag), and ECR creates such repositories itself. " +
 					repo.Name + " was made by hand and no rule covers it, so pulls of " + repo.Name + "/<image> fail with \"repository does not exist\", pulls of a tag it lacks with \"manifest unknown\", and nothing is ever pulled into it.",
 				Evidence: []model.Evidence{{Call: "ecr:DescribePullThroughCacheRules", Answer: "prefixes: " + rulePrefixes(d.snap)},
-					{Call: "ecr:DescribeImages " + repo.Name, Answer: fmt.Sprintf("%d images", len(repo.Images))}},
+					{Call: "ecr:DescribeImages " + repo.Name, Answer: plural(len(repo.Images), "image", "images")}},
 				Fixes: []model.Fix{{Title: "Create the rule that was meant",
 					Manual: fmt.Sprintf("To pull Docker Hub images as %s/library/<image>:<tag>, create a rule with the prefix %s:\n  ptcdoctor setup --upstream docker-hub --prefix %s\nThen pull through %s/<image path>; the repository %s itself can be deleted once nothing uses it.",
 						d.snap.RegistryURI()+"/"+repo.Name, repo.Name, repo.Name, d.snap.RegistryURI()+"/"+repo.Name, repo.Name)}}})
@@ -605,13 +605,14 @@ func checkNoLifecycle(d *diagnosis) []model.Finding {
 		}
 	}
 	var out []model.Finding
+	policy, summary := DefaultLifecycle.Policy(), DefaultLifecycle.Summary()
 	for _, prefix := range sortedKeys(byRule) {
 		repos := byRule[prefix]
 		var names []string
 		var steps []model.Step
 		for _, r := range repos {
 			names = append(names, r.Name)
-			steps = append(steps, putLifecycleStep(r.Name))
+			steps = append(steps, putLifecycleStep(r.Name, policy, summary))
 		}
 		var size int64
 		for _, r := range repos {
@@ -622,13 +623,13 @@ func checkNoLifecycle(d *diagnosis) []model.Finding {
 		// Without a template, the creation-template finding offers one with this policy.
 		if t := model.TemplateFor(d.snap.Templates, prefix+"/x"); t != nil && t.LifecyclePolicy == "" {
 			steps = append(steps, model.Step{Kind: model.StepUpdateTemplate, Operation: "ecr:UpdateRepositoryCreationTemplate", Target: t.Prefix,
-				Params:  map[string]string{"prefix": t.Prefix, "lifecyclePolicy": DefaultLifecycle.Policy()},
+				Params:  map[string]string{"prefix": t.Prefix, "lifecyclePolicy": policy},
 				Summary: "Give the template " + t.Prefix + " the same lifecycle policy, for repositories made later",
 				Expect:  map[string]string{"lifecyclePolicy": ""}})
 		}
 		out = append(out, model.Finding{Subject: model.Subject{Kind: "rule", Name: prefix},
 			Title:       fmt.Sprintf("%s under %s/ without a lifecycle policy", plural(len(repos), "cache repository", "cache repositories"), prefix),
-			Explanation: "Without a lifecycle policy a cache repository keeps every image it ever cached, and storage grows without bound. " + strings.Join(names, ", ") + fmt.Sprintf(" hold %d bytes of images now.", size),
+			Explanation: "Without a lifecycle policy a cache repository keeps every image it ever cached, and storage grows without bound. " + namedOnce(names) + fmt.Sprintf(" hold %d bytes of images now.", size),
 			Evidence:    []model.Evidence{{Call: "ecr:GetLifecyclePolicy", Answer: "LifecyclePolicyNotFoundException for " + strings.Join(names, ", ")}},
 			Fixes: []model.Fix{{Title: "Expire untagged images after 1 day, archive images not pulled for 90 days",
 				Plan: model.Plan{Title: "Lifecycle policies under " + prefix + "/", Steps: steps}}}})
