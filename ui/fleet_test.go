@@ -2,6 +2,7 @@ package ui_test
 
 import (
 	"context"
+	"errors"
 	"strings"
 	"testing"
 
@@ -153,5 +154,42 @@ func TestFleetDropsAReplacedScansRows(t *testing.T) {
 	app.Update(late)
 	if s := screenText(app); strings.Contains(s, "99") || lineWith(s, "111111111111", " 1 ", "done") == "" {
 		t.Fatalf("a replaced scan's row was shown:\n%s", s)
+	}
+}
+
+// stuckFleet is a fleet whose one target is scanning and whose other was read only in
+// part, and which cannot be opened.
+type stuckFleet struct{ fakeFleet }
+
+func (f *stuckFleet) Scan(ctx context.Context, report func(ui.FleetRow)) []ui.FleetFinding {
+	ts := f.Targets()
+	report(ui.FleetRow{FleetTarget: ts[0], State: ui.FleetIncomplete, Rules: 2, Repositories: 5, Errors: 1,
+		Reason: "1 parts unread, 3 subjects not checked"})
+	report(ui.FleetRow{FleetTarget: ts[1], State: ui.FleetScanning})
+	return nil
+}
+
+func (f *stuckFleet) Open(context.Context, string) (ui.Engine, error) {
+	return nil, errors.New("cannot assume arn:aws:iam::111111111111:role/audit: AccessDenied")
+}
+
+// An incomplete target is marked so, with its counts; one being scanned says so; a
+// target that cannot be opened is named on the status line, and the fleet stays.
+func TestFleetIncompleteAndUnopenable(t *testing.T) {
+	app := ui.New(context.Background(), nil, ui.Options{NoColor: true, Fleet: &stuckFleet{}})
+	app.Update(tea.WindowSizeMsg{Width: 100, Height: 24})
+	drive(app, app.Init())
+	s := screenText(app)
+	if lineWith(s, "111111111111", "2", "5", "1E 0W 0I", "incomplete: 1 parts unread") == "" || lineWith(s, "222222222222", "scanning") == "" {
+		t.Fatalf("the fleet's rows:\n%s", s)
+	}
+	key(app, "enter")
+	s = screenText(app)
+	if !strings.Contains(s, "Could not open a") || !strings.Contains(s, "fleet · 2 account-regions") {
+		t.Fatalf("a target that cannot be opened:\n%s", s)
+	}
+	key(app, "3") // no account behind the tabs yet: said so
+	if s = screenText(app); !strings.Contains(s, "enter opens the selected account-region") {
+		t.Fatalf("3 before any target was opened:\n%s", s)
 	}
 }
