@@ -10,6 +10,8 @@ import (
 	"charm.land/bubbles/v2/textinput"
 	tea "charm.land/bubbletea/v2"
 	"charm.land/lipgloss/v2"
+
+	"github.com/ptcdoctor/ptcdoctor/model"
 )
 
 // Options are what the interface starts with.
@@ -48,6 +50,7 @@ type App struct {
 	mode            mode
 	filter, cmdline textinput.Model
 	status          *note
+	pinned          *note // the start notice: it owns the line until ! shows it and it is closed
 	q               *question
 	keyN            int               // key presses so far: a note lives until the next one
 	held            []tea.KeyPressMsg // typed while an answer they are meant for was awaited
@@ -79,7 +82,8 @@ func New(ctx context.Context, eng Engine, opts Options) *App {
 		a.active = a.fleet
 	}
 	if opts.Notice != "" {
-		a.fail("start", opts.Notice, opts.Notice)
+		// Not a note of the scan's: the scan's notes and errors must not replace it.
+		a.pinned = &note{text: model.Printable(opts.Notice), detail: opts.Notice, err: true, sticky: true, source: "start"}
 	}
 	a.resize()
 	return a
@@ -179,7 +183,12 @@ func (a *App) key(msg tea.KeyPressMsg) tea.Cmd {
 	}
 	if a.showDetail {
 		if k == "esc" || k == "!" {
-			a.showDetail, a.status = false, nil // read, and so dismissed
+			a.showDetail = false // read, and so dismissed
+			if a.pinned != nil {
+				a.pinned = nil
+			} else {
+				a.status = nil
+			}
 		}
 		return nil
 	}
@@ -198,7 +207,7 @@ func (a *App) key(msg tea.KeyPressMsg) tea.Cmd {
 		if title, detail := notCheckedText(a.c.notChecked); (a.status == nil || !a.status.sticky) && title != "" {
 			a.fail("scan", title, detail) // read again, after it was dismissed
 		}
-		a.showDetail = a.status != nil && a.status.detail != ""
+		a.showDetail = a.pinned != nil || (a.status != nil && a.status.detail != "")
 	case a.fleet != nil && key.Matches(msg, keys.Fleet):
 		a.toFleet()
 	case a.fleet != nil && a.active == a.fleet && key.Matches(msg, keys.Refresh):

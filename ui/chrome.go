@@ -26,8 +26,8 @@ func (a *App) View() tea.View {
 
 func (a *App) render() string {
 	body := a.active.View()
-	if a.showDetail && a.status != nil {
-		body = wrapText(model.Printable(a.status.detail), a.width) + "\n\n" + a.c.st.dim.Render("esc or ! closes these details")
+	if shown := a.shownError(); a.showDetail && shown != nil {
+		body = wrapText(model.Printable(shown.detail), a.width) + "\n\n" + a.c.st.dim.Render("esc or ! closes these details")
 	}
 	out := a.headerLine() + "\n" + a.tabLine() + "\n" + a.statusLine() + "\n" + clip(body, max(3, a.height-4))
 	if pad := a.height - 1 - lipgloss.Height(out); pad > 0 {
@@ -149,9 +149,10 @@ func (a *App) statusLine() string {
 	switch {
 	case a.q != nil:
 		return truncate(a.c.st.banner.Render(a.q.text), a.width)
-	case a.status != nil && a.status.err:
-		text := "! " + a.status.text
-		if a.status.sticky {
+	case a.pinned != nil || (a.status != nil && a.status.err):
+		shown := a.shownError()
+		text := "! " + shown.text
+		if shown.sticky {
 			text += "  (! shows the details)"
 		}
 		return truncate(a.c.st.banner.Render(text), a.width)
@@ -188,6 +189,15 @@ func (a *App) footerLine() string {
 		return tail
 	}
 	return own + " • " + tail
+}
+
+// shownError is the error on the status line, and the one ! shows: the start
+// notice until it is read, then the last error.
+func (a *App) shownError() *note {
+	if a.pinned != nil {
+		return a.pinned
+	}
+	return a.status
 }
 
 // note says something on the status line, until the next key or another screen.

@@ -8,7 +8,9 @@ import tea "charm.land/bubbletea/v2"
 // made it: the next key, or another screen, clears it. An error that has details stays
 // until the person reads them with ! (and closes them), or until the action that made it
 // runs again (a new scan replaces the last scan's errors). A question owns the line
-// until it is answered: no other message, progress or key takes its place.
+// until it is answered: no other message, progress or key takes its place. The start
+// notice (a plan that did not finish) is pinned above the notes: the scan's notes and
+// errors do not replace it; ! shows it, and closing it lets the line go on.
 
 // mode is what the keys go to: the screen, the filter, the command line, or a question.
 type mode int

@@ -114,3 +114,27 @@ func TestQuitDuringAnApplyAsksFirst(t *testing.T) {
 		t.Fatalf("after n and the apply's end:\n%s", s)
 	}
 }
+
+// The start notice (a plan that did not finish) stays on the status line through the
+// first scan and its checks, until ! shows it and it is closed.
+func TestTheStartNoticeStaysUntilRead(t *testing.T) {
+	eng := &fakeEngine{scans: []*model.Snapshot{account("hub/a")}}
+	app := ui.New(context.Background(), eng, ui.Options{NoColor: true, Notice: "A plan did not finish: 20261130T090000-0123456789ab"})
+	app.Update(tea.WindowSizeMsg{Width: 100, Height: 30})
+	drive(app, app.Init())
+	if s := screenText(app); !strings.Contains(s, "A plan did not finish") {
+		t.Fatalf("the start notice is gone after the scan:\n%s", s)
+	}
+	key(app, "j", "2")
+	if s := screenText(app); !strings.Contains(s, "A plan did not finish") {
+		t.Fatalf("the start notice went with a key:\n%s", s)
+	}
+	key(app, "!")
+	if s := screenText(app); !strings.Contains(s, "20261130T090000-0123456789ab") || !strings.Contains(s, "closes these details") {
+		t.Fatalf("! does not show the notice:\n%s", s)
+	}
+	key(app, "esc")
+	if s := screenText(app); strings.Contains(s, "A plan did not finish") {
+		t.Fatalf("the notice stayed after it was read:\n%s", s)
+	}
+}
