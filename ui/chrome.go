@@ -175,6 +175,9 @@ func (a *App) footerLine() string {
 	case modeCommand:
 		return a.cmdline.View()
 	}
+	if a.active.Capturing() { // the keys go to an input: only its own keys mean anything
+		return truncate(a.help.ShortHelpView(a.active.ShortHelp()), a.width)
+	}
 	always := []key.Binding{a.c.keys.Help, a.c.keys.Quit}
 	if a.fleet != nil && a.active != a.fleet {
 		always = append([]key.Binding{a.c.keys.Fleet}, always...)

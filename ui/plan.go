@@ -4,7 +4,9 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"slices"
 	"sort"
+	"strconv"
 	"strings"
 
 	"charm.land/bubbles/v2/key"
@@ -122,8 +124,13 @@ func (s *planScreen) ShortHelp() []key.Binding {
 			out = append(out, k.NextFix)
 		}
 		return append(out, k.Down, k.PageDown, k.Back)
-	case phaseConfirm, phaseSecret:
-		return []key.Binding{k.Enter, k.Back}
+	case phaseConfirm:
+		phrase := model.Printable(destructiveTarget(s.plan()))
+		return []key.Binding{key.NewBinding(key.WithKeys("type"), key.WithHelp("type", phrase)),
+			key.NewBinding(key.WithKeys("enter"), key.WithHelp("enter", "apply")), key.NewBinding(key.WithKeys("esc"), key.WithHelp("esc", "cancel"))}
+	case phaseSecret:
+		return []key.Binding{key.NewBinding(key.WithKeys("tab"), key.WithHelp("tab", "next field")),
+			key.NewBinding(key.WithKeys("enter"), key.WithHelp("enter", "apply")), key.NewBinding(key.WithKeys("esc"), key.WithHelp("esc", "cancel"))}
 	}
 	return []key.Binding{k.Down, k.PageDown, k.Back}
 }
@@ -235,8 +242,8 @@ func (s *planScreen) inputKey(msg tea.KeyPressMsg) tea.Cmd {
 	case s.phase == phaseSecret:
 		s.token, cmd = s.token.Update(msg)
 	case k == "enter":
-		if s.confirm.Value() != destructiveTarget(s.plan()) {
-			s.said = "the name does not match: nothing was written"
+		if strings.TrimSpace(s.confirm.Value()) != destructiveTarget(s.plan()) {
+			s.said = "that does not match " + strconv.Quote(model.Printable(destructiveTarget(s.plan()))) + ": nothing was written"
 			s.render()
 			return nil
 		}
@@ -375,6 +382,9 @@ func (s *planScreen) render() {
 	off := s.body.YOffset()
 	s.body.SetContent(b.String())
 	s.body.SetYOffset(off)
+	if s.Capturing() {
+		s.body.GotoBottom() // the keys go to the input: the view cannot be scrolled to it
+	}
 }
 
 // stepText is one step: what it does, then the call and every input, whole.
@@ -430,7 +440,11 @@ func (s *planScreen) prompt(p model.Plan) string {
 		}
 		return "y applies this plan. esc goes back.\n"
 	case phaseConfirm:
-		return "This plan deletes " + model.Printable(destructiveTarget(p)) + ". Type its name and press enter (esc cancels):\n" + s.confirm.View() + "\n"
+		if t := destructiveTargets(p); len(t) > 1 {
+			return wrapText(fmt.Sprintf("This plan deletes %d targets: %s. Type %q and press enter (esc cancels):",
+				len(t), model.Printable(strings.Join(t, ", ")), destructiveTarget(p)), s.body.Width()) + "\n" + s.confirm.View() + "\n"
+		}
+		return wrapText("This plan deletes "+model.Printable(destructiveTarget(p))+". Type its name and press enter (esc cancels):", s.body.Width()) + "\n" + s.confirm.View() + "\n"
 	case phaseSecret:
 		return "This fix stores new credentials; they are used for this call only and never shown, logged or kept:\n" +
 			s.user.View() + "\n" + s.token.View() + "\n(tab switches, enter applies, esc cancels)\n"
@@ -440,14 +454,29 @@ func (s *planScreen) prompt(p model.Plan) string {
 	return ""
 }
 
-// destructiveTarget is the name to type before a destructive plan runs.
-func destructiveTarget(p model.Plan) string {
+// destructiveTargets are what the plan deletes, each once, in the plan's order.
+func destructiveTargets(p model.Plan) []string {
+	var out []string
 	for _, s := range p.Steps {
-		if s.Destructive {
-			return s.Target
+		if s.Destructive && !slices.Contains(out, s.Target) {
+			out = append(out, s.Target)
 		}
 	}
-	return ""
+	return out
+}
+
+// destructiveTarget is the phrase to type before a destructive plan runs: the name
+// of the one thing it deletes, or "delete N" when it deletes several, so that the
+// phrase covers every one of them; "" when it deletes nothing.
+func destructiveTarget(p model.Plan) string {
+	switch t := destructiveTargets(p); len(t) {
+	case 0:
+		return ""
+	case 1:
+		return t[0]
+	default:
+		return fmt.Sprintf("delete %d", len(t))
+	}
 }
 
 func needsSecret(p model.Plan) bool {

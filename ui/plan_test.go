@@ -52,3 +52,42 @@ func TestAPlanIsShownWholeAndFollowsItsResults(t *testing.T) {
 		t.Fatalf("%d plans applied", len(eng.applied))
 	}
 }
+
+// A plan that deletes asks for its confirmation where it is seen: the view jumps to
+// the prompt (a long plan at 80×24 puts it below the fold), the prompt names every
+// repository the plan deletes, and the footer says what to type.
+func TestTheTypedConfirmationIsInViewAndNamesEveryTarget(t *testing.T) {
+	del := func(repo string) model.Step {
+		return model.Step{Kind: "delete-repository", Operation: "ecr:DeleteRepository", Target: repo, Destructive: true,
+			Summary: "Delete the repository " + repo, Params: map[string]string{"repositoryName": repo, "policyText": longPolicy()}}
+	}
+	eng := &fakeEngine{scans: []*model.Snapshot{account("hub/a")},
+		journal: []ui.JournalRow{{Plan: "20261130T043512-aaaaaaaaaaaa", Operation: "ecr:CreateRepository", Target: "legacy-hub/library/node", Outcome: "done", When: time.Now(), Undoable: true}},
+		undo:    model.Plan{Title: "Undo 20261130T043512-aaaaaaaaaaaa", Steps: []model.Step{del("legacy-hub/library/node"), del("legacy-hub/library/python")}}}
+	for _, size := range [][2]int{{80, 24}, {160, 48}} {
+		app := started(t, eng, size[0], size[1])
+		key(app, "4", "u", "y")
+		s := screenText(app)
+		if !strings.Contains(s, "legacy-hub/library/node, legacy-hub/library/python") || !strings.Contains(s, `Type "delete 2"`) {
+			t.Fatalf("%v: the prompt is not in view, or does not name every target:\n%s", size, s)
+		}
+		lines := strings.Split(s, "\n")
+		if foot := lines[len(lines)-1]; !strings.Contains(foot, "delete 2") {
+			t.Fatalf("%v: the footer does not say what to type: %q", size, foot)
+		}
+		typeText(app, "legacy-hub/library/node")
+		key(app, "enter")
+		if s := screenText(app); !strings.Contains(s, "does not match") || len(eng.applied) != 0 {
+			t.Fatalf("%v: one name of two was taken:\n%s", size, s)
+		}
+		for range len("legacy-hub/library/node") {
+			key(app, "backspace")
+		}
+		typeText(app, "delete 2")
+		key(app, "enter")
+		if len(eng.applied) != 1 {
+			t.Fatalf("%v: the phrase did not apply the plan:\n%s", size, screenText(app))
+		}
+		eng.applied = nil
+	}
+}
