@@ -124,7 +124,9 @@ func (s *setupScreen) upstreamForm(ans *setupAnswers) *huh.Form {
 	))
 }
 
-func (s *setupScreen) setupForm(ans *setupAnswers) *huh.Form {
+// setupForm asks the rest; fromCredentials starts it at the credentials (asked again
+// after the upstream refused them or could not be reached), the answers before kept.
+func (s *setupScreen) setupForm(ans *setupAnswers, fromCredentials bool) *huh.Form {
 	u, _ := diagnose.UpstreamByID(ans.upstream)
 	positive := func(s string) error {
 		if n, err := strconv.Atoi(s); err != nil || n < 1 || n > 3650 {
@@ -154,6 +156,9 @@ func (s *setupScreen) setupForm(ans *setupAnswers) *huh.Form {
 			}),
 		huh.NewInput().Title("Upstream repository prefix (optional)").Description("Put in front of every upstream path; empty for none.").Value(&ans.upstreamPrefix),
 	).Title("2. Cache prefix"))
+	if fromCredentials {
+		groups = nil
+	}
 	if u.Credentials {
 		groups = append(groups,
 			huh.NewGroup(
@@ -281,7 +286,7 @@ func (s *setupScreen) formUpdate(msg tea.Msg) tea.Cmd {
 	case huh.StateCompleted:
 		if !s.second {
 			s.second = true
-			s.form = s.setupForm(s.answers)
+			s.form = s.setupForm(s.answers, false)
 			return s.form.Init()
 		}
 		s.form = nil // answered: the form takes no more messages
@@ -339,11 +344,15 @@ func (s *setupScreen) completed() tea.Cmd {
 }
 
 // refused says why, and asks again from the page after the upstream, answers kept.
-func (s *setupScreen) refused(why string) tea.Cmd {
+func (s *setupScreen) refused(why string) tea.Cmd { return s.askAgain(why, false) }
+
+// askAgain says why the answers were not taken, and asks again, answers kept: from
+// the page after the upstream, or from the credentials.
+func (s *setupScreen) askAgain(why string, fromCredentials bool) tea.Cmd {
 	s.answers.token = ""
 	s.secrets = nil
 	s.second = true
-	s.form = s.setupForm(s.answers)
+	s.form = s.setupForm(s.answers, fromCredentials)
 	s.said = "Setup: " + why + " (nothing was written)"
 	s.c.nav.fail("setup", s.said, "")
 	return s.form.Init()
@@ -353,19 +362,31 @@ func (s *setupScreen) refused(why string) tea.Cmd {
 // refusal and an upstream that could not be reached are told apart.
 func (s *setupScreen) credsChecked(p model.UpstreamProbe) tea.Cmd {
 	if !p.Exists {
-		switch p.Class {
-		case "unauthorized", "forbidden":
-			return s.refused(fmt.Sprintf("the upstream refused the credentials (%s %s)", p.Class, model.Printable(p.Message)))
-		case "network":
-			return s.refused("the upstream could not be reached, so the credentials were not tried: " + model.Printable(p.Message))
-		}
-		return s.refused(fmt.Sprintf("the upstream did not accept the credentials: %s %s", p.Class, model.Printable(p.Message)))
+		return s.askAgain(credentialsNotTaken(p), true)
 	}
 	note := "The upstream accepted the credentials"
 	if rl := p.RateLimit; rl != nil {
 		note += fmt.Sprintf("; their pull budget: %d of %d left in a %dh window", rl.Remaining, rl.Limit, rl.WindowSeconds/3600)
 	}
 	return s.plan(note + ".")
+}
+
+// credentialsNotTaken words why a try of the credentials did not accept them: a
+// refusal is the credentials' fault; an upstream out of reach or out of service
+// (5xx, throttled) said nothing of them, and is not worded as if it had.
+func credentialsNotTaken(p model.UpstreamProbe) string {
+	msg := model.Printable(p.Message)
+	switch p.Class {
+	case "unauthorized", "forbidden":
+		return fmt.Sprintf("the upstream refused the credentials (HTTP %d: %s)", p.Status, msg)
+	case "network":
+		return "the upstream could not be reached, so the credentials were not tried: " + msg
+	case "server-error":
+		return fmt.Sprintf("the upstream is out of service (HTTP %d: %s), so the credentials were not tried; try again later", p.Status, msg)
+	case "rate-limited":
+		return fmt.Sprintf("the upstream is throttling (HTTP %d: %s), so the credentials were not tried; try again later", p.Status, msg)
+	}
+	return fmt.Sprintf("the upstream answered the try of the credentials with HTTP %d: %s", p.Status, msg)
 }
 
 // plan opens the plan screen on the setup's plan; once applied, the rule is proven.

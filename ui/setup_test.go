@@ -3,6 +3,7 @@ package ui_test
 import (
 	"context"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -157,34 +158,63 @@ func TestSetupRefusesATakenDefaultPrefixOnItsPage(t *testing.T) {
 	}
 }
 
-// unreachable is the demo, whose upstream cannot be resolved when credentials are tried.
-type unreachable struct{ uiengine.Engine }
-
-func (unreachable) CheckCredentials(_ context.Context, url, _, _ string) model.UpstreamProbe {
-	return model.UpstreamProbe{Reference: url, Class: "network", Message: "dial tcp: lookup registry-1.docker.io: no such host"}
+// unreachable is the demo, whose upstream answers the first try of the credentials
+// with probe, and accepts them after.
+type unreachable struct {
+	uiengine.Engine
+	probe model.UpstreamProbe
+	tries *atomic.Int32
 }
 
-// An upstream that cannot be reached is not said to have refused the credentials;
-// the form asks again from the page after the upstream.
-func TestSetupSaysWhenTheUpstreamCannotBeReached(t *testing.T) {
-	_, eng := demo(t)
-	app := newApp(unreachable{eng})
-	app.Update(windowSize(120, 40))
-	drive(app, app.Init())
-	key(app, ":")
-	typeText(app, "setup")
-	key(app, "enter", "enter")
-	typeText(app, "hub2")
-	key(app, "enter", "enter", "enter")
-	typeText(app, "ptcdemo")
-	key(app, "enter")
-	typeText(app, "a-token")
-	key(app, "enter", "enter", "enter", "enter", "enter", "enter")
-	s := screenText(app)
-	if !strings.Contains(s, "could not be reached") || strings.Contains(s, "refused the credentials") {
-		t.Fatalf("a DNS failure is worded as:\n%s", s)
+func (u unreachable) CheckCredentials(_ context.Context, url, _, _ string) model.UpstreamProbe {
+	if u.tries.Add(1) > 1 {
+		return model.UpstreamProbe{Reference: url, Exists: true, Status: 200}
 	}
-	if !strings.Contains(s, "Cache prefix") {
-		t.Fatalf("the form did not ask again from the prefix:\n%s", s)
+	p := u.probe
+	p.Reference = url
+	return p
+}
+
+// An upstream that cannot be reached, or is out of service, is not said to have
+// refused the credentials; the form asks again from the credentials, its earlier
+// answers kept.
+func TestSetupSaysWhenTheUpstreamCannotBeReached(t *testing.T) {
+	for _, c := range []struct {
+		probe model.UpstreamProbe
+		want  string
+	}{
+		{model.UpstreamProbe{Class: "network", Message: "dial tcp: lookup registry-1.docker.io: no such host"}, "could not be reached"},
+		{model.UpstreamProbe{Class: "server-error", Status: 503, Message: "UNAVAILABLE: service unavailable"}, "out of service"},
+		{model.UpstreamProbe{Class: "unauthorized", Status: 401, Message: "UNAUTHORIZED: incorrect username or password"}, "refused the credentials"},
+	} {
+		_, eng := demo(t)
+		app := newApp(unreachable{eng, c.probe, new(atomic.Int32)})
+		app.Update(windowSize(120, 40))
+		drive(app, app.Init())
+		key(app, ":")
+		typeText(app, "setup")
+		key(app, "enter", "enter")
+		typeText(app, "hub2")
+		key(app, "enter", "enter", "enter")
+		typeText(app, "ptcdemo")
+		key(app, "enter")
+		typeText(app, "a-token")
+		key(app, "enter", "enter", "enter", "enter", "enter", "enter")
+		s := screenText(app)
+		if !strings.Contains(s, c.want) || (c.want != "refused the credentials" && strings.Contains(s, "refused")) || strings.Contains(s, "did not accept") {
+			t.Fatalf("%s is worded as:\n%s", c.probe.Class, s)
+		}
+		if !strings.Contains(s, "3. Credentials") || strings.Contains(s, "2. Cache prefix") {
+			t.Fatalf("%s: the form did not ask again from the credentials:\n%s", c.probe.Class, s)
+		}
+		// The credentials again, and the pages after them: the answers before them kept.
+		key(app, "enter")
+		typeText(app, "ptcdemo")
+		key(app, "enter")
+		typeText(app, "a-token")
+		key(app, "enter", "enter", "enter", "enter", "enter", "enter")
+		if s := screenText(app); !strings.Contains(s, "accepted the credentials") || !strings.Contains(s, "under hub2/") {
+			t.Fatalf("%s: the second try lost the prefix, or was not tried:\n%s", c.probe.Class, s)
+		}
 	}
 }
