@@ -3,6 +3,7 @@ package diagnose
 import (
 	"context"
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 
@@ -147,6 +148,7 @@ func Explain(ctx context.Context, snap *model.Snapshot, prober Prober, ref model
 			actions = append(actions, "ecr:TagResource")
 		}
 	}
+	firstPullsOnly := map[string][]string{} // a permissions step that fails only the pulls that import: its missing actions
 	for _, principal := range d.opts.Principals {
 		p := d.probe.Permissions(ctx, principal, repoARN(snap, ref.Repository), snap.RegistryPolicy, actions)
 		switch {
@@ -154,6 +156,9 @@ func Explain(ctx context.Context, snap *model.Snapshot, prober Prober, ref model
 			add("permissions of "+p.Principal, StatusNotChecked, "could not simulate: "+failedCall(*p.Error))
 		case len(p.Missing) > 0:
 			add("permissions of "+p.Principal, "failed", "lacks "+strings.Join(p.Missing, ", ")+": "+permissionsExplanation(p.Missing))
+			if onlyImportActions(p.Missing) {
+				firstPullsOnly["permissions of "+p.Principal] = p.Missing
+			}
 		default:
 			add("permissions of "+p.Principal, "ok", "may "+strings.Join(actions, ", "))
 		}
@@ -201,8 +206,49 @@ func Explain(ctx context.Context, snap *model.Snapshot, prober Prober, ref model
 	default:
 		add("cached, every platform", "warning", "not cached yet: the next pull goes to the upstream")
 	}
-	ex.finish(d, "")
+	ex.finish(d, cachedVerdict(ex.Steps, firstPullsOnly))
 	return ex
+}
+
+// onlyImportActions reports whether the missing actions are only those ECR needs to
+// bring an image in (import it, create its repository, tag it): reads of what is
+// cached do not need them.
+func onlyImportActions(missing []string) bool {
+	for _, a := range missing {
+		if a != "ecr:BatchImportUpstreamImage" && a != "ecr:CreateRepository" && a != "ecr:TagResource" {
+			return false
+		}
+	}
+	return true
+}
+
+// cachedVerdict is the verdict when the image is cached, every platform, and the only
+// links that fail are principals that cannot import: what is cached pulls now; a first
+// pull of another tag, and the refresh of this one, will fail. "" otherwise.
+func cachedVerdict(steps []ExplainStep, firstPullsOnly map[string][]string) string {
+	cached := false
+	var who, missing []string
+	for _, s := range steps {
+		switch {
+		case s.Name == "cached, every platform" && s.Status == "ok":
+			cached = true
+		case s.Status != "failed":
+		case firstPullsOnly[s.Name] != nil:
+			who = append(who, strings.TrimPrefix(s.Name, "permissions of "))
+			for _, a := range firstPullsOnly[s.Name] {
+				if !slices.Contains(missing, a) {
+					missing = append(missing, a)
+				}
+			}
+		default:
+			return ""
+		}
+	}
+	if !cached || len(who) == 0 {
+		return ""
+	}
+	return "Pulls of what is cached work now; first pulls and refreshes will fail: " + strings.Join(who, ", ") + " lacks " +
+		strings.Join(missing, ", ") + ", which ECR needs to bring an image in from the upstream."
 }
 
 // privateImage ends the chain of a repository no rule covers: the image is there or not.
