@@ -38,7 +38,7 @@ func newExplainScreen(c *common, from component) *explainScreen {
 	s := &explainScreen{c: c, input: newInput("reference or error: "), body: viewport.New()}
 	s.input.Placeholder = "nginx:1.27, a cache URI, or a pasted error message"
 	s.body.KeyMap = c.keys.viewportKeys()
-	s.body.SoftWrap = true
+	s.body.SoftWrap = false // wrapText folds at spaces; a longer token scrolls sideways
 	return s
 }
 
@@ -208,7 +208,10 @@ func renderExplanation(ex diagnose.Explanation) string {
 			fmt.Fprintf(&b, "  %s\n", model.Printable(st.Summary))
 		}
 		if f.Manual != "" {
-			fmt.Fprintf(&b, "  %s\n", model.Printable(f.Manual))
+			// Its lines kept: a policy is pretty-printed, a command stays whole.
+			for _, l := range strings.Split(textBlock(f.Manual, 0), "\n") {
+				fmt.Fprintf(&b, "  %s\n", l)
+			}
 		}
 	}
 	return b.String()

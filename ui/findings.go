@@ -31,7 +31,7 @@ func newFindingsScreen(c *common) *findingsScreen {
 		{name: "title", title: "TITLE", width: 80}}
 	s := &findingsScreen{detail: viewport.New()}
 	s.detail.KeyMap = c.keys.viewportKeys()
-	s.detail.SoftWrap = true
+	s.detail.SoftWrap = false // wrapText folds at spaces; a longer token scrolls sideways
 	s.listScreen = &listScreen{title: "Findings", tabN: 2, ownHelp: []key.Binding{c.keys.Fix}}
 	s.list = newList(c, "findings", "Nothing found: every check that could run passed.", cols, func() []row { return findingRows(c.findings) })
 	s.more = func() string {

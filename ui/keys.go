@@ -62,9 +62,12 @@ func (k keyMap) tableKeys() table.KeyMap {
 }
 
 func (k keyMap) viewportKeys() viewport.KeyMap {
-	none := key.NewBinding(key.WithDisabled())
+	// left and right scroll sideways: a line that is one long token (an ARN, a
+	// command) is never broken, and overflows.
 	return viewport.KeyMap{Up: k.Up, Down: k.Down, PageUp: k.PageUp, PageDown: k.PageDown,
-		HalfPageUp: k.HalfUp, HalfPageDown: k.HalfDown, Left: none, Right: none}
+		HalfPageUp: k.HalfUp, HalfPageDown: k.HalfDown,
+		Left:  key.NewBinding(key.WithKeys("left"), key.WithHelp("←/→", "scroll sideways")),
+		Right: key.NewBinding(key.WithKeys("right"), key.WithHelp("→", "scroll right"))}
 }
 
 // globalHelp are the keys that work on every screen.

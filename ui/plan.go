@@ -75,7 +75,7 @@ func newPlanScreen(c *common, fixes []model.Fix, at int, about *model.Finding) *
 		confirm: newInput("type the name to confirm: "), user: newInput("upstream user name: "), token: newInput("access token: ")}
 	s.token.EchoMode = textinput.EchoPassword
 	s.body.KeyMap = c.keys.viewportKeys()
-	s.body.SoftWrap = true
+	s.body.SoftWrap = false // wrapText folds at spaces; a longer token scrolls sideways
 	s.choose(at)
 	return s
 }
@@ -363,7 +363,7 @@ func (s *planScreen) render() {
 	b.WriteString(wrapText(title, w) + "\n\n")
 	if s.phase == phaseManual {
 		if m := s.fixes[s.at].Manual; m != "" {
-			b.WriteString(wrapText(model.Printable(m), w) + "\n\n")
+			b.WriteString(textBlock(m, w) + "\n\n")
 		}
 		b.WriteString("This fix is done by hand: ptcdoctor has no call that makes it.\n")
 	}

@@ -1,6 +1,8 @@
 package ui
 
 import (
+	"bytes"
+	"encoding/json"
 	"fmt"
 	"math"
 	"regexp"
@@ -11,14 +13,62 @@ import (
 	"charm.land/bubbles/v2/viewport"
 	tea "charm.land/bubbletea/v2"
 	"charm.land/lipgloss/v2"
+
+	"github.com/ptcdoctor/ptcdoctor/model"
 )
 
-// wrapText folds text to width.
+// wrapText folds text to width at spaces only: a token (an ARN, a command's
+// argument, a digest) is never broken, so that it can be copied whole; a token longer
+// than the width stays on a line of its own, which the screens scroll sideways. A
+// line's leading spaces are kept, and its folds hang under them.
 func wrapText(s string, width int) string {
 	if width < 10 {
 		return s
 	}
-	return lipgloss.NewStyle().Width(width).Render(s)
+	lines := strings.Split(s, "\n")
+	for i, line := range lines {
+		lines[i] = wrapLine(line, width)
+	}
+	return strings.Join(lines, "\n")
+}
+
+func wrapLine(line string, width int) string {
+	if lipgloss.Width(line) <= width {
+		return line
+	}
+	body := strings.TrimLeft(line, " ")
+	indent := line[:len(line)-len(body)]
+	if lipgloss.Width(indent) > width/2 {
+		indent = ""
+	}
+	var out []string
+	cur := ""
+	for _, word := range strings.Split(body, " ") {
+		switch {
+		case cur == "":
+			cur = indent + word
+		case lipgloss.Width(cur)+1+lipgloss.Width(word) <= width:
+			cur += " " + word
+		default:
+			out = append(out, cur)
+			cur = indent + word
+		}
+	}
+	return strings.Join(append(out, cur), "\n")
+}
+
+// textBlock is a text from outside made safe, its lines kept (Printable alone folds
+// them into one): a JSON document pretty-printed, the rest folded at spaces.
+func textBlock(s string, width int) string {
+	var pretty bytes.Buffer
+	if t := strings.TrimSpace(s); (strings.HasPrefix(t, "{") || strings.HasPrefix(t, "[")) && json.Indent(&pretty, []byte(t), "", "  ") == nil {
+		s = pretty.String()
+	}
+	lines := strings.Split(s, "\n")
+	for i, l := range lines {
+		lines[i] = model.Printable(l)
+	}
+	return wrapText(strings.Join(lines, "\n"), width)
 }
 
 // hang folds text to width with a hanging indent, so a wrapped ARN or call
