@@ -87,6 +87,18 @@ func (l *list) SetSize(w, h int) {
 	l.table.SetHeight(max(2, h-1))
 	l.built = -1
 	l.sync()
+	l.reveal()
+}
+
+// reveal scrolls the table so that the cursor's row is in view: the table keeps its
+// scroll offset through a resize, which can leave the row above or below a smaller
+// window. The table has no setter for the offset; from the top, a move down to the
+// row scrolls just far enough.
+func (l *list) reveal() {
+	at := l.table.Cursor()
+	l.table.GotoTop()
+	l.table.GotoTop() // the second settles the offset the first computed from the old window
+	l.table.MoveDown(at)
 }
 
 // arrange sorts and filters the rows, sizes the columns, and puts the cursor back
