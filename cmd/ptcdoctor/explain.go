@@ -70,7 +70,7 @@ that went to Docker Hub directly, an expired ECR login) no account is read; with
 				return usageError{err}
 			}
 			ex := diagnose.Explain(cmd.Context(), acct.Snap, s.acc, ref, acct.Opts)
-			printExplanation(out, ex)
+			printExplanation(out, ex, explainScope(g, ex.Ref, principals))
 			if ex.NotChecked() { // a link that could not be read: exit 3, whatever else was found
 				return incompleteError{errQuiet}
 			}
@@ -114,7 +114,20 @@ func readAccount(ctx context.Context, g *globals, s *session, principals []strin
 
 var statusMark = map[string]string{"ok": "[ ok ]", "warning": "[warn]", "failed": "[FAIL]", "skipped": "[ -- ]", diagnose.StatusNotChecked: "[ ?? ]"}
 
-func printExplanation(w io.Writer, ex diagnose.Explanation) {
+// explainScope is the scope explain diagnosed in, as flags for fix: the reference, the
+// principals and the account, so that `fix --finding ID` finds the same finding ids.
+func explainScope(g *globals, ref model.Ref, principals []string) string {
+	sc := scope{images: []string{ref.Input}, principals: principals}
+	args := sc.args()
+	if g.demo {
+		args = " --demo" + args
+	}
+	return args
+}
+
+// printExplanation prints the chain, the verdict and the fixes, each fix with the command
+// that applies exactly it (scopeArgs are explainScope's).
+func printExplanation(w io.Writer, ex diagnose.Explanation, scopeArgs string) {
 	fmt.Fprintf(w, "%s\n", model.Printable(ex.Ref.Input))
 	if ex.Ref.FromUpstream {
 		fmt.Fprintf(w, "  pulled through the cache as %s\n", ex.Ref.CacheURI())
@@ -135,9 +148,14 @@ func printExplanation(w io.Writer, ex diagnose.Explanation) {
 		if fx.Manual != "" {
 			fmt.Fprintf(w, "  %s\n", strings.ReplaceAll(model.Printable(fx.Manual), "\\x0a", "\n  "))
 		}
-	}
-	if len(ex.Fixes) > 0 {
-		fmt.Fprintln(w, "\nApply with: ptcdoctor fix --image "+model.Printable(ex.Ref.Input)+" --dry-run, then --yes")
+		if len(fx.Plan.Steps) > 0 && i < len(ex.FixOf) {
+			yes := "--yes"
+			if fx.Plan.Destructive() {
+				yes = "--yes --destructive"
+			}
+			fmt.Fprintf(w, "  Apply with: ptcdoctor fix --finding %s --fix %d%s --dry-run, then %s\n",
+				ex.FixOf[i].FindingID, ex.FixOf[i].Index, model.Printable(scopeArgs), yes)
+		}
 	}
 }
 
@@ -160,7 +178,11 @@ func explainError(ctx context.Context, g *globals, w io.Writer, text string, pri
 		}
 	}
 	v, _ := diagnose.ExplainError(ctx, acct, text)
-	printErrorVerdict(w, v, notRead)
+	scopeArgs := ""
+	if v.Explanation != nil {
+		scopeArgs = explainScope(g, v.Explanation.Ref, principals)
+	}
+	printErrorVerdict(w, v, notRead, scopeArgs)
 	if v.Cause.ID == "" && notRead != "" {
 		return errors.New("")
 	}
@@ -169,7 +191,7 @@ func explainError(ctx context.Context, g *globals, w io.Writer, text string, pri
 
 // printErrorVerdict prints what a line said, the chain walked for its reference, and the
 // cause with its fix.
-func printErrorVerdict(w io.Writer, v diagnose.ErrorVerdict, notRead string) {
+func printErrorVerdict(w io.Writer, v diagnose.ErrorVerdict, notRead, scopeArgs string) {
 	r := v.Reading
 	fmt.Fprintf(w, "Recognised: %q\n", r.Matched)
 	if r.Reference != "" {
@@ -177,7 +199,7 @@ func printErrorVerdict(w io.Writer, v diagnose.ErrorVerdict, notRead string) {
 	}
 	if v.Explanation != nil {
 		fmt.Fprintln(w)
-		printExplanation(w, *v.Explanation)
+		printExplanation(w, *v.Explanation, scopeArgs)
 	}
 	if v.Cause.ID != "" {
 		check := v.Cause.Check
