@@ -142,23 +142,16 @@ func checkPermissions(d *diagnosis) []model.Finding {
 		for _, key := range order {
 			g := gaps[key]
 			var prefixes, resources []string
-			var steps []model.Step
 			for _, p := range g.rules {
 				prefixes = append(prefixes, p+"/")
 				resources = append(resources, repoARN(d.snap, strings.TrimPrefix(p+"/", "ROOT/")+"*"))
-				if needsRegistryGrant(g.missing) {
-					steps = append(steps, model.Step{Kind: model.StepAddRegistryPolicyStatement, Operation: "ecr:PutRegistryPolicy", Target: "registry policy",
-						Params:  map[string]string{"statement": registryStatement(iamARN, d.snap.AccountID, d.snap.Region, p)},
-						Summary: "Add a statement granting ecr:CreateRepository and ecr:BatchImportUpstreamImage on " + repoARN(d.snap, strings.TrimPrefix(p+"/", "ROOT/")+"*")})
-				}
 			}
 			f := model.Finding{Subject: model.Subject{Kind: "principal", Name: iamARN}, Distinct: key + " on " + strings.Join(prefixes, ","),
 				Title:       fmt.Sprintf("%s cannot pull through %s: it lacks %s", iamARN, strings.Join(prefixes, ", "), strings.Join(g.missing, ", ")),
 				Explanation: permissionsExplanation(g.missing),
 				Evidence:    g.ev}
-			if len(steps) > 0 {
-				f.Fixes = append(f.Fixes, model.Fix{Title: "Grant the pull-through actions in the registry policy (merged with what is there)",
-					Plan: model.Plan{Title: "Let " + iamARN + " pull through " + strings.Join(prefixes, ", "), Steps: steps}})
+			if fx, ok := registryPolicyFix(iamARN, g.missing, prefixes, resources); ok {
+				f.Fixes = append(f.Fixes, fx)
 			}
 			f.Fixes = append(f.Fixes, model.Fix{Title: "Or attach this IAM policy to " + iamARN, Manual: iamPolicyFor(g.missing, resources)})
 			out = append(out, f)
@@ -175,6 +168,8 @@ func permissionsExplanation(missing []string) string {
 			parts = append(parts, "without ecr:BatchImportUpstreamImage, a pull of an image that is not cached yet fails with \"Requested image not found\" even though the upstream has it")
 		case "ecr:CreateRepository":
 			parts = append(parts, "without ecr:CreateRepository, the first pull of an image whose cache repository does not exist yet fails with \"The repository ... does not exist\"")
+		case "ecr:GetAuthorizationToken":
+			parts = append(parts, "without ecr:GetAuthorizationToken no login to the registry works, so no pull does (only an IAM policy grants it: it is not an action on a repository)")
 		case "ecr:TagResource":
 			parts = append(parts, "the creation template adds tags, so creating the repository needs ecr:TagResource too")
 		default:
@@ -184,13 +179,36 @@ func permissionsExplanation(missing []string) string {
 	return strings.Join(parts, "; ") + ". These may come from the principal's IAM policy or from the registry policy."
 }
 
-func needsRegistryGrant(missing []string) bool {
+// registryPolicyFix grants, in one registry policy statement merged with what is there,
+// the missing actions a registry policy can grant. What it cannot (GetAuthorizationToken)
+// stays a manual step, with the identity policy to attach, and then the plan's title
+// promises no pull.
+func registryPolicyFix(principal string, missing, prefixes, resources []string) (model.Fix, bool) {
+	var grant, identity []string
 	for _, a := range missing {
-		if a == "ecr:BatchImportUpstreamImage" || a == "ecr:CreateRepository" {
-			return true
+		if notOnARepository[a] {
+			identity = append(identity, a)
+		} else {
+			grant = append(grant, a)
 		}
 	}
-	return false
+	if len(grant) == 0 {
+		return model.Fix{}, false
+	}
+	on := strings.Join(prefixes, ", ")
+	step := model.Step{Kind: model.StepAddRegistryPolicyStatement, Operation: "ecr:PutRegistryPolicy", Target: "registry policy",
+		Params:  map[string]string{"statement": registryGrant(principal, grant, resources)},
+		Summary: "Add one statement granting " + principal + " " + strings.Join(grant, ", ") + " on " + strings.Join(resources, ", ")}
+	fx := model.Fix{Title: "Grant " + strings.Join(grant, ", ") + " in the registry policy (merged with what is there)",
+		Plan: model.Plan{Title: "Let " + principal + " pull through " + on, Steps: []model.Step{step}}}
+	if len(identity) > 0 {
+		fx.Title += "; " + strings.Join(identity, ", ") + " only an IAM policy grants"
+		fx.Plan.Title = "Grant " + principal + " " + strings.Join(grant, ", ") + " on " + on +
+			" (not enough to pull: " + strings.Join(identity, ", ") + " must come from an IAM policy)"
+		fx.Manual = "A registry policy cannot grant " + strings.Join(identity, ", ") + " (it is not an action on a repository): attach this IAM policy to " +
+			principal + " as well:\n" + iamPolicyFor(identity, nil)
+	}
+	return fx, true
 }
 
 // --- name-mismatch ---
