@@ -660,12 +660,16 @@ func describeRepositories(c *call) (any, *apiError) {
 	if e := c.checkRegistry(in.RegistryID, resource); e != nil {
 		return nil, e
 	}
-	if e := c.ecrAuthorize(resource); e != nil {
-		return nil, e
-	}
 	if len(in.RepositoryNames) > 0 {
 		if in.MaxResults != nil || in.NextToken != nil {
 			return nil, invalidParameter("Invalid parameter at 'maxResults' failed to satisfy constraint: 'maxResults and nextToken cannot be used with repositoryNames'")
+		}
+		// Named repositories are authorized one by one, on each one's ARN, as ECR does:
+		// a principal allowed on team-a/* may describe team-a/app, not list repository/*.
+		for _, n := range in.RepositoryNames {
+			if e := c.ecrAuthorize(st.repoARN(n)); e != nil {
+				return nil, e
+			}
 		}
 		var out []map[string]any
 		for _, n := range in.RepositoryNames {
@@ -676,6 +680,9 @@ func describeRepositories(c *call) (any, *apiError) {
 			out = append(out, st.repoOut(r))
 		}
 		return map[string]any{"repositories": out}, nil
+	}
+	if e := c.ecrAuthorize(resource); e != nil {
+		return nil, e
 	}
 	names := sortedKeys(st.repos)
 	items, next, ok := page(c.op, names, in.NextToken, in.MaxResults, 100)
