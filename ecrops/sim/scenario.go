@@ -575,8 +575,8 @@ func (s *Scenario) check() error {
 		}
 	}
 	for i, f := range s.Faults {
-		if f.Operation == "" {
-			bad("faults[%d].operation: name an operation, or * for all", i)
+		if why := faultOperationProblem(f.Operation); why != "" {
+			bad("faults[%d].operation: %s", i, why)
 		}
 		for _, r := range []float64{f.ErrorRate, f.LatencyRate, f.ResetRate, f.ThrottleRate} {
 			if r < 0 || r > 1 {
