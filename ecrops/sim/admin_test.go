@@ -133,9 +133,17 @@ func TestEventLogAndReset(t *testing.T) {
 		t.Fatalf("since=1: %+v", log.Events)
 	}
 
+	// The reset takes the clock back too: three days advanced are undone.
+	var before, after struct{ Now time.Time }
+	s.admin(http.MethodGet, "clock", "", &before)
+	s.admin(http.MethodPost, "clock", `{"advance":"3d"}`, nil)
 	s.admin(http.MethodPost, "reset", "", nil)
 	if _, err := s.ecr.DescribeRepositories(c, &ecr.DescribeRepositoriesInput{RepositoryNames: []string{"my-proxy"}}); err != nil {
 		t.Fatalf("my-proxy is back after a reset: %v", err)
+	}
+	s.admin(http.MethodGet, "clock", "", &after)
+	if d := after.Now.Sub(before.Now); d < 0 || d > time.Hour {
+		t.Fatalf("after a reset the clock is %v from where it was before the advance", d)
 	}
 }
 
