@@ -16,17 +16,8 @@ type Explanation struct {
 	Steps   []ExplainStep
 	Verdict string
 	Fixes   []model.Fix
-	// FixOf names, for each of Fixes, the finding it belongs to and its place among
-	// that finding's fixes: what `fix --finding ID --fix N` takes to apply exactly it.
-	FixOf []FixSource
 	// Findings are the diagnosis findings about this reference, with their fixes.
 	Findings []model.Finding
-}
-
-// FixSource is where one of an explanation's fixes comes from.
-type FixSource struct {
-	FindingID string
-	Index     int // 1-based, as fix --fix takes it
 }
 
 // ExplainStep is one link of the chain.
@@ -290,10 +281,7 @@ func (ex *Explanation) finish(d *diagnosis, verdict string) {
 			break
 		}
 		if f.Severity == model.SeverityError || len(ex.Fixes) == 0 {
-			for i, fx := range f.Fixes {
-				ex.Fixes = append(ex.Fixes, fx)
-				ex.FixOf = append(ex.FixOf, FixSource{FindingID: f.ID(), Index: i + 1})
-			}
+			ex.Fixes = append(ex.Fixes, f.Fixes...)
 		}
 	}
 }

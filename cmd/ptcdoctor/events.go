@@ -70,11 +70,8 @@ func printPullFailures(w io.Writer, groups []diagnose.PullGroup) {
 		if g.Check != "" {
 			check = "  [check " + g.Check + "]"
 		}
-		cause := g.Cause
-		if cause == "" {
-			cause = "unexplained"
-		}
-		fmt.Fprintf(w, "\n%s: %s%s\n", cause, g.Title, check)
+		// The same word as --json's cause: unexplained, back-off-only, or a cause id.
+		fmt.Fprintf(w, "\n%s: %s%s\n", g.Cause, g.Title, check)
 		for _, p := range g.Pulls {
 			fmt.Fprintf(w, "  %s  (%d events; %s)\n", p.Image, p.Events, strings.Join(p.Objects, ", "))
 			fmt.Fprintf(w, "    %s\n", wrap(model.Printable(p.Verdict), 88, "    "))

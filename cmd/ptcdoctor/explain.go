@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"reflect"
 	"slices"
 	"strings"
 
@@ -35,7 +36,17 @@ CRI-O, nerdctl, BuildKit, skopeo, the ECS agent or the aws CLI, takes the image
 reference from it, and walks the same chain for that reference against the account,
 to name the cause the chain confirms. Where the line alone settles the cause (a pull
 that went to Docker Hub directly, an expired ECR login) no account is read; with
---line-only none ever is, and explain says what would settle the rest.`,
+--line-only none ever is, and explain says what would settle the rest. The line
+narrows the causes; the chain confirms one of them or none: a link that fails
+for a cause the line does not allow is shown as also failing, never as the
+line's cause.
+
+Exit status: explain REF exits 1 when a link fails. explain --error exits 1
+when the chain walked on the account confirms the cause (a finding, as explain
+REF); 0 when the cause is the line's own reading (--line-only, a line that
+settles it alone, or a chain that does not show it failing now), or when it
+stays unsettled with the account read; 3 when the account was needed and could
+not be read; 4 when the message is not one ptcdoctor recognises.`,
 		Example: `  ptcdoctor explain --demo 111122223333.dkr.ecr.us-east-1.amazonaws.com/docker-hub/nginx:latest
   ptcdoctor explain --error "manifest unknown: Requested image not found" --line-only
   ptcdoctor explain --demo --principal arn:aws:iam::111122223333:role/eks-node --error 'failed to resolve reference "111122223333.dkr.ecr.us-east-1.amazonaws.com/docker-hub/library/redis:7.4": not found'`,
@@ -114,6 +125,19 @@ func readAccount(ctx context.Context, g *globals, s *session, principals []strin
 
 var statusMark = map[string]string{"ok": "[ ok ]", "warning": "[warn]", "failed": "[FAIL]", "skipped": "[ -- ]", diagnose.StatusNotChecked: "[ ?? ]"}
 
+// fixSource names the finding a fix of the explanation belongs to, and its place among
+// that finding's fixes: what `fix --finding ID --fix N` takes to apply exactly it.
+func fixSource(ex diagnose.Explanation, fx model.Fix) (string, int, bool) {
+	for _, f := range ex.Findings {
+		for i, x := range f.Fixes {
+			if reflect.DeepEqual(x, fx) {
+				return f.ID(), i + 1, true
+			}
+		}
+	}
+	return "", 0, false
+}
+
 // explainScope is the scope explain diagnosed in, as flags for fix: the reference, the
 // principals and the account, so that `fix --finding ID` finds the same finding ids.
 func explainScope(g *globals, ref model.Ref, principals []string) string {
@@ -148,13 +172,12 @@ func printExplanation(w io.Writer, ex diagnose.Explanation, scopeArgs string) {
 		if fx.Manual != "" {
 			fmt.Fprintf(w, "  %s\n", strings.ReplaceAll(model.Printable(fx.Manual), "\\x0a", "\n  "))
 		}
-		if len(fx.Plan.Steps) > 0 && i < len(ex.FixOf) {
+		if id, n, ok := fixSource(ex, fx); ok && len(fx.Plan.Steps) > 0 {
 			yes := "--yes"
 			if fx.Plan.Destructive() {
 				yes = "--yes --destructive"
 			}
-			fmt.Fprintf(w, "  Apply with: ptcdoctor fix --finding %s --fix %d%s --dry-run, then %s\n",
-				ex.FixOf[i].FindingID, ex.FixOf[i].Index, model.Printable(scopeArgs), yes)
+			fmt.Fprintf(w, "  Apply with: ptcdoctor fix --finding %s --fix %d%s --dry-run, then %s\n", id, n, model.Printable(scopeArgs), yes)
 		}
 	}
 }
@@ -163,7 +186,7 @@ func explainError(ctx context.Context, g *globals, w io.Writer, text string, pri
 	r, ok := diagnose.ReadError(text)
 	if !ok {
 		fmt.Fprintln(w, "ptcdoctor does not recognise this message. Paste the whole error line, with the image reference, or run: ptcdoctor explain <reference>")
-		return findingsError{errQuiet}
+		return unrecognisedError{errQuiet}
 	}
 	var acct *diagnose.Account
 	notRead := ""
@@ -183,8 +206,11 @@ func explainError(ctx context.Context, g *globals, w io.Writer, text string, pri
 		scopeArgs = explainScope(g, v.Explanation.Ref, principals)
 	}
 	printErrorVerdict(w, v, notRead, scopeArgs)
-	if v.Cause.ID == "" && notRead != "" {
-		return errors.New("")
+	switch {
+	case v.Cause.ID == "" && notRead != "":
+		return incompleteError{errQuiet}
+	case v.Confirmed:
+		return findingsError{errQuiet} // a finding on the account, as explain REF
 	}
 	return nil
 }
@@ -199,14 +225,23 @@ func printErrorVerdict(w io.Writer, v diagnose.ErrorVerdict, notRead, scopeArgs 
 	}
 	if v.Explanation != nil {
 		fmt.Fprintln(w)
-		printExplanation(w, *v.Explanation, scopeArgs)
+		ex := *v.Explanation
+		ex.Fixes = v.Fixes // only the fixes of the link the line failed at
+		if len(v.AlsoFailing) > 0 {
+			ex.Verdict = "of the reference's chain, not of this line (see Cause): " + ex.Verdict
+		}
+		printExplanation(w, ex, scopeArgs)
 	}
 	if v.Cause.ID != "" {
 		check := v.Cause.Check
 		if check == "" {
 			check = "none: outside the account"
 		}
-		fmt.Fprintf(w, "\nCause: %s (%s; check %s)\n", v.Cause.Title, v.Cause.ID, check)
+		how := "read from the line"
+		if v.Confirmed {
+			how = "confirmed by the chain"
+		}
+		fmt.Fprintf(w, "\nCause: %s (%s; check %s; %s)\n", v.Cause.Title, v.Cause.ID, check, how)
 	} else {
 		fmt.Fprintln(w, "\nCause: not settled; the line allows:")
 		for _, id := range r.Candidates {
@@ -221,6 +256,9 @@ func printErrorVerdict(w io.Writer, v diagnose.ErrorVerdict, notRead, scopeArgs 
 	}
 	if notRead != "" {
 		fmt.Fprintf(w, "\nNot checked against the account: %s\n", model.Printable(notRead))
+	}
+	for _, n := range v.AlsoFailing {
+		fmt.Fprintf(w, "Also failing (not this line's cause): %s\n", wrap(model.Printable(n), 90, "  "))
 	}
 	for _, n := range v.Notes {
 		fmt.Fprintf(w, "Note: %s\n", wrap(model.Printable(n), 90, "  "))

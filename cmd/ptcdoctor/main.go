@@ -19,7 +19,12 @@ const (
 	exitFindings = 1
 	exitUsage    = 2
 	exitScan     = 3
+	// exitUnrecognised: explain --error was given a message it does not recognise.
+	exitUnrecognised = 4
 )
+
+// unrecognisedError marks a message explain --error does not know.
+type unrecognisedError struct{ error }
 
 // usageError marks an error as the caller's: a bad flag, reference or file.
 type usageError struct{ error }
@@ -41,7 +46,10 @@ func run(args []string) int {
 	var ue usageError
 	var fe findingsError
 	var ie incompleteError
+	var ne unrecognisedError
 	switch {
+	case errors.As(err, &ne):
+		return exitUnrecognised
 	case errors.As(err, &ue) || isFlagError(err):
 		return exitUsage
 	case errors.As(err, &ie):
