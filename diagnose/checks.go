@@ -237,7 +237,7 @@ func checkNameMismatch(d *diagnosis) []model.Finding {
 				Explanation: "A repository is a pull through cache only under a rule's prefix (prefix/image:tag), and ECR creates such repositories itself. " +
 					repo.Name + " was made by hand and no rule covers it, so pulls of " + repo.Name + "/<image> fail with \"repository does not exist\", pulls of a tag it lacks with \"manifest unknown\", and nothing is ever pulled into it.",
 				Evidence: []model.Evidence{{Call: "ecr:DescribePullThroughCacheRules", Answer: "prefixes: " + rulePrefixes(d.snap)},
-					{Call: "ecr:DescribeImages " + repo.Name, Answer: fmt.Sprintf("%d images", len(repo.Images))}},
+					{Call: "ecr:DescribeImages " + repo.Name, Answer: plural(len(repo.Images), "image", "images")}},
 				Fixes: []model.Fix{{Title: "Create the rule that was meant",
 					Manual: fmt.Sprintf("To pull Docker Hub images as %s/library/<image>:<tag>, create a rule with the prefix %s:\n  ptcdoctor setup --upstream docker-hub --prefix %s\nThen pull through %s/<image path>; the repository %s itself can be deleted once nothing uses it.",
 						d.snap.RegistryURI()+"/"+repo.Name, repo.Name, repo.Name, d.snap.RegistryURI()+"/"+repo.Name, repo.Name)}}})
@@ -646,7 +646,7 @@ func checkNoLifecycle(d *diagnosis) []model.Finding {
 		}
 		out = append(out, model.Finding{Subject: model.Subject{Kind: "rule", Name: prefix},
 			Title:       fmt.Sprintf("%s under %s/ without a lifecycle policy", plural(len(repos), "cache repository", "cache repositories"), prefix),
-			Explanation: "Without a lifecycle policy a cache repository keeps every image it ever cached, and storage grows without bound. " + strings.Join(names, ", ") + fmt.Sprintf(" hold %d bytes of images now.", size),
+			Explanation: "Without a lifecycle policy a cache repository keeps every image it ever cached, and storage grows without bound. " + strings.Join(names, ", ") + " " + verb(len(names), "holds", "hold") + " " + plural(int(size), "byte", "bytes") + " of images now.",
 			Evidence:    []model.Evidence{{Call: "ecr:GetLifecyclePolicy", Answer: "LifecyclePolicyNotFoundException for " + strings.Join(names, ", ")}},
 			Fixes: []model.Fix{{Title: "Expire untagged images after 1 day, archive images not pulled for 90 days",
 				Plan: model.Plan{Title: "Lifecycle policies under " + prefix + "/", Steps: steps}}}})
@@ -703,8 +703,8 @@ func checkOrphans(d *diagnosis) []model.Finding {
 			}
 		}
 		f := model.Finding{Subject: model.Subject{Kind: "repository", Name: prefix + "/"},
-			Title:       fmt.Sprintf("%d repositories under %s/ were cached by a rule that no longer exists", len(repos), prefix),
-			Explanation: "No pull through cache rule covers " + prefix + "/ any more, so " + strings.Join(names, ", ") + " are never refreshed and pulls of tags not in them fail with \"manifest unknown: Requested image not found\". Either the rule was deleted by mistake (recreate it), or they are leftovers (delete them).",
+			Title:       fmt.Sprintf("%s under %s/ %s cached by a rule that no longer exists", plural(len(repos), "repository", "repositories"), prefix, verb(len(repos), "was", "were")),
+			Explanation: "No pull through cache rule covers " + prefix + "/ any more, so " + strings.Join(names, ", ") + " " + verb(len(names), "is", "are") + " never refreshed and pulls of tags not in them fail with \"manifest unknown: Requested image not found\". Either the rule was deleted by mistake (recreate it), or they are leftovers (delete them).",
 			Evidence: []model.Evidence{{Call: "ecr:DescribePullThroughCacheRules", Answer: "prefixes: " + rulePrefixes(d.snap)},
 				{Call: "ecr:DescribeImages", Answer: "last pull recorded: " + orDefault(newest, "never")}}}
 		if hub := dockerHubRule(d.snap); hub != nil && strings.Contains(strings.Join(names, " "), "/library/") {
@@ -744,7 +744,7 @@ func checkRuleQuota(d *diagnosis) []model.Finding {
 	return []model.Finding{{Severity: sev, Subject: model.Subject{Kind: "registry", Name: d.snap.RegistryURI()},
 		Title:       fmt.Sprintf("%d of 50 pull through cache rules are used", n),
 		Explanation: "The quota of 50 rules per registry and region cannot be raised. Share rules between teams (one prefix per upstream) before it is reached.",
-		Evidence:    []model.Evidence{{Call: "ecr:DescribePullThroughCacheRules", Answer: fmt.Sprintf("%d rules", n)}}}}
+		Evidence:    []model.Evidence{{Call: "ecr:DescribePullThroughCacheRules", Answer: plural(n, "rule", "rules")}}}}
 }
 
 func sortedKeys[V any](m map[string]V) []string {
@@ -754,6 +754,14 @@ func sortedKeys[V any](m map[string]V) []string {
 	}
 	sort.Strings(keys)
 	return keys
+}
+
+// verb is the verb that agrees with n subjects: "holds" for one, "hold" for more.
+func verb(n int, one, many string) string {
+	if n == 1 {
+		return one
+	}
+	return many
 }
 
 func plural(n int, one, many string) string {
