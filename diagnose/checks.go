@@ -627,9 +627,23 @@ func checkNoLifecycle(d *diagnosis) []model.Finding {
 		repos := byRule[prefix]
 		var names []string
 		var steps []model.Step
+		fromTemplate := 0
 		for _, r := range repos {
 			names = append(names, r.Name)
-			steps = append(steps, putLifecycleStep(r.Name))
+			// One rule with template-drift: a repository its template gives a policy gets
+			// that policy, so that the fix of one check is no finding of the other.
+			t := model.TemplateFor(d.snap.Templates, r.Name)
+			if t != nil && t.LifecyclePolicy != "" {
+				fromTemplate++
+			}
+			steps = append(steps, putLifecycleStep(r.Name, t))
+		}
+		title := "Expire untagged images after 1 day, archive images not pulled for 90 days"
+		switch {
+		case fromTemplate == len(repos):
+			title = "Give them their creation template's lifecycle policy"
+		case fromTemplate > 0:
+			title = "Give them their creation template's lifecycle policy, or where it has none, expire untagged images after 1 day and archive images not pulled for 90 days"
 		}
 		var size int64
 		for _, r := range repos {
@@ -648,7 +662,7 @@ func checkNoLifecycle(d *diagnosis) []model.Finding {
 			Title:       fmt.Sprintf("%s under %s/ without a lifecycle policy", plural(len(repos), "cache repository", "cache repositories"), prefix),
 			Explanation: "Without a lifecycle policy a cache repository keeps every image it ever cached, and storage grows without bound. " + strings.Join(names, ", ") + " " + verb(len(names), "holds", "hold") + " " + plural(int(size), "byte", "bytes") + " of images now.",
 			Evidence:    []model.Evidence{{Call: "ecr:GetLifecyclePolicy", Answer: "LifecyclePolicyNotFoundException for " + strings.Join(names, ", ")}},
-			Fixes: []model.Fix{{Title: "Expire untagged images after 1 day, archive images not pulled for 90 days",
+			Fixes: []model.Fix{{Title: title,
 				Plan: model.Plan{Title: "Lifecycle policies under " + prefix + "/", Steps: steps}}}})
 	}
 	return out

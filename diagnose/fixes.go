@@ -75,10 +75,17 @@ func createTemplateStep(prefix string) model.Step {
 		Expect:  map[string]string{"exists": "false"}}
 }
 
-func putLifecycleStep(repo string) model.Step {
+// putLifecycleStep gives a repository without one a lifecycle policy: its creation
+// template's, when the template that covers it has one (what ECR would have given it, and
+// what template-drift compares it with), else the default.
+func putLifecycleStep(repo string, t *model.Template) model.Step {
+	policy, summary := DefaultLifecycle.Policy(), DefaultLifecycle.Summary()
+	if t != nil && t.LifecyclePolicy != "" {
+		policy, summary = t.LifecyclePolicy, "the creation template "+t.Prefix+"'s"
+	}
 	return model.Step{Kind: model.StepPutLifecyclePolicy, Operation: "ecr:PutLifecyclePolicy", Target: repo,
-		Params:  map[string]string{"repositoryName": repo, "lifecyclePolicyText": DefaultLifecycle.Policy()},
-		Summary: "Give " + repo + " a lifecycle policy: " + DefaultLifecycle.Summary(),
+		Params:  map[string]string{"repositoryName": repo, "lifecyclePolicyText": policy},
+		Summary: "Give " + repo + " a lifecycle policy: " + summary,
 		Expect:  map[string]string{"lifecyclePolicy": ""}}
 }
 
