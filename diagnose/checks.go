@@ -623,6 +623,7 @@ func checkNoLifecycle(d *diagnosis) []model.Finding {
 		}
 	}
 	var out []model.Finding
+	policy, summary := DefaultLifecycle.Policy(), DefaultLifecycle.Summary()
 	for _, prefix := range sortedKeys(byRule) {
 		repos := byRule[prefix]
 		var names []string
@@ -632,11 +633,12 @@ func checkNoLifecycle(d *diagnosis) []model.Finding {
 			names = append(names, r.Name)
 			// One rule with template-drift: a repository its template gives a policy gets
 			// that policy, so that the fix of one check is no finding of the other.
-			t := model.TemplateFor(d.snap.Templates, r.Name)
-			if t != nil && t.LifecyclePolicy != "" {
+			if t := model.TemplateFor(d.snap.Templates, r.Name); t != nil && t.LifecyclePolicy != "" {
 				fromTemplate++
+				steps = append(steps, putLifecycleStep(r.Name, t.LifecyclePolicy, "the creation template "+t.Prefix+"'s"))
+				continue
 			}
-			steps = append(steps, putLifecycleStep(r.Name, t))
+			steps = append(steps, putLifecycleStep(r.Name, policy, summary))
 		}
 		title := "Expire untagged images after 1 day, archive images not pulled for 90 days"
 		switch {
@@ -654,13 +656,13 @@ func checkNoLifecycle(d *diagnosis) []model.Finding {
 		// Without a template, the creation-template finding offers one with this policy.
 		if t := model.TemplateFor(d.snap.Templates, prefix+"/x"); t != nil && t.LifecyclePolicy == "" {
 			steps = append(steps, model.Step{Kind: model.StepUpdateTemplate, Operation: "ecr:UpdateRepositoryCreationTemplate", Target: t.Prefix,
-				Params:  map[string]string{"prefix": t.Prefix, "lifecyclePolicy": DefaultLifecycle.Policy()},
+				Params:  map[string]string{"prefix": t.Prefix, "lifecyclePolicy": policy},
 				Summary: "Give the template " + t.Prefix + " the same lifecycle policy, for repositories made later",
 				Expect:  map[string]string{"lifecyclePolicy": ""}})
 		}
 		out = append(out, model.Finding{Subject: model.Subject{Kind: "rule", Name: prefix},
 			Title:       fmt.Sprintf("%s under %s/ without a lifecycle policy", plural(len(repos), "cache repository", "cache repositories"), prefix),
-			Explanation: "Without a lifecycle policy a cache repository keeps every image it ever cached, and storage grows without bound. " + strings.Join(names, ", ") + " " + verb(len(names), "holds", "hold") + " " + plural(int(size), "byte", "bytes") + " of images now.",
+			Explanation: "Without a lifecycle policy a cache repository keeps every image it ever cached, and storage grows without bound. " + namedOnce(names) + " " + verb(len(names), "holds", "hold") + " " + plural(int(size), "byte", "bytes") + " of images now.",
 			Evidence:    []model.Evidence{{Call: "ecr:GetLifecyclePolicy", Answer: "LifecyclePolicyNotFoundException for " + strings.Join(names, ", ")}},
 			Fixes: []model.Fix{{Title: title,
 				Plan: model.Plan{Title: "Lifecycle policies under " + prefix + "/", Steps: steps}}}})

@@ -75,14 +75,9 @@ func createTemplateStep(prefix string) model.Step {
 		Expect:  map[string]string{"exists": "false"}}
 }
 
-// putLifecycleStep gives a repository without one a lifecycle policy: its creation
-// template's, when the template that covers it has one (what ECR would have given it, and
-// what template-drift compares it with), else the default.
-func putLifecycleStep(repo string, t *model.Template) model.Step {
-	policy, summary := DefaultLifecycle.Policy(), DefaultLifecycle.Summary()
-	if t != nil && t.LifecyclePolicy != "" {
-		policy, summary = t.LifecyclePolicy, "the creation template "+t.Prefix+"'s"
-	}
+// putLifecycleStep gives repo the policy (its text and summary, made once by the caller:
+// a plan for a rule's many repositories shares one copy).
+func putLifecycleStep(repo, policy, summary string) model.Step {
 	return model.Step{Kind: model.StepPutLifecyclePolicy, Operation: "ecr:PutLifecyclePolicy", Target: repo,
 		Params:  map[string]string{"repositoryName": repo, "lifecyclePolicyText": policy},
 		Summary: "Give " + repo + " a lifecycle policy: " + summary,

@@ -21,9 +21,10 @@ func TestDoctorExplainsTheFailedPullsOfEvents(t *testing.T) {
 	if code != exitFindings {
 		t.Fatalf("exit %d:\n%s", code, out)
 	}
-	text := out[strings.Index(out, "Failed image pulls in the events"):]
+	raw := out[strings.Index(out, "Failed image pulls in the events"):]
+	text := flat(raw)
 	for _, want := range []string{"library-prefix: ", "missing-import-permission: ", "upstream-credentials: ", "bypassed-cache: ", "back-off-only: ",
-		"quay/prometheus/node-exporter:v1.8.1  (30 events; batch/cleanup-28911500-4hj8d)",
+		"quay/prometheus/node-exporter:v1.8.1 (30 events; batch/cleanup-28911500-4hj8d)",
 		"default/web-7d9c8b6f4-m4ttz, default/web-7d9c8b6f4-x2k9q", "fix: Pull 111122223333.dkr.ecr.us-east-1.amazonaws.com/docker-hub/library/nginx:latest"} {
 		if !strings.Contains(text, want) {
 			t.Errorf("the text lacks %q:\n%s", want, text)
@@ -49,7 +50,7 @@ func TestDoctorExplainsTheFailedPullsOfEvents(t *testing.T) {
 	}
 	// The JSON's cause words are the text's.
 	for _, g := range report.PullFailures {
-		if !strings.Contains(text, "\n"+g.Cause+": ") {
+		if !strings.Contains(raw, "\n"+g.Cause+": ") {
 			t.Errorf("--json cause %q is not the text's", g.Cause)
 		}
 	}

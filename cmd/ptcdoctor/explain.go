@@ -138,6 +138,31 @@ func fixSource(ex diagnose.Explanation, fx model.Fix) (string, int, bool) {
 	return "", 0, false
 }
 
+// printCommand prints a shell command to copy as it is: folded between its flags at
+// width, each line but the last ending in a backslash.
+func printCommand(w io.Writer, command, indent string, width int) {
+	words := strings.Fields(command)
+	line := indent
+	for i := 0; i < len(words); i++ {
+		word := words[i]
+		// A flag stays on the line of its value.
+		if strings.HasPrefix(word, "--") && i+1 < len(words) && !strings.HasPrefix(words[i+1], "--") &&
+			len(indent)+2+len(word)+1+len(words[i+1])+2 <= width {
+			word += " " + words[i+1]
+			i++
+		}
+		if line != indent && len(line)+1+len(word)+2 > width {
+			fmt.Fprintln(w, line+" \\")
+			line = indent + "  "
+		}
+		if line != indent && line != indent+"  " {
+			line += " "
+		}
+		line += word
+	}
+	fmt.Fprintln(w, line)
+}
+
 // explainScope is the scope explain diagnosed in, as flags for fix: the reference, the
 // principals and the account, so that `fix --finding ID` finds the same finding ids.
 func explainScope(g *globals, ref model.Ref, principals []string) string {
@@ -157,27 +182,30 @@ func printExplanation(w io.Writer, ex diagnose.Explanation, scopeArgs string) {
 		fmt.Fprintf(w, "  pulled through the cache as %s\n", ex.Ref.CacheURI())
 	}
 	fmt.Fprintln(w)
+	col := strings.Repeat(" ", 32)
 	for _, s := range ex.Steps {
-		fmt.Fprintf(w, "%s %-24s %s\n", statusMark[s.Status], s.Name, wrap(model.Printable(s.Detail), 80, strings.Repeat(" ", 32)))
+		// A name too long for its column (permissions of a role's ARN) gets a line of its own.
+		name := fmt.Sprintf("%s %-24s ", statusMark[s.Status], model.Printable(s.Name))
+		if len(name) > len(col) {
+			fmt.Fprintln(w, strings.TrimRight(name, " "))
+			name = col
+		}
+		say(w, name, col, s.Detail)
 		for _, e := range s.Evidence {
-			fmt.Fprintf(w, "%32s%s → %s\n", "", model.Printable(e.Call), model.Printable(e.Answer))
+			say(w, col, col+"  ", e.Call+" → "+e.Answer)
 		}
 	}
-	fmt.Fprintf(w, "\nVerdict: %s\n", wrap(model.Printable(ex.Verdict), 90, "         "))
+	fmt.Fprintln(w)
+	say(w, "Verdict: ", "         ", ex.Verdict)
 	for i, fx := range ex.Fixes {
-		fmt.Fprintf(w, "\nFix %d: %s\n", i+1, model.Printable(fx.Title))
-		for _, st := range fx.Plan.Steps {
-			fmt.Fprintf(w, "  %s\n", model.Printable(st.String()))
-		}
-		if fx.Manual != "" {
-			fmt.Fprintf(w, "  %s\n", strings.ReplaceAll(model.Printable(fx.Manual), "\\x0a", "\n  "))
-		}
+		printFix(w, i+1, fx)
 		if id, n, ok := fixSource(ex, fx); ok && len(fx.Plan.Steps) > 0 {
 			yes := "--yes"
 			if fx.Plan.Destructive() {
 				yes = "--yes --destructive"
 			}
-			fmt.Fprintf(w, "  Apply with: ptcdoctor fix --finding %s --fix %d%s --dry-run, then %s\n", id, n, model.Printable(scopeArgs), yes)
+			fmt.Fprintf(w, "  Apply it (see the plan with --dry-run, then run it with %s):\n", yes)
+			printCommand(w, fmt.Sprintf("ptcdoctor fix --finding %s --fix %d%s --dry-run", id, n, model.Printable(scopeArgs)), "    ", 80)
 		}
 	}
 }
@@ -205,7 +233,7 @@ func explainError(ctx context.Context, g *globals, w io.Writer, text string, pri
 	if v.Explanation != nil {
 		scopeArgs = explainScope(g, v.Explanation.Ref, principals)
 	}
-	printErrorVerdict(w, v, notRead, scopeArgs)
+	printErrorVerdictIn(w, v, notRead, scopeArgs)
 	switch {
 	case v.Cause.ID == "" && notRead != "":
 		return incompleteError{errQuiet}
@@ -217,7 +245,13 @@ func explainError(ctx context.Context, g *globals, w io.Writer, text string, pri
 
 // printErrorVerdict prints what a line said, the chain walked for its reference, and the
 // cause with its fix.
-func printErrorVerdict(w io.Writer, v diagnose.ErrorVerdict, notRead, scopeArgs string) {
+func printErrorVerdict(w io.Writer, v diagnose.ErrorVerdict, notRead string) {
+	printErrorVerdictIn(w, v, notRead, "")
+}
+
+// printErrorVerdictIn is printErrorVerdict with the scope's flags, for the commands that
+// apply the chain's fixes (explainScope's).
+func printErrorVerdictIn(w io.Writer, v diagnose.ErrorVerdict, notRead, scopeArgs string) {
 	r := v.Reading
 	fmt.Fprintf(w, "Recognised: %q\n", r.Matched)
 	if r.Reference != "" {
@@ -241,7 +275,8 @@ func printErrorVerdict(w io.Writer, v diagnose.ErrorVerdict, notRead, scopeArgs 
 		if v.Confirmed {
 			how = "confirmed by the chain"
 		}
-		fmt.Fprintf(w, "\nCause: %s (%s; check %s; %s)\n", v.Cause.Title, v.Cause.ID, check, how)
+		fmt.Fprintln(w)
+		say(w, "Cause: ", "       ", fmt.Sprintf("%s (%s; check %s; %s)", v.Cause.Title, v.Cause.ID, check, how))
 	} else {
 		fmt.Fprintln(w, "\nCause: not settled; the line allows:")
 		for _, id := range r.Candidates {
@@ -250,20 +285,21 @@ func printErrorVerdict(w io.Writer, v diagnose.ErrorVerdict, notRead, scopeArgs 
 			}
 		}
 	}
-	fmt.Fprintf(w, "  %s\n", wrap(model.Printable(v.Verdict), 90, "  "))
+	say(w, "  ", "  ", v.Verdict)
 	if v.Fix != "" {
-		fmt.Fprintf(w, "Fix:   %s\n", wrap(model.Printable(v.Fix), 90, "       "))
+		say(w, "Fix:   ", "       ", v.Fix)
 	}
 	if notRead != "" {
-		fmt.Fprintf(w, "\nNot checked against the account: %s\n", model.Printable(notRead))
+		fmt.Fprintln(w, "\nNot checked against the account:")
+		say(w, "  ", "  ", notRead)
 	}
 	for _, n := range v.AlsoFailing {
-		fmt.Fprintf(w, "Also failing (not this line's cause): %s\n", wrap(model.Printable(n), 90, "  "))
+		say(w, "Also failing (not this line's cause): ", "  ", n)
 	}
 	for _, n := range v.Notes {
-		fmt.Fprintf(w, "Note: %s\n", wrap(model.Printable(n), 90, "  "))
+		say(w, "Note: ", "  ", n)
 	}
 	for _, n := range v.Needs {
-		fmt.Fprintf(w, "Would settle it: %s\n", wrap(model.Printable(n), 90, "  "))
+		say(w, "Would settle it: ", "  ", n)
 	}
 }

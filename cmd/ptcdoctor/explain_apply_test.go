@@ -14,8 +14,9 @@ func TestExplainApplyWithPlansOnlyItsFixes(t *testing.T) {
 	for _, ref := range []string{"111122223333.dkr.ecr.us-east-1.amazonaws.com/docker-hub/library/redis:7.4",
 		"111122223333.dkr.ecr.us-east-1.amazonaws.com/docker-hub/nginx:latest"} {
 		out, _ := runCLI(t, env, "explain", "--principal", "arn:aws:iam::111122223333:role/eks-node", ref)
-		applies := regexp.MustCompile(`Apply with: ptcdoctor (fix .*) --dry-run, then `).FindAllStringSubmatch(out, -1)
-		if len(applies) == 0 || strings.Contains(out, "Apply with: ptcdoctor fix --image") {
+		joined := regexp.MustCompile(` \\\n *`).ReplaceAllString(out, " ") // the command's folded lines, as a shell reads them
+		applies := regexp.MustCompile(`(?m)^ +ptcdoctor (fix .*) --dry-run$`).FindAllStringSubmatch(joined, -1)
+		if len(applies) == 0 || strings.Contains(out, "fix --image") {
 			t.Fatalf("explain %s: no per-fix apply command:\n%s", ref, out)
 		}
 		for _, a := range applies {

@@ -3,7 +3,6 @@ package main
 
 import (
 	"errors"
-	"fmt"
 	"os"
 	"runtime/debug"
 	"strings"
@@ -41,7 +40,11 @@ func run(args []string) int {
 		return exitOK
 	}
 	if err.Error() != "" {
-		fmt.Fprintln(os.Stderr, "ptcdoctor:", err)
+		if isTerminal(os.Stderr) {
+			say(os.Stderr, "ptcdoctor: ", "  ", err.Error()) // folded to the terminal
+		} else {
+			os.Stderr.WriteString("ptcdoctor: " + err.Error() + "\n") // one line a message, for logs and grep
+		}
 	}
 	var ue usageError
 	var fe findingsError
@@ -83,7 +86,9 @@ without an account:
 	g := &globals{}
 	g.register(root)
 	root.Args = cobra.NoArgs
-	root.RunE = func(cmd *cobra.Command, _ []string) error { return runTUI(cmd, g) }
+	var ff fleetFlags
+	ff.register(root)
+	root.RunE = func(cmd *cobra.Command, _ []string) error { return runTUI(cmd, g, &ff) }
 	root.AddCommand(newSimCommand(), newDoctorCommand(g), newSetupCommand(g), newExplainCommand(g), newFixCommand(g), newJournalCommand(g), newUndoCommand(g), newNodesCommand(g))
 	return root
 }
