@@ -49,6 +49,10 @@ func (d Difference) String() string {
 		}
 		return fmt.Sprintf("the pull through cache rule %s/ now covers %s", d.Have, name)
 	}
+	if ref, ok := strings.CutPrefix(d.Key, model.ExpectUpstreamServes); ok {
+		_, ref, _ = strings.Cut(ref, " ")
+		return fmt.Sprintf("the upstream does not serve %s now with the rule's credentials (%s), so what is deleted could not be pulled back", ref, d.Have)
+	}
 	if added, removed, ok := statementChanges(d.Want, d.Have); ok {
 		var parts []string
 		for _, x := range added {
@@ -281,13 +285,16 @@ func (a *Account) Check(ctx context.Context, plan model.Plan) []error {
 const premiseCoveringRule = model.ExpectCoveringRule
 
 func (a *Account) readPremises(ctx context.Context, s model.Step) (map[string]string, error) {
-	var names []string
+	var names, upstreams []string
 	for k := range s.Expect {
 		if name, ok := strings.CutPrefix(k, premiseCoveringRule); ok {
 			names = append(names, name)
 		}
+		if ref, ok := strings.CutPrefix(k, model.ExpectUpstreamServes); ok {
+			upstreams = append(upstreams, ref)
+		}
 	}
-	if len(names) == 0 {
+	if len(names)+len(upstreams) == 0 {
 		return nil, nil
 	}
 	rules, err := a.listRules(ctx)
@@ -301,7 +308,43 @@ func (a *Account) readPremises(ctx context.Context, s model.Step) (map[string]st
 			out[premiseCoveringRule+n] = r.Prefix
 		}
 	}
+	for _, u := range upstreams {
+		out[model.ExpectUpstreamServes+u] = a.upstreamServes(ctx, rules, u)
+	}
 	return out, nil
+}
+
+// upstreamServes asks a rule's upstream, with the rule's credentials, whether it serves a
+// reference now ("prefix reference"): model.UpstreamServes, or what it answered instead.
+// An anonymous answer (the secret unreadable) does not stand in for the rule's own.
+func (a *Account) upstreamServes(ctx context.Context, rules []model.Rule, premise string) string {
+	prefix, ref, _ := strings.Cut(premise, " ")
+	var rule *model.Rule
+	for i := range rules {
+		if rules[i].Prefix == prefix {
+			rule = &rules[i]
+		}
+	}
+	if rule == nil {
+		return "the rule " + prefix + "/ is gone"
+	}
+	p := a.ProbeUpstream(ctx, *rule, ref)
+	switch {
+	case p.SecretError != nil:
+		return "not asked with the rule's credentials: its secret could not be read (" + p.SecretError.Operation + ": " + p.SecretError.Message + ")"
+	case !p.Exists:
+		return model.Printable(strings.TrimSpace(fmt.Sprintf("%s %s: %s", statusText(p.Status), p.Class, p.Message)))
+	case p.RateLimit != nil && p.RateLimit.Remaining <= 0:
+		return fmt.Sprintf("200, but no pulls left (ratelimit-remaining: 0 of %d)", p.RateLimit.Limit)
+	}
+	return model.UpstreamServes
+}
+
+func statusText(code int) string {
+	if code == 0 {
+		return ""
+	}
+	return fmt.Sprint(code)
 }
 
 // sameValue compares two values of a state: equal text, or the same JSON document

@@ -131,13 +131,33 @@ token is used for that call only, never printed, logged or journaled.`,
 						len(into), strings.Join(into, "\n  "))}
 				}
 			}
-			failed := false
+			failed, dropped := false, false
 			var applied []chosen
+			// latest is the diagnosis each plan is checked against before it runs: a plan
+			// made from the first diagnosis runs only if the fixes applied before it in this
+			// run left its finding, and its plan, as they were (a template's tags removed,
+			// then a repository tagged "to align with the template": the second rests on
+			// what the first changed). After any write, the account is diagnosed again.
+			latest, wrote := d, false
 			for _, c := range todo {
 				fmt.Fprintf(out, "\n[%s] %s\n", c.id, model.Printable(c.f.Title))
 				printPlan(out, c.fix.Plan)
 				if dryRun {
 					continue
+				}
+				if wrote {
+					fresh, err := sc.run(cmd.Context(), g, s, nil)
+					if err != nil {
+						return err
+					}
+					latest, wrote = fresh, false
+				}
+				if latest != d {
+					if why, gone := changedSince(c.f, c.fix, fixIndex, latest.Findings); why != "" {
+						fmt.Fprintf(out, "  not run: %s; nothing was written for it (run ptcdoctor fix again to plan it from the account as it is now)\n", why)
+						dropped = dropped || !gone
+						continue
+					}
 				}
 				if c.fix.Plan.Destructive() && !destructive {
 					fmt.Fprintln(out, "  not applied: it deletes something; run again with --destructive to allow that")
@@ -159,6 +179,9 @@ token is used for that call only, never printed, logged or journaled.`,
 				}
 				results, err := s.acc.Apply(cmd.Context(), c.fix.Plan, ecrops.ApplyOptions{SecretValues: secrets})
 				printResults(out, results)
+				for _, r := range results {
+					wrote = wrote || r.Status != "not-run"
+				}
 				if err != nil {
 					fmt.Fprintf(out, "  failed: %s\n", model.Printable(err.Error()))
 					failed = true
@@ -167,7 +190,7 @@ token is used for that call only, never printed, logged or journaled.`,
 				applied = append(applied, c)
 			}
 			if dryRun || len(applied) == 0 {
-				if failed {
+				if failed || dropped {
 					return incomplete(findingsError{errQuiet})
 				}
 				return incomplete(nil)
@@ -178,6 +201,7 @@ token is used for that call only, never printed, logged or journaled.`,
 				return err
 			}
 			fmt.Fprintln(out, "\nAfter the fixes:")
+			unconfirmed := false
 			for _, c := range applied {
 				v := diagnose.Recheck(c.f, d.Findings, again.Result)
 				if v.Fixed() {
@@ -185,12 +209,16 @@ token is used for that call only, never printed, logged or journaled.`,
 					continue
 				}
 				fmt.Fprintf(out, "  [%s] %s\n", c.id, v)
+				if v.Still == nil && len(v.Appeared) == 0 {
+					unconfirmed = true // could not look again: no failure seen, no success either
+					continue
+				}
 				failed = true
 			}
-			if !again.Complete() {
+			if !again.Complete() || unconfirmed {
 				return incompleteError{errQuiet}
 			}
-			if failed {
+			if failed || dropped {
 				return incomplete(findingsError{errQuiet})
 			}
 			return incomplete(nil)
@@ -237,4 +265,39 @@ func selectedBy(args []string, id string, number int) string {
 		}
 	}
 	return ""
+}
+
+// changedSince says why a finding's chosen fix, planned from the first diagnosis of a run,
+// must not run after the fixes applied before it: the finding is gone from the diagnosis
+// made since (gone), or its fix is no longer the plan that was shown. "" when it stands.
+func changedSince(f model.Finding, fix model.Fix, index int, now []model.Finding) (why string, gone bool) {
+	for _, g := range now {
+		if g.Key() != f.Key() {
+			continue
+		}
+		if index < 1 || index > len(g.Fixes) || !samePlan(g.Fixes[index-1].Plan, fix.Plan) {
+			return "an earlier fix of this run changed what this plan rests on (the plan made now differs from the one shown)", false
+		}
+		return "", false
+	}
+	return "an earlier fix of this run changed what this plan rests on: its finding is gone from the diagnosis made since", true
+}
+
+// samePlan compares two plans call by call, with what each step expects.
+func samePlan(a, b model.Plan) bool {
+	if len(a.Steps) != len(b.Steps) {
+		return false
+	}
+	for i := range a.Steps {
+		x, y := a.Steps[i], b.Steps[i]
+		if x.String() != y.String() || len(x.Expect) != len(y.Expect) {
+			return false
+		}
+		for k, v := range x.Expect {
+			if w, ok := y.Expect[k]; !ok || w != v {
+				return false
+			}
+		}
+	}
+	return true
 }

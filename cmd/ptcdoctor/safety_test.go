@@ -1,0 +1,163 @@
+package main
+
+import (
+	"context"
+	"strings"
+	"testing"
+
+	"github.com/aws/aws-sdk-go-v2/credentials"
+
+	"github.com/ptcdoctor/ptcdoctor/diagnose"
+	"github.com/ptcdoctor/ptcdoctor/ecrops"
+	"github.com/ptcdoctor/ptcdoctor/ecrops/sim"
+	"github.com/ptcdoctor/ptcdoctor/ecrops/sim/simtest"
+)
+
+// The stale tag of the demo, whose refresh deletes it and pulls it again.
+const staleRepo, staleTag = "docker-hub/library/alpine", "latest"
+
+// cachedDigest is the digest the stand-in's cache holds for a tag, read as its admin; ""
+// when the tag is not cached.
+func cachedDigest(t *testing.T, srv *sim.Server, repo, tag string) string {
+	t.Helper()
+	snap, err := adminAccount(t, srv).Scan(context.Background(), ecrops.Scope{}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r := snap.Repository(repo); r != nil {
+		for _, img := range r.Images {
+			for _, x := range img.Tags {
+				if x == tag {
+					return img.Digest
+				}
+			}
+		}
+	}
+	return ""
+}
+
+// adminAccount opens the stand-in's account as its admin, with a journal of its own.
+func adminAccount(t *testing.T, srv *sim.Server) *ecrops.Account {
+	t.Helper()
+	info := srv.Info()
+	acc, err := ecrops.Open(context.Background(), ecrops.Config{Region: info.Region, EndpointURL: info.Endpoint, StateDir: t.TempDir(),
+		Credentials: credentials.NewStaticCredentialsProvider(info.AccessKeyID, info.SecretAccessKey, "")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return acc
+}
+
+// findingOf is the report's finding of a check on a subject.
+func findingOf(t *testing.T, r diagnose.Report, check, subject string) diagnose.ReportFinding {
+	t.Helper()
+	for _, f := range r.Findings {
+		if f.Check == check && f.Subject.Name == subject {
+			return f
+		}
+	}
+	t.Fatalf("no %s finding on %s: %+v", check, subject, r.Findings)
+	return diagnose.ReportFinding{}
+}
+
+func deletes(f diagnose.ReportFinding) bool {
+	for _, x := range f.Fixes {
+		for _, s := range x.Steps {
+			if s.Destructive {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// Deleting a cached tag to import it again rests on "the upstream serves it now with the
+// rule's credentials". With Docker Hub's budget spent (doctor's own evidence), the refresh
+// is not offered (diagnose's TestATagIsDeletedOnlyWhileTheUpstreamServesIt: the deletion
+// re-asks the upstream just before the call).
+func TestAStaleTagIsNotDeletedWhenTheUpstreamCannotServeItBack(t *testing.T) {
+	t.Run("budget spent", func(t *testing.T) {
+		sc, err := sim.LoadScenario("demo")
+		if err != nil {
+			t.Fatal(err)
+		}
+		for i := range sc.Upstreams {
+			for j := range sc.Upstreams[i].Accounts {
+				a := &sc.Upstreams[i].Accounts[j]
+				if a.PullLimit > 0 {
+					a.PullsUsed = a.PullLimit
+				}
+			}
+		}
+		srv, env := standInServer(t, simtest.StartScenario(t, sc))
+		want := cachedDigest(t, srv, staleRepo, staleTag)
+		r, _ := report(t, env)
+		f := findingOf(t, r, "stale-tag", staleRepo+":"+staleTag)
+		if deletes(f) || !strings.Contains(f.Explanation, "pull budget is spent") {
+			t.Fatalf("the refresh is offered with the budget spent: %+v", f)
+		}
+		out, _ := runCLI(t, env, "fix", "--finding", f.ID, "--yes", "--destructive")
+		if got := cachedDigest(t, srv, staleRepo, staleTag); got != want {
+			t.Fatalf("the cached tag is gone (%q):\n%s", got, out)
+		}
+	})
+}
+
+// An unreadable secret, with the anonymous answer standing in for the rule's own, is a
+// failed read: no deletion rests on it, and the finding says what it rests on.
+func TestAnAnonymousStandInAnswerDeletesNothing(t *testing.T) {
+	srv, env := failingStandIn(t, "", []string{"secretsmanager:GetSecretValue"})
+	want := cachedDigest(t, srv, staleRepo, staleTag)
+	r, _ := report(t, env)
+	for _, f := range r.Findings {
+		anonymous := false
+		for _, e := range f.Evidence {
+			anonymous = anonymous || strings.Contains(e.Call, "secret could not be read")
+		}
+		if anonymous && deletes(f) {
+			t.Errorf("[%s] %s: a deletion rests on an anonymous answer", f.Check, f.Title)
+		}
+	}
+	out, _ := runCLI(t, env, "fix", "--yes", "--destructive")
+	if got := cachedDigest(t, srv, staleRepo, staleTag); got != want {
+		t.Fatalf("the cached tag is gone (%q):\n%s", got, out)
+	}
+}
+
+// Two fixes of one run where the first changes what the second rests on: removing the
+// kubernetes template's tags, then tagging kubernetes/pause "to align with the template".
+// The second is re-planned from the account as the first left it, and not run. A full
+// fix --yes of the demo leaves no finding "still failing" that the run itself caused.
+func TestAFixDoesNotRunOnWhatAnEarlierFixOfTheRunChanged(t *testing.T) {
+	srv, env := standIn(t, "demo")
+	r, _ := report(t, env)
+	creation, drift := "", ""
+	for _, f := range r.Findings {
+		if f.Check == "creation-template" && f.Subject.Name == "kubernetes" && strings.Contains(f.Title, "resource tags") {
+			creation = f.ID
+		}
+		if f.Check == "template-drift" && f.Subject.Name == "kubernetes/pause" && strings.Contains(f.Title, "resource tags") {
+			drift = f.ID
+		}
+	}
+	if creation == "" || drift == "" {
+		t.Fatalf("the demo's pair is not there: %+v", r.Findings)
+	}
+	out, _ := runCLI(t, env, "fix", "--finding", creation, "--finding", drift, "--yes")
+	if !strings.Contains(out, "not run: an earlier fix of this run changed what this plan rests on") {
+		t.Fatalf("the second plan ran:\n%s", out)
+	}
+	for _, e := range srv.Events(0) {
+		if e.Write && e.Operation == "TagResource" {
+			t.Fatalf("kubernetes/pause was tagged after the template's tags were removed:\n%s", out)
+		}
+	}
+
+	_, env = standIn(t, "demo")
+	out, _ = runCLI(t, env, "fix", "--yes", "--destructive")
+	for _, bad := range []string{"still failing", "NOT fixed", "failed:"} {
+		if strings.Contains(out, bad) {
+			t.Errorf("fix --yes over the demo says %q:\n%s", bad, out)
+		}
+	}
+}
