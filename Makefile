@@ -4,7 +4,7 @@ BIN     ?= bin/ptcdoctor
 PKGS    := ./...
 FUZZTIME ?= 60s
 
-.PHONY: build test demo sim bench bench-scan bench-scan-repo bench-ui lint fuzz clean
+.PHONY: build test demo sim bench bench-scan bench-scan-repo bench-ui bench-fleet lint fuzz clean
 
 build:
 	$(GO) build -buildvcs=auto -o $(BIN) ./cmd/ptcdoctor
@@ -31,6 +31,13 @@ bench-scan:
 # The scan of one repository of 100,000 images: its DescribeImages pages, one after another.
 bench-scan-repo:
 	PTCDOCTOR_BENCH_RATE=$(RATE) $(GO) test -run '^$$' -bench 'BenchmarkScan/1rule-1repo-100000images' -benchtime 1x ./ecrops/
+
+# doctor over a generated fleet served by `ptcdoctor sim` in its own process, each
+# account-region throttled at RATE calls a second per operation. FLEET is
+# ACCOUNTSxREGIONSxREPOSITORIESxIMAGES; the issue's full size is FLEET=50x3x200x10.
+FLEET ?= 10x3x50x10
+bench-fleet:
+	PTCDOCTOR_BENCH_FLEET=$(FLEET) PTCDOCTOR_BENCH_RATE=$(RATE) $(GO) test -run '^$$' -bench BenchmarkFleet -benchtime 1x ./cmd/ptcdoctor/
 
 # One frame of the TUI (a key press and the redraw) on a list of 100,000 images, and a key
 # press while a scan fights faults in the background.

@@ -18,4 +18,10 @@
 // The node side (what containerd, the Docker daemon, the kubelet, Bottlerocket and kops
 // are configured with) is judged by its subpackage nodes, which imports only model;
 // setup's node snippets come from there, so that what setup prints is what nodes accepts.
+//
+// Over a fleet, each account-region is diagnosed on its own; FleetChecks then judges what
+// only the fleet view shows (fleet_checks.go: a rule against another account's registry
+// policy, the same upstream configured differently across accounts) on the targets'
+// snapshots, not checked where a target it needs failed; FleetReport (fleet_report.go) is
+// the report of reports, schemaVersion 3.
 package diagnose

@@ -117,24 +117,7 @@ func NewReport(snap *model.Snapshot, res Result, withStats bool) Report {
 		Identity: model.Printable(snap.Identity.ARN), ScannedAt: snap.TakenAt.UTC(), Complete: res.Complete(),
 		Findings: []ReportFinding{}, NotChecked: []ReportNotChecked{}, Errors: []ReportError{}}
 	for i, f := range res.Findings {
-		rf := ReportFinding{ID: f.ID(), Key: model.Printable(f.Key()), Number: i + 1, Check: f.Check, Severity: string(f.Severity),
-			Subject: ReportSubject{Kind: f.Subject.Kind, Name: model.Printable(f.Subject.Name)},
-			Title:   model.Printable(f.Title), Explanation: model.Printable(f.Explanation), Evidence: []ReportEvidence{}, Fixes: []ReportFix{}}
-		for _, e := range f.Evidence {
-			rf.Evidence = append(rf.Evidence, ReportEvidence{Call: model.Printable(e.Call), Answer: model.Printable(e.Answer)})
-		}
-		for _, fx := range f.Fixes {
-			rfx := ReportFix{Title: model.Printable(fx.Title), Destructive: fx.Plan.Destructive(), Manual: fx.Manual, Steps: []ReportStep{}}
-			for _, s := range fx.Plan.Steps {
-				params := map[string]string{}
-				for k, v := range s.Params {
-					params[k] = model.Printable(v)
-				}
-				rfx.Steps = append(rfx.Steps, ReportStep{Kind: string(s.Kind), Operation: s.Operation, Target: model.Printable(s.Target),
-					Params: params, Summary: model.Printable(s.Summary), Destructive: s.Destructive, NeedsSecretValue: s.NeedsSecretValue})
-			}
-			rf.Fixes = append(rf.Fixes, rfx)
-		}
+		rf := reportFinding(f, i+1)
 		switch f.Severity {
 		case model.SeverityError:
 			r.Summary.Errors++
@@ -306,4 +289,27 @@ func sum(m map[string]int) int {
 		n += v
 	}
 	return n
+}
+
+// reportFinding puts one finding into the report's shape, numbered.
+func reportFinding(f model.Finding, number int) ReportFinding {
+	rf := ReportFinding{ID: f.ID(), Key: model.Printable(f.Key()), Number: number, Check: f.Check, Severity: string(f.Severity),
+		Subject: ReportSubject{Kind: f.Subject.Kind, Name: model.Printable(f.Subject.Name)},
+		Title:   model.Printable(f.Title), Explanation: model.Printable(f.Explanation), Evidence: []ReportEvidence{}, Fixes: []ReportFix{}}
+	for _, e := range f.Evidence {
+		rf.Evidence = append(rf.Evidence, ReportEvidence{Call: model.Printable(e.Call), Answer: model.Printable(e.Answer)})
+	}
+	for _, fx := range f.Fixes {
+		rfx := ReportFix{Title: model.Printable(fx.Title), Destructive: fx.Plan.Destructive(), Manual: fx.Manual, Steps: []ReportStep{}}
+		for _, s := range fx.Plan.Steps {
+			params := map[string]string{}
+			for k, v := range s.Params {
+				params[k] = model.Printable(v)
+			}
+			rfx.Steps = append(rfx.Steps, ReportStep{Kind: string(s.Kind), Operation: s.Operation, Target: model.Printable(s.Target),
+				Params: params, Summary: model.Printable(s.Summary), Destructive: s.Destructive, NeedsSecretValue: s.NeedsSecretValue})
+		}
+		rf.Fixes = append(rf.Fixes, rfx)
+	}
+	return rf
 }

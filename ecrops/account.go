@@ -72,6 +72,9 @@ type Account struct {
 	identity Identity
 	idErr    error
 
+	upOnce      sync.Once
+	upTransport http.RoundTripper // upstreamTransport's, shared by the probes
+
 	credMu sync.Mutex
 	creds  map[string][2]string // rule secrets read for probes, by ARN; never written anywhere
 }
@@ -105,6 +108,19 @@ var ErrReadOnly = errors.New("read-only mode: ptcdoctor makes no changes (turn w
 
 // Open builds an Account from the standard AWS configuration and cfg.
 func Open(ctx context.Context, cfg Config) (*Account, error) {
+	opts, err := loadOptions(cfg)
+	if err != nil {
+		return nil, err
+	}
+	awsCfg, err := config.LoadDefaultConfig(ctx, opts...)
+	if err != nil {
+		return nil, fmt.Errorf("AWS configuration: %w", err)
+	}
+	return open(ctx, cfg, awsCfg)
+}
+
+// loadOptions are the SDK's configuration options that cfg asks for.
+func loadOptions(cfg Config) ([]func(*config.LoadOptions) error, error) {
 	var opts []func(*config.LoadOptions) error
 	if cfg.Profile != "" {
 		opts = append(opts, config.WithSharedConfigProfile(cfg.Profile))
@@ -133,10 +149,11 @@ func Open(ctx context.Context, cfg Config) (*Account, error) {
 	// The SDK's own warnings (an IMDS fallback, a retried call) would land in the
 	// middle of the TUI's screen; what matters reaches the user as an error.
 	opts = append(opts, config.WithLogger(logging.Nop{}))
-	awsCfg, err := config.LoadDefaultConfig(ctx, opts...)
-	if err != nil {
-		return nil, fmt.Errorf("AWS configuration: %w", err)
-	}
+	return opts, nil
+}
+
+// open builds an Account on an SDK configuration loaded with cfg's options.
+func open(ctx context.Context, cfg Config, awsCfg aws.Config) (*Account, error) {
 	// Credentials are looked for once, here, so that their absence is one clear
 	// message rather than the same failure repeated by every call of the scan.
 	// The SDK caches what it finds, so the scan does not look again.

@@ -14,4 +14,12 @@
 // the journal holds each call's intent and before-image (written and synced before the
 // call) and the state it left, so that an undo refuses over later changes and a plan
 // killed mid-call can still be undone (undo.go).
+//
+// A fleet (fleet.go) refines the architecture's one Account into many: FleetConfig names
+// account-regions from profiles, a role assumed in given accounts or in an Organization's
+// (credentials from the SDK's providers, stscreds on the base credentials), and regions by
+// list or where ECR has rules; Targets resolves them, and EachTarget opens each as an
+// Account of its own (its own meter, rate limits and calls in flight) and works on a
+// bounded number at once, reporting each as it finishes. A target that cannot be opened is
+// reported with its error; the others go on.
 package ecrops

@@ -280,7 +280,15 @@ func parseRateHeader(v string) (n, window int) {
 func ParseRateHeader(v string) (n, window int) { return parseRateHeader(v) }
 
 // upstreamTransport reaches registries, through the resolve map where it names the host.
+// It is built once per account and shared by every probe, so that connections to a host
+// are reused: a transport a probe made and dropped kept its idle connections open until
+// they timed out, and a fleet's thousands of probes ran out of file descriptors.
 func (a *Account) upstreamTransport() http.RoundTripper {
+	a.upOnce.Do(func() { a.upTransport = a.newUpstreamTransport() })
+	return a.upTransport
+}
+
+func (a *Account) newUpstreamTransport() http.RoundTripper {
 	base := http.DefaultTransport.(*http.Transport).Clone()
 	base.DialContext = (&net.Dialer{Timeout: 10 * time.Second}).DialContext
 	base.ResponseHeaderTimeout = 30 * time.Second

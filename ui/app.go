@@ -2,42 +2,15 @@ package ui
 
 import (
 	"context"
-	"encoding/json"
-	"fmt"
-	"strings"
 	"time"
 
 	"charm.land/bubbles/v2/help"
 	"charm.land/bubbles/v2/key"
 	"charm.land/bubbles/v2/spinner"
-	"charm.land/bubbles/v2/table"
 	"charm.land/bubbles/v2/textinput"
-	"charm.land/bubbles/v2/viewport"
 	tea "charm.land/bubbletea/v2"
 	"charm.land/lipgloss/v2"
-
-	"github.com/ptcdoctor/ptcdoctor/model"
 )
-
-// screen is what the body of the interface shows.
-type screen int
-
-const (
-	screenRules screen = iota
-	screenRepos
-	screenImages
-	screenFindings
-	screenJournal
-	screenPlan
-	screenExplain
-	screenDescribe
-	screenHelp
-	screenSetup
-)
-
-var screenNames = map[screen]string{screenRules: "Rules", screenRepos: "Repositories", screenImages: "Images",
-	screenFindings: "Findings", screenJournal: "Journal", screenPlan: "Plan", screenExplain: "Explain",
-	screenDescribe: "Describe", screenHelp: "Help", screenSetup: "Setup"}
 
 // Options are what the interface starts with.
 type Options struct {
@@ -50,60 +23,31 @@ type Options struct {
 	Reopen func(region, profile string) (Engine, error)
 	// Setup opens the setup screen once the account is read (ptcdoctor setup, in a terminal).
 	Setup bool
-	// Notice is shown in the banner at start (a plan that did not finish, say).
+	// Notice is shown on the status line at start (a plan that did not finish, say).
 	Notice string
 }
 
-// App is the interface's root model.
+// App is the interface's root model: a router. It keeps the chrome (header, tabs, the
+// status line, the footer), the way back, and the mode; the screens keep the rest.
 type App struct {
-	ctx    context.Context
-	cancel context.CancelFunc
-	eng    Engine
-	opts   Options
-	st     styles
-	keys   keyMap
-	help   help.Model
-	spin   spinner.Model
+	c    *common
+	help help.Model
+	spin spinner.Model
 
 	width, height int
 
-	snap     *model.Snapshot
-	findings []model.Finding
-	journal  []JournalRow
-	scanning bool
-	progress Progress
+	tabs    [4]component // rules, repositories, findings, journal
+	active  component
+	history []component
 
-	banner, bannerDetail string
-	showDetail           bool
-	status               string
-
-	screen  screen
-	history []screen
-	table   table.Model
-	list    listing
-	sorts   map[screen]sorting // each list's order, kept while the user moves about
-	rule    string             // the rule whose repositories are shown; "" for all
-	repo    *model.Repository
-	// upstream holds, for the repository on screen, each tag's digest upstream.
-	upstream map[string]string
-
-	filter     textinput.Model
-	filtering  bool
-	cmdline    textinput.Model
-	commanding bool
-	body       viewport.Model // details, plans, explanations, descriptions
-
-	plan         *model.Plan
-	planFor      *model.Finding
-	planState    string // "", confirm, applying, done
-	confirm      textinput.Model
-	secretUser   textinput.Model
-	secretToken  textinput.Model
-	secretFocus  int
-	explainInput textinput.Model
-	askWrites    bool
-	setup        *setupState
-	lastResult   string // what the last applied plan did
+	mode            mode
+	filter, cmdline textinput.Model
+	status          *note
+	q               *question
+	keyN            int               // key presses so far: a note lives until the next one
+	held            []tea.KeyPressMsg // typed while an answer they are meant for was awaited
+	showDetail      bool              // the status line's error details fill the body
+	scan            scanState
 }
 
 // New builds the interface over an engine.
@@ -112,9 +56,8 @@ func New(ctx context.Context, eng Engine, opts Options) *App {
 		opts.Now = time.Now
 	}
 	opts.NoColor = opts.NoColor || noColorWanted()
-	a := &App{ctx: ctx, eng: eng, opts: opts, st: newStyles(opts.NoColor), keys: newKeyMap(), help: help.New(),
-		spin: spinner.New(spinner.WithSpinner(spinner.Line)), width: 80, height: 24}
-	a.table = table.New(table.WithFocused(true), table.WithStyles(a.st.table), table.WithKeyMap(a.keys.tableKeys()))
+	a := &App{help: help.New(), spin: spinner.New(spinner.WithSpinner(spinner.Line)), width: 80, height: 24}
+	a.c = &common{ctx: ctx, eng: eng, opts: opts, st: newStyles(opts.NoColor), keys: newKeyMap(), nav: a}
 	if opts.NoColor {
 		plain, keyStyle := lipgloss.NewStyle(), lipgloss.NewStyle().Bold(true)
 		a.help.Styles = help.Styles{ShortKey: keyStyle, ShortDesc: plain, ShortSeparator: plain, Ellipsis: plain,
@@ -123,24 +66,20 @@ func New(ctx context.Context, eng Engine, opts Options) *App {
 	a.filter = newInput("/")
 	a.cmdline = newInput(":")
 	a.cmdline.ShowSuggestions = true
-	a.cmdline.SetSuggestions([]string{"rules", "repos", "findings", "journal", "explain ", "setup", "region ", "profile ", "refresh", "help", "quit"})
-	a.confirm = newInput("type the name to confirm: ")
-	a.explainInput = newInput("reference or error: ")
-	a.explainInput.Placeholder = "nginx:1.27, a cache URI, or a pasted error message"
-	a.secretUser = newInput("upstream user name: ")
-	a.secretToken = newInput("access token: ")
-	a.secretToken.EchoMode = textinput.EchoPassword
-	a.body = viewport.New()
-	a.body.KeyMap = a.keys.viewportKeys()
-	a.body.SoftWrap = true
+	a.cmdline.SetSuggestions(commandNames)
+	a.tabs = [4]component{newRulesScreen(a.c), newReposScreen(a.c, ""), newFindingsScreen(a.c), newJournalScreen(a.c)}
+	a.active = a.tabs[0]
 	if opts.Notice != "" {
-		a.setBanner(opts.Notice, opts.Notice)
+		a.fail("start", opts.Notice, opts.Notice)
 	}
-	a.layout()
+	a.resize()
 	return a
 }
 
-func (a *App) Init() tea.Cmd { return a.startScan() }
+func (a *App) Init() tea.Cmd { return tea.Batch(a.startScan(), a.c.track(a.journalCmd())) }
+
+// busy reports whether the interface waits on an answer: a scan, the checks, a plan.
+func (a *App) busy() bool { return a.scan.running || a.c.pending > 0 }
 
 // newInput is a text input with a steady cursor: nothing on screen blinks for attention.
 func newInput(prompt string) textinput.Model {
@@ -155,584 +94,184 @@ func newInput(prompt string) textinput.Model {
 // Update is the interface's one entry for events; it never waits on the network.
 func (a *App) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 	switch msg := msg.(type) {
+	case answeredMsg:
+		a.c.pending--
+		_, cmd := a.Update(msg.msg)
+		if msg.held {
+			a.c.holding--
+			return a, tea.Batch(cmd, a.release())
+		}
+		return a, cmd
+	case thenMsg:
+		return a, msg()
 	case tea.WindowSizeMsg:
 		a.width, a.height = msg.Width, msg.Height
-		a.layout()
-		a.refreshList()
-		if a.screen == screenHelp {
-			a.body.SetContent(a.helpText())
-		}
+		a.resize()
 		return a, nil
 	case spinner.TickMsg:
-		if !a.scanning && a.planState != "applying" {
+		if !a.scan.running && a.c.applying == 0 {
 			return a, nil
 		}
 		var cmd tea.Cmd
 		a.spin, cmd = a.spin.Update(msg)
 		return a, cmd
-	case scanProgressMsg:
-		a.progress = msg.p
-		if msg.p.Snapshot != nil && (msg.p.Stage == "rules" || msg.p.Stage == "repositories") {
-			a.snap = msg.p.Snapshot // rules and repositories on screen before the images are read
-			a.refreshList()
-		}
-		return a, listen(msg.ch)
-	case scanDoneMsg:
-		a.scanning = false
-		if msg.err != nil {
-			if a.ctx.Err() == nil && !strings.Contains(msg.err.Error(), "context canceled") {
-				a.setBanner("The scan failed", msg.err.Error())
-			}
-			return a, nil
-		}
-		a.snap = msg.snap
-		a.setPartErrors()
-		a.refreshList()
-		a.status = "scanned; running the checks…"
-		if a.opts.Setup && a.setup == nil {
-			a.opts.Setup = false
-			return a, tea.Batch(a.diagnoseCmd(msg.snap), a.openSetup())
-		}
-		return a, a.diagnoseCmd(msg.snap)
-	case diagnosedMsg:
-		a.findings = msg.findings
-		a.status = fmt.Sprintf("%d findings", len(msg.findings))
-		if len(msg.bad) > 0 {
-			a.setBanner("Some watched references cannot be read", strings.Join(msg.bad, "\n"))
-		}
-		if title, detail := notCheckedBanner(msg.notChecked); title != "" {
-			a.setBanner(title, detail)
-		}
-		a.refreshList()
-		return a, nil
-	case applyDoneMsg:
-		return a, a.applied(msg)
-	case secretsListedMsg:
-		return a, a.secretsListed(msg)
-	case credsCheckedMsg:
-		return a, a.credsChecked(msg)
-	case provedMsg:
-		if a.plan != nil {
-			a.renderPlan(a.lastResult + msg.text)
-		}
-		return a, nil
-	case explainDoneMsg:
-		a.body.SetContent(wrapText(msg.text, a.body.Width()))
-		a.body.GotoTop()
-		return a, nil
-	case upstreamMsg:
-		if a.repo != nil && msg.repo == a.repo.Name {
-			a.upstream = msg.digests
-			a.refreshList()
-		}
-		return a, nil
-	case journalMsg:
-		if msg.err != nil {
-			a.setBanner("The journal could not be read", msg.err.Error())
-		}
-		a.journal = msg.rows
-		a.refreshList()
-		return a, nil
-	case tea.MouseWheelMsg:
-		m := msg.Mouse()
-		if a.isListScreen() {
-			if m.Button == tea.MouseWheelUp {
-				a.table.MoveUp(3)
-			} else if m.Button == tea.MouseWheelDown {
-				a.table.MoveDown(3)
-			}
-			a.updateDetail()
-		} else {
-			var cmd tea.Cmd
-			a.body, cmd = a.body.Update(msg)
-			return a, cmd
-		}
-		return a, nil
+	case scanProgressMsg, scanDoneMsg, diagnosedMsg, journalMsg:
+		return a, a.scanUpdate(msg)
 	case tea.MouseClickMsg:
 		return a, a.click(msg.Mouse())
+	case tea.MouseWheelMsg:
+		return a, a.active.Update(msg)
 	case tea.KeyPressMsg:
 		return a, a.key(msg)
 	}
-	if a.screen == screenSetup {
-		return a, a.setupUpdate(msg) // the form's own messages
+	// Answers and the forms' own messages: the screens on the way back get them
+	// too, and each keeps only its own.
+	cmds := []tea.Cmd{a.active.Update(msg)}
+	for _, s := range a.history {
+		cmds = append(cmds, s.Update(msg))
 	}
-	return a, nil
+	return a, tea.Batch(cmds...)
 }
 
-// notCheckedBanner words what the checks could not judge, for the banner.
-func notCheckedBanner(nc []model.NotChecked) (string, string) {
-	if len(nc) == 0 {
-		return "", ""
-	}
-	var lines []string
-	for _, n := range nc {
-		lines = append(lines, fmt.Sprintf("%s: %s %s: %s failed: %s %s", n.Check, n.Subject.Kind, model.Printable(n.Subject.Name),
-			n.Failed.Operation, n.Failed.Code, model.Printable(n.Failed.Message)))
-	}
-	// The banner names the failure that left the most subjects unjudged.
-	count := map[model.PartError]int{}
-	first := nc[0].Failed
-	for _, n := range nc {
-		k := model.PartError{Operation: n.Failed.Operation, Code: n.Failed.Code, Message: n.Failed.Message}
-		if count[k]++; count[k] > count[model.PartError{Operation: first.Operation, Code: first.Code, Message: first.Message}] {
-			first = k
-		}
-	}
-	return fmt.Sprintf("Not checked: %d subjects could not be judged; %s failed: %s %s", len(nc), first.Operation, first.Code, first.Message), strings.Join(lines, "\n")
-}
-
-func (a *App) setBanner(title, detail string) {
-	a.banner, a.bannerDetail = model.Printable(title), detail
-}
-
-// setPartErrors says, in the banner, which parts of the scan failed.
-func (a *App) setPartErrors() {
-	if a.snap == nil || len(a.snap.Errors) == 0 {
-		return
-	}
-	var lines []string
-	for _, e := range a.snap.Errors {
-		lines = append(lines, e.Error())
-	}
-	a.setBanner(fmt.Sprintf("%d parts of the account could not be read (press ! for details)", len(a.snap.Errors)), strings.Join(lines, "\n"))
-}
-
-// key handles one key press, by what has the focus: a dialog, an input, or the screen.
+// key sends a key press where the mode says: the question, an input, or the screen.
 func (a *App) key(msg tea.KeyPressMsg) tea.Cmd {
+	a.keyN++
 	k := msg.String()
 	if k == "ctrl+c" {
 		return a.quit()
 	}
-	switch {
-	case a.askWrites:
-		a.askWrites = false
-		if k == "y" {
-			a.eng.SetReadOnly(false)
-			a.status = "writes are ON"
-		} else {
-			a.status = "writes stay off"
-		}
+	if a.c.holding > 0 {
+		a.held = append(a.held, msg)
 		return nil
-	case a.filtering:
-		return a.filterKey(msg)
-	case a.commanding:
-		return a.commandKey(msg)
-	case a.screen == screenSetup:
-		if k == "esc" {
-			a.setup = nil
-			a.back()
-			return nil
-		}
-		return a.setupUpdate(msg)
-	case a.screen == screenExplain && a.explainInput.Focused():
-		return a.explainKey(msg)
-	case a.screen == screenPlan && (a.planState == "confirm" || a.planState == "secret"):
-		return a.planKey(msg)
 	}
+	switch a.mode {
+	case modeQuestion:
+		return a.answer(k)
+	case modeFilter:
+		return a.filterKey(msg)
+	case modeCommand:
+		return a.commandKey(msg)
+	}
+	a.expire()
+	if a.active.Capturing() {
+		return a.active.Update(msg)
+	}
+	if a.showDetail {
+		if k == "esc" || k == "!" {
+			a.showDetail, a.status = false, nil // read, and so dismissed
+		}
+		return nil
+	}
+	keys := a.c.keys
 	switch {
-	case key.Matches(msg, a.keys.Quit):
-		return a.quit()
-	case k == "!":
-		a.showDetail = !a.showDetail
-		return nil
-	case key.Matches(msg, a.keys.Help):
-		a.openHelp()
-		return nil
-	case key.Matches(msg, a.keys.Back):
-		if a.scanning && a.cancel != nil && a.screen != screenPlan {
-			a.cancel()
-			a.scanning = false
-			a.status = "scan cancelled"
+	case key.Matches(msg, keys.Quit):
+		if a.c.applying != 0 {
+			a.ask(question{text: "A plan is being applied. Quit anyway? (the journal keeps what was done) y / n", yes: a.quit})
 			return nil
 		}
-		a.back()
-		return nil
-	case key.Matches(msg, a.keys.Rules):
-		a.rule = ""
-		a.jump(screenRules)
-	case key.Matches(msg, a.keys.Repos):
-		a.rule = ""
-		a.jump(screenRepos)
-	case key.Matches(msg, a.keys.Findings):
-		a.jump(screenFindings)
-	case key.Matches(msg, a.keys.Journal):
-		a.jump(screenJournal)
-		return a.journalCmd()
-	case key.Matches(msg, a.keys.Filter):
-		if a.isListScreen() {
-			a.filtering = true
-			return a.filter.Focus()
+		return a.quit()
+	case a.c.applying != 0 && key.Matches(msg, keys.Rules, keys.Repos, keys.Findings, keys.Journal, keys.Help, keys.Command, keys.Refresh, keys.Checks):
+		// The plan's screen stays until its results are in: they come back to it.
+		a.note("a plan is being applied: its results follow here")
+	case k == "!":
+		if title, detail := notCheckedText(a.c.notChecked); (a.status == nil || !a.status.sticky) && title != "" {
+			a.fail("scan", title, detail) // read again, after it was dismissed
 		}
-	case key.Matches(msg, a.keys.Command):
-		a.commanding = true
+		a.showDetail = a.status != nil && a.status.detail != ""
+	case key.Matches(msg, keys.Help):
+		a.push(newHelpScreen(a.c, a.active))
+	case key.Matches(msg, keys.Command):
+		a.mode = modeCommand
 		a.cmdline.SetValue("")
 		return a.cmdline.Focus()
-	case key.Matches(msg, a.keys.Sort) && a.isListScreen():
-		a.nextSort()
-		return nil
-	case key.Matches(msg, a.keys.Reverse) && a.isListScreen():
-		a.reverseSort()
-		return nil
-	case key.Matches(msg, a.keys.Refresh):
+	case key.Matches(msg, keys.Filter):
+		if f, ok := a.active.(filterable); ok {
+			a.mode = modeFilter
+			a.filter.SetValue(f.filterValue())
+			a.filter.CursorEnd()
+			return a.filter.Focus()
+		}
+	case key.Matches(msg, keys.Rules, keys.Repos, keys.Findings, keys.Journal):
+		return a.jump(int(k[0] - '1'))
+	case key.Matches(msg, keys.Refresh):
 		return a.startScan()
-	case key.Matches(msg, a.keys.Checks):
-		if a.snap != nil {
-			a.status = "running the checks…"
-			return a.diagnoseCmd(a.snap)
-		}
-	case key.Matches(msg, a.keys.Writes):
-		if a.eng.ReadOnly() {
-			a.askWrites = true
-		} else {
-			a.eng.SetReadOnly(true)
-			a.status = "read-only again"
-		}
-		return nil
-	case key.Matches(msg, a.keys.Explain):
-		return a.openExplain("")
-	case key.Matches(msg, a.keys.Describe):
-		a.describe()
-		return nil
-	case key.Matches(msg, a.keys.Fix):
-		return a.openPlan(0)
-	case key.Matches(msg, a.keys.Undo):
-		if a.screen == screenJournal {
-			return a.openUndo()
-		}
-	case a.screen == screenPlan && key.Matches(msg, a.keys.Confirm):
-		return a.confirmPlan()
-	case key.Matches(msg, a.keys.Enter):
-		return a.enter()
-	case a.screen == screenFindings && len(k) == 1 && k[0] >= '1' && k[0] <= '9':
-		return a.openPlan(int(k[0] - '1')) // the finding's fix number k
+	case key.Matches(msg, keys.Checks):
+		return a.recheck()
+	case key.Matches(msg, keys.Writes):
+		a.toggleWrites()
+	case key.Matches(msg, keys.Back):
+		return a.escape(msg)
+	default:
+		return a.active.Update(msg)
 	}
-	if a.isListScreen() {
-		var cmd tea.Cmd
-		a.table, cmd = a.table.Update(msg)
-		a.updateDetail()
-		return cmd
+	return nil
+}
+
+// escape clears a filter, goes back, or cancels the scan, in that order; a screen
+// that is busy (a plan being applied) keeps esc for itself.
+func (a *App) escape(msg tea.KeyPressMsg) tea.Cmd {
+	if e, ok := a.active.(interface{ holdsEscape() bool }); ok && e.holdsEscape() {
+		return a.active.Update(msg)
 	}
-	var cmd tea.Cmd
-	a.body, cmd = a.body.Update(msg)
-	return cmd
+	switch f, ok := a.active.(filterable); {
+	case ok && f.filterValue() != "":
+		f.setFilter("")
+	case len(a.history) > 0:
+		a.back()
+	case a.scan.running:
+		a.cancelScan()
+	}
+	return nil
 }
 
 func (a *App) quit() tea.Cmd {
-	if a.cancel != nil {
-		a.cancel()
-	}
+	a.cancelScan()
 	return tea.Quit
 }
 
-func (a *App) isListScreen() bool {
-	switch a.screen {
-	case screenRules, screenRepos, screenImages, screenFindings, screenJournal:
-		return true
-	}
-	return false
-}
-
-// go_ opens a screen on top of the current one; back returns.
-func (a *App) go_(s screen) {
-	if s != a.screen {
-		a.history = append(a.history, a.screen)
-	}
-	a.screen = s
-	a.filter.SetValue("")
-	a.refreshList()
-}
-
-// jump opens a top-level screen, forgetting the way there.
-func (a *App) jump(s screen) {
-	a.history = nil
-	a.screen = s
-	a.filter.SetValue("")
-	a.refreshList()
-}
-
-// sortOf is the current list's order; a list starts in its natural order.
-func (a *App) sortOf() sorting {
-	if by, ok := a.sorts[a.screen]; ok {
-		return by
-	}
-	return sorting{col: -1}
-}
-
-// nextSort orders the list by the next column (after the last: the natural
-// order again); quantities start largest first, text from A.
-func (a *App) nextSort() {
-	by := a.sortOf()
-	by.col++
-	if by.col >= len(a.list.columns) {
-		by.col = -1
-	}
-	_, quantity := a.list.nums[by.col]
-	by.desc = quantity
-	a.setSort(by)
-}
-
-func (a *App) reverseSort() {
-	by := a.sortOf()
-	if by.col < 0 {
-		return
-	}
-	by.desc = !by.desc
-	a.setSort(by)
-}
-
-func (a *App) setSort(by sorting) {
-	if a.sorts == nil {
-		a.sorts = map[screen]sorting{}
-	}
-	a.sorts[a.screen] = by
-	a.refreshList()
-	a.table.SetCursor(0)
-	a.updateDetail()
-	if by.col < 0 {
-		a.status = "natural order (s sorts by a column)"
-	} else {
-		a.status = "sorted by " + a.list.columns[by.col].Title + " (s: next column, S: reverse)"
-	}
-}
-
-func (a *App) openHelp() {
-	a.go_(screenHelp)
-	a.body.SetContent(a.helpText())
-	a.body.GotoTop()
+// push opens a screen on top of the current one; back returns to it.
+func (a *App) push(s component) {
+	a.history = append(a.history, a.active)
+	a.show(s)
 }
 
 func (a *App) back() {
 	if len(a.history) == 0 {
 		return
 	}
-	a.screen = a.history[len(a.history)-1]
+	prev := a.history[len(a.history)-1]
 	a.history = a.history[:len(a.history)-1]
-	a.planState = ""
-	a.refreshList()
+	a.show(prev)
 }
 
-func (a *App) enter() tea.Cmd {
-	if !a.isListScreen() || a.table.Cursor() >= len(a.list.refs) || len(a.list.refs) == 0 {
-		return nil
-	}
-	switch ref := a.list.refs[a.table.Cursor()].(type) {
-	case *model.Rule:
-		a.rule = ref.Prefix
-		a.go_(screenRepos)
-	case *model.Repository:
-		a.repo, a.upstream = ref, nil
-		a.go_(screenImages)
-		return a.probeUpstreamCmd(ref)
-	case *model.Finding:
-		return a.openPlan(0)
-	case imageRef:
-		a.describe()
+// jump opens a tab, forgetting the way there.
+func (a *App) jump(i int) tea.Cmd {
+	a.history = nil
+	a.show(a.tabs[i])
+	if i == 3 {
+		return a.c.hold(a.journalCmd())
 	}
 	return nil
 }
 
-func (a *App) selectedFinding() *model.Finding {
-	if a.screen != screenFindings || len(a.list.refs) == 0 || a.table.Cursor() >= len(a.list.refs) {
-		return nil
-	}
-	f, _ := a.list.refs[a.table.Cursor()].(*model.Finding)
-	return f
+func (a *App) openFinding(id string) {
+	a.jump(2)
+	a.tabs[2].(*findingsScreen).focus(id)
 }
 
-// describe shows the raw data of what is selected.
-func (a *App) describe() {
-	if !a.isListScreen() || len(a.list.refs) == 0 || a.table.Cursor() >= len(a.list.refs) {
-		return
+// show makes s the active screen; the notes of the screen left behind go with it.
+func (a *App) show(s component) {
+	a.active = s
+	a.showDetail = false
+	if a.status != nil && !a.status.sticky && a.status.screen != nil && a.status.screen != s {
+		a.status = nil
 	}
-	v := a.list.refs[a.table.Cursor()]
-	switch x := v.(type) {
-	case imageRef:
-		v = x.img
-	case *model.Rule:
-		// A rule with the creation template that shapes its repositories.
-		v = struct {
-			Rule     *model.Rule
-			Template *model.Template
-		}{x, model.TemplateFor(a.snap.Templates, x.Prefix+"/x")}
-	}
-	b, _ := json.MarshalIndent(v, "", "  ")
-	a.body.SetContent(string(b)) // strings from outside are already escaped by JSON
-
-	a.go_(screenDescribe)
-	a.body.GotoTop()
+	a.resize()
 }
 
-func (a *App) filterKey(msg tea.KeyPressMsg) tea.Cmd {
-	switch msg.String() {
-	case "enter":
-		a.filtering = false
-		a.filter.Blur()
-		return nil
-	case "esc":
-		a.filtering = false
-		a.filter.Blur()
-		a.filter.SetValue("")
-		a.refreshList()
-		return nil
-	}
-	var cmd tea.Cmd
-	a.filter, cmd = a.filter.Update(msg)
-	a.refreshList()
-	return cmd
-}
-
-func (a *App) commandKey(msg tea.KeyPressMsg) tea.Cmd {
-	switch msg.String() {
-	case "esc":
-		a.commanding = false
-		a.cmdline.Blur()
-		return nil
-	case "enter":
-		a.commanding = false
-		a.cmdline.Blur()
-		return a.run(a.cmdline.Value())
-	}
-	var cmd tea.Cmd
-	a.cmdline, cmd = a.cmdline.Update(msg)
-	return cmd
-}
-
-// run carries out a :command.
-func (a *App) run(line string) tea.Cmd {
-	verb, arg, _ := strings.Cut(strings.TrimSpace(line), " ")
-	arg = strings.TrimSpace(arg)
-	switch verb {
-	case "rules":
-		a.rule = ""
-		a.jump(screenRules)
-	case "repos", "repositories":
-		a.rule = arg
-		a.jump(screenRepos)
-	case "findings":
-		a.jump(screenFindings)
-		if arg != "" {
-			a.filter.SetValue(arg)
-			a.refreshList()
-		}
-	case "journal":
-		a.jump(screenJournal)
-		return a.journalCmd()
-	case "explain":
-		return a.openExplain(arg)
-	case "setup":
-		return a.openSetup()
-	case "refresh":
-		return a.startScan()
-	case "help":
-		a.openHelp()
-	case "q", "quit":
-		return a.quit()
-	case "region", "profile":
-		if arg == "" || a.opts.Reopen == nil {
-			a.setBanner(":"+verb+" needs a name, like :"+verb+" eu-west-1", "")
-			return nil
-		}
-		region, profile := arg, ""
-		if verb == "profile" {
-			region, profile = "", arg
-		}
-		eng, err := a.opts.Reopen(region, profile)
-		if err != nil {
-			a.setBanner("Could not open "+verb+" "+arg, err.Error())
-			return nil
-		}
-		a.eng, a.snap, a.findings = eng, nil, nil
-		a.jump(screenRules)
-		return a.startScan()
-	case "":
-	default:
-		a.setBanner("Unknown command :"+model.Printable(verb)+" (try :rules, :repos, :findings, :journal, :explain REF, :region NAME, :profile NAME)", "")
-	}
-	return nil
-}
-
-func (a *App) openExplain(input string) tea.Cmd {
-	a.go_(screenExplain)
-	a.body.SetContent("Type a reference, or paste an error message from docker, containerd or kubelet, and press enter.")
-	if input == "" {
-		if f := a.selectedFinding(); f != nil && f.Subject.Kind == "reference" {
-			input = f.Subject.Name
-		}
-	}
-	a.explainInput.SetValue(input)
-	cmd := a.explainInput.Focus()
-	if input != "" {
-		a.explainInput.Blur()
-		a.body.SetContent("Explaining " + model.Printable(input) + "…")
-		return a.explainCmd(input)
-	}
-	return cmd
-}
-
-func (a *App) explainKey(msg tea.KeyPressMsg) tea.Cmd {
-	switch msg.String() {
-	case "esc":
-		a.explainInput.Blur()
-		a.back()
-		return nil
-	case "enter":
-		in := a.explainInput.Value()
-		if strings.TrimSpace(in) == "" {
-			return nil
-		}
-		a.explainInput.Blur()
-		a.body.SetContent("Explaining " + model.Printable(in) + "…")
-		return a.explainCmd(in)
-	}
-	var cmd tea.Cmd
-	a.explainInput, cmd = a.explainInput.Update(msg)
-	return cmd
-}
-
-// tableTop is the screen line of the table's header: after the header, tabs and banner.
-const tableTop = 3
-
-// click switches screens from the tab line, and selects a row of a list; a click on the
-// selected row goes in, as enter does.
-func (a *App) click(m tea.Mouse) tea.Cmd {
-	if m.Button != tea.MouseLeft {
-		return nil
-	}
-	if m.Y > tableTop && a.isListScreen() {
-		lines := strings.Split(a.table.View(), "\n")
-		selected := -1
-		for i, l := range lines {
-			if strings.Contains(l, "7m") { // the selected row is drawn in reverse video
-				selected = i
-				break
-			}
-		}
-		clicked := m.Y - tableTop
-		if selected < 0 || clicked >= len(lines) {
-			return nil
-		}
-		if clicked == selected {
-			return a.enter()
-		}
-		a.table.SetCursor(max(0, a.table.Cursor()+clicked-selected))
-		a.updateDetail()
-		return nil
-	}
-	if m.Y != 1 {
-		return nil
-	}
-	x := 0
-	for _, t := range a.tabs() {
-		w := lipgloss.Width(t.label) + 2
-		if m.X >= x && m.X < x+w {
-			a.rule = ""
-			a.jump(t.screen)
-			if t.screen == screenJournal {
-				return a.journalCmd()
-			}
-			return nil
-		}
-		x += w
-	}
-	return nil
+// resize gives the active screen the body: everything but the header, the tabs, the
+// status line and the footer.
+func (a *App) resize() {
+	a.help.SetWidth(a.width)
+	a.active.SetSize(a.width, max(3, a.height-4))
 }

@@ -1,6 +1,18 @@
 // Package ui is ptcdoctor's terminal interface: bubbletea screens over the model, the
 // checks and an Engine. It never calls AWS itself: every call goes through the Engine,
-// in a tea.Cmd, and comes back as a message, so the interface never waits on the network.
+// in a tea.Cmd, and comes back as a message that carries the id of the scan, probe, plan
+// or explanation it answers, so the interface never waits on the network and a stale
+// answer is dropped.
+//
+// App (app.go) is a router: it keeps the chrome (header, tabs, one status line with a
+// lifetime, footer, chrome.go and status.go), the way back and the mode (normal,
+// filter, command, question). Each screen is a component (common.go: Update, View,
+// SetSize, its own keys for the footer and the help) in a file of its own: the rules,
+// repositories, images, findings and journal are one list component (list.go: columns
+// named, the cursor held by row id) with what their rows lead to; the plan (its phases
+// a type), explain, describe, help and setup screens own their inputs. Screens share
+// a common value: the context, the engine, styles and keys, and what the account was
+// last seen to hold.
 package ui
 
 import (
@@ -54,12 +66,12 @@ type StepOutcome struct {
 	Err       string
 }
 
-// JournalRow is one write of the journal.
+// JournalRow is one write of the journal; Title is its plan's.
 type JournalRow struct {
-	Plan, Operation, Target, Outcome, RequestID string
-	Step                                        int
-	When                                        time.Time
-	Undoable                                    bool
+	Plan, Title, Operation, Target, Outcome, RequestID string
+	Step                                               int
+	When                                               time.Time
+	Undoable                                           bool
 }
 
 // Header is the account the interface shows.

@@ -9,7 +9,7 @@ import (
 // keyMap holds every key of the interface; the help screen is built from it.
 type keyMap struct {
 	Up, Down, Enter, Back, Filter, Command, Help, Refresh, Checks, Fix, Explain, Describe, Writes, Quit key.Binding
-	Rules, Repos, Findings, Journal, Undo, Confirm                                                      key.Binding
+	Rules, Repos, Findings, Journal, Undo, Confirm, NextFix, PrevFix, OpenFinding                       key.Binding
 	PageUp, PageDown, HalfUp, HalfDown, Top, Bottom, Sort, Reverse                                      key.Binding
 }
 
@@ -18,28 +18,31 @@ func newKeyMap() keyMap {
 		return key.NewBinding(key.WithKeys(keys...), key.WithHelp(help, desc))
 	}
 	return keyMap{
-		Up:       b([]string{"k", "up"}, "k/↑", "up"),
-		Down:     b([]string{"j", "down"}, "j/↓", "down"),
-		Enter:    b([]string{"enter"}, "enter", "go in"),
-		Back:     b([]string{"esc"}, "esc", "back / cancel"),
-		Filter:   b([]string{"/"}, "/", "filter"),
-		Command:  b([]string{":"}, ":", "command"),
-		Help:     b([]string{"?"}, "?", "help"),
-		Refresh:  b([]string{"r"}, "r", "refresh"),
-		Checks:   b([]string{"x"}, "x", "run the checks"),
-		Fix:      b([]string{"f"}, "f", "fix"),
-		Explain:  b([]string{"e"}, "e", "explain"),
-		Describe: b([]string{"d"}, "d", "describe"),
-		Writes:   b([]string{"w"}, "w", "toggle writes"),
-		Quit:     b([]string{"q", "ctrl+c"}, "q", "quit"),
-		Rules:    b([]string{"1"}, "1", "rules"),
-		Repos:    b([]string{"2"}, "2", "repositories"),
-		Findings: b([]string{"3"}, "3", "findings"),
-		Journal:  b([]string{"4"}, "4", "journal"),
-		Undo:     b([]string{"u"}, "u", "undo (journal)"),
-		Confirm:  b([]string{"y"}, "y", "confirm"),
-		Sort:     b([]string{"s"}, "s", "sort by next column"),
-		Reverse:  b([]string{"S"}, "S", "reverse the sort"),
+		Up:          b([]string{"k", "up"}, "k/↑", "up"),
+		Down:        b([]string{"j", "down"}, "j/↓", "down"),
+		Enter:       b([]string{"enter"}, "enter", "go in"),
+		Back:        b([]string{"esc"}, "esc", "back"),
+		Filter:      b([]string{"/"}, "/", "filter"),
+		Command:     b([]string{":"}, ":", "command"),
+		Help:        b([]string{"?"}, "?", "help"),
+		Refresh:     b([]string{"r"}, "r", "refresh"),
+		Checks:      b([]string{"x"}, "x", "run the checks"),
+		Fix:         b([]string{"f"}, "f", "fix"),
+		Explain:     b([]string{"e"}, "e", "explain"),
+		Describe:    b([]string{"d"}, "d", "describe"),
+		Writes:      b([]string{"w"}, "w", "toggle writes"),
+		Quit:        b([]string{"q", "ctrl+c"}, "q", "quit"),
+		Rules:       b([]string{"1"}, "1", "rules"),
+		Repos:       b([]string{"2"}, "2", "repositories"),
+		Findings:    b([]string{"3"}, "3", "findings"),
+		Journal:     b([]string{"4"}, "4", "journal"),
+		Undo:        b([]string{"u"}, "u", "undo the plan"),
+		Confirm:     b([]string{"y"}, "y", "apply the plan"),
+		NextFix:     b([]string{"n"}, "n", "next fix"),
+		PrevFix:     b([]string{"p"}, "p", "previous fix"),
+		OpenFinding: b([]string{"o"}, "o", "open the finding"),
+		Sort:        b([]string{"s"}, "s", "sort"),
+		Reverse:     b([]string{"S"}, "S", "reverse sort"),
 		// Paging keys leave f, d, u and b to the interface's own verbs, unlike
 		// the lists' and viewports' defaults, which page on them too.
 		PageUp:   b([]string{"pgup", "ctrl+b"}, "pgup", "page up"),
@@ -63,18 +66,11 @@ func (k keyMap) viewportKeys() viewport.KeyMap {
 		HalfPageUp: k.HalfUp, HalfPageDown: k.HalfDown, Left: none, Right: none}
 }
 
-// ShortHelp and FullHelp make the key map a help.KeyMap.
-func (k keyMap) ShortHelp() []key.Binding {
-	return []key.Binding{k.Enter, k.Back, k.Filter, k.Command, k.Fix, k.Explain, k.Help, k.Quit}
-}
-
-func (k keyMap) FullHelp() [][]key.Binding {
+// globalHelp are the keys that work on every screen.
+func (k keyMap) globalHelp() [][]key.Binding {
 	return [][]key.Binding{
-		{k.Up, k.Down, k.PageUp, k.PageDown, k.Top, k.Bottom},
-		{k.Enter, k.Back},
 		{k.Rules, k.Repos, k.Findings, k.Journal},
-		{k.Filter, k.Sort, k.Reverse, k.Command, k.Refresh, k.Checks},
-		{k.Fix, k.Explain, k.Describe, k.Undo},
-		{k.Writes, k.Confirm, k.Help, k.Quit},
+		{k.Command, k.Refresh, k.Checks, k.Writes},
+		{k.Back, k.Help, k.Quit},
 	}
 }

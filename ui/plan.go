@@ -1,66 +1,447 @@
 package ui
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
+	"sort"
 	"strings"
 
+	"charm.land/bubbles/v2/key"
+	"charm.land/bubbles/v2/textinput"
+	"charm.land/bubbles/v2/viewport"
 	tea "charm.land/bubbletea/v2"
 
 	"github.com/ptcdoctor/ptcdoctor/diagnose"
 	"github.com/ptcdoctor/ptcdoctor/model"
 )
 
-// The plan screen: the chosen fix's steps, every call and its input, destructive steps
-// marked; y confirms, or typing the resource's name when a step deletes; then the plan is
-// applied and the account checked again.
+// The plan screen: a fix's steps, every call with its whole input (policies and
+// lifecycle rules pretty-printed, the screen scrolls), destructive steps marked. y
+// applies it, after the resource's name is typed when a step deletes, and after the
+// credentials are typed when a step stores them; then the account is read and checked
+// again, and the screen follows the results. n and p go through the finding's fixes.
 
-func (a *App) openPlan(fixIndex int) tea.Cmd {
-	f := a.selectedFinding()
-	if f == nil {
-		if a.screen != screenFindings {
-			a.status = "select a finding first (3 for findings)"
+// planPhase is where the plan is: it decides what keys do and what the screen asks.
+type planPhase int
+
+const (
+	phaseReview   planPhase = iota // shown; y applies
+	phaseManual                    // a fix done by hand: nothing to apply
+	phaseConfirm                   // typing the name of what a step deletes
+	phaseSecret                    // typing the credentials a step stores
+	phaseApplying                  // the calls are running
+	phaseDone                      // applied (or stopped): the results are shown
+)
+
+type planScreen struct {
+	c     *common
+	fixes []model.Fix
+	at    int
+	about *model.Finding // the finding the fixes are for; nil for an undo or setup
+
+	phase         planPhase
+	body          viewport.Model
+	confirm       textinput.Model
+	user, token   textinput.Model
+	secretFocus   int
+	id            int    // the apply's id: its answer carries it
+	resultLine    int    // the line the results start on, where the view goes after y
+	note, result  string // a line above the plan (setup's); what the apply did
+	said          string // the last word under the plan: a refusal, a mismatch
+	secrets       map[string]string
+	afterApplied  func(ok bool) tea.Cmd // setup proves the rule once applied
+	width, height int
+}
+
+type applyDoneMsg struct {
+	id       int
+	outcomes []StepOutcome
+	err      error
+	snap     *model.Snapshot
+	result   diagnose.Result
+}
+
+// provedMsg is what was seen after the plan: appended to its results.
+type provedMsg struct {
+	id   int
+	text string
+}
+
+func newPlanScreen(c *common, fixes []model.Fix, at int, about *model.Finding) *planScreen {
+	s := &planScreen{c: c, fixes: fixes, at: at, about: about, body: viewport.New(),
+		confirm: newInput("type the name to confirm: "), user: newInput("upstream user name: "), token: newInput("access token: ")}
+	s.token.EchoMode = textinput.EchoPassword
+	s.body.KeyMap = c.keys.viewportKeys()
+	s.body.SoftWrap = true
+	s.choose(at)
+	return s
+}
+
+func (s *planScreen) plan() model.Plan {
+	p := s.fixes[s.at].Plan
+	if p.Title == "" {
+		p.Title = s.fixes[s.at].Title
+	}
+	return p
+}
+
+// choose shows fix i of the finding's.
+func (s *planScreen) choose(i int) {
+	s.at, s.said, s.result = i, "", ""
+	s.phase = phaseReview
+	if len(s.plan().Steps) == 0 {
+		s.phase = phaseManual
+	}
+	s.render()
+	s.body.GotoTop()
+}
+
+func (s *planScreen) Title() string { return "Plan" }
+
+func (s *planScreen) SetSize(w, h int) {
+	s.width, s.height = w, h
+	s.body.SetWidth(w)
+	s.body.SetHeight(h)
+	s.render()
+}
+
+func (s *planScreen) View() string { return s.body.View() }
+
+func (s *planScreen) Capturing() bool { return s.phase == phaseConfirm || s.phase == phaseSecret }
+
+// holdsEscape keeps the person on the plan while it is applied.
+func (s *planScreen) holdsEscape() bool { return s.phase == phaseApplying }
+
+func (s *planScreen) ShortHelp() []key.Binding {
+	k := s.c.keys
+	switch s.phase {
+	case phaseReview:
+		out := []key.Binding{k.Confirm}
+		if len(s.fixes) > 1 {
+			out = append(out, k.NextFix)
+		}
+		return append(out, k.Down, k.PageDown, k.Back)
+	case phaseConfirm, phaseSecret:
+		return []key.Binding{k.Enter, k.Back}
+	}
+	return []key.Binding{k.Down, k.PageDown, k.Back}
+}
+
+func (s *planScreen) FullHelp() [][]key.Binding {
+	k := s.c.keys
+	return [][]key.Binding{{k.Up, k.Down, k.PageUp, k.PageDown}, {k.Confirm, k.NextFix, k.PrevFix, k.Back}}
+}
+
+func (s *planScreen) Update(msg tea.Msg) tea.Cmd {
+	switch msg := msg.(type) {
+	case applyDoneMsg:
+		if msg.id == s.id {
+			return s.applied(msg)
 		}
 		return nil
+	case provedMsg:
+		if msg.id == s.id {
+			// What was seen after the plan (the rule validated, the canary pulled)
+			// goes to the top of the view: the calls' results are just above.
+			proof := s.resultLine + strings.Count(wrapText(s.result, s.body.Width()), "\n")
+			s.result += msg.text
+			s.render()
+			s.body.SetYOffset(proof)
+		}
+		return nil
+	case tea.KeyPressMsg:
+		return s.key(msg)
 	}
-	if fixIndex >= len(f.Fixes) {
-		a.status = fmt.Sprintf("finding has %d fixes", len(f.Fixes))
+	return scroll(&s.body, s.c.keys, msg)
+}
+
+func (s *planScreen) key(msg tea.KeyPressMsg) tea.Cmd {
+	k := s.c.keys
+	switch s.phase {
+	case phaseConfirm, phaseSecret:
+		return s.inputKey(msg)
+	case phaseApplying:
+		if key.Matches(msg, k.Back) {
+			s.c.nav.note("the plan is being applied: its results follow")
+			return nil
+		}
+	case phaseReview, phaseManual:
+		switch {
+		case key.Matches(msg, k.Confirm):
+			return s.confirmPlan()
+		case key.Matches(msg, k.NextFix) && len(s.fixes) > 1:
+			s.choose((s.at + 1) % len(s.fixes))
+			return nil
+		case key.Matches(msg, k.PrevFix) && len(s.fixes) > 1:
+			s.choose((s.at + len(s.fixes) - 1) % len(s.fixes))
+			return nil
+		}
+	}
+	return scroll(&s.body, s.c.keys, msg)
+}
+
+func (s *planScreen) confirmPlan() tea.Cmd {
+	if s.phase != phaseReview {
 		return nil
 	}
-	fix := f.Fixes[fixIndex]
-	a.planFor = f
-	plan := fix.Plan
-	if plan.Title == "" {
-		plan.Title = fix.Title
+	if s.c.eng.ReadOnly() {
+		s.c.nav.note("Read-only: nothing was written. w turns writes on; then y again.")
+		return nil
 	}
-	a.plan = &plan
-	a.planState = ""
-	if len(plan.Steps) == 0 {
-		a.planState = "manual"
+	p := s.plan()
+	if needsSecret(p) && s.secrets == nil {
+		s.phase, s.secretFocus = phaseSecret, 0
+		s.user.SetValue("")
+		s.token.SetValue("")
+		s.render()
+		return s.user.Focus()
 	}
-	a.go_(screenPlan)
-	a.renderPlan("")
+	if destructiveTarget(p) != "" {
+		s.phase = phaseConfirm
+		s.confirm.SetValue("")
+		s.render()
+		return s.confirm.Focus()
+	}
+	return s.apply()
+}
+
+// inputKey takes the typed confirmation, or the credentials a step stores.
+func (s *planScreen) inputKey(msg tea.KeyPressMsg) tea.Cmd {
+	k := msg.String()
+	if k == "esc" {
+		s.phase, s.secrets = phaseReview, nil
+		s.confirm.Blur()
+		s.user.Blur()
+		s.token.Blur()
+		s.said = "cancelled: nothing was written"
+		s.render()
+		return nil
+	}
+	var cmd tea.Cmd
+	switch {
+	case s.phase == phaseSecret && (k == "tab" || k == "shift+tab" || (k == "enter" && s.secretFocus == 0)):
+		s.secretFocus = 1 - s.secretFocus
+		if s.secretFocus == 0 {
+			s.token.Blur()
+			return s.user.Focus()
+		}
+		s.user.Blur()
+		return s.token.Focus()
+	case s.phase == phaseSecret && k == "enter":
+		return s.secretsTyped()
+	case s.phase == phaseSecret && s.secretFocus == 0:
+		s.user, cmd = s.user.Update(msg)
+	case s.phase == phaseSecret:
+		s.token, cmd = s.token.Update(msg)
+	case k == "enter":
+		if s.confirm.Value() != destructiveTarget(s.plan()) {
+			s.said = "the name does not match: nothing was written"
+			s.render()
+			return nil
+		}
+		s.confirm.Blur()
+		return s.apply()
+	default:
+		s.confirm, cmd = s.confirm.Update(msg)
+	}
+	s.render()
+	return cmd
+}
+
+func (s *planScreen) secretsTyped() tea.Cmd {
+	user, tok := strings.TrimSpace(s.user.Value()), strings.TrimSpace(s.token.Value())
+	if user == "" || tok == "" {
+		s.said = "both the user name and the token are needed"
+		s.render()
+		return nil
+	}
+	value, _ := json.Marshal(map[string]string{"username": user, "accessToken": tok})
+	s.token.SetValue("") // the token leaves the screen's state at once
+	s.token.Blur()
+	s.secrets = map[string]string{}
+	for _, st := range s.plan().Steps {
+		if st.NeedsSecretValue {
+			s.secrets[st.Target] = string(value)
+		}
+	}
+	if destructiveTarget(s.plan()) != "" {
+		s.phase = phaseConfirm
+		s.confirm.SetValue("")
+		s.render()
+		return s.confirm.Focus()
+	}
+	return s.apply()
+}
+
+// apply runs the plan, then reads and checks the account again, so the person sees
+// whether the finding is gone.
+func (s *planScreen) apply() tea.Cmd {
+	c := s.c
+	s.phase, s.said, s.id = phaseApplying, "", c.nextID()
+	c.applying = s.id
+	s.render()
+	s.body.GotoBottom()
+	ctx, eng, opts, plan, secrets, id := c.ctx, c.eng, c.opts, s.plan(), s.secrets, s.id
+	s.secrets = nil // used once
+	return c.track(func() tea.Msg {
+		out, err := eng.Apply(ctx, plan, secrets)
+		msg := applyDoneMsg{id: id, outcomes: out, err: err}
+		snap, serr := eng.Scan(ctx, nil)
+		if serr == nil {
+			msg.snap = snap
+			refs, _ := parseRefs(snap, opts.Images)
+			msg.result = diagnose.Diagnose(ctx, snap, eng, diagnose.Options{Refs: refs, Principals: principals(snap, opts.Principals)})
+		}
+		return msg
+	})
+}
+
+// applied shows what the plan did, and whether the finding is gone.
+func (s *planScreen) applied(msg applyDoneMsg) tea.Cmd {
+	s.phase = phaseDone
+	s.c.applying = 0
+	var b strings.Builder
+	for i, o := range msg.outcomes {
+		if o.Status == "not-run" {
+			continue
+		}
+		fmt.Fprintf(&b, "step %d %s: %s %s", i+1, o.Status, model.Printable(o.Step.Operation), model.Printable(o.Step.Target))
+		if o.Err != "" {
+			fmt.Fprintf(&b, ": %s", model.Printable(o.Err))
+		}
+		if o.RequestID != "" { // on a line of its own, so that it is never wrapped
+			fmt.Fprintf(&b, "\n  request %s", model.Printable(o.RequestID))
+		}
+		b.WriteString("\n")
+	}
+	if msg.err != nil {
+		fmt.Fprintf(&b, "\nThe plan stopped: %s\n", model.Printable(msg.err.Error()))
+	}
+	if msg.snap != nil {
+		before := s.c.findings
+		s.c.setResult(msg.snap, msg.result)
+		if s.about != nil {
+			if v := diagnose.Recheck(*s.about, before, msg.result); v.Fixed() {
+				b.WriteString("\nRe-checked: FIXED. The finding is gone.\n")
+			} else {
+				b.WriteString("\nRe-checked: NOT FIXED: " + model.Printable(v.String()) + "\n")
+			}
+		}
+	}
+	s.result = b.String()
+	s.render()
+	s.body.SetYOffset(s.resultLine) // the results at the top, and what follows them under
+	if s.afterApplied != nil {
+		return s.afterApplied(msg.err == nil)
+	}
 	return nil
 }
 
-func (a *App) openUndo() tea.Cmd {
-	if len(a.list.refs) == 0 || a.table.Cursor() >= len(a.list.refs) {
-		return nil
+// render draws the plan into the viewport, keeping the place the person scrolled to.
+func (s *planScreen) render() {
+	st, w := s.c.st, s.body.Width()
+	p := s.plan()
+	var b strings.Builder
+	if s.about != nil {
+		b.WriteString(st.bold.Render(wrapText(model.Printable(s.about.Title), w)) + "\n\n")
 	}
-	row, _ := a.list.refs[a.table.Cursor()].(JournalRow)
-	plan, err := a.eng.UndoPlan(row.Plan)
-	if err != nil {
-		a.setBanner("Nothing to undo for plan "+row.Plan, err.Error())
-		return nil
+	if s.note != "" {
+		b.WriteString(s.note + "\n")
 	}
-	a.plan, a.planFor, a.planState = &plan, nil, ""
-	a.go_(screenPlan)
-	a.renderPlan("")
-	return nil
+	title := "Plan: " + model.Printable(p.Title)
+	if len(s.fixes) > 1 {
+		title = fmt.Sprintf("Fix %d of %d (n: next, p: previous) · %s", s.at+1, len(s.fixes), title)
+	}
+	b.WriteString(wrapText(title, w) + "\n\n")
+	if s.phase == phaseManual {
+		if m := s.fixes[s.at].Manual; m != "" {
+			b.WriteString(wrapText(model.Printable(m), w) + "\n\n")
+		}
+		b.WriteString("This fix is done by hand: ptcdoctor has no call that makes it.\n")
+	}
+	for i, step := range p.Steps {
+		b.WriteString(s.stepText(i, step))
+	}
+	b.WriteString("\n" + s.prompt(p))
+	if s.said != "" {
+		b.WriteString("\n" + s.said + "\n")
+	}
+	if s.result != "" {
+		b.WriteString("\n")
+		s.resultLine = strings.Count(b.String(), "\n")
+		b.WriteString(wrapText(s.result, w))
+	}
+	off := s.body.YOffset()
+	s.body.SetContent(b.String())
+	s.body.SetYOffset(off)
+}
+
+// stepText is one step: what it does, then the call and every input, whole.
+func (s *planScreen) stepText(i int, step model.Step) string {
+	w := s.body.Width()
+	mark := ""
+	if step.Destructive {
+		mark = " " + s.c.st.sev[model.SeverityError].Render("[DESTRUCTIVE]")
+	}
+	num := fmt.Sprintf("%d. ", i+1)
+	pad := strings.Repeat(" ", len(num))
+	var b strings.Builder
+	b.WriteString(hang(num, model.Printable(step.Summary)+mark, w) + "\n")
+	b.WriteString(pad + s.c.st.bold.Render(model.Printable(step.Operation)) + "\n")
+	keys := make([]string, 0, len(step.Params))
+	for k := range step.Params {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	for _, k := range keys {
+		b.WriteString(paramText(pad+"  ", model.Printable(k), step.Params[k], w))
+	}
+	if step.NeedsSecretValue {
+		b.WriteString(hang(pad+"  ", "SecretString: <asked for when applied, never shown>", w) + "\n")
+	}
+	return b.String()
+}
+
+// paramText is one input of a call: JSON documents (policies, lifecycle rules) are
+// pretty-printed under their name, anything else follows it; nothing is cut.
+func paramText(indent, name, value string, width int) string {
+	var pretty bytes.Buffer
+	if t := strings.TrimSpace(value); (strings.HasPrefix(t, "{") || strings.HasPrefix(t, "[")) && json.Indent(&pretty, []byte(t), indent+"  ", "  ") == nil {
+		var b strings.Builder
+		b.WriteString(indent + name + ":\n")
+		for _, line := range strings.Split(pretty.String(), "\n") {
+			b.WriteString(hang(indent+"  ", strings.TrimPrefix(model.Printable(line), indent+"  "), width) + "\n")
+		}
+		return b.String()
+	}
+	return hang(indent, name+": "+model.Printable(value), width) + "\n"
+}
+
+// prompt says what the next key does, in the phase the plan is in.
+func (s *planScreen) prompt(p model.Plan) string {
+	switch s.phase {
+	case phaseReview:
+		switch {
+		case s.c.eng.ReadOnly():
+			return "READ-ONLY: w turns writes on before applying. esc goes back.\n"
+		case destructiveTarget(p) != "":
+			return "y, then type " + model.Printable(destructiveTarget(p)) + " to apply. esc goes back.\n"
+		}
+		return "y applies this plan. esc goes back.\n"
+	case phaseConfirm:
+		return "This plan deletes " + model.Printable(destructiveTarget(p)) + ". Type its name and press enter (esc cancels):\n" + s.confirm.View() + "\n"
+	case phaseSecret:
+		return "This fix stores new credentials; they are used for this call only and never shown, logged or kept:\n" +
+			s.user.View() + "\n" + s.token.View() + "\n(tab switches, enter applies, esc cancels)\n"
+	case phaseApplying:
+		return "applying…\n"
+	}
+	return ""
 }
 
 // destructiveTarget is the name to type before a destructive plan runs.
-func destructiveTarget(p *model.Plan) string {
+func destructiveTarget(p model.Plan) string {
 	for _, s := range p.Steps {
 		if s.Destructive {
 			return s.Target
@@ -69,212 +450,11 @@ func destructiveTarget(p *model.Plan) string {
 	return ""
 }
 
-func needsSecret(p *model.Plan) bool {
+func needsSecret(p model.Plan) bool {
 	for _, s := range p.Steps {
 		if s.NeedsSecretValue {
 			return true
 		}
 	}
 	return false
-}
-
-func (a *App) confirmPlan() tea.Cmd {
-	if a.plan == nil || a.planState == "applying" || a.planState == "manual" {
-		return nil
-	}
-	if a.eng.ReadOnly() {
-		a.setBanner("Read-only: nothing was written. Press w to turn writes on, then confirm again.", "")
-		return nil
-	}
-	if needsSecret(a.plan) && a.setup != nil && a.setup.secrets != nil {
-		secrets := a.setup.secrets
-		a.setup.secrets = nil // used once
-		return a.apply(secrets)
-	}
-	if needsSecret(a.plan) && a.planState != "secret" {
-		a.planState = "secret"
-		a.secretFocus = 0
-		a.secretUser.SetValue("")
-		a.secretToken.SetValue("")
-		a.renderPlan("")
-		return a.secretUser.Focus()
-	}
-	if t := destructiveTarget(a.plan); t != "" {
-		a.planState = "confirm"
-		a.confirm.SetValue("")
-		a.renderPlan("")
-		return a.confirm.Focus()
-	}
-	return a.apply(nil)
-}
-
-func (a *App) apply(secrets map[string]string) tea.Cmd {
-	a.planState = "applying"
-	a.renderPlan("Applying…")
-	return tea.Batch(a.applyCmd(*a.plan, secrets), a.spin.Tick)
-}
-
-// planKey takes the typed confirmation, or the credentials a step stores.
-func (a *App) planKey(msg tea.KeyPressMsg) tea.Cmd {
-	k := msg.String()
-	if k == "esc" {
-		a.planState = ""
-		a.confirm.Blur()
-		a.secretUser.Blur()
-		a.secretToken.Blur()
-		a.renderPlan("cancelled: nothing was written")
-		return nil
-	}
-	if a.planState == "secret" {
-		switch k {
-		case "tab", "shift+tab":
-			a.secretFocus = 1 - a.secretFocus
-			if a.secretFocus == 0 {
-				a.secretToken.Blur()
-				return a.secretUser.Focus()
-			}
-			a.secretUser.Blur()
-			return a.secretToken.Focus()
-		case "enter":
-			if a.secretFocus == 0 {
-				a.secretFocus = 1
-				a.secretUser.Blur()
-				return a.secretToken.Focus()
-			}
-			user, tok := strings.TrimSpace(a.secretUser.Value()), strings.TrimSpace(a.secretToken.Value())
-			if user == "" || tok == "" {
-				a.renderPlan("both the user name and the token are needed")
-				return nil
-			}
-			value, _ := json.Marshal(map[string]string{"username": user, "accessToken": tok})
-			a.secretToken.SetValue("") // the token leaves the screen's state at once
-			a.secretToken.Blur()
-			secrets := map[string]string{}
-			for _, s := range a.plan.Steps {
-				if s.NeedsSecretValue {
-					secrets[s.Target] = string(value)
-				}
-			}
-			if t := destructiveTarget(a.plan); t != "" {
-				a.renderPlan("this plan also deletes: confirm it without credentials first")
-				return nil
-			}
-			return a.apply(secrets)
-		}
-		var cmd tea.Cmd
-		if a.secretFocus == 0 {
-			a.secretUser, cmd = a.secretUser.Update(msg)
-		} else {
-			a.secretToken, cmd = a.secretToken.Update(msg)
-		}
-		a.renderPlan("")
-		return cmd
-	}
-	if k == "enter" {
-		if a.confirm.Value() != destructiveTarget(a.plan) {
-			a.renderPlan("the name does not match: nothing was written")
-			return nil
-		}
-		a.confirm.Blur()
-		return a.apply(nil)
-	}
-	var cmd tea.Cmd
-	a.confirm, cmd = a.confirm.Update(msg)
-	a.renderPlan("")
-	return cmd
-}
-
-// applied shows what the plan did, and whether the finding is gone.
-func (a *App) applied(msg applyDoneMsg) tea.Cmd {
-	a.planState = "done"
-	var b strings.Builder
-	for i, o := range msg.outcomes {
-		if o.Status == "not-run" {
-			continue
-		}
-		fmt.Fprintf(&b, "step %d %s: %s %s", i+1, o.Status, model.Printable(o.Step.Operation), model.Printable(o.Step.Target))
-		if o.RequestID != "" {
-			fmt.Fprintf(&b, " (request %s)", o.RequestID)
-		}
-		if o.Err != "" {
-			fmt.Fprintf(&b, ": %s", model.Printable(o.Err))
-		}
-		b.WriteString("\n")
-	}
-	if msg.err != nil {
-		fmt.Fprintf(&b, "\nThe plan stopped: %s\n", model.Printable(msg.err.Error()))
-	}
-	if msg.snap != nil {
-		before := a.findings
-		a.snap, a.findings = msg.snap, msg.findings
-		a.status = fmt.Sprintf("%d findings after the fix", len(msg.findings))
-		if a.planFor != nil {
-			if v := diagnose.Recheck(*a.planFor, before, msg.result); v.Fixed() {
-				b.WriteString("\nRe-checked: FIXED. The finding is gone.\n")
-			} else {
-				b.WriteString("\nRe-checked: NOT FIXED: " + v.String() + "\n")
-			}
-		}
-	}
-	a.lastResult = b.String()
-	a.renderPlan(a.lastResult)
-	if a.setup != nil && msg.err == nil {
-		return a.proveCmd()
-	}
-	return nil
-}
-
-func (a *App) renderPlan(note string) {
-	p := a.plan
-	if p == nil {
-		return
-	}
-	var b strings.Builder
-	if a.planFor != nil {
-		fmt.Fprintf(&b, "%s\n\n", a.st.bold.Render(model.Printable(a.planFor.Title)))
-	}
-	if a.setup != nil && a.setup.note != "" {
-		b.WriteString(a.setup.note + "\n")
-	}
-	fmt.Fprintf(&b, "Plan: %s\n\n", model.Printable(p.Title))
-	if a.planState == "manual" && a.planFor != nil {
-		for _, fx := range a.planFor.Fixes {
-			if fx.Manual != "" {
-				fmt.Fprintf(&b, "%s\n\n%s\n\n", model.Printable(fx.Title), fx.Manual)
-			}
-		}
-		b.WriteString("This fix is done by hand: ptcdoctor has no call that makes it.\n")
-	}
-	for i, s := range p.Steps {
-		mark := ""
-		if s.Destructive {
-			mark = " " + a.st.sev[model.SeverityError].Render("[DESTRUCTIVE]")
-		}
-		num := fmt.Sprintf("%d. ", i+1)
-		b.WriteString(hang(num, model.Printable(s.Summary)+mark, a.body.Width()) + "\n")
-		b.WriteString(hang(strings.Repeat(" ", len(num)), model.Printable(s.String()), a.body.Width()) + "\n")
-	}
-	b.WriteString("\n")
-	switch a.planState {
-	case "":
-		if a.eng.ReadOnly() {
-			b.WriteString("READ-ONLY: press w to turn writes on before applying. esc goes back.\n")
-		} else if t := destructiveTarget(p); t != "" {
-			b.WriteString("y, then type " + model.Printable(t) + " to apply. esc goes back.\n")
-		} else {
-			b.WriteString("y applies this plan. esc goes back.\n")
-		}
-	case "confirm":
-		b.WriteString("This plan deletes " + model.Printable(destructiveTarget(p)) + ". Type its name and press enter (esc cancels):\n")
-		b.WriteString(a.confirm.View() + "\n")
-	case "secret":
-		b.WriteString("This fix stores new credentials; they are used for this call only and never shown, logged or kept:\n")
-		b.WriteString(a.secretUser.View() + "\n" + a.secretToken.View() + "\n(tab switches, enter applies, esc cancels)\n")
-	case "applying":
-		b.WriteString(a.spin.View() + " applying…\n")
-	}
-	if note != "" {
-		b.WriteString("\n" + note + "\n")
-	}
-	a.body.SetContent(wrapText(b.String(), a.body.Width()))
 }

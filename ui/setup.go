@@ -7,6 +7,7 @@ import (
 	"strconv"
 	"strings"
 
+	"charm.land/bubbles/v2/key"
 	tea "charm.land/bubbletea/v2"
 	"charm.land/huh/v2"
 
@@ -30,61 +31,84 @@ type setupAnswers struct {
 	principal, canary                            string
 }
 
-type setupState struct {
+type setupScreen struct {
+	c       *common
+	id      int // the id of the request the screen waits on
 	form    *huh.Form
 	second  bool              // the form on screen is the second, after the upstream
 	list    []model.SecretRef // the account's ecr-pullthroughcache/ secrets
 	answers *setupAnswers
 	req     *diagnose.SetupRequest
 	secrets map[string]string // the new secret's value, until the plan runs
-	note    string
+	said    string            // why the last answers were refused, or what is being tried
+	width   int
+	// moving is true from a key that moves the form (enter, tab) until the form's
+	// message that moves it comes back (huh moves in a command, whose answer can
+	// come after the next keys); the keys typed meanwhile wait in typed,
+	// so that a quick typist's characters land on the next field, not the last.
+	moving     bool
+	movingFrom huh.Field // the field focused when the move began
+	typed      []tea.KeyPressMsg
 }
 
 type secretsListedMsg struct {
+	id      int
 	secrets []model.SecretRef
 	err     error
 }
 
 type credsCheckedMsg struct {
+	id    int
 	probe model.UpstreamProbe
 }
 
-type provedMsg struct {
-	text string
+func newSetupScreen(c *common) *setupScreen {
+	return &setupScreen{c: c, width: 80, answers: &setupAnswers{upstream: "docker-hub", template: true, untagged: "1", unpulled: "90", credMode: "new"}}
 }
 
-func (a *App) openSetup() tea.Cmd {
-	if a.snap == nil {
-		a.status = "the account is still being read"
-		return nil
-	}
-	ans := &setupAnswers{upstream: "docker-hub", template: true, untagged: "1", unpulled: "90", credMode: "new"}
-	a.setup = &setupState{answers: ans}
-	a.go_(screenSetup)
-	ctx, eng := a.ctx, a.eng
-	return func() tea.Msg { // the secrets to choose from, before the form
+// start lists the secrets to choose from; the form follows.
+func (s *setupScreen) start() tea.Cmd {
+	s.id = s.c.nextID()
+	ctx, eng, id := s.c.ctx, s.c.eng, s.id
+	return s.c.track(func() tea.Msg {
 		list, err := eng.RuleSecrets(ctx)
-		return secretsListedMsg{secrets: list, err: err}
+		return secretsListedMsg{id: id, secrets: list, err: err}
+	})
+}
+
+func (s *setupScreen) Title() string   { return "Setup" }
+func (s *setupScreen) Capturing() bool { return true } // its keys are the form's, or wait for it
+func (s *setupScreen) SetSize(w, h int) {
+	s.width = w
+	if s.form != nil {
+		s.form = s.form.WithWidth(min(100, w)).WithHeight(h - 2)
 	}
 }
+
+func (s *setupScreen) ShortHelp() []key.Binding {
+	k := s.c.keys
+	return []key.Binding{k.Enter, k.Back}
+}
+
+func (s *setupScreen) FullHelp() [][]key.Binding { return [][]key.Binding{s.ShortHelp()} }
 
 // secretsListed builds the form once the account's secrets are known.
-func (a *App) secretsListed(msg secretsListedMsg) tea.Cmd {
-	if a.setup == nil || a.setup.form != nil {
+func (s *setupScreen) secretsListed(msg secretsListedMsg) tea.Cmd {
+	if msg.id != s.id || s.form != nil {
 		return nil
 	}
 	if msg.err != nil {
-		a.setBanner("The secrets could not be listed: give an ARN by hand", msg.err.Error())
+		s.c.nav.fail("setup", "The secrets could not be listed: give an ARN by hand", msg.err.Error())
 	}
-	a.setup.list = msg.secrets
-	a.setup.form = a.upstreamForm(a.setup.answers)
-	return a.setup.form.Init()
+	s.list = msg.secrets
+	s.form = s.upstreamForm(s.answers)
+	return tea.Batch(s.form.Init(), s.replay())
 }
 
 // The forms come in two: the upstream first, then the rest, written for that upstream.
 // (huh runs a field's dynamic title or description in a command, apart from the form's
 // own updates; fixed texts keep the answers out of two goroutines' reach.)
-func (a *App) upstreamForm(ans *setupAnswers) *huh.Form {
+func (s *setupScreen) upstreamForm(ans *setupAnswers) *huh.Form {
 	var options []huh.Option[string]
 	for _, u := range diagnose.Upstreams {
 		label := u.Name
@@ -93,14 +117,14 @@ func (a *App) upstreamForm(ans *setupAnswers) *huh.Form {
 		}
 		options = append(options, huh.NewOption(label, u.ID))
 	}
-	return a.styled(huh.NewForm(
+	return s.styled(huh.NewForm(
 		huh.NewGroup(
 			huh.NewSelect[string]().Title("Upstream").Description("The registry to cache from.").Options(options...).Value(&ans.upstream),
 		).Title("1. Upstream"),
 	))
 }
 
-func (a *App) setupForm(ans *setupAnswers) *huh.Form {
+func (s *setupScreen) setupForm(ans *setupAnswers) *huh.Form {
 	u, _ := diagnose.UpstreamByID(ans.upstream)
 	positive := func(s string) error {
 		if n, err := strconv.Atoi(s); err != nil || n < 1 || n > 3650 {
@@ -122,11 +146,11 @@ func (a *App) setupForm(ans *setupAnswers) *huh.Form {
 	groups = append(groups, huh.NewGroup(
 		huh.NewInput().Title("Cache prefix").Description("Images will be pulled as <registry>/<prefix>/<image>. Empty: the console's default, "+u.DefaultPrefix+".").
 			Placeholder(u.DefaultPrefix).Value(&ans.prefix).
-			Validate(func(s string) error {
-				if s == "" {
-					return nil // the default
+			Validate(func(p string) error {
+				if strings.TrimSpace(p) == "" {
+					p = u.DefaultPrefix // the default is refused here too, not after the last page
 				}
-				return diagnose.ValidatePrefix(s, a.snap)
+				return diagnose.ValidatePrefix(strings.TrimSpace(p), s.c.snap)
 			}),
 		huh.NewInput().Title("Upstream repository prefix (optional)").Description("Put in front of every upstream path; empty for none.").Value(&ans.upstreamPrefix),
 	).Title("2. Cache prefix"))
@@ -142,7 +166,7 @@ func (a *App) setupForm(ans *setupAnswers) *huh.Form {
 				huh.NewInput().Title("Access token").Description("Tried against the upstream before anything is stored; never shown or kept.").
 					EchoMode(huh.EchoModePassword).Value(&ans.token),
 			).WithHideFunc(func() bool { return ans.credMode != "new" }),
-			a.secretGroup(ans).WithHideFunc(func() bool { return ans.credMode != "existing" }),
+			s.secretGroup(ans).WithHideFunc(func() bool { return ans.credMode != "existing" }),
 		)
 	}
 	canary := "An upstream path:tag pulled through once the rule exists."
@@ -160,25 +184,25 @@ func (a *App) setupForm(ans *setupAnswers) *huh.Form {
 			huh.NewInput().Title("Canary image").Description(canary).Placeholder(u.Canary).Value(&ans.canary),
 		).Title("5. Who pulls, and the canary"),
 	)
-	return a.styled(huh.NewForm(groups...))
+	return s.styled(huh.NewForm(groups...))
 }
 
-func (a *App) styled(f *huh.Form) *huh.Form {
-	f = f.WithShowHelp(true).WithWidth(min(100, a.width))
-	if a.opts.NoColor {
+func (s *setupScreen) styled(f *huh.Form) *huh.Form {
+	f = f.WithShowHelp(true).WithWidth(min(100, s.width))
+	if s.c.opts.NoColor {
 		f = f.WithTheme(huh.ThemeFunc(huh.ThemeBase))
 	}
 	return f
 }
 
 // secretGroup offers the account's secrets, with their metadata, or an ARN by hand.
-func (a *App) secretGroup(ans *setupAnswers) *huh.Group {
+func (s *setupScreen) secretGroup(ans *setupAnswers) *huh.Group {
 	var options []huh.Option[string]
-	for _, sec := range a.setup.list {
+	for _, sec := range s.list {
 		if sec.Deleted {
 			continue
 		}
-		label := sec.Name + "  changed " + ago(sec.LastChanged, a.opts.Now())
+		label := sec.Name + "  changed " + ago(sec.LastChanged, s.c.now())
 		if sec.CustomerKey() {
 			label += "  (customer KMS key: ECR cannot read it)"
 		}
@@ -192,34 +216,82 @@ func (a *App) secretGroup(ans *setupAnswers) *huh.Group {
 		Options(options...).Value(&ans.secretArn))
 }
 
-// setupUpdate drives the form, and takes its answers when it completes.
-func (a *App) setupUpdate(msg tea.Msg) tea.Cmd {
-	s := a.setup
-	if s == nil || s.form == nil {
+// Update drives the form, and takes its answers when it completes.
+func (s *setupScreen) Update(msg tea.Msg) tea.Cmd {
+	switch msg := msg.(type) {
+	case secretsListedMsg:
+		return s.secretsListed(msg)
+	case credsCheckedMsg:
+		if msg.id == s.id {
+			return s.credsChecked(msg.probe)
+		}
+		return nil
+	case tea.KeyPressMsg:
+		if msg.String() == "esc" {
+			s.c.nav.back()
+			return nil
+		}
+		if s.moving || s.form == nil {
+			s.typed = append(s.typed, msg)
+			return nil
+		}
+	}
+	if s.form == nil {
 		return nil
 	}
+	before, field := s.form, s.form.GetFocusedField()
+	cmd := s.formUpdate(msg)
+	if k, ok := msg.(tea.KeyPressMsg); ok {
+		switch k.String() {
+		case "enter", "tab", "shift+tab":
+			// A key that moves returns a command (a refused answer returns
+			// none); a new form waits on nothing.
+			s.moving, s.movingFrom = cmd != nil && s.form == before, field
+		}
+		return cmd
+	}
+	if s.moving && (s.form != before || s.form == nil || s.form.GetFocusedField() != s.movingFrom) {
+		s.moving = false
+		return tea.Batch(cmd, s.replay())
+	}
+	return cmd
+}
+
+// replay gives the form the keys typed while it was not ready.
+func (s *setupScreen) replay() tea.Cmd {
+	var cmds []tea.Cmd
+	for len(s.typed) > 0 && !s.moving && s.form != nil {
+		k := s.typed[0]
+		s.typed = s.typed[1:]
+		cmds = append(cmds, s.Update(k))
+	}
+	return tea.Batch(cmds...)
+}
+
+// formUpdate gives the form a message, and takes its answers when it completes.
+func (s *setupScreen) formUpdate(msg tea.Msg) tea.Cmd {
 	m, cmd := s.form.Update(msg)
 	if f, ok := m.(*huh.Form); ok {
 		s.form = f
 	}
 	switch s.form.State {
 	case huh.StateAborted:
-		a.setup = nil
-		a.back()
+		s.c.nav.back()
 		return nil
 	case huh.StateCompleted:
 		if !s.second {
 			s.second = true
-			s.form = a.setupForm(s.answers)
+			s.form = s.setupForm(s.answers)
 			return s.form.Init()
 		}
-		return a.setupCompleted()
+		s.form = nil // answered: the form takes no more messages
+		return s.completed()
 	}
 	return cmd
 }
 
-func (a *App) setupCompleted() tea.Cmd {
-	s, ans := a.setup, a.setup.answers
+func (s *setupScreen) completed() tea.Cmd {
+	ans, snap := s.answers, s.c.snap
 	u, _ := diagnose.UpstreamByID(ans.upstream)
 	req := diagnose.SetupRequest{Upstream: ans.upstream, AzureRegistry: strings.TrimSpace(ans.azure), ECRAccount: strings.TrimSpace(ans.ecrAccount),
 		ECRRegion: strings.TrimSpace(ans.ecrRegion), RoleArn: strings.TrimSpace(ans.role), Prefix: strings.TrimSpace(ans.prefix),
@@ -240,12 +312,12 @@ func (a *App) setupCompleted() tea.Cmd {
 			req.SecretName = "ecr-pullthroughcache/" + strings.TrimSuffix(req.Prefix, "/")
 		}
 	}
-	if err := req.Validate(a.snap); err != nil {
-		return a.setupFailed(err.Error())
+	if err := req.Validate(snap); err != nil {
+		return s.refused(err.Error())
 	}
 	for _, sec := range s.list {
 		if sec.ARN == req.SecretArn && sec.CustomerKey() {
-			return a.setupFailed(sec.Name + " is encrypted with a customer managed KMS key, which ECR cannot read")
+			return s.refused(sec.Name + " is encrypted with a customer managed KMS key, which ECR cannot read")
 		}
 	}
 	s.req = &req
@@ -253,71 +325,92 @@ func (a *App) setupCompleted() tea.Cmd {
 		user, tok := strings.TrimSpace(ans.username), strings.TrimSpace(ans.token)
 		ans.token = "" // the token leaves the form's state at once
 		if user == "" || tok == "" {
-			return a.setupFailed("the user name and the token are both needed")
+			return s.refused("the user name and the token are both needed")
 		}
 		value, _ := json.Marshal(map[string]string{"username": user, "accessToken": tok})
 		s.secrets = map[string]string{req.SecretName: string(value)}
-		ctx, eng, url := a.ctx, a.eng, req.URL()
-		a.body.SetContent("Trying the credentials against " + url + "…")
-		return func() tea.Msg { return credsCheckedMsg{probe: eng.CheckCredentials(ctx, url, user, tok)} }
+		ctx, eng, url := s.c.ctx, s.c.eng, req.URL()
+		s.id = s.c.nextID()
+		id := s.id
+		s.form, s.said = nil, "Trying the credentials against "+url+"…"
+		return s.c.track(func() tea.Msg { return credsCheckedMsg{id: id, probe: eng.CheckCredentials(ctx, url, user, tok)} })
 	}
-	return a.setupPlan("")
+	return s.plan("")
 }
 
-func (a *App) setupFailed(why string) tea.Cmd {
-	ans := a.setup.answers
-	ans.token = ""
-	a.setup.second = false
-	a.setup.form = a.upstreamForm(ans)
-	a.setBanner("Setup: "+why+" (nothing was written)", "")
-	return a.setup.form.Init()
+// refused says why, and asks again from the page after the upstream, answers kept.
+func (s *setupScreen) refused(why string) tea.Cmd {
+	s.answers.token = ""
+	s.secrets = nil
+	s.second = true
+	s.form = s.setupForm(s.answers)
+	s.said = "Setup: " + why + " (nothing was written)"
+	s.c.nav.fail("setup", s.said, "")
+	return s.form.Init()
 }
 
-// credsChecked goes on to the plan when the upstream accepted the credentials.
-func (a *App) credsChecked(msg credsCheckedMsg) tea.Cmd {
-	if a.setup == nil {
-		return nil
-	}
-	p := msg.probe
+// credsChecked goes on to the plan when the upstream accepted the credentials; a
+// refusal and an upstream that could not be reached are told apart.
+func (s *setupScreen) credsChecked(p model.UpstreamProbe) tea.Cmd {
 	if !p.Exists {
-		a.setup.secrets = nil
-		return a.setupFailed(fmt.Sprintf("the upstream refused the credentials (%s %s)", p.Class, p.Message))
+		switch p.Class {
+		case "unauthorized", "forbidden":
+			return s.refused(fmt.Sprintf("the upstream refused the credentials (%s %s)", p.Class, model.Printable(p.Message)))
+		case "network":
+			return s.refused("the upstream could not be reached, so the credentials were not tried: " + model.Printable(p.Message))
+		}
+		return s.refused(fmt.Sprintf("the upstream did not accept the credentials: %s %s", p.Class, model.Printable(p.Message)))
 	}
 	note := "The upstream accepted the credentials"
 	if rl := p.RateLimit; rl != nil {
 		note += fmt.Sprintf("; their pull budget: %d of %d left in a %dh window", rl.Remaining, rl.Limit, rl.WindowSeconds/3600)
 	}
-	return a.setupPlan(note + ".")
+	return s.plan(note + ".")
 }
 
-func (a *App) setupPlan(note string) tea.Cmd {
-	sp := diagnose.PlanSetup(a.snap, *a.setup.req)
-	plan := sp.Plan
-	a.plan, a.planFor, a.planState = &plan, nil, ""
+// plan opens the plan screen on the setup's plan; once applied, the rule is proven.
+func (s *setupScreen) plan(note string) tea.Cmd {
+	sp := diagnose.PlanSetup(s.c.snap, *s.req)
 	var b strings.Builder
 	if note != "" {
 		b.WriteString(note + "\n")
 	}
 	for _, p := range sp.Present {
-		b.WriteString("Already there: " + p + "\n")
+		b.WriteString("Already there: " + model.Printable(p) + "\n")
 	}
-	a.setup.note = b.String()
-	a.screen = screenPlan
-	if len(plan.Steps) == 0 {
-		a.renderPlan(a.setup.note + "\nNothing to change.")
-		return a.proveCmd()
+	ps := newPlanScreen(s.c, []model.Fix{{Title: sp.Plan.Title, Plan: sp.Plan}}, 0, nil)
+	ps.note, ps.secrets = b.String(), s.secrets
+	s.secrets = nil
+	ps.afterApplied = func(ok bool) tea.Cmd {
+		if !ok {
+			return nil
+		}
+		return s.prove(ps.id)
 	}
-	a.renderPlan(a.setup.note)
-	return nil
+	s.c.nav.push(ps)
+	ps.render()
+	if len(sp.Plan.Steps) == 0 {
+		ps.phase, ps.result = phaseDone, "Nothing to change.\n"
+		ps.render()
+		return tea.Batch(s.prove(0), s.forward())
+	}
+	return s.forward()
 }
 
-// proveCmd validates the new rule and pulls the canary through the cache.
-func (a *App) proveCmd() tea.Cmd {
-	if a.setup == nil || a.setup.req == nil {
-		return nil
+// forward sends the keys typed ahead of the form on to the screen after it.
+func (s *setupScreen) forward() tea.Cmd {
+	var cmds []tea.Cmd
+	for _, k := range s.typed {
+		cmds = append(cmds, func() tea.Msg { return k })
 	}
-	ctx, eng, snap, req := a.ctx, a.eng, a.snap, *a.setup.req
-	return func() tea.Msg {
+	s.typed = nil
+	return tea.Sequence(cmds...)
+}
+
+// prove validates the new rule and pulls the canary through the cache.
+func (s *setupScreen) prove(id int) tea.Cmd {
+	ctx, eng, snap, req := s.c.ctx, s.c.eng, s.c.snap, *s.req
+	return s.c.track(func() tea.Msg {
 		var b strings.Builder
 		prefix := strings.TrimSuffix(req.Prefix, "/")
 		b.WriteString("\nProving it:\n")
@@ -340,16 +433,18 @@ func (a *App) proveCmd() tea.Cmd {
 			}
 		}
 		b.WriteString("\nNext steps\n\n" + diagnose.NextSteps(snap, req))
-		return provedMsg{text: b.String()}
-	}
+		return provedMsg{id: id, text: b.String()}
+	})
 }
 
-func (a *App) setupView() string {
-	if a.setup == nil {
-		return ""
+func (s *setupScreen) View() string {
+	switch {
+	case s.form != nil && s.said != "":
+		return s.c.st.errorText.Render(wrapText(s.said, s.width)) + "\n" + s.form.View()
+	case s.form != nil:
+		return s.form.View()
+	case s.said != "":
+		return s.said
 	}
-	if a.setup.form == nil {
-		return a.st.dim.Render("reading the account's ecr-pullthroughcache/ secrets…")
-	}
-	return a.setup.form.View()
+	return s.c.st.dim.Render("reading the account's ecr-pullthroughcache/ secrets…")
 }

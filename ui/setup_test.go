@@ -1,6 +1,7 @@
 package ui_test
 
 import (
+	"context"
 	"strings"
 	"testing"
 	"time"
@@ -8,7 +9,9 @@ import (
 	tea "charm.land/bubbletea/v2"
 	"github.com/charmbracelet/x/exp/teatest/v2"
 
+	"github.com/ptcdoctor/ptcdoctor/cmd/ptcdoctor/uiengine"
 	"github.com/ptcdoctor/ptcdoctor/ecrops/sim"
+	"github.com/ptcdoctor/ptcdoctor/model"
 	"github.com/ptcdoctor/ptcdoctor/ui"
 )
 
@@ -53,7 +56,8 @@ func TestSetupFormsPlanAndApply(t *testing.T) {
 	typeText(app, "arn:aws:iam::111122223333:role/eks-node")
 	key(app, "enter", "enter")
 	s := screenText(app)
-	if !strings.Contains(s, "Plan: Pull through cache for quay.io under quay-mirror/") || !strings.Contains(s, "ecr:PutRegistryPolicy") {
+	key(app, "G") // the plan is whole: its end is a scroll away
+	if s += screenText(app); !strings.Contains(s, "Plan: Pull through cache for quay.io under quay-mirror/") || !strings.Contains(s, "ecr:PutRegistryPolicy") {
 		t.Fatalf("the plan:\n%s", s)
 	}
 	if writesOf(srv) != 0 {
@@ -62,6 +66,11 @@ func TestSetupFormsPlanAndApply(t *testing.T) {
 	_, apply := app.Update(tea.KeyPressMsg{Code: 'y', Text: "y"})
 	driveWaiting(app, apply, 30*time.Second) // the plan, the validation and the canary pull
 	s = screenText(app)
+	key(app, "g")
+	for range 10 { // the whole screen, a page at a time
+		s += screenText(app)
+		key(app, " ")
+	}
 	for _, want := range []string{"step 1 done: ecr:CreatePullThroughCacheRule quay-mirror", "ValidatePullThroughCacheRule: valid", "canary quay-mirror/prometheus/node-exporter:v1.8.0 pulled through", "Next steps"} {
 		if !strings.Contains(s, want) {
 			t.Errorf("after applying, the screen lacks %q:\n%s", want, s)
@@ -73,7 +82,6 @@ func TestJourneySetupRefusesAWrongTokenBeforeAnyWrite(t *testing.T) {
 	srv, eng := demo(t)
 	out := journey(t, eng, func(tm *teatest.TestModel) {
 		press(tm, ":", "setup", "enter")
-		time.Sleep(200 * time.Millisecond)
 		// Docker Hub, prefix hub2, no upstream prefix, a new secret, user, a wrong token.
 		press(tm, "enter", "hub2", "enter", "enter", "enter", "ptcdemo", "enter", "wrong-token", "enter",
 			"enter", "enter", "enter", "enter", "enter")
@@ -94,7 +102,6 @@ func TestJourneySetupOnTheDemo(t *testing.T) {
 	srv, eng := demo(t)
 	out := journey(t, eng, func(tm *teatest.TestModel) {
 		press(tm, ":", "setup", "enter")
-		time.Sleep(200 * time.Millisecond)
 		tm.Send(tea.KeyPressMsg{Code: tea.KeyDown}) // Amazon ECR Public
 		press(tm, "enter", "ecr-mirror", "enter", "enter", "enter", "enter", "enter", "enter", "enter", "y")
 		waitDrawn(t, tm, "Next steps")
@@ -135,5 +142,49 @@ func TestJourneyATokenIsNeverDrawn(t *testing.T) {
 	}
 	if strings.Contains(string(raw), token) || strings.Contains(final, token) {
 		t.Fatal("the token was drawn on the screen")
+	}
+}
+
+// The console's default prefix, taken by a rule already, is refused on its own page,
+// not after the last one.
+func TestSetupRefusesATakenDefaultPrefixOnItsPage(t *testing.T) {
+	_, app := setupApp(t)
+	key(app, "enter") // Docker Hub, whose default prefix docker-hub has a rule
+	key(app, "enter") // the prefix left empty: the default
+	s := screenText(app)
+	if !strings.Contains(s, "exists already") || !strings.Contains(s, "Cache prefix") {
+		t.Fatalf("the taken default prefix was not refused on its page:\n%s", s)
+	}
+}
+
+// unreachable is the demo, whose upstream cannot be resolved when credentials are tried.
+type unreachable struct{ uiengine.Engine }
+
+func (unreachable) CheckCredentials(_ context.Context, url, _, _ string) model.UpstreamProbe {
+	return model.UpstreamProbe{Reference: url, Class: "network", Message: "dial tcp: lookup registry-1.docker.io: no such host"}
+}
+
+// An upstream that cannot be reached is not said to have refused the credentials;
+// the form asks again from the page after the upstream.
+func TestSetupSaysWhenTheUpstreamCannotBeReached(t *testing.T) {
+	_, eng := demo(t)
+	app := newApp(unreachable{eng})
+	app.Update(windowSize(120, 40))
+	drive(app, app.Init())
+	key(app, ":")
+	typeText(app, "setup")
+	key(app, "enter", "enter")
+	typeText(app, "hub2")
+	key(app, "enter", "enter", "enter")
+	typeText(app, "ptcdemo")
+	key(app, "enter")
+	typeText(app, "a-token")
+	key(app, "enter", "enter", "enter", "enter", "enter", "enter")
+	s := screenText(app)
+	if !strings.Contains(s, "could not be reached") || strings.Contains(s, "refused the credentials") {
+		t.Fatalf("a DNS failure is worded as:\n%s", s)
+	}
+	if !strings.Contains(s, "Cache prefix") {
+		t.Fatalf("the form did not ask again from the prefix:\n%s", s)
 	}
 }

@@ -52,49 +52,48 @@ func newApp(eng ui.Engine) *ui.App {
 		Principals: []string{"arn:aws:iam::111122223333:role/eks-node"}})
 }
 
-// drive runs a command and every command its messages lead to, as the runtime would,
-// but one at a time; the spinner's ticks are dropped.
-func drive(m tea.Model, cmd tea.Cmd) { driveWaiting(m, cmd, 250*time.Millisecond) }
-
-// driveWaiting is drive, waiting up to first for the command given (and the
-// commands of its batch): for work that takes long on a loaded machine, such as
-// a plan applied against the stand-in. The commands that follow get 250 ms.
-func driveWaiting(m tea.Model, cmd tea.Cmd, first time.Duration) {
-	type queued struct {
-		cmd  tea.Cmd
-		wait time.Duration
+// drive runs a command and every command its messages lead to, as the runtime
+// would, feeding their messages to the model one at a time, until the interface waits
+// on nothing (no scan, no request unanswered) and no command has answered for a
+// moment: the commands still out then are timers (a cursor's blink). The spinner's
+// ticks are dropped.
+func drive(m tea.Model, cmd tea.Cmd) {
+	app := m.(*ui.App)
+	results := make(chan tea.Msg, 1024)
+	run := func(c tea.Cmd) {
+		if c != nil {
+			go func() { results <- c() }()
+		}
 	}
-	queue := []queued{{cmd, first}}
-	for len(queue) > 0 {
-		c := queue[0]
-		queue = queue[1:]
-		if c.cmd == nil {
-			continue
-		}
-		// A command that has not answered in a moment is a timer (a cursor's blink):
-		// the test does not wait for it.
-		done := make(chan tea.Msg, 1)
-		go func() { done <- c.cmd() }()
-		var msg tea.Msg
+	run(cmd)
+	deadline := time.After(2 * time.Minute)
+	for {
 		select {
-		case msg = <-done:
-		case <-time.After(c.wait):
-			continue
-		}
-		switch msg := msg.(type) {
-		case nil, spinner.TickMsg:
-			continue
-		case tea.BatchMsg:
-			for _, b := range msg {
-				queue = append(queue, queued{b, c.wait})
+		case msg := <-results:
+			switch msg := msg.(type) {
+			case nil, spinner.TickMsg:
+				continue
+			case tea.BatchMsg:
+				for _, c := range msg {
+					run(c)
+				}
+				continue
 			}
-			continue
+			_, next := m.Update(msg)
+			run(next)
+		case <-time.After(50 * time.Millisecond):
+			if !ui.Busy(app) {
+				return
+			}
+		case <-deadline:
+			panic("the interface stayed busy for two minutes")
 		}
-		var next tea.Cmd
-		_, next = m.Update(msg)
-		queue = append(queue, queued{next, 250 * time.Millisecond})
 	}
 }
+
+// driveWaiting is drive, for a command that takes long (a plan applied): drive
+// waits for it already.
+func driveWaiting(m tea.Model, cmd tea.Cmd, _ time.Duration) { drive(m, cmd) }
 
 func key(m tea.Model, keys ...string) {
 	for _, k := range keys {
@@ -128,6 +127,7 @@ func typeText(m tea.Model, s string) {
 var (
 	timestampRE = regexp.MustCompile(`\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?(Z|[+-]\d\d:\d\d)`)
 	requestRE   = regexp.MustCompile(`request [0-9a-f-]{36}`)
+	planIDRE    = regexp.MustCompile(`\b\d{8}T\d{6}-[0-9a-f]{12}\b`)
 )
 
 // screenText is what a person sees: the view without its styling, with times and
@@ -136,6 +136,7 @@ func screenText(m tea.Model) string {
 	s := ansi.Strip(m.(*ui.App).View().Content)
 	s = timestampRE.ReplaceAllString(s, "<time>")
 	s = requestRE.ReplaceAllString(s, "request <id>")
+	s = planIDRE.ReplaceAllString(s, "20261130T090000-0123456789ab") // a plan id, as wide as one
 	var lines []string
 	for _, l := range strings.Split(s, "\n") {
 		lines = append(lines, strings.TrimRight(l, " "))
@@ -186,7 +187,14 @@ func TestGoldenScreens(t *testing.T) {
 		typeText(app, "111122223333.dkr.ecr.us-east-1.amazonaws.com/docker-hub/nginx:latest")
 		key(app, "enter")
 		golden(t, "explain"+suffix, screenText(app))
-		key(app, "esc", "4")
+		// A fix applied, so that the journal has a plan to show.
+		key(app, "esc", "3", "/")
+		typeText(app, "docker-hub/nginx")
+		key(app, "enter", "f", "y")
+		typeText(app, "docker-hub/nginx")
+		key(app, "enter")
+		golden(t, "applied"+suffix, screenText(app))
+		key(app, "4")
 		golden(t, "journal"+suffix, screenText(app))
 		key(app, "?")
 		golden(t, "help"+suffix, screenText(app))
@@ -251,7 +259,6 @@ func press(tm *teatest.TestModel, keys ...string) {
 		default:
 			tm.Type(k)
 		}
-		time.Sleep(60 * time.Millisecond)
 	}
 }
 
@@ -313,9 +320,10 @@ func TestMouse(t *testing.T) {
 	app := newApp(eng)
 	app.Update(tea.WindowSizeMsg{Width: 120, Height: 30})
 	drive(app, app.Init())
-	// A click on the third rule selects it; a second click goes in.
-	app.Update(tea.MouseClickMsg{X: 5, Y: 6, Button: tea.MouseLeft})
-	_, cmd := app.Update(tea.MouseClickMsg{X: 5, Y: 6, Button: tea.MouseLeft})
+	// A click on the third rule (under the header, tabs, status line, count line and
+	// the list's titles) selects it; a second click goes in.
+	app.Update(tea.MouseClickMsg{X: 5, Y: 7, Button: tea.MouseLeft})
+	_, cmd := app.Update(tea.MouseClickMsg{X: 5, Y: 7, Button: tea.MouseLeft})
 	drive(app, cmd)
 	if s := screenText(app); !strings.Contains(s, "› rule github/") {
 		t.Fatalf("after two clicks on github/:\n%s", s)
@@ -449,14 +457,13 @@ func TestHelpScrollsOnASmallTerminal(t *testing.T) {
 	app.Update(tea.WindowSizeMsg{Width: 50, Height: 12})
 	drive(app, app.Init())
 	key(app, "?")
-	if s := screenText(app); strings.Contains(s, "q quit") {
+	if s := screenText(app); strings.Contains(s, "Mouse") {
 		t.Fatalf("the help should not fit in 12 lines:\n%s", s)
 	}
-	key(app, "G")
-	for range 20 {
+	for range 40 {
 		key(app, "j")
 	}
-	if s := screenText(app); !strings.Contains(s, "q quit") && !strings.Contains(s, "Mouse") {
+	if s := screenText(app); !strings.Contains(s, "Mouse") {
 		t.Fatalf("scrolling down did not reach the end of the help:\n%s", s)
 	}
 }

@@ -190,6 +190,7 @@ func readInput(path string) ([]byte, error) {
 
 func newDoctorCommand(g *globals) *cobra.Command {
 	var sc scope
+	var ff fleetFlags
 	var asJSON, asMarkdown, stats, list bool
 	cmd := &cobra.Command{
 		Use:   "doctor",
@@ -203,13 +204,24 @@ Each finding has a short id, stable across runs and --check filters: fix --findi
 takes it. What a check could not judge (a read or probe it needs failed) is listed
 as not checked, with the failed call, and never turned into a finding.
 
+Over a fleet (--profile given more than once, --profiles PATTERN, --assume-role-arn
+with --accounts or --organization, or --regions with several regions or all), each
+account-region is scanned and diagnosed as one account is, several at once (--parallel),
+and printed as it finishes; a target that cannot be scanned is named and the rest go
+on; then a table of every target, the findings that only the fleet view can make
+(cross-account), and the totals. --json gives one report per target plus the summary
+(schemaVersion 3, diagnose/README.md).
+
 Exit status: 0 a complete scan with nothing at error severity; 1 findings at error
 severity; 2 usage or configuration error; 3 some part of the scan, or a probe a check
-needed, could not be read (whatever else was found).`,
+needed, could not be read (whatever else was found); over a fleet, 3 if any target
+failed or is incomplete, else 1 if any finding is at error severity.`,
 		Example: `  ptcdoctor doctor --demo
   ptcdoctor doctor --image nginx:1.27 --principal arn:aws:iam::111122223333:role/eks-node
   kubectl get pods -A -o json | ptcdoctor doctor --images-file - --json
-  kubectl get events -A -o json | ptcdoctor doctor --events-file -`,
+  kubectl get events -A -o json | ptcdoctor doctor --events-file -
+  ptcdoctor doctor --profile prod --profile staging --regions us-east-1,eu-west-1
+  ptcdoctor doctor --assume-role-arn 'arn:aws:iam::{account}:role/ptcdoctor-audit' --organization --regions all`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			out := cmd.OutOrStdout()
@@ -219,6 +231,9 @@ needed, could not be read (whatever else was found).`,
 			}
 			if asJSON && asMarkdown {
 				return usageError{errors.New("choose one of --json and --markdown")}
+			}
+			if ff.active(g) {
+				return runFleetDoctor(cmd, g, &sc, &ff, asJSON, asMarkdown, stats)
 			}
 			s, err := g.open(cmd.Context())
 			if err != nil {
@@ -255,6 +270,7 @@ needed, could not be read (whatever else was found).`,
 		},
 	}
 	sc.register(cmd)
+	ff.register(cmd)
 	f := cmd.Flags()
 	f.BoolVar(&asJSON, "json", false, "print the report as JSON (schema: diagnose/README.md)")
 	f.BoolVar(&asMarkdown, "markdown", false, "print the report as Markdown, for an incident ticket")
@@ -302,6 +318,10 @@ func printCatalog(w io.Writer) {
 			needs = append(needs, string(n))
 		}
 		fmt.Fprintf(w, "  stands on: %s\n", strings.Join(needs, "; "))
+	}
+	fmt.Fprintln(w, "\nOver a fleet (several account-regions), also:")
+	for _, c := range diagnose.FleetCatalog {
+		fmt.Fprintf(w, "%s (%s): %s\n", c.ID, c.Severity, c.Description)
 	}
 }
 

@@ -2,6 +2,7 @@ package main
 
 import (
 	"bufio"
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -19,6 +20,7 @@ import (
 
 func newFixCommand(g *globals) *cobra.Command {
 	var sc scope
+	var ff fleetFlags
 	var findingIDs []string
 	var fixIndex int
 	var yes, dryRun, destructive, tokenStdin bool
@@ -40,6 +42,7 @@ token is used for that call only, never printed, logged or journaled.`,
   echo "$TOKEN" | ptcdoctor fix --check credentials --username me --token-stdin --yes`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			ctx := cmd.Context()
 			if yes == dryRun {
 				return usageError{errors.New("say --dry-run to see the plans, or --yes to apply them")}
 			}
@@ -59,173 +62,22 @@ token is used for that call only, never printed, logged or journaled.`,
 				b, _ := json.Marshal(map[string]string{"username": username, "accessToken": tok})
 				secretValue = string(b)
 			}
-			s, err := g.open(cmd.Context())
+			fr := &fixRun{findingIDs: findingIDs, fixIndex: fixIndex, dryRun: dryRun, destructive: destructive, tokenStdin: tokenStdin, secretValue: secretValue}
+			if ff.active(g) {
+				return runFleetFix(cmd, g, &sc, &ff, fr)
+			}
+			s, err := g.open(ctx)
 			if err != nil {
 				return err
 			}
 			defer s.Close()
-			out := cmd.OutOrStdout()
-			d, err := sc.run(cmd.Context(), g, s, nil)
-			if err != nil {
-				return err
-			}
-			report := diagnose.NewReport(d.snap, d.Result, false)
-			printNotChecked(out, report)
-			type chosen struct {
-				id  string
-				f   model.Finding
-				fix model.Fix
-			}
-			var todo []chosen
-			matched := map[string]bool{}
-			for i, f := range d.Findings {
-				id := f.ID()
-				if arg := selectedBy(findingIDs, id, i+1); len(findingIDs) > 0 && arg == "" {
-					continue
-				} else {
-					matched[arg] = true
-				}
-				if fixIndex < 1 || fixIndex > len(f.Fixes) || len(f.Fixes[fixIndex-1].Plan.Steps) == 0 {
-					if len(findingIDs) > 0 {
-						fmt.Fprintf(out, "[%s] %s: no fix %d that ptcdoctor can apply; see `ptcdoctor doctor`\n", id, model.Printable(f.Title), fixIndex)
-					}
-					continue
-				}
-				todo = append(todo, chosen{id, f, f.Fixes[fixIndex-1]})
-			}
-			for _, arg := range findingIDs {
-				if !matched[arg] {
-					fmt.Fprintf(out, "No finding %s in this diagnosis (gone since, or outside this scope).\n", model.Printable(arg))
-				}
-			}
-			// What could not be read leaves the diagnosis incomplete: exit 3 at the end,
-			// whatever else happens (the plans rest only on what was read).
-			incomplete := func(err error) error {
-				if !d.Complete() {
-					return incompleteError{errQuiet}
-				}
-				return err
-			}
-			if len(todo) == 0 {
-				fmt.Fprintln(out, "Nothing to fix.")
-				return incomplete(nil)
-			}
-			// One token given once goes into one secret: a run that would store it in two
-			// is refused before any write, saying which.
-			if tokenStdin && !dryRun {
-				var into []string
-				seen := map[string]bool{}
-				for _, c := range todo {
-					if c.fix.Plan.Destructive() && !destructive {
-						continue
-					}
-					for _, st := range c.fix.Plan.Steps {
-						if st.NeedsSecretValue && !seen[st.Target] {
-							seen[st.Target] = true
-							into = append(into, model.Printable(fmt.Sprintf("%s (for [%s] %s)", st.Target, c.id, c.f.Title)))
-						}
-					}
-				}
-				if len(into) > 1 {
-					return usageError{fmt.Errorf("the --token-stdin token applies to one secret, and these fixes would store it in %d:\n  %s\nNothing was written; choose one with --finding",
-						len(into), strings.Join(into, "\n  "))}
-				}
-			}
-			failed, dropped := false, false
-			var applied []chosen
-			// latest is the diagnosis each plan is checked against before it runs: a plan
-			// made from the first diagnosis runs only if the fixes applied before it in this
-			// run left its finding, and its plan, as they were (a template's tags removed,
-			// then a repository tagged "to align with the template": the second rests on
-			// what the first changed). After any write, the account is diagnosed again.
-			latest, wrote := d, false
-			for _, c := range todo {
-				fmt.Fprintf(out, "\n[%s] %s\n", c.id, model.Printable(c.f.Title))
-				printPlan(out, c.fix.Plan)
-				if dryRun {
-					continue
-				}
-				if wrote {
-					fresh, err := sc.run(cmd.Context(), g, s, nil)
-					if err != nil {
-						return err
-					}
-					latest, wrote = fresh, false
-				}
-				if latest != d {
-					if why, gone := changedSince(c.f, c.fix, fixIndex, latest.Findings); why != "" {
-						fmt.Fprintf(out, "  not run: %s; nothing was written for it (run ptcdoctor fix again to plan it from the account as it is now)\n", why)
-						dropped = dropped || !gone
-						continue
-					}
-				}
-				if c.fix.Plan.Destructive() && !destructive {
-					fmt.Fprintln(out, "  not applied: it deletes something; run again with --destructive to allow that")
-					continue
-				}
-				secrets := map[string]string{}
-				skip := false
-				for _, st := range c.fix.Plan.Steps {
-					if st.NeedsSecretValue {
-						if secretValue == "" {
-							fmt.Fprintln(out, "  not applied: it stores credentials; give them with --username and --token-stdin")
-							skip = true
-						}
-						secrets[st.Target] = secretValue
-					}
-				}
-				if skip {
-					continue
-				}
-				results, err := s.acc.Apply(cmd.Context(), c.fix.Plan, ecrops.ApplyOptions{SecretValues: secrets})
-				printResults(out, results)
-				for _, r := range results {
-					wrote = wrote || r.Status != "not-run"
-				}
-				if err != nil {
-					fmt.Fprintf(out, "  failed: %s\n", model.Printable(err.Error()))
-					failed = true
-					continue
-				}
-				applied = append(applied, c)
-			}
-			if dryRun || len(applied) == 0 {
-				if failed || dropped {
-					return incomplete(findingsError{errQuiet})
-				}
-				return incomplete(nil)
-			}
-			// Check again: is each finding gone?
-			again, err := sc.run(cmd.Context(), g, s, nil)
-			if err != nil {
-				return err
-			}
-			fmt.Fprintln(out, "\nAfter the fixes:")
-			unconfirmed := false
-			for _, c := range applied {
-				v := diagnose.Recheck(c.f, d.Findings, again.Result)
-				if v.Fixed() {
-					fmt.Fprintf(out, "  [%s] fixed: %s\n", c.id, model.Printable(c.f.Title))
-					continue
-				}
-				fmt.Fprintf(out, "  [%s] %s\n", c.id, v)
-				if v.Still == nil && len(v.Appeared) == 0 {
-					unconfirmed = true // could not look again: no failure seen, no success either
-					continue
-				}
-				failed = true
-			}
-			if !again.Complete() || unconfirmed {
-				return incompleteError{errQuiet}
-			}
-			if failed || dropped {
-				return incomplete(findingsError{errQuiet})
-			}
-			return incomplete(nil)
+			return fr.run(ctx, cmd.OutOrStdout(), g, &sc, s)
 		},
 	}
 	sc.register(cmd)
+	ff.register(cmd)
 	f := cmd.Flags()
+	f.BoolVar(&ff.continueOnFail, "keep-going", false, "over a fleet: go on to the next account-region after one whose fix failed")
 	f.StringSliceVar(&findingIDs, "finding", nil, "fix only this finding: its id, as doctor prints it (a number only without --check); repeatable")
 	f.IntVar(&fixIndex, "fix", 1, "which of a finding's fixes to apply")
 	f.BoolVar(&yes, "yes", false, "apply the plans")
@@ -265,6 +117,177 @@ func selectedBy(args []string, id string, number int) string {
 		}
 	}
 	return ""
+}
+
+// fixRun is what fix was asked to do, applied to one account-region at a time.
+type fixRun struct {
+	findingIDs                      []string
+	fixIndex                        int
+	dryRun, destructive, tokenStdin bool
+	secretValue                     string
+}
+
+// run diagnoses one account-region and applies (or shows) the chosen fixes there.
+func (fr *fixRun) run(ctx context.Context, out io.Writer, g *globals, sc *scope, s *session) error {
+	findingIDs, fixIndex, dryRun, destructive, tokenStdin, secretValue := fr.findingIDs, fr.fixIndex, fr.dryRun, fr.destructive, fr.tokenStdin, fr.secretValue
+
+	d, err := sc.run(ctx, g, s, nil)
+	if err != nil {
+		return err
+	}
+	report := diagnose.NewReport(d.snap, d.Result, false)
+	printNotChecked(out, report)
+	type chosen struct {
+		id  string
+		f   model.Finding
+		fix model.Fix
+	}
+	var todo []chosen
+	matched := map[string]bool{}
+	for i, f := range d.Findings {
+		id := f.ID()
+		if arg := selectedBy(findingIDs, id, i+1); len(findingIDs) > 0 && arg == "" {
+			continue
+		} else {
+			matched[arg] = true
+		}
+		if fixIndex < 1 || fixIndex > len(f.Fixes) || len(f.Fixes[fixIndex-1].Plan.Steps) == 0 {
+			if len(findingIDs) > 0 {
+				fmt.Fprintf(out, "[%s] %s: no fix %d that ptcdoctor can apply; see `ptcdoctor doctor`\n", id, model.Printable(f.Title), fixIndex)
+			}
+			continue
+		}
+		todo = append(todo, chosen{id, f, f.Fixes[fixIndex-1]})
+	}
+	for _, arg := range findingIDs {
+		if !matched[arg] {
+			fmt.Fprintf(out, "No finding %s in this diagnosis (gone since, or outside this scope).\n", model.Printable(arg))
+		}
+	}
+	// What could not be read leaves the diagnosis incomplete: exit 3 at the end,
+	// whatever else happens (the plans rest only on what was read).
+	incomplete := func(err error) error {
+		if !d.Complete() {
+			return incompleteError{errQuiet}
+		}
+		return err
+	}
+	if len(todo) == 0 {
+		fmt.Fprintln(out, "Nothing to fix.")
+		return incomplete(nil)
+	}
+	// One token given once goes into one secret: a run that would store it in two
+	// is refused before any write, saying which.
+	if tokenStdin && !dryRun {
+		var into []string
+		seen := map[string]bool{}
+		for _, c := range todo {
+			if c.fix.Plan.Destructive() && !destructive {
+				continue
+			}
+			for _, st := range c.fix.Plan.Steps {
+				if st.NeedsSecretValue && !seen[st.Target] {
+					seen[st.Target] = true
+					into = append(into, model.Printable(fmt.Sprintf("%s (for [%s] %s)", st.Target, c.id, c.f.Title)))
+				}
+			}
+		}
+		if len(into) > 1 {
+			return usageError{fmt.Errorf("the --token-stdin token applies to one secret, and these fixes would store it in %d:\n  %s\nNothing was written; choose one with --finding",
+				len(into), strings.Join(into, "\n  "))}
+		}
+	}
+	failed, dropped := false, false
+	var applied []chosen
+	// latest is the diagnosis each plan is checked against before it runs: a plan made
+	// from the first diagnosis runs only if the fixes applied before it in this run left
+	// its finding, and its plan, as they were (a template's tags removed, then a
+	// repository tagged "to align with the template": the second rests on what the first
+	// changed). After any write, the account is diagnosed again.
+	latest, wrote := d, false
+	for _, c := range todo {
+		fmt.Fprintf(out, "\n[%s] %s\n", c.id, model.Printable(c.f.Title))
+		printPlan(out, c.fix.Plan)
+		if dryRun {
+			continue
+		}
+		if wrote {
+			fresh, err := sc.run(ctx, g, s, nil)
+			if err != nil {
+				return err
+			}
+			latest, wrote = fresh, false
+		}
+		if latest != d {
+			if why, gone := changedSince(c.f, c.fix, fixIndex, latest.Findings); why != "" {
+				fmt.Fprintf(out, "  not run: %s; nothing was written for it (run ptcdoctor fix again to plan it from the account as it is now)\n", why)
+				dropped = dropped || !gone
+				continue
+			}
+		}
+		if c.fix.Plan.Destructive() && !destructive {
+			fmt.Fprintln(out, "  not applied: it deletes something; run again with --destructive to allow that")
+			continue
+		}
+		secrets := map[string]string{}
+		skip := false
+		for _, st := range c.fix.Plan.Steps {
+			if st.NeedsSecretValue {
+				if secretValue == "" {
+					fmt.Fprintln(out, "  not applied: it stores credentials; give them with --username and --token-stdin")
+					skip = true
+				}
+				secrets[st.Target] = secretValue
+			}
+		}
+		if skip {
+			continue
+		}
+		results, err := s.acc.Apply(ctx, c.fix.Plan, ecrops.ApplyOptions{SecretValues: secrets})
+		printResults(out, results)
+		for _, r := range results {
+			wrote = wrote || r.Status != "not-run"
+		}
+		if err != nil {
+			fmt.Fprintf(out, "  failed: %s\n", model.Printable(err.Error()))
+			failed = true
+			continue
+		}
+		applied = append(applied, c)
+	}
+	if dryRun || len(applied) == 0 {
+		if failed || dropped {
+			return incomplete(findingsError{errQuiet})
+		}
+		return incomplete(nil)
+	}
+	// Check again: is each finding gone?
+	again, err := sc.run(ctx, g, s, nil)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintln(out, "\nAfter the fixes:")
+	unconfirmed := false
+	for _, c := range applied {
+		v := diagnose.Recheck(c.f, d.Findings, again.Result)
+		if v.Fixed() {
+			fmt.Fprintf(out, "  [%s] fixed: %s\n", c.id, model.Printable(c.f.Title))
+			continue
+		}
+		fmt.Fprintf(out, "  [%s] %s\n", c.id, v)
+		if v.Still == nil && len(v.Appeared) == 0 {
+			unconfirmed = true // could not look again: no failure seen, no success either
+			continue
+		}
+		failed = true
+	}
+	if !again.Complete() || unconfirmed {
+		return incompleteError{errQuiet}
+	}
+	if failed || dropped {
+		return incomplete(findingsError{errQuiet})
+	}
+	return incomplete(nil)
 }
 
 // changedSince says why a finding's chosen fix, planned from the first diagnosis of a run,

@@ -18,6 +18,7 @@ import (
 // globals are the flags every verb shares: which account, and how to reach it.
 type globals struct {
 	profile, region, endpointURL string
+	profiles                     []string // --profile, each time it was given (fleet_flags.go)
 	resolve                      []string
 	rates                        []string
 	readOnly                     bool
@@ -27,7 +28,7 @@ type globals struct {
 
 func (g *globals) register(cmd *cobra.Command) {
 	f := cmd.PersistentFlags()
-	f.StringVar(&g.profile, "profile", "", "AWS profile (default: AWS_PROFILE, then the default profile; SSO profiles work)")
+	f.Var(profilesValue{g}, "profile", "AWS profile (default: AWS_PROFILE, then the default profile; SSO profiles work); doctor and fix take it repeated, one account each")
 	f.StringVar(&g.region, "region", "", "AWS region (default: AWS_REGION, then the profile's)")
 	f.StringVar(&g.endpointURL, "endpoint-url", "", "one URL for every AWS API (default: AWS_ENDPOINT_URL, AWS_ENDPOINT_URL_ECR)")
 	f.StringArrayVar(&g.resolve, "resolve", nil, "reach a registry host at another URL, HOST=URL (repeatable; also PTCDOCTOR_RESOLVE, comma-separated)")
@@ -60,17 +61,13 @@ func (g *globals) stateDir() string {
 
 // open connects to the account the flags name, or starts the demo account.
 func (g *globals) open(ctx context.Context) (*session, error) {
-	rates, err := parseRates(g.rates)
-	if err != nil {
-		return nil, usageError{err}
+	if len(g.profiles) > 1 {
+		return nil, usageError{fmt.Errorf("--profile given %d times: only doctor and fix look at several accounts at once", len(g.profiles))}
 	}
-	resolveItems := append([]string{os.Getenv("PTCDOCTOR_RESOLVE")}, g.resolve...)
-	resolve, err := ecrops.ParseResolve(resolveItems)
+	cfg, err := g.config()
 	if err != nil {
-		return nil, usageError{err}
+		return nil, err
 	}
-	cfg := ecrops.Config{Profile: g.profile, Region: g.region, EndpointURL: g.endpointURL, Resolve: resolve,
-		ReadOnly: g.readOnly, Rates: rates, NoSecretRead: g.noSecretRead}
 	s := &session{}
 	if g.demo {
 		sc, err := sim.LoadScenario("demo")
@@ -100,6 +97,21 @@ func (g *globals) open(ctx context.Context) (*session, error) {
 	}
 	s.acc = acc
 	return s, nil
+}
+
+// config is the account configuration the flags give (without --demo's stand-in).
+func (g *globals) config() (ecrops.Config, error) {
+	rates, err := parseRates(g.rates)
+	if err != nil {
+		return ecrops.Config{}, usageError{err}
+	}
+	resolveItems := append([]string{os.Getenv("PTCDOCTOR_RESOLVE")}, g.resolve...)
+	resolve, err := ecrops.ParseResolve(resolveItems)
+	if err != nil {
+		return ecrops.Config{}, usageError{err}
+	}
+	return ecrops.Config{Profile: g.profile, Region: g.region, EndpointURL: g.endpointURL, Resolve: resolve,
+		ReadOnly: g.readOnly, Rates: rates, NoSecretRead: g.noSecretRead}, nil
 }
 
 func parseRates(items []string) (map[string]float64, error) {

@@ -37,6 +37,9 @@ that are not Content-Type: application/json.`,
 			if err != nil {
 				return usageError{err}
 			}
+			if sc.IsFleet() {
+				return serveFleet(cmd, sc, addr, env, allowRemote)
+			}
 			srv, err := sim.New(sc)
 			if err != nil {
 				return usageError{err}

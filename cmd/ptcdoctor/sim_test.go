@@ -26,7 +26,7 @@ var (
 )
 
 // binary builds ptcdoctor once per test run, to be run as a person would run it.
-func binary(t *testing.T) string {
+func binary(t testing.TB) string {
 	t.Helper()
 	buildOnce.Do(func() {
 		dir, err := os.MkdirTemp("", "ptcdoctor-bin")

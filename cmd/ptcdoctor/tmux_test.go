@@ -1,8 +1,11 @@
 package main
 
 import (
+	"os"
 	"os/exec"
+	"strconv"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 )
@@ -81,4 +84,61 @@ func TestTUIInTmux(t *testing.T) {
 		time.Sleep(100 * time.Millisecond)
 	}
 	t.Fatal("q did not quit")
+}
+
+// A closed terminal ends the demo: the session that ran it is killed (its pty
+// closed), and the process is gone soon after, not left running. It runs under a
+// shell that, as make does, holds the hangup while it waits for its child, so the
+// demo sees no SIGHUP: only its terminal gone.
+func TestTheDemoEndsWithItsTerminal(t *testing.T) {
+	if _, err := exec.LookPath("tmux"); err != nil {
+		t.Skip("tmux is not installed; skipping the terminal end-to-end run")
+	}
+	bin := binary(t)
+	session := "ptcdoctor-hup-" + strings.ReplaceAll(t.Name(), "/", "-")
+	state := t.TempDir()
+	out, err := exec.Command("tmux", "new-session", "-d", "-s", session, "-x", "100", "-y", "30",
+		"sh", "-c", `trap "" HUP; env XDG_STATE_HOME="$1" XDG_CONFIG_HOME="$1" NO_COLOR=1 "$2" --demo; true`, "sh", state, bin).CombinedOutput()
+	if err != nil {
+		t.Fatalf("tmux: %v\n%s", err, out)
+	}
+	defer exec.Command("tmux", "kill-session", "-t", session).Run()
+	out, err = exec.Command("tmux", "list-panes", "-t", session, "-F", "#{pane_pid}").Output()
+	if err != nil {
+		t.Fatal(err)
+	}
+	shell := strings.TrimSpace(string(out))
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		s, _ := exec.Command("tmux", "capture-pane", "-t", session, "-p").Output()
+		if strings.Contains(string(s), "Findings") {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the demo never drew its screen:\n%s", s)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	out, err = exec.Command("pgrep", "-P", shell).Output()
+	if err != nil {
+		t.Fatalf("the demo under shell %s: %v", shell, err)
+	}
+	pid, err := strconv.Atoi(strings.TrimSpace(string(out)))
+	if err != nil {
+		t.Fatalf("demo pid %q: %v", out, err)
+	}
+	defer syscall.Kill(pid, syscall.SIGKILL) // whatever happens, it does not outlive the test
+	if err := exec.Command("tmux", "kill-session", "-t", session).Run(); err != nil {
+		t.Fatal(err)
+	}
+	deadline = time.Now().Add(20 * time.Second)
+	for syscall.Kill(pid, 0) == nil {
+		if state, _ := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat"); strings.Contains(string(state), ") Z ") {
+			return // exited; its parent has not reaped it yet
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("process %d still runs 20 s after its terminal was closed", pid)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
 }

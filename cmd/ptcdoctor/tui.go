@@ -3,8 +3,14 @@ package main
 import (
 	"context"
 	"fmt"
+	"io"
+	"log"
+	"os"
+	"os/signal"
+	"syscall"
 
 	tea "charm.land/bubbletea/v2"
+	"github.com/charmbracelet/x/term"
 	"github.com/spf13/cobra"
 
 	"github.com/ptcdoctor/ptcdoctor/cmd/ptcdoctor/uiengine"
@@ -22,8 +28,17 @@ func runTUI(cmd *cobra.Command, g *globals) error {
 }
 
 func runInterface(cmd *cobra.Command, g *globals, setup bool) error {
-	ctx, cancel := context.WithCancel(cmd.Context())
+	// A closed terminal ends the interface: by its SIGHUP, or, where none reaches
+	// the process (under make, which holds the signal while it waits for its child),
+	// by the end of its input or the first write to it that fails.
+	ctx, stop := signal.NotifyContext(cmd.Context(), syscall.SIGHUP, syscall.SIGTERM)
+	defer stop()
+	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
+	// Go's standard logger (net/http's "Unsolicited response received on idle
+	// HTTP channel", the in-process stand-in's server errors) writes to stderr, which
+	// is the screen: while the interface is up, it writes nowhere.
+	defer quietLogs()()
 	if !g.demo && !setup && !cmd.Flags().Changed("read-only") {
 		g.readOnly = true
 	}
@@ -56,9 +71,46 @@ func runInterface(cmd *cobra.Command, g *globals, setup bool) error {
 	}
 	app := ui.New(ctx, eng, ui.Options{Images: cfg.Watch.Images, Principals: cfg.Watch.Principals, Reopen: reopen, Setup: setup,
 		Notice: unfinishedNotice(s.acc.Journal())})
-	p := tea.NewProgram(app, tea.WithContext(ctx))
+	opts := []tea.ProgramOption{tea.WithContext(ctx), tea.WithOutput(hangupFile{os.Stdout, cancel})}
+	if term.IsTerminal(os.Stdin.Fd()) {
+		opts = append(opts, tea.WithInput(hangupFile{os.Stdin, cancel}))
+	}
+	p := tea.NewProgram(app, opts...)
 	if _, err := p.Run(); err != nil && ctx.Err() == nil {
 		return fmt.Errorf("the interface stopped: %w", err)
 	}
 	return nil
+}
+
+// quietLogs sends the standard logger's lines nowhere, until the function it returns
+// puts them back.
+func quietLogs() (restore func()) {
+	w := log.Writer()
+	log.SetOutput(io.Discard)
+	return func() { log.SetOutput(w) }
+}
+
+// hangupFile is the terminal, watched: the end of its input, or a write that fails,
+// means it is gone (a hung-up terminal reads as empty and refuses writes), and gone
+// says so. It stays a terminal (*os.File's Fd and the rest), so the interface can
+// size it, set it raw and wait on it as before.
+type hangupFile struct {
+	*os.File
+	gone func()
+}
+
+func (h hangupFile) Read(p []byte) (int, error) {
+	n, err := h.File.Read(p)
+	if err != nil || (n == 0 && len(p) > 0) {
+		h.gone()
+	}
+	return n, err
+}
+
+func (h hangupFile) Write(p []byte) (int, error) {
+	n, err := h.File.Write(p)
+	if err != nil {
+		h.gone()
+	}
+	return n, err
 }

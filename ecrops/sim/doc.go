@@ -1,5 +1,5 @@
-// Package sim is a local stand-in for one AWS account and the upstream registries it
-// caches from: the ECR control plane and Secrets Manager (JSON 1.1), STS and IAM (query
+// Package sim is a local stand-in for AWS accounts and the upstream registries they
+// cache from: the ECR control plane and Secrets Manager (JSON 1.1), STS and IAM (query
 // protocol), the ECR registry data plane, and look-alikes of the upstreams, all on
 // loopback, checked against AWS's API models and answering with AWS's errors. It is what
 // `ptcdoctor sim` serves, what `--demo` runs in process, and what the tests start through
@@ -26,4 +26,11 @@
 // layer downloads redirected to a loopback "S3" (dataplane.go), ECR-to-ECR role trust and
 // upstream registry policy (ecrupstream.go), and the registry, mutability, referrer and
 // pull-time exclusion operations (ecrextra.go).
+//
+// A fleet scenario (accounts.go: accounts, each with its principals and regions, and a
+// fleet-level generate) is served by a Fleet (fleet.go): one Server per account-region
+// behind one endpoint, a request routed by its access key's account and its signature's
+// region, as AWS's endpoints serve every account. What AWS keeps global is shared (the
+// upstreams, the clock, an account's principals across its regions); STS AssumeRole (with
+// the roles' trust) and Organizations ListAccounts span accounts and are answered there.
 package sim

@@ -31,6 +31,10 @@ type Scenario struct {
 	Behaviours     Behaviours   `yaml:"behaviours"`
 	Faults         []Fault      `yaml:"faults"`
 	Generate       *Generate    `yaml:"generate"`
+	// Accounts makes the scenario a fleet: several accounts, each in its regions
+	// (accounts.go). The fields above that describe one account stay empty then.
+	Accounts     []FleetAccount `yaml:"accounts"`
+	Organization *Organization  `yaml:"organization"`
 }
 
 type Account struct {
@@ -231,6 +235,11 @@ type Generate struct {
 	Upstream            string `yaml:"upstream"` // upstreamRegistry enum; default ecr-public
 	// Failures adds failure shapes in given numbers (generate.go).
 	Failures *GenerateFailures `yaml:"failures"`
+	// Accounts and Regions, in a fleet scenario, generate that many accounts, each in
+	// these regions, each account-region generated as above and given Faults (accounts.go).
+	Accounts int      `yaml:"accounts"`
+	Regions  []string `yaml:"regions"`
+	Faults   []Fault  `yaml:"faults"`
 }
 
 // Duration is a YAML duration: Go's syntax ("90m", "36h") plus days ("3d").
@@ -333,6 +342,9 @@ func ParseScenario(raw []byte) (*Scenario, error) {
 		}
 		return nil, fmt.Errorf("invalid YAML: %w", err)
 	}
+	if s.IsFleet() {
+		return &s, s.checkFleet()
+	}
 	s.applyDefaults()
 	if err := s.check(); err != nil {
 		return nil, err
@@ -428,8 +440,8 @@ func (s *Scenario) check() error {
 		}
 		keys[p.AccessKeyID], names[p.Kind+"/"+p.Name] = true, true
 		for _, who := range p.Trust {
-			if !accountIDRE.MatchString(who) && !strings.HasSuffix(who, ".amazonaws.com") {
-				bad("%s.trust %q: an account ID or a service principal like %s", where, who, ecrPullThroughService)
+			if !accountIDRE.MatchString(who) && !strings.HasSuffix(who, ".amazonaws.com") && !strings.HasPrefix(who, "arn:aws:iam::") {
+				bad("%s.trust %q: an account ID, a principal's ARN or a service principal like %s", where, who, ecrPullThroughService)
 			}
 		}
 		actions := append(append([]string{}, p.Allow...), p.Deny...)

@@ -31,6 +31,12 @@ func TestReadmeExamplesLoad(t *testing.T) {
 		if sc.Generate != nil {
 			continue // large; TestGenerate covers it
 		}
+		if sc.IsFleet() {
+			if _, err := sim.NewFleet(sc); err != nil {
+				t.Fatalf("example %d: %v", i+1, err)
+			}
+			continue
+		}
 		if _, err := sim.New(sc); err != nil {
 			t.Fatalf("example %d: %v", i+1, err)
 		}

@@ -36,6 +36,9 @@ type Server struct {
 	apiSrv, regSrv *http.Server
 	info           Info
 	allowRemote    bool
+	// member: one account-region of a Fleet, whose upstreams and stubs are the fleet's,
+	// listened for by the fleet's first member.
+	member bool
 }
 
 // Info is what `ptcdoctor sim` prints on its first line. Scripts rely on it: add fields, never rename.
@@ -120,6 +123,9 @@ func (s *Server) Start(addr string) error {
 	s.apiSrv = &http.Server{Handler: s, ReadHeaderTimeout: 10 * time.Second}
 	s.regSrv = &http.Server{Handler: http.HandlerFunc(s.serveRegistry), ReadHeaderTimeout: 10 * time.Second}
 	for _, h := range sortedHosts(s.upstreams) {
+		if s.member {
+			break
+		}
 		if err := s.upstreams[h].listen(host); err != nil {
 			s.Close()
 			return err
@@ -130,6 +136,9 @@ func (s *Server) Start(addr string) error {
 		return err
 	}
 	for _, stub := range s.stubs {
+		if s.member {
+			break
+		}
 		if err := stub.listen(host); err != nil {
 			s.Close()
 			return err
@@ -170,14 +179,18 @@ func (s *Server) Close() error {
 	defer cancel()
 	var errs []error
 	servers := []*http.Server{s.apiSrv, s.regSrv}
-	for _, u := range s.upstreams {
-		servers = append(servers, u.http)
-	}
 	if s.s3 != nil {
 		servers = append(servers, s.s3.http)
 	}
+	for _, u := range s.upstreams {
+		if !s.member {
+			servers = append(servers, u.http)
+		}
+	}
 	for _, u := range s.stubs {
-		servers = append(servers, u.http)
+		if !s.member {
+			servers = append(servers, u.http)
+		}
 	}
 	for _, srv := range servers {
 		if srv == nil {

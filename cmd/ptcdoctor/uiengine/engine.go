@@ -48,7 +48,7 @@ func (e Engine) Journal() ([]ui.JournalRow, error) {
 	open, _ := e.Account.Journal().Unfinished()
 	var rows []ui.JournalRow
 	for _, en := range open { // a step stopped during its call: undo reads whether it took effect
-		rows = append(rows, ui.JournalRow{Plan: en.Plan, Step: en.Step, When: en.Time, Operation: en.Operation, Target: en.Target,
+		rows = append(rows, ui.JournalRow{Plan: en.Plan, Title: en.PlanTitle, Step: en.Step, When: en.Time, Operation: en.Operation, Target: en.Target,
 			Outcome: "UNFINISHED: stopped during the call", Undoable: undoable[en.Plan]})
 	}
 	for _, en := range entries {
@@ -62,7 +62,7 @@ func (e Engine) Journal() ([]ui.JournalRow, error) {
 		if en.Inverse != nil && !undoable[en.Plan] {
 			outcome += ", undone"
 		}
-		rows = append(rows, ui.JournalRow{Plan: en.Plan, Step: en.Step, When: en.Time, Operation: en.Operation, Target: en.Target,
+		rows = append(rows, ui.JournalRow{Plan: en.Plan, Title: en.PlanTitle, Step: en.Step, When: en.Time, Operation: en.Operation, Target: en.Target,
 			Outcome: outcome, RequestID: en.RequestID, Undoable: en.Inverse != nil && undoable[en.Plan]})
 	}
 	return rows, err

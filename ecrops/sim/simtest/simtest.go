@@ -15,6 +15,12 @@ import (
 // ("demo", "empty") or a scenario's YAML.
 func Start(tb testing.TB, scenario string) *sim.Server {
 	tb.Helper()
+	return StartScenario(tb, load(tb, scenario))
+}
+
+// load reads a scenario given as YAML, or as an embedded scenario's name or a file's path.
+func load(tb testing.TB, scenario string) *sim.Scenario {
+	tb.Helper()
 	var sc *sim.Scenario
 	var err error
 	if strings.ContainsAny(scenario, ":\n") {
@@ -25,7 +31,7 @@ func Start(tb testing.TB, scenario string) *sim.Server {
 	if err != nil {
 		tb.Fatal(err)
 	}
-	return StartScenario(tb, sc)
+	return sc
 }
 
 // StartScenario serves a parsed scenario for the test's life.

@@ -1,0 +1,242 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/ptcdoctor/ptcdoctor/diagnose"
+	"github.com/ptcdoctor/ptcdoctor/ecrops"
+	"github.com/ptcdoctor/ptcdoctor/model"
+)
+
+// fleetScan is one target's outcome: its report and what the cross-account checks read.
+type fleetScan struct {
+	report *diagnose.Report
+	view   *model.Snapshot // the snapshot without its images (fleet_checks.go reads it)
+}
+
+// runFleetDoctor is doctor over several account-regions: each scanned and diagnosed as
+// doctor does one, in parallel; printed as each finishes, then the fleet's summary.
+func runFleetDoctor(cmd *cobra.Command, g *globals, sc *scope, ff *fleetFlags, asJSON, asMarkdown, stats bool) error {
+	if asMarkdown {
+		return usageError{errors.New("--markdown is for one account-region; use --json over a fleet")}
+	}
+	ctx := cmd.Context()
+	out, errOut := cmd.OutOrStdout(), cmd.ErrOrStderr()
+	started := time.Now()
+	fc, targets, skipped, err := fleetTargets(ctx, g, sc, ff)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(errOut, "ptcdoctor: %d account-regions, %d at once\n", len(targets), ff.parallel)
+	results := runFleet(ctx, g, sc, fc.Base, targets, ff.parallel, stats, func(ft diagnose.FleetTarget, t ecrops.Target) {
+		if !asJSON {
+			printFleetTarget(out, ft, sc.args()+targetArgs(t))
+		}
+	})
+	var views []*model.Snapshot
+	fleetTargets := make([]diagnose.FleetTarget, len(results))
+	for i, r := range results {
+		fleetTargets[i] = r.target
+		if r.scan != nil {
+			views = append(views, r.scan.view)
+		}
+	}
+	principals := append([]string(nil), sc.principals...)
+	if cfg, err := loadConfig(sc.configPath, g.demo); err == nil {
+		principals = append(cfg.Watch.Principals, principals...)
+	}
+	cross, crossNotChecked := diagnose.FleetChecks(views, failedTargets(results), principals)
+	var skips []diagnose.FleetSkipped
+	for _, s := range skipped {
+		skips = append(skips, diagnose.FleetSkipped{Source: s.Source, Region: s.Region, Reason: s.Reason})
+	}
+	report := diagnose.NewFleetReport(started, fleetTargets, cross, crossNotChecked, skips)
+	if asJSON {
+		enc := json.NewEncoder(out)
+		enc.SetIndent("", "  ")
+		enc.Encode(report)
+	} else {
+		printFleetSummary(out, report)
+	}
+	switch {
+	case !report.Complete:
+		return incompleteError{errQuiet}
+	case report.Summary.Errors > 0:
+		return findingsError{errQuiet}
+	}
+	return nil
+}
+
+// fleetTargets are the account-regions the flags name, for doctor and fix.
+func fleetTargets(ctx context.Context, g *globals, sc *scope, ff *fleetFlags) (ecrops.FleetConfig, []ecrops.Target, []ecrops.Skipped, error) {
+	if sc.eventsFile != "" || sc.imagesFile == "-" {
+		return ecrops.FleetConfig{}, nil, nil, usageError{errors.New("--events-file and --images-file - are read once: give them for one account-region")}
+	}
+	base, err := g.config()
+	if err != nil {
+		return ecrops.FleetConfig{}, nil, nil, err
+	}
+	fc, err := ff.config(g, base)
+	if err != nil {
+		return ecrops.FleetConfig{}, nil, nil, err
+	}
+	targets, skipped, err := ecrops.Targets(ctx, fc)
+	if err != nil {
+		return ecrops.FleetConfig{}, nil, nil, usageError{err}
+	}
+	return fc, targets, skipped, nil
+}
+
+type fleetResult struct {
+	target diagnose.FleetTarget
+	scan   *fleetScan
+}
+
+// runFleet scans and diagnoses every target, calling shown with each as it finishes, and
+// returns them in the targets' order.
+func runFleet(ctx context.Context, g *globals, sc *scope, base ecrops.Config, targets []ecrops.Target, parallel int, stats bool,
+	shown func(diagnose.FleetTarget, ecrops.Target)) []fleetResult {
+	index := map[string]int{}
+	for i, t := range targets {
+		index[t.String()] = i
+	}
+	results := make([]fleetResult, len(targets))
+	starts := make([]time.Time, len(targets))
+	ecrops.EachTarget(ctx, base, targets, parallel,
+		func(ctx context.Context, t ecrops.Target, acc *ecrops.Account) (*fleetScan, error) {
+			starts[index[t.String()]] = time.Now()
+			d, err := sc.run(ctx, g, &session{acc: acc}, nil)
+			if err != nil {
+				return nil, err
+			}
+			if e := regionNotEnabled(d.snap); e != nil {
+				return nil, fmt.Errorf("region %s is not enabled for account %s: %s answered %s: %s", d.snap.Region, d.snap.AccountID, e.Operation, e.Code, e.Message)
+			}
+			rep := diagnose.NewReport(d.snap, d.Result, stats)
+			return &fleetScan{report: &rep, view: withoutImages(d.snap)}, nil
+		},
+		func(t ecrops.Target, s *fleetScan, err error) {
+			i := index[t.String()]
+			ft := diagnose.FleetTarget{Target: model.Printable(t.String()), Source: model.Printable(t.Source), Account: t.Account,
+				AccountName: model.Printable(t.AccountName), Region: t.Region}
+			if !starts[i].IsZero() {
+				ft.Seconds = time.Since(starts[i]).Seconds()
+			}
+			switch {
+			case err != nil:
+				ft.State, ft.Error = diagnose.TargetFailed, model.Printable(oneLine(err.Error()))
+			case s.report.Complete:
+				ft.State, ft.Report = diagnose.TargetComplete, s.report
+			default:
+				ft.State, ft.Report = diagnose.TargetIncomplete, s.report
+			}
+			if s != nil {
+				ft.Account, ft.Region = s.report.Account, s.report.Region
+			}
+			results[i] = fleetResult{target: ft, scan: s}
+			shown(ft, t)
+		})
+	return results
+}
+
+// withoutImages keeps what the cross-account checks read of a snapshot: not its images,
+// which over a fleet would hold every image of every account in memory at once.
+func withoutImages(s *model.Snapshot) *model.Snapshot {
+	v := *s
+	v.Repositories = make([]model.Repository, len(s.Repositories))
+	for i, r := range s.Repositories {
+		r.Images = nil
+		v.Repositories[i] = r
+	}
+	return &v
+}
+
+// regionNotEnabled is the refusal of a scan whose every ECR read was refused as AWS
+// refuses calls to an opt-in region the account has not enabled (STS, being global,
+// still answered): one line for the target, not a "not checked" for every check.
+func regionNotEnabled(s *model.Snapshot) *model.PartError {
+	if len(s.Errors) == 0 || s.PartFailed(model.PartRules) == nil {
+		return nil
+	}
+	for _, e := range s.Errors {
+		if e.Code != "UnrecognizedClientException" {
+			return nil
+		}
+	}
+	return &s.Errors[0]
+}
+
+func failedTargets(results []fleetResult) []diagnose.FleetTarget {
+	var out []diagnose.FleetTarget
+	for _, r := range results {
+		if r.target.State == diagnose.TargetFailed {
+			out = append(out, r.target)
+		}
+	}
+	return out
+}
+
+func oneLine(s string) string { return strings.Join(strings.Fields(s), " ") }
+
+// printFleetTarget prints one target as it finishes: a header, then doctor's report of it
+// (or why it has none), with fix commands that name the target.
+func printFleetTarget(w io.Writer, t diagnose.FleetTarget, scopeArgs string) {
+	fmt.Fprintf(w, "\n=== %s: %s\n", t.Target, strings.ToUpper(t.State))
+	if t.Report == nil {
+		fmt.Fprintf(w, "    not scanned: %s\n", t.Error)
+		return
+	}
+	printReport(w, *t.Report, scopeArgs)
+}
+
+// printFleetSummary is the table at the end: one line a target, then the fleet's totals
+// and the cross-account findings.
+func printFleetSummary(w io.Writer, r diagnose.FleetReport) {
+	fmt.Fprintln(w, "\n=== FLEET")
+	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "TARGET\tACCOUNT\tREGION\tSTATE\tERRORS\tWARNINGS\tINFO\tSECONDS")
+	for _, t := range r.Targets {
+		e, wn, in := "-", "-", "-"
+		if t.Report != nil {
+			e, wn, in = fmt.Sprint(t.Report.Summary.Errors), fmt.Sprint(t.Report.Summary.Warnings), fmt.Sprint(t.Report.Summary.Info)
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%.2f\n", t.Target, orDash(t.Account), t.Region, t.State, e, wn, in, t.Seconds)
+	}
+	tw.Flush()
+	for _, t := range r.Targets {
+		if t.State == diagnose.TargetFailed {
+			fmt.Fprintf(w, "FAILED  %s: %s\n", t.Target, t.Error)
+		}
+	}
+	for _, s := range r.Skipped {
+		fmt.Fprintf(w, "skipped %s %s: %s\n", s.Source, s.Region, s.Reason)
+	}
+	for _, f := range r.CrossAccount {
+		fmt.Fprintf(w, "\n[%s] %-7s %s  (%s %s)\n    %s\n    %s\n", f.ID, strings.ToUpper(f.Severity), f.Check, f.Subject.Kind, f.Subject.Name, f.Title, wrap(f.Explanation, 90, "    "))
+		for _, e := range f.Evidence {
+			fmt.Fprintf(w, "    evidence: %s → %s\n", e.Call, e.Answer)
+		}
+	}
+	for _, n := range r.CrossAccountNotChecked {
+		fmt.Fprintf(w, "\nNOT CHECKED  %s: %s: %s\n", n.Check, n.Subject, n.Reason)
+	}
+	s := r.Summary
+	fmt.Fprintf(w, "\n%d account-regions: %d complete, %d incomplete, %d failed; %d errors, %d warnings, %d info (%d cross-account)\n",
+		s.Targets, s.Complete, s.Incomplete, s.Failed, s.Errors, s.Warnings, s.Info, len(r.CrossAccount))
+}
+
+func orDash(s string) string {
+	if s == "" {
+		return "-"
+	}
+	return s
+}

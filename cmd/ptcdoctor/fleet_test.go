@@ -1,0 +1,200 @@
+package main
+
+import (
+	"encoding/json"
+	"os"
+	"strings"
+	"testing"
+
+	"github.com/ptcdoctor/ptcdoctor/diagnose"
+	"github.com/ptcdoctor/ptcdoctor/ecrops/sim"
+	"github.com/ptcdoctor/ptcdoctor/ecrops/sim/simtest"
+)
+
+const crossAccountFleet = "../../testdata/fleet/cross-account.yaml"
+
+// fleetEnv points the binary at a fleet stand-in, signed as its management account's admin.
+func fleetEnv(t *testing.T, f *sim.Fleet) []string {
+	info := f.Info()
+	var resolve []string
+	for h, u := range info.Resolve {
+		resolve = append(resolve, h+"="+u)
+	}
+	return []string{"PATH=" + os.Getenv("PATH"), "HOME=" + t.TempDir(), "XDG_STATE_HOME=" + t.TempDir(), "XDG_CONFIG_HOME=" + t.TempDir(),
+		"AWS_ENDPOINT_URL=" + info.Endpoint, "AWS_ACCESS_KEY_ID=" + info.AccessKeyID,
+		"AWS_SECRET_ACCESS_KEY=" + info.SecretAccessKey, "AWS_CONFIG_FILE=/dev/null", "AWS_SHARED_CREDENTIALS_FILE=/dev/null",
+		"PTCDOCTOR_RESOLVE=" + strings.Join(resolve, ","), "NO_COLOR=1"}
+}
+
+// jsonOf decodes the JSON document in a combined output (stderr's progress line first).
+func jsonOf(t *testing.T, out string, v any) {
+	t.Helper()
+	i := strings.Index(out, "{")
+	if i < 0 || json.Unmarshal([]byte(out[i:]), v) != nil {
+		t.Fatalf("no JSON in:\n%s", out)
+	}
+}
+
+func TestDoctorOverAFleet(t *testing.T) {
+	f := simtest.StartFleet(t, crossAccountFleet)
+	env := fleetEnv(t, f)
+	args := []string{"doctor", "--assume-role-arn", "arn:aws:iam::{account}:role/ptcdoctor-audit", "--organization", "--regions", "us-east-1,eu-west-1"}
+	out, code := runCLI(t, env, append(args, "--json")...)
+	if code != exitScan {
+		t.Fatalf("exit %d, want 3 (a target failed):\n%s", code, out)
+	}
+	var r diagnose.FleetReport
+	jsonOf(t, out, &r)
+	if r.SchemaVersion != diagnose.FleetSchemaVersion || r.Kind != "fleet" || r.Complete || len(r.Targets) != 8 {
+		t.Fatalf("report: version %d kind %q complete %v, %d targets", r.SchemaVersion, r.Kind, r.Complete, len(r.Targets))
+	}
+	states := map[string]string{}
+	for _, tg := range r.Targets {
+		states[tg.Account+" "+tg.Region] = tg.State
+		if (tg.State == diagnose.TargetFailed) != (tg.Report == nil) {
+			t.Errorf("%s: state %s with report %v", tg.Target, tg.State, tg.Report != nil)
+		}
+	}
+	want := map[string]string{
+		"111111111111 us-east-1": "complete", "111111111111 eu-west-1": "complete",
+		"222222222222 us-east-1": "complete", "222222222222 eu-west-1": "failed", // not enabled
+		"444444444444 us-east-1": "failed", // its role does not trust the management account
+	}
+	for k, v := range want {
+		if states[k] != v {
+			t.Errorf("%s: %s, want %s (all: %v)", k, states[k], v, states)
+		}
+	}
+	cross := map[string]int{}
+	for _, f := range r.CrossAccount {
+		cross[f.Check+" "+f.Subject.Name]++
+	}
+	if len(r.CrossAccount) != 3 || cross["fleet-ecr-upstream-policy 333333333333 us-east-1 central"] != 1 || cross["fleet-upstream-drift registry-1.docker.io"] != 2 {
+		t.Fatalf("cross-account findings: %v", cross)
+	}
+	s := r.Summary
+	if s.Targets != 8 || s.Failed != 4 || s.Complete != 4 {
+		t.Fatalf("summary %+v", s)
+	}
+	for _, tg := range r.Targets {
+		if tg.Account == "444444444444" && !strings.Contains(tg.Error, "AccessDenied") {
+			t.Errorf("sandbox error: %q", tg.Error)
+		}
+		if tg.Account == "222222222222" && tg.Region == "eu-west-1" && !strings.Contains(tg.Error, "not enabled") {
+			t.Errorf("team-a eu-west-1 error: %q", tg.Error)
+		}
+	}
+
+	out, code = runCLI(t, env, args...)
+	if code != exitScan || !strings.Contains(out, "=== FLEET") || !strings.Contains(out, "8 account-regions: 4 complete, 0 incomplete, 4 failed") ||
+		!strings.Contains(out, "FAILED  account 444444444444 (sandbox) us-east-1: cannot assume") {
+		t.Fatalf("text (exit %d):\n%s", code, out)
+	}
+	// A fix command printed for a target names that target.
+	if !strings.Contains(out, "--accounts 111111111111 --regions us-east-1 --dry-run") {
+		t.Fatalf("no fix command naming its target:\n%s", out)
+	}
+
+	// The healthy targets alone: complete, and the exit code says what they hold.
+	out, code = runCLI(t, env, "doctor", "--assume-role-arn", "arn:aws:iam::{account}:role/ptcdoctor-audit", "--accounts", "222222222222,333333333333", "--regions", "us-east-1", "--json")
+	jsonOf(t, out, &r)
+	if !r.Complete || (code == exitScan) || len(r.Targets) != 2 {
+		t.Fatalf("exit %d, complete %v:\n%s", code, r.Complete, out)
+	}
+}
+
+func TestFleetUsageErrors(t *testing.T) {
+	f := simtest.StartFleet(t, crossAccountFleet)
+	env := fleetEnv(t, f)
+	for _, args := range [][]string{
+		{"doctor", "--accounts", "222222222222"},
+		{"doctor", "--assume-role-arn", "arn:aws:iam::111111111111:role/x", "--accounts", "222222222222"},
+		{"doctor", "--assume-role-arn", "arn:aws:iam::{account}:role/x", "--accounts", "12"},
+		{"doctor", "--regions", "us-east-1,eu-west-1", "--markdown"},
+		{"doctor", "--regions", "us-east-1,eu-west-1", "--region", "us-east-1"},
+		{"explain", "--profile", "a", "--profile", "b", "nginx"},
+	} {
+		if out, code := runCLI(t, env, args...); code != exitUsage {
+			t.Errorf("%v: exit %d, want 2:\n%s", args, code, out)
+		}
+	}
+}
+
+// The same fleet with every cross-account case put right: no cross-account finding, and a
+// complete, clean fleet exits 0.
+func TestDoctorOverAHealthyFleet(t *testing.T) {
+	f := simtest.StartFleet(t, "../../testdata/fleet/healthy.yaml")
+	out, code := runCLI(t, fleetEnv(t, f), "doctor", "--assume-role-arn", "arn:aws:iam::{account}:role/ptcdoctor-audit", "--organization", "--regions", "us-east-1", "--json")
+	var r diagnose.FleetReport
+	jsonOf(t, out, &r)
+	if code != exitOK || !r.Complete || len(r.CrossAccount) != 0 || r.Summary.Errors+r.Summary.Warnings != 0 || r.Summary.Complete != 4 {
+		t.Fatalf("exit %d:\n%s", code, out)
+	}
+}
+
+// Three accounts whose rules have no creation template; 333333333333's audit role may only read.
+const templatelessFleet = `
+name: templateless
+organization: {managementAccount: "111111111111"}
+accounts:
+  - id: "111111111111"
+    principals:
+      - {name: admin, kind: user, accessKeyId: AKIAFIXFLEETADMIN000, secretAccessKey: fix-fleet-admin-secret, allow: ["*"]}
+    regions: [{region: us-east-1}]
+  - id: "222222222222"
+    principals:
+      - {name: ptcdoctor-audit, kind: role, accessKeyId: AKIAFIXFLEETA0000000, secretAccessKey: fix-fleet-a-secret-key, allow: ["*"], trust: ["111111111111"]}
+    regions: [{region: us-east-1, rules: [{prefix: quay, upstream: quay}]}]
+  - id: "333333333333"
+    principals:
+      - {name: ptcdoctor-audit, kind: role, accessKeyId: AKIAFIXFLEETB0000000, secretAccessKey: fix-fleet-b-secret-key, allow: ["ecr:Describe*", "ecr:Get*", "ecr:List*", "ecr:Validate*", "sts:*", "secretsmanager:Describe*", "secretsmanager:List*", "iam:*"], trust: ["111111111111"]}
+    regions: [{region: us-east-1, rules: [{prefix: quay, upstream: quay}]}]
+  - id: "444444444444"
+    principals:
+      - {name: ptcdoctor-audit, kind: role, accessKeyId: AKIAFIXFLEETC0000000, secretAccessKey: fix-fleet-c-secret-key, allow: ["*"], trust: ["111111111111"]}
+    regions: [{region: us-east-1, rules: [{prefix: quay, upstream: quay}]}]
+`
+
+func TestFixOverAFleet(t *testing.T) {
+	f := simtest.StartFleet(t, templatelessFleet)
+	env := fleetEnv(t, f)
+	writes := func(account string) int {
+		n := 0
+		for _, e := range f.Member(account, "us-east-1").Events(0) {
+			if e.Write && e.Outcome == "ok" {
+				n++
+			}
+		}
+		return n
+	}
+	fleet := []string{"fix", "--assume-role-arn", "arn:aws:iam::{account}:role/ptcdoctor-audit", "--accounts", "222222222222,333333333333,444444444444",
+		"--regions", "us-east-1", "--check", "creation-template"}
+
+	// A dry run goes over every account-region and writes nothing.
+	out, code := runCLI(t, env, append(fleet, "--dry-run")...)
+	if code != exitOK || strings.Count(out, "ecr:CreateRepositoryCreationTemplate") != 3 || !strings.Contains(out, "(3 of 3)") {
+		t.Fatalf("dry run (exit %d):\n%s", code, out)
+	}
+	if writes("222222222222")+writes("333333333333")+writes("444444444444") != 0 {
+		t.Fatal("the dry run wrote")
+	}
+
+	// Applied: the first account is fixed, the read-only one fails, and the run stops there.
+	out, code = runCLI(t, env, append(fleet, "--yes")...)
+	if code != exitScan || !strings.Contains(out, "Stopped at the first account-region whose fix failed; 1 not attempted") ||
+		!strings.Contains(out, "1 done, 1 failed, 0 incomplete, 1 not attempted") {
+		t.Fatalf("apply (exit %d):\n%s", code, out)
+	}
+	if writes("222222222222") == 0 || writes("333333333333") != 0 || writes("444444444444") != 0 {
+		t.Fatalf("writes: %d %d %d", writes("222222222222"), writes("333333333333"), writes("444444444444"))
+	}
+
+	// --keep-going goes past the failure; the fixed account has nothing left to do.
+	out, code = runCLI(t, env, append(fleet, "--yes", "--keep-going")...)
+	if code != exitFindings || writes("444444444444") == 0 || !strings.Contains(out, "2 done, 1 failed, 0 incomplete, 0 not attempted") {
+		t.Fatalf("keep going (exit %d):\n%s", code, out)
+	}
+	if out, code := runCLI(t, env, append(fleet, "--yes", "--token-stdin", "--username", "u")...); code != exitUsage {
+		t.Fatalf("--token-stdin over a fleet (exit %d):\n%s", code, out)
+	}
+}

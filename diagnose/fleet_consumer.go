@@ -1,0 +1,120 @@
+package diagnose
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/ptcdoctor/ptcdoctor/model"
+)
+
+// --- fleet-consumer-pull ---
+
+// A consuming account's node role pulls the central account's cache repositories
+// directly; their repository policies (or, for repositories not made yet, the creation
+// template's) must name that role, its account, or everyone. The one-account check
+// cross-account-pull judges by account: a policy that names any principal of the consuming
+// account counts there. Only the fleet knows which roles pull (--principal, the config's
+// watch list) and which account is whose consumer, so this check judges the role itself:
+// it fires where a policy names other principals of the account but not the node role.
+
+// principalGranted reports whether a policy lets this principal (an IAM role or user ARN)
+// do every action: a statement must name the principal itself, its account, or "*".
+func (d policyDoc) principalGranted(principal string, actions []string) bool {
+	account := accountOf(principal)
+	for _, want := range actions {
+		granted := false
+		for _, s := range d.Statement {
+			if !strings.EqualFold(s.Effect, "Allow") || !s.grantsAny([]string{want}) {
+				continue
+			}
+			for _, p := range s.principals() {
+				if p == "*" || p == principal || p == account || p == "arn:aws:iam::"+account+":root" {
+					granted = true
+				}
+			}
+		}
+		if !granted {
+			return false
+		}
+	}
+	return true
+}
+
+// namesAccount reports whether a policy's Allow statements name any principal of the account.
+func (d policyDoc) namesAccount(account string) bool {
+	for _, a := range d.accountsAllowed() {
+		if a == account {
+			return true
+		}
+	}
+	return false
+}
+
+func (f *fleet) consumerPull(principals []string) []model.Finding {
+	const check = "fleet-consumer-pull"
+	var out []model.Finding
+	for _, p := range principals {
+		consumer := accountOf(p)
+		if consumer == "" || !strings.Contains(p, ":role/") && !strings.Contains(p, ":user/") {
+			continue
+		}
+		for _, central := range f.views {
+			if central.AccountID == consumer {
+				continue
+			}
+			if e := central.PartFailed(model.PartRegistryPolicy); e != nil {
+				f.skip(check, p+" against "+where(central), "the registry policy could not be read: "+e.Error())
+				continue
+			}
+			reg, ok := parsePolicy(central.RegistryPolicy)
+			if !ok || !reg.grants(consumer, []string{"ecr:BatchImportUpstreamImage"}) {
+				continue // not a consumer of this account's caches, as far as its policy says
+			}
+			if e := central.PartFailed(model.PartTemplates); e != nil {
+				f.skip(check, p+" against "+where(central), "the creation templates could not be read: "+e.Error())
+				continue
+			}
+			for _, t := range central.Templates {
+				if !t.AppliesToPullThroughCache() {
+					continue
+				}
+				doc, ok := parsePolicy(t.RepositoryPolicy)
+				if !ok || !doc.namesAccount(consumer) || doc.principalGranted(p, pullActions) {
+					continue // unparsed, or silent on the account (cross-account-pull speaks), or granted
+				}
+				out = append(out, model.Finding{Check: check, Severity: model.SeverityError, Distinct: p,
+					Subject: model.Subject{Kind: "template", Name: where(central) + " " + t.Prefix},
+					Title:   fmt.Sprintf("%s cannot pull the cache repositories the template %s makes in %s", p, t.Prefix, central.AccountID),
+					Explanation: fmt.Sprintf("Account %s pulls through %s's caches (its registry policy grants %s ecr:BatchImportUpstreamImage), and %s pulls from them. "+
+						"The repository policy the template %s gives names other principals of %s but not this one, its account or everyone, so its pulls fail with 403 "+
+						"(not authorized to perform: ecr:BatchGetImage) even though the account looks granted.",
+						consumer, central.AccountID, consumer, p, t.Prefix, consumer),
+					Evidence: []model.Evidence{
+						{Call: "ecr:GetRegistryPolicy (" + where(central) + ")", Answer: "grants " + consumer + " ecr:BatchImportUpstreamImage"},
+						{Call: "ecr:DescribeRepositoryCreationTemplates (" + where(central) + ") " + t.Prefix, Answer: "repositoryPolicy names " + strings.Join(principalsOf(doc, consumer), ", ")},
+					},
+					Fixes: []model.Fix{{Title: "Name the role in the template's repository policy (and in the repositories it made)",
+						Manual: fmt.Sprintf("In account %s, region %s: add %s (or arn:aws:iam::%s:root) to the statement of the template %s that grants %s, then to each cache repository's policy under %s/.",
+							central.AccountID, central.Region, p, consumer, t.Prefix, strings.Join(pullActions, ", "), t.Prefix)}},
+				})
+			}
+		}
+	}
+	return out
+}
+
+// principalsOf lists the principals of the account a policy's Allow statements name.
+func principalsOf(d policyDoc, account string) []string {
+	var out []string
+	for _, s := range d.Statement {
+		if !strings.EqualFold(s.Effect, "Allow") {
+			continue
+		}
+		for _, p := range s.principals() {
+			if accountOf(p) == account && !containsString(out, p) {
+				out = append(out, p)
+			}
+		}
+	}
+	return out
+}

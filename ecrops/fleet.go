@@ -1,0 +1,422 @@
+package ecrops
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"path"
+	"path/filepath"
+	"sort"
+	"strings"
+	"sync"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/config"
+	"github.com/aws/aws-sdk-go-v2/credentials/stscreds"
+	"github.com/aws/aws-sdk-go-v2/service/ecr"
+	"github.com/aws/aws-sdk-go-v2/service/organizations"
+	orgtypes "github.com/aws/aws-sdk-go-v2/service/organizations/types"
+	"github.com/aws/aws-sdk-go-v2/service/sts"
+	"github.com/aws/smithy-go"
+)
+
+// A fleet is every account-region a platform team runs caches in. FleetConfig names them
+// from what people already have (profiles, a role to assume in given accounts, or an AWS
+// Organization's accounts); Targets turns it into account-regions; EachTarget opens and
+// works on them in parallel. Credentials always come from the SDK: a profile's chain, or
+// stscreds.AssumeRoleProvider on the base credentials; none are made or kept here.
+
+// FleetConfig says which account-regions to look at.
+type FleetConfig struct {
+	// Base is what every target shares (endpoint, resolve map, rates, retry, read-only,
+	// journal); its Profile (or Credentials) are the credentials that assume RoleARN and
+	// list the Organization's accounts.
+	Base Config
+	// Profiles are targets, one account each, with their own credentials.
+	Profiles []string
+	// ProfilePattern adds every profile of the shared config and credentials files whose
+	// name matches (path.Match: "prod-*").
+	ProfilePattern string
+	// RoleARN is assumed in each account: "arn:aws:iam::{account}:role/NAME".
+	RoleARN string
+	// Accounts are the accounts RoleARN is assumed in.
+	Accounts []string
+	// Organization adds every active account of the Organization (ListAccounts, with the
+	// base credentials, which must be the management account's or a delegated admin's).
+	Organization bool
+	// Regions: each target account in each of these; none: the profile's (or Base's) region.
+	Regions []string
+	// AllRegions keeps, of CandidateRegions, those where the account has at least one
+	// pull through cache rule (or whose rules could not be read: that is not "none").
+	AllRegions bool
+	// SessionName names the assumed-role sessions (CloudTrail shows it); default ptcdoctor.
+	SessionName string
+}
+
+// Target is one account-region and how to reach it.
+type Target struct {
+	// Source is how the person named it: "profile prod", "account 222222222222".
+	Source      string
+	Profile     string
+	RoleARN     string
+	Account     string // known beforehand for a role; "" for a profile until it is scanned
+	AccountName string // from Organizations
+	Region      string
+
+	creds aws.CredentialsProvider // the assumed role's, shared by the account's regions
+}
+
+// String names the target in messages: its source and region.
+func (t Target) String() string {
+	s := t.Source
+	if t.AccountName != "" {
+		s += " (" + t.AccountName + ")"
+	}
+	return s + " " + t.Region
+}
+
+// Skipped is an account-region discovery left out, and why (a region not enabled).
+type Skipped struct {
+	Source, Region, Reason string
+}
+
+// CandidateRegions are the commercial regions ECR serves, which AllRegions looks in.
+var CandidateRegions = []string{
+	"us-east-1", "us-east-2", "us-west-1", "us-west-2",
+	"af-south-1", "ap-east-1", "ap-east-2", "ap-south-1", "ap-south-2",
+	"ap-southeast-1", "ap-southeast-2", "ap-southeast-3", "ap-southeast-4", "ap-southeast-5", "ap-southeast-7",
+	"ap-northeast-1", "ap-northeast-2", "ap-northeast-3",
+	"ca-central-1", "ca-west-1",
+	"eu-central-1", "eu-central-2", "eu-west-1", "eu-west-2", "eu-west-3",
+	"eu-south-1", "eu-south-2", "eu-north-1",
+	"il-central-1", "me-south-1", "me-central-1", "mx-central-1", "sa-east-1",
+}
+
+// source is where one account's credentials come from.
+type source struct {
+	label, profile, roleARN, account, name string
+	creds                                  aws.CredentialsProvider
+}
+
+// Targets turns the fleet's description into account-regions. An account whose rules
+// could not be listed in a region that AllRegions looks in is kept as a target (its scan
+// will say what failed); one whose region is not enabled is skipped, and said so.
+func Targets(ctx context.Context, fc FleetConfig) ([]Target, []Skipped, error) {
+	sources, err := fleetSources(ctx, fc)
+	if err != nil {
+		return nil, nil, err
+	}
+	var targets []Target
+	var skipped []Skipped
+	for _, s := range sources {
+		t := Target{Source: s.label, Profile: s.profile, RoleARN: s.roleARN, Account: s.account, AccountName: s.name, creds: s.creds}
+		switch {
+		case len(fc.Regions) > 0:
+			for _, r := range fc.Regions {
+				t.Region = r
+				targets = append(targets, t)
+			}
+		case fc.AllRegions:
+			found, skip := regionsWithRules(ctx, fc.Base, t)
+			targets = append(targets, found...)
+			skipped = append(skipped, skip...)
+		default:
+			t.Region = fc.Base.Region // "" means the profile's own
+			targets = append(targets, t)
+		}
+	}
+	if len(targets) == 0 && len(skipped) == 0 {
+		return nil, nil, errors.New("the fleet has no account-regions: name --profile, --profiles, --assume-role-arn with --accounts or --organization")
+	}
+	return targets, skipped, nil
+}
+
+// fleetSources lists the accounts' credential sources: profiles, then assumed roles.
+func fleetSources(ctx context.Context, fc FleetConfig) ([]source, error) {
+	var out []source
+	profiles := append([]string(nil), fc.Profiles...)
+	if fc.ProfilePattern != "" {
+		if _, err := path.Match(fc.ProfilePattern, ""); err != nil {
+			return nil, fmt.Errorf("--profiles %q: %w", fc.ProfilePattern, err)
+		}
+		names, err := ConfiguredProfiles()
+		if err != nil {
+			return nil, err
+		}
+		matched := 0
+		for _, n := range names {
+			if ok, _ := path.Match(fc.ProfilePattern, n); ok && !contains(profiles, n) {
+				profiles = append(profiles, n)
+				matched++
+			}
+		}
+		if matched == 0 {
+			return nil, fmt.Errorf("--profiles %q: no profile of the AWS config matches (profiles: %s)", fc.ProfilePattern, strings.Join(names, ", "))
+		}
+	}
+	for _, p := range profiles {
+		out = append(out, source{label: "profile " + p, profile: p})
+	}
+	if fc.RoleARN == "" {
+		if len(fc.Accounts) > 0 || fc.Organization {
+			return nil, errors.New("--accounts and --organization need --assume-role-arn 'arn:aws:iam::{account}:role/NAME'")
+		}
+		if len(out) == 0 {
+			out = append(out, source{label: "profile " + orDefault(fc.Base.Profile, "default"), profile: fc.Base.Profile, creds: fc.Base.Credentials})
+		}
+		return out, nil
+	}
+	if !strings.Contains(fc.RoleARN, "{account}") || !strings.HasPrefix(fc.RoleARN, "arn:") {
+		return nil, fmt.Errorf("--assume-role-arn %q: give a role ARN with {account} where the account ID goes, like arn:aws:iam::{account}:role/ptcdoctor-audit", fc.RoleARN)
+	}
+	base, err := baseConfig(ctx, fc.Base)
+	if err != nil {
+		return nil, err
+	}
+	type acct struct{ id, name string }
+	var accounts []acct
+	for _, id := range fc.Accounts {
+		accounts = append(accounts, acct{id: id})
+	}
+	if fc.Organization {
+		listed, err := organizationAccounts(ctx, base)
+		if err != nil {
+			return nil, err
+		}
+		for _, a := range listed {
+			accounts = append(accounts, acct{id: aws.ToString(a.Id), name: aws.ToString(a.Name)})
+		}
+	}
+	if len(accounts) == 0 {
+		return nil, errors.New("--assume-role-arn needs --accounts or --organization")
+	}
+	session := orDefault(fc.SessionName, "ptcdoctor")
+	stsClient := sts.NewFromConfig(base)
+	seen := map[string]bool{}
+	for _, a := range accounts {
+		if seen[a.id] {
+			continue
+		}
+		seen[a.id] = true
+		role := strings.ReplaceAll(fc.RoleARN, "{account}", a.id)
+		provider := stscreds.NewAssumeRoleProvider(stsClient, role, func(o *stscreds.AssumeRoleOptions) { o.RoleSessionName = session })
+		out = append(out, source{label: "account " + a.id, roleARN: role, account: a.id, name: a.name,
+			creds: aws.NewCredentialsCache(provider)})
+	}
+	return out, nil
+}
+
+// baseConfig loads the base credentials' SDK configuration. STS and Organizations are
+// global; a region is still needed to sign, so us-east-1 stands in for none.
+func baseConfig(ctx context.Context, cfg Config) (aws.Config, error) {
+	opts, err := loadOptions(cfg)
+	if err != nil {
+		return aws.Config{}, err
+	}
+	c, err := config.LoadDefaultConfig(ctx, opts...)
+	if err != nil {
+		return aws.Config{}, fmt.Errorf("AWS configuration: %w", err)
+	}
+	if c.Region == "" {
+		c.Region = "us-east-1"
+	}
+	return c, nil
+}
+
+// organizationAccounts lists the Organization's active accounts.
+func organizationAccounts(ctx context.Context, base aws.Config) ([]orgtypes.Account, error) {
+	var out []orgtypes.Account
+	p := organizations.NewListAccountsPaginator(organizations.NewFromConfig(base), &organizations.ListAccountsInput{})
+	for p.HasMorePages() {
+		page, err := p.NextPage(ctx)
+		if err != nil {
+			return nil, fmt.Errorf("--organization: Organizations ListAccounts: %w", err)
+		}
+		for _, a := range page.Accounts {
+			if a.Status == orgtypes.AccountStatusActive || a.Status == "" {
+				out = append(out, a)
+			}
+		}
+	}
+	return out, nil
+}
+
+// regionsWithRules looks in every candidate region for the account's rules.
+func regionsWithRules(ctx context.Context, base Config, t Target) ([]Target, []Skipped) {
+	type answer struct {
+		region string
+		keep   bool
+		why    string
+	}
+	// Credentials first, once: an account whose role cannot be assumed is one target in
+	// the base region, which fails by name, not one a candidate region.
+	first := t
+	first.Region = orDefault(base.Region, "us-east-1")
+	if _, err := OpenTarget(ctx, base, first); err != nil {
+		return []Target{first}, nil
+	}
+	answers := make([]answer, len(CandidateRegions))
+	var wg sync.WaitGroup
+	sem := make(chan struct{}, 8)
+	for i, r := range CandidateRegions {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			sem <- struct{}{}
+			defer func() { <-sem }()
+			tt := t
+			tt.Region = r
+			answers[i] = answer{region: r}
+			acc, err := OpenTarget(ctx, base, tt)
+			if err != nil {
+				answers[i].keep = true // the scan will name what failed
+				return
+			}
+			out, err := acc.ecr.DescribePullThroughCacheRules(ctx, &ecr.DescribePullThroughCacheRulesInput{MaxResults: aws.Int32(1)})
+			switch {
+			case RegionNotEnabled(err):
+				answers[i].why = "region not enabled for the account"
+			case err != nil:
+				answers[i].keep = true
+			case len(out.PullThroughCacheRules) > 0:
+				answers[i].keep = true
+			}
+		}()
+	}
+	wg.Wait()
+	var found []Target
+	var skipped []Skipped
+	for _, a := range answers {
+		tt := t
+		tt.Region = a.region
+		switch {
+		case a.keep:
+			found = append(found, tt)
+		case a.why != "":
+			skipped = append(skipped, Skipped{Source: t.Source, Region: a.region, Reason: a.why})
+		}
+	}
+	return found, skipped
+}
+
+// RegionNotEnabled tells AWS's answer in an opt-in region the account has not enabled.
+func RegionNotEnabled(err error) bool {
+	var ae smithy.APIError
+	return errors.As(err, &ae) && (ae.ErrorCode() == "UnrecognizedClientException" || ae.ErrorCode() == "InvalidClientTokenId")
+}
+
+// OpenTarget opens one target's account, with base's settings and the target's
+// credentials and region.
+func OpenTarget(ctx context.Context, base Config, t Target) (*Account, error) {
+	cfg := base
+	cfg.Region = orDefault(t.Region, base.Region)
+	if t.creds != nil {
+		cfg.Profile, cfg.Credentials = "", t.creds
+	} else if t.Profile != "" {
+		cfg.Profile, cfg.Credentials = t.Profile, nil
+	}
+	acc, err := Open(ctx, cfg)
+	if err != nil && t.RoleARN != "" {
+		return nil, fmt.Errorf("cannot assume %s: %w", t.RoleARN, errors.Unwrap(err))
+	}
+	return acc, err
+}
+
+// EachTarget opens every target and runs work on it: at most parallel targets at once
+// (each with its own calls in flight and rate limits, as Config says), and done with each
+// result as its target finishes, one call at a time. A target that cannot be opened or
+// whose work fails is done with its error; the others go on.
+func EachTarget[R any](ctx context.Context, base Config, targets []Target, parallel int,
+	work func(context.Context, Target, *Account) (R, error), done func(Target, R, error)) {
+	if parallel <= 0 {
+		parallel = 8
+	}
+	sem := make(chan struct{}, parallel)
+	var mu sync.Mutex
+	var wg sync.WaitGroup
+	for _, t := range targets {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			select {
+			case sem <- struct{}{}:
+			case <-ctx.Done():
+				var zero R
+				mu.Lock()
+				done(t, zero, ctx.Err())
+				mu.Unlock()
+				return
+			}
+			defer func() { <-sem }()
+			var r R
+			acc, err := OpenTarget(ctx, base, t)
+			if err == nil {
+				r, err = work(ctx, t, acc)
+			}
+			mu.Lock()
+			done(t, r, err)
+			mu.Unlock()
+		}()
+	}
+	wg.Wait()
+}
+
+// ConfiguredProfiles lists the profile names of the shared config and credentials files
+// (AWS_CONFIG_FILE, AWS_SHARED_CREDENTIALS_FILE, or ~/.aws/). Only the names are read:
+// what a profile holds is the SDK's to read.
+func ConfiguredProfiles() ([]string, error) {
+	home, _ := os.UserHomeDir()
+	files := []struct {
+		path   string
+		config bool
+	}{
+		{orDefault(os.Getenv("AWS_CONFIG_FILE"), filepath.Join(home, ".aws", "config")), true},
+		{orDefault(os.Getenv("AWS_SHARED_CREDENTIALS_FILE"), filepath.Join(home, ".aws", "credentials")), false},
+	}
+	seen := map[string]bool{}
+	for _, f := range files {
+		fh, err := os.Open(f.path)
+		if errors.Is(err, os.ErrNotExist) {
+			continue
+		}
+		if err != nil {
+			return nil, err
+		}
+		sc := bufio.NewScanner(fh)
+		for sc.Scan() {
+			line := strings.TrimSpace(sc.Text())
+			if !strings.HasPrefix(line, "[") || !strings.HasSuffix(line, "]") {
+				continue
+			}
+			name := strings.TrimSpace(line[1 : len(line)-1])
+			if f.config {
+				if name != "default" {
+					var ok bool
+					if name, ok = strings.CutPrefix(name, "profile "); !ok {
+						continue // [sso-session x], [services y]
+					}
+					name = strings.TrimSpace(name)
+				}
+			}
+			if name != "" {
+				seen[name] = true
+			}
+		}
+		fh.Close()
+	}
+	var out []string
+	for n := range seen {
+		out = append(out, n)
+	}
+	sort.Strings(out)
+	return out, nil
+}
+
+func orDefault(s, def string) string {
+	if s == "" {
+		return def
+	}
+	return s
+}

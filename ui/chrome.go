@@ -1,0 +1,247 @@
+package ui
+
+import (
+	"fmt"
+	"strings"
+
+	"charm.land/bubbles/v2/key"
+	tea "charm.land/bubbletea/v2"
+	"charm.land/lipgloss/v2"
+
+	"github.com/ptcdoctor/ptcdoctor/model"
+)
+
+// The chrome, top to bottom: the header (account, region, identity, mode), the tabs,
+// the status line, the active screen, and the footer (the input being typed, or the
+// screen's keys with the help and quit keys always last).
+
+// View draws the whole screen.
+func (a *App) View() tea.View {
+	v := tea.NewView(a.render())
+	v.AltScreen = true
+	v.MouseMode = tea.MouseModeCellMotion
+	v.WindowTitle = "ptcdoctor"
+	return v
+}
+
+func (a *App) render() string {
+	body := a.active.View()
+	if a.showDetail && a.status != nil {
+		body = wrapText(model.Printable(a.status.detail), a.width) + "\n\n" + a.c.st.dim.Render("esc or ! closes these details")
+	}
+	out := a.headerLine() + "\n" + a.tabLine() + "\n" + a.statusLine() + "\n" + clip(body, max(3, a.height-4))
+	if pad := a.height - 1 - lipgloss.Height(out); pad > 0 {
+		out += strings.Repeat("\n", pad)
+	}
+	return out + "\n" + a.footerLine()
+}
+
+// clip keeps the first n lines of s.
+func clip(s string, n int) string {
+	lines := strings.Split(s, "\n")
+	if len(lines) > n {
+		lines = lines[:n]
+	}
+	return strings.Join(lines, "\n")
+}
+
+func (a *App) headerLine() string {
+	h := a.c.eng.Header()
+	mode := a.c.st.readOnly.Render("READ-ONLY")
+	if !a.c.eng.ReadOnly() {
+		mode = a.c.st.writesOn.Render("WRITES ON")
+	}
+	who := h.Identity
+	if who == "" && a.c.snap != nil {
+		who = a.c.snap.Identity.ARN
+	}
+	profile := h.Profile
+	if profile == "" {
+		profile = "default"
+	}
+	if h.Demo {
+		profile = "demo"
+	}
+	left := a.c.st.header.Render("ptcdoctor") + "  " + fmt.Sprintf("%s · %s · %s · profile %s", orDash(h.Account), orDash(h.Region), model.Printable(orDash(who)), profile)
+	room := a.width - lipgloss.Width(mode) - 1
+	if lipgloss.Width(left) > room {
+		left = truncate(left, room)
+	}
+	gap := max(1, a.width-lipgloss.Width(left)-lipgloss.Width(mode))
+	return left + strings.Repeat(" ", gap) + mode
+}
+
+func (a *App) tabLabels() []string {
+	all := make([]*model.Finding, len(a.c.findings))
+	for i := range a.c.findings {
+		all[i] = &a.c.findings[i]
+	}
+	e, w, i := countBySeverity(all)
+	rules, repos := 0, 0
+	if a.c.snap != nil {
+		rules, repos = len(a.c.snap.Rules), len(a.c.snap.Repositories)
+	}
+	return []string{fmt.Sprintf("1 Rules %d", rules), fmt.Sprintf("2 Repositories %d", repos),
+		fmt.Sprintf("3 Findings %dE %dW %dI", e, w, i), "4 Journal"}
+}
+
+// activeTab is the tab the active screen is, or was opened from.
+func (a *App) activeTab() int {
+	for _, s := range append([]component{a.active}, a.history...) {
+		for i, t := range a.tabs {
+			if s == t {
+				return i
+			}
+		}
+	}
+	return -1
+}
+
+func (a *App) tabLine() string {
+	var parts []string
+	for i, label := range a.tabLabels() {
+		st := a.c.st.tab
+		if i == a.activeTab() {
+			st = a.c.st.tabActive
+		}
+		parts = append(parts, st.Render(label))
+	}
+	line := strings.Join(parts, "")
+	if a.active != a.tabs[a.activeTabOr0()] || len(a.history) > 0 {
+		line += "  " + a.c.st.dim.Render("› "+model.Printable(a.active.Title()))
+	}
+	return truncate(line, a.width)
+}
+
+func (a *App) activeTabOr0() int { return max(0, a.activeTab()) }
+
+// statusLine shows, first to last: the question, the note, the scan's progress.
+func (a *App) statusLine() string {
+	switch {
+	case a.q != nil:
+		return truncate(a.c.st.banner.Render(a.q.text), a.width)
+	case a.status != nil && a.status.err:
+		text := "! " + a.status.text
+		if a.status.sticky {
+			text += "  (! shows the details)"
+		}
+		return truncate(a.c.st.banner.Render(text), a.width)
+	case a.status != nil:
+		return truncate(a.status.text, a.width)
+	case a.scan.running:
+		return truncate(a.spin.View()+" "+a.scan.progressText(), a.width)
+	case a.c.applying != 0:
+		return truncate(a.spin.View()+" applying the plan…", a.width)
+	}
+	return ""
+}
+
+func (a *App) footerLine() string {
+	switch a.mode {
+	case modeFilter:
+		return a.filter.View()
+	case modeCommand:
+		return a.cmdline.View()
+	}
+	tail := a.help.ShortHelpView([]key.Binding{a.c.keys.Help, a.c.keys.Quit})
+	room := a.width - lipgloss.Width(tail) - 3
+	own := a.help.ShortHelpView(a.active.ShortHelp())
+	if lipgloss.Width(own) > room {
+		own = truncate(own, max(0, room-1)) + "…"
+	}
+	if own == "" {
+		return tail
+	}
+	return own + " • " + tail
+}
+
+// note says something on the status line, until the next key or another screen.
+func (a *App) note(text string) {
+	a.status = &note{text: model.Printable(text), screen: a.active, key: a.keyN}
+}
+
+// fail shows an error; with details, it stays until they are read with !.
+func (a *App) fail(source, text, detail string) {
+	a.status = &note{text: model.Printable(text), detail: detail, err: true, sticky: detail != "", source: source, key: a.keyN}
+	if detail == "" {
+		a.status.screen = a.active
+	}
+}
+
+// expire drops a note made by an earlier key.
+func (a *App) expire() {
+	if a.status != nil && !a.status.sticky && a.status.key < a.keyN {
+		a.status = nil
+	}
+}
+
+// ask puts a question on the status line; it owns the line, and the keys, until answered.
+func (a *App) ask(q question) {
+	a.q, a.mode = &q, modeQuestion
+}
+
+func (a *App) answer(k string) tea.Cmd {
+	q := a.q
+	switch k {
+	case "y", "Y":
+		a.q, a.mode = nil, modeNormal
+		if q.yes != nil {
+			return q.yes()
+		}
+	case "n", "N", "esc":
+		a.q, a.mode = nil, modeNormal
+		if q.no != nil {
+			q.no()
+		}
+	}
+	return nil // any other key leaves the question asked
+}
+
+func (a *App) filterKey(msg tea.KeyPressMsg) tea.Cmd {
+	f, _ := a.active.(filterable)
+	switch msg.String() {
+	case "enter":
+		a.mode = modeNormal
+		a.filter.Blur()
+		return nil
+	case "esc":
+		a.mode = modeNormal
+		a.filter.Blur()
+		if f != nil {
+			f.setFilter("")
+		}
+		return nil
+	}
+	var cmd tea.Cmd
+	a.filter, cmd = a.filter.Update(msg)
+	if f != nil {
+		f.setFilter(a.filter.Value())
+	}
+	return cmd
+}
+
+// bodyTop is the screen line where the active screen starts.
+const bodyTop = 3
+
+// click opens a tab from the tab line; below, the click goes to the screen, placed
+// in its own lines.
+func (a *App) click(m tea.Mouse) tea.Cmd {
+	if m.Button != tea.MouseLeft {
+		return nil
+	}
+	if m.Y >= bodyTop {
+		return a.active.Update(tea.MouseClickMsg{X: m.X, Y: m.Y - bodyTop, Button: m.Button})
+	}
+	if m.Y != 1 {
+		return nil
+	}
+	x := 0
+	for i, label := range a.tabLabels() {
+		w := lipgloss.Width(label) + 2
+		if m.X >= x && m.X < x+w {
+			return a.jump(i)
+		}
+		x += w
+	}
+	return nil
+}

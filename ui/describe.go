@@ -1,0 +1,58 @@
+package ui
+
+import (
+	"encoding/json"
+	"strings"
+
+	"charm.land/bubbles/v2/key"
+	"charm.land/bubbles/v2/viewport"
+	tea "charm.land/bubbletea/v2"
+
+	"github.com/ptcdoctor/ptcdoctor/model"
+)
+
+// The describe screen: the raw data of a row, as JSON. JSON escapes the C0 controls
+// but not the C1 ones or the bidi overrides a tag or a policy from AWS may hold: each
+// line goes through model.Printable, as the CLI's output does.
+
+type describeScreen struct {
+	c     *common
+	title string
+	body  viewport.Model
+}
+
+func newDescribeScreen(c *common, title string, v any) *describeScreen {
+	s := &describeScreen{c: c, title: title, body: viewport.New()}
+	s.body.KeyMap = c.keys.viewportKeys()
+	s.body.SoftWrap = true
+	b, _ := json.MarshalIndent(v, "", "  ")
+	lines := strings.Split(string(b), "\n")
+	for i, l := range lines {
+		lines[i] = model.Printable(l)
+	}
+	s.body.SetContent(strings.Join(lines, "\n"))
+	return s
+}
+
+func (s *describeScreen) Title() string   { return "Describe " + s.title }
+func (s *describeScreen) Capturing() bool { return false }
+func (s *describeScreen) View() string    { return s.body.View() }
+
+func (s *describeScreen) SetSize(w, h int) {
+	s.body.SetWidth(w)
+	s.body.SetHeight(h)
+}
+
+func (s *describeScreen) Update(msg tea.Msg) tea.Cmd {
+	return scroll(&s.body, s.c.keys, msg)
+}
+
+func (s *describeScreen) ShortHelp() []key.Binding {
+	k := s.c.keys
+	return []key.Binding{k.Down, k.PageDown, k.Back}
+}
+
+func (s *describeScreen) FullHelp() [][]key.Binding {
+	k := s.c.keys
+	return [][]key.Binding{{k.Up, k.Down, k.PageUp, k.PageDown, k.Back}}
+}

@@ -1,0 +1,116 @@
+package ui_test
+
+import (
+	"context"
+	"strings"
+	"testing"
+
+	tea "charm.land/bubbletea/v2"
+
+	"github.com/ptcdoctor/ptcdoctor/model"
+	"github.com/ptcdoctor/ptcdoctor/ui"
+)
+
+// An error note without details lasts until the next action: a rescan, here.
+func TestAnUnknownCommandIsForgottenByTheNextAction(t *testing.T) {
+	app := started(t, &fakeEngine{scans: []*model.Snapshot{account("hub/a")}}, 100, 30)
+	key(app, ":")
+	typeText(app, "bogus")
+	key(app, "enter")
+	if s := screenText(app); !strings.Contains(s, "Unknown command :bogus") {
+		t.Fatalf("no word of the unknown command:\n%s", s)
+	}
+	key(app, "r")
+	if s := screenText(app); strings.Contains(s, "Unknown command") {
+		t.Fatalf("the note stayed through a rescan:\n%s", s)
+	}
+}
+
+// A question is on the status line whatever was there, and owns the keys until it is
+// answered: a key that is no answer answers nothing.
+func TestAQuestionOwnsTheStatusLine(t *testing.T) {
+	eng := &fakeEngine{scans: []*model.Snapshot{account("hub/a")}, readOnly: true}
+	app := started(t, eng, 100, 30)
+	key(app, ":")
+	typeText(app, "bogus")
+	key(app, "enter", "w")
+	if s := screenText(app); !strings.Contains(s, "Turn writes ON?") {
+		t.Fatalf("the question is not on screen:\n%s", s)
+	}
+	key(app, "j", "2")
+	if s := screenText(app); !strings.Contains(s, "Turn writes ON?") || !eng.ReadOnly() {
+		t.Fatalf("a key that is no answer took the question away, or answered it:\n%s", s)
+	}
+	key(app, "y")
+	if eng.ReadOnly() {
+		t.Fatal("y did not turn writes on")
+	}
+	if s := screenText(app); strings.Contains(s, "Turn writes ON?") || !strings.Contains(s, "writes are ON") {
+		t.Fatalf("after the answer:\n%s", s)
+	}
+}
+
+// A note goes with the screen it was said on: "select a finding first" is not
+// left on the findings screen.
+func TestANoteGoesWithItsScreen(t *testing.T) {
+	app := demoApp(t, 120, 40)
+	key(app, "f", "3")
+	if s := screenText(app); strings.Contains(s, "select a finding first") {
+		t.Fatalf("a stale note on the findings screen:\n%s", s)
+	}
+}
+
+// "Read-only: nothing was written" goes once writes are on.
+func TestTheReadOnlyRefusalGoesOnceWritesAreOn(t *testing.T) {
+	_, eng := demo(t)
+	eng.SetReadOnly(true)
+	app := newApp(eng)
+	app.Update(windowSize(120, 40))
+	drive(app, app.Init())
+	findingsMatching(app, "credentials of rule github")
+	key(app, "f", "y")
+	if s := screenText(app); !strings.Contains(s, "Read-only: nothing was written") {
+		t.Fatalf("the refusal is not said:\n%s", s)
+	}
+	key(app, "w", "y")
+	if s := screenText(app); strings.Contains(s, "Read-only: nothing was written") {
+		t.Fatalf("the refusal stayed after writes were turned on:\n%s", s)
+	}
+}
+
+// blockingApply is an account whose apply runs until the test lets it end.
+type blockingApply struct {
+	*fakeEngine
+	release chan struct{}
+}
+
+func (e blockingApply) Apply(ctx context.Context, p model.Plan, s map[string]string) ([]ui.StepOutcome, error) {
+	<-e.release
+	return e.fakeEngine.Apply(ctx, p, s)
+}
+
+// q while a plan is being applied asks first; n keeps the interface, and the plan's
+// results, on screen.
+func TestQuitDuringAnApplyAsksFirst(t *testing.T) {
+	eng := blockingApply{&fakeEngine{scans: []*model.Snapshot{account("hub/a")},
+		journal: []ui.JournalRow{{Plan: "20261130T043512-aaaaaaaaaaaa", Operation: "ecr:PutLifecyclePolicy", Target: "hub/a", Outcome: "done", Undoable: true}},
+		undo:    model.Plan{Title: "Undo", Steps: []model.Step{{Operation: "ecr:PutLifecyclePolicy", Target: "hub/a", Summary: "Put back the lifecycle policy"}}}},
+		make(chan struct{})}
+	app := started(t, eng, 100, 30)
+	key(app, "4", "u")
+	_, apply := app.Update(tea.KeyPressMsg{Code: 'y', Text: "y"})
+	_, quit := app.Update(tea.KeyPressMsg{Code: 'q', Text: "q"})
+	if quit != nil {
+		t.Fatal("q quit while a plan was being applied, without asking")
+	}
+	if s := screenText(app); !strings.Contains(s, "Quit anyway?") {
+		t.Fatalf("no question on screen:\n%s", s)
+	}
+	app.Update(tea.KeyPressMsg{Code: 'n', Text: "n"})
+	app.Update(tea.KeyPressMsg{Code: '1', Text: "1"}) // the plan's screen stays until its results are in
+	close(eng.release)
+	drive(app, apply)
+	if s := screenText(app); !strings.Contains(s, "step 1 done") || strings.Contains(s, "Quit anyway?") {
+		t.Fatalf("after n and the apply's end:\n%s", s)
+	}
+}
