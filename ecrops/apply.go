@@ -138,6 +138,9 @@ func (a *Account) Apply(ctx context.Context, plan model.Plan, opts ApplyOptions)
 			return results, err
 		}
 	}
+	if err := a.keepStatements(ctx, plan, results); err != nil {
+		return results, err
+	}
 	if plan.UndoOf != "" {
 		// Undone: a plan that never finished is seen to, and no longer warned about.
 		if err := a.journal.Ack(plan.UndoOf, "undone by plan "+id); err != nil && !errors.Is(err, ErrNotUnfinished) {
@@ -205,6 +208,74 @@ func (a *Account) applyStep(ctx context.Context, id string, plan model.Plan, i i
 		return fmt.Errorf("step %d was written but the journal could not record it: %w", i+1, jerr)
 	}
 	return nil
+}
+
+// keepStatements reads the registry policy once the plan's steps are done, and checks that
+// every statement the plan added is still there: another machine's put, landing after one
+// step's own check, replaces the whole policy and may have dropped an earlier step's
+// statement. What is missing is merged again, all in one put; if it is still missing,
+// the plan failed, and says which statements.
+func (a *Account) keepStatements(ctx context.Context, plan model.Plan, results []StepResult) error {
+	var added []string
+	for i, s := range plan.Steps {
+		if s.Kind == model.StepAddRegistryPolicyStatement && results[i].Status == "done" {
+			added = append(added, s.Param("statement"))
+		}
+	}
+	if len(added) == 0 {
+		return nil
+	}
+	missing := func(policy string) []string {
+		var out []string
+		for _, st := range added {
+			if addedStatement(st, "", policy) == "" { // there, its Sid perhaps renamed by the merge
+				out = append(out, st)
+			}
+		}
+		return out
+	}
+	unlock, err := a.journal.lock(ctx)
+	if err != nil {
+		return err
+	}
+	defer unlock()
+	now, err := readRegistryPolicy(ctx, a, model.Step{})
+	if err != nil {
+		return fmt.Errorf("reading the registry policy to check the statements this plan added: %w", err)
+	}
+	lost := missing(now["policy"])
+	if len(lost) == 0 {
+		return nil
+	}
+	_, err = a.changeRegistryPolicy(ctx, func(policy string) (string, error) {
+		for _, st := range missing(policy) {
+			var err error
+			if policy, err = MergeStatement(policy, st); err != nil {
+				return "", err
+			}
+		}
+		return policy, nil
+	})
+	if err == nil {
+		if now, err = readRegistryPolicy(ctx, a, model.Step{}); err == nil && len(missing(now["policy"])) == 0 {
+			return nil
+		}
+	}
+	var sids []string
+	for _, st := range lost {
+		sids = append(sids, statementName(st))
+	}
+	return fmt.Errorf("another writer's put of the registry policy dropped %d statement(s) this plan added (%s), and merging them again did not keep them (%v); run the fix again",
+		len(lost), strings.Join(sids, ", "), err)
+}
+
+// statementName names a statement by its Sid, or by its text.
+func statementName(statement string) string {
+	var st struct{ Sid string }
+	if json.Unmarshal([]byte(statement), &st) == nil && st.Sid != "" {
+		return st.Sid
+	}
+	return short(statement)
 }
 
 // maskValueIn hides a secret value the step sent, should the answer echo it (an
