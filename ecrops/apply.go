@@ -456,9 +456,16 @@ func newPlanID() string {
 type CredentialsError struct {
 	Secret, Upstream, Username string
 	Why                        string
+	// Untried is set when the upstream gave no verdict on them (a server error, no
+	// answer, a rate limit): not refused, just not known to work.
+	Untried bool
 }
 
 func (e *CredentialsError) Error() string {
+	if e.Untried {
+		return fmt.Sprintf("the credentials of %s that would be stored in %s could not be tried: %s did not answer (%s); nothing was written, try again once it does",
+			model.Printable(e.Username), e.Secret, e.Upstream, e.Why)
+	}
 	if e.Upstream == "" {
 		return fmt.Sprintf("the credentials for %s were not stored: %s; nothing was written", e.Secret, e.Why)
 	}
@@ -509,7 +516,13 @@ func (a *Account) tryCredentials(ctx context.Context, plan model.Plan, values ma
 		}
 		for _, u := range upstreams {
 			if p := a.CheckCredentials(ctx, u, value.Username, value.AccessToken); !p.Exists {
-				return &CredentialsError{Secret: secret, Upstream: u, Username: value.Username, Why: strings.TrimSpace(p.Class + " " + p.Message)}
+				why := strings.TrimSpace(statusText(p.Status) + " " + p.Class + " " + p.Message)
+				switch p.Class {
+				case "unauthorized", "forbidden":
+					return &CredentialsError{Secret: secret, Upstream: u, Username: value.Username, Why: why}
+				}
+				// No verdict on the credentials: a server error, no answer, a rate limit.
+				return &CredentialsError{Secret: secret, Upstream: u, Username: value.Username, Why: why, Untried: true}
 			}
 		}
 	}
