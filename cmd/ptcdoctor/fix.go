@@ -62,7 +62,7 @@ token is used for that call only, never printed, logged or journaled.`,
 				b, _ := json.Marshal(map[string]string{"username": username, "accessToken": tok})
 				secretValue = string(b)
 			}
-			fr := &fixRun{findingIDs: findingIDs, fixIndex: fixIndex, dryRun: dryRun, destructive: destructive, tokenStdin: tokenStdin, secretValue: secretValue}
+			fr := &fixRun{findingIDs: findingIDs, fixIndex: fixIndex, dryRun: dryRun, destructive: destructive, tokenStdin: tokenStdin, secretValue: secretValue, fleet: ff.active(g)}
 			if ff.active(g) {
 				return runFleetFix(cmd, g, &sc, &ff, fr)
 			}
@@ -125,6 +125,9 @@ type fixRun struct {
 	fixIndex                        int
 	dryRun, destructive, tokenStdin bool
 	secretValue                     string
+	// fleet is set over several account-regions, where an id may name a finding of
+	// another one: there an unknown id is said, not refused.
+	fleet bool
 }
 
 // run diagnoses one account-region and applies (or shows) the chosen fixes there.
@@ -159,10 +162,23 @@ func (fr *fixRun) run(ctx context.Context, out io.Writer, g *globals, sc *scope,
 		}
 		todo = append(todo, chosen{id, f, f.Fixes[fixIndex-1]})
 	}
+	var unknown []string
 	for _, arg := range findingIDs {
 		if !matched[arg] {
-			fmt.Fprintf(out, "No finding %s in this diagnosis (gone since, or outside this scope).\n", model.Printable(arg))
+			unknown = append(unknown, model.Printable(arg))
 		}
+	}
+	if len(unknown) > 0 && !fr.fleet {
+		// A finding asked for by a wrong id is a usage error, before anything is written.
+		var known []string
+		for _, f := range d.Findings {
+			known = append(known, f.ID())
+		}
+		return usageError{fmt.Errorf("--finding %s: no such finding in this diagnosis (fixed since, outside this --check or --image scope, or mistyped); nothing was written.\nThe findings now: %s (ptcdoctor doctor lists them with their titles)",
+			strings.Join(unknown, ", "), orNone(strings.Join(known, ", ")))}
+	}
+	for _, arg := range unknown {
+		fmt.Fprintf(out, "No finding %s in this diagnosis (gone since, or outside this scope).\n", arg)
 	}
 	// What could not be read leaves the diagnosis incomplete: exit 3 at the end,
 	// whatever else happens (the plans rest only on what was read).
@@ -197,7 +213,9 @@ func (fr *fixRun) run(ctx context.Context, out io.Writer, g *globals, sc *scope,
 				len(into), strings.Join(into, "\n  "))}
 		}
 	}
-	failed, dropped := false, false
+	// notApplied: a fix asked for was not applied (it deletes and --destructive was not
+	// given; it stores credentials and none were): exit 1, as for a fix that failed.
+	failed, dropped, notApplied := false, false, false
 	var applied []chosen
 	// latest is the diagnosis each plan is checked against before it runs: a plan made
 	// from the first diagnosis runs only if the fixes applied before it in this run left
@@ -227,6 +245,7 @@ func (fr *fixRun) run(ctx context.Context, out io.Writer, g *globals, sc *scope,
 		}
 		if c.fix.Plan.Destructive() && !destructive {
 			fmt.Fprintln(out, "  not applied: it deletes something; run again with --destructive to allow that")
+			notApplied = true
 			continue
 		}
 		secrets := map[string]string{}
@@ -235,7 +254,7 @@ func (fr *fixRun) run(ctx context.Context, out io.Writer, g *globals, sc *scope,
 			if st.NeedsSecretValue {
 				if secretValue == "" {
 					fmt.Fprintln(out, "  not applied: it stores credentials; give them with --username and --token-stdin")
-					skip = true
+					skip, notApplied = true, true
 				}
 				secrets[st.Target] = secretValue
 			}
@@ -256,7 +275,7 @@ func (fr *fixRun) run(ctx context.Context, out io.Writer, g *globals, sc *scope,
 		applied = append(applied, c)
 	}
 	if dryRun || len(applied) == 0 {
-		if failed || dropped {
+		if failed || dropped || notApplied {
 			return incomplete(findingsError{errQuiet})
 		}
 		return incomplete(nil)
@@ -284,7 +303,7 @@ func (fr *fixRun) run(ctx context.Context, out io.Writer, g *globals, sc *scope,
 	if !again.Complete() || unconfirmed {
 		return incompleteError{errQuiet}
 	}
-	if failed || dropped {
+	if failed || dropped || notApplied {
 		return incomplete(findingsError{errQuiet})
 	}
 	return incomplete(nil)
@@ -323,4 +342,11 @@ func samePlan(a, b model.Plan) bool {
 		}
 	}
 	return true
+}
+
+func orNone(s string) string {
+	if s == "" {
+		return "none"
+	}
+	return s
 }

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"strings"
 	"testing"
 
@@ -11,6 +12,7 @@ import (
 	"github.com/ptcdoctor/ptcdoctor/ecrops"
 	"github.com/ptcdoctor/ptcdoctor/ecrops/sim"
 	"github.com/ptcdoctor/ptcdoctor/ecrops/sim/simtest"
+	"github.com/ptcdoctor/ptcdoctor/model"
 )
 
 // The stale tag of the demo, whose refresh deletes it and pulls it again.
@@ -160,4 +162,61 @@ func TestAFixDoesNotRunOnWhatAnEarlierFixOfTheRunChanged(t *testing.T) {
 			t.Errorf("fix --yes over the demo says %q:\n%s", bad, out)
 		}
 	}
+}
+
+// Exit codes a runbook can trust: an asked fix not applied is not success (1); an unknown
+// finding id is a usage error (2) naming how to list them; an undo dry run that would be
+// refused is not success (1); doctor --json with keys that cannot read the account still
+// writes a report, incomplete (3); setup refuses 0 days rather than silently using 90.
+func TestExitCodesSayWhatHappened(t *testing.T) {
+	srv, env := standIn(t, "demo")
+	r, _ := report(t, env)
+	f := findingOf(t, r, "stale-tag", staleRepo+":"+staleTag)
+	if out, code := runCLI(t, env, "fix", "--finding", f.ID, "--yes"); code != exitFindings || !strings.Contains(out, "not applied") {
+		t.Errorf("a destructive fix without --destructive: exit %d\n%s", code, out)
+	}
+	for _, id := range []string{"deadbeef", "99"} {
+		if out, code := runCLI(t, env, "fix", "--finding", id, "--yes"); code != exitUsage || !strings.Contains(out, "no such finding") || !strings.Contains(out, f.ID) {
+			t.Errorf("--finding %s: exit %d\n%s", id, code, out)
+		}
+	}
+
+	// A plan, then a change by someone else over what it wrote: the undo is refused.
+	lifecycle := findingOf(t, r, "no-lifecycle", "quay")
+	if out, code := runCLI(t, env, "fix", "--finding", lifecycle.ID, "--yes"); code != exitOK {
+		t.Fatalf("fix: exit %d\n%s", code, out)
+	}
+	plan := lastJournalPlan(t, srv, env)
+	other := adminAccount(t, srv)
+	repo := lifecycle.Fixes[0].Steps[0].Target
+	if _, err := other.Apply(context.Background(), model.Plan{Title: "someone else", Steps: []model.Step{{Kind: model.StepPutLifecyclePolicy, Operation: "ecr:PutLifecyclePolicy", Target: repo,
+		Params: map[string]string{"repositoryName": repo, "lifecyclePolicyText": `{"rules":[{"rulePriority":1,"selection":{"tagStatus":"untagged","countType":"sinceImagePushed","countUnit":"days","countNumber":7},"action":{"type":"expire"}}]}`}}}}, ecrops.ApplyOptions{Force: true}); err != nil {
+		t.Fatal(err)
+	}
+	if out, code := runCLI(t, env, "undo", plan, "--dry-run"); code != exitFindings || !strings.Contains(out, "refused") {
+		t.Errorf("undo --dry-run of a refused undo: exit %d\n%s", code, out)
+	}
+
+	bad := append(append([]string{}, env...), "AWS_ACCESS_KEY_ID=AKIAINVALIDINVALID00", "AWS_SECRET_ACCESS_KEY=nope")
+	out, code := runCLI(t, bad, "doctor", "--json")
+	var rep diagnose.Report
+	if i := strings.Index(out, "{"); code != exitScan || i < 0 || json.NewDecoder(strings.NewReader(out[i:])).Decode(&rep) != nil || rep.Complete || len(rep.Errors) == 0 {
+		t.Errorf("doctor --json with invalid keys: exit %d\n%s", code, out)
+	}
+
+	for _, flag := range []string{"--template-lifecycle-days", "--template-untagged-days"} {
+		if out, code := runCLI(t, env, "setup", "--upstream", "quay", "--prefix", "q2", flag, "0", "--dry-run"); code != exitUsage || !strings.Contains(out, "1 or more") {
+			t.Errorf("setup %s 0: exit %d\n%s", flag, code, out)
+		}
+	}
+}
+
+// lastJournalPlan is the id of the plan the binary under env journaled last.
+func lastJournalPlan(t *testing.T, srv *sim.Server, env []string) string {
+	t.Helper()
+	entries, err := accountOf(t, srv, env).Journal().Entries()
+	if err != nil || len(entries) == 0 {
+		t.Fatalf("no journal: %v", err)
+	}
+	return entries[len(entries)-1].Plan
 }
