@@ -219,7 +219,7 @@ func checkNameMismatch(d *diagnosis) []model.Finding {
 				Explanation: "A repository is a pull through cache only under a rule's prefix (prefix/image:tag), and ECR creates such repositories itself. " +
 					repo.Name + " was made by hand and no rule covers it, so pulls of " + repo.Name + "/<image> fail with \"repository does not exist\", pulls of a tag it lacks with \"manifest unknown\", and nothing is ever pulled into it.",
 				Evidence: []model.Evidence{{Call: "ecr:DescribePullThroughCacheRules", Answer: "prefixes: " + rulePrefixes(d.snap)},
-					{Call: "ecr:DescribeImages " + repo.Name, Answer: fmt.Sprintf("%d images", len(repo.Images))}},
+					{Call: "ecr:DescribeImages " + repo.Name, Answer: plural(len(repo.Images), "image", "images")}},
 				Fixes: []model.Fix{{Title: "Create the rule that was meant",
 					Manual: fmt.Sprintf("To pull Docker Hub images as %s/library/<image>:<tag>, create a rule with the prefix %s:\n  ptcdoctor setup --upstream docker-hub --prefix %s\nThen pull through %s/<image path>; the repository %s itself can be deleted once nothing uses it.",
 						d.snap.RegistryURI()+"/"+repo.Name, repo.Name, repo.Name, d.snap.RegistryURI()+"/"+repo.Name, repo.Name)}}})

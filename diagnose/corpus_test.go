@@ -27,6 +27,7 @@ type corpusEntry struct {
 	Scenario  string `yaml:"scenario"`
 	Principal string `yaml:"principal"`
 	Miss      string `yaml:"miss"`
+	Says      string `yaml:"says"`
 	Variant   bool   `yaml:"variant"`
 }
 
@@ -141,6 +142,9 @@ func TestTheCorpusOfRealErrorLines(t *testing.T) {
 		hits++
 		if orNone(v.Cause.Check) != e.Check {
 			t.Errorf("%s: check %s, want %s", e.ID, orNone(v.Cause.Check), e.Check)
+		}
+		if e.Says != "" && !strings.Contains(v.Verdict+" "+v.Fix, e.Says) {
+			t.Errorf("%s: the verdict does not say %q:\n  %s\n  fix: %s", e.ID, e.Says, v.Verdict, v.Fix)
 		}
 		if v.Verdict == "" || v.Fix == "" {
 			t.Errorf("%s: a verdict without words or fix: %+v", e.ID, v)

@@ -10,9 +10,11 @@
 //
 // Explain walks one reference through the chain a pull goes through. ExplainError reads a
 // pasted error line (explain_read.go: its shape, reference and hosts, and the causes it
-// allows) and, against an account, walks the same chain for the line's reference to name
-// the cause it shows (explain_error.go); ExplainEvents does that for every failed pull of
-// Kubernetes events, grouped by cause (explain_events.go). The corpus of real error lines
+// allows) and, against an account, walks the same chain for the line's reference
+// (explain_error.go): the line narrows the causes, the chain confirms one of them
+// (ErrorVerdict.Confirmed) or none, and a link failing for a cause the line does not allow
+// is only "also failing". ExplainEvents does that for every failed pull of Kubernetes
+// events, grouped by cause, a back-off joined to the failure of its image (explain_events.go). The corpus of real error lines
 // under testdata/errors/ names, for each line, the cause it must lead to.
 //
 // The node side (what containerd, the Docker daemon, the kubelet, Bottlerocket and kops

@@ -59,13 +59,24 @@ func TestEventsAreExplainedAndGroupedByCause(t *testing.T) {
 	if fix := got["bypassed-cache"].Pulls[0].Fix; !strings.Contains(fix, "111122223333.dkr.ecr.us-east-1.amazonaws.com/docker-hub/library/busybox:1.36") {
 		t.Errorf("bypassed: %s", fix)
 	}
-	// A pod that only backed off is listed apart, with what would say why.
-	bare, ok := got[""]
-	if !ok || len(bare.Pulls) != 1 || bare.Pulls[0].Objects[0] != "batch/cleanup-28911500-4hj8d" || len(bare.Pulls[0].Needs) == 0 {
+	// An image seen only backing off is listed apart, by the name its back-off gives,
+	// with what would say why.
+	bare, ok := got[diagnose.BackOffOnly]
+	if !ok || len(bare.Pulls) != 1 || bare.Pulls[0].Objects[0] != "batch/cleanup-28911500-4hj8d" || len(bare.Pulls[0].Needs) == 0 ||
+		bare.Pulls[0].Image != "111122223333.dkr.ecr.us-east-1.amazonaws.com/quay/prometheus/node-exporter:v1.8.1" {
 		t.Errorf("back-off only: %+v", bare)
+	}
+	if _, ok := got[""]; ok {
+		t.Errorf("a group without a cause word: %+v", got[""])
 	}
 	if groups[0].Cause != "library-prefix" {
 		t.Errorf("the largest group first: %s", groups[0].Cause)
+	}
+
+	// What kubectl prints on a quiet cluster: events, none of them a failed pull.
+	quiet, isEvents, err := diagnose.ReadEvents([]byte(`{"apiVersion":"v1","items":[],"kind":"List","metadata":{"resourceVersion":""}}`))
+	if !isEvents || err != nil || len(quiet) != 0 {
+		t.Errorf("an empty events list: %v %v %v", quiet, isEvents, err)
 	}
 
 	// Not events: a manifest or a list of references is left to --images-file.
@@ -97,4 +108,37 @@ func FuzzReadEvents(f *testing.F) {
 			}
 		}
 	})
+}
+
+// A back-off that names its image joins that image's failure, from whichever pod: each
+// image once, with all its pods; the kubelet's short name and containerd's full one are
+// the same image.
+func TestBackOffsJoinTheFailureOfTheirImage(t *testing.T) {
+	const redis = "111122223333.dkr.ecr.us-east-1.amazonaws.com/docker-hub/library/redis:7.4"
+	events := []diagnose.PullEvent{
+		{Object: "a/p1", Reason: "ErrImagePull", Count: 3, Message: `rpc error: code = NotFound desc = failed to pull and unpack image "` + redis + `": failed to resolve reference "` + redis + `": not found`},
+		{Object: "a/p2", Reason: "ImagePullBackOff", Count: 4, Message: `Back-off pulling image "` + redis + `"`},
+		{Object: "b/p3", Reason: "Failed", Count: 2, Message: `Failed to pull image "busybox:1.36": rpc error: code = Unknown desc = failed to pull and unpack image "docker.io/library/busybox:1.36": failed to resolve reference "docker.io/library/busybox:1.36": failed to do request: Head "https://registry-1.docker.io/v2/library/busybox/manifests/1.36": dial tcp 54.236.113.205:443: i/o timeout`},
+		{Object: "b/p4", Reason: "BackOff", Count: 5, Message: `Back-off pulling image "docker.io/library/busybox:1.36"`},
+		{Object: "b/p3", Reason: "Failed", Count: 6, Message: `Error: ImagePullBackOff`},
+	}
+	groups := diagnose.ExplainEvents(context.Background(), nil, events)
+	images := map[string]diagnose.PullTrace{}
+	for _, g := range groups {
+		if g.Cause == "" || g.Cause == diagnose.BackOffOnly {
+			t.Errorf("group %q: %+v", g.Cause, g)
+		}
+		for _, p := range g.Pulls {
+			if _, dup := images[p.Image]; dup {
+				t.Errorf("%s listed twice", p.Image)
+			}
+			images[p.Image] = p
+		}
+	}
+	if p := images[redis]; p.Events != 7 || strings.Join(p.Objects, ",") != "a/p1,a/p2" {
+		t.Errorf("redis: %+v", p)
+	}
+	if p := images["docker.io/library/busybox:1.36"]; p.Events != 13 || strings.Join(p.Objects, ",") != "b/p3,b/p4" {
+		t.Errorf("busybox: %+v", p)
+	}
 }

@@ -54,6 +54,11 @@ var Causes = []Cause{
 	{"kms-error", "", "The repository's KMS key cannot be used"},
 	{"image-archived", "", "The image is archived"},
 	{"tag-listing", "", "A tool listed tags: ECR lists only what it has cached"},
+	{"ecr-throttled", "", "ECR throttled the requests (its API request rate)"},
+	{"rule-secret-missing", "", "The secret ARN given to the rule names no secret ECR finds"},
+	{"mirror-override-path", "", "The node's mirror (hosts.toml) lacks override_path = true"},
+	{"platform-not-published", "", "The image has no manifest for this node's platform"},
+	{"back-off", "", "A back-off: the first failed pull holds the cause"},
 }
 
 // CauseByID finds a cause of the catalogue.
@@ -81,6 +86,13 @@ type ErrorVerdict struct {
 	Ref *model.Ref
 	// Explanation is the chain walked for Ref, when it was.
 	Explanation *Explanation
+	// Confirmed is set when the chain walked shows the named cause failing now: a
+	// finding on the account, as `explain REF` finds one. Otherwise the cause is the
+	// line's own reading.
+	Confirmed bool
+	// AlsoFailing are links of the chain that fail for causes the line does not allow:
+	// true of the account, but not why this line failed.
+	AlsoFailing []string
 	// Needs say what would settle the cause, when the line and the account did not.
 	Needs []string
 	// Notes say how the line was read where it could be read more than one way.
@@ -121,12 +133,17 @@ func ExplainError(ctx context.Context, acct *Account, text string) (ErrorVerdict
 		if v.Ref != nil && v.Ref.Repository != "" && (!v.Ref.FromUpstream || v.Ref.RulePrefix != "") {
 			ex := Explain(ctx, acct.Snap, acct.Prober, *v.Ref, acct.Opts)
 			v.Explanation = &ex
-			v.Fixes = ex.Fixes
-			if c := causeFromChain(ex, r); c != "" {
-				cands = []string{c}
-			} else if len(cands) > 1 {
-				v.Needs = append(v.Needs, "the chain for "+v.Ref.CacheURI()+" finds nothing failing now ("+ex.Verdict+"): the line's cause is gone, or lies on the client")
+			c, also := causeFromChain(ex, r, cands)
+			v.AlsoFailing = also
+			switch {
+			case c != "":
+				cands, v.Confirmed = []string{c}, true
+				v.Fixes = fixesFor(ex, c)
+			case len(cands) > 1:
+				v.Needs = append(v.Needs, "the chain for "+v.Ref.CacheURI()+" shows none of the line's causes failing now: the line's cause is gone, or lies on the client")
 				cands = nil
+			default:
+				v.Notes = append(v.Notes, "the chain for "+v.Ref.CacheURI()+" does not show this cause failing now: it is read from the line alone (it may have passed)")
 			}
 		} else if len(cands) > 1 {
 			v.Needs = append(v.Needs, needsFor(r, acct)...)
@@ -176,66 +193,107 @@ func mapReference(snap *model.Snapshot, ref string) (model.Ref, string, error) {
 	return out, note, nil
 }
 
-// causeFromChain names the cause the chain shows: the first link that fails, read with
-// what the line said. "" when nothing fails.
-func causeFromChain(ex Explanation, r ErrorReading) string {
+// causeFromChain names the cause the chain confirms among the line's candidates: the
+// first failing link whose cause the line allows. The other failing links are returned
+// as also failing: true of the account, but the line did not fail for them.
+func causeFromChain(ex Explanation, r ErrorReading, cands []string) (string, []string) {
+	cause := ""
+	var also []string
 	for _, s := range ex.Steps {
 		if s.Status != "failed" {
 			continue
 		}
+		shown := stepCauses(s, ex, r)
+		hit := ""
+		for _, c := range shown {
+			if contains(cands, c) {
+				hit = c
+				break
+			}
+		}
 		switch {
-		case s.Name == "in the repository":
-			return "private-image-missing"
-		case s.Name == "rule":
-			return "no-rule"
-		case s.Name == "upstream reference":
-			if strings.Count(strings.TrimPrefix(ex.Ref.Repository, ex.Ref.RulePrefix+"/"), "/") >= 2 {
-				return "library-before-org"
-			}
-			return "library-prefix"
-		case s.Name == "upstream has it":
-			switch {
-			case strings.Contains(s.Detail, "rate-limited"):
-				return "pull-budget-spent"
-			case strings.Contains(s.Detail, "not-found"):
-				return "name-not-upstream"
-			case strings.Contains(s.Detail, "unauthorized") || strings.Contains(s.Detail, "forbidden"):
-				return refusedUpstream(ex)
-			case strings.Contains(s.Detail, "network") || strings.Contains(s.Detail, "server-error"):
-				return "upstream-unavailable"
-			}
-			return "name-not-upstream"
-		case s.Name == "pull budget":
-			return "pull-budget-spent"
-		case s.Name == "secret and validation":
-			if r.Shape == "secret-unusable" {
-				return "secret-unusable"
-			}
-			return "upstream-credentials"
-		case strings.HasPrefix(s.Name, "permissions"):
-			switch {
-			case strings.Contains(s.Detail, "ecr:CreateRepository") && !strings.Contains(s.Detail, "ecr:BatchImportUpstreamImage"):
-				return "missing-create-permission"
-			case strings.Contains(s.Detail, "ecr:BatchImportUpstreamImage") && !strings.Contains(s.Detail, "ecr:CreateRepository"):
-				return "missing-import-permission"
-			case strings.Contains(s.Detail, "ecr:BatchImportUpstreamImage"):
-				// Both lacking: the line says which one struck first.
-				if repoMissingRE.MatchString(r.Line) {
-					return "missing-create-permission"
-				}
-				return "missing-import-permission"
-			}
-			return "iam-permission"
-		case s.Name == "creation template":
-			return "template-cannot-create"
-		case s.Name == "cached, every platform":
-			if ex.Ref.Tag == "" {
-				return "digest-first-pull"
-			}
-			return "missing-platform"
+		case hit != "" && cause == "":
+			cause = hit
+		case hit == "" || hit != cause:
+			also = append(also, s.Name+": "+s.Detail)
 		}
 	}
-	return ""
+	return cause, also
+}
+
+// stepCauses are the causes a failing link shows, the likeliest first.
+func stepCauses(s ExplainStep, ex Explanation, r ErrorReading) []string {
+	switch {
+	case s.Name == "in the repository":
+		return []string{"private-image-missing"}
+	case s.Name == "rule":
+		return []string{"no-rule"}
+	case s.Name == "upstream reference":
+		if strings.Count(strings.TrimPrefix(ex.Ref.Repository, ex.Ref.RulePrefix+"/"), "/") >= 2 {
+			return []string{"library-before-org"}
+		}
+		return []string{"library-prefix"}
+	case s.Name == "upstream has it":
+		switch {
+		case strings.Contains(s.Detail, "rate-limited"):
+			return []string{"pull-budget-spent"}
+		case strings.Contains(s.Detail, "not-found"):
+			return []string{"name-not-upstream"}
+		case strings.Contains(s.Detail, "unauthorized") || strings.Contains(s.Detail, "forbidden"):
+			return []string{refusedUpstream(ex)}
+		case strings.Contains(s.Detail, "network") || strings.Contains(s.Detail, "server-error"):
+			return []string{"upstream-unavailable"}
+		}
+		return []string{"name-not-upstream"}
+	case s.Name == "pull budget":
+		return []string{"pull-budget-spent"}
+	case s.Name == "secret and validation":
+		if r.Shape == "secret-unusable" {
+			return []string{"secret-unusable", "upstream-credentials"}
+		}
+		return []string{"upstream-credentials", "secret-unusable"}
+	case strings.HasPrefix(s.Name, "permissions"):
+		create, imp := strings.Contains(s.Detail, "ecr:CreateRepository"), strings.Contains(s.Detail, "ecr:BatchImportUpstreamImage")
+		switch {
+		case create && imp && repoMissingRE.MatchString(r.Line):
+			// Both lacking: the line says which one struck first.
+			return []string{"missing-create-permission", "missing-import-permission", "iam-permission"}
+		case create && imp:
+			return []string{"missing-import-permission", "missing-create-permission", "iam-permission"}
+		case create:
+			return []string{"missing-create-permission", "iam-permission"}
+		case imp:
+			return []string{"missing-import-permission", "iam-permission"}
+		}
+		return []string{"iam-permission"}
+	case s.Name == "creation template":
+		return []string{"template-cannot-create"}
+	case s.Name == "cached, every platform":
+		switch {
+		case strings.Contains(s.Detail, "archived"):
+			return []string{"image-archived"}
+		case ex.Ref.Tag == "":
+			return []string{"digest-first-pull"}
+		}
+		return []string{"missing-platform"}
+	}
+	return nil
+}
+
+// fixesFor keeps the chain's fixes for the confirmed cause's link: a fix for a link the
+// line did not fail at is not this line's fix.
+func fixesFor(ex Explanation, cause string) []model.Fix {
+	c, _ := CauseByID(cause)
+	if c.Check == "" {
+		return nil
+	}
+	var out []model.Fix
+	for _, f := range ex.Findings {
+		if f.Check == c.Check {
+			out = append(out, f.Fixes...)
+		}
+	}
+	return out
 }
 
 // refusedUpstream names why the upstream refused the rule: Docker Hub answers 401 for a
@@ -288,9 +346,10 @@ func words(v ErrorVerdict) (string, string) {
 		ref = "the image"
 	}
 	chainSays, who := "", "the role that pulls"
-	if v.Explanation != nil {
+	if v.Explanation != nil && v.Confirmed {
+		// The link that confirms the cause, not merely the first that fails.
 		for _, s := range v.Explanation.Steps {
-			if s.Status == "failed" {
+			if s.Status == "failed" && contains(stepCauses(s, *v.Explanation, r), v.Cause.ID) {
 				chainSays = " (the chain fails at \"" + s.Name + "\")"
 				if p, ok := strings.CutPrefix(s.Name, "permissions of "); ok {
 					who = p
@@ -375,6 +434,13 @@ func words(v ErrorVerdict) (string, string) {
 		if v.Ref != nil && v.Ref.FromUpstream && v.Ref.RulePrefix != "" {
 			fix = "Pull " + v.Ref.CacheURI() + " instead, or set the node's mirror for " + refHost(r.Reference) + " to the cache."
 		}
+		switch r.Shape {
+		case "network":
+			return "The client could not reach " + upstreamHostOf(r) + ": it asked the upstream directly (no mirror to the cache took the pull, or it was bypassed) and has no route there (no egress from a private subnet, or DNS).",
+				fix + " Or give the client egress to " + upstreamHostOf(r) + "."
+		case "rate-limited":
+			return "Docker Hub's pull rate limit struck this client: the request went to " + upstreamHostOf(r) + " directly, so the pull never touched the cache and spent the budget of this client's address or login, not the rule's.", fix
+		}
 		return "The request went to " + upstreamHostOf(r) + " directly: the pull never touched the cache, and what failed is the upstream's answer to this client.", fix
 	case "uncached-layer-redirect":
 		return "ECR redirected a layer of " + ref + " that it has not cached yet to the upstream's CDN, and this client has no route to it (a private subnet).",
@@ -390,7 +456,26 @@ func words(v ErrorVerdict) (string, string) {
 		return "The node pulls " + ref + " through a mirror (" + pick(otherHost(r), "the mirror") + ") without credentials for it: the credentials are looked up for the original registry.",
 			"Give the node credentials for the mirror's host (kubelet credential provider matchImages, Bottlerocket container-registry.credentials, kops useECRCredentialsForMirrors)."
 	case "mirror-not-found":
-		return "The mirror (" + pick(otherHost(r), "the mirror") + ") does not have " + ref + ".", "Check that the mirror's path maps to the right rule prefix."
+		return "The mirror (" + pick(otherHost(r), "the mirror") + ") does not have " + ref + ".", "Check that the mirror's path maps to the right rule prefix (ptcdoctor nodes reads the node's hosts.toml)."
+	case "mirror-override-path":
+		return "The node's mirror for " + pick(refHost(r.Reference), "the registry") + " asks " + pick(otherHost(r), "the mirror") + " for " + model.Printable(strings.TrimRight(overridePathRE.FindString(r.Line), ":,;.")) + ": /v2/ twice. Its hosts.toml server URL names the rule prefix, and without override_path = true containerd puts /v2/ in front of the path again, so ECR answers 404.",
+			"Set override_path = true under the [host.\"https://<account>.dkr.ecr.<region>.amazonaws.com/v2/<prefix>\"] table of the node's hosts.toml; check the node's files with ptcdoctor nodes (ptcdoctor setup prints a hosts.toml that passes it)."
+	case "ecr-throttled":
+		if isPublicECR(refHost(r.Reference)) || contains(r.Hosts, "public.ecr.aws") {
+			return "ECR Public throttled the requests (\"Rate exceeded\": about 1 request a second per address without a login, 10 with one), not Docker Hub's pull limit.",
+				"Log in to ECR Public (aws ecr-public get-login-password --region us-east-1 | docker login --username AWS --password-stdin public.ecr.aws), retry with backoff, or pull through the cache (a rule for public.ecr.aws)."
+		}
+		return "ECR throttled the requests (\"Rate exceeded\" is ECR's own API rate quota, per account and region, not Docker Hub's pull limit): too many pulls of " + ref + " at once, by many nodes or a tight retry loop.",
+			"Retry with backoff and spread the pulls out (stagger a rollout); if it persists, ask Service Quotas for a higher rate of BatchGetImage / GetDownloadUrlForLayer in this region."
+	case "rule-secret-missing":
+		return "The Secrets Manager secret ARN given to the pull through cache rule names no secret ECR can find: deleted, mistyped, in another region or account, or not named ecr-pullthroughcache/….",
+			"Create the secret (name ecr-pullthroughcache/<something>, {\"username\", \"accessToken\"}) in the rule's region and pass its full ARN: ptcdoctor setup --upstream <registry> does both."
+	case "platform-not-published":
+		return ref + " has no manifest for this node's platform (the image's index lists others only).",
+			"Pull a tag that publishes this platform (docker manifest inspect lists them), or schedule the pod on nodes of a platform it has."
+	case "back-off":
+		return "This is the kubelet backing off after failed pulls of " + ref + ": it waits before trying again and says nothing of why. The first error holds the cause: the ErrImagePull event's message (\"Failed to pull image …: …\").",
+			"Paste that message: kubectl describe pod <pod> (Events), or kubectl get events --field-selector reason=Failed; then ptcdoctor explain --error '<that message>'."
 	case "public-ecr-stale-login":
 		return "A stale or expired login for public.ecr.aws is sent with the pull; ECR Public needs none, and answers 403 for a bad one. This is not about library/.",
 			"docker logout public.ecr.aws (helm registry logout public.ecr.aws), then pull again."
@@ -448,7 +533,7 @@ func upstreamHostOf(r ErrorReading) string {
 			return model.Printable(h)
 		}
 	}
-	if h := refHost(r.Reference); h == "docker.io" {
+	if h := refHost(r.Reference); h == "docker.io" || (h == "" && budgetTextRE.MatchString(r.Line)) {
 		return model.DockerHubRegistry
 	} else if h != "" {
 		return model.Printable(h)

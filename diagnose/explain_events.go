@@ -67,6 +67,8 @@ func ReadEvents(data []byte) (events []PullEvent, isEvents bool, err error) {
 	}
 	switch {
 	case list.Kind == "EventList":
+	case list.Kind == "List" && len(list.Items) == 0 && bytes.Contains(trimmed, []byte(`"items"`)):
+		// What kubectl get events -o json prints on a quiet cluster: no failed pulls.
 	case list.Kind == "List" && len(list.Items) > 0 && list.Items[0].Kind == "Event":
 	case list.Kind == "Event":
 		var one kubeEvent
@@ -107,11 +109,19 @@ func isPullMessage(msg string) bool {
 
 // PullGroup is the failed pulls one cause explains.
 type PullGroup struct {
-	Cause string      `json:"cause"` // a cause id of Causes; "" when not settled
+	Cause string      `json:"cause"` // a cause id of Causes; Unexplained when not settled, BackOffOnly for pulls seen only backing off
 	Check string      `json:"check"` // the catalog check of the cause; "" when outside the account
 	Title string      `json:"title"`
 	Pulls []PullTrace `json:"pulls"`
 }
+
+// The groups that name no cause of Causes: the text and the JSON say the same words.
+const (
+	// Unexplained groups the failed pulls whose messages settle no cause (nor the account).
+	Unexplained = "unexplained"
+	// BackOffOnly groups the images whose events keep only the back-off.
+	BackOffOnly = "back-off-only"
+)
 
 // PullTrace is one image's failed pulls, and what explains them.
 type PullTrace struct {
@@ -125,18 +135,20 @@ type PullTrace struct {
 }
 
 // ExplainEvents explains every failed pull of the events against the account (nil: from
-// the messages alone) and groups them by cause, the largest group first. The back-off
-// events of a pod carry no cause of their own; they count towards the pod's failed pull.
+// the messages alone) and groups them by cause, the largest group first. Each image is
+// listed once per cause, with its pods. The back-off events carry no cause of their own:
+// they count towards the failed pull of the same image (or, when they name none, of the
+// same pod); an image seen only backing off is listed apart, by name.
 func ExplainEvents(ctx context.Context, acct *Account, events []PullEvent) []PullGroup {
 	traces := map[traceKey]*PullTrace{}
 	byCause := map[string]*PullGroup{}
 	var order []string
 	verdicts := map[string]ErrorVerdict{} // a message is explained once
-	backoffs := map[string]int{}
+	var backoffs []PullEvent
 	for _, ev := range events {
 		if backoffRE.MatchString(ev.Message) {
 			// "Error: ErrImagePull", "Back-off pulling image …": no cause in them.
-			backoffs[ev.Object] += ev.Count
+			backoffs = append(backoffs, ev)
 			continue
 		}
 		v, seen := verdicts[ev.Message]
@@ -148,16 +160,20 @@ func ExplainEvents(ctx context.Context, acct *Account, events []PullEvent) []Pul
 		if image == "" {
 			image = "(not named)"
 		}
-		g := byCause[v.Cause.ID]
+		cause := v.Cause.ID
+		if cause == "" {
+			cause = Unexplained
+		}
+		g := byCause[cause]
 		if g == nil {
-			g = &PullGroup{Cause: v.Cause.ID, Check: v.Cause.Check, Title: v.Cause.Title}
-			if g.Cause == "" {
+			g = &PullGroup{Cause: cause, Check: v.Cause.Check, Title: v.Cause.Title}
+			if cause == Unexplained {
 				g.Title = "Not settled from the message and the account"
 			}
-			byCause[v.Cause.ID] = g
-			order = append(order, v.Cause.ID)
+			byCause[cause] = g
+			order = append(order, cause)
 		}
-		k := traceKey{v.Cause.ID, image}
+		k := traceKey{cause, canonicalImage(image)}
 		t := traces[k]
 		if t == nil {
 			t = &PullTrace{Image: image, Message: v.Reading.Line, Verdict: v.Verdict, Fix: v.Fix, Needs: v.Needs}
@@ -166,35 +182,40 @@ func ExplainEvents(ctx context.Context, acct *Account, events []PullEvent) []Pul
 			}
 			traces[k] = t
 		}
-		t.Events += ev.Count
-		obj := model.Printable(ev.Object)
-		if !contains(t.Objects, obj) {
-			t.Objects = append(t.Objects, obj)
-		}
+		t.add(model.Printable(ev.Object), ev.Count)
 	}
-	// A pod's back-off events count towards the first failed pull explained for it; a
-	// pod that only backed off is listed apart.
 	keys := make([]traceKey, 0, len(traces))
 	for k := range traces {
 		keys = append(keys, k)
 	}
 	sort.Slice(keys, func(i, j int) bool { return keys[i].cause+keys[i].image < keys[j].cause+keys[j].image })
-	var bare []string
-	bareEvents := 0
-	for _, obj := range sortedKeys(backoffs) {
-		p := model.Printable(obj)
-		placed := false
+	// A back-off joins the failure of the image it names, else of its pod.
+	bare := map[string]*PullTrace{}
+	var bareOrder []string
+	for _, ev := range backoffs {
+		obj := model.Printable(ev.Object)
+		image := canonicalImage(model.Printable(findReference(ev.Message)))
+		var into *PullTrace
 		for _, k := range keys {
-			if t := traces[k]; contains(t.Objects, p) {
-				t.Events += backoffs[obj]
-				placed = true
+			if t := traces[k]; (image != "" && k.image == image) || (image == "" && contains(t.Objects, obj)) {
+				into = t
 				break
 			}
 		}
-		if !placed {
-			bare = append(bare, p)
-			bareEvents += backoffs[obj]
+		if into == nil {
+			name := model.Printable(findReference(ev.Message))
+			if name == "" {
+				name = "(not named)"
+			}
+			if bare[image] == nil {
+				bare[image] = &PullTrace{Image: name,
+					Verdict: "The events keep only the back-off for " + name + ": the failure that started it (the \"Failed to pull image\" message of reason ErrImagePull or Failed) has aged out of them.",
+					Needs:   []string{"kubectl describe pod for one of these pods, or the kubelet's log on its node, for the first \"Failed to pull image\" message; then ptcdoctor explain --error '<that message>'"}}
+				bareOrder = append(bareOrder, image)
+			}
+			into = bare[image]
 		}
+		into.add(obj, ev.Count)
 	}
 	out := []PullGroup{}
 	for _, c := range order {
@@ -209,12 +230,48 @@ func ExplainEvents(ctx context.Context, acct *Account, events []PullEvent) []Pul
 		out = append(out, *g)
 	}
 	sort.SliceStable(out, func(i, j int) bool { return groupEvents(out[i]) > groupEvents(out[j]) })
-	if len(bare) > 0 {
-		out = append(out, PullGroup{Title: "Backing off, with no message that says why", Pulls: []PullTrace{{Image: "(not named)", Objects: bare, Events: bareEvents,
-			Verdict: "These pods' events keep only the back-off; the failure that started it has aged out of the events.",
-			Needs:   []string{"kubectl describe pod for one of them, or the kubelet's log on its node, for the first \"Failed to pull image\" message"}}}})
+	if len(bareOrder) > 0 {
+		g := PullGroup{Cause: BackOffOnly, Title: "Backing off, with no message that says why"}
+		sort.Strings(bareOrder)
+		for _, image := range bareOrder {
+			sort.Strings(bare[image].Objects)
+			g.Pulls = append(g.Pulls, *bare[image])
+		}
+		out = append(out, g)
 	}
 	return out
+}
+
+func (t *PullTrace) add(obj string, count int) {
+	t.Events += count
+	if !contains(t.Objects, obj) {
+		t.Objects = append(t.Objects, obj)
+	}
+}
+
+// canonicalImage is an image reference written the one way, so that the kubelet's
+// "nginx:1.27" and containerd's "docker.io/library/nginx:1.27" are one image. "" stays "".
+func canonicalImage(ref string) string {
+	if ref == "" || ref == "(not named)" {
+		return ""
+	}
+	if refHost(ref) == "docker.io" {
+		rest := ref
+		for _, p := range []string{"docker.io/", "index.docker.io/", "registry-1.docker.io/"} {
+			rest = strings.TrimPrefix(rest, p)
+		}
+		name, _, _ := strings.Cut(rest, "@")
+		name, _, _ = strings.Cut(name, ":")
+		if !strings.Contains(name, "/") {
+			rest = "library/" + rest
+		}
+		ref = "docker.io/" + rest
+	}
+	last := ref[strings.LastIndex(ref, "/")+1:]
+	if !strings.ContainsAny(last, ":@") {
+		ref += ":latest"
+	}
+	return ref
 }
 
 var backoffRE = regexp.MustCompile(`(?i)^\s*(Back-off pulling image|Error: (ErrImagePull|ImagePullBackOff))`)

@@ -29,6 +29,10 @@ type ErrorReading struct {
 	// Candidates are the causes the line allows, most likely first; one when the line
 	// alone settles it.
 	Candidates []string
+	// APICall is set for the aws CLI's (or an SDK's) words, "An error occurred (…) when
+	// calling the … operation": the caller talked to ECR's API, so a repository name in
+	// it is a path in the account, never an upstream reference.
+	APICall bool
 }
 
 // shape is one family of error message: the words that give it away, and how to turn
@@ -47,13 +51,17 @@ func fixed(ids ...string) func(*ErrorReading) []string {
 // inside a client's wrapper ("pull access denied …: denied: The authentication to the
 // upstream registry failed") is read for what ECR said.
 var shapes = []shape{
+	{"ecr-throttled", regexp.MustCompile(`(?i)(?:toomanyrequests|ThrottlingException|ThrottledException)[:)]?[^\n]{0,80}Rate exceeded`), fixed("ecr-throttled")},
+	{"rule-secret-missing", regexp.MustCompile(`(?i)SecretNotFoundException`), fixed("rule-secret-missing")},
+	{"mirror-override-path", overridePathRE, fixed("mirror-override-path")},
+	{"platform-missing", regexp.MustCompile(`(?i)no match for platform in manifest|no matching manifest for \S+ in the manifest list`), platformCauses},
 	{"rule-needs-credentials", regexp.MustCompile(`(?i)UnsupportedUpstreamRegistryException[^\n]*requires authentication|upstream registry requires authentication`), fixed("rule-needs-credentials")},
 	{"unsupported-upstream", regexp.MustCompile(`(?i)UnsupportedUpstreamRegistryException|upstream registry isn't supported|upstream registry URL \S+ is invalid`), fixed("unsupported-upstream")},
 	{"secret-unusable", regexp.MustCompile(`(?i)UnableToGetUpstream(Image|Layer)Exception|unable to be pulled using the pull through cache rule`), fixed("secret-unusable")},
 	{"kms-error", regexp.MustCompile(`(?i)\bKmsError\b|KmsException|kms:Decrypt`), fixed("kms-error")},
 	{"image-archived", regexp.MustCompile(`(?i)\bImageInaccessible\b|ImageArchivedException|image is archived|archived images? cannot be pulled|imageStatus[^\n]{0,8}ARCHIVED`), fixed("image-archived")},
 	{"upstream-unavailable", regexp.MustCompile(`(?i)\bUpstreamUnavailable\b`), fixed("upstream-unavailable")},
-	{"upstream-denied", regexp.MustCompile(`(?i)authentication to the upstream registry failed|\bUpstreamAccessDenied\b`), upstreamDeniedCauses},
+	{"upstream-denied", regexp.MustCompile(`(?i)authentication to the upstream registry failed|\bUpstreamAccessDenied(?:Exception)?\b|upstream registry denied access`), upstreamDeniedCauses},
 	{"cross-account", regexp.MustCompile(`(?i)no resource-based policy allows the ecr:`), fixed("cross-account-policy")},
 	{"access-denied", regexp.MustCompile(`(?i)not authorized to perform:? (ecr:[A-Za-z]+)`), accessDeniedCauses},
 	{"rate-limited", regexp.MustCompile(`(?i)toomanyrequests|too many requests|\b429\b|pull rate limit|UpstreamTooManyRequests|HAP429`), rateLimitCauses},
@@ -62,8 +70,21 @@ var shapes = []shape{
 	{"forbidden", regexp.MustCompile(`(?i)403 Forbidden|status code \[manifests [^\]]*\]: 403|\b403\b`), forbiddenCauses},
 	{"cdn", regexp.MustCompile(`(?i)production\.cloudflare\.docker\.com|docker-images-prod\.[a-z0-9.]+|[a-z0-9]+\.cloudfront\.net|r2\.cloudflarestorage\.com`), cdnCauses},
 	{"network", regexp.MustCompile(`(?i)dial tcp|i/o timeout|TLS handshake timeout|connection timed out|no such host|connection refused|network is unreachable|DeadlineExceeded|Client\.Timeout exceeded`), networkCauses},
-	{"not-found", regexp.MustCompile(`(?i)manifest unknown|requested image not found|name unknown|does not exist in the registry|repository does not exist|requested access to the resource is denied|pull access denied|\bnot found\b|NotFound|access to the requested resource is not authorized`), notFoundCauses},
+	{"not-found", regexp.MustCompile(`(?i)manifest[ _]unknown|requested image not found|name[ _]unknown|does not exist in the registry|repository does not exist|requested access to the resource is denied|pull access denied|\bnot found\b|NotFound|access to the requested resource is not authorized`), notFoundCauses},
+	// Last: a back-off says only that pulls failed before; any other words win.
+	{"back-off", regexp.MustCompile(`(?i)Back-off pulling image|\bImagePullBackOff\b|Error: ErrImagePull\b`), fixed("back-off")},
 }
+
+// overridePathRE is a request path that repeats /v2/: containerd put /v2/ after a mirror
+// server URL that already names a path (…/v2/docker-hub), because hosts.toml lacks
+// override_path = true.
+var overridePathRE = regexp.MustCompile(`(?i)https?://[^\s"/]+/v2/[^\s"]*?/v2/[^\s"]*`)
+
+// secretInLineRE finds credentials a client may print with an error.
+var secretInLineRE = regexp.MustCompile(`(?i)(Authorization: (?:Basic|Bearer) |X-Amz-(?:Security-Token|Signature|Credential)=)[^\s&"',]+`)
+
+// awsAPIRE is the aws CLI's (and the SDKs') wrapper around an API error.
+var awsAPIRE = regexp.MustCompile(`An error occurred \(([A-Za-z]+)\) when calling the ([A-Za-z]+) operation`)
 
 // ReadError reads a pasted error line (or several lines of one failure) without an
 // account. ok is false when no shape fits.
@@ -71,7 +92,11 @@ func ReadError(text string) (ErrorReading, bool) {
 	if len(text) > 16384 {
 		text = text[:16384]
 	}
+	// A pasted line may carry credentials (an Authorization header, a presigned URL's
+	// token): they never reach the screen.
+	text = secretInLineRE.ReplaceAllString(text, "${1}<redacted>")
 	r := ErrorReading{Line: model.Printable(strings.TrimSpace(text))}
+	r.APICall = awsAPIRE.MatchString(text)
 	r.Reference = findReference(text)
 	r.Hosts = findHosts(text)
 	if m := rateHeaderRE.FindString(text); m != "" {
@@ -122,6 +147,7 @@ var refPatterns = []*regexp.Regexp{
 	regexp.MustCompile(`(?i)load metadata for (\S+?):?(?:\s|$)`),
 	regexp.MustCompile(`(?i)failed to resolve source metadata for (\S+?):?(?:\s|$)`),
 	regexp.MustCompile(`(?i)oci://(\S+?)["'\s:]`),
+	regexp.MustCompile(`(?i)invalid from flag value (\S+?):\s`),
 }
 
 var (
@@ -143,8 +169,8 @@ var (
 	unauthenticatedBudgetRE = regexp.MustCompile(`(?i)unauthenticated pull rate limit`)
 	budgetTextRE            = regexp.MustCompile(`(?i)pull rate limit`)
 	// ECR's words for a repository that does not exist, and for an image it does not hold.
-	repoMissingRE  = regexp.MustCompile(`(?i)name unknown|does not exist in the registry|repository \S+ not found`)
-	imageMissingRE = regexp.MustCompile(`(?i)manifest unknown|requested image not found|manifest for \S+ not found`)
+	repoMissingRE  = regexp.MustCompile(`(?i)name[ _]unknown|does not exist in the registry|repository \S+ not found`)
+	imageMissingRE = regexp.MustCompile(`(?i)manifest[ _]unknown|requested image not found|manifest for \S+ not found`)
 )
 
 func findReference(text string) string {
@@ -159,20 +185,62 @@ func findReference(text string) string {
 	if m := readingRE.FindStringSubmatch(text); m != nil {
 		return m[2] + ":" + m[1]
 	}
-	if m := cacheRefRE.FindString(text); m != "" {
-		return m
+	if ref := apiURLReference(text); ref != "" {
+		return ref
+	}
+	for _, m := range cacheRefRE.FindAllString(text, -1) {
+		// …amazonaws.com/v2/… is the registry API's path, read above; never a name.
+		if _, path, _ := strings.Cut(m, "/"); path != "v2" && !strings.HasPrefix(path, "v2/") {
+			return m
+		}
 	}
 	if m := repoNamedRE.FindStringSubmatch(text); m != nil {
+		return m[1]
+	}
+	if m := deniedForRepoRE.FindStringSubmatch(text); m != nil && awsAPIRE.MatchString(text) {
 		return m[1]
 	}
 	return ""
 }
 
+// apiURLRE is a registry API request (crane, go-containerregistry, containerd): the
+// repository name sits between /v2/ and /manifests/<tag or digest>, /blobs/<digest> or
+// /tags/list.
+var apiURLRE = regexp.MustCompile(`https?://([A-Za-z0-9.<>_*-]+(?::[0-9]+)?)/v2/([a-z0-9._/-]+?)/(manifests|blobs|tags)/(sha256:[a-f0-9]+|[A-Za-z0-9_][A-Za-z0-9_.-]*)`)
+
+// apiURLReference is the reference a registry API URL names: the name with the tag or
+// digest of a manifest request (a blob's digest is a layer's, not the image's).
+func apiURLReference(text string) string {
+	for _, m := range apiURLRE.FindAllStringSubmatch(text, -1) {
+		if strings.Contains("/"+m[2]+"/", "/v2/") {
+			continue // a mirror path repeated (override_path); not a name
+		}
+		ref := m[1] + "/" + m[2]
+		if m[3] == "manifests" {
+			if strings.HasPrefix(m[4], "sha256:") {
+				ref += "@" + m[4]
+			} else {
+				ref += ":" + m[4]
+			}
+		}
+		return ref
+	}
+	return ""
+}
+
+// deniedForRepoRE is the repository an API error names ("… denied access for the
+// repository docker-hub/library/nginx").
+var deniedForRepoRE = regexp.MustCompile(`(?i)for the repository '?([a-z0-9._/-]+[a-z0-9])'?`)
+
+// helpHosts serve documentation and help pages that messages link to
+// ("…upgrading: https://www.docker.com/increase-rate-limit"): no pull goes there.
+var helpHosts = []string{"www.docker.com", "docker.com", "docs.docker.com", "docs.aws.amazon.com", "aws.amazon.com", "github.com", "kubernetes.io", "aka.ms"}
+
 func findHosts(text string) []string {
 	var out []string
 	for _, m := range hostRE.FindAllStringSubmatch(text, 8) {
 		h := strings.ToLower(strings.TrimSuffix(m[1], ":443"))
-		if !contains(out, h) {
+		if !contains(out, h) && !contains(helpHosts, h) {
 			out = append(out, h)
 		}
 	}
@@ -207,7 +275,8 @@ func refHost(ref string) string {
 }
 
 // throughECR reports whether the line's reference is a cache URI.
-func (r *ErrorReading) throughECR() bool { return isECRHost(refHost(r.Reference)) }
+// An API call's repository name is a path in the account.
+func (r *ErrorReading) throughECR() bool { return r.APICall || isECRHost(refHost(r.Reference)) }
 
 // direct reports whether the failing request went to an upstream rather than to ECR:
 // the reference names an upstream and no ECR host (a mirror) appears in the line.
@@ -260,7 +329,10 @@ func (r *ErrorReading) cachePath() string {
 	if !r.throughECR() {
 		return ""
 	}
-	_, path, _ := strings.Cut(ref, "/")
+	path := ref
+	if !r.APICall || isECRHost(refHost(ref)) {
+		_, path, _ = strings.Cut(ref, "/")
+	}
 	path, _, _ = strings.Cut(path, "@")
 	if i := strings.LastIndex(path, ":"); i > strings.LastIndex(path, "/") {
 		path = path[:i]
@@ -278,6 +350,13 @@ func upstreamDeniedCauses(r *ErrorReading) []string {
 		return []string{"library-before-org", "upstream-credentials"}
 	}
 	return []string{"upstream-credentials", "library-before-org", "name-not-upstream"}
+}
+
+func platformCauses(r *ErrorReading) []string {
+	if r.throughECR() || r.maybeMirrored() {
+		return []string{"missing-platform", "platform-not-published"}
+	}
+	return []string{"platform-not-published"}
 }
 
 func accessDeniedCauses(r *ErrorReading) []string {
@@ -390,12 +469,30 @@ func notFoundCauses(r *ErrorReading) []string {
 	case byDigest:
 		out = []string{"digest-first-pull"}
 	case repoMissing:
-		out = []string{"no-rule", "missing-create-permission", "template-cannot-create"}
+		// The repository does not exist: what fails after it is made (the import, the
+		// image) is not why.
+		out = []string{"no-rule", "missing-create-permission", "template-cannot-create", "name-not-upstream", "library-prefix", "ecr-login"}
+		return withoutLoginForAPI(r, out)
 	case imageMissing:
 		out = []string{"name-not-upstream", "missing-import-permission", "missing-platform"}
 	}
-	for _, c := range []string{"no-rule", "missing-create-permission", "template-cannot-create", "name-not-upstream", "missing-import-permission", "library-prefix", "ecr-login"} {
+	for _, c := range []string{"no-rule", "missing-create-permission", "template-cannot-create", "name-not-upstream", "missing-import-permission", "private-image-missing", "image-archived", "library-prefix", "ecr-login"} {
 		if !contains(out, c) {
+			out = append(out, c)
+		}
+	}
+	return withoutLoginForAPI(r, out)
+}
+
+// withoutLoginForAPI drops the client's ECR login from an API call's causes: the aws CLI
+// signs with IAM credentials, and says so in other words when it has none.
+func withoutLoginForAPI(r *ErrorReading, causes []string) []string {
+	if !r.APICall {
+		return causes
+	}
+	out := causes[:0:0]
+	for _, c := range causes {
+		if c != "ecr-login" {
 			out = append(out, c)
 		}
 	}

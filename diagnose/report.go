@@ -154,8 +154,8 @@ func NewReport(snap *model.Snapshot, res Result, withStats bool) Report {
 func (r Report) Markdown() string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "# ptcdoctor report: %s in %s\n\n", r.Account, r.Region)
-	fmt.Fprintf(&b, "Scanned %s as `%s`. **%d errors, %d warnings, %d info.**\n\n", r.ScannedAt.Format(time.RFC3339), r.Identity,
-		r.Summary.Errors, r.Summary.Warnings, r.Summary.Info)
+	fmt.Fprintf(&b, "Scanned %s as `%s`. **%s, %s, %d info.**\n\n", r.ScannedAt.Format(time.RFC3339), r.Identity,
+		plural(r.Summary.Errors, "error", "errors"), plural(r.Summary.Warnings, "warning", "warnings"), r.Summary.Info)
 	if !r.Complete {
 		b.WriteString("**Incomplete: some parts could not be read, so some checks said nothing about some subjects.**\n\n")
 	}
@@ -205,8 +205,9 @@ func (r Report) Markdown() string {
 	}
 	if r.Stats != nil {
 		b.WriteString("## Scan\n\n")
-		fmt.Fprintf(&b, "%d repositories, %d images in %.1f s (rules after %.2f s); %d calls, %d retried.\n",
-			r.Stats.Repositories, r.Stats.Images, r.Stats.SecondsToComplete, r.Stats.SecondsToFirstRules, sum(r.Stats.Calls), r.Stats.Retried)
+		fmt.Fprintf(&b, "%s, %s in %.1f s (rules after %.2f s); %s, %d retried.\n",
+			plural(r.Stats.Repositories, "repository", "repositories"), plural(r.Stats.Images, "image", "images"), r.Stats.SecondsToComplete, r.Stats.SecondsToFirstRules,
+			plural(sum(r.Stats.Calls), "call", "calls"), r.Stats.Retried)
 	}
 	return b.String()
 }

@@ -218,10 +218,15 @@ func renderErrorVerdict(v diagnose.ErrorVerdict) string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "Recognised: %q\n", v.Reading.Matched)
 	if v.Explanation != nil {
-		b.WriteString("\n" + renderExplanation(*v.Explanation))
+		ex := *v.Explanation
+		ex.Fixes = v.Fixes // only the fixes of the link the line failed at
+		b.WriteString("\n" + renderExplanation(ex))
 	}
 	if v.Cause.ID != "" {
 		fmt.Fprintf(&b, "\nCause: %s (%s)\n", v.Cause.Title, v.Cause.ID)
+	}
+	for _, n := range v.AlsoFailing {
+		fmt.Fprintf(&b, "Also failing (not this line's cause): %s\n", model.Printable(n))
 	}
 	fmt.Fprintf(&b, "%s\n", model.Printable(v.Verdict))
 	if v.Fix != "" {

@@ -343,7 +343,7 @@ func printCatalog(w io.Writer) {
 // it plans exactly what was shown).
 func printReport(w io.Writer, r diagnose.Report, scopeArgs string) {
 	fmt.Fprintf(w, "%s in %s, as %s\n", r.Account, r.Region, r.Identity)
-	fmt.Fprintf(w, "%d errors, %d warnings, %d info\n", r.Summary.Errors, r.Summary.Warnings, r.Summary.Info)
+	fmt.Fprintf(w, "%s, %s, %d info\n", plural(r.Summary.Errors, "error"), plural(r.Summary.Warnings, "warning"), r.Summary.Info)
 	if !r.Complete {
 		fmt.Fprintln(w, "INCOMPLETE: some parts could not be read; what they hide is listed below as not checked.")
 	}
@@ -352,18 +352,24 @@ func printReport(w io.Writer, r diagnose.Report, scopeArgs string) {
 	}
 	printNotChecked(w, r)
 	for _, f := range r.Findings {
-		fmt.Fprintf(w, "\n[%s] %-7s %s  (%s %s)\n", f.ID, strings.ToUpper(f.Severity), f.Check, f.Subject.Kind, f.Subject.Name)
-		fmt.Fprintf(w, "    %s\n", f.Title)
-		fmt.Fprintf(w, "    %s\n", wrap(f.Explanation, 90, "    "))
+		head := fmt.Sprintf("[%s] %-7s %s  (%s %s)", f.ID, strings.ToUpper(f.Severity), f.Check, f.Subject.Kind, f.Subject.Name)
+		if len(head) > textWidth(w) { // a long subject (an ARN): on a line of its own
+			head = fmt.Sprintf("[%s] %-7s %s\n    (%s %s)", f.ID, strings.ToUpper(f.Severity), f.Check, f.Subject.Kind, f.Subject.Name)
+		}
+		fmt.Fprintf(w, "\n%s\n", head)
+		say(w, "    ", "    ", f.Title)
+		say(w, "    ", "    ", f.Explanation)
 		for _, e := range f.Evidence {
-			fmt.Fprintf(w, "    evidence: %s → %s\n", e.Call, e.Answer)
+			say(w, "    evidence: ", "      ", e.Call+" → "+e.Answer)
 		}
 		for i, fx := range f.Fixes {
-			how := fmt.Sprintf("ptcdoctor fix --finding %s --fix %d%s --dry-run", f.ID, i+1, scopeArgs)
 			if len(fx.Steps) == 0 {
-				how = "by hand"
+				say(w, fmt.Sprintf("    fix %d: ", i+1), "      ", fx.Title+"  [by hand]")
+				continue
 			}
-			fmt.Fprintf(w, "    fix %d: %s  [%s]\n", i+1, fx.Title, how)
+			// The command on a line of its own, whole, to be copied.
+			say(w, fmt.Sprintf("    fix %d: ", i+1), "      ", fx.Title)
+			fmt.Fprintf(w, "      ptcdoctor fix --finding %s --fix %d%s --dry-run\n", f.ID, i+1, scopeArgs)
 		}
 	}
 	switch {
@@ -373,8 +379,9 @@ func printReport(w io.Writer, r diagnose.Report, scopeArgs string) {
 		fmt.Fprintln(w, "\nNo findings in what could be checked; see NOT CHECKED above.")
 	}
 	if st := r.Stats; st != nil {
-		fmt.Fprintf(w, "\nScan: %d repositories, %d images in %.2f s (rules after %.3f s, repositories after %.3f s); %d calls, %d throttled, %d retried\n",
-			st.Repositories, st.Images, st.SecondsToComplete, st.SecondsToFirstRules, st.SecondsToRepositories, total(st.Calls), total(st.Throttled), st.Retried)
+		fmt.Fprintf(w, "\nScan: %s, %s in %.2f s (rules after %.3f s, repositories after %.3f s); %s, %d throttled, %d retried\n",
+			plural(st.Repositories, "repository"), plural(st.Images, "image"), st.SecondsToComplete, st.SecondsToFirstRules, st.SecondsToRepositories,
+			plural(total(st.Calls), "call"), total(st.Throttled), st.Retried)
 		for _, op := range sortedOps(st.Calls) {
 			fmt.Fprintf(w, "  %-38s %6d calls %5d throttled\n", op, st.Calls[op], st.Throttled[op])
 		}
@@ -406,20 +413,29 @@ func sortedOps(m map[string]int) []string {
 	return out
 }
 
-// wrap folds text at width, indenting the lines after the first.
-func wrap(s string, width int, indent string) string {
-	var b strings.Builder
-	n := 0
-	for i, word := range strings.Fields(s) {
-		if i > 0 && n+len(word)+1 > width {
-			b.WriteString("\n" + indent)
-			n = 0
-		} else if i > 0 {
-			b.WriteString(" ")
-			n++
+// sdkOperation is the SDK's prefix naming the call ("operation error ECR:
+// DescribeRepositories, "): the rest of the message is the cause, often the same for
+// every call (a refused connection, expired credentials).
+var sdkOperation = regexp.MustCompile(`^operation error [^:]+: [^,]+, `)
+
+// failedReads lists the failed reads one cause a line, each line naming the parts
+// that failed that way: five calls refused by one endpoint make one line, not five.
+func failedReads(errs []model.PartError) string {
+	var causes []string
+	parts := map[string][]string{}
+	for _, e := range errs {
+		cause := strings.TrimSpace(e.Code + " " + sdkOperation.ReplaceAllString(e.Message, ""))
+		if parts[cause] == nil {
+			causes = append(causes, cause)
 		}
-		b.WriteString(word)
-		n += len(word)
+		parts[cause] = append(parts[cause], e.Part+" ("+e.Operation+")")
+	}
+	var b strings.Builder
+	for i, c := range causes {
+		if i > 0 {
+			b.WriteString("\n")
+		}
+		b.WriteString("- " + strings.Join(parts[c], ", ") + ": " + c)
 	}
 	return b.String()
 }
@@ -429,5 +445,5 @@ func wrap(s string, width int, indent string) string {
 type unreadAccountError struct{ snap *model.Snapshot }
 
 func (e unreadAccountError) Error() string {
-	return fmt.Sprintf("the scan could not tell which account this is: %v", e.snap.Errors)
+	return fmt.Sprintf("the scan could not tell which account this is:\n%s", failedReads(e.snap.Errors))
 }

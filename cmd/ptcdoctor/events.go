@@ -7,7 +7,6 @@ import (
 	"strings"
 
 	"github.com/ptcdoctor/ptcdoctor/diagnose"
-	"github.com/ptcdoctor/ptcdoctor/model"
 )
 
 // doctor --events-file: the failed image pulls of Kubernetes events, explained against
@@ -64,25 +63,23 @@ func printPullFailures(w io.Writer, groups []diagnose.PullGroup) {
 	if groups == nil {
 		return
 	}
-	fmt.Fprintf(w, "\nFailed image pulls in the events: %d causes\n", len(groups))
+	fmt.Fprintf(w, "\nFailed image pulls in the events: %s\n", plural(len(groups), "cause"))
 	for _, g := range groups {
 		check := ""
 		if g.Check != "" {
 			check = "  [check " + g.Check + "]"
 		}
-		cause := g.Cause
-		if cause == "" {
-			cause = "unexplained"
-		}
-		fmt.Fprintf(w, "\n%s: %s%s\n", cause, g.Title, check)
+		// The same word as --json's cause: unexplained, back-off-only, or a cause id.
+		fmt.Fprintln(w)
+		say(w, "", "    ", g.Cause+": "+g.Title+check)
 		for _, p := range g.Pulls {
-			fmt.Fprintf(w, "  %s  (%d events; %s)\n", p.Image, p.Events, strings.Join(p.Objects, ", "))
-			fmt.Fprintf(w, "    %s\n", wrap(model.Printable(p.Verdict), 88, "    "))
+			say(w, "  ", "      ", fmt.Sprintf("%s  (%s; %s)", p.Image, plural(p.Events, "event"), strings.Join(p.Objects, ", ")))
+			say(w, "    ", "    ", p.Verdict)
 			if p.Fix != "" {
-				fmt.Fprintf(w, "    fix: %s\n", wrap(model.Printable(p.Fix), 88, "         "))
+				say(w, "    fix: ", "         ", p.Fix)
 			}
 			for _, n := range p.Needs {
-				fmt.Fprintf(w, "    would settle it: %s\n", wrap(model.Printable(n), 88, "      "))
+				say(w, "    would settle it: ", "      ", n)
 			}
 		}
 	}

@@ -21,8 +21,10 @@ func TestDoctorExplainsTheFailedPullsOfEvents(t *testing.T) {
 	if code != exitFindings {
 		t.Fatalf("exit %d:\n%s", code, out)
 	}
-	text := out[strings.Index(out, "Failed image pulls in the events"):]
-	for _, want := range []string{"library-prefix: ", "missing-import-permission: ", "upstream-credentials: ", "bypassed-cache: ", "unexplained: ",
+	raw := out[strings.Index(out, "Failed image pulls in the events"):]
+	text := flat(raw)
+	for _, want := range []string{"library-prefix: ", "missing-import-permission: ", "upstream-credentials: ", "bypassed-cache: ", "back-off-only: ",
+		"quay/prometheus/node-exporter:v1.8.1 (30 events; batch/cleanup-28911500-4hj8d)",
 		"default/web-7d9c8b6f4-m4ttz, default/web-7d9c8b6f4-x2k9q", "fix: Pull 111122223333.dkr.ecr.us-east-1.amazonaws.com/docker-hub/library/nginx:latest"} {
 		if !strings.Contains(text, want) {
 			t.Errorf("the text lacks %q:\n%s", want, text)
@@ -45,6 +47,18 @@ func TestDoctorExplainsTheFailedPullsOfEvents(t *testing.T) {
 	}
 	if causes["library-prefix"] != 1 || causes["missing-import-permission"] != 1 || causes["bypassed-cache"] != 1 || len(report.PullFailures) != 5 {
 		t.Fatalf("pullFailures: %+v", report.PullFailures)
+	}
+	// The JSON's cause words are the text's.
+	for _, g := range report.PullFailures {
+		if !strings.Contains(raw, "\n"+g.Cause+": ") {
+			t.Errorf("--json cause %q is not the text's", g.Cause)
+		}
+	}
+
+	// kubectl's answer on a quiet cluster: no failed pull, not a usage error.
+	quiet := `{"apiVersion":"v1","items":[],"kind":"List","metadata":{"resourceVersion":""}}`
+	if out, code := runWithStdin(t, demoEnv(t), quiet, "doctor", "--demo", "--events-file", "-"); code == exitUsage || !strings.Contains(out, "Failed image pulls in the events: 0 causes") {
+		t.Fatalf("an empty events list: exit %d:\n%s", code, out)
 	}
 
 	if out, code := runWithStdin(t, demoEnv(t), "nginx:1.27\n", "doctor", "--demo", "--events-file", "-"); code != exitUsage || !strings.Contains(out, "not Kubernetes events") {

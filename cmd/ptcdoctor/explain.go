@@ -35,7 +35,17 @@ CRI-O, nerdctl, BuildKit, skopeo, the ECS agent or the aws CLI, takes the image
 reference from it, and walks the same chain for that reference against the account,
 to name the cause the chain confirms. Where the line alone settles the cause (a pull
 that went to Docker Hub directly, an expired ECR login) no account is read; with
---line-only none ever is, and explain says what would settle the rest.`,
+--line-only none ever is, and explain says what would settle the rest. The line
+narrows the causes; the chain confirms one of them or none: a link that fails
+for a cause the line does not allow is shown as also failing, never as the
+line's cause.
+
+Exit status: explain REF exits 1 when a link fails. explain --error exits 1
+when the chain walked on the account confirms the cause (a finding, as explain
+REF); 0 when the cause is the line's own reading (--line-only, a line that
+settles it alone, or a chain that does not show it failing now), or when it
+stays unsettled with the account read; 3 when the account was needed and could
+not be read; 4 when the message is not one ptcdoctor recognises.`,
 		Example: `  ptcdoctor explain --demo 111122223333.dkr.ecr.us-east-1.amazonaws.com/docker-hub/nginx:latest
   ptcdoctor explain --error "manifest unknown: Requested image not found" --line-only
   ptcdoctor explain --demo --principal arn:aws:iam::111122223333:role/eks-node --error 'failed to resolve reference "111122223333.dkr.ecr.us-east-1.amazonaws.com/docker-hub/library/redis:7.4": not found'`,
@@ -120,22 +130,22 @@ func printExplanation(w io.Writer, ex diagnose.Explanation) {
 		fmt.Fprintf(w, "  pulled through the cache as %s\n", ex.Ref.CacheURI())
 	}
 	fmt.Fprintln(w)
+	col := strings.Repeat(" ", 32)
 	for _, s := range ex.Steps {
-		fmt.Fprintf(w, "%s %-24s %s\n", statusMark[s.Status], s.Name, wrap(model.Printable(s.Detail), 80, strings.Repeat(" ", 32)))
+		// A name too long for its column (permissions of a role's ARN) gets a line of its own.
+		name := fmt.Sprintf("%s %-24s ", statusMark[s.Status], model.Printable(s.Name))
+		if len(name) > len(col) {
+			fmt.Fprintln(w, strings.TrimRight(name, " "))
+			name = col
+		}
+		say(w, name, col, s.Detail)
 		for _, e := range s.Evidence {
-			fmt.Fprintf(w, "%32s%s → %s\n", "", model.Printable(e.Call), model.Printable(e.Answer))
+			say(w, col, col+"  ", e.Call+" → "+e.Answer)
 		}
 	}
-	fmt.Fprintf(w, "\nVerdict: %s\n", wrap(model.Printable(ex.Verdict), 90, "         "))
-	for i, fx := range ex.Fixes {
-		fmt.Fprintf(w, "\nFix %d: %s\n", i+1, model.Printable(fx.Title))
-		for _, st := range fx.Plan.Steps {
-			fmt.Fprintf(w, "  %s\n", model.Printable(st.String()))
-		}
-		if fx.Manual != "" {
-			fmt.Fprintf(w, "  %s\n", strings.ReplaceAll(model.Printable(fx.Manual), "\\x0a", "\n  "))
-		}
-	}
+	fmt.Fprintln(w)
+	say(w, "Verdict: ", "         ", ex.Verdict)
+	printFixes(w, ex.Fixes)
 	if len(ex.Fixes) > 0 {
 		fmt.Fprintln(w, "\nApply with: ptcdoctor fix --image "+model.Printable(ex.Ref.Input)+" --dry-run, then --yes")
 	}
@@ -145,7 +155,7 @@ func explainError(ctx context.Context, g *globals, w io.Writer, text string, pri
 	r, ok := diagnose.ReadError(text)
 	if !ok {
 		fmt.Fprintln(w, "ptcdoctor does not recognise this message. Paste the whole error line, with the image reference, or run: ptcdoctor explain <reference>")
-		return findingsError{errQuiet}
+		return unrecognisedError{errQuiet}
 	}
 	var acct *diagnose.Account
 	notRead := ""
@@ -161,8 +171,11 @@ func explainError(ctx context.Context, g *globals, w io.Writer, text string, pri
 	}
 	v, _ := diagnose.ExplainError(ctx, acct, text)
 	printErrorVerdict(w, v, notRead)
-	if v.Cause.ID == "" && notRead != "" {
-		return errors.New("")
+	switch {
+	case v.Cause.ID == "" && notRead != "":
+		return incompleteError{errQuiet}
+	case v.Confirmed:
+		return findingsError{errQuiet} // a finding on the account, as explain REF
 	}
 	return nil
 }
@@ -177,14 +190,24 @@ func printErrorVerdict(w io.Writer, v diagnose.ErrorVerdict, notRead string) {
 	}
 	if v.Explanation != nil {
 		fmt.Fprintln(w)
-		printExplanation(w, *v.Explanation)
+		ex := *v.Explanation
+		ex.Fixes = v.Fixes // only the fixes of the link the line failed at
+		if len(v.AlsoFailing) > 0 {
+			ex.Verdict = "of the reference's chain, not of this line (see Cause): " + ex.Verdict
+		}
+		printExplanation(w, ex)
 	}
 	if v.Cause.ID != "" {
 		check := v.Cause.Check
 		if check == "" {
 			check = "none: outside the account"
 		}
-		fmt.Fprintf(w, "\nCause: %s (%s; check %s)\n", v.Cause.Title, v.Cause.ID, check)
+		how := "read from the line"
+		if v.Confirmed {
+			how = "confirmed by the chain"
+		}
+		fmt.Fprintln(w)
+		say(w, "Cause: ", "       ", fmt.Sprintf("%s (%s; check %s; %s)", v.Cause.Title, v.Cause.ID, check, how))
 	} else {
 		fmt.Fprintln(w, "\nCause: not settled; the line allows:")
 		for _, id := range r.Candidates {
@@ -193,17 +216,21 @@ func printErrorVerdict(w io.Writer, v diagnose.ErrorVerdict, notRead string) {
 			}
 		}
 	}
-	fmt.Fprintf(w, "  %s\n", wrap(model.Printable(v.Verdict), 90, "  "))
+	say(w, "  ", "  ", v.Verdict)
 	if v.Fix != "" {
-		fmt.Fprintf(w, "Fix:   %s\n", wrap(model.Printable(v.Fix), 90, "       "))
+		say(w, "Fix:   ", "       ", v.Fix)
 	}
 	if notRead != "" {
-		fmt.Fprintf(w, "\nNot checked against the account: %s\n", model.Printable(notRead))
+		fmt.Fprintln(w, "\nNot checked against the account:")
+		say(w, "  ", "  ", notRead)
+	}
+	for _, n := range v.AlsoFailing {
+		say(w, "Also failing (not this line's cause): ", "  ", n)
 	}
 	for _, n := range v.Notes {
-		fmt.Fprintf(w, "Note: %s\n", wrap(model.Printable(n), 90, "  "))
+		say(w, "Note: ", "  ", n)
 	}
 	for _, n := range v.Needs {
-		fmt.Fprintf(w, "Would settle it: %s\n", wrap(model.Printable(n), 90, "  "))
+		say(w, "Would settle it: ", "  ", n)
 	}
 }

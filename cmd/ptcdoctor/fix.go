@@ -224,7 +224,8 @@ func (fr *fixRun) run(ctx context.Context, out io.Writer, g *globals, sc *scope,
 	// changed). After any write, the account is diagnosed again.
 	latest, wrote := d, false
 	for _, c := range todo {
-		fmt.Fprintf(out, "\n[%s] %s\n", c.id, model.Printable(c.f.Title))
+		fmt.Fprintln(out)
+		say(out, "["+c.id+"] ", "    ", c.f.Title)
 		printPlan(out, c.fix.Plan)
 		if dryRun {
 			continue

@@ -221,17 +221,19 @@ func printFleetSummary(w io.Writer, r diagnose.FleetReport) {
 		fmt.Fprintf(w, "skipped %s %s: %s\n", s.Source, s.Region, s.Reason)
 	}
 	for _, f := range r.CrossAccount {
-		fmt.Fprintf(w, "\n[%s] %-7s %s  (%s %s)\n    %s\n    %s\n", f.ID, strings.ToUpper(f.Severity), f.Check, f.Subject.Kind, f.Subject.Name, f.Title, wrap(f.Explanation, 90, "    "))
+		fmt.Fprintf(w, "\n[%s] %-7s %s  (%s %s)\n", f.ID, strings.ToUpper(f.Severity), f.Check, f.Subject.Kind, f.Subject.Name)
+		say(w, "    ", "    ", f.Title)
+		say(w, "    ", "    ", f.Explanation)
 		for _, e := range f.Evidence {
-			fmt.Fprintf(w, "    evidence: %s → %s\n", e.Call, e.Answer)
+			say(w, "    evidence: ", "      ", e.Call+" → "+e.Answer)
 		}
 	}
 	for _, n := range r.CrossAccountNotChecked {
 		fmt.Fprintf(w, "\nNOT CHECKED  %s: %s: %s\n", n.Check, n.Subject, n.Reason)
 	}
 	s := r.Summary
-	fmt.Fprintf(w, "\n%d account-regions: %d complete, %d incomplete, %d failed; %d errors, %d warnings, %d info (%d cross-account)\n",
-		s.Targets, s.Complete, s.Incomplete, s.Failed, s.Errors, s.Warnings, s.Info, len(r.CrossAccount))
+	fmt.Fprintf(w, "\n%s: %d complete, %d incomplete, %d failed; %s, %s, %d info (%d cross-account)\n",
+		plural(s.Targets, "account-region"), s.Complete, s.Incomplete, s.Failed, plural(s.Errors, "error"), plural(s.Warnings, "warning"), s.Info, len(r.CrossAccount))
 }
 
 func orDash(s string) string {

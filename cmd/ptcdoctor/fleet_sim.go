@@ -44,8 +44,8 @@ func serveFleet(cmd *cobra.Command, sc *sim.Scenario, addr string, env, allowRem
 	for _, a := range info.Accounts {
 		regions += len(a.Regions)
 	}
-	fmt.Fprintf(cmd.ErrOrStderr(), "ptcdoctor sim: serving fleet %q: %d accounts, %d account-regions\n  AWS APIs: %s (the key's account, the signature's region)\n  signed in as: %s in %s\n  admin:    %s (/_sim/accounts lists each account-region's registry and admin)\nPress Ctrl-C to stop.\n",
-		sc.Name, len(info.Accounts), regions, info.Endpoint, info.AccountID, info.Region, info.Admin)
+	fmt.Fprintf(cmd.ErrOrStderr(), "ptcdoctor sim: serving fleet %q: %s, %s\n  AWS APIs: %s (the key's account, the signature's region)\n  signed in as: %s in %s\n  admin:    %s (/_sim/accounts lists each account-region's registry and admin)\nPress Ctrl-C to stop.\n",
+		sc.Name, plural(len(info.Accounts), "account"), plural(regions, "account-region"), info.Endpoint, info.AccountID, info.Region, info.Admin)
 	<-stop
 	return nil
 }

@@ -251,18 +251,6 @@ not; either way the plan is no longer warned about.`,
 	return cmd
 }
 
-// printPlan shows every step as the call it makes, destructive ones marked.
-func printPlan(w io.Writer, plan model.Plan) {
-	fmt.Fprintf(w, "Plan: %s\n", model.Printable(plan.Title))
-	for i, s := range plan.Steps {
-		mark := ""
-		if s.Destructive {
-			mark = "  [destructive]"
-		}
-		fmt.Fprintf(w, "  %d. %s%s\n     %s\n", i+1, model.Printable(s.Summary), mark, model.Printable(s.String()))
-	}
-}
-
 func printResults(w io.Writer, results []ecrops.StepResult) {
 	for _, r := range results {
 		line := fmt.Sprintf("  step %d %s: %s", r.Index+1, r.Status, model.Printable(r.Step.Operation+" "+r.Step.Target))

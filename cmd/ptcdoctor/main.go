@@ -3,7 +3,6 @@ package main
 
 import (
 	"errors"
-	"fmt"
 	"os"
 	"runtime/debug"
 	"strings"
@@ -19,7 +18,12 @@ const (
 	exitFindings = 1
 	exitUsage    = 2
 	exitScan     = 3
+	// exitUnrecognised: explain --error was given a message it does not recognise.
+	exitUnrecognised = 4
 )
+
+// unrecognisedError marks a message explain --error does not know.
+type unrecognisedError struct{ error }
 
 // usageError marks an error as the caller's: a bad flag, reference or file.
 type usageError struct{ error }
@@ -36,12 +40,19 @@ func run(args []string) int {
 		return exitOK
 	}
 	if err.Error() != "" {
-		fmt.Fprintln(os.Stderr, "ptcdoctor:", err)
+		if isTerminal(os.Stderr) {
+			say(os.Stderr, "ptcdoctor: ", "  ", err.Error()) // folded to the terminal
+		} else {
+			os.Stderr.WriteString("ptcdoctor: " + err.Error() + "\n") // one line a message, for logs and grep
+		}
 	}
 	var ue usageError
 	var fe findingsError
 	var ie incompleteError
+	var ne unrecognisedError
 	switch {
+	case errors.As(err, &ne):
+		return exitUnrecognised
 	case errors.As(err, &ue) || isFlagError(err):
 		return exitUsage
 	case errors.As(err, &ie):

@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/spf13/cobra"
 
@@ -185,26 +186,25 @@ func readSmall(p string) ([]byte, error) {
 var sevLabel = map[model.Severity]string{model.SeverityError: "ERROR", model.SeverityWarning: "WARN ", model.SeverityInfo: "INFO "}
 
 func printNodes(w io.Writer, r nodes.Report) {
-	p := model.Printable
 	for _, f := range r.Files {
-		fmt.Fprintf(w, "%s (%s)\n", p(f.Name), f.Kind)
+		say(w, "", "    ", fmt.Sprintf("%s (%s)", f.Name, f.Kind))
 		for _, rt := range f.Routes {
-			fmt.Fprintf(w, "  %s → %s\n", p(rt.Upstream), p(rt.Endpoint))
+			say(w, "  ", "      ", rt.Upstream+" → "+rt.Endpoint)
 			switch {
 			case rt.Cache == nil:
-				fmt.Fprintf(w, "      no ECR cache: %s\n", p(rt.Why))
+				say(w, "      ", "        ", "no ECR cache: "+rt.Why)
 			case !rt.Reaches:
-				fmt.Fprintf(w, "      cache %s in %s, prefix %s/: NOT REACHED (%s)\n", rt.Cache.Account, rt.Cache.Region, p(rt.Cache.Prefix), p(rt.Why))
+				say(w, "      ", "        ", fmt.Sprintf("cache %s in %s, prefix %s/: NOT REACHED (%s)", rt.Cache.Account, rt.Cache.Region, rt.Cache.Prefix, rt.Why))
 			default:
-				fmt.Fprintf(w, "      cache %s in %s, prefix %s/: reached · credentials: %s (%s)\n", rt.Cache.Account, rt.Cache.Region, p(rt.Cache.Prefix), rt.Credentials, p(rt.Why))
+				say(w, "      ", "        ", fmt.Sprintf("cache %s in %s, prefix %s/: reached · credentials: %s (%s)", rt.Cache.Account, rt.Cache.Region, rt.Cache.Prefix, rt.Credentials, rt.Why))
 			}
 		}
 		for _, pr := range f.Providers {
-			fmt.Fprintf(w, "  provider %s matches %s\n", p(pr.Name), p(strings.Join(pr.MatchImages, ", ")))
+			say(w, "  ", "      ", fmt.Sprintf("provider %s matches %s", pr.Name, strings.Join(pr.MatchImages, ", ")))
 		}
 	}
 	for _, s := range r.Skipped {
-		fmt.Fprintf(w, "skipped %s: not a node configuration ptcdoctor reads\n", p(s))
+		say(w, "", "  ", fmt.Sprintf("skipped %s: not a node configuration ptcdoctor reads", s))
 	}
 	errs, warns := 0, 0
 	for _, f := range r.Findings {
@@ -214,25 +214,29 @@ func printNodes(w io.Writer, r nodes.Report) {
 		case model.SeverityWarning:
 			warns++
 		}
-		fmt.Fprintf(w, "\n%s %s  %s\n  %s\n", sevLabel[f.Severity], f.Check, p(f.Subject.Name), p(f.Title))
+		head := fmt.Sprintf("%s %s  %s", sevLabel[f.Severity], f.Check, model.Printable(f.Subject.Name))
+		if utf8.RuneCountInString(head) > textWidth(w) { // a long path: on a line of its own
+			head = fmt.Sprintf("%s %s\n    %s", sevLabel[f.Severity], f.Check, model.Printable(f.Subject.Name))
+		}
+		fmt.Fprintf(w, "\n%s\n", head)
+		say(w, "  ", "  ", f.Title)
 		if f.Explanation != "" {
-			fmt.Fprintf(w, "  %s\n", wrap(p(f.Explanation), 90, "  "))
+			say(w, "  ", "  ", f.Explanation)
 		}
 		for _, e := range f.Evidence {
-			fmt.Fprintf(w, "  seen: %s → %s\n", p(e.Call), p(e.Answer))
+			say(w, "  seen: ", "    ", e.Call+" → "+e.Answer)
 		}
 		for _, fx := range f.Fixes {
-			fmt.Fprintf(w, "  Fix: %s\n", p(fx.Title))
-			for _, line := range strings.Split(strings.TrimRight(fx.Manual, "\n"), "\n") {
-				fmt.Fprintf(w, "    %s\n", p(line))
-			}
+			say(w, "  Fix: ", "    ", fx.Title)
+			// The snippet as it is, to be copied: never folded.
+			printDocument(w, fx.Manual, "    ")
 		}
 	}
 	if len(r.NotChecked) > 0 {
 		fmt.Fprintln(w, "\nNot checked:")
 		for _, n := range r.NotChecked {
-			fmt.Fprintf(w, "  - %s\n", wrap(p(n), 90, "    "))
+			say(w, "  - ", "    ", n)
 		}
 	}
-	fmt.Fprintf(w, "\n%d files, %d errors, %d warnings, %d not checked\n", len(r.Files), errs, warns, len(r.NotChecked))
+	fmt.Fprintf(w, "\n%s, %s, %s, %d not checked\n", plural(len(r.Files), "file"), plural(errs, "error"), plural(warns, "warning"), len(r.NotChecked))
 }

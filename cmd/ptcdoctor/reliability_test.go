@@ -71,7 +71,7 @@ func TestMalformedInputs(t *testing.T) {
 		{args: []string{"explain", "--demo"}, want: "give a reference to explain", code: exitUsage},
 		{args: []string{"explain", "--demo", "nginx:1", "--error", "x"}, want: "give a reference or --error, not both", code: exitUsage},
 		{args: []string{"explain", "--demo", "!!!"}, want: "is not an image reference", code: exitUsage},
-		{args: []string{"explain", "--error", "all is well"}, want: "does not recognise this message", code: exitFindings},
+		{args: []string{"explain", "--error", "all is well"}, want: "does not recognise this message", code: exitUnrecognised},
 		{args: []string{"setup", "--demo", "--upstream", "harbor", "--dry-run"}, want: `--upstream "harbor": one of docker-hub`, code: exitUsage},
 		{args: []string{"setup", "--demo", "--upstream", "docker-hub", "--dry-run"}, want: "Docker Hub needs credentials", code: exitUsage},
 		{args: []string{"setup", "--demo", "--upstream", "quay", "--prefix", "Bad", "--dry-run"}, want: "is not a valid prefix", code: exitUsage},

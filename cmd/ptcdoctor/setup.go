@@ -104,14 +104,15 @@ Run it again for a prefix that exists and it plans only what differs.`,
 			if secretValue != "" {
 				p := s.acc.CheckCredentials(cmd.Context(), r.URL(), username, strings.TrimSpace(jsonField(secretValue, "accessToken")))
 				if !p.Exists {
-					fmt.Fprintf(out, "[FAIL] %s refused the credentials of %s: %s %s\n\nNothing was written.\n", r.URL(), model.Printable(username), p.Class, p.Message)
+					say(out, "[FAIL] ", "       ", fmt.Sprintf("%s refused the credentials of %s: %s %s", r.URL(), model.Printable(username), p.Class, p.Message))
+					fmt.Fprintln(out, "\nNothing was written.")
 					return findingsError{errQuiet}
 				}
 				budget := "no pull limit reported"
 				if rl := p.RateLimit; rl != nil {
 					budget = fmt.Sprintf("pull budget %d of %d left in a %dh window", rl.Remaining, rl.Limit, rl.WindowSeconds/3600)
 				}
-				fmt.Fprintf(out, "[ ok ] %s accepted the credentials of %s (%s)\n", r.URL(), model.Printable(username), budget)
+				say(out, "[ ok ] ", "       ", fmt.Sprintf("%s accepted the credentials of %s (%s)", r.URL(), model.Printable(username), budget))
 			}
 			if r.SecretArn != "" {
 				sec := s.acc.DescribeSecret(cmd.Context(), r.SecretArn)
@@ -123,7 +124,7 @@ Run it again for a prefix that exists and it plans only what differs.`,
 				case sec.CustomerKey():
 					return usageError{fmt.Errorf("--secret-arn: %s is encrypted with a customer managed KMS key; ECR can only read secrets encrypted with aws/secretsmanager", sec.Name)}
 				}
-				fmt.Fprintf(out, "[ ok ] the secret %s exists, in %s, with the default key\n", sec.Name, snap.Region)
+				say(out, "[ ok ] ", "       ", fmt.Sprintf("the secret %s exists, in %s, with the default key", sec.Name, snap.Region))
 			}
 			plan := diagnose.PlanSetup(snap, r)
 			if r.Principal != "" {
@@ -132,16 +133,16 @@ Run it again for a prefix that exists and it plans only what differs.`,
 					snap.RegistryPolicy, ecrops.PullActions[:6])
 				switch {
 				case perm.Error != nil:
-					fmt.Fprintf(out, "[warn] could not check %s: %s\n", perm.Principal, perm.Error.Message)
+					say(out, "[warn] ", "       ", fmt.Sprintf("could not check %s: %s", perm.Principal, perm.Error.Message))
 				case !containsAny(perm.Missing, "ecr:BatchImportUpstreamImage", "ecr:CreateRepository"):
-					fmt.Fprintf(out, "[ ok ] %s may already pull through %s/\n", perm.Principal, prefix)
+					say(out, "[ ok ] ", "       ", fmt.Sprintf("%s may already pull through %s/", perm.Principal, prefix))
 					plan.Plan.Steps = dropKind(plan.Plan.Steps, model.StepAddRegistryPolicyStatement)
 				default:
-					fmt.Fprintf(out, "[ -- ] %s lacks %s: the plan grants them in the registry policy\n", perm.Principal, strings.Join(perm.Missing, ", "))
+					say(out, "[ -- ] ", "       ", fmt.Sprintf("%s lacks %s: the plan grants them in the registry policy", perm.Principal, strings.Join(perm.Missing, ", ")))
 				}
 			}
 			for _, p := range plan.Present {
-				fmt.Fprintf(out, "[ ok ] already there: %s\n", p)
+				say(out, "[ ok ] ", "       ", fmt.Sprintf("already there: %s", p))
 			}
 			fmt.Fprintln(out)
 			if len(plan.Plan.Steps) == 0 {
@@ -150,6 +151,10 @@ Run it again for a prefix that exists and it plans only what differs.`,
 				printPlan(out, plan.Plan)
 			}
 			if dryRun {
+				// What the nodes need is known before the rule exists: shown now, so that
+				// it can be reviewed with the plan (and applied once the rule is there).
+				fmt.Fprintf(out, "\nOnce the rule exists (after --yes), use it like this:\n\n")
+				printNextSteps(out, diagnose.NextSteps(snap, r))
 				fmt.Fprintln(out, "\n--dry-run: nothing was written. Run again with --yes to apply.")
 				return nil
 			}
@@ -205,10 +210,10 @@ func prove(ctx context.Context, out io.Writer, acc *ecrops.Account, snap *model.
 	v := acc.ValidateRule(ctx, prefix)
 	switch {
 	case v.Error != nil:
-		fmt.Fprintf(out, "[FAIL] ValidatePullThroughCacheRule: %s %s\n", v.Error.Code, v.Error.Message)
+		say(out, "[FAIL] ", "       ", fmt.Sprintf("ValidatePullThroughCacheRule: %s %s", v.Error.Code, v.Error.Message))
 		failed = true
 	case !v.IsValid:
-		fmt.Fprintf(out, "[FAIL] ValidatePullThroughCacheRule: %s\n", model.Printable(v.Failure))
+		say(out, "[FAIL] ", "       ", fmt.Sprintf("ValidatePullThroughCacheRule: %s", model.Printable(v.Failure)))
 		failed = true
 	default:
 		fmt.Fprintln(out, "[ ok ] ValidatePullThroughCacheRule: valid")
@@ -220,13 +225,14 @@ func prove(ctx context.Context, out io.Writer, acc *ecrops.Account, snap *model.
 			repo = path
 		}
 		if digest, err := acc.Warm(ctx, repo, tag); err != nil {
-			fmt.Fprintf(out, "[FAIL] canary pull of %s:%s: %s\n", repo, tag, model.Printable(err.Error()))
+			say(out, "[FAIL] ", "       ", fmt.Sprintf("canary pull of %s:%s: %s", repo, tag, model.Printable(err.Error())))
 			failed = true
 		} else {
-			fmt.Fprintf(out, "[ ok ] canary %s/%s:%s pulled through the cache: %s\n", snap.RegistryURI(), repo, tag, digest)
+			say(out, "[ ok ] ", "       ", fmt.Sprintf("canary %s/%s:%s pulled through the cache: %s", snap.RegistryURI(), repo, tag, digest))
 		}
 	}
-	fmt.Fprintf(out, "\nNext steps\n\n%s", diagnose.NextSteps(snap, r))
+	fmt.Fprintf(out, "\nNext steps\n\n")
+	printNextSteps(out, diagnose.NextSteps(snap, r))
 	if failed {
 		fmt.Fprintln(out, "\nThe rule exists but does not work yet: ptcdoctor explain <a reference under it> says why.")
 		return findingsError{errQuiet}
@@ -264,4 +270,16 @@ func dropKind(steps []model.Step, kind model.StepKind) []model.Step {
 func isTerminal(f *os.File) bool {
 	st, err := f.Stat()
 	return err == nil && st.Mode()&os.ModeCharDevice != 0
+}
+
+// printNextSteps prints setup's next steps: prose folded, each snippet and command
+// (an indented line) whole, to be copied.
+func printNextSteps(w io.Writer, text string) {
+	for _, line := range strings.Split(strings.TrimRight(text, "\n"), "\n") {
+		if strings.HasPrefix(line, " ") {
+			printDocument(w, line, "")
+			continue
+		}
+		say(w, "", "  ", line)
+	}
 }

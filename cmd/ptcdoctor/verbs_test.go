@@ -89,29 +89,51 @@ func TestExplainDemoEndsInTheLibraryFix(t *testing.T) {
 	if code != exitFindings {
 		t.Fatalf("exit %d:\n%s", code, out)
 	}
-	fix := strings.Index(out, "Fix 1:")
-	if fix < 0 || !strings.Contains(strings.SplitN(out[fix:], "\n", 2)[0], "docker-hub/library/nginx:latest") || !strings.Contains(out, "[FAIL] upstream reference") {
+	if !strings.Contains(flat(out), "Fix 1: Pull 111122223333.dkr.ecr.us-east-1.amazonaws.com/docker-hub/library/nginx:latest instead") || !strings.Contains(out, "[FAIL] upstream reference") {
 		t.Fatalf("explain:\n%s", out)
 	}
 	// A line without a reference: the causes it allows, and what would settle it.
 	out, code = runCLI(t, demoEnv(t), "explain", "--error", "manifest unknown: Requested image not found")
-	if code != 0 || !strings.Contains(out, "BatchImportUpstreamImage") || !strings.Contains(out, "Would settle it: the image reference") {
+	if code != 0 || !strings.Contains(out, "BatchImportUpstreamImage") || !strings.Contains(flat(out), "Would settle it: the image reference") {
 		t.Fatalf("explain --error (exit %d):\n%s", code, out)
 	}
 	// With the reference, against the demo (whose node role cannot import), the chain settles it.
 	out, code = runCLI(t, demoEnv(t), "explain", "--demo", "--error",
 		`Failed to pull image "111122223333.dkr.ecr.us-east-1.amazonaws.com/docker-hub/library/redis:7.4": rpc error: code = NotFound desc = failed to resolve reference "111122223333.dkr.ecr.us-east-1.amazonaws.com/docker-hub/library/redis:7.4": not found`)
-	if code != 0 || !strings.Contains(out, "(missing-import-permission; check permissions)") || !strings.Contains(out, "to arn:aws:iam::111122223333:role/eks-node") {
+	// A cause the chain confirms is a finding on the account: exit 1, as explain REF.
+	if code != exitFindings || !strings.Contains(flat(out), "(missing-import-permission; check permissions; confirmed by the chain)") || !strings.Contains(flat(out), "to arn:aws:iam::111122223333:role/eks-node") {
 		t.Fatalf("explain --error against the demo (exit %d):\n%s", code, out)
 	}
 	// --line-only never reads the account.
 	out, code = runCLI(t, demoEnv(t), "explain", "--demo", "--line-only", "--error",
 		`failed to resolve reference "111122223333.dkr.ecr.us-east-1.amazonaws.com/docker-hub/library/redis:7.4": not found`)
-	if code != 0 || strings.Contains(out, "[ ok ]") || !strings.Contains(out, "Would settle it: the account") {
+	if code != 0 || strings.Contains(out, "[ ok ]") || !strings.Contains(flat(out), "Would settle it: the account") {
 		t.Fatalf("explain --error --line-only (exit %d):\n%s", code, out)
 	}
 	if _, code := runCLI(t, demoEnv(t), "explain"); code != exitUsage {
 		t.Fatalf("explain without a reference: exit %d", code)
+	}
+}
+
+// The line narrows the causes; the chain confirms one of them or none. A 429 through the
+// cache is the pull budget, whatever else fails on the demo's chain (the node role cannot
+// import, the index lacks arm64): those are shown as also failing, never as the cause,
+// and their fixes are not this line's. Read from the line alone, it exits 0.
+func TestExplainErrorKeepsToTheLinesCauses(t *testing.T) {
+	out, code := runCLI(t, demoEnv(t), "explain", "--demo", "--principal", "arn:aws:iam::111122223333:role/eks-node", "--error",
+		`Failed to pull image "111122223333.dkr.ecr.us-east-1.amazonaws.com/docker-hub/library/nginx:1.27": rpc error: code = Unknown desc = failed to pull and unpack image "111122223333.dkr.ecr.us-east-1.amazonaws.com/docker-hub/library/nginx:1.27": failed to copy: httpReadSeeker: failed open: unexpected status code https://111122223333.dkr.ecr.us-east-1.amazonaws.com/v2/docker-hub/library/nginx/manifests/sha256:abc: 429 Too Many Requests - Server message: toomanyrequests: You have reached your pull rate limit.`)
+	if code != 0 || !strings.Contains(flat(out), "(pull-budget-spent; check upstream-rate-limit; read from the line)") ||
+		!strings.Contains(flat(out), "Also failing (not this line's cause): permissions of") || strings.Contains(out, "Fix 1:") {
+		t.Fatalf("a 429 through the cache (exit %d):\n%s", code, out)
+	}
+	// The exit codes are documented where a user looks.
+	if help, _ := runCLI(t, demoEnv(t), "explain", "--help"); !strings.Contains(flat(help), "4 when the message is not one ptcdoctor recognises") {
+		t.Errorf("explain --help does not document the exit codes:\n%s", help)
+	}
+	// A back-off alone: the first error holds the cause.
+	out, code = runCLI(t, demoEnv(t), "explain", "--demo", "--error", "Warning  Failed  3m  kubelet  Error: ImagePullBackOff")
+	if code != 0 || !strings.Contains(flat(out), "(back-off;") || !strings.Contains(flat(out), "ErrImagePull") {
+		t.Fatalf("a back-off alone (exit %d):\n%s", code, out)
 	}
 }
 

@@ -23,6 +23,8 @@ type hostEntry struct {
 type hostsFile struct {
 	namespace string
 	hosts     []hostEntry
+	// unknown are the keys containerd ignores (a misspelled override_path), where they are.
+	unknown []string
 }
 
 // namespaceOf reads the registry namespace from a hosts.toml's directory
@@ -48,6 +50,9 @@ func parseHostsTOML(name string, data []byte) (hostsFile, error) {
 		return hostsFile{}, fmt.Errorf("not valid TOML: %s", tomlError(err))
 	}
 	f := hostsFile{namespace: namespaceOf(name)}
+	for _, k := range unknownKeys(doc, hostsRootKeys) {
+		f.unknown = append(f.unknown, k+" at the top of the file")
+	}
 	if s, ok := doc["server"]; ok {
 		url, ok := s.(string)
 		if !ok {
@@ -72,6 +77,9 @@ func parseHostsTOML(name string, data []byte) (hostsFile, error) {
 			fields, ok := v.(map[string]any)
 			if !ok {
 				return hostsFile{}, fmt.Errorf("host %q must be a table", url)
+			}
+			for _, k := range unknownKeys(fields, hostsHostKeys) {
+				f.unknown = append(f.unknown, fmt.Sprintf("%s in [host.%q]", k, url))
 			}
 			e, err := hostFields(url, fields)
 			if err != nil {

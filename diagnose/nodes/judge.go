@@ -27,6 +27,11 @@ func (c *checker) containerd(idx int, hf hostsFile) {
 	if ns == "" {
 		ns = "(unknown registry: name the file certs.d/<registry>/hosts.toml)"
 	}
+	for _, k := range hf.unknown {
+		c.add(model.SeverityWarning, "containerd-config", file, "containerd ignores an unknown key: "+k,
+			"containerd reads only the keys it knows in a hosts.toml and ignores the others without a word ("+srcHostsMD+"): what the key was meant to set is not set.",
+			"", "", read(file, "keys", k))
+	}
 	for i := range hf.hosts {
 		h := hf.hosts[i]
 		where := fmt.Sprintf("[host.%q]", h.url)
@@ -86,10 +91,38 @@ func (c *checker) containerd(idx int, hf hostsFile) {
 				"Without resolve, containerd turns a tag into a digest at the next host (the upstream) and asks the cache by digest; a first pull by digest of an image the cache has not stored arrives as \"not found\", and the tag lookup still needs the upstream ("+srcHostsMD+").",
 				"Let the cache resolve tags", `  capabilities = ["pull", "resolve"]`, read(file, where, "capabilities = "+strings.Join(h.capabilities, ", ")))
 		}
+		// At the registry root the repositories may be plain ones holding copies of every
+		// registry's images; a prefix is one rule's, caching one upstream.
+		if hf.namespace == "_default" && r.Reaches && cache.Prefix != "ROOT" {
+			c.defaultMirror(file, where, h.url, cache)
+		}
 		ri := c.route(idx, r)
 		c.pending = append(c.pending, pendingRoute{file: idx, route: ri})
 	}
 }
+
+// defaultMirror warns of a _default hosts.toml that sends every registry to one cache:
+// a pull through cache rule caches one upstream, so the images of the other registries
+// are looked up in the wrong one.
+func (c *checker) defaultMirror(file, where, url string, cache *Cache) {
+	under := cache.Prefix + "/"
+	registry := "<registry>"
+	for p, reg := range defaultPrefixes {
+		if strings.EqualFold(cache.Prefix, p) {
+			registry = reg
+		}
+	}
+	c.add(model.SeverityWarning, "mirror-path", file, fmt.Sprintf("Every registry without a hosts.toml of its own is pulled through %s", under),
+		fmt.Sprintf("containerd uses certs.d/_default/hosts.toml for each registry that has no directory of its own (%s), so quay.io/org/app and ghcr.io/org/app are asked of %s as %sorg/app, alike. A pull through cache rule caches one upstream: the images of the other registries are looked up there, where they do not exist, and the pulls fail or fall back to their upstream.",
+			srcHostsMD, url, under),
+		"Give each registry whose cache this is a hosts.toml of its own, and drop the _default one",
+		"# /etc/containerd/certs.d/"+registry+"/hosts.toml\n# (one file a registry, each at the prefix of its own rule)\n"+HostsTOML(registry, cache.Host, cache.Prefix),
+		read(file, where, "_default: every registry → "+url))
+}
+
+// defaultPrefixes are the prefixes the ECR console proposes, by the registry they cache.
+var defaultPrefixes = map[string]string{"docker-hub": "docker.io", "ecr-public": "public.ecr.aws", "github": "ghcr.io", "quay": "quay.io",
+	"k8s": "registry.k8s.io", "kubernetes": "registry.k8s.io", "gitlab": "registry.gitlab.com", "chainguard": "cgr.dev"}
 
 // containerdConfig judges containerd's config.toml: the deprecated registry.mirrors
 // cannot sit beside config_path, and their endpoints' paths are API roots as written.
@@ -350,10 +383,16 @@ func (c *checker) credentials(f *FileReport, r *Route, providers []Provider, own
 	}
 	r.Credentials = state
 	r.Why = "no ECR credential provider matches " + sampleImage(uncovered[0])
-	fixTitle, fix := "Add the mirrored registries to matchImages", CredentialProviderYAML(uncovered, r.Cache.Region)
+	// The snippet replaces the provider's list: it keeps every pattern there and adds
+	// what is missing, so that copying it takes no registry away.
+	keep := append(append([]string{}, patterns...), uncovered...)
+	fixTitle, fix := "Add the mirrored registries to matchImages", CredentialProviderYAML(keep, r.Cache.Region)
+	if len(patterns) > 0 {
+		fixTitle = fmt.Sprintf("Add %s to the ECR provider's matchImages, keeping the patterns there", strings.Join(uncovered, ", "))
+	}
 	switch r.Runtime {
 	case "bottlerocket":
-		fixTitle, fix = "Add the mirrored registries to the ECR credential provider's image-patterns", BottlerocketProviderTOML(uncovered)
+		fixTitle, fix = "Add the mirrored registries to the ECR credential provider's image-patterns", BottlerocketProviderTOML(keep)
 	case "kops":
 		fixTitle, fix = "Let kops add the mirrored registries to the kubelet's matchImages", "spec:\n  containerd:\n    useECRCredentialsForMirrors: true\n"
 	}
@@ -391,7 +430,7 @@ func (c *checker) account(file string, r *Route) {
 		}
 	}
 	rule := snap.Rule(r.Cache.Prefix)
-	ev := model.Evidence{Call: "ecr:DescribePullThroughCacheRules", Answer: fmt.Sprintf("%d rules", len(snap.Rules))}
+	ev := model.Evidence{Call: "ecr:DescribePullThroughCacheRules", Answer: fmt.Sprintf("%d rule%s", len(snap.Rules), map[bool]string{true: "", false: "s"}[len(snap.Rules) == 1])}
 	if rule == nil {
 		var have []string
 		for _, x := range snap.Rules {

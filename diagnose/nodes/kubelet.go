@@ -101,7 +101,7 @@ func parseCredentialProviderConfig(src string, data []byte) (providers []Provide
 		err = yaml.Unmarshal(data, &c)
 	}
 	if err != nil {
-		return nil, nil, fmt.Errorf("not a kubelet CredentialProviderConfig: %w", err)
+		return nil, nil, fmt.Errorf("not a kubelet CredentialProviderConfig: %s", decodeError(data, err))
 	}
 	if c.Kind != "CredentialProviderConfig" {
 		return nil, nil, errors.New("not a kubelet CredentialProviderConfig (kind is not CredentialProviderConfig)")

@@ -279,3 +279,84 @@ func TestCredentialCases(t *testing.T) {
 		t.Errorf("kops *: %v %+v", err, r.Files)
 	}
 }
+
+// The matchImages snippet replaces the provider's list: copied, it keeps every pattern
+// already there (docker.io here) and covers the registry it was missing.
+func TestTheMatchImagesFixKeepsThePatternsThere(t *testing.T) {
+	k8s := hostsFor("registry.k8s.io", "https://111122223333.dkr.ecr.us-east-1.amazonaws.com/v2/kubernetes")
+	r, err := Check([]Input{k8s, provider([]string{"*.dkr.ecr.*.amazonaws.com", "docker.io", "*.io"}, "us-east-1")}, Options{})
+	if err != nil || len(r.Findings) != 1 || len(r.Findings[0].Fixes) != 1 {
+		t.Fatalf("%v %+v", err, r.Findings)
+	}
+	snippet := r.Findings[0].Fixes[0].Manual
+	for _, want := range []string{`"docker.io"`, `"*.io"`, `"registry.k8s.io"`, `"*.dkr.ecr.*.amazonaws.com"`} {
+		if strings.Count(snippet, want) != 1 {
+			t.Errorf("the snippet has %q %d times:\n%s", want, strings.Count(snippet, want), snippet)
+		}
+	}
+	// Applied, it leaves nothing to fix, for registry.k8s.io nor for docker.io.
+	hub := hostsFor("docker.io", "https://111122223333.dkr.ecr.us-east-1.amazonaws.com/v2/docker-hub")
+	r, err = Check([]Input{k8s, hub, {Name: "config.yaml", Explicit: true, Data: []byte(snippet)}}, Options{})
+	if err != nil || len(r.Findings) != 0 {
+		t.Errorf("with the snippet: %v %+v", err, r.Findings)
+	}
+}
+
+// A _default hosts.toml pointed at one rule's prefix sends quay.io and ghcr.io images
+// to a cache of another upstream: a warning, with one hosts.toml a registry as the fix.
+func TestADefaultMirrorAtOnePrefixIsWarned(t *testing.T) {
+	r, err := Check([]Input{hostsFor("_default", "https://111122223333.dkr.ecr.us-east-1.amazonaws.com/v2/docker-hub"), provider([]string{"*"}, "us-east-1")}, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var found *model.Finding
+	for i, f := range r.Findings {
+		if f.Check == "mirror-path" {
+			found = &r.Findings[i]
+		}
+	}
+	if found == nil || found.Severity != model.SeverityWarning || !strings.Contains(found.Title, "docker-hub/") ||
+		!strings.Contains(found.Explanation, "quay.io") || !strings.Contains(found.Fixes[0].Manual, "certs.d/docker.io/hosts.toml") {
+		t.Fatalf("%+v", r.Findings)
+	}
+	// The fix's snippet is one this package accepts.
+	fixed, err := Check([]Input{{Name: "certs.d/docker.io/hosts.toml", Explicit: true, Data: []byte(found.Fixes[0].Manual)}, provider([]string{"docker.io"}, "us-east-1")}, Options{})
+	if err != nil || len(fixed.Findings) != 0 {
+		t.Errorf("the fix: %v %+v", err, fixed.Findings)
+	}
+}
+
+// A provider config of the wrong shape is refused in its own terms: the field, what it
+// holds and what it should, never a Go type.
+func TestDecodingErrorsNameTheField(t *testing.T) {
+	head := "apiVersion: kubelet.config.k8s.io/v1\nkind: CredentialProviderConfig\nproviders:\n"
+	for in, want := range map[string]string{
+		head + "  - \"ecr-credential-provider\"\n":                                                                   "line 4: providers[0] is a string; want a mapping",
+		head + "  - name: ecr\n    matchImages: docker.io\n":                                                         "line 5: providers[0].matchImages is a string; want a list",
+		`{"apiVersion": "kubelet.config.k8s.io/v1", "kind": "CredentialProviderConfig", "providers": [{"name": 3}]}`: "providers.name is a number; want a string",
+	} {
+		_, err := Check([]Input{{Name: "config.yaml", Explicit: true, Data: []byte(in)}}, Options{})
+		if err == nil || !strings.Contains(err.Error(), want) || strings.Contains(err.Error(), "struct") {
+			t.Errorf("%q: %v, want %q", in, err, want)
+		}
+	}
+}
+
+// containerd ignores keys it does not know: a misspelled override_path is said, with
+// the key it was likely meant to be.
+func TestAnUnknownHostsKeyIsNamed(t *testing.T) {
+	in := Input{Name: "certs.d/docker.io/hosts.toml", Explicit: true, Data: []byte("server = \"https://registry-1.docker.io\"\n[host.\"https://111122223333.dkr.ecr.us-east-1.amazonaws.com/v2/docker-hub\"]\n  capabilities = [\"pull\", \"resolve\"]\n  overide_path = true\n  mirrors = 1\n")}
+	r, err := Check([]Input{in}, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var titles []string
+	for _, f := range r.Findings {
+		if f.Check == "containerd-config" {
+			titles = append(titles, f.Title)
+		}
+	}
+	if len(titles) != 2 || !strings.Contains(titles[1], "overide_path (did you mean override_path?)") || !strings.Contains(titles[0], "mirrors (containerd reads ") {
+		t.Errorf("%q", titles)
+	}
+}

@@ -129,7 +129,7 @@ func parseKops(data []byte) (kopsCluster, error) {
 		} `yaml:"spec"`
 	}
 	if err := yaml.Unmarshal(data, &doc); err != nil {
-		return kopsCluster{}, fmt.Errorf("spec.containerd: %w", err)
+		return kopsCluster{}, fmt.Errorf("spec.containerd: %s", decodeError(data, err))
 	}
 	return kopsCluster{mirrors: doc.Spec.Containerd.RegistryMirrors, useECRForMirrs: doc.Spec.Containerd.UseECRCredentialsForMirrors}, nil
 }

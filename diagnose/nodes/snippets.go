@@ -38,13 +38,14 @@ func HostsTOML(namespace, cacheHost, prefix string) string {
 
 // CredentialProviderYAML is a kubelet CredentialProviderConfig whose ECR provider covers
 // the ECR hosts and the registries mirrored to a cache: the kubelet asks a provider for
-// the image the pod names (docker.io/library/nginx), not for the mirror's host.
+// the image the pod names (docker.io/library/nginx), not for the mirror's host. mirrored
+// may hold the patterns a provider has already: each is listed once.
 func CredentialProviderYAML(mirrored []string, region string) string {
 	var b strings.Builder
 	b.WriteString("apiVersion: kubelet.config.k8s.io/v1\nkind: CredentialProviderConfig\nproviders:\n")
 	b.WriteString("  - name: ecr-credential-provider   # v1.29 or later: older ones refuse images outside ECR\n")
 	b.WriteString("    apiVersion: credentialprovider.kubelet.k8s.io/v1\n    defaultCacheDuration: 12h\n    matchImages:\n")
-	for _, m := range append(append([]string{}, ECRMatchImages...), mirrored...) {
+	for _, m := range matchList(mirrored) {
 		fmt.Fprintf(&b, "      - %q\n", m)
 	}
 	if region != "" {
@@ -63,8 +64,19 @@ func BottlerocketMirrorTOML(namespace, cacheHost, prefix string) string {
 // mirrored registries.
 func BottlerocketProviderTOML(mirrored []string) string {
 	var q []string
-	for _, m := range append(append([]string{}, ECRMatchImages...), mirrored...) {
+	for _, m := range matchList(mirrored) {
 		q = append(q, fmt.Sprintf("%q", m))
 	}
 	return "[settings.kubernetes.credential-providers.ecr-credential-provider]\nenabled = true\nimage-patterns = [" + strings.Join(q, ", ") + "]\n"
+}
+
+// matchList is the ECR hosts' patterns and then the others, each once, in order.
+func matchList(others []string) []string {
+	var out []string
+	for _, m := range append(append([]string{}, ECRMatchImages...), others...) {
+		if !contains(out, m) {
+			out = append(out, m)
+		}
+	}
+	return out
 }
