@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"strings"
 	"testing"
 
@@ -219,4 +220,34 @@ func lastJournalPlan(t *testing.T, srv *sim.Server, env []string) string {
 		t.Fatalf("no journal: %v", err)
 	}
 	return entries[len(entries)-1].Plan
+}
+
+// A principal that may not list the images of one of two leftovers under legacy-hub/: the
+// orphan finding's fix deletes the other, and the check after it cannot look at the first
+// again, so it says "could not confirm" (exit 3), never "fixed".
+func TestAFixIsNotFixedWhileItsScopeCouldNotBeRead(t *testing.T) {
+	sc, err := sim.LoadScenario("demo")
+	if err != nil {
+		t.Fatal(err)
+	}
+	sc.Principals = append(sc.Principals, sim.Principal{Name: "ops3", Kind: "user", AccessKeyID: deniedKey, SecretAccessKey: deniedSecret,
+		Statements: []sim.Statement{{Effect: "Allow", Actions: []string{"*"}, Resources: []string{"*"}},
+			{Effect: "Deny", Actions: []string{"ecr:DescribeImages", "ecr:ListImages"}, Resources: []string{"arn:aws:ecr:*:111122223333:repository/legacy-hub/library/python"}}}})
+	_, env := standInServer(t, simtest.StartScenario(t, sc))
+	env = append(env, "AWS_ACCESS_KEY_ID="+deniedKey, "AWS_SECRET_ACCESS_KEY="+deniedSecret)
+	r, _ := report(t, env)
+	f := findingOf(t, r, "orphan-repository", "legacy-hub/")
+	index := 0
+	for i, x := range f.Fixes {
+		if strings.Contains(x.Title, "Delete the repositories") {
+			index = i + 1
+		}
+	}
+	if index == 0 {
+		t.Fatalf("no deletion: %+v", f)
+	}
+	out, code := runCLI(t, env, "fix", "--finding", f.ID, "--fix", fmt.Sprint(index), "--yes", "--destructive")
+	if code != exitScan || strings.Contains(out, "] fixed") || !strings.Contains(out, "could not confirm") || !strings.Contains(out, "legacy-hub/library/python") {
+		t.Fatalf("exit %d:\n%s", code, out)
+	}
 }
