@@ -213,6 +213,24 @@ func (fr *fixRun) run(ctx context.Context, out io.Writer, g *globals, sc *scope,
 				len(into), strings.Join(into, "\n  "))}
 		}
 	}
+	// Plans that contradict each other are seen before any write: a plan resting on "no
+	// rule covers X" is dropped when another chosen plan creates that rule.
+	if !dryRun {
+		var plans []model.Plan
+		for _, c := range todo {
+			plans = append(plans, c.fix.Plan)
+		}
+		negated := negatedPlans(plans)
+		var kept []chosen
+		for i, c := range todo {
+			if why, ok := negated[i]; ok {
+				fmt.Fprintf(out, "\n[%s] %s\n  not run: %s; nothing was written for it\n", c.id, model.Printable(c.f.Title), why)
+				continue
+			}
+			kept = append(kept, c)
+		}
+		todo = kept
+	}
 	// notApplied: a fix asked for was not applied (it deletes and --destructive was not
 	// given; it stores credentials and none were): exit 1, as for a fix that failed.
 	failed, dropped, notApplied := false, false, false
@@ -350,4 +368,33 @@ func orNone(s string) string {
 		return "none"
 	}
 	return s
+}
+
+// negatedPlans finds, among plans chosen together, those whose premise another of them
+// negates: a step that expects no rule to cover a name (an orphan's or a template's
+// deletion) while another plan creates a rule covering it. Both cannot hold: the one
+// that deletes is dropped, before anything is written. By index, with the reason.
+func negatedPlans(plans []model.Plan) map[int]string {
+	out := map[int]string{}
+	for i, p := range plans {
+		for _, st := range p.Steps {
+			for k, want := range st.Expect {
+				name, ok := strings.CutPrefix(k, model.ExpectCoveringRule)
+				if !ok || want != "" {
+					continue
+				}
+				for j, q := range plans {
+					if j == i {
+						continue
+					}
+					for _, c := range q.Steps {
+						if c.Kind == model.StepCreateRule && (strings.HasPrefix(name, c.Target+"/") || c.Target == "ROOT") {
+							out[i] = fmt.Sprintf("it rests on no rule covering %s, and the plan %q of this run creates the rule %s/", name, q.Title, c.Target)
+						}
+					}
+				}
+			}
+		}
+	}
+	return out
 }

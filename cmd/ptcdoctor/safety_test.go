@@ -251,3 +251,19 @@ func TestAFixIsNotFixedWhileItsScopeCouldNotBeRead(t *testing.T) {
 		t.Fatalf("exit %d:\n%s", code, out)
 	}
 }
+
+// Two chosen plans that cannot both hold (recreate the rule legacy-hub/; delete what rests
+// on no rule covering legacy-hub/) are seen before any write: the deletion is dropped.
+func TestContradictoryPlansAreSeenBeforeAnyWrite(t *testing.T) {
+	create := model.Plan{Title: "Recreate legacy-hub/", Steps: []model.Step{{Kind: model.StepCreateRule, Target: "legacy-hub"}}}
+	delTemplate := model.Plan{Title: "Delete the template legacy-hub", Steps: []model.Step{{Kind: model.StepDeleteTemplate, Target: "legacy-hub",
+		Expect: map[string]string{"exists": "true", model.ExpectCoveringRule + "legacy-hub/": ""}}}}
+	delRepo := model.Plan{Title: "Delete legacy-hub/library/node", Steps: []model.Step{{Kind: model.StepDeleteRepository, Target: "legacy-hub/library/node",
+		Expect: map[string]string{"exists": "true", model.ExpectCoveringRule + "legacy-hub/library/node": ""}}}}
+	other := model.Plan{Title: "Delete quay/x", Steps: []model.Step{{Kind: model.StepDeleteRepository, Target: "quay/x",
+		Expect: map[string]string{model.ExpectCoveringRule + "quay/x": ""}}}}
+	got := negatedPlans([]model.Plan{delTemplate, create, delRepo, other})
+	if _, ok := got[0]; !ok || len(got) != 2 || got[2] == "" {
+		t.Fatalf("%v", got)
+	}
+}
