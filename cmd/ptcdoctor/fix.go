@@ -235,6 +235,11 @@ func (fr *fixRun) run(ctx context.Context, out io.Writer, g *globals, sc *scope,
 	// given; it stores credentials and none were): exit 1, as for a fix that failed.
 	failed, dropped, notApplied := false, false, false
 	var applied []chosen
+	// Each applied plan is judged on the diagnosis made right after it, against the one
+	// made right before it: a new error that a later plan of the run caused is that
+	// plan's, not this one's (and is said once, at the end).
+	beforeOf, afterOf := map[string]*diagnosis{}, map[string]*diagnosis{}
+	var last string // the id of the plan applied last, not judged yet
 	// latest is the diagnosis each plan is checked against before it runs: a plan made
 	// from the first diagnosis runs only if the fixes applied before it in this run left
 	// its finding, and its plan, as they were (a template's tags removed, then a
@@ -254,6 +259,9 @@ func (fr *fixRun) run(ctx context.Context, out io.Writer, g *globals, sc *scope,
 				return err
 			}
 			latest, wrote = fresh, false
+			if last != "" {
+				afterOf[last], last = fresh, ""
+			}
 		}
 		if latest != d {
 			if why, gone := changedSince(c.f, c.fix, fixIndex, latest.Findings); why != "" {
@@ -292,6 +300,7 @@ func (fr *fixRun) run(ctx context.Context, out io.Writer, g *globals, sc *scope,
 			continue
 		}
 		applied = append(applied, c)
+		beforeOf[c.id], last = latest, c.id
 	}
 	if dryRun || len(applied) == 0 {
 		if failed || dropped || notApplied {
@@ -304,11 +313,23 @@ func (fr *fixRun) run(ctx context.Context, out io.Writer, g *globals, sc *scope,
 	if err != nil {
 		return err
 	}
+	if last != "" {
+		afterOf[last] = again
+	}
 	fmt.Fprintln(out, "\nAfter the fixes:")
 	unconfirmed := false
+	judged := map[string]bool{} // keys of the findings a verdict already names
 	for _, c := range applied {
-		v := diagnose.Recheck(c.f, d.Findings, again.Result)
+		v := diagnose.Recheck(c.f, beforeOf[c.id].Findings, afterOf[c.id].Result)
+		for _, g := range v.Appeared {
+			judged[g.Key()] = true
+		}
 		if v.Fixed() {
+			if back := findingByKey(again.Findings, c.f.Key()); back != nil {
+				fmt.Fprintf(out, "  [%s] NOT fixed: gone after its fix, back after a later fix of this run: %s\n", c.id, model.Printable(back.Title))
+				failed = true
+				continue
+			}
 			fmt.Fprintf(out, "  [%s] fixed: %s\n", c.id, model.Printable(c.f.Title))
 			continue
 		}
@@ -318,6 +339,18 @@ func (fr *fixRun) run(ctx context.Context, out io.Writer, g *globals, sc *scope,
 			continue
 		}
 		failed = true
+	}
+	// An error the run itself caused that no verdict named (a rule recreated that a
+	// principal cannot use, say) is said, and the run does not end in success.
+	had := map[string]bool{}
+	for _, f := range d.Findings {
+		had[f.Key()] = true
+	}
+	for _, g := range again.Findings {
+		if g.Severity == model.SeverityError && !had[g.Key()] && !judged[g.Key()] {
+			fmt.Fprintf(out, "  new at error severity since this run began: [%s] %s\n", g.ID(), model.Printable(g.Title))
+			failed = true
+		}
 	}
 	if !again.Complete() || unconfirmed {
 		return incompleteError{errQuiet}
@@ -397,4 +430,13 @@ func negatedPlans(plans []model.Plan) map[int]string {
 		}
 	}
 	return out
+}
+
+func findingByKey(fs []model.Finding, key string) *model.Finding {
+	for i := range fs {
+		if fs[i].Key() == key {
+			return &fs[i]
+		}
+	}
+	return nil
 }

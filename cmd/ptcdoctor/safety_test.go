@@ -156,9 +156,12 @@ func TestAFixDoesNotRunOnWhatAnEarlierFixOfTheRunChanged(t *testing.T) {
 		}
 	}
 
-	_, env = standIn(t, "demo")
+	_, env = failingStandIn(t, "", nil) // the demo with its watch list and principals
 	out, _ = runCLI(t, env, "fix", "--yes", "--destructive")
-	for _, bad := range []string{"still failing", "NOT fixed", "failed:"} {
+	if !strings.Contains(out, "After the fixes:") {
+		t.Fatalf("fix --yes over the demo:\n%s", out)
+	}
+	for _, bad := range []string{"still failing", "back after a later fix", "failed:"} {
 		if strings.Contains(out, bad) {
 			t.Errorf("fix --yes over the demo says %q:\n%s", bad, out)
 		}
