@@ -4,7 +4,7 @@ BIN     ?= bin/ptcdoctor
 PKGS    := ./...
 FUZZTIME ?= 60s
 
-.PHONY: build test demo sim bench bench-scan bench-scan-repo bench-ui bench-fleet lint fuzz clean
+.PHONY: build test demo sim bench bench-scan bench-scan-repo bench-doctor bench-ui bench-fleet lint fuzz clean
 
 build:
 	$(GO) build -buildvcs=auto -o $(BIN) ./cmd/ptcdoctor
@@ -31,6 +31,12 @@ bench-scan:
 # The scan of one repository of 100,000 images: its DescribeImages pages, one after another.
 bench-scan-repo:
 	PTCDOCTOR_BENCH_RATE=$(RATE) $(GO) test -run '^$$' -bench 'BenchmarkScan/1rule-1repo-100000images' -benchtime 1x ./ecrops/
+
+# The built binary's `doctor --json --stats` on one account of 100,000 images (50 rules of
+# 100 repositories of 20 images, 50 no-lifecycle findings), the stand-in in another
+# process: ptcdoctor's peak resident memory, the report's size, the calls counted.
+bench-doctor:
+	$(GO) test -run '^$$' -bench BenchmarkDoctor100kImages -benchtime 3x ./cmd/ptcdoctor/
 
 # doctor over a generated fleet served by `ptcdoctor sim` in its own process, each
 # account-region throttled at RATE calls a second per operation. FLEET is

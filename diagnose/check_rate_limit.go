@@ -18,8 +18,8 @@ func (m *memo) answersFor(prefix string) []model.UpstreamProbe {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	var out []model.UpstreamProbe
-	for k, p := range m.upstream {
-		if strings.HasPrefix(k, prefix+"|") {
+	for k := range m.askedBy[prefix] {
+		if p, ok := m.upstream[k]; ok {
 			out = append(out, p)
 		}
 	}

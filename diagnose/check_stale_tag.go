@@ -15,7 +15,7 @@ import (
 type staleJob struct {
 	rule *model.Rule
 	repo *model.Repository
-	img  model.Image
+	img  *model.Image // the snapshot's own: a job per tag of 100,000 images is no copy of each
 	tag  string
 }
 
@@ -29,7 +29,8 @@ func staleJobs(snap *model.Snapshot) []staleJob {
 		if r == nil {
 			continue
 		}
-		for _, img := range repo.Images {
+		for k := range repo.Images {
+			img := &repo.Images[k]
 			for _, tag := range img.Tags {
 				jobs = append(jobs, staleJob{r, repo, img, tag})
 			}

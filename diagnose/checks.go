@@ -627,13 +627,14 @@ func checkNoLifecycle(d *diagnosis) []model.Finding {
 		}
 	}
 	var out []model.Finding
+	policy, summary := DefaultLifecycle.Policy(), DefaultLifecycle.Summary()
 	for _, prefix := range sortedKeys(byRule) {
 		repos := byRule[prefix]
 		var names []string
 		var steps []model.Step
 		for _, r := range repos {
 			names = append(names, r.Name)
-			steps = append(steps, putLifecycleStep(r.Name))
+			steps = append(steps, putLifecycleStep(r.Name, policy, summary))
 		}
 		var size int64
 		for _, r := range repos {
@@ -644,13 +645,13 @@ func checkNoLifecycle(d *diagnosis) []model.Finding {
 		// Without a template, the creation-template finding offers one with this policy.
 		if t := model.TemplateFor(d.snap.Templates, prefix+"/x"); t != nil && t.LifecyclePolicy == "" {
 			steps = append(steps, model.Step{Kind: model.StepUpdateTemplate, Operation: "ecr:UpdateRepositoryCreationTemplate", Target: t.Prefix,
-				Params:  map[string]string{"prefix": t.Prefix, "lifecyclePolicy": DefaultLifecycle.Policy()},
+				Params:  map[string]string{"prefix": t.Prefix, "lifecyclePolicy": policy},
 				Summary: "Give the template " + t.Prefix + " the same lifecycle policy, for repositories made later",
 				Expect:  map[string]string{"lifecyclePolicy": ""}})
 		}
 		out = append(out, model.Finding{Subject: model.Subject{Kind: "rule", Name: prefix},
 			Title:       fmt.Sprintf("%s under %s/ without a lifecycle policy", plural(len(repos), "cache repository", "cache repositories"), prefix),
-			Explanation: "Without a lifecycle policy a cache repository keeps every image it ever cached, and storage grows without bound. " + strings.Join(names, ", ") + fmt.Sprintf(" hold %d bytes of images now.", size),
+			Explanation: "Without a lifecycle policy a cache repository keeps every image it ever cached, and storage grows without bound. " + namedOnce(names) + fmt.Sprintf(" hold %d bytes of images now.", size),
 			Evidence:    []model.Evidence{{Call: "ecr:GetLifecyclePolicy", Answer: "LifecyclePolicyNotFoundException for " + strings.Join(names, ", ")}},
 			Fixes: []model.Fix{{Title: "Expire untagged images after 1 day, archive images not pulled for 90 days",
 				Plan: model.Plan{Title: "Lifecycle policies under " + prefix + "/", Steps: steps}}}})

@@ -287,8 +287,8 @@ func TestJSONSchema(t *testing.T) {
 	report := diagnose.NewReport(snap, res, true)
 	out, _ := json.Marshal(report)
 	// Every field the README documents is in a real report.
-	for _, field := range []string{`"schemaVersion":2`, `"complete":true`, `"findings":[`, `"notChecked":[]`, `"errors":[]`, `"stats":{`, `"id":"`, `"key":"`, `"number":1`,
-		`"evidence":[`, `"fixes":[`, `"needsSecretValue":`, `"secondsToFirstRules":`} {
+	for _, field := range []string{`"schemaVersion":4`, `"complete":true`, `"findings":[`, `"notChecked":[]`, `"errors":[]`, `"stats":{`, `"id":"`, `"key":"`, `"number":1`,
+		`"evidence":[`, `"fixes":[`, `"targets":["`, `"needsSecretValue":`, `"secondsToFirstRules":`} {
 		if !bytes.Contains(out, []byte(field)) {
 			t.Errorf("the report lacks %s", field)
 		}

@@ -75,10 +75,12 @@ func createTemplateStep(prefix string) model.Step {
 		Expect:  map[string]string{"exists": "false"}}
 }
 
-func putLifecycleStep(repo string) model.Step {
+// putLifecycleStep gives repo the policy (its text and summary, made once by the caller:
+// a plan for a rule's many repositories shares one copy).
+func putLifecycleStep(repo, policy, summary string) model.Step {
 	return model.Step{Kind: model.StepPutLifecyclePolicy, Operation: "ecr:PutLifecyclePolicy", Target: repo,
-		Params:  map[string]string{"repositoryName": repo, "lifecyclePolicyText": DefaultLifecycle.Policy()},
-		Summary: "Give " + repo + " a lifecycle policy: " + DefaultLifecycle.Summary(),
+		Params:  map[string]string{"repositoryName": repo, "lifecyclePolicyText": policy},
+		Summary: "Give " + repo + " a lifecycle policy: " + summary,
 		Expect:  map[string]string{"lifecyclePolicy": ""}}
 }
 

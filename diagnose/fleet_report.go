@@ -5,9 +5,12 @@ import (
 )
 
 // FleetSchemaVersion is the version of the fleet report (`doctor --json` over several
-// account-regions). It is a report of reports: each target's is a version-2 Report.
+// account-regions). It is a report of reports: each target's is a Report of SchemaVersion.
 // 3: the fleet report (targets, summary, crossAccount, skipped). See README.md.
-const FleetSchemaVersion = 3
+// 5: the targets' reports are version 4 (a fix's steps grouped by what differs only in
+// their target); the fleet's own fields are as in 3. Odd versions are fleets, even ones
+// single account-regions.
+const FleetSchemaVersion = 5
 
 // FleetReport is the JSON report of `ptcdoctor doctor --json` over a fleet.
 type FleetReport struct {

@@ -143,7 +143,7 @@ func TestFleetJSONSchema(t *testing.T) {
 	}
 	r := diagnose.NewFleetReport(time.Now(), targets, cross, nc, []diagnose.FleetSkipped{{Source: "x", Region: "eu-west-1", Reason: "not enabled"}})
 	out, _ := json.Marshal(r)
-	for _, field := range []string{`"schemaVersion":3`, `"kind":"fleet"`, `"complete":false`, `"targets":[`, `"state":"failed"`, `"error":"cannot assume"`,
+	for _, field := range []string{`"schemaVersion":5`, `"kind":"fleet"`, `"complete":false`, `"targets":[`, `"state":"failed"`, `"error":"cannot assume"`,
 		`"report":{`, `"crossAccount":[{`, `"crossAccountNotChecked":[]`, `"skipped":[{`, `"failed":1`, `"warnings":1`} {
 		if !strings.Contains(string(out), field) {
 			t.Errorf("the fleet report lacks %s:\n%s", field, out)

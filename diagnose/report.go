@@ -13,7 +13,10 @@ import (
 // meaning or goes away; new fields do not change it. See README.md beside this file.
 // 2: findings[].id is the finding's stable short id (a string), no longer its number,
 // which is findings[].number; complete and notChecked are new.
-const SchemaVersion = 2
+// 3 is the fleet report's first version (FleetSchemaVersion), not this report's.
+// 4: a fix's steps that differ only in their target are one entry: steps[].targets (a
+// list) replaces steps[].target, and "{target}" in params and summary stands for each.
+const SchemaVersion = 4
 
 // Report is the JSON report of `ptcdoctor doctor --json`.
 type Report struct {
@@ -81,10 +84,14 @@ type ReportFix struct {
 	Steps       []ReportStep `json:"steps"`
 }
 
+// ReportStep is one step of a plan, or a run of steps that differ only in their target
+// (a lifecycle policy for each of a rule's 100 repositories): the same is said once, and
+// what differs, the targets, one level down. With more than one target, "{target}" in
+// Params and Summary stands for each in turn; each target is one call, in order.
 type ReportStep struct {
 	Kind             string            `json:"kind"`
 	Operation        string            `json:"operation"`
-	Target           string            `json:"target"`
+	Targets          []string          `json:"targets"`
 	Params           map[string]string `json:"params"`
 	Summary          string            `json:"summary"`
 	Destructive      bool              `json:"destructive"`
@@ -195,7 +202,7 @@ func (r Report) Markdown() string {
 			}
 			b.WriteString("\n\n")
 			for _, s := range fx.Steps {
-				fmt.Fprintf(&b, "    %s %s\n", s.Operation, paramsLine(s.Params))
+				fmt.Fprintf(&b, "    %s %s%s\n", s.Operation, paramsLine(s.Params), s.each())
 			}
 			if fx.Manual != "" {
 				b.WriteString("```\n" + fx.Manual + "\n```\n")
@@ -220,12 +227,7 @@ type NotCheckedGroup struct {
 }
 
 // Subjects names the group's subjects, the first few and how many more.
-func (g NotCheckedGroup) Subjects() string {
-	if len(g.Names) > 5 {
-		return strings.Join(g.Names[:5], ", ") + fmt.Sprintf(" and %d more", len(g.Names)-5)
-	}
-	return strings.Join(g.Names, ", ")
-}
+func (g NotCheckedGroup) Subjects() string { return firstFew(g.Names) }
 
 // NotCheckedGroups gathers the not-checked subjects by check and failed call, in order,
 // for the text and Markdown forms (the JSON lists every subject).
@@ -261,6 +263,123 @@ func (r Report) NotCheckedGroups() []NotCheckedGroup {
 		merged = append(merged, g)
 	}
 	return merged
+}
+
+// TargetPlaceholder stands for each target in a step of the report that has several.
+const TargetPlaceholder = "{target}"
+
+// reportSteps puts a plan's steps in the report's shape, a run of steps that differ only
+// in their target as one entry.
+func reportSteps(steps []model.Step) []ReportStep {
+	out := []ReportStep{}
+	for _, st := range steps {
+		rs := reportStep(st)
+		if n := len(out); n > 0 {
+			if last := &out[n-1]; sameButTarget(*last, rs) {
+				if len(last.Targets) == 1 {
+					*last = templated(*last)
+				}
+				last.Targets = append(last.Targets, rs.Targets[0])
+				continue
+			}
+		}
+		out = append(out, rs)
+	}
+	return out
+}
+
+func reportStep(st model.Step) ReportStep {
+	params := map[string]string{}
+	for k, v := range st.Params {
+		params[k] = model.Printable(v)
+	}
+	return ReportStep{Kind: string(st.Kind), Operation: st.Operation, Targets: []string{model.Printable(st.Target)},
+		Params: params, Summary: model.Printable(st.Summary), Destructive: st.Destructive, NeedsSecretValue: st.NeedsSecretValue}
+}
+
+// templated is a one-target step with its target replaced by the placeholder.
+func templated(s ReportStep) ReportStep {
+	t := s.Targets[0]
+	params := make(map[string]string, len(s.Params))
+	for k, v := range s.Params {
+		params[k] = strings.ReplaceAll(v, t, TargetPlaceholder)
+	}
+	s.Params, s.Summary = params, strings.ReplaceAll(s.Summary, t, TargetPlaceholder)
+	return s
+}
+
+// sameButTarget tells whether step b (one target) is group a with b's target in it: only
+// then, and only when no value holds the placeholder's text itself (nor the target is
+// empty), is b said as one more target of a, so that each step reads back exactly.
+func sameButTarget(a, b ReportStep) bool {
+	t := b.Targets[0]
+	if t == "" || a.Targets[0] == "" || a.Kind != b.Kind || a.Operation != b.Operation || a.Destructive != b.Destructive ||
+		a.NeedsSecretValue != b.NeedsSecretValue || len(a.Params) != len(b.Params) {
+		return false
+	}
+	if len(a.Targets) == 1 {
+		if strings.Contains(a.Summary, TargetPlaceholder) {
+			return false
+		}
+		for _, v := range a.Params {
+			if strings.Contains(v, TargetPlaceholder) {
+				return false
+			}
+		}
+		a = templated(a)
+	}
+	same := func(tpl, v string) bool {
+		return !strings.Contains(v, TargetPlaceholder) && strings.ReplaceAll(tpl, TargetPlaceholder, t) == v
+	}
+	for k, v := range b.Params {
+		tpl, ok := a.Params[k]
+		if !ok || !same(tpl, v) {
+			return false
+		}
+	}
+	return same(a.Summary, b.Summary)
+}
+
+// Expand gives the step of each target, as the plan holds them (Printable strings).
+func (s ReportStep) Expand() []ReportStep {
+	if len(s.Targets) <= 1 {
+		return []ReportStep{s}
+	}
+	out := make([]ReportStep, 0, len(s.Targets))
+	for _, t := range s.Targets {
+		e := s
+		e.Targets = []string{t}
+		e.Params = make(map[string]string, len(s.Params))
+		for k, v := range s.Params {
+			e.Params[k] = strings.ReplaceAll(v, TargetPlaceholder, t)
+		}
+		e.Summary = strings.ReplaceAll(s.Summary, TargetPlaceholder, t)
+		out = append(out, e)
+	}
+	return out
+}
+
+// each names a step's targets when it has several, for the Markdown form.
+func (s ReportStep) each() string {
+	if len(s.Targets) <= 1 {
+		return ""
+	}
+	return fmt.Sprintf(" (%s = each of %d: %s)", TargetPlaceholder, len(s.Targets), firstFew(s.Targets))
+}
+
+// namedOnce names a long list's first few in an explanation whose evidence lists them all.
+func namedOnce(names []string) string {
+	if len(names) > 5 {
+		return firstFew(names) + " (all in the evidence)"
+	}
+	return firstFew(names)
+}
+
+func firstFew(names []string) string {
+	if len(names) > 5 {
+		return strings.Join(names[:5], ", ") + fmt.Sprintf(" and %d more", len(names)-5)
+	}
+	return strings.Join(names, ", ")
 }
 
 func paramsLine(p map[string]string) string {
@@ -302,14 +421,7 @@ func reportFinding(f model.Finding, number int) ReportFinding {
 	}
 	for _, fx := range f.Fixes {
 		rfx := ReportFix{Title: model.Printable(fx.Title), Destructive: fx.Plan.Destructive(), Manual: fx.Manual, Steps: []ReportStep{}}
-		for _, s := range fx.Plan.Steps {
-			params := map[string]string{}
-			for k, v := range s.Params {
-				params[k] = model.Printable(v)
-			}
-			rfx.Steps = append(rfx.Steps, ReportStep{Kind: string(s.Kind), Operation: s.Operation, Target: model.Printable(s.Target),
-				Params: params, Summary: model.Printable(s.Summary), Destructive: s.Destructive, NeedsSecretValue: s.NeedsSecretValue})
-		}
+		rfx.Steps = reportSteps(fx.Plan.Steps)
 		rf.Fixes = append(rf.Fixes, rfx)
 	}
 	return rf

@@ -296,12 +296,13 @@ type memo struct {
 	p        Prober
 	mu       sync.Mutex
 	upstream map[string]model.UpstreamProbe
+	askedBy  map[string]map[string]bool // rule prefix → the upstream answers' keys it asked for
 	cache    map[string]model.CacheProbe
 	perms    map[string]model.PermissionProbe
 }
 
 func newMemo(p Prober) *memo {
-	return &memo{p: p, upstream: map[string]model.UpstreamProbe{}, cache: map[string]model.CacheProbe{}, perms: map[string]model.PermissionProbe{}}
+	return &memo{p: p, upstream: map[string]model.UpstreamProbe{}, askedBy: map[string]map[string]bool{}, cache: map[string]model.CacheProbe{}, perms: map[string]model.PermissionProbe{}}
 }
 
 // remember asks once per key: a probe's answer is looked up, or asked and kept.
@@ -320,7 +321,16 @@ func remember[V any](m *memo, table map[string]V, key string, ask func() V) V {
 }
 
 func (m *memo) Upstream(ctx context.Context, rule model.Rule, ref string) model.UpstreamProbe {
-	return remember(m, m.upstream, rule.Prefix+"|"+ref, func() model.UpstreamProbe { return m.p.ProbeUpstream(ctx, rule, ref) })
+	// The answer depends on the reference and the credentials sent, not on which rule
+	// asks: rules that share an upstream and a secret (or have none) probe it once.
+	key := rule.CredentialArn + "|" + ref
+	m.mu.Lock()
+	if m.askedBy[rule.Prefix] == nil {
+		m.askedBy[rule.Prefix] = map[string]bool{}
+	}
+	m.askedBy[rule.Prefix][key] = true
+	m.mu.Unlock()
+	return remember(m, m.upstream, key, func() model.UpstreamProbe { return m.p.ProbeUpstream(ctx, rule, ref) })
 }
 
 func (m *memo) Cache(ctx context.Context, repo, id string) model.CacheProbe {

@@ -72,11 +72,12 @@ type Account struct {
 	identity Identity
 	idErr    error
 
-	upOnce      sync.Once
-	upTransport http.RoundTripper // upstreamTransport's, shared by the probes
-
 	credMu sync.Mutex
 	creds  map[string][2]string // rule secrets read for probes, by ARN; never written anywhere
+
+	upstreamOnce sync.Once
+	upstream     http.RoundTripper // every registry call: one connection pool, shared by the probes (upstream.go)
+	pings        pingCache
 }
 
 // Identity is the caller, with the account and region the tool looks at.
@@ -276,20 +277,32 @@ func (m *meter) wrap(base http.RoundTripper) http.RoundTripper {
 				m.mu.Unlock()
 			}}
 		}
-		m.mu.Lock()
-		m.calls[op]++
-		switch {
-		case err != nil:
-			m.failed++
-		case isThrottle(resp):
-			m.throttled[op]++
-			m.failed++
-		case resp.StatusCode >= 500:
-			m.failed++
-		}
-		m.mu.Unlock()
+		m.count(op, resp, err, true)
 		return resp, err
 	})
+}
+
+// count records one attempt of op and how it ended; failed counts the AWS attempts that
+// failed (the SDK sends them again), not a registry's errors, which are the probes' answers.
+func (m *meter) count(op string, resp *http.Response, err error, aws bool) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.calls[op]++
+	switch {
+	case err != nil:
+		if aws {
+			m.failed++
+		}
+	case isThrottle(resp):
+		m.throttled[op]++
+		if aws {
+			m.failed++
+		}
+	case resp.StatusCode >= 500:
+		if aws {
+			m.failed++
+		}
+	}
 }
 
 func (m *meter) limiter(op string) *rate.Limiter {
@@ -336,6 +349,13 @@ func isThrottle(resp *http.Response) bool {
 	}
 	t := resp.Header.Get("X-Amzn-ErrorType")
 	return strings.HasPrefix(t, "ThrottlingException") || strings.HasPrefix(t, "Throttling") || strings.HasPrefix(t, "TooManyRequestsException")
+}
+
+// Calls counts every call the account made since it was opened, AWS's and the
+// registries', per operation: the throttled ones, and the attempts that failed (which
+// the SDK retried). A verb takes the difference over what it did (doctor --stats).
+func (a *Account) Calls() (calls, throttled map[string]int, failed int) {
+	return a.meter.snapshotStats()
 }
 
 // snapshotStats copies the counters.

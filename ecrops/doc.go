@@ -25,4 +25,9 @@
 // Account of its own (its own meter, rate limits and calls in flight) and works on a
 // bounded number at once, reporting each as it finishes. A target that cannot be opened is
 // reported with its error; the others go on.
+//
+// Every call is counted per operation (Account.Calls), AWS's and the registries' alike.
+// Registry calls share one transport per account, which learns each registry's answer to
+// the anonymous ping once per scan (upstream.go). A scan stores images compactly: strings
+// copied out of the SDK's page buffers, shared ones interned (scan.go).
 package ecrops

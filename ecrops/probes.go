@@ -7,7 +7,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"net"
 	"net/http"
 	"net/url"
 	"regexp"
@@ -202,10 +201,13 @@ func (a *Account) readCredentials(ctx context.Context, arn string) (string, stri
 	return user, token, err
 }
 
+// forgetCredentials forgets the secrets read, and what the registries answered to their
+// pings: a new scan, or a write, starts from what is there now.
 func (a *Account) forgetCredentials() {
 	a.credMu.Lock()
 	a.creds = map[string][2]string{}
 	a.credMu.Unlock()
+	a.pings.forget()
 }
 
 func (a *Account) fetchCredentials(ctx context.Context, arn string) (string, string, error) {
@@ -296,32 +298,6 @@ func parseRateHeader(v string) (n, window int) {
 
 // ParseRateHeader is parseRateHeader for fuzzing and for callers that read headers themselves.
 func ParseRateHeader(v string) (n, window int) { return parseRateHeader(v) }
-
-// upstreamTransport reaches registries, through the resolve map where it names the host.
-// It is built once per account and shared by every probe, so that connections to a host
-// are reused: a transport a probe made and dropped kept its idle connections open until
-// they timed out, and a fleet's thousands of probes ran out of file descriptors.
-func (a *Account) upstreamTransport() http.RoundTripper {
-	a.upOnce.Do(func() { a.upTransport = a.newUpstreamTransport() })
-	return a.upTransport
-}
-
-func (a *Account) newUpstreamTransport() http.RoundTripper {
-	base := http.DefaultTransport.(*http.Transport).Clone()
-	base.DialContext = (&net.Dialer{Timeout: 10 * time.Second}).DialContext
-	base.ResponseHeaderTimeout = 30 * time.Second
-	if len(a.cfg.Resolve) == 0 {
-		return base
-	}
-	return roundTripFunc(func(req *http.Request) (*http.Response, error) {
-		if target, ok := a.cfg.Resolve[req.URL.Hostname()]; ok {
-			u, _ := url.Parse(target)
-			req = req.Clone(req.Context())
-			req.URL.Scheme, req.URL.Host = u.Scheme, u.Host
-		}
-		return base.RoundTrip(req)
-	})
-}
 
 // --- the cache ---
 

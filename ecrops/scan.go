@@ -8,6 +8,7 @@ import (
 	"strings"
 	"sync"
 	"time"
+	"unique"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/ecr"
@@ -158,16 +159,18 @@ func (a *Account) Scan(ctx context.Context, scope Scope, progress func(Progress)
 	_ = reposOK
 
 	// Rule validation and secrets, and each repository's images and lifecycle policy.
+	// A goroutine starts when a slot is free, not before: one per repository, waiting,
+	// was 5,000 goroutines and their stacks at 100,000 images.
 	sem := make(chan struct{}, a.cfg.Concurrency)
 	run := func(f func()) {
+		select {
+		case sem <- struct{}{}:
+		case <-ctx.Done():
+			return
+		}
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			select {
-			case sem <- struct{}{}:
-			case <-ctx.Done():
-				return
-			}
 			defer func() { <-sem }()
 			f()
 		}()
@@ -409,14 +412,19 @@ func (a *Account) scanRepository(ctx context.Context, repo *model.Repository, te
 			repo.ImagesKnown = false
 			break
 		}
-		for _, d := range page.ImageDetails {
-			img := model.Image{Digest: aws.ToString(d.ImageDigest), Tags: d.ImageTags,
-				MediaType: aws.ToString(d.ImageManifestMediaType), ArtifactMediaType: aws.ToString(d.ArtifactMediaType),
+		if repo.Images == nil && !p.HasMorePages() { // one page, the common case: no slice to grow
+			repo.Images = make([]model.Image, 0, len(page.ImageDetails))
+		}
+		digests := copyAll(page.ImageDetails)
+		for k, d := range page.ImageDetails {
+			img := model.Image{Digest: digests[k], Tags: internAll(d.ImageTags),
+				MediaType: intern(aws.ToString(d.ImageManifestMediaType)),
 				SizeBytes: aws.ToInt64(d.ImageSizeInBytes), PushedAt: aws.ToTime(d.ImagePushedAt), LastPull: aws.ToTime(d.LastRecordedPullTime)}
 			sort.Strings(img.Tags)
 			repo.Images = append(repo.Images, img)
 		}
 	}
+	repo.Images = exact(repo.Images)
 	if repo.IsCache() {
 		out, err := a.ecr.GetLifecyclePolicy(ctx, &ecr.GetLifecyclePolicyInput{RepositoryName: aws.String(repo.Name)})
 		var nf *ecrtypes.LifecyclePolicyNotFoundException
@@ -490,8 +498,62 @@ func (a *Account) readIndexes(ctx context.Context, repo *model.Repository, addEr
 					}
 				}
 				repo.Images[i].Children = append(repo.Images[i].Children,
-					model.ChildManifest{Digest: m.Digest, Platform: plat, Present: present[m.Digest]})
+					model.ChildManifest{Digest: m.Digest, Platform: intern(plat), Present: present[m.Digest]})
 			}
 		}
 	}
+}
+
+// What a scan keeps of an image is stored compactly (issue 15: 100,000 images in one
+// account). The SDK decodes a page's strings into shared arenas, so one string kept from
+// a page keeps the whole page's text alive: a digest is copied out, and the strings many
+// images share (media types, tags such as "latest", platforms) are interned, one copy each.
+
+// intern returns the one shared copy of s.
+func intern(s string) string {
+	if s == "" {
+		return ""
+	}
+	return unique.Make(s).Value()
+}
+
+// internAll returns a new slice (never the SDK's) of the interned strings, nil for none.
+func internAll(ss []string) []string {
+	if len(ss) == 0 {
+		return nil
+	}
+	out := make([]string, len(ss))
+	for i, s := range ss {
+		out[i] = intern(s)
+	}
+	return out
+}
+
+// copyAll copies a page's digests out of the SDK's buffers into one string of their
+// own, one allocation for the page rather than one for each.
+func copyAll(details []ecrtypes.ImageDetail) []string {
+	n := 0
+	for _, d := range details {
+		n += len(aws.ToString(d.ImageDigest))
+	}
+	var b strings.Builder
+	b.Grow(n)
+	for _, d := range details {
+		b.WriteString(aws.ToString(d.ImageDigest))
+	}
+	all, out := b.String(), make([]string, len(details))
+	for i, d := range details {
+		l := len(aws.ToString(d.ImageDigest))
+		out[i], all = all[:l], all[l:]
+	}
+	return out
+}
+
+// exact returns the images in a slice of their own length: appending page after page
+// leaves up to half a slice unused.
+func exact(imgs []model.Image) []model.Image {
+	if cap(imgs) == len(imgs) {
+		return imgs
+	}
+	return append(make([]model.Image, 0, len(imgs)), imgs...)
 }

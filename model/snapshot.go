@@ -188,15 +188,16 @@ func wildcardMatch(pattern, s string) bool {
 // IsCache reports whether a rule covers the repository.
 func (r Repository) IsCache() bool { return r.RulePrefix != "" }
 
-// Image is one manifest in a repository: an image or an index.
+// Image is one manifest in a repository: an image or an index. An account holds a
+// hundred thousand of them, so an image keeps only what a check or a screen reads (no
+// artifact media type), and the scan stores its strings compactly (ecrops/scan.go).
 type Image struct {
-	Digest            string
-	Tags              []string
-	MediaType         string
-	ArtifactMediaType string
-	SizeBytes         int64
-	PushedAt          time.Time
-	LastPull          time.Time // zero when ECR has recorded no pull
+	Digest    string
+	Tags      []string
+	MediaType string
+	SizeBytes int64
+	PushedAt  time.Time
+	LastPull  time.Time // zero when ECR has recorded no pull
 
 	// Children are the manifests an index references, with whether each is in the
 	// repository. Empty for a single image, or when the index could not be read.

@@ -64,6 +64,20 @@ type diagnosis struct {
 	opts diagnose.Options
 	diagnose.Result
 	events *pullEvents // the failed pulls of --events-file (or of events given as --images-file)
+	// Every call of the scan and the checks, per operation (AWS's and the registries').
+	calls, throttled map[string]int
+	retried          int
+}
+
+// since is the counts made between two readings of an account's counters.
+func since(now, before map[string]int) map[string]int {
+	out := map[string]int{}
+	for k, v := range now {
+		if d := v - before[k]; d > 0 {
+			out[k] = d
+		}
+	}
+	return out
 }
 
 // run scans the account and diagnoses it for the scope.
@@ -110,6 +124,7 @@ func (sc *scope) run(ctx context.Context, g *globals, s *session, progress func(
 			inputs = append(inputs, refs...)
 		}
 	}
+	calls0, throttled0, failed0 := s.acc.Calls()
 	snap, err := s.acc.Scan(ctx, ecrops.Scope{}, progress)
 	if err != nil {
 		return nil, err
@@ -145,6 +160,10 @@ func (sc *scope) run(ctx context.Context, g *globals, s *session, progress func(
 	}
 	d.Result = diagnose.Diagnose(ctx, snap, s.acc, d.opts)
 	d.NotChecked = append(d.NotChecked, unplaced...)
+	// The scan's own figures count its calls; the checks' probes call too (the cache,
+	// IAM, the rules' secrets, the upstreams): --stats counts all that reached anything.
+	calls1, throttled1, failed1 := s.acc.Calls()
+	d.calls, d.throttled, d.retried = since(calls1, calls0), since(throttled1, throttled0), failed1-failed0
 	return d, nil
 }
 
@@ -261,6 +280,9 @@ failed or is incomplete, else 1 if any finding is at error severity.`,
 				return err
 			}
 			report := diagnose.NewReport(d.snap, d.Result, stats)
+			if report.Stats != nil {
+				report.Stats.Calls, report.Stats.Throttled, report.Stats.Retried = d.calls, d.throttled, d.retried
+			}
 			report.PullFailures = d.explainEvents(cmd.Context(), s)
 			switch {
 			case asJSON:

@@ -130,11 +130,13 @@ func TestAFailedReadNeverBecomesADeletion(t *testing.T) {
 		cleanIDs[f.ID] = true
 		for _, fx := range f.Fixes {
 			for _, s := range fx.Steps {
-				switch s.Kind {
-				case "delete-repository", "delete-empty-repository":
-					mayDelete["repository "+s.Target] = true
-				case "delete-template":
-					mayDelete["template "+s.Target] = true
+				for _, target := range s.Targets {
+					switch s.Kind {
+					case "delete-repository", "delete-empty-repository":
+						mayDelete["repository "+target] = true
+					case "delete-template":
+						mayDelete["template "+target] = true
+					}
 				}
 			}
 		}
@@ -245,9 +247,11 @@ func TestTheFixCommandDoctorPrintsPlansThatFinding(t *testing.T) {
 		if !strings.Contains(flat(out), "["+f.ID+"] "+flat(f.Title)) || strings.Count(out, "\n[") != 1 {
 			t.Fatalf("%s planned something else:\n%s", cmdline, out)
 		}
-		for _, s := range f.Fixes[0].Steps {
-			if !strings.Contains(out, s.Operation) || !strings.Contains(out, s.Target) {
-				t.Fatalf("%s: the plan lacks %s %s:\n%s", cmdline, s.Operation, s.Target, out)
+		for _, g := range f.Fixes[0].Steps {
+			for _, s := range g.Expand() {
+				if !strings.Contains(out, s.Operation) || !strings.Contains(out, s.Targets[0]) {
+					t.Fatalf("%s: the plan lacks %s %s:\n%s", cmdline, s.Operation, s.Targets[0], out)
+				}
 			}
 		}
 		return

@@ -1,0 +1,100 @@
+package diagnose_test
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"reflect"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/ptcdoctor/ptcdoctor/diagnose"
+	"github.com/ptcdoctor/ptcdoctor/model"
+)
+
+// A plan's steps that differ only in their target are one entry of the report, and each
+// step reads back from it exactly; steps that differ otherwise, or whose values hold the
+// placeholder's text, stay apart.
+func TestReportGroupsStepsThatDifferOnlyInTheirTarget(t *testing.T) {
+	put := func(repo string) model.Step {
+		return model.Step{Kind: model.StepPutLifecyclePolicy, Operation: "ecr:PutLifecyclePolicy", Target: repo,
+			Params:  map[string]string{"repositoryName": repo, "lifecyclePolicyText": `{"rules":[]}`},
+			Summary: "Give " + repo + " a lifecycle policy"}
+	}
+	var steps []model.Step
+	for i := range 100 {
+		steps = append(steps, put(fmt.Sprintf("gen-01/team/app-%04d", i)))
+	}
+	odd := put("gen-01/odd") // another policy: not the group's
+	odd.Params["lifecyclePolicyText"] = `{"rules":[{}]}`
+	literal := put("gen-01/{target}") // a value with the placeholder's text reads back ambiguously
+	steps = append(steps, odd, literal, put("gen-01/last"))
+	res := diagnose.Result{Findings: []model.Finding{{Check: "no-lifecycle", Severity: model.SeverityWarning,
+		Subject: model.Subject{Kind: "rule", Name: "gen-01"}, Title: "t",
+		Fixes: []model.Fix{{Title: "f", Plan: model.Plan{Steps: steps}}}}}}
+	report := diagnose.NewReport(&model.Snapshot{}, res, false)
+	got := report.Findings[0].Fixes[0].Steps
+	if len(got) != 4 || len(got[0].Targets) != 100 || len(got[1].Targets) != 1 || len(got[2].Targets) != 1 || len(got[3].Targets) != 1 {
+		t.Fatalf("steps: %d entries, %+v", len(got), got)
+	}
+	if got[0].Params["repositoryName"] != diagnose.TargetPlaceholder || !strings.Contains(got[0].Summary, diagnose.TargetPlaceholder) {
+		t.Fatalf("the group: %+v", got[0])
+	}
+	if got[2].Targets[0] != "gen-01/{target}" || got[2].Params["repositoryName"] != "gen-01/{target}" {
+		t.Fatalf("the literal: %+v", got[2])
+	}
+	var back []diagnose.ReportStep
+	for _, g := range got {
+		back = append(back, g.Expand()...)
+	}
+	if len(back) != len(steps) {
+		t.Fatalf("%d steps read back, want %d", len(back), len(steps))
+	}
+	for i, s := range steps {
+		want := diagnose.ReportStep{Kind: string(s.Kind), Operation: s.Operation, Targets: []string{s.Target}, Params: s.Params, Summary: s.Summary}
+		if !reflect.DeepEqual(back[i], want) {
+			t.Fatalf("step %d reads back as %+v, want %+v", i, back[i], want)
+		}
+	}
+	out, _ := json.Marshal(report)
+	if n := strings.Count(string(out), `rules\":[]`); n != 3 { // the 100 once, the two kept apart once each
+		t.Fatalf("the shared policy is written %d times", n)
+	}
+}
+
+// countingProber answers every upstream probe "exists" and counts the questions.
+type countingProber struct {
+	mu    sync.Mutex
+	asked map[string]int
+}
+
+func (c *countingProber) ProbeUpstream(_ context.Context, _ model.Rule, ref string) model.UpstreamProbe {
+	c.mu.Lock()
+	c.asked[ref]++
+	c.mu.Unlock()
+	return model.UpstreamProbe{Reference: ref, Exists: true, Status: 200, Digest: "sha256:" + strings.Repeat("a", 64), Anonymous: true}
+}
+func (c *countingProber) ProbeCache(context.Context, string, string) model.CacheProbe {
+	return model.CacheProbe{}
+}
+func (c *countingProber) ProbePermissions(context.Context, string, string, string, []string) model.PermissionProbe {
+	return model.PermissionProbe{}
+}
+
+// Two rules without credentials in front of one upstream cache the same image: its
+// reference is asked about once, not once per rule.
+func TestOneUpstreamReferenceIsProbedOncePerCredentials(t *testing.T) {
+	img := model.Image{Digest: "sha256:" + strings.Repeat("a", 64), Tags: []string{"v1"}, LastPull: time.Now().Add(-time.Hour)}
+	snap := &model.Snapshot{AccountID: "111122223333", Region: "us-east-1",
+		Rules: []model.Rule{{Prefix: "a", UpstreamRegistry: "ecr-public", UpstreamURL: "public.ecr.aws"},
+			{Prefix: "b", UpstreamRegistry: "ecr-public", UpstreamURL: "public.ecr.aws"}},
+		Repositories: []model.Repository{{Name: "a/team/app", RulePrefix: "a", ImagesKnown: true, Images: []model.Image{img}},
+			{Name: "b/team/app", RulePrefix: "b", ImagesKnown: true, Images: []model.Image{img}}}}
+	p := &countingProber{asked: map[string]int{}}
+	diagnose.Diagnose(context.Background(), snap, p, diagnose.Options{Checks: []string{"stale-tag"}, ProbeLimit: 200})
+	if n := p.asked["public.ecr.aws/team/app:v1"]; n != 1 {
+		t.Fatalf("public.ecr.aws/team/app:v1 asked %d times: %v", n, p.asked)
+	}
+}
