@@ -192,7 +192,7 @@ func TestExitCodesSayWhatHappened(t *testing.T) {
 	}
 	plan := lastJournalPlan(t, srv, env)
 	other := adminAccount(t, srv)
-	repo := lifecycle.Fixes[0].Steps[0].Target
+	repo := lifecycle.Fixes[0].Steps[0].Targets[0]
 	if _, err := other.Apply(context.Background(), model.Plan{Title: "someone else", Steps: []model.Step{{Kind: model.StepPutLifecyclePolicy, Operation: "ecr:PutLifecyclePolicy", Target: repo,
 		Params: map[string]string{"repositoryName": repo, "lifecyclePolicyText": `{"rules":[{"rulePriority":1,"selection":{"tagStatus":"untagged","countType":"sinceImagePushed","countUnit":"days","countNumber":7},"action":{"type":"expire"}}]}`}}}}, ecrops.ApplyOptions{Force: true}); err != nil {
 		t.Fatal(err)
