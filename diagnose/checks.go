@@ -146,11 +146,12 @@ func checkPermissions(d *diagnosis) []model.Finding {
 			for _, p := range g.rules {
 				prefixes = append(prefixes, p+"/")
 				resources = append(resources, repoARN(d.snap, strings.TrimPrefix(p+"/", "ROOT/")+"*"))
-				if needsRegistryGrant(g.missing) {
-					steps = append(steps, model.Step{Kind: model.StepAddRegistryPolicyStatement, Operation: "ecr:PutRegistryPolicy", Target: "registry policy",
-						Params:  map[string]string{"statement": registryStatement(iamARN, d.snap.AccountID, d.snap.Region, p)},
-						Summary: "Add a statement granting ecr:CreateRepository and ecr:BatchImportUpstreamImage on " + repoARN(d.snap, strings.TrimPrefix(p+"/", "ROOT/")+"*")})
-				}
+			}
+			if needsRegistryGrant(g.missing) {
+				// One statement for every rule of the finding: one put of the registry policy.
+				steps = append(steps, model.Step{Kind: model.StepAddRegistryPolicyStatement, Operation: "ecr:PutRegistryPolicy", Target: "registry policy",
+					Params:  map[string]string{"statement": registryStatement(iamARN, d.snap.AccountID, d.snap.Region, g.rules...)},
+					Summary: "Add one statement granting ecr:CreateRepository and ecr:BatchImportUpstreamImage on the repositories under " + strings.Join(prefixes, ", ")})
 			}
 			f := model.Finding{Subject: model.Subject{Kind: "principal", Name: iamARN}, Distinct: key + " on " + strings.Join(prefixes, ","),
 				Title:       fmt.Sprintf("%s cannot pull through %s: it lacks %s", iamARN, strings.Join(prefixes, ", "), strings.Join(g.missing, ", ")),

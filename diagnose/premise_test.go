@@ -136,3 +136,15 @@ func TestATagIsDeletedOnlyWhileTheUpstreamServesIt(t *testing.T) {
 	}
 	t.Fatalf("the cached tag %s was deleted", del.Target)
 }
+
+// A principal that cannot pull through several rules gets one statement naming all their
+// repositories: the plan is one put of the registry policy, the narrowest window for
+// another machine's put to land in between.
+func TestOnePlanIsOnePutOfTheRegistryPolicy(t *testing.T) {
+	_, acc := account(t, "demo")
+	_, findings := diagnoseWith(t, acc, nil, "arn:aws:iam::111122223333:role/eks-node")
+	grant := fixOf(t, findings, "permissions", "Grant the pull-through actions")
+	if len(grant.Plan.Steps) != 1 || strings.Count(grant.Plan.Steps[0].Param("statement"), "repository/") < 2 {
+		t.Fatalf("%d steps: %+v", len(grant.Plan.Steps), grant.Plan.Steps)
+	}
+}
