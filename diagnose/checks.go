@@ -583,13 +583,35 @@ func checkTemplates(d *diagnosis) []model.Finding {
 				Title:       "The template " + t.Prefix + " matches no pull through cache rule",
 				Explanation: "It applies to pull through cache repositories under " + t.Prefix + "/, but no rule has that prefix, so it is never used for them. \"The repository prefix you specify during rule creation is what you should specify as your repository creation template prefix as well.\"",
 				Evidence:    []model.Evidence{{Call: "ecr:DescribePullThroughCacheRules", Answer: "prefixes: " + rulePrefixes(d.snap)}},
-				Fixes: []model.Fix{{Title: "Delete the unused template", Plan: model.Plan{Title: "Delete the template " + t.Prefix, Steps: []model.Step{{
-					Kind: model.StepDeleteTemplate, Operation: "ecr:DeleteRepositoryCreationTemplate", Target: t.Prefix,
-					Params: map[string]string{"prefix": t.Prefix}, Summary: "Delete the template " + t.Prefix, Destructive: true,
-					Expect: map[string]string{"exists": "true", model.ExpectCoveringRule + t.Prefix + "/": ""}}}}}}})
+				Fixes:       unusedTemplateFixes(d, t)})
 		}
 	}
 	return out
+}
+
+// unusedTemplateFixes offers to delete a template no rule uses. Its premise is that no
+// repository under its prefix will need it, not only that no rule covers it now: the
+// repositories must have been read, and none may be there (leftovers of a deleted rule,
+// which orphan-repository may offer to serve again by recreating that rule).
+func unusedTemplateFixes(d *diagnosis, t model.Template) []model.Fix {
+	if pe := d.snap.PartFailed(model.PartRepositories); pe != nil {
+		return []model.Fix{{Title: "Deleting it is not offered", Manual: "The repositories could not be read (" + pe.Operation + " failed), so whether a repository under " +
+			t.Prefix + "/ needs the template is not known; a deletion does not rest on a failed read."}}
+	}
+	var under []string
+	for _, r := range d.snap.Repositories {
+		if strings.HasPrefix(r.Name, t.Prefix+"/") {
+			under = append(under, r.Name)
+		}
+	}
+	if len(under) > 0 {
+		return []model.Fix{{Title: "Deleting it is not offered", Manual: fmt.Sprintf("%s under %s/ (%s): if their rule is recreated, this template makes its new repositories. Decide them first (see orphan-repository).",
+			plural(len(under), "repository is", "repositories are"), t.Prefix, strings.Join(under, ", "))}}
+	}
+	return []model.Fix{{Title: "Delete the unused template", Plan: model.Plan{Title: "Delete the template " + t.Prefix, Steps: []model.Step{{
+		Kind: model.StepDeleteTemplate, Operation: "ecr:DeleteRepositoryCreationTemplate", Target: t.Prefix,
+		Params: map[string]string{"prefix": t.Prefix}, Summary: "Delete the template " + t.Prefix, Destructive: true,
+		Expect: map[string]string{"exists": "true", model.ExpectCoveringRule + t.Prefix + "/": ""}}}}}}
 }
 
 func templatePrefixes(snap *model.Snapshot) string {

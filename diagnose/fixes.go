@@ -97,15 +97,28 @@ func putSecretStep(arn, name string) model.Step {
 		Expect: map[string]string{"exists": "true"}}
 }
 
-// registryStatement grants a principal the pull-through actions on a rule's repositories.
-func registryStatement(principal, account, region, prefix string) string {
-	resource := fmt.Sprintf("arn:aws:ecr:%s:%s:repository/%s/*", region, account, prefix)
-	if prefix == "ROOT" {
-		resource = fmt.Sprintf("arn:aws:ecr:%s:%s:repository/*", region, account)
-	}
+// registryStatement grants a principal the pull-through actions on rules' repositories:
+// one statement for all the prefixes of one plan, so that the plan is one put of the
+// registry policy (a narrower window for another writer's put to land in between).
+func registryStatement(principal, account, region string, prefixes ...string) string {
+	var resources []string
 	sid := "PullThroughCache"
-	for _, word := range strings.FieldsFunc(prefix, func(r rune) bool { return !(r >= 'a' && r <= 'z' || r >= '0' && r <= '9') }) {
-		sid += strings.ToUpper(word[:1]) + word[1:]
+	for _, prefix := range prefixes {
+		resource := fmt.Sprintf("arn:aws:ecr:%s:%s:repository/%s/*", region, account, prefix)
+		if prefix == "ROOT" {
+			resource = fmt.Sprintf("arn:aws:ecr:%s:%s:repository/*", region, account)
+		}
+		resources = append(resources, resource)
+		for _, word := range strings.FieldsFunc(prefix, func(r rune) bool { return !(r >= 'a' && r <= 'z' || r >= '0' && r <= '9') }) {
+			sid += strings.ToUpper(word[:1]) + word[1:]
+		}
+	}
+	if len(sid) > 100 {
+		sid = sid[:100]
+	}
+	var resource any = resources
+	if len(resources) == 1 {
+		resource = resources[0]
 	}
 	b, _ := json.Marshal(map[string]any{"Sid": sid, "Effect": "Allow", "Principal": map[string]string{"AWS": principal},
 		"Action": []string{"ecr:CreateRepository", "ecr:BatchImportUpstreamImage"}, "Resource": resource})
