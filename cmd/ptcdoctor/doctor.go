@@ -292,7 +292,7 @@ failed or is incomplete, else 1 if any finding is at error severity.`,
 			case asMarkdown:
 				io.WriteString(out, report.Markdown())
 			default:
-				printReport(out, report, sc.args())
+				printReport(out, report, g.accountArgs(true)+sc.args())
 				printPullFailures(out, report.PullFailures)
 			}
 			if !report.Complete {

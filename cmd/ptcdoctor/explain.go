@@ -167,11 +167,7 @@ func printCommand(w io.Writer, command, indent string, width int) {
 // principals and the account, so that `fix --finding ID` finds the same finding ids.
 func explainScope(g *globals, ref model.Ref, principals []string) string {
 	sc := scope{images: []string{ref.Input}, principals: principals}
-	args := sc.args()
-	if g.demo {
-		args = " --demo" + args
-	}
-	return args
+	return g.accountArgs(true) + sc.args()
 }
 
 // printExplanation prints the chain, the verdict and the fixes, each fix with the command
