@@ -56,7 +56,7 @@ func BenchmarkScanDoctorVsTUI(b *testing.B) {
 	b.Run("doctor", func(b *testing.B) {
 		for range b.N {
 			acc := open()
-			measure(b, func() {
+			measure(b, acc, func() {
 				snap, err := acc.Scan(context.Background(), ecrops.Scope{}, func(ecrops.Progress) {})
 				if err != nil || snap.Stats.ImagesScanned != images {
 					b.Fatalf("the scan: %v, %d images", err, snap.Stats.ImagesScanned)
@@ -67,9 +67,12 @@ func BenchmarkScanDoctorVsTUI(b *testing.B) {
 	})
 	b.Run("tui", func(b *testing.B) {
 		for range b.N {
-			app := ui.New(context.Background(), uiengine.New(context.Background(), open(), false), ui.Options{NoColor: true})
+			acc := open()
+			app := ui.New(context.Background(), uiengine.New(context.Background(), acc, false), ui.Options{NoColor: true})
 			app.Update(tea.WindowSizeMsg{Width: 160, Height: 48})
-			measure(b, func() { runHeadless(b, app) })
+			var frames int
+			measure(b, acc, func() { frames = runHeadless(b, app) })
+			b.ReportMetric(float64(frames), "frames")
 			if got := screenText(app); !strings.Contains(got, "checked: ") {
 				b.Fatalf("the checks did not finish:\n%s", got)
 			}
@@ -77,23 +80,33 @@ func BenchmarkScanDoctorVsTUI(b *testing.B) {
 	})
 }
 
-// measure reports the wall and CPU time of f.
-func measure(b *testing.B, f func()) {
+// measure reports the wall and CPU time of f, and the calls acc made meanwhile (the
+// same on both paths: neither scans, diagnoses nor probes twice).
+func measure(b *testing.B, acc *ecrops.Account, f func()) {
 	b.Helper()
 	cpu := func() time.Duration {
 		var ru syscall.Rusage
 		_ = syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
 		return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 	}
-	start, cpu0 := time.Now(), cpu()
+	calls := func() (n int) {
+		c, _, _ := acc.Calls()
+		for _, k := range c {
+			n += k
+		}
+		return n
+	}
+	start, cpu0, calls0 := time.Now(), cpu(), calls()
 	f()
 	b.ReportMetric(time.Since(start).Seconds(), "s-wall")
 	b.ReportMetric((cpu() - cpu0).Seconds(), "s-cpu")
+	b.ReportMetric(float64(calls()-calls0), "calls")
 }
 
 // runHeadless runs the interface from its Init until it waits on nothing, as the
-// runtime would: a goroutine per command, Update and View per message.
-func runHeadless(b *testing.B, app *ui.App) {
+// runtime would: a goroutine per command, Update and View per message. It returns the
+// frames drawn.
+func runHeadless(b *testing.B, app *ui.App) (frames int) {
 	msgs := make(chan tea.Msg, 256)
 	run := func(c tea.Cmd) {
 		if c != nil {
@@ -118,8 +131,10 @@ func runHeadless(b *testing.B, app *ui.App) {
 			_, next := app.Update(msg)
 			run(next)
 			_ = app.View()
+			frames++
 		case <-deadline:
 			b.Fatal("the interface stayed busy for five minutes")
 		}
 	}
+	return frames
 }
