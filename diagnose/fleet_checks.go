@@ -282,3 +282,15 @@ func upstreamDriftFinding(upstream, what string, setups []ruleSetup, explanation
 	}
 	return fd
 }
+
+// FleetView keeps what the cross-account checks read of a snapshot: not its images,
+// which over a fleet would hold every image of every account in memory at once.
+func FleetView(s *model.Snapshot) *model.Snapshot {
+	v := *s
+	v.Repositories = make([]model.Repository, len(s.Repositories))
+	for i, r := range s.Repositories {
+		r.Images = nil
+		v.Repositories[i] = r
+	}
+	return &v
+}

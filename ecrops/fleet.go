@@ -20,6 +20,8 @@ import (
 	orgtypes "github.com/aws/aws-sdk-go-v2/service/organizations/types"
 	"github.com/aws/aws-sdk-go-v2/service/sts"
 	"github.com/aws/smithy-go"
+
+	"github.com/ptcdoctor/ptcdoctor/model"
 )
 
 // A fleet is every account-region a platform team runs caches in. FleetConfig names them
@@ -305,6 +307,21 @@ func regionsWithRules(ctx context.Context, base Config, t Target) ([]Target, []S
 func RegionNotEnabled(err error) bool {
 	var ae smithy.APIError
 	return errors.As(err, &ae) && (ae.ErrorCode() == "UnrecognizedClientException" || ae.ErrorCode() == "InvalidClientTokenId")
+}
+
+// RegionRefused is the refusal of a scan whose every ECR read was refused as AWS
+// refuses calls to an opt-in region the account has not enabled (STS, being global,
+// still answered): one line for the target, not a "not checked" for every check.
+func RegionRefused(s *model.Snapshot) *model.PartError {
+	if len(s.Errors) == 0 || s.PartFailed(model.PartRules) == nil {
+		return nil
+	}
+	for _, e := range s.Errors {
+		if e.Code != "UnrecognizedClientException" {
+			return nil
+		}
+	}
+	return &s.Errors[0]
 }
 
 // OpenTarget opens one target's account, with base's settings and the target's

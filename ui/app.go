@@ -25,6 +25,10 @@ type Options struct {
 	Setup bool
 	// Notice is shown on the status line at start (a plan that did not finish, say).
 	Notice string
+	// Fleet, when set, is several account-regions: the interface opens on the fleet
+	// screen, with no account behind the tabs until one is entered (the engine New
+	// is given may then be nil).
+	Fleet FleetEngine
 }
 
 // App is the interface's root model: a router. It keeps the chrome (header, tabs, the
@@ -37,6 +41,7 @@ type App struct {
 	width, height int
 
 	tabs    [4]component // rules, repositories, findings, journal
+	fleet   *fleetScreen // nil for one account-region
 	active  component
 	history []component
 
@@ -69,6 +74,10 @@ func New(ctx context.Context, eng Engine, opts Options) *App {
 	a.cmdline.SetSuggestions(commandNames)
 	a.tabs = [4]component{newRulesScreen(a.c), newReposScreen(a.c, ""), newFindingsScreen(a.c), newJournalScreen(a.c)}
 	a.active = a.tabs[0]
+	if opts.Fleet != nil {
+		a.fleet = newFleetScreen(a.c, opts.Fleet)
+		a.active = a.fleet
+	}
 	if opts.Notice != "" {
 		a.fail("start", opts.Notice, opts.Notice)
 	}
@@ -76,10 +85,18 @@ func New(ctx context.Context, eng Engine, opts Options) *App {
 	return a
 }
 
-func (a *App) Init() tea.Cmd { return tea.Batch(a.startScan(), a.c.track(a.journalCmd())) }
+func (a *App) Init() tea.Cmd {
+	if a.fleet != nil {
+		return a.fleet.start()
+	}
+	return tea.Batch(a.startScan(), a.c.track(a.journalCmd()))
+}
 
-// busy reports whether the interface waits on an answer: a scan, the checks, a plan.
-func (a *App) busy() bool { return a.scan.running || a.c.pending > 0 }
+// busy reports whether the interface waits on an answer: a scan (of the account or
+// the fleet), the checks, a plan.
+func (a *App) busy() bool {
+	return a.scan.running || a.c.pending > 0 || (a.fleet != nil && a.fleet.running)
+}
 
 // newInput is a text input with a steady cursor: nothing on screen blinks for attention.
 func newInput(prompt string) textinput.Model {
@@ -117,6 +134,10 @@ func (a *App) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		return a, cmd
 	case scanProgressMsg, scanDoneMsg, diagnosedMsg, journalMsg:
 		return a, a.scanUpdate(msg)
+	case fleetRowMsg, fleetDoneMsg:
+		return a, a.fleet.Update(msg)
+	case fleetOpenedMsg:
+		return a, a.openTarget(msg)
 	case tea.MouseClickMsg:
 		return a, a.click(msg.Mouse())
 	case tea.MouseWheelMsg:
@@ -178,6 +199,12 @@ func (a *App) key(msg tea.KeyPressMsg) tea.Cmd {
 			a.fail("scan", title, detail) // read again, after it was dismissed
 		}
 		a.showDetail = a.status != nil && a.status.detail != ""
+	case a.fleet != nil && key.Matches(msg, keys.Fleet):
+		a.toFleet()
+	case a.fleet != nil && a.active == a.fleet && key.Matches(msg, keys.Refresh):
+		return a.fleet.start()
+	case key.Matches(msg, keys.Rules, keys.Repos, keys.Findings, keys.Journal, keys.Refresh, keys.Checks, keys.Writes) && a.needsTarget():
+		// one account's keys, before a fleet's account-region is entered: said so
 	case key.Matches(msg, keys.Help):
 		a.push(newHelpScreen(a.c, a.active))
 	case key.Matches(msg, keys.Command):

@@ -46,6 +46,9 @@ func clip(s string, n int) string {
 }
 
 func (a *App) headerLine() string {
+	if a.fleet != nil && (a.active == a.fleet || a.c.eng == nil) {
+		return a.fleetHeader()
+	}
 	h := a.c.eng.Header()
 	mode := a.c.st.readOnly.Render("READ-ONLY")
 	if !a.c.eng.ReadOnly() {
@@ -63,6 +66,25 @@ func (a *App) headerLine() string {
 		profile = "demo"
 	}
 	left := a.c.st.header.Render("ptcdoctor") + "  " + fmt.Sprintf("%s · %s · %s · profile %s", orDash(h.Account), orDash(h.Region), model.Printable(orDash(who)), profile)
+	if a.fleet != nil { // which of the fleet's targets this is
+		left = a.c.st.header.Render("ptcdoctor") + "  " + fmt.Sprintf("fleet › %s · %s · %s", orDash(h.Account), orDash(h.Region), model.Printable(a.fleet.open))
+	}
+	return a.spread(left, mode)
+}
+
+// fleetHeader is the header over the fleet screen: how many targets, and the mode
+// the targets are opened in.
+func (a *App) fleetHeader() string {
+	mode := a.c.st.readOnly.Render("READ-ONLY")
+	if a.c.eng != nil && !a.c.eng.ReadOnly() {
+		mode = a.c.st.writesOn.Render("WRITES ON")
+	}
+	left := a.c.st.header.Render("ptcdoctor") + "  " + fmt.Sprintf("fleet · %d account-regions", len(a.fleet.rows))
+	return a.spread(left, mode)
+}
+
+// spread puts left at the start of the line and right at its end.
+func (a *App) spread(left, mode string) string {
 	room := a.width - lipgloss.Width(mode) - 1
 	if lipgloss.Width(left) > room {
 		left = truncate(left, room)
@@ -98,6 +120,13 @@ func (a *App) activeTab() int {
 }
 
 func (a *App) tabLine() string {
+	if a.fleet != nil && a.active == a.fleet {
+		line := a.c.st.tabActive.Render("Fleet")
+		if a.fleet.open != "" {
+			line += "  " + a.c.st.dim.Render("1-4: "+model.Printable(a.fleet.open))
+		}
+		return truncate(line, a.width)
+	}
 	var parts []string
 	for i, label := range a.tabLabels() {
 		st := a.c.st.tab
@@ -128,6 +157,8 @@ func (a *App) statusLine() string {
 		return truncate(a.c.st.banner.Render(text), a.width)
 	case a.status != nil:
 		return truncate(a.status.text, a.width)
+	case a.fleet != nil && a.active == a.fleet:
+		return truncate(a.c.st.dim.Render(a.fleet.selectedNote()), a.width)
 	case a.scan.running:
 		return truncate(a.spin.View()+" "+a.scan.progressText(), a.width)
 	case a.c.applying != 0:
@@ -143,7 +174,11 @@ func (a *App) footerLine() string {
 	case modeCommand:
 		return a.cmdline.View()
 	}
-	tail := a.help.ShortHelpView([]key.Binding{a.c.keys.Help, a.c.keys.Quit})
+	always := []key.Binding{a.c.keys.Help, a.c.keys.Quit}
+	if a.fleet != nil && a.active != a.fleet {
+		always = append([]key.Binding{a.c.keys.Fleet}, always...)
+	}
+	tail := a.help.ShortHelpView(always)
 	room := a.width - lipgloss.Width(tail) - 3
 	own := a.help.ShortHelpView(a.active.ShortHelp())
 	if lipgloss.Width(own) > room {

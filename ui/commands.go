@@ -10,7 +10,7 @@ import (
 
 // The command line: what : opens.
 
-var commandNames = []string{"rules", "repos", "findings", "journal", "explain ", "setup", "region ", "profile ", "refresh", "help", "quit"}
+var commandNames = []string{"rules", "repos", "findings", "journal", "explain ", "setup", "region ", "profile ", "refresh", "fleet", "help", "quit"}
 
 func (a *App) commandKey(msg tea.KeyPressMsg) tea.Cmd {
 	switch msg.String() {
@@ -32,6 +32,16 @@ func (a *App) commandKey(msg tea.KeyPressMsg) tea.Cmd {
 func (a *App) run(line string) tea.Cmd {
 	verb, arg, _ := strings.Cut(strings.TrimSpace(line), " ")
 	arg = strings.TrimSpace(arg)
+	switch verb {
+	case "fleet":
+		a.toFleet()
+		return nil
+	case "", "help", "q", "quit":
+	default:
+		if a.needsTarget() {
+			return nil
+		}
+	}
 	switch verb {
 	case "rules":
 		return a.jump(0)

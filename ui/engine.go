@@ -13,6 +13,12 @@
 // a type), explain, describe, help and setup screens own their inputs. Screens share
 // a common value: the context, the engine, styles and keys, and what the account was
 // last seen to hold.
+//
+// Over a fleet (Options.Fleet, a FleetEngine), the interface opens on the fleet screen
+// (fleet.go): one row per account-region, filled as each target's scan ends, then the
+// cross-account findings. Until a target is entered there is no Engine behind the tabs
+// (the one-account keys say so); enter opens one, in the background, and puts it there,
+// and F or :fleet comes back with it kept.
 package ui
 
 import (

@@ -40,7 +40,15 @@ func (s *helpScreen) SetSize(w, h int) {
 func (s *helpScreen) text() string {
 	return "Keys of " + s.from.Title() + "\n\n" + s.blocks(s.from.FullHelp()) + "\n\nEverywhere\n\n" + s.blocks(s.c.keys.globalHelp()) + "\n\n" +
 		wrapText("Commands: :rules  :repos [PREFIX]  :findings [FILTER]  :journal  :explain REF  :setup  :region NAME  :profile NAME  :refresh  :quit", s.width) + "\n" +
-		wrapText("Mouse: wheel scrolls; click selects, click again goes in, click a tab opens it.", s.width)
+		wrapText("Mouse: wheel scrolls; click selects, click again goes in, click a tab opens it.", s.width) + s.fleetText()
+}
+
+// fleetText is how the fleet screen and an account-region's screens lead to each other.
+func (s *helpScreen) fleetText() string {
+	if s.c.opts.Fleet == nil {
+		return ""
+	}
+	return "\n" + wrapText("Fleet: F or :fleet shows the fleet screen; enter there opens an account-region in these screens, and 1-4 come back to it; r there scans the fleet again.", s.width)
 }
 
 // blocks lays key groups side by side, starting a new row of groups where the

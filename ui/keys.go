@@ -8,9 +8,9 @@ import (
 
 // keyMap holds every key of the interface; the help screen is built from it.
 type keyMap struct {
-	Up, Down, Enter, Back, Filter, Command, Help, Refresh, Checks, Fix, Explain, Describe, Writes, Quit key.Binding
-	Rules, Repos, Findings, Journal, Undo, Confirm, NextFix, PrevFix, OpenFinding                       key.Binding
-	PageUp, PageDown, HalfUp, HalfDown, Top, Bottom, Sort, Reverse                                      key.Binding
+	Up, Down, Enter, Back, Filter, Command, Help, Refresh, Checks, Fix, Explain, Describe, Writes, Quit, Fleet key.Binding
+	Rules, Repos, Findings, Journal, Undo, Confirm, NextFix, PrevFix, OpenFinding                              key.Binding
+	PageUp, PageDown, HalfUp, HalfDown, Top, Bottom, Sort, Reverse                                             key.Binding
 }
 
 func newKeyMap() keyMap {
@@ -32,6 +32,7 @@ func newKeyMap() keyMap {
 		Describe:    b([]string{"d"}, "d", "describe"),
 		Writes:      b([]string{"w"}, "w", "toggle writes"),
 		Quit:        b([]string{"q", "ctrl+c"}, "q", "quit"),
+		Fleet:       b([]string{"F"}, "F", "fleet"),
 		Rules:       b([]string{"1"}, "1", "rules"),
 		Repos:       b([]string{"2"}, "2", "repositories"),
 		Findings:    b([]string{"3"}, "3", "findings"),

@@ -112,6 +112,14 @@ func coalesce(send func(Progress)) func(Progress) {
 	}
 }
 
+// streamed is a message followed by more on its channel (a scan's progress, a fleet's
+// rows): it carries the channel, to be listened to again once it is taken.
+type streamed interface {
+	from(ch <-chan tea.Msg) tea.Msg
+}
+
+func (m scanProgressMsg) from(ch <-chan tea.Msg) tea.Msg { m.ch = ch; return m }
+
 // listen waits for the next message of a running scan.
 func listen(ch <-chan tea.Msg) tea.Cmd {
 	return func() tea.Msg {
@@ -119,9 +127,8 @@ func listen(ch <-chan tea.Msg) tea.Cmd {
 		if !ok {
 			return nil
 		}
-		if p, isProgress := msg.(scanProgressMsg); isProgress {
-			p.ch = ch
-			return p
+		if s, ok := msg.(streamed); ok {
+			return s.from(ch) // the next message is read when this one is taken
 		}
 		return msg
 	}

@@ -20,7 +20,7 @@ import (
 // fleetScan is one target's outcome: its report and what the cross-account checks read.
 type fleetScan struct {
 	report *diagnose.Report
-	view   *model.Snapshot // the snapshot without its images (fleet_checks.go reads it)
+	view   *model.Snapshot // the snapshot without its images (diagnose.FleetView: what the cross-account checks read)
 }
 
 // runFleetDoctor is doctor over several account-regions: each scanned and diagnosed as
@@ -118,11 +118,11 @@ func runFleet(ctx context.Context, g *globals, sc *scope, base ecrops.Config, ta
 			if err != nil {
 				return nil, err
 			}
-			if e := regionNotEnabled(d.snap); e != nil {
+			if e := ecrops.RegionRefused(d.snap); e != nil {
 				return nil, fmt.Errorf("region %s is not enabled for account %s: %s answered %s: %s", d.snap.Region, d.snap.AccountID, e.Operation, e.Code, e.Message)
 			}
 			rep := diagnose.NewReport(d.snap, d.Result, stats)
-			return &fleetScan{report: &rep, view: withoutImages(d.snap)}, nil
+			return &fleetScan{report: &rep, view: diagnose.FleetView(d.snap)}, nil
 		},
 		func(t ecrops.Target, s *fleetScan, err error) {
 			i := index[t.String()]
@@ -146,33 +146,6 @@ func runFleet(ctx context.Context, g *globals, sc *scope, base ecrops.Config, ta
 			shown(ft, t)
 		})
 	return results
-}
-
-// withoutImages keeps what the cross-account checks read of a snapshot: not its images,
-// which over a fleet would hold every image of every account in memory at once.
-func withoutImages(s *model.Snapshot) *model.Snapshot {
-	v := *s
-	v.Repositories = make([]model.Repository, len(s.Repositories))
-	for i, r := range s.Repositories {
-		r.Images = nil
-		v.Repositories[i] = r
-	}
-	return &v
-}
-
-// regionNotEnabled is the refusal of a scan whose every ECR read was refused as AWS
-// refuses calls to an opt-in region the account has not enabled (STS, being global,
-// still answered): one line for the target, not a "not checked" for every check.
-func regionNotEnabled(s *model.Snapshot) *model.PartError {
-	if len(s.Errors) == 0 || s.PartFailed(model.PartRules) == nil {
-		return nil
-	}
-	for _, e := range s.Errors {
-		if e.Code != "UnrecognizedClientException" {
-			return nil
-		}
-	}
-	return &s.Errors[0]
 }
 
 func failedTargets(results []fleetResult) []diagnose.FleetTarget {

@@ -86,7 +86,9 @@ without an account:
 	g := &globals{}
 	g.register(root)
 	root.Args = cobra.NoArgs
-	root.RunE = func(cmd *cobra.Command, _ []string) error { return runTUI(cmd, g) }
+	var ff fleetFlags
+	ff.register(root)
+	root.RunE = func(cmd *cobra.Command, _ []string) error { return runTUI(cmd, g, &ff) }
 	root.AddCommand(newSimCommand(), newDoctorCommand(g), newSetupCommand(g), newExplainCommand(g), newFixCommand(g), newJournalCommand(g), newUndoCommand(g), newNodesCommand(g))
 	return root
 }

@@ -8,6 +8,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/ptcdoctor/ptcdoctor/ecrops/sim/simtest"
 )
 
 // The built binary, in a real terminal: tmux runs it with --demo, keys are typed, and
@@ -17,36 +19,10 @@ func TestTUIInTmux(t *testing.T) {
 		t.Skip("tmux is not installed (.ci/run installs it); skipping the terminal end-to-end run")
 	}
 	bin := binary(t)
-	session := "ptcdoctor-e2e-" + strings.ReplaceAll(t.Name(), "/", "-")
 	state := t.TempDir()
-	tmux := func(args ...string) string {
-		out, err := exec.Command("tmux", args...).CombinedOutput()
-		if err != nil {
-			t.Fatalf("tmux %v: %v\n%s", args, err, out)
-		}
-		return string(out)
-	}
-	tmux("new-session", "-d", "-s", session, "-x", "120", "-y", "36",
-		"env", "XDG_STATE_HOME="+state, "XDG_CONFIG_HOME="+state, "NO_COLOR=1", bin, "--demo")
-	defer exec.Command("tmux", "kill-session", "-t", session).Run()
-	screen := func() string { return tmux("capture-pane", "-t", session, "-p") }
-	waitFor := func(what string) string {
-		deadline := time.Now().Add(15 * time.Second)
-		for {
-			s := screen()
-			if strings.Contains(s, what) {
-				return s
-			}
-			if time.Now().After(deadline) {
-				t.Fatalf("the screen never showed %q:\n%s", what, s)
-			}
-			time.Sleep(100 * time.Millisecond)
-		}
-	}
-	keys := func(k ...string) {
-		tmux(append([]string{"send-keys", "-t", session}, k...)...)
-		time.Sleep(150 * time.Millisecond)
-	}
+	tm := startTmux(t, 120, 36, "env", "XDG_STATE_HOME="+state, "XDG_CONFIG_HOME="+state, "NO_COLOR=1", bin, "--demo")
+	waitFor, keys := tm.waitFor, tm.keys
+	session := tm.session
 
 	s := waitFor("findings")
 	for _, want := range []string{"111122223333 · us-east-1", "WRITES ON", "docker-hub/", "registry-1.docker.io", "1 Rules 6"} {
@@ -84,6 +60,52 @@ func TestTUIInTmux(t *testing.T) {
 		time.Sleep(100 * time.Millisecond)
 	}
 	t.Fatal("q did not quit")
+}
+
+// tmuxRun is a program running in a tmux session of a given size, read back as a person
+// sees it.
+type tmuxRun struct {
+	t       *testing.T
+	session string
+}
+
+// startTmux runs the command in a new detached session of width×height; the session
+// is killed when the test ends.
+func startTmux(t *testing.T, width, height int, command ...string) *tmuxRun {
+	tm := &tmuxRun{t: t, session: "ptcdoctor-e2e-" + strings.ReplaceAll(t.Name(), "/", "-")}
+	tm.run(append([]string{"new-session", "-d", "-s", tm.session, "-x", strconv.Itoa(width), "-y", strconv.Itoa(height)}, command...)...)
+	t.Cleanup(func() { exec.Command("tmux", "kill-session", "-t", tm.session).Run() })
+	return tm
+}
+
+func (tm *tmuxRun) run(args ...string) string {
+	out, err := exec.Command("tmux", args...).CombinedOutput()
+	if err != nil {
+		tm.t.Fatalf("tmux %v: %v\n%s", args, err, out)
+	}
+	return string(out)
+}
+
+func (tm *tmuxRun) screen() string { return tm.run("capture-pane", "-t", tm.session, "-p") }
+
+// waitFor waits until the screen shows what, and returns it.
+func (tm *tmuxRun) waitFor(what string) string {
+	deadline := time.Now().Add(15 * time.Second)
+	for {
+		s := tm.screen()
+		if strings.Contains(s, what) {
+			return s
+		}
+		if time.Now().After(deadline) {
+			tm.t.Fatalf("the screen never showed %q:\n%s", what, s)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+}
+
+func (tm *tmuxRun) keys(k ...string) {
+	tm.run(append([]string{"send-keys", "-t", tm.session}, k...)...)
+	time.Sleep(150 * time.Millisecond)
 }
 
 // A closed terminal ends the demo: the session that ran it is killed (its pty
@@ -141,4 +163,40 @@ func TestTheDemoEndsWithItsTerminal(t *testing.T) {
 		}
 		time.Sleep(100 * time.Millisecond)
 	}
+}
+
+// The built binary over a fleet stand-in, at 80×24: the targets are listed at once,
+// each fills in as it is scanned, a failed one says why and the rest go on; enter opens
+// a target's findings and :fleet comes back.
+func TestFleetTUIInTmux(t *testing.T) {
+	if _, err := exec.LookPath("tmux"); err != nil {
+		t.Skip("tmux is not installed; skipping the terminal end-to-end run")
+	}
+	bin := binary(t)
+	f := simtest.StartFleet(t, crossAccountFleet)
+	command := append([]string{"env", "-i"}, fleetEnv(t, f)...)
+	command = append(command, "TERM=xterm-256color", bin, "--assume-role-arn", "arn:aws:iam::{account}:role/ptcdoctor-audit", "--organization",
+		"--regions", "us-east-1,eu-west-1")
+	started := time.Now()
+	tm := startTmux(t, 80, 24, command...)
+	tm.waitFor("8 account-regions")
+	t.Logf("the fleet's rows on screen %v after the start", time.Since(started).Round(time.Millisecond))
+	s := tm.waitFor("cross-account")
+	for _, want := range []string{"444444444444  us-east-1", "failed: AccessDenied", "failed: region not enabled", "1E 0W 0I  done", "fleet-upstream-drift"} {
+		if !strings.Contains(s, want) {
+			t.Errorf("the fleet screen lacks %q:\n%s", want, s)
+		}
+	}
+	tm.keys("Enter") // the first row: the management account in us-east-1
+	s = tm.waitFor("3 Findings 1E")
+	if !strings.Contains(s, "fleet › 111111111111 · us-east-1") || !strings.Contains(s, "F fleet") {
+		t.Errorf("the target's findings:\n%s", s)
+	}
+	tm.keys(":", "fleet", "Enter")
+	s = tm.waitFor("fleet · 8 account-regions")
+	if !strings.Contains(s, "1-4: account 111111111111") {
+		t.Errorf("back on the fleet:\n%s", s)
+	}
+	t.Logf("the fleet screen at 80×24:\n%s", s)
+	tm.keys("q")
 }

@@ -19,15 +19,16 @@ import (
 
 // runTUISetup opens the interface on the setup forms; setup writes, so writes are on.
 func runTUISetup(cmd *cobra.Command, g *globals) error {
-	return runInterface(cmd, g, true)
+	return runInterface(cmd, g, nil, true)
 }
 
-// runTUI opens the interface: read-only against AWS unless asked, writes on for the demo.
-func runTUI(cmd *cobra.Command, g *globals) error {
-	return runInterface(cmd, g, false)
+// runTUI opens the interface: read-only against AWS unless asked, writes on for the demo;
+// over a fleet when the flags name one.
+func runTUI(cmd *cobra.Command, g *globals, ff *fleetFlags) error {
+	return runInterface(cmd, g, ff, false)
 }
 
-func runInterface(cmd *cobra.Command, g *globals, setup bool) error {
+func runInterface(cmd *cobra.Command, g *globals, ff *fleetFlags, setup bool) error {
 	// A closed terminal ends the interface: by its SIGHUP, or, where none reaches
 	// the process (under make, which holds the signal while it waits for its child),
 	// by the end of its input or the first write to it that fails.
@@ -41,6 +42,9 @@ func runInterface(cmd *cobra.Command, g *globals, setup bool) error {
 	defer quietLogs()()
 	if !g.demo && !setup && !cmd.Flags().Changed("read-only") {
 		g.readOnly = true
+	}
+	if ff != nil && ff.active(g) {
+		return runFleetInterface(ctx, cmd, g, ff, cancel)
 	}
 	s, err := g.open(ctx)
 	if err != nil {
@@ -71,6 +75,31 @@ func runInterface(cmd *cobra.Command, g *globals, setup bool) error {
 	}
 	app := ui.New(ctx, eng, ui.Options{Images: cfg.Watch.Images, Principals: cfg.Watch.Principals, Reopen: reopen, Setup: setup,
 		Notice: unfinishedNotice(s.acc.Journal())})
+	return runProgram(ctx, app, cancel)
+}
+
+// runFleetInterface opens the interface on the fleet screen: the targets are named
+// (as doctor names them) before it starts, and scanned once it is up.
+func runFleetInterface(ctx context.Context, cmd *cobra.Command, g *globals, ff *fleetFlags, cancel func()) error {
+	cfg, err := loadConfig("", g.demo)
+	if err != nil {
+		return usageError{err}
+	}
+	fc, targets, skipped, err := fleetTargets(ctx, g, &scope{}, ff)
+	if err != nil {
+		return err
+	}
+	var notice string
+	if len(skipped) > 0 {
+		notice = fmt.Sprintf("%d account-regions left out: %s %s: %s", len(skipped), skipped[0].Source, skipped[0].Region, skipped[0].Reason)
+	}
+	fl := uiengine.NewFleet(fc.Base, targets, ff.parallel, cfg.Watch.Principals)
+	app := ui.New(ctx, nil, ui.Options{Images: cfg.Watch.Images, Principals: cfg.Watch.Principals, Fleet: fl, Notice: notice})
+	return runProgram(ctx, app, cancel)
+}
+
+// runProgram runs the interface on the terminal until it quits or the terminal is gone.
+func runProgram(ctx context.Context, app *ui.App, cancel func()) error {
 	opts := []tea.ProgramOption{tea.WithContext(ctx), tea.WithOutput(hangupFile{os.Stdout, cancel})}
 	if term.IsTerminal(os.Stdin.Fd()) {
 		opts = append(opts, tea.WithInput(hangupFile{os.Stdin, cancel}))

@@ -1,5 +1,6 @@
-// Package uiengine adapts an ecrops.Account to the interface's Engine, so that the ui
-// package never sees the AWS SDK, only the model.
+// Package uiengine adapts an ecrops.Account to the interface's Engine, and a fleet's
+// targets (ecrops.Targets, EachTarget) to its FleetEngine, so that the ui package never
+// sees the AWS SDK, only the model.
 package uiengine
 
 import (

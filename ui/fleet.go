@@ -1,0 +1,302 @@
+package ui
+
+import (
+	"context"
+	"fmt"
+	"strings"
+
+	"charm.land/bubbles/v2/key"
+	tea "charm.land/bubbletea/v2"
+
+	"github.com/ptcdoctor/ptcdoctor/model"
+)
+
+// The fleet screen: one row per account-region, filled as each target is scanned, and
+// the cross-account findings once all are. enter opens a target in the screens of one
+// account (rules, repositories, findings, journal); F or :fleet comes back here.
+//
+// The fleet's scan has a generation, as one account's has: its rows and its end carry
+// it, and those of a scan replaced by r are dropped.
+
+// FleetEngine is what the interface needs of a fleet. cmd/ptcdoctor/uiengine adapts
+// ecrops' targets to it; tests give a fake.
+type FleetEngine interface {
+	// Targets are the account-regions, known before any is scanned.
+	Targets() []FleetTarget
+	// Scan scans and checks every target, at the bounds the engine keeps. report is
+	// called as each target starts and again as it ends, one call at a time; the
+	// cross-account findings come back once every target has ended.
+	Scan(ctx context.Context, report func(FleetRow)) []FleetFinding
+	// Open opens one target's account, for the screens of one account.
+	Open(ctx context.Context, id string) (Engine, error)
+}
+
+// FleetTarget is one account-region. ID names it uniquely; Account is "" for a profile
+// until its scan reads whose account it is.
+type FleetTarget struct {
+	ID, Source, Account, Region string
+}
+
+// The states of a fleet's target.
+const (
+	FleetQueued     = "queued"
+	FleetScanning   = "scanning"
+	FleetDone       = "done"
+	FleetIncomplete = "incomplete" // scanned, but some part or probe could not be read
+	FleetFailed     = "failed"     // not scanned: Reason says why
+)
+
+// FleetRow is a target's state and, once scanned, what it holds.
+type FleetRow struct {
+	FleetTarget
+	// Reason says, in a line, why a target failed or is incomplete; Detail in full.
+	State, Reason, Detail   string
+	Rules, Repositories     int
+	Errors, Warnings, Infos int
+}
+
+// FleetFinding is a cross-account finding: one only a view of several accounts makes.
+type FleetFinding struct {
+	ID, Check, Severity, Subject, Title, Explanation string
+}
+
+type fleetRowMsg struct {
+	gen int
+	row FleetRow
+	ch  <-chan tea.Msg
+}
+
+func (m fleetRowMsg) from(ch <-chan tea.Msg) tea.Msg { m.ch = ch; return m }
+
+type fleetDoneMsg struct {
+	gen   int
+	cross []FleetFinding
+}
+
+// fleetOpenedMsg answers enter on a target: its engine, or why it could not be opened.
+type fleetOpenedMsg struct {
+	gen int
+	id  string
+	eng Engine
+	err error
+}
+
+type fleetScreen struct {
+	*listScreen
+	fleet   FleetEngine
+	rows    []FleetRow // in the targets' order
+	cross   []FleetFinding
+	gen     int
+	running bool
+	cancel  context.CancelFunc
+	// opening is the id of the open request awaited; open is the target whose screens
+	// are behind the tabs ("" before the first enter).
+	opening int
+	open    string
+}
+
+func newFleetScreen(c *common, fl FleetEngine) *fleetScreen {
+	s := &fleetScreen{fleet: fl}
+	for _, t := range fl.Targets() {
+		s.rows = append(s.rows, FleetRow{FleetTarget: t, State: FleetQueued})
+	}
+	cols := []column{{name: "account", title: "ACCOUNT", width: 12, keep: true}, {name: "region", title: "REGION", width: 14},
+		{name: "rules", title: "RULES", width: 5, quantity: true}, {name: "repos", title: "REPOS", width: 5, quantity: true},
+		{name: "findings", title: "FINDINGS", width: 8, quantity: true}, {name: "state", title: "STATE", width: 60}}
+	s.listScreen = &listScreen{title: "Fleet", tabN: -1}
+	s.list = newList(c, "rows", "The fleet has no account-region.", cols, s.build)
+	s.list.ownData = true
+	s.list.more = s.summary
+	s.listScreen.open = s.enter
+	s.describe = func(r *row) any { return r.ref }
+	// explain reads one account: it waits for a target to be entered.
+	s.keys = func(msg tea.KeyPressMsg, _ *row) (tea.Cmd, bool) {
+		if key.Matches(msg, c.keys.Explain) && c.eng == nil {
+			c.nav.note("e explains a reference in one account: enter opens the selected one")
+			return nil, true
+		}
+		return nil, false
+	}
+	return s
+}
+
+func (s *fleetScreen) ShortHelp() []key.Binding {
+	k := s.c.keys
+	return []key.Binding{k.Enter, k.Describe, k.Filter, k.Sort, k.Refresh}
+}
+
+// build is the list's rows: the targets, then the cross-account findings.
+func (s *fleetScreen) build() []row {
+	var out []row
+	for i := range s.rows {
+		r := &s.rows[i]
+		state := r.State
+		if r.Reason != "" {
+			state += ": " + model.Printable(r.Reason)
+		}
+		cells := map[string]string{"account": orDash(model.Printable(r.Account)), "region": orDash(model.Printable(r.Region)),
+			"rules": "-", "repos": "-", "findings": "-", "state": state}
+		nums := map[string]float64{}
+		if r.State == FleetDone || r.State == FleetIncomplete {
+			cells["rules"], cells["repos"] = fmt.Sprint(r.Rules), fmt.Sprint(r.Repositories)
+			cells["findings"] = fmt.Sprintf("%dE %dW %dI", r.Errors, r.Warnings, r.Infos)
+			nums = map[string]float64{"rules": float64(r.Rules), "repos": float64(r.Repositories),
+				"findings": float64(r.Errors)*1e6 + float64(r.Warnings)*1e3 + float64(r.Infos)}
+		}
+		if r.Account == "" {
+			cells["account"] = model.Printable(r.Source) // a profile, until its account is read
+		}
+		out = append(out, row{id: "target " + r.ID, cells: cells, nums: nums, ref: *r})
+	}
+	for _, f := range s.cross {
+		out = append(out, row{id: "cross " + f.ID, ref: f, cells: map[string]string{"account": "fleet", "region": "cross-acct",
+			"rules": "", "repos": "", "findings": strings.ToUpper(f.Severity[:min(1, len(f.Severity))]),
+			"state": model.Printable(f.Check + ": " + f.Subject)}})
+	}
+	return out
+}
+
+// summary is the count line's tail: how far the scan is.
+func (s *fleetScreen) summary() string {
+	n := map[string]int{}
+	for _, r := range s.rows {
+		n[r.State]++
+	}
+	var parts []string
+	for _, st := range []string{FleetDone, FleetIncomplete, FleetFailed, FleetScanning, FleetQueued} {
+		if n[st] > 0 {
+			parts = append(parts, fmt.Sprintf("%d %s", n[st], st))
+		}
+	}
+	out := " · " + strings.Join(parts, ", ")
+	if !s.running && len(s.rows) > 0 {
+		out += fmt.Sprintf(" · %d cross-account", len(s.cross))
+	}
+	return out
+}
+
+// selectedNote says what the selected row's cells cut: why a target failed, what a
+// cross-account finding is.
+func (s *fleetScreen) selectedNote() string {
+	r := s.selected()
+	if r == nil {
+		return ""
+	}
+	switch ref := r.ref.(type) {
+	case FleetRow:
+		if ref.Reason != "" {
+			return model.Printable(ref.Account+" "+ref.Region+": "+ref.Reason) + " (d: in full)"
+		}
+	case FleetFinding:
+		return model.Printable(ref.Title) + " (d: in full)"
+	}
+	return ""
+}
+
+// start scans the fleet; its rows come back one message each.
+func (s *fleetScreen) start() tea.Cmd {
+	if s.cancel != nil {
+		s.cancel() // replaced: its answers will be dropped
+	}
+	ctx, cancel := context.WithCancel(s.c.ctx)
+	s.gen, s.running, s.cancel, s.cross = s.c.nextID(), true, cancel, nil
+	for i := range s.rows {
+		s.rows[i] = FleetRow{FleetTarget: s.rows[i].FleetTarget, State: FleetQueued}
+	}
+	s.c.version++
+	gen, fl := s.gen, s.fleet
+	// Each target reports twice at most: the channel holds every answer, and the scan
+	// never waits on the screen.
+	ch := make(chan tea.Msg, 2*len(s.rows)+1)
+	go func() {
+		cross := fl.Scan(ctx, func(r FleetRow) { ch <- fleetRowMsg{gen: gen, row: r} })
+		ch <- fleetDoneMsg{gen: gen, cross: cross}
+		close(ch)
+	}()
+	return listen(ch)
+}
+
+func (s *fleetScreen) Update(msg tea.Msg) tea.Cmd {
+	switch msg := msg.(type) {
+	case fleetRowMsg:
+		if msg.gen != s.gen {
+			return nil // a replaced scan: its channel drains, unread
+		}
+		for i := range s.rows {
+			if s.rows[i].ID == msg.row.ID {
+				s.rows[i] = msg.row
+			}
+		}
+		s.c.version++
+		return listen(msg.ch)
+	case fleetDoneMsg:
+		if msg.gen != s.gen {
+			return nil
+		}
+		s.running, s.cross = false, msg.cross
+		s.c.version++
+		return nil
+	}
+	return s.listScreen.Update(msg)
+}
+
+// enter opens a target's account, in the background; a cross-account finding is
+// described.
+func (s *fleetScreen) enter(r *row) tea.Cmd {
+	t, ok := r.ref.(FleetRow)
+	if !ok {
+		s.c.nav.push(newDescribeScreen(s.c, "Cross-account finding", r.ref))
+		return nil
+	}
+	if t.ID == s.open && s.c.eng != nil {
+		return func() tea.Msg { return fleetOpenedMsg{gen: s.opening, id: t.ID, eng: s.c.eng} }
+	}
+	s.opening = s.c.nextID()
+	s.c.nav.note("opening " + model.Printable(t.ID) + "…")
+	ctx, fl, gen := s.c.ctx, s.fleet, s.opening
+	return s.c.track(func() tea.Msg {
+		eng, err := fl.Open(ctx, t.ID)
+		return fleetOpenedMsg{gen: gen, id: t.ID, eng: eng, err: err}
+	})
+}
+
+// openTarget puts an opened target behind the tabs and shows its findings, read afresh.
+func (a *App) openTarget(msg fleetOpenedMsg) tea.Cmd {
+	f := a.fleet
+	if msg.gen != f.opening {
+		return nil // an enter since: this answer is not wanted
+	}
+	if msg.err != nil {
+		a.fail("fleet", "Could not open "+msg.id, msg.err.Error())
+		return nil
+	}
+	if msg.id == f.open && msg.eng == a.c.eng {
+		return a.jump(2)
+	}
+	f.open = msg.id
+	a.c.eng = msg.eng
+	a.c.notChecked = nil
+	a.c.setData(nil, nil)
+	a.c.setJournal(nil)
+	a.jump(2)
+	return tea.Batch(a.startScan(), a.c.track(a.journalCmd()))
+}
+
+// toFleet shows the fleet screen; the open target stays behind the tabs.
+func (a *App) toFleet() {
+	if a.fleet == nil {
+		a.fail("", "This is one account-region, not a fleet: give doctor's fleet flags (--profile twice, --assume-role-arn with --accounts, --regions a,b)", "")
+		return
+	}
+	a.history = nil
+	a.show(a.fleet)
+}
+
+// needsTarget says, before the fleet's first enter, that a key is one account's.
+func (a *App) needsTarget() bool {
+	if a.c.eng != nil {
+		return false
+	}
+	a.note("enter opens the selected account-region; its rules, repositories, findings and journal follow")
+	return true
+}
