@@ -4,7 +4,7 @@ BIN     ?= bin/ptcdoctor
 PKGS    := ./...
 FUZZTIME ?= 60s
 
-.PHONY: build test demo sim bench bench-scan bench-scan-repo bench-doctor bench-ui bench-fleet lint fuzz clean
+.PHONY: build test demo sim bench bench-scan bench-scan-repo bench-doctor bench-ui bench-tui-scan bench-fleet lint fuzz clean
 
 build:
 	$(GO) build -buildvcs=auto -o $(BIN) ./cmd/ptcdoctor
@@ -50,6 +50,13 @@ bench-fleet:
 bench-ui:
 	$(GO) test -run '^$$' -bench 'BenchmarkFrame100kRows|BenchmarkKeyUnderLoad' -benchtime 500x ./ui/
 	$(GO) test -run '^$$' -bench 'BenchmarkOpenList100kRows' -benchtime 20x ./ui/
+
+# One account scanned and diagnosed the way `doctor` does it and the way the TUI does it
+# (the interface driven headless, a redraw per message, as the runtime does), against the
+# stand-in on loopback: each path's wall and CPU time. ACCOUNT is RULESxREPOSITORIESxIMAGES.
+ACCOUNT ?= 50x100x20
+bench-tui-scan:
+	PTCDOCTOR_BENCH_ACCOUNT=$(ACCOUNT) $(GO) test -run '^$$' -bench BenchmarkScanDoctorVsTUI -benchtime 1x -count 3 ./ui/
 
 lint:
 	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \

@@ -94,7 +94,7 @@ func nearRule(rules []model.Rule, repo string) (near, given, fixed, how string) 
 		k := len(ps)
 		if len(segs) > k {
 			g := strings.Join(segs[:k], "/")
-			if dist := editDistance(g, r.Prefix); dist > 0 && dist < best {
+			if dist := model.EditDistance(g, r.Prefix); dist > 0 && dist < best {
 				near, given, fixed, best = r.Prefix, g, r.Prefix+"/"+strings.Join(segs[k:], "/"), dist
 				how = "is " + plural(dist, "letter", "letters") + " away"
 			}

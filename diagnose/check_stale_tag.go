@@ -99,7 +99,7 @@ func checkStaleTags(d *diagnosis) []model.Finding {
 			continue
 		}
 		if ok && up.Exists && up.Digest != j.img.Digest {
-			out = append(out, staleFinding(j, up))
+			out = append(out, staleFinding(j, up, d.cannotRefresh(run, j, up)))
 		}
 	}
 	if len(run.left) > 0 {
@@ -108,7 +108,37 @@ func checkStaleTags(d *diagnosis) []model.Finding {
 	return out
 }
 
-func staleFinding(j staleJob, up model.UpstreamProbe) model.Finding {
+// cannotRefresh says why deleting a cached tag to import it again would leave nothing to
+// serve, from what this diagnosis saw: the answer was anonymous (the rule's secret could
+// not be read: a failed read no deletion rests on), the rule's upstream pull budget is
+// spent, or another probe of the same upstream got no answer. "" when nothing says so.
+func (d *diagnosis) cannotRefresh(run *staleRun, j staleJob, up model.UpstreamProbe) string {
+	if up.Anonymous && j.rule.CredentialArn != "" {
+		return "the upstream's answer was anonymous (" + up.Why + "), not what the rule's credentials get"
+	}
+	if up.RateLimit != nil && up.RateLimit.Remaining <= 0 {
+		return fmt.Sprintf("the upstream's pull budget is spent (ratelimit-remaining: 0 of %d)", up.RateLimit.Limit)
+	}
+	for _, o := range run.jobs {
+		if o.rule.Prefix != j.rule.Prefix {
+			continue
+		}
+		p := d.probe.Upstream(d.ctx, *o.rule, upstreamRef(o.rule, o.repo.Name, o.tag)) // kept: not asked again
+		if p.Class == "rate-limited" || p.RateLimit != nil && p.RateLimit.Remaining <= 0 {
+			return "the upstream's pull budget is spent (" + p.Reference + " answered " + strings.TrimSpace(fmt.Sprint(p.Status)+" "+p.Class) + ")"
+		}
+		if _, failed := probeFailure(p); failed {
+			return "the upstream did not answer every probe (" + p.Reference + ": " + p.Class + ")"
+		}
+	}
+	return ""
+}
+
+// staleFinding words a stale tag. The refresh deletes the tag and pulls it again (ECR has
+// no call that re-imports a cached tag in place); it is offered only when nothing seen says
+// the upstream would not serve it back (noRefresh), and its deletion re-asks the upstream,
+// with the rule's credentials, just before the call.
+func staleFinding(j staleJob, up model.UpstreamProbe, noRefresh string) model.Finding {
 	when := "ECR checks the upstream again at the next pull of the tag, once 24 hours have passed since it last checked"
 	if !j.img.LastPull.IsZero() {
 		when += "; ECR last recorded a pull at " + j.img.LastPull.UTC().Format("2006-01-02 15:04 MST")
@@ -123,8 +153,15 @@ func staleFinding(j staleJob, up model.UpstreamProbe) model.Finding {
 		f.Evidence = append(f.Evidence, model.Evidence{Call: "ecr:DescribeRepositories " + j.repo.Name, Answer: mutabilityAnswer(*j.repo)})
 		when = "Waiting does not help: the tag is immutable in this repository"
 	}
-	f.Fixes = append(f.Fixes, model.Fix{Title: "Delete the cached tag and pull it again (a new pull re-imports it; AWS does not document this re-import, the stand-in models it)",
-		Plan: model.Plan{Title: "Refresh " + j.repo.Name + ":" + j.tag, Steps: []model.Step{deleteTagStep(j.repo.Name, j.tag, j.img.Digest), warmStep(j.repo.Name, j.tag)}}})
+	if noRefresh != "" {
+		f.Explanation += " The refresh (delete the cached tag, pull it again) is not offered: " + noRefresh + "; deleting the tag now could leave nothing to serve."
+	} else {
+		del := deleteTagStep(j.repo.Name, j.tag, j.img.Digest)
+		del.Expect[model.ExpectUpstreamServes+j.rule.Prefix+" "+up.Reference] = model.UpstreamServes
+		del.Summary += " (ECR has no call that re-imports a cached tag in place, so the tag goes first; the upstream is asked again with the rule's credentials just before, and the deletion stops unless it answers 200 with pulls left)"
+		f.Fixes = append(f.Fixes, model.Fix{Title: "Delete the cached tag and pull it again (a new pull re-imports it; AWS does not document this re-import, the stand-in models it)",
+			Plan: model.Plan{Title: "Refresh " + j.repo.Name + ":" + j.tag, Steps: []model.Step{del, warmStep(j.repo.Name, j.tag)}}})
+	}
 	f.Fixes = append(f.Fixes, model.Fix{Title: "Or wait", Manual: when + "."})
 	return f
 }

@@ -142,23 +142,16 @@ func checkPermissions(d *diagnosis) []model.Finding {
 		for _, key := range order {
 			g := gaps[key]
 			var prefixes, resources []string
-			var steps []model.Step
 			for _, p := range g.rules {
 				prefixes = append(prefixes, p+"/")
 				resources = append(resources, repoARN(d.snap, strings.TrimPrefix(p+"/", "ROOT/")+"*"))
-				if needsRegistryGrant(g.missing) {
-					steps = append(steps, model.Step{Kind: model.StepAddRegistryPolicyStatement, Operation: "ecr:PutRegistryPolicy", Target: "registry policy",
-						Params:  map[string]string{"statement": registryStatement(iamARN, d.snap.AccountID, d.snap.Region, p)},
-						Summary: "Add a statement granting ecr:CreateRepository and ecr:BatchImportUpstreamImage on " + repoARN(d.snap, strings.TrimPrefix(p+"/", "ROOT/")+"*")})
-				}
 			}
 			f := model.Finding{Subject: model.Subject{Kind: "principal", Name: iamARN}, Distinct: key + " on " + strings.Join(prefixes, ","),
 				Title:       fmt.Sprintf("%s cannot pull through %s: it lacks %s", iamARN, strings.Join(prefixes, ", "), strings.Join(g.missing, ", ")),
 				Explanation: permissionsExplanation(g.missing),
 				Evidence:    g.ev}
-			if len(steps) > 0 {
-				f.Fixes = append(f.Fixes, model.Fix{Title: "Grant the pull-through actions in the registry policy (merged with what is there)",
-					Plan: model.Plan{Title: "Let " + iamARN + " pull through " + strings.Join(prefixes, ", "), Steps: steps}})
+			if fx, ok := registryPolicyFix(iamARN, g.missing, prefixes, resources); ok {
+				f.Fixes = append(f.Fixes, fx)
 			}
 			f.Fixes = append(f.Fixes, model.Fix{Title: "Or attach this IAM policy to " + iamARN, Manual: iamPolicyFor(g.missing, resources)})
 			out = append(out, f)
@@ -175,6 +168,8 @@ func permissionsExplanation(missing []string) string {
 			parts = append(parts, "without ecr:BatchImportUpstreamImage, a pull of an image that is not cached yet fails with \"Requested image not found\" even though the upstream has it")
 		case "ecr:CreateRepository":
 			parts = append(parts, "without ecr:CreateRepository, the first pull of an image whose cache repository does not exist yet fails with \"The repository ... does not exist\"")
+		case "ecr:GetAuthorizationToken":
+			parts = append(parts, "without ecr:GetAuthorizationToken no login to the registry works, so no pull does (only an IAM policy grants it: it is not an action on a repository)")
 		case "ecr:TagResource":
 			parts = append(parts, "the creation template adds tags, so creating the repository needs ecr:TagResource too")
 		default:
@@ -184,13 +179,36 @@ func permissionsExplanation(missing []string) string {
 	return strings.Join(parts, "; ") + ". These may come from the principal's IAM policy or from the registry policy."
 }
 
-func needsRegistryGrant(missing []string) bool {
+// registryPolicyFix grants, in one registry policy statement merged with what is there,
+// the missing actions a registry policy can grant. What it cannot (GetAuthorizationToken)
+// stays a manual step, with the identity policy to attach, and then the plan's title
+// promises no pull.
+func registryPolicyFix(principal string, missing, prefixes, resources []string) (model.Fix, bool) {
+	var grant, identity []string
 	for _, a := range missing {
-		if a == "ecr:BatchImportUpstreamImage" || a == "ecr:CreateRepository" {
-			return true
+		if notOnARepository[a] {
+			identity = append(identity, a)
+		} else {
+			grant = append(grant, a)
 		}
 	}
-	return false
+	if len(grant) == 0 {
+		return model.Fix{}, false
+	}
+	on := strings.Join(prefixes, ", ")
+	step := model.Step{Kind: model.StepAddRegistryPolicyStatement, Operation: "ecr:PutRegistryPolicy", Target: "registry policy",
+		Params:  map[string]string{"statement": registryGrant(principal, grant, resources)},
+		Summary: "Add one statement granting " + principal + " " + strings.Join(grant, ", ") + " on " + strings.Join(resources, ", ")}
+	fx := model.Fix{Title: "Grant " + strings.Join(grant, ", ") + " in the registry policy (merged with what is there)",
+		Plan: model.Plan{Title: "Let " + principal + " pull through " + on, Steps: []model.Step{step}}}
+	if len(identity) > 0 {
+		fx.Title += "; " + strings.Join(identity, ", ") + " only an IAM policy grants"
+		fx.Plan.Title = "Grant " + principal + " " + strings.Join(grant, ", ") + " on " + on +
+			" (not enough to pull: " + strings.Join(identity, ", ") + " must come from an IAM policy)"
+		fx.Manual = "A registry policy cannot grant " + strings.Join(identity, ", ") + " (it is not an action on a repository): attach this IAM policy to " +
+			principal + " as well:\n" + iamPolicyFor(identity, nil)
+	}
+	return fx, true
 }
 
 // --- name-mismatch ---
@@ -327,26 +345,6 @@ func looksMeantAsCache(name string) bool {
 func nearestPrefix(rules []model.Rule, repo string) string {
 	near, _, _, _ := nearRule(rules, repo)
 	return near
-}
-
-func editDistance(a, b string) int {
-	prev := make([]int, len(b)+1)
-	for j := range prev {
-		prev[j] = j
-	}
-	for i := 1; i <= len(a); i++ {
-		cur := make([]int, len(b)+1)
-		cur[0] = i
-		for j := 1; j <= len(b); j++ {
-			cost := 1
-			if a[i-1] == b[j-1] {
-				cost = 0
-			}
-			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
-		}
-		prev = cur
-	}
-	return prev[len(b)]
 }
 
 func rulePrefixes(snap *model.Snapshot) string {
@@ -565,13 +563,35 @@ func checkTemplates(d *diagnosis) []model.Finding {
 				Title:       "The template " + t.Prefix + " matches no pull through cache rule",
 				Explanation: "It applies to pull through cache repositories under " + t.Prefix + "/, but no rule has that prefix, so it is never used for them. \"The repository prefix you specify during rule creation is what you should specify as your repository creation template prefix as well.\"",
 				Evidence:    []model.Evidence{{Call: "ecr:DescribePullThroughCacheRules", Answer: "prefixes: " + rulePrefixes(d.snap)}},
-				Fixes: []model.Fix{{Title: "Delete the unused template", Plan: model.Plan{Title: "Delete the template " + t.Prefix, Steps: []model.Step{{
-					Kind: model.StepDeleteTemplate, Operation: "ecr:DeleteRepositoryCreationTemplate", Target: t.Prefix,
-					Params: map[string]string{"prefix": t.Prefix}, Summary: "Delete the template " + t.Prefix, Destructive: true,
-					Expect: map[string]string{"exists": "true", model.ExpectCoveringRule + t.Prefix + "/": ""}}}}}}})
+				Fixes:       unusedTemplateFixes(d, t)})
 		}
 	}
 	return out
+}
+
+// unusedTemplateFixes offers to delete a template no rule uses. Its premise is that no
+// repository under its prefix will need it, not only that no rule covers it now: the
+// repositories must have been read, and none may be there (leftovers of a deleted rule,
+// which orphan-repository may offer to serve again by recreating that rule).
+func unusedTemplateFixes(d *diagnosis, t model.Template) []model.Fix {
+	if pe := d.snap.PartFailed(model.PartRepositories); pe != nil {
+		return []model.Fix{{Title: "Deleting it is not offered", Manual: "The repositories could not be read (" + pe.Operation + " failed), so whether a repository under " +
+			t.Prefix + "/ needs the template is not known; a deletion does not rest on a failed read."}}
+	}
+	var under []string
+	for _, r := range d.snap.Repositories {
+		if strings.HasPrefix(r.Name, t.Prefix+"/") {
+			under = append(under, r.Name)
+		}
+	}
+	if len(under) > 0 {
+		return []model.Fix{{Title: "Deleting it is not offered", Manual: fmt.Sprintf("%s under %s/ (%s): if their rule is recreated, this template makes its new repositories. Decide them first (see orphan-repository).",
+			plural(len(under), "repository is", "repositories are"), t.Prefix, strings.Join(under, ", "))}}
+	}
+	return []model.Fix{{Title: "Delete the unused template", Plan: model.Plan{Title: "Delete the template " + t.Prefix, Steps: []model.Step{{
+		Kind: model.StepDeleteTemplate, Operation: "ecr:DeleteRepositoryCreationTemplate", Target: t.Prefix,
+		Params: map[string]string{"prefix": t.Prefix}, Summary: "Delete the template " + t.Prefix, Destructive: true,
+		Expect: map[string]string{"exists": "true", model.ExpectCoveringRule + t.Prefix + "/": ""}}}}}}
 }
 
 func templatePrefixes(snap *model.Snapshot) string {
@@ -610,9 +630,24 @@ func checkNoLifecycle(d *diagnosis) []model.Finding {
 		repos := byRule[prefix]
 		var names []string
 		var steps []model.Step
+		fromTemplate := 0
 		for _, r := range repos {
 			names = append(names, r.Name)
+			// One rule with template-drift: a repository its template gives a policy gets
+			// that policy, so that the fix of one check is no finding of the other.
+			if t := model.TemplateFor(d.snap.Templates, r.Name); t != nil && t.LifecyclePolicy != "" {
+				fromTemplate++
+				steps = append(steps, putLifecycleStep(r.Name, t.LifecyclePolicy, "the creation template "+t.Prefix+"'s"))
+				continue
+			}
 			steps = append(steps, putLifecycleStep(r.Name, policy, summary))
+		}
+		title := "Expire untagged images after 1 day, archive images not pulled for 90 days"
+		switch {
+		case fromTemplate == len(repos):
+			title = "Give them their creation template's lifecycle policy"
+		case fromTemplate > 0:
+			title = "Give them their creation template's lifecycle policy, or where it has none, expire untagged images after 1 day and archive images not pulled for 90 days"
 		}
 		var size int64
 		for _, r := range repos {
@@ -629,9 +664,9 @@ func checkNoLifecycle(d *diagnosis) []model.Finding {
 		}
 		out = append(out, model.Finding{Subject: model.Subject{Kind: "rule", Name: prefix},
 			Title:       fmt.Sprintf("%s under %s/ without a lifecycle policy", plural(len(repos), "cache repository", "cache repositories"), prefix),
-			Explanation: "Without a lifecycle policy a cache repository keeps every image it ever cached, and storage grows without bound. " + namedOnce(names) + fmt.Sprintf(" hold %d bytes of images now.", size),
+			Explanation: "Without a lifecycle policy a cache repository keeps every image it ever cached, and storage grows without bound. " + namedOnce(names) + " " + verb(len(names), "holds", "hold") + " " + plural(int(size), "byte", "bytes") + " of images now.",
 			Evidence:    []model.Evidence{{Call: "ecr:GetLifecyclePolicy", Answer: "LifecyclePolicyNotFoundException for " + strings.Join(names, ", ")}},
-			Fixes: []model.Fix{{Title: "Expire untagged images after 1 day, archive images not pulled for 90 days",
+			Fixes: []model.Fix{{Title: title,
 				Plan: model.Plan{Title: "Lifecycle policies under " + prefix + "/", Steps: steps}}}})
 	}
 	return out
@@ -686,8 +721,8 @@ func checkOrphans(d *diagnosis) []model.Finding {
 			}
 		}
 		f := model.Finding{Subject: model.Subject{Kind: "repository", Name: prefix + "/"},
-			Title:       fmt.Sprintf("%d repositories under %s/ were cached by a rule that no longer exists", len(repos), prefix),
-			Explanation: "No pull through cache rule covers " + prefix + "/ any more, so " + strings.Join(names, ", ") + " are never refreshed and pulls of tags not in them fail with \"manifest unknown: Requested image not found\". Either the rule was deleted by mistake (recreate it), or they are leftovers (delete them).",
+			Title:       fmt.Sprintf("%s under %s/ %s cached by a rule that no longer exists", plural(len(repos), "repository", "repositories"), prefix, verb(len(repos), "was", "were")),
+			Explanation: "No pull through cache rule covers " + prefix + "/ any more, so " + strings.Join(names, ", ") + " " + verb(len(names), "is", "are") + " never refreshed and pulls of tags not in them fail with \"manifest unknown: Requested image not found\". Either the rule was deleted by mistake (recreate it), or they are leftovers (delete them).",
 			Evidence: []model.Evidence{{Call: "ecr:DescribePullThroughCacheRules", Answer: "prefixes: " + rulePrefixes(d.snap)},
 				{Call: "ecr:DescribeImages", Answer: "last pull recorded: " + orDefault(newest, "never")}}}
 		if hub := dockerHubRule(d.snap); hub != nil && strings.Contains(strings.Join(names, " "), "/library/") {
@@ -727,7 +762,7 @@ func checkRuleQuota(d *diagnosis) []model.Finding {
 	return []model.Finding{{Severity: sev, Subject: model.Subject{Kind: "registry", Name: d.snap.RegistryURI()},
 		Title:       fmt.Sprintf("%d of 50 pull through cache rules are used", n),
 		Explanation: "The quota of 50 rules per registry and region cannot be raised. Share rules between teams (one prefix per upstream) before it is reached.",
-		Evidence:    []model.Evidence{{Call: "ecr:DescribePullThroughCacheRules", Answer: fmt.Sprintf("%d rules", n)}}}}
+		Evidence:    []model.Evidence{{Call: "ecr:DescribePullThroughCacheRules", Answer: plural(n, "rule", "rules")}}}}
 }
 
 func sortedKeys[V any](m map[string]V) []string {
@@ -737,6 +772,14 @@ func sortedKeys[V any](m map[string]V) []string {
 	}
 	sort.Strings(keys)
 	return keys
+}
+
+// verb is the verb that agrees with n subjects: "holds" for one, "hold" for more.
+func verb(n int, one, many string) string {
+	if n == 1 {
+		return one
+	}
+	return many
 }
 
 func plural(n int, one, many string) string {

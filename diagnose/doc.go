@@ -2,8 +2,11 @@
 // with their fixes out, and the subjects the checks could not judge (not checked). Each
 // check declares what it stands on (Check.Needs); a failed or missing read becomes a
 // not-checked entry, never a finding. A finding's key (check, subject, Distinct) gives
-// it a stable short id; Recheck judges a fix by keys, for the CLI and the TUI alike. It
-// does no I/O of its own. A Prober may also be a
+// it a stable short id; Recheck judges a fix by keys, for the CLI and the TUI alike:
+// "fixed" only when the key is gone and every subject within the finding's scope (the
+// repositories under an aggregated finding's prefix, say) was read again. A finding judged
+// on an anonymous upstream answer standing in for an unreadable secret keeps no fix that
+// deletes or overwrites (withoutStandInWrites). It does no I/O of its own. A Prober may also be a
 // TagLister (an upstream repository's tag list): the name checks then ask it for a tag
 // that exists instead of assuming latest. The hard cases of the checks are scenarios under
 // the top-level testdata/scenarios/, each with its test in blindspots_test.go.

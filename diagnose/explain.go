@@ -285,6 +285,21 @@ func (ex *Explanation) finish(d *diagnosis, verdict string) {
 			}
 		}
 	}
+	// A link that could not be read is not passed: with nothing failing elsewhere, the
+	// pull is not judged, and no fix is offered on a chain only partly seen.
+	notJudged := false
+	if verdict == "" {
+		var unread []string
+		for _, s := range ex.Steps {
+			if s.Status == StatusNotChecked {
+				unread = append(unread, "\""+s.Name+"\" could not be checked ("+s.Detail+")")
+			}
+		}
+		if len(unread) > 0 {
+			notJudged = true
+			verdict = "Whether the pull works could not be judged: " + strings.Join(unread, "; ") + ". Run explain again once it can be read."
+		}
+	}
 	if verdict == "" {
 		verdict = "Nothing on the path of this reference is broken."
 		for _, s := range ex.Steps {
@@ -308,6 +323,9 @@ func (ex *Explanation) finish(d *diagnosis, verdict string) {
 		})
 	}
 	for _, f := range ex.Findings {
+		if notJudged {
+			break
+		}
 		if f.Severity == model.SeverityError || len(ex.Fixes) == 0 {
 			ex.Fixes = append(ex.Fixes, f.Fixes...)
 		}

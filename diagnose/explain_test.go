@@ -185,3 +185,35 @@ func TestExplainErrorOfASpentBudgetGivesTheHeadersWindow(t *testing.T) {
 		t.Fatalf("%q: %s", v.Cause.ID, v.Verdict)
 	}
 }
+
+// An upstream that answers 503 leaves "upstream has it" not checked: the verdict does not
+// pass it ("The pull should work"), says why the pull could not be judged, and offers no
+// fix (not "Pull it through the cache now" against an upstream that is down).
+func TestExplainDoesNotPassALinkItCouldNotCheck(t *testing.T) {
+	_, acc := account(t, `
+upstreams:
+  - host: quay.io
+    repositories: [{name: prometheus/node-exporter, tags: [{tag: v1.8.0}]}]
+rules:
+  - {prefix: quay, upstream: quay}
+templates:
+  - {prefix: quay, lifecyclePolicy: '{"rules":[{"rulePriority":1,"selection":{"tagStatus":"untagged","countType":"sinceImagePushed","countUnit":"days","countNumber":1},"action":{"type":"expire"}}]}'}
+faults:
+  - {operation: "upstream:quay.io", errorRate: 1}
+`)
+	snap, err := acc.Scan(context.Background(), ecrops.Scope{}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ex := explainRef(t, acc, snap, "quay/prometheus/node-exporter:v1.8.0")
+	if !ex.NotChecked() {
+		t.Fatalf("the upstream answered 503, yet every link was checked: %+v", ex.Steps)
+	}
+	if strings.Contains(ex.Verdict, "should work") || strings.Contains(ex.Verdict, "Nothing on the path") ||
+		!strings.Contains(ex.Verdict, "could not be judged") || !strings.Contains(ex.Verdict, "upstream has it") {
+		t.Fatalf("verdict: %s", ex.Verdict)
+	}
+	if len(ex.Fixes) != 0 {
+		t.Fatalf("fixes offered on a chain not judged: %+v", ex.Fixes)
+	}
+}

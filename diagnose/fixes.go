@@ -97,24 +97,77 @@ func putSecretStep(arn, name string) model.Step {
 		Expect: map[string]string{"exists": "true"}}
 }
 
-// registryStatement grants a principal the pull-through actions on a rule's repositories.
-func registryStatement(principal, account, region, prefix string) string {
-	resource := fmt.Sprintf("arn:aws:ecr:%s:%s:repository/%s/*", region, account, prefix)
-	if prefix == "ROOT" {
-		resource = fmt.Sprintf("arn:aws:ecr:%s:%s:repository/*", region, account)
-	}
+// registryStatement grants a principal the pull-through actions on rules' repositories:
+// one statement for all the prefixes of one plan, so that the plan is one put of the
+// registry policy (a narrower window for another writer's put to land in between).
+func registryStatement(principal, account, region string, prefixes ...string) string {
+	var resources []string
 	sid := "PullThroughCache"
-	for _, word := range strings.FieldsFunc(prefix, func(r rune) bool { return !(r >= 'a' && r <= 'z' || r >= '0' && r <= '9') }) {
-		sid += strings.ToUpper(word[:1]) + word[1:]
+	for _, prefix := range prefixes {
+		resource := fmt.Sprintf("arn:aws:ecr:%s:%s:repository/%s/*", region, account, prefix)
+		if prefix == "ROOT" {
+			resource = fmt.Sprintf("arn:aws:ecr:%s:%s:repository/*", region, account)
+		}
+		resources = append(resources, resource)
+		for _, word := range strings.FieldsFunc(prefix, func(r rune) bool { return !(r >= 'a' && r <= 'z' || r >= '0' && r <= '9') }) {
+			sid += strings.ToUpper(word[:1]) + word[1:]
+		}
+	}
+	if len(sid) > 100 {
+		sid = sid[:100]
+	}
+	var resource any = resources
+	if len(resources) == 1 {
+		resource = resources[0]
 	}
 	b, _ := json.Marshal(map[string]any{"Sid": sid, "Effect": "Allow", "Principal": map[string]string{"AWS": principal},
 		"Action": []string{"ecr:CreateRepository", "ecr:BatchImportUpstreamImage"}, "Resource": resource})
 	return string(b)
 }
 
-// iamPolicyFor is the identity policy that lets a principal pull through the cache.
+// registryGrant is one registry policy statement granting a principal actions on the
+// repositories of several rules (one statement, its resources listed, rather than one a
+// rule). With the registry policy scope V2, ECR's default and since April 2026 its only
+// one, a registry policy may grant any ECR action on the registry's repositories
+// (https://docs.aws.amazon.com/AmazonECR/latest/userguide/registry-permissions-create.html).
+func registryGrant(principal string, actions, resources []string) string {
+	sid := "PullThroughCache"
+	_, name, _ := strings.Cut(principal, "/")
+	name = name[strings.LastIndex(name, "/")+1:]
+	for _, word := range strings.FieldsFunc(strings.ToLower(name), func(r rune) bool { return !(r >= 'a' && r <= 'z' || r >= '0' && r <= '9') }) {
+		sid += strings.ToUpper(word[:1]) + word[1:]
+	}
+	var resource any = resources
+	if len(resources) == 1 {
+		resource = resources[0]
+	}
+	b, _ := json.Marshal(map[string]any{"Sid": sid, "Effect": "Allow", "Principal": map[string]string{"AWS": principal},
+		"Action": actions, "Resource": resource})
+	return string(b)
+}
+
+// notOnARepository are the pull actions whose resource is not a repository: no registry
+// or repository policy grants them; only the principal's identity policy does.
+var notOnARepository = map[string]bool{"ecr:GetAuthorizationToken": true}
+
+// iamPolicyFor is the identity policy that lets a principal pull through the cache:
+// GetAuthorizationToken on "*" (it has no resource), the others on the rules' repositories.
 func iamPolicyFor(actions, resources []string) string {
-	b, _ := json.MarshalIndent(map[string]any{"Version": "2012-10-17", "Statement": []map[string]any{
-		{"Effect": "Allow", "Action": actions, "Resource": resources}}}, "", "  ")
+	var global, scoped []string
+	for _, a := range actions {
+		if notOnARepository[a] {
+			global = append(global, a)
+		} else {
+			scoped = append(scoped, a)
+		}
+	}
+	var stmts []map[string]any
+	if len(global) > 0 {
+		stmts = append(stmts, map[string]any{"Effect": "Allow", "Action": global, "Resource": "*"})
+	}
+	if len(scoped) > 0 {
+		stmts = append(stmts, map[string]any{"Effect": "Allow", "Action": scoped, "Resource": resources})
+	}
+	b, _ := json.MarshalIndent(map[string]any{"Version": "2012-10-17", "Statement": stmts}, "", "  ")
 	return string(b)
 }

@@ -26,38 +26,125 @@ func fixOf(t *testing.T, findings []model.Finding, check, words string) model.Fi
 
 // The deletions of an orphan and of an unused template rest on "no rule covers it":
 // a rule created between the diagnosis and the fix stops them, with nothing written.
+// (The demo's unused template has leftovers under its prefix, so its deletion is offered
+// only once they are gone: see TestAnUnusedTemplateWithRepositoriesUnderItIsKept.)
 func TestDeletionsStopWhenARuleNowCoversTheirSubject(t *testing.T) {
 	ctx := context.Background()
 	_, acc := account(t, "demo")
 	_, findings := diagnoseWith(t, acc, nil)
 	orphans := fixOf(t, findings, "orphan-repository", "Delete the repositories")
-	unused := fixOf(t, findings, "creation-template", "Delete the unused template")
-	covered := map[string]bool{}
-	for _, fix := range []model.Fix{orphans, unused} {
-		prefix, _, _ := strings.Cut(fix.Plan.Steps[0].Target, "/")
-		if !covered[prefix] {
-			// Meanwhile someone recreates the rule the leftovers belonged to.
-			covered[prefix] = true
-			create := model.Step{Kind: model.StepCreateRule, Operation: "ecr:CreatePullThroughCacheRule", Target: prefix,
-				Params: map[string]string{"upstreamRegistryUrl": "public.ecr.aws", "upstreamRegistry": "ecr-public"},
-				Expect: map[string]string{"exists": "false"}}
-			if _, err := acc.Apply(ctx, model.Plan{Title: "someone else", Steps: []model.Step{create}}, ecrops.ApplyOptions{}); err != nil {
-				t.Fatal(err)
-			}
+
+	// A second account: its leftovers deleted, the template is unused and offered.
+	_, acc2 := account(t, "demo")
+	if _, err := acc2.Apply(ctx, orphans.Plan, ecrops.ApplyOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	_, findings2 := diagnoseWith(t, acc2, nil)
+	unused := fixOf(t, findings2, "creation-template", "Delete the unused template")
+	for i, c := range []struct {
+		acc *ecrops.Account
+		fix model.Fix
+	}{{acc, orphans}, {acc2, unused}} {
+		prefix, _, _ := strings.Cut(c.fix.Plan.Steps[0].Target, "/")
+		// Meanwhile someone recreates the rule the leftovers belonged to.
+		create := model.Step{Kind: model.StepCreateRule, Operation: "ecr:CreatePullThroughCacheRule", Target: prefix,
+			Params: map[string]string{"upstreamRegistryUrl": "public.ecr.aws", "upstreamRegistry": "ecr-public"},
+			Expect: map[string]string{"exists": "false"}}
+		if _, err := c.acc.Apply(ctx, model.Plan{Title: "someone else", Steps: []model.Step{create}}, ecrops.ApplyOptions{}); err != nil {
+			t.Fatal(i, err)
 		}
-		results, err := acc.Apply(ctx, fix.Plan, ecrops.ApplyOptions{})
+		results, err := c.acc.Apply(ctx, c.fix.Plan, ecrops.ApplyOptions{})
 		var pe *ecrops.PreconditionError
 		if !errors.As(err, &pe) || !strings.Contains(err.Error(), "the pull through cache rule "+prefix+"/ now covers") || !strings.Contains(err.Error(), "nothing was written") {
-			t.Fatalf("%s: %v", fix.Plan.Title, err)
+			t.Fatalf("%s: %v", c.fix.Plan.Title, err)
 		}
 		for _, r := range results {
 			if r.Status != "not-run" {
-				t.Fatalf("%s: step %d %s", fix.Plan.Title, r.Index+1, r.Status)
+				t.Fatalf("%s: step %d %s", c.fix.Plan.Title, r.Index+1, r.Status)
 			}
 		}
 	}
 	snap, _ := diagnoseWith(t, acc, nil)
 	if snap.Repository(orphans.Plan.Steps[0].Target) == nil {
 		t.Fatal("the repository was deleted")
+	}
+}
+
+// Deleting a template no rule uses rests on "no repository under its prefix will need
+// it": with leftovers under the prefix (which orphan-repository may serve again by
+// recreating their rule), or with the repositories unread, the deletion is not offered,
+// so one run never plans both "recreate the rule" and "delete its template".
+func TestAnUnusedTemplateWithRepositoriesUnderItIsKept(t *testing.T) {
+	for _, c := range []struct{ name, faults string }{{"complete", ""}, {"DescribeRepositories failing", `[{"operation":"DescribeRepositories","errorRate":1}]`}} {
+		t.Run(c.name, func(t *testing.T) {
+			srv, acc := account(t, "demo")
+			if c.faults != "" {
+				setFaults(t, srv, c.faults)
+			}
+			_, findings := diagnoseWith(t, acc, nil)
+			seen := false
+			for _, f := range findings {
+				if f.Check != "creation-template" || f.Distinct != "matches no rule" {
+					continue
+				}
+				seen = true
+				for _, x := range f.Fixes {
+					if len(x.Plan.Steps) > 0 {
+						t.Errorf("%s: fix offered: %s", f.Title, x.Title)
+					}
+				}
+			}
+			if !seen {
+				t.Fatal("no unused-template finding")
+			}
+		})
+	}
+}
+
+// A stale tag's refresh deletes it and pulls it again (ECR has no call that re-imports in
+// place): the deletion re-asks the upstream, with the rule's credentials, just before the
+// call, and stops with nothing deleted when the upstream does not serve the tag now.
+func TestATagIsDeletedOnlyWhileTheUpstreamServesIt(t *testing.T) {
+	ctx := context.Background()
+	srv, acc := account(t, "demo")
+	_, findings := diagnoseWith(t, acc, nil)
+	refresh := fixOf(t, findings, "stale-tag", "Delete the cached tag")
+	del := refresh.Plan.Steps[0]
+	if !strings.Contains(del.Summary, "no call that re-imports") {
+		t.Errorf("the plan does not say why it deletes first: %s", del.Summary)
+	}
+	setFaults(t, srv, `[{"operation":"upstream:registry-1.docker.io","errorRate":1}]`)
+	results, err := acc.Apply(ctx, refresh.Plan, ecrops.ApplyOptions{})
+	var pe *ecrops.PreconditionError
+	if !errors.As(err, &pe) || !strings.Contains(err.Error(), "does not serve") || !strings.Contains(err.Error(), "nothing was written") {
+		t.Fatalf("%v", err)
+	}
+	for _, r := range results {
+		if r.Status != "not-run" {
+			t.Fatalf("step %d %s", r.Index+1, r.Status)
+		}
+	}
+	setFaults(t, srv, "[]")
+	snap, _ := diagnoseWith(t, acc, nil)
+	repo := snap.Repository(del.Param("repositoryName"))
+	for _, img := range repo.Images {
+		for _, tag := range img.Tags {
+			if tag == del.Param("imageTag") {
+				return
+			}
+		}
+	}
+	t.Fatalf("the cached tag %s was deleted", del.Target)
+}
+
+// A principal that cannot pull through several rules gets one statement naming all their
+// repositories: the plan is one put of the registry policy, the narrowest window for
+// another machine's put to land in between.
+func TestOnePlanIsOnePutOfTheRegistryPolicy(t *testing.T) {
+	_, acc := account(t, "demo")
+	_, findings := diagnoseWith(t, acc, nil, "arn:aws:iam::111122223333:role/eks-node")
+	grant := fixOf(t, findings, "permissions", "Grant ")
+	if len(grant.Plan.Steps) != 1 || strings.Count(grant.Plan.Steps[0].Param("statement"), "repository/") < 2 {
+		t.Fatalf("%d steps: %+v", len(grant.Plan.Steps), grant.Plan.Steps)
 	}
 }

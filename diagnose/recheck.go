@@ -1,6 +1,7 @@
 package diagnose
 
 import (
+	"fmt"
 	"strings"
 
 	"github.com/ptcdoctor/ptcdoctor/model"
@@ -28,17 +29,21 @@ func (v Verdict) Fixed() bool {
 func (v Verdict) String() string {
 	switch {
 	case v.Still != nil:
-		return "still failing: " + model.Printable(v.Still.Title)
-	case len(v.NotChecked) > 0:
-		n := v.NotChecked[0]
-		return "not known: the check could not look again (" + n.Failed.Operation + " failed: " +
-			model.Printable(strings.TrimSpace(n.Failed.Code+" "+n.Failed.Message)) + ")"
+		return "NOT fixed, still failing: " + model.Printable(v.Still.Title)
 	case len(v.Appeared) > 0:
 		var titles []string
 		for _, f := range v.Appeared {
 			titles = append(titles, "["+f.ID()+"] "+model.Printable(f.Title))
 		}
-		return "gone, but new at error severity on the same subject: " + strings.Join(titles, "; ")
+		return "NOT fixed: the finding is gone, but new at error severity on the same subject: " + strings.Join(titles, "; ")
+	case len(v.NotChecked) > 0:
+		n := v.NotChecked[0]
+		more := ""
+		if len(v.NotChecked) > 1 {
+			more = fmt.Sprintf(", and %d more reads of its scope", len(v.NotChecked)-1)
+		}
+		return "could not confirm: the check could not look again at " + model.Printable(n.Subject.Kind+" "+n.Subject.Name) + " (" + n.Failed.Operation + " failed: " +
+			model.Printable(strings.TrimSpace(n.Failed.Code+" "+n.Failed.Message)) + more + ")"
 	}
 	return "fixed"
 }
@@ -63,9 +68,31 @@ func Recheck(f model.Finding, before []model.Finding, after Result) Verdict {
 		}
 	}
 	for _, n := range after.NotChecked {
-		if n.Check == f.Check && (n.Subject == f.Subject || n.Subject.Kind == everySubject.Kind) {
+		if n.Check == f.Check && inScope(f.Subject, n.Subject) {
 			v.NotChecked = append(v.NotChecked, n)
 		}
 	}
 	return v
+}
+
+// inScope reports whether a subject the check could not judge falls within a finding's
+// scope: the subject itself, and what it aggregates (the repositories and images under a
+// rule's or template's prefix, or under "prefix/"; the images of a repository). A finding
+// about several repositories is gone only when each of them was read again.
+func inScope(finding, s model.Subject) bool {
+	if s == finding || s.Kind == everySubject.Kind {
+		return true
+	}
+	name := finding.Name
+	switch {
+	case finding.Kind == "rule" && name == "ROOT", finding.Kind == "registry":
+		return s.Kind == "repository" || s.Kind == "image"
+	case finding.Kind == "rule", finding.Kind == "template":
+		return strings.HasPrefix(s.Name, name+"/")
+	case strings.HasSuffix(name, "/"):
+		return strings.HasPrefix(s.Name, name)
+	case finding.Kind == "repository":
+		return strings.HasPrefix(s.Name, name+":") || strings.HasPrefix(s.Name, name+"@")
+	}
+	return false
 }

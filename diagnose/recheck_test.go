@@ -1,6 +1,7 @@
 package diagnose_test
 
 import (
+	"strings"
 	"testing"
 
 	"github.com/ptcdoctor/ptcdoctor/diagnose"
@@ -56,5 +57,37 @@ func TestCausesNameChecksOfTheCatalog(t *testing.T) {
 		if _, ok := diagnose.CheckByID(c.Check); c.Check != "" && !ok {
 			t.Errorf("cause %s names the check %q, which the catalog lacks", c.ID, c.Check)
 		}
+	}
+}
+
+// A finding that aggregates subjects (the repositories under a prefix) is gone only when
+// each of them was read again: a repository of its scope that the check could not judge
+// after the fix makes "could not confirm", never "fixed"; one outside it does not.
+func TestRecheckNeedsEveryReadOfTheFindingsScope(t *testing.T) {
+	orphans := model.Finding{Check: "orphan-repository", Subject: model.Subject{Kind: "repository", Name: "legacy-hub/"}, Severity: model.SeverityWarning}
+	lifecycle := model.Finding{Check: "no-lifecycle", Subject: model.Subject{Kind: "rule", Name: "quay"}, Severity: model.SeverityWarning}
+	denied := model.PartError{Operation: "DescribeImages", Code: "AccessDeniedException", Message: "not authorized"}
+	for _, c := range []struct {
+		f      model.Finding
+		in     model.Subject
+		inside bool
+	}{
+		{orphans, model.Subject{Kind: "repository", Name: "legacy-hub/library/python"}, true},
+		{orphans, model.Subject{Kind: "repository", Name: "legacy-hubx/library/python"}, false},
+		{lifecycle, model.Subject{Kind: "repository", Name: "quay/coreos/etcd"}, true},
+		{lifecycle, model.Subject{Kind: "repository", Name: "docker-hub/library/alpine"}, false},
+	} {
+		after := diagnose.Result{NotChecked: []model.NotChecked{{Check: c.f.Check, Subject: c.in, Failed: denied}}}
+		v := diagnose.Recheck(c.f, []model.Finding{c.f}, after)
+		if v.Fixed() == c.inside {
+			t.Errorf("%s, %s not checked after: %q", c.f.Subject.Name, c.in.Name, v)
+		}
+		if c.inside && !strings.HasPrefix(v.String(), "could not confirm") {
+			t.Errorf("%s: %q", c.f.Subject.Name, v)
+		}
+	}
+	moved := model.Finding{Check: "credentials", Subject: orphans.Subject, Severity: model.SeverityError, Title: "new"}
+	if v := diagnose.Recheck(orphans, nil, diagnose.Result{Findings: []model.Finding{moved}}); !strings.HasPrefix(v.String(), "NOT fixed") {
+		t.Errorf("a new error reads %q", v)
 	}
 }

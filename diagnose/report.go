@@ -248,6 +248,12 @@ func (r Report) NotCheckedGroups() []NotCheckedGroup {
 		if n.Subject.Kind == "all" {
 			name = n.Subject.Name
 		}
+		if id := r.findingOn(n.Check, n.Subject); id != "" {
+			// A finding on this subject stands on reads that succeeded (a secret
+			// DescribeSecret showed deleted, while its validation was throttled): the entry
+			// says which part was not made, so that the report does not contradict itself.
+			name += " (only its " + n.Operation + "; finding " + id + " rests on what was read)"
+		}
 		out[i].Names = append(out[i].Names, name)
 	}
 	// One failed read that stopped several checks alike is said once, naming them.
@@ -263,6 +269,16 @@ func (r Report) NotCheckedGroups() []NotCheckedGroup {
 		merged = append(merged, g)
 	}
 	return merged
+}
+
+// findingOn returns the id of the report's finding of this check on this subject, if any.
+func (r Report) findingOn(check string, subject ReportSubject) string {
+	for _, f := range r.Findings {
+		if f.Check == check && f.Subject == subject {
+			return f.ID
+		}
+	}
+	return ""
 }
 
 // TargetPlaceholder stands for each target in a step of the report that has several.

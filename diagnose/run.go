@@ -80,7 +80,7 @@ func Diagnose(ctx context.Context, snap *model.Snapshot, prober Prober, opts Opt
 			}
 			fs = append(fs, f)
 		}
-		d.findings = append(d.findings, distinctKeys(fs)...)
+		d.findings = append(d.findings, d.withoutStandInWrites(distinctKeys(fs))...)
 	}
 	sort.SliceStable(d.findings, func(i, j int) bool {
 		return d.findings[i].Severity.Rank() < d.findings[j].Severity.Rank()
@@ -134,6 +134,53 @@ type diagnosis struct {
 	findings   []model.Finding
 	notChecked []model.NotChecked
 	skipped    map[string]bool
+	// standIn are the subjects (check|kind|name) judged on an anonymous answer that stood
+	// in for the rule's credentials, with the failed read of the secret.
+	standIn map[string]model.PartError
+}
+
+// withoutStandInWrites takes from each finding judged on an anonymous stand-in answer
+// (the rule's secret unreadable) every fix that deletes or overwrites: an unreadable
+// secret is a failed read, and no such write rests on one. The finding stays, labelled.
+func (d *diagnosis) withoutStandInWrites(fs []model.Finding) []model.Finding {
+	for i := range fs {
+		f := &fs[i]
+		pe, ok := d.standIn[f.Check+"|"+f.Subject.Kind+"|"+f.Subject.Name]
+		if !ok {
+			continue
+		}
+		var kept []model.Fix
+		var dropped []string
+		for _, fx := range f.Fixes {
+			if overwrites(fx.Plan) {
+				dropped = append(dropped, fx.Title)
+				continue
+			}
+			kept = append(kept, fx)
+		}
+		f.Explanation += " This rests on an anonymous answer of the upstream: the rule's secret could not be read (" + pe.Operation + " failed: " + strings.TrimSpace(pe.Code+" "+pe.Message) + ")."
+		if len(dropped) > 0 {
+			kept = append(kept, model.Fix{Title: "Not offered: " + strings.Join(dropped, "; "),
+				Manual: "A fix that deletes or overwrites never rests on a failed read. Let this principal read the rule's secret (" + pe.Operation + "), then run ptcdoctor doctor again."})
+		}
+		f.Fixes = kept
+	}
+	return fs
+}
+
+// overwrites reports whether a plan deletes or replaces something that is there.
+func overwrites(p model.Plan) bool {
+	for _, s := range p.Steps {
+		switch {
+		case s.Destructive, s.NeedsSecretValue:
+			return true
+		case strings.HasPrefix(string(s.Kind), "delete-"), strings.HasPrefix(string(s.Kind), "update-"),
+			strings.HasPrefix(string(s.Kind), "put-"), strings.HasPrefix(string(s.Kind), "remove-"),
+			strings.HasPrefix(string(s.Kind), "set-"):
+			return true
+		}
+	}
+	return false
 }
 
 // skip records that the running check could not judge a subject, and the read that
@@ -197,6 +244,14 @@ func (d *diagnosis) judge(subject model.Subject, p model.UpstreamProbe, ownCrede
 	if p.SecretError != nil && (ownCredentials || !p.Exists) {
 		d.skip(subject, *p.SecretError)
 		return false
+	}
+	if p.SecretError != nil {
+		d.mu.Lock()
+		if d.standIn == nil {
+			d.standIn = map[string]model.PartError{}
+		}
+		d.standIn[d.check+"|"+subject.Kind+"|"+subject.Name] = *p.SecretError
+		d.mu.Unlock()
 	}
 	return true
 }

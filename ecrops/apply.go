@@ -49,6 +49,10 @@ func (d Difference) String() string {
 		}
 		return fmt.Sprintf("the pull through cache rule %s/ now covers %s", d.Have, name)
 	}
+	if ref, ok := strings.CutPrefix(d.Key, model.ExpectUpstreamServes); ok {
+		_, ref, _ = strings.Cut(ref, " ")
+		return fmt.Sprintf("the upstream does not serve %s now with the rule's credentials (%s), so what is deleted could not be pulled back", ref, d.Have)
+	}
 	if added, removed, ok := statementChanges(d.Want, d.Have); ok {
 		var parts []string
 		for _, x := range added {
@@ -134,6 +138,9 @@ func (a *Account) Apply(ctx context.Context, plan model.Plan, opts ApplyOptions)
 			return results, err
 		}
 	}
+	if err := a.keepStatements(ctx, plan, results); err != nil {
+		return results, err
+	}
 	if plan.UndoOf != "" {
 		// Undone: a plan that never finished is seen to, and no longer warned about.
 		if err := a.journal.Ack(plan.UndoOf, "undone by plan "+id); err != nil && !errors.Is(err, ErrNotUnfinished) {
@@ -201,6 +208,74 @@ func (a *Account) applyStep(ctx context.Context, id string, plan model.Plan, i i
 		return fmt.Errorf("step %d was written but the journal could not record it: %w", i+1, jerr)
 	}
 	return nil
+}
+
+// keepStatements reads the registry policy once the plan's steps are done, and checks that
+// every statement the plan added is still there: another machine's put, landing after one
+// step's own check, replaces the whole policy and may have dropped an earlier step's
+// statement. What is missing is merged again, all in one put; if it is still missing,
+// the plan failed, and says which statements.
+func (a *Account) keepStatements(ctx context.Context, plan model.Plan, results []StepResult) error {
+	var added []string
+	for i, s := range plan.Steps {
+		if s.Kind == model.StepAddRegistryPolicyStatement && results[i].Status == "done" {
+			added = append(added, s.Param("statement"))
+		}
+	}
+	if len(added) == 0 {
+		return nil
+	}
+	missing := func(policy string) []string {
+		var out []string
+		for _, st := range added {
+			if addedStatement(st, "", policy) == "" { // there, its Sid perhaps renamed by the merge
+				out = append(out, st)
+			}
+		}
+		return out
+	}
+	unlock, err := a.journal.lock(ctx)
+	if err != nil {
+		return err
+	}
+	defer unlock()
+	now, err := readRegistryPolicy(ctx, a, model.Step{})
+	if err != nil {
+		return fmt.Errorf("reading the registry policy to check the statements this plan added: %w", err)
+	}
+	lost := missing(now["policy"])
+	if len(lost) == 0 {
+		return nil
+	}
+	_, err = a.changeRegistryPolicy(ctx, func(policy string) (string, error) {
+		for _, st := range missing(policy) {
+			var err error
+			if policy, err = MergeStatement(policy, st); err != nil {
+				return "", err
+			}
+		}
+		return policy, nil
+	})
+	if err == nil {
+		if now, err = readRegistryPolicy(ctx, a, model.Step{}); err == nil && len(missing(now["policy"])) == 0 {
+			return nil
+		}
+	}
+	var sids []string
+	for _, st := range lost {
+		sids = append(sids, statementName(st))
+	}
+	return fmt.Errorf("another writer's put of the registry policy dropped %d statement(s) this plan added (%s), and merging them again did not keep them (%v); run the fix again",
+		len(lost), strings.Join(sids, ", "), err)
+}
+
+// statementName names a statement by its Sid, or by its text.
+func statementName(statement string) string {
+	var st struct{ Sid string }
+	if json.Unmarshal([]byte(statement), &st) == nil && st.Sid != "" {
+		return st.Sid
+	}
+	return short(statement)
 }
 
 // maskValueIn hides a secret value the step sent, should the answer echo it (an
@@ -281,13 +356,16 @@ func (a *Account) Check(ctx context.Context, plan model.Plan) []error {
 const premiseCoveringRule = model.ExpectCoveringRule
 
 func (a *Account) readPremises(ctx context.Context, s model.Step) (map[string]string, error) {
-	var names []string
+	var names, upstreams []string
 	for k := range s.Expect {
 		if name, ok := strings.CutPrefix(k, premiseCoveringRule); ok {
 			names = append(names, name)
 		}
+		if ref, ok := strings.CutPrefix(k, model.ExpectUpstreamServes); ok {
+			upstreams = append(upstreams, ref)
+		}
 	}
-	if len(names) == 0 {
+	if len(names)+len(upstreams) == 0 {
 		return nil, nil
 	}
 	rules, err := a.listRules(ctx)
@@ -301,7 +379,43 @@ func (a *Account) readPremises(ctx context.Context, s model.Step) (map[string]st
 			out[premiseCoveringRule+n] = r.Prefix
 		}
 	}
+	for _, u := range upstreams {
+		out[model.ExpectUpstreamServes+u] = a.upstreamServes(ctx, rules, u)
+	}
 	return out, nil
+}
+
+// upstreamServes asks a rule's upstream, with the rule's credentials, whether it serves a
+// reference now ("prefix reference"): model.UpstreamServes, or what it answered instead.
+// An anonymous answer (the secret unreadable) does not stand in for the rule's own.
+func (a *Account) upstreamServes(ctx context.Context, rules []model.Rule, premise string) string {
+	prefix, ref, _ := strings.Cut(premise, " ")
+	var rule *model.Rule
+	for i := range rules {
+		if rules[i].Prefix == prefix {
+			rule = &rules[i]
+		}
+	}
+	if rule == nil {
+		return "the rule " + prefix + "/ is gone"
+	}
+	p := a.ProbeUpstream(ctx, *rule, ref)
+	switch {
+	case p.SecretError != nil:
+		return "not asked with the rule's credentials: its secret could not be read (" + p.SecretError.Operation + ": " + p.SecretError.Message + ")"
+	case !p.Exists:
+		return model.Printable(strings.TrimSpace(fmt.Sprintf("%s %s: %s", statusText(p.Status), p.Class, p.Message)))
+	case p.RateLimit != nil && p.RateLimit.Remaining <= 0:
+		return fmt.Sprintf("200, but no pulls left (ratelimit-remaining: 0 of %d)", p.RateLimit.Limit)
+	}
+	return model.UpstreamServes
+}
+
+func statusText(code int) string {
+	if code == 0 {
+		return ""
+	}
+	return fmt.Sprint(code)
 }
 
 // sameValue compares two values of a state: equal text, or the same JSON document
@@ -342,9 +456,16 @@ func newPlanID() string {
 type CredentialsError struct {
 	Secret, Upstream, Username string
 	Why                        string
+	// Untried is set when the upstream gave no verdict on them (a server error, no
+	// answer, a rate limit): not refused, just not known to work.
+	Untried bool
 }
 
 func (e *CredentialsError) Error() string {
+	if e.Untried {
+		return fmt.Sprintf("the credentials of %s that would be stored in %s could not be tried: %s did not answer (%s); nothing was written, try again once it does",
+			model.Printable(e.Username), e.Secret, e.Upstream, e.Why)
+	}
 	if e.Upstream == "" {
 		return fmt.Sprintf("the credentials for %s were not stored: %s; nothing was written", e.Secret, e.Why)
 	}
@@ -395,7 +516,13 @@ func (a *Account) tryCredentials(ctx context.Context, plan model.Plan, values ma
 		}
 		for _, u := range upstreams {
 			if p := a.CheckCredentials(ctx, u, value.Username, value.AccessToken); !p.Exists {
-				return &CredentialsError{Secret: secret, Upstream: u, Username: value.Username, Why: strings.TrimSpace(p.Class + " " + p.Message)}
+				why := strings.TrimSpace(statusText(p.Status) + " " + p.Class + " " + p.Message)
+				switch p.Class {
+				case "unauthorized", "forbidden":
+					return &CredentialsError{Secret: secret, Upstream: u, Username: value.Username, Why: why}
+				}
+				// No verdict on the credentials: a server error, no answer, a rate limit.
+				return &CredentialsError{Secret: secret, Upstream: u, Username: value.Username, Why: why, Untried: true}
 			}
 		}
 	}

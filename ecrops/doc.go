@@ -9,8 +9,11 @@
 // template checks compare. Probes never assume a tag: UpstreamTags lists an upstream
 // repository's tags (tags.go).
 //
-// Every write re-reads its target and its premises (model.ExpectCoveringRule) just
-// before the call; credentials are tried against their upstream before they are stored;
+// Every write re-reads its target and its premises (model.ExpectCoveringRule; and
+// model.ExpectUpstreamServes: a cached tag is deleted only while its upstream, asked with
+// the rule's credentials, serves it back with pulls left) just before the call; a plan
+// that added registry-policy statements checks at its end that another writer's put did
+// not drop them (keepStatements); credentials are tried against their upstream before they are stored;
 // the journal holds each call's intent and before-image (written and synced before the
 // call) and the state it left, so that an undo refuses over later changes and a plan
 // killed mid-call can still be undone (undo.go).

@@ -2,6 +2,7 @@ package ecrops
 
 import (
 	"encoding/base64"
+	"encoding/hex"
 	"errors"
 	"strings"
 	"testing"
@@ -14,6 +15,21 @@ func TestEchoedCredentialsAreMasked(t *testing.T) {
 	basic := base64.StdEncoding.EncodeToString([]byte("ptcdemo:dckr_pat_s3cr/t+x"))
 	for _, echoed := range []string{"token dckr_pat_s3cr/t+x refused", "Authorization: Basic " + basic, "q=dckr_pat_s3cr%2Ft%2Bx", "path dckr_pat_s3cr%2Ft+x"} {
 		if got := k.mask(echoed); strings.Contains(got, "s3cr") || !strings.Contains(got, "****") {
+			t.Errorf("%q → %q", echoed, got)
+		}
+	}
+	// Encodings and case variants an upstream may echo (echo_up.py of the trial).
+	const user, token = "ptcdemo", "dckr_pat_s3cr/t+x"
+	pair := user + ":" + token
+	for _, echoed := range []string{
+		strings.ToUpper(token), strings.ToLower("DCKR_PAT_S3CR/T+X"), "DcKr_PaT_s3Cr/T+x",
+		base64.StdEncoding.EncodeToString([]byte(token)), base64.URLEncoding.EncodeToString([]byte(token)),
+		base64.RawStdEncoding.EncodeToString([]byte(token)), base64.RawURLEncoding.EncodeToString([]byte(pair)),
+		base64.URLEncoding.EncodeToString([]byte(pair)),
+		hex.EncodeToString([]byte(token)), strings.ToUpper(hex.EncodeToString([]byte(token))), hex.EncodeToString([]byte(pair)),
+		strings.Join(strings.Split(token, ""), " "),
+	} {
+		if got := k.mask("bad credentials: " + echoed + " end"); strings.Contains(got, echoed) || !strings.Contains(got, "****") {
 			t.Errorf("%q → %q", echoed, got)
 		}
 	}

@@ -3,11 +3,13 @@ package ecrops
 import (
 	"context"
 	"encoding/base64"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
 	"net/url"
+	"regexp"
 	"strconv"
 	"strings"
 	"sync"
@@ -79,15 +81,31 @@ func secretReadError(arn string, err error) model.PartError {
 // first, here where they are known, so that no later path can show, store or print them.
 type secrets struct{ user, token string }
 
-// mask replaces the token, and the Basic authorization made of it, with ****.
+// mask replaces the token with ****: as written, in any case (upper, lower or mixed),
+// URL-escaped, spaced out letter by letter, and the token and user:token (the Basic
+// authorization) in base64 (standard and URL alphabets, padded or not) and in hex.
 func (k secrets) mask(s string) string {
 	if k.token == "" {
 		return s
 	}
-	basic := base64.StdEncoding.EncodeToString([]byte(k.user + ":" + k.token))
-	for _, v := range []string{basic, strings.TrimRight(basic, "="), k.token, url.QueryEscape(k.token), url.PathEscape(k.token)} {
+	pair := k.user + ":" + k.token
+	var exact, anyCase []string // base64 is case-sensitive; the rest is not
+	for _, v := range []string{k.token, pair} {
+		for _, enc := range []*base64.Encoding{base64.StdEncoding, base64.URLEncoding} {
+			b := enc.EncodeToString([]byte(v))
+			exact = append(exact, b, strings.TrimRight(b, "="))
+		}
+		anyCase = append(anyCase, hex.EncodeToString([]byte(v)))
+	}
+	anyCase = append(anyCase, k.token, url.QueryEscape(k.token), url.PathEscape(k.token), strings.Join(strings.Split(k.token, ""), " "))
+	for _, v := range exact {
 		if len(v) >= 4 {
 			s = strings.ReplaceAll(s, v, "****")
+		}
+	}
+	for _, v := range anyCase {
+		if len(v) >= 4 {
+			s = regexp.MustCompile("(?i)"+regexp.QuoteMeta(v)).ReplaceAllLiteralString(s, "****")
 		}
 	}
 	return s

@@ -50,6 +50,29 @@ func TestAStatementMergeRetriesWhenThePolicyMovedMeanwhile(t *testing.T) {
 	}
 }
 
+// Another machine's put that lands after a step's own check, dropping the statement an
+// earlier step of the plan added, is caught at the end of the plan and merged again.
+func TestAPlanKeepsEveryStatementItAdded(t *testing.T) {
+	s := start(t, "demo")
+	other := s.elsewhere()
+	first, second := statementFor("First", "first-role"), statementFor("Second", "second-role")
+	var once sync.Once
+	ecrops.SetTestHookWritten(func(st model.Step) {
+		if st.Param("statement") == second {
+			once.Do(func() {
+				remove := step(model.StepRemoveRegistryPolicyStatement, "ecr:PutRegistryPolicy", "registry policy", map[string]string{"statement": first}, nil)
+				apply(t, other, ecrops.ApplyOptions{}, remove)
+			})
+		}
+	})
+	t.Cleanup(func() { ecrops.SetTestHookWritten(nil) })
+	apply(t, s.acc, ecrops.ApplyOptions{}, addStatementStep(first), addStatementStep(second))
+	policy := scan(t, s.acc).RegistryPolicy
+	if !strings.Contains(policy, "first-role") || !strings.Contains(policy, "second-role") {
+		t.Fatalf("a statement the plan added was lost: %s", policy)
+	}
+}
+
 // Two fix runs at once on one machine, each merging statements, lose none of them.
 func TestTwoConcurrentRunsKeepEachOthersStatements(t *testing.T) {
 	s := start(t, "demo")

@@ -71,6 +71,16 @@ type Step struct {
 // that an orphan's deletion stops when a rule for it was created meanwhile.
 const ExpectCoveringRule = "coveringRule:"
 
+// ExpectUpstreamServes starts a key of Expect that names a rule prefix and an upstream
+// reference ("docker-hub registry-1.docker.io/library/alpine:latest") and expects
+// UpstreamServes: the upstream is asked again, with the rule's credentials, just before
+// the write, so that a cached tag is deleted only while the upstream will serve it back
+// (200, with pulls left in its rate-limit window).
+const ExpectUpstreamServes = "upstreamServes:"
+
+// UpstreamServes is the value of an ExpectUpstreamServes premise that holds.
+const UpstreamServes = "200 with pulls left"
+
 // Param returns one of the step's inputs.
 func (s Step) Param(k string) string { return s.Params[k] }
 

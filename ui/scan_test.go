@@ -3,7 +3,9 @@ package ui_test
 import (
 	"context"
 	"strings"
+	"sync"
 	"testing"
+	"time"
 
 	tea "charm.land/bubbletea/v2"
 
@@ -54,5 +56,46 @@ func TestACancelledScanLeavesTheNextOneAlone(t *testing.T) {
 	}
 	if strings.Contains(s, "failed") {
 		t.Fatalf("a cancelled scan is reported as failed:\n%s", s)
+	}
+}
+
+// A scan counts every repository it reads; the screen gets the reports that carry a
+// snapshot, every one, and at most one count per 50 ms of the scan (5,000 messages and
+// redraws made the TUI scan at half doctor's speed).
+func TestScanProgressIsCoalesced(t *testing.T) {
+	var got []ui.Progress
+	var mu sync.Mutex
+	report := ui.Coalesce(func(p ui.Progress) { mu.Lock(); got = append(got, p); mu.Unlock() })
+	snap := &model.Snapshot{}
+	start := time.Now()
+	report(ui.Progress{Stage: "rules", Snapshot: snap})
+	report(ui.Progress{Stage: "repositories", Snapshot: snap, ReposTotal: 5000})
+	var wg sync.WaitGroup
+	for w := range 4 { // the scan reports from several goroutines
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range 1250 {
+				report(ui.Progress{Stage: "images", ReposDone: w*1250 + i + 1, ReposTotal: 5000})
+			}
+		}()
+	}
+	wg.Wait()
+	report(ui.Progress{Stage: "done", Snapshot: snap, ReposDone: 5000, ReposTotal: 5000})
+	elapsed := time.Since(start)
+	var stages []string
+	counts := 0
+	for _, p := range got {
+		if p.Snapshot != nil {
+			stages = append(stages, p.Stage)
+		} else {
+			counts++
+		}
+	}
+	if strings.Join(stages, ",") != "rules,repositories,done" {
+		t.Fatalf("the reports with a snapshot: %v", stages)
+	}
+	if most := int(elapsed/(50*time.Millisecond)) + 1; counts < 1 || counts > most {
+		t.Fatalf("%d counts reached the screen in %v (at most %d, at least one)", counts, elapsed, most)
 	}
 }

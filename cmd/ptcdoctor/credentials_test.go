@@ -46,3 +46,26 @@ func TestATokenGivenOnceGoesIntoOneSecret(t *testing.T) {
 		t.Fatalf("%d writes", n)
 	}
 }
+
+// An upstream that does not answer (503) gave no verdict on a token: the fix says the
+// credentials could not be tried, never that they were refused, and stores nothing.
+func TestATokenTheUpstreamCouldNotTryIsNotCalledRefused(t *testing.T) {
+	srv, env := failingStandIn(t, `[{"operation":"upstream:ghcr.io","errorRate":1}]`, nil)
+	r, _ := report(t, env)
+	id := ""
+	for _, f := range r.Findings {
+		if f.Check == "credentials" && f.Subject.Name == "github" {
+			id = f.ID
+		}
+	}
+	if id == "" {
+		t.Fatalf("no credentials finding on github: %+v", r.Findings)
+	}
+	out, code := runWithStdin(t, env, "ghp_a_new_token\n", "fix", "--finding", id, "--username", "me", "--token-stdin", "--yes")
+	if code == exitOK || !strings.Contains(out, "could not be tried: ghcr.io did not answer") || strings.Contains(out, "refused") {
+		t.Fatalf("exit %d:\n%s", code, out)
+	}
+	if n := writesTo(srv); n != 0 {
+		t.Fatalf("%d writes", n)
+	}
+}

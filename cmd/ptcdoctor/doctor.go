@@ -130,7 +130,7 @@ func (sc *scope) run(ctx context.Context, g *globals, s *session, progress func(
 		return nil, err
 	}
 	if snap.AccountID == "" {
-		return nil, fmt.Errorf("the scan could not tell which account this is:\n%s", failedReads(snap.Errors))
+		return nil, unreadAccountError{snap}
 	}
 	d := &diagnosis{snap: snap, events: events}
 	var bad []string
@@ -263,6 +263,19 @@ failed or is incomplete, else 1 if any finding is at error severity.`,
 				fmt.Fprintln(cmd.ErrOrStderr(), "ptcdoctor: "+n)
 			}
 			d, err := sc.run(cmd.Context(), g, s, progressLine(cmd.ErrOrStderr()))
+			var unread unreadAccountError
+			if errors.As(err, &unread) && (asJSON || asMarkdown) {
+				// A script reading the report gets one: incomplete, with what failed.
+				report := diagnose.NewReport(unread.snap, diagnose.Result{ScanErrors: unread.snap.Errors}, stats)
+				if asJSON {
+					enc := json.NewEncoder(out)
+					enc.SetIndent("", "  ")
+					enc.Encode(report)
+				} else {
+					io.WriteString(out, report.Markdown())
+				}
+				return incompleteError{err}
+			}
 			if err != nil {
 				return err
 			}
@@ -279,7 +292,7 @@ failed or is incomplete, else 1 if any finding is at error severity.`,
 			case asMarkdown:
 				io.WriteString(out, report.Markdown())
 			default:
-				printReport(out, report, sc.args())
+				printReport(out, report, g.accountArgs(true)+sc.args())
 				printPullFailures(out, report.PullFailures)
 			}
 			if !report.Complete {
@@ -447,4 +460,12 @@ func failedReads(errs []model.PartError) string {
 		b.WriteString("- " + strings.Join(parts[c], ", ") + ": " + c)
 	}
 	return b.String()
+}
+
+// unreadAccountError is a scan that could not even tell which account it looked at
+// (invalid or expired keys, no permission at all): nothing else can be judged.
+type unreadAccountError struct{ snap *model.Snapshot }
+
+func (e unreadAccountError) Error() string {
+	return fmt.Sprintf("the scan could not tell which account this is:\n%s", failedReads(e.snap.Errors))
 }

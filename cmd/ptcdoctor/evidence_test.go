@@ -292,3 +292,26 @@ func TestAnUnreadPartIsIncompleteWhateverTheFilter(t *testing.T) {
 		t.Fatalf("exit %d, complete %v, errors %+v", code, r.Complete, r.Errors)
 	}
 }
+
+// The fix command doctor prints names the account doctor read: run as printed, it must
+// not fall back to the default profile or a real account (the demo's --demo, a --region,
+// an --endpoint-url given on the command line).
+func TestThePrintedFixCommandNamesTheAccount(t *testing.T) {
+	fixLine := func(out string) string {
+		for _, l := range strings.Split(out, "\n") {
+			if strings.Contains(l, "ptcdoctor fix --finding ") {
+				return l
+			}
+		}
+		return ""
+	}
+	out, _ := runCLI(t, demoEnv(t), "doctor", "--demo", "--check", "name-mismatch")
+	if !strings.Contains(fixLine(out), " --demo ") {
+		t.Fatalf("with --demo, the printed fix lacks --demo:\n%s", out)
+	}
+	_, env := failingStandIn(t, "", nil)
+	out, _ = runCLI(t, env, "doctor", "--region", "us-east-1", "--check", "name-mismatch")
+	if !strings.Contains(fixLine(out), " --region us-east-1 ") {
+		t.Fatalf("with --region, the printed fix lacks it:\n%s", out)
+	}
+}

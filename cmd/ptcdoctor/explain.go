@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"reflect"
 	"slices"
 	"strings"
 
@@ -80,7 +81,7 @@ not be read; 4 when the message is not one ptcdoctor recognises.`,
 				return usageError{err}
 			}
 			ex := diagnose.Explain(cmd.Context(), acct.Snap, s.acc, ref, acct.Opts)
-			printExplanation(out, ex)
+			printExplanation(out, ex, explainScope(g, ex.Ref, principals))
 			if ex.NotChecked() { // a link that could not be read: exit 3, whatever else was found
 				return incompleteError{errQuiet}
 			}
@@ -124,7 +125,54 @@ func readAccount(ctx context.Context, g *globals, s *session, principals []strin
 
 var statusMark = map[string]string{"ok": "[ ok ]", "warning": "[warn]", "failed": "[FAIL]", "skipped": "[ -- ]", diagnose.StatusNotChecked: "[ ?? ]"}
 
-func printExplanation(w io.Writer, ex diagnose.Explanation) {
+// fixSource names the finding a fix of the explanation belongs to, and its place among
+// that finding's fixes: what `fix --finding ID --fix N` takes to apply exactly it.
+func fixSource(ex diagnose.Explanation, fx model.Fix) (string, int, bool) {
+	for _, f := range ex.Findings {
+		for i, x := range f.Fixes {
+			if reflect.DeepEqual(x, fx) {
+				return f.ID(), i + 1, true
+			}
+		}
+	}
+	return "", 0, false
+}
+
+// printCommand prints a shell command to copy as it is: folded between its flags at
+// width, each line but the last ending in a backslash.
+func printCommand(w io.Writer, command, indent string, width int) {
+	words := strings.Fields(command)
+	line := indent
+	for i := 0; i < len(words); i++ {
+		word := words[i]
+		// A flag stays on the line of its value.
+		if strings.HasPrefix(word, "--") && i+1 < len(words) && !strings.HasPrefix(words[i+1], "--") &&
+			len(indent)+2+len(word)+1+len(words[i+1])+2 <= width {
+			word += " " + words[i+1]
+			i++
+		}
+		if line != indent && len(line)+1+len(word)+2 > width {
+			fmt.Fprintln(w, line+" \\")
+			line = indent + "  "
+		}
+		if line != indent && line != indent+"  " {
+			line += " "
+		}
+		line += word
+	}
+	fmt.Fprintln(w, line)
+}
+
+// explainScope is the scope explain diagnosed in, as flags for fix: the reference, the
+// principals and the account, so that `fix --finding ID` finds the same finding ids.
+func explainScope(g *globals, ref model.Ref, principals []string) string {
+	sc := scope{images: []string{ref.Input}, principals: principals}
+	return g.accountArgs(true) + sc.args()
+}
+
+// printExplanation prints the chain, the verdict and the fixes, each fix with the command
+// that applies exactly it (scopeArgs are explainScope's).
+func printExplanation(w io.Writer, ex diagnose.Explanation, scopeArgs string) {
 	fmt.Fprintf(w, "%s\n", model.Printable(ex.Ref.Input))
 	if ex.Ref.FromUpstream {
 		fmt.Fprintf(w, "  pulled through the cache as %s\n", ex.Ref.CacheURI())
@@ -145,9 +193,16 @@ func printExplanation(w io.Writer, ex diagnose.Explanation) {
 	}
 	fmt.Fprintln(w)
 	say(w, "Verdict: ", "         ", ex.Verdict)
-	printFixes(w, ex.Fixes)
-	if len(ex.Fixes) > 0 {
-		fmt.Fprintln(w, "\nApply with: ptcdoctor fix --image "+model.Printable(ex.Ref.Input)+" --dry-run, then --yes")
+	for i, fx := range ex.Fixes {
+		printFix(w, i+1, fx)
+		if id, n, ok := fixSource(ex, fx); ok && len(fx.Plan.Steps) > 0 {
+			yes := "--yes"
+			if fx.Plan.Destructive() {
+				yes = "--yes --destructive"
+			}
+			fmt.Fprintf(w, "  Apply it (see the plan with --dry-run, then run it with %s):\n", yes)
+			printCommand(w, fmt.Sprintf("ptcdoctor fix --finding %s --fix %d%s --dry-run", id, n, model.Printable(scopeArgs)), "    ", 80)
+		}
 	}
 }
 
@@ -170,7 +225,11 @@ func explainError(ctx context.Context, g *globals, w io.Writer, text string, pri
 		}
 	}
 	v, _ := diagnose.ExplainError(ctx, acct, text)
-	printErrorVerdict(w, v, notRead)
+	scopeArgs := ""
+	if v.Explanation != nil {
+		scopeArgs = explainScope(g, v.Explanation.Ref, principals)
+	}
+	printErrorVerdictIn(w, v, notRead, scopeArgs)
 	switch {
 	case v.Cause.ID == "" && notRead != "":
 		return incompleteError{errQuiet}
@@ -183,6 +242,12 @@ func explainError(ctx context.Context, g *globals, w io.Writer, text string, pri
 // printErrorVerdict prints what a line said, the chain walked for its reference, and the
 // cause with its fix.
 func printErrorVerdict(w io.Writer, v diagnose.ErrorVerdict, notRead string) {
+	printErrorVerdictIn(w, v, notRead, "")
+}
+
+// printErrorVerdictIn is printErrorVerdict with the scope's flags, for the commands that
+// apply the chain's fixes (explainScope's).
+func printErrorVerdictIn(w io.Writer, v diagnose.ErrorVerdict, notRead, scopeArgs string) {
 	r := v.Reading
 	fmt.Fprintf(w, "Recognised: %q\n", r.Matched)
 	if r.Reference != "" {
@@ -195,7 +260,7 @@ func printErrorVerdict(w io.Writer, v diagnose.ErrorVerdict, notRead string) {
 		if len(v.AlsoFailing) > 0 {
 			ex.Verdict = "of the reference's chain, not of this line (see Cause): " + ex.Verdict
 		}
-		printExplanation(w, ex)
+		printExplanation(w, ex, scopeArgs)
 	}
 	if v.Cause.ID != "" {
 		check := v.Cause.Check

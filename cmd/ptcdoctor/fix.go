@@ -62,7 +62,7 @@ token is used for that call only, never printed, logged or journaled.`,
 				b, _ := json.Marshal(map[string]string{"username": username, "accessToken": tok})
 				secretValue = string(b)
 			}
-			fr := &fixRun{findingIDs: findingIDs, fixIndex: fixIndex, dryRun: dryRun, destructive: destructive, tokenStdin: tokenStdin, secretValue: secretValue}
+			fr := &fixRun{findingIDs: findingIDs, fixIndex: fixIndex, dryRun: dryRun, destructive: destructive, tokenStdin: tokenStdin, secretValue: secretValue, fleet: ff.active(g)}
 			if ff.active(g) {
 				return runFleetFix(cmd, g, &sc, &ff, fr)
 			}
@@ -125,6 +125,9 @@ type fixRun struct {
 	fixIndex                        int
 	dryRun, destructive, tokenStdin bool
 	secretValue                     string
+	// fleet is set over several account-regions, where an id may name a finding of
+	// another one: there an unknown id is said, not refused.
+	fleet bool
 }
 
 // run diagnoses one account-region and applies (or shows) the chosen fixes there.
@@ -159,10 +162,23 @@ func (fr *fixRun) run(ctx context.Context, out io.Writer, g *globals, sc *scope,
 		}
 		todo = append(todo, chosen{id, f, f.Fixes[fixIndex-1]})
 	}
+	var unknown []string
 	for _, arg := range findingIDs {
 		if !matched[arg] {
-			fmt.Fprintf(out, "No finding %s in this diagnosis (gone since, or outside this scope).\n", model.Printable(arg))
+			unknown = append(unknown, model.Printable(arg))
 		}
+	}
+	if len(unknown) > 0 && !fr.fleet {
+		// A finding asked for by a wrong id is a usage error, before anything is written.
+		var known []string
+		for _, f := range d.Findings {
+			known = append(known, f.ID())
+		}
+		return usageError{fmt.Errorf("--finding %s: no such finding in this diagnosis (fixed since, outside this --check or --image scope, or mistyped); nothing was written.\nThe findings now: %s (ptcdoctor doctor lists them with their titles)",
+			strings.Join(unknown, ", "), orNone(strings.Join(known, ", ")))}
+	}
+	for _, arg := range unknown {
+		fmt.Fprintf(out, "No finding %s in this diagnosis (gone since, or outside this scope).\n", arg)
 	}
 	// What could not be read leaves the diagnosis incomplete: exit 3 at the end,
 	// whatever else happens (the plans rest only on what was read).
@@ -197,8 +213,39 @@ func (fr *fixRun) run(ctx context.Context, out io.Writer, g *globals, sc *scope,
 				len(into), strings.Join(into, "\n  "))}
 		}
 	}
-	failed := false
+	// Plans that contradict each other are seen before any write: a plan resting on "no
+	// rule covers X" is dropped when another chosen plan creates that rule.
+	if !dryRun {
+		var plans []model.Plan
+		for _, c := range todo {
+			plans = append(plans, c.fix.Plan)
+		}
+		negated := negatedPlans(plans)
+		var kept []chosen
+		for i, c := range todo {
+			if why, ok := negated[i]; ok {
+				fmt.Fprintf(out, "\n[%s] %s\n  not run: %s; nothing was written for it\n", c.id, model.Printable(c.f.Title), why)
+				continue
+			}
+			kept = append(kept, c)
+		}
+		todo = kept
+	}
+	// notApplied: a fix asked for was not applied (it deletes and --destructive was not
+	// given; it stores credentials and none were): exit 1, as for a fix that failed.
+	failed, dropped, notApplied := false, false, false
 	var applied []chosen
+	// Each applied plan is judged on the diagnosis made right after it, against the one
+	// made right before it: a new error that a later plan of the run caused is that
+	// plan's, not this one's (and is said once, at the end).
+	beforeOf, afterOf := map[string]*diagnosis{}, map[string]*diagnosis{}
+	var last string // the id of the plan applied last, not judged yet
+	// latest is the diagnosis each plan is checked against before it runs: a plan made
+	// from the first diagnosis runs only if the fixes applied before it in this run left
+	// its finding, and its plan, as they were (a template's tags removed, then a
+	// repository tagged "to align with the template": the second rests on what the first
+	// changed). After any write, the account is diagnosed again.
+	latest, wrote := d, false
 	for _, c := range todo {
 		fmt.Fprintln(out)
 		say(out, "["+c.id+"] ", "    ", c.f.Title)
@@ -206,8 +253,26 @@ func (fr *fixRun) run(ctx context.Context, out io.Writer, g *globals, sc *scope,
 		if dryRun {
 			continue
 		}
+		if wrote {
+			fresh, err := sc.run(ctx, g, s, nil)
+			if err != nil {
+				return err
+			}
+			latest, wrote = fresh, false
+			if last != "" {
+				afterOf[last], last = fresh, ""
+			}
+		}
+		if latest != d {
+			if why, gone := changedSince(c.f, c.fix, fixIndex, latest.Findings); why != "" {
+				fmt.Fprintf(out, "  not run: %s; nothing was written for it (run ptcdoctor fix again to plan it from the account as it is now)\n", why)
+				dropped = dropped || !gone
+				continue
+			}
+		}
 		if c.fix.Plan.Destructive() && !destructive {
 			fmt.Fprintln(out, "  not applied: it deletes something; run again with --destructive to allow that")
+			notApplied = true
 			continue
 		}
 		secrets := map[string]string{}
@@ -216,7 +281,7 @@ func (fr *fixRun) run(ctx context.Context, out io.Writer, g *globals, sc *scope,
 			if st.NeedsSecretValue {
 				if secretValue == "" {
 					fmt.Fprintln(out, "  not applied: it stores credentials; give them with --username and --token-stdin")
-					skip = true
+					skip, notApplied = true, true
 				}
 				secrets[st.Target] = secretValue
 			}
@@ -226,15 +291,19 @@ func (fr *fixRun) run(ctx context.Context, out io.Writer, g *globals, sc *scope,
 		}
 		results, err := s.acc.Apply(ctx, c.fix.Plan, ecrops.ApplyOptions{SecretValues: secrets})
 		printResults(out, results)
+		for _, r := range results {
+			wrote = wrote || r.Status != "not-run"
+		}
 		if err != nil {
 			fmt.Fprintf(out, "  failed: %s\n", model.Printable(err.Error()))
 			failed = true
 			continue
 		}
 		applied = append(applied, c)
+		beforeOf[c.id], last = latest, c.id
 	}
 	if dryRun || len(applied) == 0 {
-		if failed {
+		if failed || dropped || notApplied {
 			return incomplete(findingsError{errQuiet})
 		}
 		return incomplete(nil)
@@ -244,21 +313,130 @@ func (fr *fixRun) run(ctx context.Context, out io.Writer, g *globals, sc *scope,
 	if err != nil {
 		return err
 	}
+	if last != "" {
+		afterOf[last] = again
+	}
 	fmt.Fprintln(out, "\nAfter the fixes:")
+	unconfirmed := false
+	judged := map[string]bool{} // keys of the findings a verdict already names
 	for _, c := range applied {
-		v := diagnose.Recheck(c.f, d.Findings, again.Result)
+		v := diagnose.Recheck(c.f, beforeOf[c.id].Findings, afterOf[c.id].Result)
+		for _, g := range v.Appeared {
+			judged[g.Key()] = true
+		}
 		if v.Fixed() {
+			if back := findingByKey(again.Findings, c.f.Key()); back != nil {
+				fmt.Fprintf(out, "  [%s] NOT fixed: gone after its fix, back after a later fix of this run: %s\n", c.id, model.Printable(back.Title))
+				failed = true
+				continue
+			}
 			fmt.Fprintf(out, "  [%s] fixed: %s\n", c.id, model.Printable(c.f.Title))
 			continue
 		}
 		fmt.Fprintf(out, "  [%s] %s\n", c.id, v)
+		if v.Still == nil && len(v.Appeared) == 0 {
+			unconfirmed = true // could not look again: no failure seen, no success either
+			continue
+		}
 		failed = true
 	}
-	if !again.Complete() {
+	// An error the run itself caused that no verdict named (a rule recreated that a
+	// principal cannot use, say) is said, and the run does not end in success.
+	had := map[string]bool{}
+	for _, f := range d.Findings {
+		had[f.Key()] = true
+	}
+	for _, g := range again.Findings {
+		if g.Severity == model.SeverityError && !had[g.Key()] && !judged[g.Key()] {
+			fmt.Fprintf(out, "  new at error severity since this run began: [%s] %s\n", g.ID(), model.Printable(g.Title))
+			failed = true
+		}
+	}
+	if !again.Complete() || unconfirmed {
 		return incompleteError{errQuiet}
 	}
-	if failed {
+	if failed || dropped || notApplied {
 		return incomplete(findingsError{errQuiet})
 	}
 	return incomplete(nil)
+}
+
+// changedSince says why a finding's chosen fix, planned from the first diagnosis of a run,
+// must not run after the fixes applied before it: the finding is gone from the diagnosis
+// made since (gone), or its fix is no longer the plan that was shown. "" when it stands.
+func changedSince(f model.Finding, fix model.Fix, index int, now []model.Finding) (why string, gone bool) {
+	for _, g := range now {
+		if g.Key() != f.Key() {
+			continue
+		}
+		if index < 1 || index > len(g.Fixes) || !samePlan(g.Fixes[index-1].Plan, fix.Plan) {
+			return "an earlier fix of this run changed what this plan rests on (the plan made now differs from the one shown)", false
+		}
+		return "", false
+	}
+	return "an earlier fix of this run changed what this plan rests on: its finding is gone from the diagnosis made since", true
+}
+
+// samePlan compares two plans call by call, with what each step expects.
+func samePlan(a, b model.Plan) bool {
+	if len(a.Steps) != len(b.Steps) {
+		return false
+	}
+	for i := range a.Steps {
+		x, y := a.Steps[i], b.Steps[i]
+		if x.String() != y.String() || len(x.Expect) != len(y.Expect) {
+			return false
+		}
+		for k, v := range x.Expect {
+			if w, ok := y.Expect[k]; !ok || w != v {
+				return false
+			}
+		}
+	}
+	return true
+}
+
+func orNone(s string) string {
+	if s == "" {
+		return "none"
+	}
+	return s
+}
+
+// negatedPlans finds, among plans chosen together, those whose premise another of them
+// negates: a step that expects no rule to cover a name (an orphan's or a template's
+// deletion) while another plan creates a rule covering it. Both cannot hold: the one
+// that deletes is dropped, before anything is written. By index, with the reason.
+func negatedPlans(plans []model.Plan) map[int]string {
+	out := map[int]string{}
+	for i, p := range plans {
+		for _, st := range p.Steps {
+			for k, want := range st.Expect {
+				name, ok := strings.CutPrefix(k, model.ExpectCoveringRule)
+				if !ok || want != "" {
+					continue
+				}
+				for j, q := range plans {
+					if j == i {
+						continue
+					}
+					for _, c := range q.Steps {
+						if c.Kind == model.StepCreateRule && (strings.HasPrefix(name, c.Target+"/") || c.Target == "ROOT") {
+							out[i] = fmt.Sprintf("it rests on no rule covering %s, and the plan %q of this run creates the rule %s/", name, q.Title, c.Target)
+						}
+					}
+				}
+			}
+		}
+	}
+	return out
+}
+
+func findingByKey(fs []model.Finding, key string) *model.Finding {
+	for i := range fs {
+		if fs[i].Key() == key {
+			return &fs[i]
+		}
+	}
+	return nil
 }

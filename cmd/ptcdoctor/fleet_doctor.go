@@ -39,7 +39,7 @@ func runFleetDoctor(cmd *cobra.Command, g *globals, sc *scope, ff *fleetFlags, a
 	fmt.Fprintf(errOut, "ptcdoctor: %d account-regions, %d at once\n", len(targets), ff.parallel)
 	results := runFleet(ctx, g, sc, fc.Base, targets, ff.parallel, stats, func(ft diagnose.FleetTarget, t ecrops.Target) {
 		if !asJSON {
-			printFleetTarget(out, ft, sc.args()+targetArgs(t))
+			printFleetTarget(out, ft, g.accountArgs(false)+sc.args()+targetArgs(t))
 		}
 	})
 	var views []*model.Snapshot

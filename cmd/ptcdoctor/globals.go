@@ -38,6 +38,33 @@ func (g *globals) register(cmd *cobra.Command) {
 	f.BoolVar(&g.noSecretRead, "no-secret-read", false, "never read a rule's secret: probe upstreams anonymously")
 }
 
+// accountArgs are the flags that chose the account and how it was read, for a command
+// the tool prints for the person to run next (`fix --finding ID ...`): run as printed, it
+// must reach the same account and find the same findings, never the default profile's.
+// A fleet target names its own profile and region (targetArgs), so withTarget is false there.
+func (g *globals) accountArgs(withTarget bool) string {
+	var b strings.Builder
+	if g.demo {
+		b.WriteString(" --demo")
+	}
+	if withTarget && g.profile != "" {
+		b.WriteString(" --profile " + shellQuote(g.profile))
+	}
+	if withTarget && g.region != "" {
+		b.WriteString(" --region " + shellQuote(g.region))
+	}
+	if g.endpointURL != "" {
+		b.WriteString(" --endpoint-url " + shellQuote(g.endpointURL))
+	}
+	for _, r := range g.resolve {
+		b.WriteString(" --resolve " + shellQuote(r))
+	}
+	if g.noSecretRead {
+		b.WriteString(" --no-secret-read")
+	}
+	return b.String()
+}
+
 // session is an opened account, with the stand-in behind it when --demo is on.
 type session struct {
 	acc  *ecrops.Account

@@ -217,6 +217,11 @@ not; either way the plan is no longer warned about.`,
 				}
 			}
 			if dryRun {
+				if changed {
+					// The undo, run as it stands, would be refused: a script must not read success.
+					fmt.Fprintln(out, "The undo would be refused as it stands (above); nothing was written.")
+					return findingsError{errQuiet}
+				}
 				return nil
 			}
 			switch {

@@ -85,12 +85,17 @@ func printDocument(w io.Writer, doc, indent string) {
 // what to do by hand (a JSON document in it pretty-printed, prose folded).
 func printFixes(w io.Writer, fixes []model.Fix) {
 	for i, fx := range fixes {
-		fmt.Fprintln(w)
-		say(w, fmt.Sprintf("Fix %d: ", i+1), "       ", fx.Title)
-		printSteps(w, fx.Plan.Steps, "  ")
-		if fx.Manual != "" {
-			printManual(w, fx.Manual, "  ")
-		}
+		printFix(w, i+1, fx)
+	}
+}
+
+// printFix prints fix number n: its title, its steps, what to do by hand.
+func printFix(w io.Writer, n int, fx model.Fix) {
+	fmt.Fprintln(w)
+	say(w, fmt.Sprintf("Fix %d: ", n), "       ", fx.Title)
+	printSteps(w, fx.Plan.Steps, "  ")
+	if fx.Manual != "" {
+		printManual(w, fx.Manual, "  ")
 	}
 }
 

@@ -2,6 +2,7 @@ package main
 
 import (
 	"encoding/base64"
+	"encoding/hex"
 	"fmt"
 	"net/http"
 	"net/http/httptest"
@@ -88,7 +89,9 @@ func TestAnEchoingUpstreamDoesNotLeakTheToken(t *testing.T) {
 			mu.Unlock()
 			w.Header().Set("Content-Type", "application/json")
 			w.WriteHeader(http.StatusUnauthorized)
-			fmt.Fprintf(w, `{"errors":[{"code":"UNAUTHORIZED","message":"refused %s (%s) for %s"}]}`, auth, raw, r.URL.Query().Get("scope"))
+			tok := string(raw[strings.Index(string(raw), ":")+1:])
+			fmt.Fprintf(w, `{"errors":[{"code":"UNAUTHORIZED","message":"refused %s (%s) for %s; upper=%s b64tok=%s hex=%s hexpair=%s"}]}`, auth, raw, r.URL.Query().Get("scope"),
+				strings.ToUpper(tok), base64.StdEncoding.EncodeToString([]byte(tok)), hex.EncodeToString([]byte(tok)), hex.EncodeToString(raw))
 			return
 		}
 		w.Header().Set("WWW-Authenticate", `Bearer realm="http://`+r.Host+`/token",service="echo"`)
@@ -115,6 +118,11 @@ func TestAnEchoingUpstreamDoesNotLeakTheToken(t *testing.T) {
 	defer mu.Unlock()
 	if !sent {
 		t.Fatal("the probes never sent the token: the test proves nothing")
+	}
+	for _, leak := range []string{strings.ToUpper(token), base64.StdEncoding.EncodeToString([]byte(token)), hex.EncodeToString([]byte(token)), hex.EncodeToString([]byte("ptcdemo:" + token))} {
+		if strings.Contains(joined, leak) {
+			t.Fatalf("the token leaked as %s:\n%s", leak, joined)
+		}
 	}
 	if strings.Contains(joined, token) || strings.Contains(joined, basic) || strings.Contains(joined, strings.TrimRight(basic, "=")) {
 		t.Fatalf("the token leaked:\n%s", joined)

@@ -37,6 +37,13 @@ Run it again for a prefix that exists and it plans only what differs.`,
   ptcdoctor setup --upstream ecr-public --yes`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			// 0 days would silently become the default: refused, so that no one believes
+			// they asked for "never" (or "at once") and got 90 days.
+			for _, name := range []string{"template-untagged-days", "template-lifecycle-days", "template-archived-days"} {
+				if v, _ := cmd.Flags().GetInt(name); cmd.Flags().Changed(name) && v < 1 {
+					return usageError{fmt.Errorf("--%s %d: lifecycle days: 1 to 3650, never 0 (leave the flag out for the default, or use --no-template for no template)", name, v)}
+				}
+			}
 			if !yes && !dryRun && isTerminal(os.Stdin) && isTerminal(os.Stdout) {
 				return runTUISetup(cmd, g) // the forms, in the interface
 			}

@@ -6,6 +6,7 @@ import (
 	"os"
 	"os/signal"
 	"sort"
+	"strings"
 	"syscall"
 
 	"github.com/ptcdoctor/ptcdoctor/ecrops/sim"
@@ -85,15 +86,30 @@ that are not Content-Type: application/json.`,
 	return cmd
 }
 
-// printEnv writes the variables that point the aws CLI, the SDKs and ptcdoctor at the stand-in.
+// endpointOverrides are the variables that would send a call past AWS_ENDPOINT_URL: a
+// service's own endpoint (it wins over the global one) for each service the tool, the
+// aws CLI or the stand-in's fleet speaks; the switch that ignores configured endpoints;
+// FIPS and dual-stack (which refuse a custom endpoint).
+var endpointOverrides = []string{"AWS_ENDPOINT_URL_ECR", "AWS_ENDPOINT_URL_ECR_PUBLIC", "AWS_ENDPOINT_URL_SECRETS_MANAGER",
+	"AWS_ENDPOINT_URL_STS", "AWS_ENDPOINT_URL_IAM", "AWS_ENDPOINT_URL_ORGANIZATIONS", "AWS_ENDPOINT_URL_KMS",
+	"AWS_IGNORE_CONFIGURED_ENDPOINT_URLS", "AWS_USE_FIPS_ENDPOINT", "AWS_USE_DUALSTACK_ENDPOINT"}
+
+// printEnv writes the variables that point the aws CLI, the SDKs and ptcdoctor at the
+// stand-in, and nowhere else. The shell may hold variables that would send a call to
+// AWS instead: each is unset. The config and credentials files are set to /dev/null, so
+// that no profile's endpoint_url, services section, FIPS setting or role reaches a call;
+// and loopback is kept out of any proxy (Go never proxies it; the aws CLI would).
 func printEnv(out interface{ Write([]byte) (int, error) }, info sim.Info) {
 	q := func(s string) string { return "'" + s + "'" }
 	fmt.Fprintf(out, "export AWS_ENDPOINT_URL=%s\n", q(info.Endpoint))
+	fmt.Fprintf(out, "unset %s\n", strings.Join(endpointOverrides, " "))
+	fmt.Fprintf(out, "export AWS_CONFIG_FILE=/dev/null AWS_SHARED_CREDENTIALS_FILE=/dev/null\n")
+	fmt.Fprintf(out, "export NO_PROXY=\"127.0.0.1,localhost${NO_PROXY:+,$NO_PROXY}\" no_proxy=\"127.0.0.1,localhost${no_proxy:+,$no_proxy}\"\n")
 	fmt.Fprintf(out, "export AWS_REGION=%s\n", q(info.Region))
 	fmt.Fprintf(out, "export AWS_DEFAULT_REGION=%s\n", q(info.Region))
 	fmt.Fprintf(out, "export AWS_ACCESS_KEY_ID=%s\n", q(info.AccessKeyID))
 	fmt.Fprintf(out, "export AWS_SECRET_ACCESS_KEY=%s\n", q(info.SecretAccessKey))
-	fmt.Fprintf(out, "unset AWS_SESSION_TOKEN AWS_PROFILE\n")
+	fmt.Fprintf(out, "unset AWS_SESSION_TOKEN AWS_PROFILE AWS_DEFAULT_PROFILE\n")
 	hosts := make([]string, 0, len(info.Resolve))
 	for h := range info.Resolve {
 		hosts = append(hosts, h)

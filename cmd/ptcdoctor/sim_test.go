@@ -114,7 +114,7 @@ func TestSimEnvLines(t *testing.T) {
 	defer func() { cmd.Process.Signal(syscall.SIGTERM); cmd.Wait() }()
 	r := bufio.NewReader(stdout)
 	var lines []string
-	for len(lines) < 9 {
+	for len(lines) == 0 || !strings.HasPrefix(lines[len(lines)-1], "export PTCDOCTOR_SIM_ADMIN=") {
 		l, err := r.ReadString('\n')
 		if err != nil {
 			t.Fatal(err)
@@ -126,6 +126,23 @@ func TestSimEnvLines(t *testing.T) {
 		if !strings.Contains(all, want) {
 			t.Errorf("--env output lacks %q:\n%s", want, all)
 		}
+	}
+	// A shell that points elsewhere (a service's own endpoint, the switch that ignores
+	// configured endpoints, a profile with an endpoint_url) reaches only the stand-in
+	// once the lines are sourced: doctor reads the stand-in's account.
+	dir := t.TempDir()
+	envFile, config := filepath.Join(dir, "sim.env"), filepath.Join(dir, "config")
+	os.WriteFile(envFile, []byte(all), 0o600)
+	os.WriteFile(config, []byte("[default]\nendpoint_url = http://127.0.0.1:9\nregion = eu-north-1\n[profile other]\nendpoint_url = http://127.0.0.1:9\n"), 0o600)
+	elsewhere := "http://127.0.0.1:9" // the discard port: nothing answers
+	sh := exec.Command("sh", "-c", `. "$1" && exec "$2" doctor --json`, "sh", envFile, binary(t))
+	sh.Env = []string{"PATH=" + os.Getenv("PATH"), "HOME=" + dir, "XDG_CONFIG_HOME=" + dir, "XDG_STATE_HOME=" + dir,
+		"AWS_ENDPOINT_URL_ECR=" + elsewhere, "AWS_ENDPOINT_URL_SECRETS_MANAGER=" + elsewhere, "AWS_ENDPOINT_URL_STS=" + elsewhere,
+		"AWS_ENDPOINT_URL_IAM=" + elsewhere, "AWS_IGNORE_CONFIGURED_ENDPOINT_URLS=true", "AWS_CONFIG_FILE=" + config, "AWS_PROFILE=other",
+		"AWS_SESSION_TOKEN=stale"}
+	out, err := sh.CombinedOutput()
+	if err != nil || !strings.Contains(string(out), `"account": "111122223333"`) {
+		t.Fatalf("doctor after sourcing --env in a shell that points elsewhere (%v):\n%s\n%s", err, all, out)
 	}
 }
 

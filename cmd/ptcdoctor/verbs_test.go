@@ -199,3 +199,26 @@ func findings(t *testing.T, env []string) map[string][]diagnose.ReportFinding {
 	}
 	return m
 }
+
+// The README says: against the stand-in, doctor --config cmd/ptcdoctor/demo-config.yaml
+// finds the same findings as doctor --demo. Said without a number, which drifts.
+func TestDemoConfigAgainstTheStandInFindsWhatDemoFinds(t *testing.T) {
+	ids := func(out string) []string {
+		var r diagnose.Report
+		if err := json.Unmarshal([]byte(out), &r); err != nil {
+			t.Fatalf("%v:\n%s", err, out)
+		}
+		var out2 []string
+		for _, f := range r.Findings {
+			out2 = append(out2, f.ID)
+		}
+		return out2
+	}
+	demo, _ := runCLI(t, demoEnv(t), "doctor", "--demo", "--json")
+	_, env := standIn(t, "demo")
+	cfg, _ := filepath.Abs("demo-config.yaml")
+	stand, _ := runCLI(t, env, "doctor", "--config", cfg, "--json")
+	if a, b := ids(demo), ids(stand); strings.Join(a, " ") != strings.Join(b, " ") || len(a) == 0 {
+		t.Fatalf("doctor --demo finds %v; against the stand-in with the demo config, %v", a, b)
+	}
+}

@@ -10,6 +10,8 @@ import (
 	"strings"
 
 	"go.yaml.in/yaml/v3"
+
+	"github.com/ptcdoctor/ptcdoctor/model"
 )
 
 // Decoding errors said in the file's terms: which field, what it holds and what it
@@ -163,7 +165,7 @@ func unknownKeys(m map[string]any, known []string) []string {
 		if contains(known, k) {
 			continue
 		}
-		if near := nearest(k, known); editDistance(k, near) <= max(2, len(near)/4) {
+		if near := nearest(k, known); model.EditDistance(k, near) <= max(2, len(near)/4) {
 			out = append(out, fmt.Sprintf("%s (did you mean %s?)", k, near))
 		} else {
 			out = append(out, fmt.Sprintf("%s (containerd reads %s)", k, strings.Join(known, ", ")))
@@ -177,29 +179,9 @@ func unknownKeys(m map[string]any, known []string) []string {
 func nearest(w string, known []string) string {
 	best, bestD := "", 1<<30
 	for _, k := range known {
-		if d := editDistance(w, k); d < bestD {
+		if d := model.EditDistance(w, k); d < bestD {
 			best, bestD = k, d
 		}
 	}
 	return best
-}
-
-func editDistance(a, b string) int {
-	prev := make([]int, len(b)+1)
-	for j := range prev {
-		prev[j] = j
-	}
-	for i := 1; i <= len(a); i++ {
-		cur := make([]int, len(b)+1)
-		cur[0] = i
-		for j := 1; j <= len(b); j++ {
-			cost := 1
-			if a[i-1] == b[j-1] {
-				cost = 0
-			}
-			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
-		}
-		prev = cur
-	}
-	return prev[len(b)]
 }

@@ -2,6 +2,7 @@ package sim
 
 import (
 	"encoding/json"
+	"errors"
 	"mime"
 	"net"
 	"net/http"
@@ -27,7 +28,15 @@ func (s *Server) serveAdmin(w http.ResponseWriter, r *http.Request) {
 	case "/_sim/faults":
 		s.adminFaults(w, r)
 	case "/_sim/events":
-		since, _ := strconv.Atoi(r.URL.Query().Get("since"))
+		since := 0
+		if v := r.URL.Query().Get("since"); v != "" || r.URL.Query().Has("since") {
+			n, err := strconv.Atoi(v)
+			if err != nil || n < 0 {
+				adminError(w, http.StatusBadRequest, "since: a sequence number, 0 or more (got "+strconv.Quote(sanitizeForMessage(v))+")")
+				return
+			}
+			since = n
+		}
 		writeJSON(w, http.StatusOK, map[string]any{"events": emptyIfNil(s.events.since(since))})
 	case "/_sim/reset":
 		if r.Method != http.MethodPost {
@@ -61,11 +70,14 @@ func (s *Server) adminClock(w http.ResponseWriter, r *http.Request) {
 		var in struct {
 			Advance string `json:"advance"`
 		}
-		if err := json.NewDecoder(http.MaxBytesReader(w, r.Body, 1<<16)).Decode(&in); err != nil {
+		if err := decodeStrict(w, r, 1<<16, &in); err != nil {
 			adminError(w, http.StatusBadRequest, `want {"advance": "25h"}: `+err.Error())
 			return
 		}
 		d, err := ParseDuration(in.Advance)
+		if err == nil && in.Advance == "" {
+			err = errors.New(`advance: how far to move the clock, as {"advance": "25h"} or "3d"`)
+		}
 		if err != nil {
 			adminError(w, http.StatusBadRequest, err.Error())
 			return
@@ -79,7 +91,7 @@ func (s *Server) adminFaults(w http.ResponseWriter, r *http.Request) {
 	switch r.Method {
 	case http.MethodPut, http.MethodPost:
 		var in []Fault
-		if err := json.NewDecoder(http.MaxBytesReader(w, r.Body, 1<<20)).Decode(&in); err != nil {
+		if err := decodeStrict(w, r, 1<<20, &in); err != nil {
 			adminError(w, http.StatusBadRequest, `want a list of faults, like [{"operation": "DescribeImages", "throttlePerSecond": 20}]: `+err.Error())
 			return
 		}
@@ -93,6 +105,20 @@ func (s *Server) adminFaults(w http.ResponseWriter, r *http.Request) {
 		s.faults.set(nil)
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"faults": s.faults.list()})
+}
+
+// decodeStrict reads one JSON value into v, refusing fields v does not have and anything
+// after the value: a misspelt field ({"advnce": "3d"}) is an error, never a silent no-op.
+func decodeStrict(w http.ResponseWriter, r *http.Request, limit int64, v any) error {
+	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, limit))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(v); err != nil {
+		return err
+	}
+	if dec.More() {
+		return errors.New("more than one JSON value in the body")
+	}
+	return nil
 }
 
 func writeJSON(w http.ResponseWriter, status int, v any) {
@@ -119,7 +145,7 @@ func (s *Server) adminMoveTag(w http.ResponseWriter, r *http.Request) {
 		Version    *int     `json:"version"`
 		Platforms  []string `json:"platforms"`
 	}
-	if err := json.NewDecoder(http.MaxBytesReader(w, r.Body, 1<<16)).Decode(&in); err != nil {
+	if err := decodeStrict(w, r, 1<<16, &in); err != nil {
 		adminError(w, http.StatusBadRequest, `want {"host": "registry-1.docker.io", "repository": "library/alpine", "tag": "latest"}: `+err.Error())
 		return
 	}
@@ -158,7 +184,7 @@ func (s *Server) adminExpireKey(w http.ResponseWriter, r *http.Request) {
 	var in struct {
 		AccessKeyID string `json:"accessKeyId"`
 	}
-	if r.Method != http.MethodPost || json.NewDecoder(http.MaxBytesReader(w, r.Body, 1<<12)).Decode(&in) != nil {
+	if r.Method != http.MethodPost || decodeStrict(w, r, 1<<12, &in) != nil {
 		adminError(w, http.StatusBadRequest, `POST {"accessKeyId": "AKIA..."}`)
 		return
 	}

@@ -1,6 +1,7 @@
 package sim_test
 
 import (
+	"encoding/json"
 	"errors"
 	"net/http"
 	"strings"
@@ -132,8 +133,56 @@ func TestEventLogAndReset(t *testing.T) {
 		t.Fatalf("since=1: %+v", log.Events)
 	}
 
+	// The reset takes the clock back too: three days advanced are undone.
+	var before, after struct{ Now time.Time }
+	s.admin(http.MethodGet, "clock", "", &before)
+	s.admin(http.MethodPost, "clock", `{"advance":"3d"}`, nil)
 	s.admin(http.MethodPost, "reset", "", nil)
 	if _, err := s.ecr.DescribeRepositories(c, &ecr.DescribeRepositoriesInput{RepositoryNames: []string{"my-proxy"}}); err != nil {
 		t.Fatalf("my-proxy is back after a reset: %v", err)
 	}
+	s.admin(http.MethodGet, "clock", "", &after)
+	if d := after.Now.Sub(before.Now); d < 0 || d > time.Hour {
+		t.Fatalf("after a reset the clock is %v from where it was before the advance", d)
+	}
+}
+
+// A typo in an admin request is refused with 400 and a message, never stored or ignored:
+// an operation no API model has, a field the endpoint lacks, a malformed query value.
+func TestAdminRefusesTypos(t *testing.T) {
+	s := startScenario(t, "demo")
+	var before struct{ Now time.Time }
+	s.admin(http.MethodGet, "clock", "", &before)
+	for _, c := range []struct{ method, path, body, want string }{
+		{http.MethodPut, "/faults", `[{"operation":"DescribeImagez","errorRate":1}]`, "DescribeImagez"},
+		{http.MethodPut, "/faults", `[{"operation":"DescribeImages","errorRat":1}]`, "errorRat"},
+		{http.MethodPost, "/clock", `{"advnce":"3d"}`, "advnce"},
+		{http.MethodPost, "/clock", `{}`, "advance"},
+		{http.MethodPost, "/upstreams/move", `{"host":"registry-1.docker.io","repository":"library/nginx","tag":"latest","versoin":3}`, "versoin"},
+		{http.MethodPost, "/expire-key", `{"acessKeyId":"AKIAPTCDOCTORSIMADMIN"}`, "accessKeyId"},
+		{http.MethodGet, "/events?since=abc", "", "since"},
+		{http.MethodGet, "/events?since=-1", "", "since"},
+	} {
+		req, _ := http.NewRequest(c.method, s.srv.Info().Admin+c.path, strings.NewReader(c.body))
+		req.Header.Set("Content-Type", "application/json")
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var out struct{ Error string }
+		json.NewDecoder(resp.Body).Decode(&out)
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusBadRequest || !strings.Contains(out.Error, c.want) {
+			t.Errorf("%s %s %s: %d %q, want 400 naming %s", c.method, c.path, c.body, resp.StatusCode, out.Error, c.want)
+		}
+	}
+	var faults struct{ Faults []sim.Fault }
+	s.admin(http.MethodGet, "faults", "", &faults)
+	var after struct{ Now time.Time }
+	s.admin(http.MethodGet, "clock", "", &after)
+	if len(faults.Faults) != 0 || !after.Now.Equal(before.Now) {
+		t.Fatalf("refused requests changed the stand-in: faults %+v, clock moved %v", faults.Faults, after.Now.Sub(before.Now))
+	}
+	// What is right still works: every model's operation, the query ones, upstream hosts.
+	s.admin(http.MethodPut, "faults", `[{"operation":"GetSecretValue","errorRate":1},{"operation":"GetCallerIdentity","latency":"1ms"},{"operation":"upstream:quay.io","errorRate":1},{"operation":"*","throttleRate":0.5}]`, nil)
 }

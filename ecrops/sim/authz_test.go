@@ -88,3 +88,31 @@ func TestScopedStatementsAreChecked(t *testing.T) {
 		}
 	}
 }
+
+// DescribeRepositories with names is authorized on each named repository's ARN, as ECR
+// does; without names, on repository/*.
+func TestDescribeRepositoriesAuthorizesEachNamedRepository(t *testing.T) {
+	s := startYAML(t, `
+repositories:
+  - {name: team-a/app}
+  - {name: team-b/app}
+principals:
+  - {name: admin, accessKeyId: AKIAPTCDOCTORSIMADMIN, secretAccessKey: ptcdoctor-sim-admin-secret-access-key, allow: ["*"]}
+  - name: team-a
+    kind: role
+    accessKeyId: AKIAPTCDOCTORSIMTEAMA
+    secretAccessKey: ptcdoctor-sim-team-a-secret-access-key
+    statements:
+      - {effect: Allow, actions: ["ecr:*"], resources: ["arn:aws:ecr:us-east-1:111122223333:repository/team-a/*"]}
+`)
+	c := ctx(t)
+	team := startWith(t, s.srv).as("AKIAPTCDOCTORSIMTEAMA", "ptcdoctor-sim-team-a-secret-access-key")
+	out, err := team.ecr.DescribeRepositories(c, &ecr.DescribeRepositoriesInput{RepositoryNames: []string{"team-a/app"}})
+	if err != nil || len(out.Repositories) != 1 {
+		t.Fatalf("team-a/app, allowed on team-a/*: %v", err)
+	}
+	_, err = team.ecr.DescribeRepositories(c, &ecr.DescribeRepositoriesInput{RepositoryNames: []string{"team-a/app", "team-b/app"}})
+	wantCode(t, err, "AccessDeniedException", "on resource: arn:aws:ecr:us-east-1:111122223333:repository/team-b/app because")
+	_, err = team.ecr.DescribeRepositories(c, &ecr.DescribeRepositoriesInput{})
+	wantCode(t, err, "AccessDeniedException", "repository/*")
+}

@@ -10,12 +10,20 @@ import (
 type Clock struct {
 	mu     sync.Mutex
 	offset time.Duration
+	start  time.Duration // the offset it started with, which Rewind restores
 	real   func() time.Time
 }
 
 func NewClock(start time.Time) *Clock {
 	skew := start.Sub(time.Now())
-	return &Clock{offset: skew, real: time.Now}
+	return &Clock{offset: skew, start: skew, real: time.Now}
+}
+
+// Rewind takes back every Advance: the clock reads real time again as it did at the start.
+func (c *Clock) Rewind() {
+	c.mu.Lock()
+	c.offset = c.start
+	c.mu.Unlock()
 }
 
 func (c *Clock) Now() time.Time {

@@ -14,7 +14,8 @@
 //     (sigv4.go);
 //   - it listens on loopback unless AllowRemote was called (server.go);
 //   - the admin endpoints under /_sim/ refuse other host names, other origins and writes
-//     that are not JSON (admin.go);
+//     that are not JSON, and answer 400 to a field, a fault operation or a query value
+//     they do not know, changing nothing (admin.go);
 //   - every host a rule can name resolves into the stand-in, a look-alike or a refusing
 //     stub, so that no scenario sends a client beyond loopback (stubs.go).
 //

@@ -196,8 +196,11 @@ func createRule(c *call) (any, *apiError) {
 // are those the API model declares; that these are the triggers is a model.
 func (st *state) checkRuleSecret(arn string) *apiError {
 	sec := st.secretByARN(arn)
-	if sec == nil || !sec.Deleted.IsZero() {
+	if sec == nil {
 		return clientError("SecretNotFoundException", "The specified secret '%s' was not found in Secrets Manager.", arn)
+	}
+	if !sec.Deleted.IsZero() {
+		return clientError("SecretNotFoundException", "The specified secret '%s' %s.", arn, secretGone(sec))
 	}
 	if sec.Region != st.region {
 		return clientError("UnableToAccessSecretException", "The secret '%s' is in Region %s; a pull through cache rule can only use a secret in its own Region (%s).", arn, sec.Region, st.region)
@@ -206,6 +209,17 @@ func (st *state) checkRuleSecret(arn string) *apiError {
 		return clientError("UnableToDecryptSecretValueException", "The secret '%s' is encrypted with a customer managed KMS key; Amazon ECR can only decrypt secrets encrypted with the aws/secretsmanager key.", arn)
 	}
 	return nil
+}
+
+// secretGone says why ECR cannot use a secret that is gone: deleted, or scheduled for
+// deletion, which Secrets Manager refuses to read ("You can't perform this operation on
+// the secret because it was marked for deletion"). ECR's own wording for the second is not
+// public; this one is the stand-in's, and says the same thing as Secrets Manager does.
+func secretGone(sec *secretState) string {
+	if sec == nil || sec.Deleted.IsZero() {
+		return "it does not exist"
+	}
+	return "it is marked for deletion (DeleteSecret with a recovery window; RestoreSecret brings it back)"
 }
 
 func isCustomerKey(k string) bool {
@@ -336,7 +350,7 @@ func (s *Server) validateUpstreamAccess(r *ruleState) string {
 	sec := st.secretByARN(r.CredentialArn)
 	switch {
 	case sec == nil || !sec.Deleted.IsZero():
-		return fmt.Sprintf("Unable to retrieve the secret %s: it does not exist.", r.CredentialArn)
+		return fmt.Sprintf("Unable to retrieve the secret %s: %s.", r.CredentialArn, secretGone(sec))
 	case sec.Region != st.region:
 		return fmt.Sprintf("Unable to access the secret %s: it is in Region %s, not the registry's Region %s.", r.CredentialArn, sec.Region, st.region)
 	case isCustomerKey(sec.KMSKeyID):
@@ -660,12 +674,16 @@ func describeRepositories(c *call) (any, *apiError) {
 	if e := c.checkRegistry(in.RegistryID, resource); e != nil {
 		return nil, e
 	}
-	if e := c.ecrAuthorize(resource); e != nil {
-		return nil, e
-	}
 	if len(in.RepositoryNames) > 0 {
 		if in.MaxResults != nil || in.NextToken != nil {
 			return nil, invalidParameter("Invalid parameter at 'maxResults' failed to satisfy constraint: 'maxResults and nextToken cannot be used with repositoryNames'")
+		}
+		// Named repositories are authorized one by one, on each one's ARN, as ECR does:
+		// a principal allowed on team-a/* may describe team-a/app, not list repository/*.
+		for _, n := range in.RepositoryNames {
+			if e := c.ecrAuthorize(st.repoARN(n)); e != nil {
+				return nil, e
+			}
 		}
 		var out []map[string]any
 		for _, n := range in.RepositoryNames {
@@ -676,6 +694,9 @@ func describeRepositories(c *call) (any, *apiError) {
 			out = append(out, st.repoOut(r))
 		}
 		return map[string]any{"repositories": out}, nil
+	}
+	if e := c.ecrAuthorize(resource); e != nil {
+		return nil, e
 	}
 	names := sortedKeys(st.repos)
 	items, next, ok := page(c.op, names, in.NextToken, in.MaxResults, 100)

@@ -3,6 +3,7 @@ package sim
 import (
 	"context"
 	"crypto/rand"
+	"fmt"
 	mrand "math/rand/v2"
 	"net"
 	"net/http"
@@ -115,3 +116,35 @@ func resetConnection(w http.ResponseWriter) {
 }
 
 func randRead(b []byte) { rand.Read(b) }
+
+// queryOperations are the operations the stand-in answers on the query protocol, and the
+// fleet's cross-account ones (STS, IAM, Organizations), which have no model here.
+var queryOperations = map[string]bool{"GetCallerIdentity": true, "SimulatePrincipalPolicy": true, "AssumeRole": true, "ListAccounts": true}
+
+// faultOperationProblem says what is wrong with a fault's operation, if anything: it is
+// "*", "upstream:<host>", or an operation of the API models (ECR, Secrets Manager) or of
+// the query APIs; a typo (DescribeImagez) would otherwise be stored and never fire.
+func faultOperationProblem(op string) string {
+	switch {
+	case op == "":
+		return "name an operation, or * for all"
+	case op == "*":
+		return ""
+	case strings.HasPrefix(op, "upstream:"):
+		if strings.TrimPrefix(op, "upstream:") == "" {
+			return "upstream: needs a host, as upstream:registry-1.docker.io"
+		}
+		return ""
+	case queryOperations[op]:
+		return ""
+	}
+	if m, err := models(); err == nil {
+		if _, ok := m.ecr.Operations[op]; ok {
+			return ""
+		}
+		if _, ok := m.secretsManager.Operations[op]; ok {
+			return ""
+		}
+	}
+	return fmt.Sprintf("%q is no operation of ECR, Secrets Manager, STS or IAM (as their API models spell them); name one, * for all, or upstream:<host>", sanitizeForMessage(op))
+}

@@ -78,7 +78,7 @@ func NewFleet(sc *Scenario) (*Fleet, error) {
 		if err != nil {
 			return nil, fmt.Errorf("account %s, region %s: %w", m.account.ID, m.region, err)
 		}
-		srv.clock = f.clock
+		srv.clock, srv.sharedClock = f.clock, true
 		f.members = append(f.members, srv)
 		f.at[m.account.ID+"/"+m.region] = srv
 	}

@@ -212,7 +212,7 @@ func (s *Server) secretProblem(r *ruleState) string {
 	sec := st.secretByARN(r.CredentialArn)
 	switch {
 	case sec == nil || !sec.Deleted.IsZero():
-		return "the secret " + r.CredentialArn + " does not exist"
+		return "the secret " + r.CredentialArn + ": " + secretGone(sec)
 	case sec.Region != st.region:
 		return "the secret is in another Region (" + sec.Region + ")"
 	case isCustomerKey(sec.KMSKeyID):

@@ -39,10 +39,12 @@ func registryOperation(path string) string {
 
 func (s *Server) serveRegistryRequest(w *statusRecorder, r *http.Request) *principal {
 	w.Header().Set("Docker-Distribution-API-Version", "registry/2.0")
-	p, why := s.registryPrincipal(r)
+	p, status, why := s.registryPrincipal(r)
 	if p == nil {
-		w.Header().Set("WWW-Authenticate", `Basic realm="`+s.info.Registry+`",service="ecr.amazonaws.com"`)
-		writeRegistryError(w, http.StatusUnauthorized, "DENIED", why)
+		if status == http.StatusUnauthorized {
+			w.Header().Set("WWW-Authenticate", `Basic realm="`+s.info.Registry+`",service="ecr.amazonaws.com"`)
+		}
+		writeRegistryError(w, status, "DENIED", why)
 		return nil
 	}
 	s.mu.Lock()
@@ -74,26 +76,30 @@ func (s *Server) serveRegistryRequest(w *statusRecorder, r *http.Request) *princ
 	return p
 }
 
-func (s *Server) registryPrincipal(r *http.Request) (*principal, string) {
+// registryPrincipal is the principal whose token the request carries. A missing or
+// unknown token is answered 401 with a challenge; an expired one 403, as ECR does (docker
+// reports "error parsing HTTP 403 response body: ... Your Authorization Token has
+// expired", awslabs/amazon-ecr-credential-helper#7).
+func (s *Server) registryPrincipal(r *http.Request) (*principal, int, string) {
 	auth, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Basic ")
 	if !ok {
-		return nil, "Not Authorized"
+		return nil, http.StatusUnauthorized, "Not Authorized"
 	}
 	raw, err := base64.StdEncoding.DecodeString(auth)
 	if err != nil {
-		return nil, "Not Authorized"
+		return nil, http.StatusUnauthorized, "Not Authorized"
 	}
 	user, password, _ := strings.Cut(string(raw), ":")
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	tok := s.st.tokens[password]
 	if user != "AWS" || tok == nil {
-		return nil, "Not Authorized"
+		return nil, http.StatusUnauthorized, "Not Authorized"
 	}
 	if s.clock.Now().After(tok.Expires) {
-		return nil, "Your authorization token has expired. Reauthenticate and try again."
+		return nil, http.StatusForbidden, "Your authorization token has expired. Reauthenticate and try again."
 	}
-	return tok.Principal, ""
+	return tok.Principal, http.StatusOK, ""
 }
 
 // registryDenied writes the answer to an action the principal may not take.

@@ -233,11 +233,11 @@ func TestValidatePullThroughCacheRule(t *testing.T) {
 	if out.IsValid || !strings.Contains(*out.Failure, "incorrect username or access token") {
 		t.Fatalf("wrong token: %v %q", out.IsValid, aws.ToString(out.Failure))
 	}
-	// A deleted secret.
+	// A secret deleted with a recovery window: marked for deletion, as Secrets Manager says.
 	s.sm.DeleteSecret(c, &secretsmanager.DeleteSecretInput{SecretId: aws.String("ecr-pullthroughcache/docker-hub")})
 	out = must[*ecr.ValidatePullThroughCacheRuleOutput](t)(s.ecr.ValidatePullThroughCacheRule(c,
 		&ecr.ValidatePullThroughCacheRuleInput{EcrRepositoryPrefix: aws.String("docker-hub")}))
-	if out.IsValid || !strings.Contains(*out.Failure, "does not exist") {
+	if out.IsValid || !strings.Contains(*out.Failure, "marked for deletion") {
 		t.Fatalf("deleted secret: %v %q", out.IsValid, aws.ToString(out.Failure))
 	}
 	_, err = s.ecr.ValidatePullThroughCacheRule(c, &ecr.ValidatePullThroughCacheRuleInput{EcrRepositoryPrefix: aws.String("nope")})

@@ -137,6 +137,10 @@ type Rule struct {
 	CustomRoleArn  string   `yaml:"customRoleArn"`
 	UpstreamPrefix string   `yaml:"upstreamPrefix"`
 	CreatedAgo     Duration `yaml:"createdAgo"`
+	// Impossible stages a rule CreatePullThroughCacheRule would refuse (an upstream that
+	// needs credentials, without them), to see how a client copes with an account that
+	// cannot be; without it such a rule is refused at load, with AWS's reason.
+	Impossible bool `yaml:"impossible"`
 }
 
 type Template struct {
@@ -524,6 +528,10 @@ func (s *Scenario) check() error {
 		if r.Credential != "" && !seenSecrets[secretNameFromRef(r.Credential)] {
 			bad("rules[%d].credential %q: no such secret in secrets", i, r.Credential)
 		}
+		if r.Credential == "" && upstreamsNeedingCredentials[r.Upstream] && !r.Impossible {
+			// What CreatePullThroughCacheRule answers (ecr.go), so no account can have it.
+			bad("rules[%d]: upstream %s needs a credential: AWS refuses the rule (UnsupportedUpstreamRegistryException: The specified upstream registry requires authentication); give credential, or impossible: true to stage it anyway", i, r.Upstream)
+		}
 	}
 	for i, t := range s.Templates {
 		if !prefixRE.MatchString(t.Prefix) {
@@ -575,8 +583,8 @@ func (s *Scenario) check() error {
 		}
 	}
 	for i, f := range s.Faults {
-		if f.Operation == "" {
-			bad("faults[%d].operation: name an operation, or * for all", i)
+		if why := faultOperationProblem(f.Operation); why != "" {
+			bad("faults[%d].operation: %s", i, why)
 		}
 		for _, r := range []float64{f.ErrorRate, f.LatencyRate, f.ResetRate, f.ThrottleRate} {
 			if r < 0 || r > 1 {

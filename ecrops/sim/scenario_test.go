@@ -82,22 +82,29 @@ func TestScenarioErrorsAreClear(t *testing.T) {
 		`principals: [{name: a, kind: group, accessKeyId: AKIAAAAAAAAAAAAAAAAA, secretAccessKey: 0123456789abcdef}]`:            "user or role",
 		`principals: [{name: a, accessKeyId: AKIAAAAAAAAAAAAAAAAA, secretAccessKey: 0123456789abcdef, allow: [BatchGetImage]}]`: "want service:Action",
 		`faults: [{operation: X, errorRate: 1.5}]`:                                                                              "between 0 and 1",
+		`faults: [{operation: DescribeImagez}]`:                                                                                 "no operation of ECR",
+		`rules: [{prefix: hub, upstream: docker-hub}]`:                                                                          "requires authentication",
+		`rules: [{prefix: gh, upstream: github-container-registry}]`:                                                            "impossible: true",
 		`templates: [{prefix: x, imageTagMutability: SOMETIMES}]`:                                                               "MUTABLE_WITH_EXCLUSION",
 		`templates: [{prefix: x, imageTagMutability: IMMUTABLE_WITH_EXCLUSION}]`:                                                "can't be null",
 		`repositories: [{name: ab, imageTagMutabilityExclusionFilters: ["v*"]}]`:                                                "can only be set when",
 		`repositories: [{name: ab, imageTagMutability: MUTABLE_WITH_EXCLUSION, imageTagMutabilityExclusionFilters: ["v/1"]}]`:   "regular expression",
-		`secrets: [{name: "a b"}]`:                         "secrets[0].name",
-		`upstreams: [{host: "not a host"}]`:                "not a registry host name",
-		`generate: {rules: 51}`:                            "0 to 50",
-		`generate: {rules: 50, repositoriesPerRule: 1000}`: "at most 20000 repositories",
-		`behaviours: {negativeCache: {ttl: soon}}`:         "invalid duration",
-		"rules: [oops":                                     "invalid YAML",
+		`secrets: [{name: "a b"}]`:                                                                                              "secrets[0].name",
+		`upstreams: [{host: "not a host"}]`:                                                                                     "not a registry host name",
+		`generate: {rules: 51}`:                                                                                                 "0 to 50",
+		`generate: {rules: 50, repositoriesPerRule: 1000}`:                                                                      "at most 20000 repositories",
+		`behaviours: {negativeCache: {ttl: soon}}`:                                                                              "invalid duration",
+		"rules: [oops": "invalid YAML",
 	}
 	for doc, want := range cases {
 		_, err := sim.ParseScenario([]byte(doc))
 		if err == nil || !strings.Contains(err.Error(), want) {
 			t.Errorf("%q: got %v, want an error with %q", doc, err, want)
 		}
+	}
+	// An impossible rule is staged only when the scenario says so.
+	if _, err := sim.ParseScenario([]byte(`rules: [{prefix: hub, upstream: docker-hub, impossible: true}]`)); err != nil {
+		t.Errorf("an impossible rule, staged on purpose: %v", err)
 	}
 	if _, err := sim.LoadScenario("no-such-scenario"); err == nil || !strings.Contains(err.Error(), "demo, empty") {
 		t.Fatalf("unknown scenario: %v", err)

@@ -20,8 +20,11 @@ import (
 type Server struct {
 	scenario *Scenario
 	clock    *Clock
-	events   *eventLog
-	faults   *faultSet
+	// sharedClock is set in a fleet, whose account-regions read one clock: resetting one
+	// of them does not rewind the others' time.
+	sharedClock bool
+	events      *eventLog
+	faults      *faultSet
 
 	ecrModel, smModel *apiModel
 
@@ -203,8 +206,12 @@ func (s *Server) Close() error {
 	return errors.Join(errs...)
 }
 
-// Reset puts the account back as the scenario describes it, and empties the event log.
+// Reset puts the account back as the scenario describes it, with the clock back at its
+// start (in a fleet, whose clock is shared, the clock is kept), and empties the event log.
 func (s *Server) Reset() error {
+	if !s.sharedClock {
+		s.clock.Rewind() // the scenario's ages count from the start again
+	}
 	st, err := newState(s.scenario, s.clock.Now())
 	if err != nil {
 		return err
