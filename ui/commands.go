@@ -79,15 +79,38 @@ func (a *App) run(line string) tea.Cmd {
 		return a.reopen(verb, arg)
 	case "":
 	default:
-		a.fail("", "Unknown command :"+model.Printable(verb)+" (try :rules, :repos, :findings, :journal, :explain REF, :setup, :region NAME)", "")
+		a.fail("", "Unknown command :"+model.Printable(verb)+" (try "+commandList()+")", "")
 	}
 	return nil
 }
 
+// commandList is every command, as the unknown command's hint names them.
+func commandList() string {
+	args := map[string]string{"explain ": "REF", "region ": "NAME", "profile ": "NAME"}
+	var out []string
+	for _, c := range commandNames {
+		out = append(out, ":"+c+args[c])
+	}
+	return strings.Join(out, ", ")
+}
+
 // reopen opens the account in another region or profile and reads it afresh.
 func (a *App) reopen(verb, arg string) tea.Cmd {
-	if arg == "" || a.c.opts.Reopen == nil {
-		a.fail("", ":"+verb+" needs a name, like :"+verb+" eu-west-1", "")
+	if a.c.opts.Reopen == nil {
+		// The demo, or an account opened once: there is nothing else to open.
+		if a.c.eng.Header().Demo {
+			a.fail("", "The demo has one region and one profile: :"+verb+" cannot change it (run ptcdoctor without --demo for an AWS account)", "")
+		} else {
+			a.fail("", "The "+verb+" cannot be changed in this run", "")
+		}
+		return nil
+	}
+	if arg == "" {
+		example := "eu-west-1"
+		if verb == "profile" {
+			example = "prod"
+		}
+		a.fail("", ":"+verb+" needs a name, like :"+verb+" "+example, "")
 		return nil
 	}
 	region, profile := arg, ""

@@ -138,3 +138,24 @@ func TestTheStartNoticeStaysUntilRead(t *testing.T) {
 		t.Fatalf("the notice stayed after it was read:\n%s", s)
 	}
 }
+
+// :region in the demo says that the demo's region cannot change; an unknown command
+// is told every command there is.
+func TestRegionInTheDemoAndTheCommandsHint(t *testing.T) {
+	app := demoApp(t, 200, 30)
+	key(app, ":")
+	typeText(app, "region eu-west-1")
+	key(app, "enter")
+	if s := screenText(app); !strings.Contains(s, "The demo has one region") || strings.Contains(s, "needs a name") {
+		t.Fatalf(":region in the demo:\n%s", s)
+	}
+	key(app, ":")
+	typeText(app, "bogus")
+	key(app, "enter")
+	s := screenText(app)
+	for _, c := range []string{":profile NAME", ":refresh", ":quit", ":fleet", ":help", ":explain REF"} {
+		if !strings.Contains(s, c) {
+			t.Errorf("the unknown command's hint lacks %s:\n%s", c, s)
+		}
+	}
+}
