@@ -271,6 +271,12 @@ func (a *App) push(s component) {
 	a.show(s)
 }
 
+func (a *App) replace(s component) {
+	a.show(s)
+}
+
+func (a *App) rescan() tea.Cmd { return a.startScan() }
+
 func (a *App) back() {
 	if len(a.history) == 0 {
 		return

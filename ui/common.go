@@ -107,6 +107,11 @@ type navigator interface {
 	ask(q question)
 	// openFinding shows the findings tab with this finding selected.
 	openFinding(id string)
+	// rescan reads the account again (after a write whose effects came after the
+	// plan's own read: the setup's canary makes a repository).
+	rescan() tea.Cmd
+	// replace shows a screen in place of the active one: back goes where that one would.
+	replace(component)
 }
 
 func (c *common) now() time.Time { return c.opts.Now() }

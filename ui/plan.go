@@ -155,6 +155,7 @@ func (s *planScreen) Update(msg tea.Msg) tea.Cmd {
 			s.result += msg.text
 			s.render()
 			s.body.SetYOffset(proof)
+			return s.c.nav.rescan() // the canary made a repository since the plan's read
 		}
 		return nil
 	case tea.KeyPressMsg:

@@ -408,7 +408,7 @@ func (s *setupScreen) plan(note string) tea.Cmd {
 		}
 		return s.prove(ps.id)
 	}
-	s.c.nav.push(ps)
+	s.c.nav.replace(ps) // the setup is answered: back from the plan goes where the person was
 	ps.render()
 	if len(sp.Plan.Steps) == 0 {
 		ps.phase, ps.result = phaseDone, "Nothing to change.\n"

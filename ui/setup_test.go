@@ -77,6 +77,16 @@ func TestSetupFormsPlanAndApply(t *testing.T) {
 			t.Errorf("after applying, the screen lacks %q:\n%s", want, s)
 		}
 	}
+	// The account is read again once the canary made its repository: the header
+	// counts it without r.
+	if s := screenText(app); !strings.Contains(s, "Rules 7") || !strings.Contains(s, "Repositories 13") {
+		t.Errorf("the header is stale after the setup:\n%s", s)
+	}
+	// esc leaves the result for where the person was, not for the setup again.
+	key(app, "esc")
+	if s := screenText(app); strings.Contains(s, "reading the account") || strings.Contains(s, "Setup") || !strings.Contains(s, "rules") {
+		t.Errorf("esc from the setup's result:\n%s", s)
+	}
 }
 
 func TestJourneySetupRefusesAWrongTokenBeforeAnyWrite(t *testing.T) {
