@@ -126,6 +126,16 @@ func ValidatePrefix(prefix string, snap *model.Snapshot) error {
 	return nil
 }
 
+// ValidationSnapshot is what a setup's answers are validated against: the account,
+// or, when the prefix has a rule already (setup run again), the account without its
+// rules, so that the existing prefix is taken and PlanSetup plans only what differs.
+func ValidationSnapshot(snap *model.Snapshot, prefix string) *model.Snapshot {
+	if snap == nil || snap.Rule(strings.TrimSuffix(prefix, "/")) == nil {
+		return snap
+	}
+	return &model.Snapshot{AccountID: snap.AccountID, Region: snap.Region}
+}
+
 // Validate checks every answer before anything is planned; the errors say what to change.
 func (r SetupRequest) Validate(snap *model.Snapshot) error {
 	var errs []error

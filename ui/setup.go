@@ -146,13 +146,14 @@ func (s *setupScreen) setupForm(ans *setupAnswers, fromCredentials bool) *huh.Fo
 			huh.NewInput().Title("Role ECR assumes (another account only)").Value(&ans.role)).Title(u.Name))
 	}
 	groups = append(groups, huh.NewGroup(
-		huh.NewInput().Title("Cache prefix").Description("Images will be pulled as <registry>/<prefix>/<image>. Empty: the console's default, "+u.DefaultPrefix+".").
+		huh.NewInput().Title("Cache prefix").Description("Images will be pulled as <registry>/<prefix>/<image>. Empty: the console's default, "+u.DefaultPrefix+". A prefix with a rule already: only what differs is planned.").
 			Placeholder(u.DefaultPrefix).Value(&ans.prefix).
 			Validate(func(p string) error {
 				if strings.TrimSpace(p) == "" {
 					p = u.DefaultPrefix // the default is refused here too, not after the last page
 				}
-				return diagnose.ValidatePrefix(strings.TrimSpace(p), s.c.snap)
+				// A prefix with a rule is taken: setup run again plans only what differs.
+				return diagnose.ValidatePrefix(strings.TrimSpace(p), diagnose.ValidationSnapshot(s.c.snap, strings.TrimSpace(p)))
 			}),
 		huh.NewInput().Title("Upstream repository prefix (optional)").Description("Put in front of every upstream path; empty for none.").Value(&ans.upstreamPrefix),
 	).Title("2. Cache prefix"))
@@ -317,7 +318,7 @@ func (s *setupScreen) completed() tea.Cmd {
 			req.SecretName = "ecr-pullthroughcache/" + strings.TrimSuffix(req.Prefix, "/")
 		}
 	}
-	if err := req.Validate(snap); err != nil {
+	if err := req.Validate(diagnose.ValidationSnapshot(snap, req.Prefix)); err != nil {
 		return s.refused(err.Error())
 	}
 	for _, sec := range s.list {

@@ -43,15 +43,6 @@ func TestSetupFormsPlanAndApply(t *testing.T) {
 		t.Fatalf("the form:\n%s", s)
 	}
 	key(app, "down", "down", "down", "enter") // Quay
-	// A prefix a rule has already is refused by the form, as AWS would refuse it.
-	typeText(app, "quay")
-	key(app, "enter")
-	if s := screenText(app); !strings.Contains(s, "exists already") {
-		t.Fatalf("a taken prefix was accepted:\n%s", s)
-	}
-	for range 4 {
-		key(app, "backspace")
-	}
 	typeText(app, "quay-mirror")
 	key(app, "enter", "enter", "enter", "enter", "enter")
 	typeText(app, "arn:aws:iam::111122223333:role/eks-node")
@@ -156,15 +147,25 @@ func TestJourneyATokenIsNeverDrawn(t *testing.T) {
 	}
 }
 
-// The console's default prefix, taken by a rule already, is refused on its own page,
-// not after the last one.
-func TestSetupRefusesATakenDefaultPrefixOnItsPage(t *testing.T) {
-	_, app := setupApp(t)
-	key(app, "enter") // Docker Hub, whose default prefix docker-hub has a rule
-	key(app, "enter") // the prefix left empty: the default
+// A prefix with a rule already is taken, as the CLI takes it: setup run again plans
+// only what differs, and says what is there.
+func TestSetupOverAnExistingPrefixPlansOnlyWhatDiffers(t *testing.T) {
+	srv, app := setupApp(t)
+	key(app, "down", "down", "down", "enter") // Quay, whose rule quay/ exists
+	typeText(app, "quay")
+	key(app, "enter")
+	if s := screenText(app); strings.Contains(s, "exists already") {
+		t.Fatalf("the existing prefix was refused:\n%s", s)
+	}
+	key(app, "enter", "enter", "enter", "enter", "enter", "enter")
 	s := screenText(app)
-	if !strings.Contains(s, "exists already") || !strings.Contains(s, "Cache prefix") {
-		t.Fatalf("the taken default prefix was not refused on its page:\n%s", s)
+	key(app, "G")
+	s += screenText(app)
+	if !strings.Contains(s, "Already there: the rule quay/ → quay.io") || strings.Contains(s, "ecr:CreatePullThroughCacheRule") {
+		t.Fatalf("the plan over an existing prefix:\n%s", s)
+	}
+	if writesOf(srv) != 0 {
+		t.Fatal("the form wrote")
 	}
 }
 

@@ -90,12 +90,7 @@ Run it again for a prefix that exists and it plans only what differs.`,
 			if err != nil {
 				return err
 			}
-			existing := snap.Rule(strings.TrimSuffix(r.Prefix, "/"))
-			check := snap
-			if existing != nil {
-				check = &model.Snapshot{AccountID: snap.AccountID, Region: snap.Region} // running again: the prefix may exist
-			}
-			if err := r.Validate(check); err != nil {
+			if err := r.Validate(diagnose.ValidationSnapshot(snap, r.Prefix)); err != nil { // running again: the prefix may exist
 				return usageError{err}
 			}
 			fmt.Fprintf(out, "Setting up %s for %s in %s, under %s/\n\n", u.Name, snap.AccountID, snap.Region, strings.TrimSuffix(r.Prefix, "/"))
