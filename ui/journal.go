@@ -10,17 +10,29 @@ import (
 )
 
 // The journal screen: the writes made, newest first, each with its plan's id (which
-// `ptcdoctor undo` takes) whole: it starts with the time the plan was made, so a narrow
-// terminal drops the WHEN column first. u opens the plan that undoes the row's plan.
+// `ptcdoctor undo` takes) whole, when it was made and its plan's title; a target is
+// shortened to the part that differs (the detail, d, has it whole). u opens the plan
+// that undoes the row's plan. When a write is added, the cursor goes to it.
 
 func newJournalScreen(c *common) *listScreen {
-	cols := []column{{name: "plan", title: "PLAN", width: 24, keep: true}, {name: "when", title: "WHEN", width: 8, quantity: true, hideBelow: 120},
-		{name: "op", title: "OPERATION", width: 34}, {name: "target", title: "TARGET", width: 26},
-		{name: "outcome", title: "OUTCOME", width: 12}, {name: "undo", title: "UNDO", width: 4}, {name: "title", title: "PLAN TITLE", width: 40, hideBelow: 120}}
+	// WHEN and the plan's title say which plan a row is; the operation, which the
+	// title words, gives way first on a narrow terminal.
+	cols := []column{{name: "plan", title: "PLAN", width: 24, keep: true}, {name: "when", title: "WHEN", width: 8, quantity: true},
+		{name: "title", title: "PLAN TITLE", width: 40}, {name: "target", title: "TARGET", width: 26},
+		{name: "op", title: "OPERATION", width: 34, hideBelow: 120}, {name: "outcome", title: "OUTCOME", width: 12}, {name: "undo", title: "UNDO", width: 4}}
 	s := &listScreen{title: "Journal", tabN: 3, ownHelp: []key.Binding{c.keys.Undo}}
 	s.list = newList(c, "writes", "Nothing was written from this machine yet: the journal lists every write ptcdoctor makes, "+
 		"and u undoes a plan.", cols, func() []row { return journalRows(c) })
 	s.ownData = true
+	newest := ""
+	s.list.build = func() []row {
+		rows := journalRows(c)
+		if len(rows) > 0 && rows[0].id != newest {
+			newest = rows[0].id
+			s.list.cursor = newest // a new write: the cursor goes to it
+		}
+		return rows
+	}
 	s.describe = func(r *row) any { return r.ref }
 	s.keys = func(msg tea.KeyPressMsg, r *row) (tea.Cmd, bool) {
 		if !key.Matches(msg, c.keys.Undo) {
@@ -58,7 +70,7 @@ func journalRows(c *common) []row {
 		}
 		rows = append(rows, row{id: fmt.Sprintf("%s/%d", r.Plan, r.Step), ref: r,
 			cells: map[string]string{"plan": model.Printable(r.Plan), "when": ago(r.When, now), "op": model.Printable(r.Operation),
-				"target": model.Printable(r.Target), "outcome": model.Printable(r.Outcome), "undo": undo, "title": model.Printable(r.Title)},
+				"target": model.Printable(brief(r.Target)), "outcome": model.Printable(r.Outcome), "undo": undo, "title": model.Printable(r.Title)},
 			nums: map[string]float64{"when": age(r.When, now)}})
 	}
 	return rows

@@ -27,3 +27,33 @@ func TestAt80ColumnsTheJournalShowsWholePlanIDs(t *testing.T) {
 		}
 	}
 }
+
+// At 80 columns the journal also says when and what plan: WHEN and PLAN TITLE are
+// shown, the newest row first, with the cursor on it; a target is shortened to the
+// part that differs between rows.
+func TestAt80ColumnsTheJournalSaysWhenAndWhatPlan(t *testing.T) {
+	now := time.Date(2026, 11, 30, 9, 0, 0, 0, time.UTC)
+	eng := &fakeEngine{scans: []*model.Snapshot{account("hub/a")}, journal: []ui.JournalRow{
+		{Plan: "20261130T043512-aaaaaaaaaaaa", Title: "Use hub/library/nginx", Operation: "ecr:DeleteRepository", Target: "hub/nginx", Outcome: "done", When: now.Add(-3 * time.Hour)},
+		{Plan: "20261130T083519-bbbbbbbbbbbb", Title: "Grant the import", Operation: "ecr:SetRepositoryPolicy", Target: "arn:aws:iam::111122223333:role/eks-node", Outcome: "done", When: now.Add(-20 * time.Minute), Undoable: true},
+	}}
+	app := started(t, eng, 80, 24)
+	key(app, "4")
+	s := ansi.Strip(app.View().Content)
+	for _, want := range []string{"WHEN", "TITLE", "20m ago", "3h ago", "role/eks-no"} {
+		if !strings.Contains(s, want) {
+			t.Errorf("the journal at 80 columns lacks %q:\n%s", want, s)
+		}
+	}
+	for _, l := range strings.Split(s, "\n") {
+		if strings.Contains(l, "bbbbbbbbbbbb") && strings.Contains(l, "arn:aws") {
+			t.Errorf("the target is not shortened:\n%s", s)
+		}
+	}
+	if a, b := strings.Index(s, "bbbbbbbbbbbb"), strings.Index(s, "aaaaaaaaaaaa"); a < 0 || b < 0 || a > b {
+		t.Errorf("the newest row is not first:\n%s", s)
+	}
+	if strings.Contains(s, "enter") {
+		t.Errorf("enter is offered on the journal, where it opens nothing:\n%s", s)
+	}
+}
