@@ -65,7 +65,18 @@ func (a *App) headerLine() string {
 	if h.Demo {
 		profile = "demo"
 	}
-	left := a.c.st.header.Render("ptcdoctor") + "  " + fmt.Sprintf("%s · %s · %s · profile %s", orDash(h.Account), orDash(h.Region), model.Printable(orDash(who)), profile)
+	who = model.Printable(orDash(who))
+	line := func(who string) string {
+		return a.c.st.header.Render("ptcdoctor") + "  " + fmt.Sprintf("%s · %s · %s · profile %s", orDash(h.Account), orDash(h.Region), who, profile)
+	}
+	left := line(who)
+	if over := lipgloss.Width(left) + lipgloss.Width(mode) + 1 - a.width; over > 0 {
+		// The account is said already: the ARN's role or user is what tells it apart;
+		// then its middle goes, never its end.
+		short := brief(who)
+		over -= lipgloss.Width(who) - lipgloss.Width(short)
+		left = line(middleCut(short, lipgloss.Width(short)-max(0, over)))
+	}
 	if a.fleet != nil { // which of the fleet's targets this is
 		left = a.c.st.header.Render("ptcdoctor") + "  " + fmt.Sprintf("fleet › %s · %s · %s", orDash(h.Account), orDash(h.Region), model.Printable(a.fleet.open))
 	}
@@ -151,11 +162,15 @@ func (a *App) statusLine() string {
 		return truncate(a.c.st.banner.Render(a.q.text), a.width)
 	case a.pinned != nil || (a.status != nil && a.status.err):
 		shown := a.shownError()
-		text := "! " + shown.text
+		text, hint := "! "+shown.text, ""
 		if shown.sticky {
-			text += "  (! shows the details)"
+			hint = "  (! shows the details)"
 		}
-		return truncate(a.c.st.banner.Render(text), a.width)
+		pad := lipgloss.Width(a.c.st.banner.Render("")) // the banner's own padding
+		if room := a.width - lipgloss.Width(hint) - pad; lipgloss.Width(text) > room {
+			text = truncate(text, max(0, room-1)) + "…" // the message is shortened, the hint kept
+		}
+		return truncate(a.c.st.banner.Render(text+hint), a.width)
 	case a.status != nil:
 		return truncate(a.status.text, a.width)
 	case a.fleet != nil && a.active == a.fleet:

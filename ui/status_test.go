@@ -159,3 +159,19 @@ func TestRegionInTheDemoAndTheCommandsHint(t *testing.T) {
 		}
 	}
 }
+
+// At 80 columns the header keeps the end of the identity (who it is), and an error
+// with details keeps its hint: the message is what is shortened.
+func TestAt80ColumnsTheHeaderAndAnErrorKeepTheirEnds(t *testing.T) {
+	app := ui.New(context.Background(), &fakeEngine{scans: []*model.Snapshot{account("hub/a")}}, ui.Options{NoColor: true,
+		Notice: "A plan did not finish: 20261130T090000-0123456789ab; ptcdoctor journal shows what it did and ptcdoctor undo takes it back"})
+	app.Update(tea.WindowSizeMsg{Width: 80, Height: 24})
+	drive(app, app.Init())
+	lines := strings.Split(screenText(app), "\n")
+	if !strings.Contains(lines[0], "user/admin") || !strings.Contains(lines[0], "WRITES ON") {
+		t.Errorf("the header lost the identity's end: %q", lines[0])
+	}
+	if !strings.HasSuffix(lines[2], "(! shows the details)") {
+		t.Errorf("the error lost its hint: %q", lines[2])
+	}
+}

@@ -90,6 +90,21 @@ func hang(first, text string, width int) string {
 	return strings.Join(lines, "\n")
 }
 
+// middleCut shortens s to width by dropping its middle: the start says what kind of
+// name it is, the end which one (an ARN's role or user).
+func middleCut(s string, width int) string {
+	if lipgloss.Width(s) <= width {
+		return s
+	}
+	if width < 5 {
+		return truncate(s, max(0, width))
+	}
+	r := []rune(s)
+	head := (width - 1) / 3
+	tail := width - 1 - head
+	return string(r[:head]) + "…" + string(r[len(r)-tail:])
+}
+
 func truncate(s string, width int) string {
 	if lipgloss.Width(s) <= width {
 		return s
