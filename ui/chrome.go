@@ -27,7 +27,8 @@ func (a *App) View() tea.View {
 func (a *App) render() string {
 	body := a.active.View()
 	if shown := a.shownError(); a.showDetail && shown != nil {
-		body = wrapText(model.Printable(shown.detail), a.width) + "\n\n" + a.c.st.dim.Render("esc or ! closes these details")
+		// One entry a line: Printable alone would run them together.
+		body = textBlock(shown.detail, a.width) + "\n\n" + a.c.st.dim.Render("esc or ! closes these details")
 	}
 	out := a.headerLine() + "\n" + a.tabLine() + "\n" + a.statusLine() + "\n" + clip(body, max(3, a.height-4))
 	if pad := a.height - 1 - lipgloss.Height(out); pad > 0 {

@@ -175,3 +175,15 @@ func TestAt80ColumnsTheHeaderAndAnErrorKeepTheirEnds(t *testing.T) {
 		t.Errorf("the error lost its hint: %q", lines[2])
 	}
 }
+
+// ! shows each entry of an error's details on a line of its own.
+func TestTheDetailsKeepOneEntryALine(t *testing.T) {
+	app := ui.New(context.Background(), &fakeEngine{scans: []*model.Snapshot{account("hub/a")}}, ui.Options{NoColor: true,
+		Notice: "first entry\nsecond entry"})
+	app.Update(tea.WindowSizeMsg{Width: 80, Height: 24})
+	drive(app, app.Init())
+	key(app, "!")
+	if s := screenText(app); !strings.Contains(s, "\nfirst entry\nsecond entry\n") {
+		t.Fatalf("the entries run together:\n%s", s)
+	}
+}
