@@ -75,6 +75,8 @@ func (k keyMap) globalHelp() [][]key.Binding {
 	return [][]key.Binding{
 		{k.Rules, k.Repos, k.Findings, k.Journal},
 		{k.Command, k.Refresh, k.Checks, k.Writes},
-		{k.Back, k.Help, k.Quit},
+		{k.Back, k.Help, k.Quit, key.NewBinding(key.WithKeys("!"), key.WithHelp("!", "an error's details"))},
+		{key.NewBinding(key.WithKeys("pgdown", "space"), key.WithHelp("space/pgdn", "page down")), k.PageUp, k.HalfDown, k.HalfUp,
+			key.NewBinding(key.WithKeys("left", "right"), key.WithHelp("←/→", "scroll a long line"))},
 	}
 }

@@ -81,6 +81,10 @@ func (s *listScreen) ShortHelp() []key.Binding {
 
 func (s *listScreen) FullHelp() [][]key.Binding {
 	k := s.c.keys
-	own := append([]key.Binding{k.Enter, k.Describe, k.Explain}, s.ownHelp...)
+	var own []key.Binding
+	if s.open != nil { // enter is offered only where it opens something
+		own = append(own, k.Enter)
+	}
+	own = append(append(own, k.Describe, k.Explain), s.ownHelp...)
 	return append(s.list.FullHelp(), own)
 }

@@ -187,3 +187,15 @@ func TestTheDetailsKeepOneEntryALine(t *testing.T) {
 		t.Fatalf("the entries run together:\n%s", s)
 	}
 }
+
+// Help lists the keys that work everywhere: ! for an error's details, and the paging keys.
+func TestHelpListsTheKeysOfEveryScreen(t *testing.T) {
+	app := started(t, &fakeEngine{scans: []*model.Snapshot{account("hub/a")}}, 120, 50)
+	key(app, "?")
+	s := screenText(app)
+	for _, want := range []string{"! ", "an error's details", "ctrl+u", "ctrl+d", "space"} {
+		if !strings.Contains(s, want) {
+			t.Errorf("help lacks %q:\n%s", want, s)
+		}
+	}
+}
