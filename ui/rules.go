@@ -55,18 +55,26 @@ func ruleRows(snap *model.Snapshot, fs []model.Finding) []row {
 				valid = "NO"
 			}
 		}
-		repos, images := 0, 0
+		repos, images, unread := 0, 0, false
 		for _, repo := range snap.Repositories {
 			if repo.RulePrefix == r.Prefix {
 				repos++
 				images += len(repo.Images)
+				unread = unread || !repo.ImagesKnown
+			}
+		}
+		imageCell := fmt.Sprint(images)
+		if unread { // a count of what could be read would pass for the whole: ? as Repositories says
+			imageCell = fmt.Sprintf("%d+?", images)
+			if images == 0 {
+				imageCell = "?"
 			}
 		}
 		about := findingsAbout(fs, "rule", r.Prefix)
 		rows = append(rows, row{id: r.Prefix, ref: r,
 			cells: map[string]string{"prefix": model.Printable(r.Prefix) + "/", "upstream": model.Printable(r.UpstreamURL),
 				"creds": model.Printable(strings.TrimPrefix(creds, "ecr-pullthroughcache/")), "valid": valid,
-				"repos": fmt.Sprint(repos), "images": fmt.Sprint(images), "findings": sevCounts(about)},
+				"repos": fmt.Sprint(repos), "images": imageCell, "findings": sevCounts(about)},
 			nums: map[string]float64{"repos": float64(repos), "images": float64(images), "findings": severityWeight(about)}})
 	}
 	return rows

@@ -2,6 +2,7 @@ package ui_test
 
 import (
 	"context"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -196,6 +197,20 @@ func TestHelpListsTheKeysOfEveryScreen(t *testing.T) {
 	for _, want := range []string{"! ", "an error's details", "ctrl+u", "ctrl+d", "space"} {
 		if !strings.Contains(s, want) {
 			t.Errorf("help lacks %q:\n%s", want, s)
+		}
+	}
+}
+
+// A rule whose repositories' images could not all be read does not count them as 0.
+func TestRulesTabSaysWhenImagesWereNotRead(t *testing.T) {
+	snap := account("hub/a")
+	snap.Repositories[0].ImagesKnown = false
+	app := started(t, &fakeEngine{scans: []*model.Snapshot{snap}}, 120, 30)
+	key(app, "1")
+	s := screenText(app)
+	for _, l := range strings.Split(s, "\n") {
+		if strings.Contains(l, "registry-1.docker.io") && !regexp.MustCompile(`\s1\s+\?\s`).MatchString(l) {
+			t.Fatalf("the rule's images are counted as if read: %q\n%s", l, s)
 		}
 	}
 }
