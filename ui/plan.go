@@ -72,7 +72,7 @@ type provedMsg struct {
 
 func newPlanScreen(c *common, fixes []model.Fix, at int, about *model.Finding) *planScreen {
 	s := &planScreen{c: c, fixes: fixes, at: at, about: about, body: viewport.New(),
-		confirm: newInput("type the name to confirm: "), user: newInput("upstream user name: "), token: newInput("access token: ")}
+		confirm: newInput("type it to confirm: "), user: newInput("upstream user name: "), token: newInput("access token: ")}
 	s.token.EchoMode = textinput.EchoPassword
 	s.body.KeyMap = c.keys.viewportKeys()
 	s.body.SoftWrap = false // wrapText folds at spaces; a longer token scrolls sideways
