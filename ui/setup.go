@@ -338,7 +338,7 @@ func (s *setupScreen) completed() tea.Cmd {
 		ctx, eng, url := s.c.ctx, s.c.eng, req.URL()
 		s.id = s.c.nextID()
 		id := s.id
-		s.form, s.said = nil, "Trying the credentials against "+url+"…"
+		s.form, s.said = nil, "Trying the credentials against "+model.Printable(url)+"…"
 		return s.c.track(func() tea.Msg { return credsCheckedMsg{id: id, probe: eng.CheckCredentials(ctx, url, user, tok)} })
 	}
 	return s.plan("")
@@ -354,7 +354,7 @@ func (s *setupScreen) askAgain(why string, fromCredentials bool) tea.Cmd {
 	s.secrets = nil
 	s.second = true
 	s.form = s.setupForm(s.answers, fromCredentials)
-	s.said = "Setup: " + why + " (nothing was written)"
+	s.said = "Setup: " + model.Printable(why) + " (nothing was written)" // why may carry a secret's name, or typed text
 	s.c.nav.fail("setup", s.said, "")
 	return s.form.Init()
 }

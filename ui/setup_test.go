@@ -229,3 +229,34 @@ func TestSetupSaysWhenTheUpstreamCannotBeReached(t *testing.T) {
 		}
 	}
 }
+
+// hostileSecret lists one secret whose name carries an escape, under a customer key.
+type hostileSecret struct{ uiengine.Engine }
+
+func (hostileSecret) RuleSecrets(context.Context) ([]model.SecretRef, error) {
+	return []model.SecretRef{{Name: "ecr-pullthroughcache/\x1b[2Jx", KMSKeyID: "arn:aws:kms:us-east-1:111122223333:key/1",
+		ARN: "arn:aws:secretsmanager:us-east-1:111122223333:secret:ecr-pullthroughcache/x"}}, nil
+}
+
+// The reason a setup is refused can carry a secret's name, from the account: it
+// reaches the screen inert.
+func TestSetupRefusalShowsASecretsNameInert(t *testing.T) {
+	_, eng := demo(t)
+	app := newApp(hostileSecret{eng})
+	app.Update(windowSize(120, 40))
+	drive(app, app.Init())
+	key(app, ":")
+	typeText(app, "setup")
+	key(app, "enter")
+	key(app, "enter") // Docker Hub
+	typeText(app, "hub2")
+	key(app, "enter", "enter", "down", "enter", "enter") // an existing secret: the first
+	key(app, "enter", "enter", "enter", "enter", "enter")
+	content := app.View().Content
+	if !strings.Contains(content, "customer managed KMS key") {
+		t.Fatalf("the refusal is not shown:\n%s", screenText(app))
+	}
+	if strings.Contains(content, "\x1b[2J") || !strings.Contains(content, `\x1b[2J`) {
+		t.Fatalf("the secret's name reached the screen raw:\n%q", content)
+	}
+}
