@@ -2,13 +2,10 @@ package ui
 
 import (
 	"encoding/json"
-	"strings"
 
 	"charm.land/bubbles/v2/key"
 	"charm.land/bubbles/v2/viewport"
 	tea "charm.land/bubbletea/v2"
-
-	"github.com/ptcdoctor/ptcdoctor/model"
 )
 
 // The describe screen: the raw data of a row, as JSON. JSON escapes the C0 controls
@@ -26,11 +23,7 @@ func newDescribeScreen(c *common, title string, v any) *describeScreen {
 	s.body.KeyMap = c.keys.viewportKeys()
 	s.body.SoftWrap = true
 	b, _ := json.MarshalIndent(v, "", "  ")
-	lines := strings.Split(string(b), "\n")
-	for i, l := range lines {
-		lines[i] = model.Printable(l)
-	}
-	s.body.SetContent(strings.Join(lines, "\n"))
+	s.body.SetContent(printableLines(string(b)))
 	return s
 }
 

@@ -64,11 +64,16 @@ func textBlock(s string, width int) string {
 	if t := strings.TrimSpace(s); (strings.HasPrefix(t, "{") || strings.HasPrefix(t, "[")) && json.Indent(&pretty, []byte(t), "", "  ") == nil {
 		s = pretty.String()
 	}
+	return wrapText(printableLines(s), width)
+}
+
+// printableLines is each line of s made safe, the line breaks kept.
+func printableLines(s string) string {
 	lines := strings.Split(s, "\n")
 	for i, l := range lines {
 		lines[i] = model.Printable(l)
 	}
-	return wrapText(strings.Join(lines, "\n"), width)
+	return strings.Join(lines, "\n")
 }
 
 // hang folds text to width with a hanging indent, so a wrapped ARN or call
