@@ -509,19 +509,8 @@ func childrenSummary(img model.Image) string {
 
 func checkTemplates(d *diagnosis) []model.Finding {
 	var out []model.Finding
-	templates := map[string]*model.Template{}
-	for i := range d.snap.Templates {
-		templates[d.snap.Templates[i].Prefix] = &d.snap.Templates[i]
-	}
 	for _, r := range d.snap.Rules {
-		t := model.TemplateFor(d.snap.Templates, r.Prefix+"/x")
-		if r.Prefix == "ROOT" {
-			t = templates["ROOT"]
-			if t != nil && !t.AppliesToPullThroughCache() {
-				t = nil
-			}
-		}
-		if t == nil {
+		if ruleTemplate(d.snap.Templates, r.Prefix) == nil {
 			if f, ok := appliedForFinding(d, r); ok {
 				out = append(out, f)
 				continue
@@ -594,6 +583,13 @@ func unusedTemplateFixes(d *diagnosis, t model.Template) []model.Fix {
 		Expect: map[string]string{"exists": "true", model.ExpectCoveringRule + t.Prefix + "/": ""}}}}}}
 }
 
+// ruleTemplate is the creation template ECR applies to the new repositories of the rule
+// with this prefix: the longest prefix that covers them, else ROOT (for the ROOT rule, only
+// ROOT), among those applied to pull through cache; nil for none.
+func ruleTemplate(templates []model.Template, prefix string) *model.Template {
+	return model.TemplateFor(templates, prefix+"/x")
+}
+
 func templatePrefixes(snap *model.Snapshot) string {
 	var p []string
 	for _, t := range snap.Templates {
@@ -656,7 +652,7 @@ func checkNoLifecycle(d *diagnosis) []model.Finding {
 			}
 		}
 		// Without a template, the creation-template finding offers one with this policy.
-		if t := model.TemplateFor(d.snap.Templates, prefix+"/x"); t != nil && t.LifecyclePolicy == "" {
+		if t := ruleTemplate(d.snap.Templates, prefix); t != nil && t.LifecyclePolicy == "" {
 			steps = append(steps, model.Step{Kind: model.StepUpdateTemplate, Operation: "ecr:UpdateRepositoryCreationTemplate", Target: t.Prefix,
 				Params:  map[string]string{"prefix": t.Prefix, "lifecyclePolicy": policy},
 				Summary: "Give the template " + t.Prefix + " the same lifecycle policy, for repositories made later",
