@@ -200,8 +200,10 @@ func (a *App) key(msg tea.KeyPressMsg) tea.Cmd {
 			return nil
 		}
 		return a.quit()
-	case a.c.applying != 0 && key.Matches(msg, keys.Rules, keys.Repos, keys.Findings, keys.Journal, keys.Help, keys.Command, keys.Refresh, keys.Checks):
-		// The plan's screen stays until its results are in: they come back to it.
+	case a.c.applying != 0 && key.Matches(msg, keys.Rules, keys.Repos, keys.Findings, keys.Journal, keys.Help, keys.Command, keys.Refresh, keys.Checks, keys.Writes):
+		// The plan's screen stays until its results are in: they come back to it. Writes are
+		// not turned off under a plan that is writing (the account checks read-only once, at
+		// its start), so w waits too.
 		a.note("a plan is being applied: its results follow here")
 	case k == "!":
 		if title, detail := notCheckedText(a.c.notChecked); (a.status == nil || !a.status.sticky) && title != "" {

@@ -109,6 +109,10 @@ func TestQuitDuringAnApplyAsksFirst(t *testing.T) {
 	}
 	app.Update(tea.KeyPressMsg{Code: 'n', Text: "n"})
 	app.Update(tea.KeyPressMsg{Code: '1', Text: "1"}) // the plan's screen stays until its results are in
+	app.Update(tea.KeyPressMsg{Code: 'w', Text: "w"}) // writes are not turned off under a plan that writes
+	if eng.ReadOnly() || strings.Contains(screenText(app), "Turn writes") {
+		t.Fatal("w during an apply changed, or asked to change, the writes")
+	}
 	close(eng.release)
 	drive(app, apply)
 	if s := screenText(app); !strings.Contains(s, "step 1 done") || strings.Contains(s, "Quit anyway?") {
