@@ -79,6 +79,7 @@ func printJournal(w io.Writer, j *ecrops.Journal, entries []ecrops.JournalEntry)
 		}
 	}
 	undoable := ecrops.UndoablePlans(entries)
+	outcomes := stepsWithOutcome(entries)
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, "PLAN\tSTEP\tWHEN\tOPERATION\tTARGET\tOUTCOME\tREQUEST ID\tUNDO")
 	seen := map[string]bool{}
@@ -89,7 +90,7 @@ func printJournal(w io.Writer, j *ecrops.Journal, entries []ecrops.JournalEntry)
 		case e.Phase == "ack":
 			fmt.Fprintf(tw, "%s\t\t%s\t\t\t%s\t\t\n", e.Plan, when, model.Printable("seen to: "+e.Note))
 			continue
-		case e.Phase == "intent" && unfinishedStep(entries, e):
+		case e.Phase == "intent" && !outcomes[key]:
 			outcome, undo := "no outcome recorded (stopped during the call)", "-"
 			if unfinished[e.Plan] {
 				outcome = "UNFINISHED: started, " + outcome
@@ -142,13 +143,16 @@ func hasPlan(entries []ecrops.JournalEntry, plan string) bool {
 	return false
 }
 
-func unfinishedStep(entries []ecrops.JournalEntry, intent ecrops.JournalEntry) bool {
+// stepsWithOutcome are the steps ("plan/step") whose outcome was journaled, in one pass:
+// asking the whole journal again for each intent was quadratic in its length.
+func stepsWithOutcome(entries []ecrops.JournalEntry) map[string]bool {
+	out := map[string]bool{}
 	for _, e := range entries {
-		if e.Plan == intent.Plan && e.Step == intent.Step && e.Phase != "intent" && e.Phase != "ack" {
-			return false
+		if e.Phase != "intent" && e.Phase != "ack" {
+			out[fmt.Sprintf("%s/%d", e.Plan, e.Step)] = true
 		}
 	}
-	return true
+	return out
 }
 
 func newUndoCommand(g *globals) *cobra.Command {
