@@ -88,7 +88,7 @@ func printJournal(w io.Writer, j *ecrops.Journal, entries []ecrops.JournalEntry)
 		when := e.Time.Local().Format("2006-01-02 15:04:05")
 		switch {
 		case e.Phase == "ack":
-			fmt.Fprintf(tw, "%s\t\t%s\t\t\t%s\t\t\n", e.Plan, when, model.Printable("seen to: "+e.Note))
+			fmt.Fprintf(tw, "%s\t\t%s\t\t\t%s\t\t\n", model.Printable(e.Plan), when, model.Printable("seen to: "+e.Note))
 			continue
 		case e.Phase == "intent" && !outcomes[key]:
 			outcome, undo := "no outcome recorded (stopped during the call)", "-"
@@ -98,7 +98,7 @@ func printJournal(w io.Writer, j *ecrops.Journal, entries []ecrops.JournalEntry)
 			if undoable[e.Plan] {
 				undo = "yes"
 			}
-			fmt.Fprintf(tw, "%s\t%d\t%s\t%s\t%s\t%s\t\t%s\n", e.Plan, e.Step+1, when,
+			fmt.Fprintf(tw, "%s\t%d\t%s\t%s\t%s\t%s\t\t%s\n", model.Printable(e.Plan), e.Step+1, when,
 				model.Printable(e.Operation), model.Printable(e.Target), outcome, undo)
 			continue
 		case e.Phase == "intent" || seen[key]:
@@ -119,8 +119,8 @@ func printJournal(w io.Writer, j *ecrops.Journal, entries []ecrops.JournalEntry)
 		if e.UndoOf != "" {
 			outcome += " (undo of " + e.UndoOf + ")"
 		}
-		fmt.Fprintf(tw, "%s\t%d\t%s\t%s\t%s\t%s\t%s\t%s\n", e.Plan, e.Step+1, when,
-			model.Printable(e.Operation), model.Printable(e.Target), model.Printable(outcome), e.RequestID, undo)
+		fmt.Fprintf(tw, "%s\t%d\t%s\t%s\t%s\t%s\t%s\t%s\n", model.Printable(e.Plan), e.Step+1, when,
+			model.Printable(e.Operation), model.Printable(e.Target), model.Printable(outcome), model.Printable(e.RequestID), undo)
 	}
 	tw.Flush()
 	if len(unfinished) > 0 {
