@@ -56,7 +56,7 @@ func checkCrossAccount(d *diagnosis) []model.Finding {
 	accounts := sortedKeys(consumers)
 	seen := map[string]bool{}
 	for _, r := range d.snap.Rules {
-		t := model.TemplateFor(d.snap.Templates, strings.TrimPrefix(r.Prefix+"/x", "ROOT/"))
+		t := ruleTemplate(d.snap.Templates, r.Prefix)
 		if t == nil {
 			out = append(out, noTemplateFinding(r, accounts, consumers))
 			continue

@@ -144,7 +144,11 @@ func budgetFinding(d *diagnosis, r model.Rule, p model.UpstreamProbe, spent bool
 	if !spent {
 		var warm []model.Step
 		for _, ref := range d.opts.Refs {
-			if ref.RulePrefix == r.Prefix && ref.Tag != "" && !d.probe.Cache(d.ctx, ref.Repository, ref.Tag).Cached {
+			if ref.RulePrefix != r.Prefix || ref.Tag == "" {
+				continue
+			}
+			// Warmed only when the cache was seen not to hold it: a failed probe is not "not cached".
+			if c := d.probe.Cache(d.ctx, ref.Repository, ref.Tag); c.Error == nil && !c.Cached {
 				warm = append(warm, warmStep(ref.Repository, ref.Tag))
 			}
 		}

@@ -238,9 +238,7 @@ func checkNameMismatch(d *diagnosis) []model.Finding {
 					repo.Name + " was made by hand and no rule covers it, so pulls of " + repo.Name + "/<image> fail with \"repository does not exist\", pulls of a tag it lacks with \"manifest unknown\", and nothing is ever pulled into it.",
 				Evidence: []model.Evidence{{Call: "ecr:DescribePullThroughCacheRules", Answer: "prefixes: " + rulePrefixes(d.snap)},
 					{Call: "ecr:DescribeImages " + repo.Name, Answer: plural(len(repo.Images), "image", "images")}},
-				Fixes: []model.Fix{{Title: "Create the rule that was meant",
-					Manual: fmt.Sprintf("To pull Docker Hub images as %s/library/<image>:<tag>, create a rule with the prefix %s:\n  ptcdoctor setup --upstream docker-hub --prefix %s\nThen pull through %s/<image path>; the repository %s itself can be deleted once nothing uses it.",
-						d.snap.RegistryURI()+"/"+repo.Name, repo.Name, repo.Name, d.snap.RegistryURI()+"/"+repo.Name, repo.Name)}}})
+				Fixes: []model.Fix{meantRuleFix(d.snap, repo.Name)}})
 		}
 	}
 	// The references to check.
@@ -329,6 +327,28 @@ func (d *diagnosis) libraryMismatch(repo, tag string, inRepo *model.Repository) 
 	f.Fixes = append(f.Fixes, model.Fix{Title: "Change the references that use " + repo,
 		Manual: "Replace " + cacheRef(d.snap, repo, tag) + " with " + cacheRef(d.snap, fixedRepo, tag) + " in manifests, Helm values and Dockerfiles."})
 	return f, true
+}
+
+// meantRuleFix says how to create the rule a hand-made repository was meant to be: for
+// the upstream its name names (ghcr-proxy: GitHub Container Registry), else Docker Hub.
+func meantRuleFix(snap *model.Snapshot, name string) model.Fix {
+	u, _ := UpstreamByID("docker-hub")
+	lower := strings.ToLower(name)
+	for _, h := range []struct{ hint, id string }{{"ghcr", "github-container-registry"}, {"github", "github-container-registry"},
+		{"gitlab", "gitlab-container-registry"}, {"quay", "quay"}, {"k8s", "k8s"}, {"kubernetes", "k8s"},
+		{"chainguard", "chainguard"}, {"cgr", "chainguard"}, {"ecr-public", "ecr-public"}} {
+		if strings.Contains(lower, h.hint) {
+			u, _ = UpstreamByID(h.id)
+			break
+		}
+	}
+	as := snap.RegistryURI() + "/" + name + "/<image path>:<tag>"
+	if u.ID == "docker-hub" {
+		as = snap.RegistryURI() + "/" + name + "/library/<image>:<tag>"
+	}
+	return model.Fix{Title: "Create the rule that was meant",
+		Manual: fmt.Sprintf("To pull %s images as %s, create a rule with the prefix %s:\n  ptcdoctor setup --upstream %s --prefix %s\nThen pull through %s/<image path>; the repository %s itself can be deleted once nothing uses it.",
+			u.Name, as, name, u.ID, name, snap.RegistryURI()+"/"+name, name)}
 }
 
 func looksMeantAsCache(name string) bool {
@@ -509,19 +529,8 @@ func childrenSummary(img model.Image) string {
 
 func checkTemplates(d *diagnosis) []model.Finding {
 	var out []model.Finding
-	templates := map[string]*model.Template{}
-	for i := range d.snap.Templates {
-		templates[d.snap.Templates[i].Prefix] = &d.snap.Templates[i]
-	}
 	for _, r := range d.snap.Rules {
-		t := model.TemplateFor(d.snap.Templates, r.Prefix+"/x")
-		if r.Prefix == "ROOT" {
-			t = templates["ROOT"]
-			if t != nil && !t.AppliesToPullThroughCache() {
-				t = nil
-			}
-		}
-		if t == nil {
+		if ruleTemplate(d.snap.Templates, r.Prefix) == nil {
 			if f, ok := appliedForFinding(d, r); ok {
 				out = append(out, f)
 				continue
@@ -594,6 +603,13 @@ func unusedTemplateFixes(d *diagnosis, t model.Template) []model.Fix {
 		Expect: map[string]string{"exists": "true", model.ExpectCoveringRule + t.Prefix + "/": ""}}}}}}
 }
 
+// ruleTemplate is the creation template ECR applies to the new repositories of the rule
+// with this prefix: the longest prefix that covers them, else ROOT (for the ROOT rule, only
+// ROOT), among those applied to pull through cache; nil for none.
+func ruleTemplate(templates []model.Template, prefix string) *model.Template {
+	return model.TemplateFor(templates, prefix+"/x")
+}
+
 func templatePrefixes(snap *model.Snapshot) string {
 	var p []string
 	for _, t := range snap.Templates {
@@ -656,7 +672,7 @@ func checkNoLifecycle(d *diagnosis) []model.Finding {
 			}
 		}
 		// Without a template, the creation-template finding offers one with this policy.
-		if t := model.TemplateFor(d.snap.Templates, prefix+"/x"); t != nil && t.LifecyclePolicy == "" {
+		if t := ruleTemplate(d.snap.Templates, prefix); t != nil && t.LifecyclePolicy == "" {
 			steps = append(steps, model.Step{Kind: model.StepUpdateTemplate, Operation: "ecr:UpdateRepositoryCreationTemplate", Target: t.Prefix,
 				Params:  map[string]string{"prefix": t.Prefix, "lifecyclePolicy": policy},
 				Summary: "Give the template " + t.Prefix + " the same lifecycle policy, for repositories made later",

@@ -212,7 +212,7 @@ func (f *fleet) upstreamDrift() []model.Finding {
 		for _, r := range v.Rules {
 			key := strings.TrimSuffix(r.UpstreamURL, "/") + "/" + r.UpstreamPrefix
 			byUpstream[key] = append(byUpstream[key], ruleSetup{view: v, rule: r,
-				template:  model.TemplateFor(v.Templates, strings.TrimPrefix(r.Prefix+"/x", "ROOT/")),
+				template:  ruleTemplate(v.Templates, r.Prefix),
 				templates: v.PartFailed(model.PartTemplates) == nil})
 		}
 	}

@@ -47,3 +47,46 @@ func TestA429OnARealManifestAnswerCounts(t *testing.T) {
 		t.Fatalf("%+v", rl)
 	}
 }
+
+// lowBudgetProber answers that a few pulls are left, and the cache probe as cacheErr says:
+// failed, or not cached.
+type lowBudgetProber struct{ cacheErr *model.PartError }
+
+func (lowBudgetProber) ProbeUpstream(_ context.Context, _ model.Rule, ref string) model.UpstreamProbe {
+	return model.UpstreamProbe{Reference: ref, Exists: true, Digest: "sha256:aa", Status: 200, RateLimit: &model.RateLimit{Limit: 100, Remaining: 5, WindowSeconds: 21600}}
+}
+
+func (p lowBudgetProber) ProbeCache(_ context.Context, repo, _ string) model.CacheProbe {
+	return model.CacheProbe{Repository: repo, Error: p.cacheErr}
+}
+
+func (lowBudgetProber) ProbePermissions(_ context.Context, principal, repoARN, _ string, _ []string) model.PermissionProbe {
+	return model.PermissionProbe{Principal: principal, Repository: repoARN}
+}
+
+// A watched tag is offered for warming only when the cache was seen not to hold it: a
+// failed cache probe is not "not cached".
+func TestLowBudgetWarmsOnlyTagsSeenNotCached(t *testing.T) {
+	snap := &model.Snapshot{AccountID: "111122223333", Region: "us-east-1",
+		Rules: []model.Rule{{Prefix: "hub-mirror", UpstreamRegistry: "docker-hub", UpstreamURL: model.DockerHubRegistry}}}
+	ref := model.Ref{Input: "hub-mirror/library/redis:7", RulePrefix: "hub-mirror", Repository: "hub-mirror/library/redis", Tag: "7"}
+	warms := func(p lowBudgetProber) bool {
+		t.Helper()
+		fs := diagnose.Run(context.Background(), snap, p, diagnose.Options{Checks: []string{"upstream-rate-limit"}, Refs: []model.Ref{ref}})
+		if len(fs) != 1 || !strings.Contains(fs[0].Title, "low") {
+			t.Fatalf("%+v", fs)
+		}
+		for _, fx := range fs[0].Fixes {
+			if strings.HasPrefix(fx.Title, "Warm") {
+				return true
+			}
+		}
+		return false
+	}
+	if !warms(lowBudgetProber{}) {
+		t.Fatal("a tag seen not cached is not offered for warming")
+	}
+	if warms(lowBudgetProber{cacheErr: &model.PartError{Part: "cache", Operation: "DescribeImages", Code: "AccessDeniedException"}}) {
+		t.Fatal("a tag whose cache probe failed is offered for warming")
+	}
+}

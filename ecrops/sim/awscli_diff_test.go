@@ -13,6 +13,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/ptcdoctor/ptcdoctor/ecrops/sim"
 )
 
 // A differential test: the commands of the API references' documented examples, run with
@@ -32,7 +34,7 @@ repositories:
     images: [{tags: [precise]}]
     policy: '{"Version":"2008-10-17","Statement":[{"Sid":"new statement","Effect":"Allow","Principal":{"AWS":"arn:aws:iam::111122223333:role/CodeDeployDemo"},"Action":["ecr:GetDownloadUrlForLayer","ecr:BatchGetImage"]}]}'
 `)
-	cli := cliRunner(t, bin, s)
+	cli := cliRunner(bin, s.srv.Info())
 	models := map[string]*testModel{"secretsmanager": loadTestModel(t, "awsmodels/secretsmanager-service-2.json"),
 		"ecr": loadTestModel(t, "awsmodels/ecr-service-2.json")}
 	examples := map[string]map[string][]struct {
@@ -198,8 +200,8 @@ func notModelledPath(path string, notModelled map[string]string) bool {
 }
 
 // cliRunner runs the aws CLI against the stand-in, with nothing of the user's AWS setup.
-func cliRunner(t *testing.T, bin string, s *stand) func(args ...string) (map[string]any, string, int) {
-	info := s.srv.Info()
+// A CLI that could not run, or answered what is not JSON, comes back as code -1 with why.
+func cliRunner(bin string, info sim.Info) func(args ...string) (map[string]any, string, int) {
 	var env []string
 	for _, kv := range os.Environ() {
 		if !strings.HasPrefix(kv, "AWS_") {

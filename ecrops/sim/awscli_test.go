@@ -1,7 +1,6 @@
 package sim_test
 
 import (
-	"bytes"
 	"encoding/json"
 	"fmt"
 	"os"
@@ -95,36 +94,14 @@ func awsCLI(t *testing.T, info sim.Info) func(args ...string) (map[string]any, s
 	if err != nil {
 		t.Skip("the aws CLI is not installed (pip install awscli); skipping the independent-client check")
 	}
-	var env []string
-	for _, kv := range os.Environ() {
-		if !strings.HasPrefix(kv, "AWS_") {
-			env = append(env, kv)
-		}
-	}
-	env = append(env,
-		"AWS_ENDPOINT_URL="+info.Endpoint, "AWS_ACCESS_KEY_ID="+info.AccessKeyID,
-		"AWS_SECRET_ACCESS_KEY="+info.SecretAccessKey, "AWS_DEFAULT_REGION="+info.Region, "AWS_REGION="+info.Region,
-		"AWS_CONFIG_FILE=/dev/null", "AWS_SHARED_CREDENTIALS_FILE=/dev/null", "AWS_PAGER=", "AWS_MAX_ATTEMPTS=1")
+	run := cliRunner(bin, info)
 	return func(args ...string) (map[string]any, string, int) {
 		t.Helper()
-		cmd := exec.Command(bin, append(args, "--output", "json")...)
-		cmd.Env = env
-		var out, errb bytes.Buffer
-		cmd.Stdout, cmd.Stderr = &out, &errb
-		err := cmd.Run()
-		code := 0
-		if ee, ok := err.(*exec.ExitError); ok {
-			code = ee.ExitCode()
-		} else if err != nil {
-			t.Fatal(err)
+		m, stderr, code := run(args...)
+		if code == -1 {
+			t.Fatalf("aws %v: %s", args, stderr)
 		}
-		var m map[string]any
-		if out.Len() > 0 {
-			if err := json.Unmarshal(out.Bytes(), &m); err != nil {
-				t.Fatalf("aws %v: %v\n%s", args, err, out.String())
-			}
-		}
-		return m, errb.String(), code
+		return m, stderr, code
 	}
 }
 
