@@ -6,6 +6,9 @@ import (
 	"errors"
 	"strings"
 	"testing"
+
+	awsmiddleware "github.com/aws/aws-sdk-go-v2/aws/middleware"
+	"github.com/aws/smithy-go/middleware"
 )
 
 // The credentials a call sent are masked in what it got back: the token, the Basic
@@ -45,4 +48,21 @@ func TestEchoedCredentialsAreMasked(t *testing.T) {
 	if maskValueIn(plain, value) != plain {
 		t.Fatal("an error without the value was rewritten")
 	}
+}
+
+// A request id comes from a response header: it is journaled and shown without the
+// terminal controls a hostile endpoint could put in it.
+func TestRequestIDIsPrintable(t *testing.T) {
+	if got := requestIDOf("abc\x1b]52;c;bad\x07"); strings.ContainsAny(got, "\x1b\x07") {
+		t.Fatalf("request id kept terminal controls: %q", got)
+	}
+	if got := requestIDOf("4f2c-11"); got != "4f2c-11" {
+		t.Fatalf("a plain request id changed: %q", got)
+	}
+}
+
+func requestIDOf(id string) string {
+	var md middleware.Metadata
+	awsmiddleware.SetRequestIDMetadata(&md, id)
+	return requestID(md)
 }

@@ -141,12 +141,16 @@ func (a *Account) CheckCredentials(ctx context.Context, registryURL, username, t
 	return p
 }
 
+// retryServerErrors is the retry every call to an upstream makes: 5xx only, for 429 must
+// reach the person, not be retried away.
+var retryServerErrors = remote.WithRetryStatusCodes(http.StatusInternalServerError, http.StatusBadGateway,
+	http.StatusServiceUnavailable, http.StatusGatewayTimeout)
+
 func (a *Account) probeWith(ctx context.Context, ref name.Reference, auth authn.Authenticator, p model.UpstreamProbe, known secrets) model.UpstreamProbe {
 	rec := &headerRecorder{}
 	opts := []remote.Option{remote.WithContext(ctx), remote.WithAuth(auth),
 		remote.WithTransport(rec.wrap(a.upstreamTransport())),
-		// 429 must reach the person, not be retried away.
-		remote.WithRetryStatusCodes(http.StatusInternalServerError, http.StatusBadGateway, http.StatusServiceUnavailable, http.StatusGatewayTimeout),
+		retryServerErrors,
 		remote.WithRetryBackoff(remote.Backoff{Steps: 2, Duration: 200 * time.Millisecond, Factor: 2})}
 	desc, err := remote.Head(ref, opts...)
 	p.RateLimit = rec.rateLimit()

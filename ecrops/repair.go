@@ -53,9 +53,11 @@ var stepImpls = map[model.StepKind]stepImpl{
 	model.StepDeleteRegistryPolicy:          {read: readRegistryPolicy, write: deleteRegistryPolicy, inverse: invertRegistryPolicy},
 }
 
+// requestID is the request id of a write's answer, made safe: it comes from a response
+// header, and is shown and journaled.
 func requestID(md middleware.Metadata) string {
 	id, _ := awsmiddleware.GetRequestIDMetadata(md)
-	return id
+	return model.Printable(id)
 }
 
 func noState(context.Context, *Account, model.Step) (map[string]string, error) { return nil, nil }

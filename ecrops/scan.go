@@ -64,7 +64,6 @@ func (a *Account) Scan(ctx context.Context, scope Scope, progress func(Progress)
 	// depend on each other: ask for them at once.
 	var wg sync.WaitGroup
 	var repos []model.Repository
-	reposOK := true
 	wg.Add(5)
 	go func() {
 		defer wg.Done()
@@ -121,7 +120,6 @@ func (a *Account) Scan(ctx context.Context, scope Scope, progress func(Progress)
 		repos, err = a.listRepositories(ctx, scope)
 		if err != nil {
 			addErr(model.PartRepositories, "DescribeRepositories", err)
-			reposOK = false
 		}
 	}()
 	wg.Wait()
@@ -156,7 +154,6 @@ func (a *Account) Scan(ctx context.Context, scope Scope, progress func(Progress)
 	progress(Progress{Stage: "rules", Snapshot: snap.Copy()})
 	snap.Stats.FirstRepos = time.Since(start)
 	progress(Progress{Stage: "repositories", Snapshot: snap.Copy(), ReposTotal: len(repos)})
-	_ = reposOK
 
 	// Rule validation and secrets, and each repository's images and lifecycle policy.
 	// A goroutine starts when a slot is free, not before: one per repository, waiting,

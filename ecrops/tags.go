@@ -26,8 +26,7 @@ func (a *Account) UpstreamTags(ctx context.Context, rule model.Rule, upstreamRep
 	var who model.UpstreamProbe
 	auth, known := a.ruleAuth(ctx, rule, &who)
 	out.Anonymous, out.Why = who.Anonymous, who.Why
-	puller, err := remote.NewPuller(remote.WithAuth(auth), remote.WithTransport(a.upstreamTransport()), remote.WithPageSize(100),
-		remote.WithRetryStatusCodes(http.StatusInternalServerError, http.StatusBadGateway, http.StatusServiceUnavailable, http.StatusGatewayTimeout))
+	puller, err := remote.NewPuller(remote.WithAuth(auth), remote.WithTransport(a.upstreamTransport()), remote.WithPageSize(100), retryServerErrors)
 	if err == nil {
 		var l *remote.Lister
 		if l, err = puller.Lister(ctx, repo); err == nil {

@@ -54,13 +54,11 @@ token is used for that call only, never printed, logged or journaled.`,
 			}
 			var secretValue string
 			if tokenStdin {
-				tok, err := bufio.NewReader(io.LimitReader(os.Stdin, 64<<10)).ReadString('\n')
-				tok = strings.TrimSpace(tok)
-				if tok == "" {
-					return usageError{fmt.Errorf("--token-stdin: no token on standard input (%v)", err)}
+				v, err := secretFromStdin(username)
+				if err != nil {
+					return err
 				}
-				b, _ := json.Marshal(map[string]string{"username": username, "accessToken": tok})
-				secretValue = string(b)
+				secretValue = v
 			}
 			fr := &fixRun{findingIDs: findingIDs, fixIndex: fixIndex, dryRun: dryRun, destructive: destructive, tokenStdin: tokenStdin, secretValue: secretValue, fleet: ff.active(g)}
 			if ff.active(g) {
@@ -439,4 +437,16 @@ func findingByKey(fs []model.Finding, key string) *model.Finding {
 		}
 	}
 	return nil
+}
+
+// secretFromStdin reads the --token-stdin token (its first line) and returns the value a
+// pull through cache secret holds: {"username", "accessToken"}.
+func secretFromStdin(username string) (string, error) {
+	tok, err := bufio.NewReader(io.LimitReader(os.Stdin, 64<<10)).ReadString('\n')
+	tok = strings.TrimSpace(tok)
+	if tok == "" {
+		return "", usageError{fmt.Errorf("--token-stdin: no token on standard input (%v)", err)}
+	}
+	b, _ := json.Marshal(map[string]string{"username": username, "accessToken": tok})
+	return string(b), nil
 }

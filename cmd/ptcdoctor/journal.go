@@ -79,6 +79,7 @@ func printJournal(w io.Writer, j *ecrops.Journal, entries []ecrops.JournalEntry)
 		}
 	}
 	undoable := ecrops.UndoablePlans(entries)
+	outcomes := stepsWithOutcome(entries)
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, "PLAN\tSTEP\tWHEN\tOPERATION\tTARGET\tOUTCOME\tREQUEST ID\tUNDO")
 	seen := map[string]bool{}
@@ -87,9 +88,9 @@ func printJournal(w io.Writer, j *ecrops.Journal, entries []ecrops.JournalEntry)
 		when := e.Time.Local().Format("2006-01-02 15:04:05")
 		switch {
 		case e.Phase == "ack":
-			fmt.Fprintf(tw, "%s\t\t%s\t\t\t%s\t\t\n", e.Plan, when, model.Printable("seen to: "+e.Note))
+			fmt.Fprintf(tw, "%s\t\t%s\t\t\t%s\t\t\n", model.Printable(e.Plan), when, model.Printable("seen to: "+e.Note))
 			continue
-		case e.Phase == "intent" && unfinishedStep(entries, e):
+		case e.Phase == "intent" && !outcomes[key]:
 			outcome, undo := "no outcome recorded (stopped during the call)", "-"
 			if unfinished[e.Plan] {
 				outcome = "UNFINISHED: started, " + outcome
@@ -97,7 +98,7 @@ func printJournal(w io.Writer, j *ecrops.Journal, entries []ecrops.JournalEntry)
 			if undoable[e.Plan] {
 				undo = "yes"
 			}
-			fmt.Fprintf(tw, "%s\t%d\t%s\t%s\t%s\t%s\t\t%s\n", e.Plan, e.Step+1, when,
+			fmt.Fprintf(tw, "%s\t%d\t%s\t%s\t%s\t%s\t\t%s\n", model.Printable(e.Plan), e.Step+1, when,
 				model.Printable(e.Operation), model.Printable(e.Target), outcome, undo)
 			continue
 		case e.Phase == "intent" || seen[key]:
@@ -118,8 +119,8 @@ func printJournal(w io.Writer, j *ecrops.Journal, entries []ecrops.JournalEntry)
 		if e.UndoOf != "" {
 			outcome += " (undo of " + e.UndoOf + ")"
 		}
-		fmt.Fprintf(tw, "%s\t%d\t%s\t%s\t%s\t%s\t%s\t%s\n", e.Plan, e.Step+1, when,
-			model.Printable(e.Operation), model.Printable(e.Target), model.Printable(outcome), e.RequestID, undo)
+		fmt.Fprintf(tw, "%s\t%d\t%s\t%s\t%s\t%s\t%s\t%s\n", model.Printable(e.Plan), e.Step+1, when,
+			model.Printable(e.Operation), model.Printable(e.Target), model.Printable(outcome), model.Printable(e.RequestID), undo)
 	}
 	tw.Flush()
 	if len(unfinished) > 0 {
@@ -142,13 +143,16 @@ func hasPlan(entries []ecrops.JournalEntry, plan string) bool {
 	return false
 }
 
-func unfinishedStep(entries []ecrops.JournalEntry, intent ecrops.JournalEntry) bool {
+// stepsWithOutcome are the steps ("plan/step") whose outcome was journaled, in one pass:
+// asking the whole journal again for each intent was quadratic in its length.
+func stepsWithOutcome(entries []ecrops.JournalEntry) map[string]bool {
+	out := map[string]bool{}
 	for _, e := range entries {
-		if e.Plan == intent.Plan && e.Step == intent.Step && e.Phase != "intent" && e.Phase != "ack" {
-			return false
+		if e.Phase != "intent" && e.Phase != "ack" {
+			out[fmt.Sprintf("%s/%d", e.Plan, e.Step)] = true
 		}
 	}
-	return true
+	return out
 }
 
 func newUndoCommand(g *globals) *cobra.Command {

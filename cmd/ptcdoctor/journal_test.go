@@ -187,3 +187,21 @@ func TestUndoRefusesOverLaterChanges(t *testing.T) {
 		t.Fatalf("after a forced undo: %s %v", snap.RegistryPolicy, err)
 	}
 }
+
+// The journal is a file on disk (written by an older ptcdoctor, or edited): its plan ids and
+// request ids are shown without terminal controls.
+func TestJournalShowsItsEntriesPrintable(t *testing.T) {
+	j := &ecrops.Journal{Dir: t.TempDir()}
+	if err := j.Append(ecrops.JournalEntry{Plan: "p\x1b[2J", Step: 0, Phase: "done", Operation: "ecr:X", Target: "t", RequestID: "r\x1b]52;c;x\x07"}); err != nil {
+		t.Fatal(err)
+	}
+	entries, err := j.Entries()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var b strings.Builder
+	printJournal(&b, j, entries)
+	if strings.ContainsAny(b.String(), "\x1b\x07") {
+		t.Fatalf("journal printed terminal controls: %q", b.String())
+	}
+}

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bufio"
 	"context"
 	"encoding/json"
 	"errors"
@@ -68,17 +67,15 @@ Run it again for a prefix that exists and it plans only what differs.`,
 				if !tokenStdin || username == "" {
 					return usageError{errors.New("--username and --token-stdin go together")}
 				}
-				tok, err := bufio.NewReader(io.LimitReader(os.Stdin, 64<<10)).ReadString('\n')
-				tok = strings.TrimSpace(tok)
-				if tok == "" {
-					return usageError{fmt.Errorf("--token-stdin: no token on standard input (%v)", err)}
+				v, err := secretFromStdin(username)
+				if err != nil {
+					return err
 				}
-				b, _ := json.Marshal(map[string]string{"username": username, "accessToken": tok})
-				secretValue = string(b)
+				secretValue = v
 				if r.SecretName == "" && r.SecretArn == "" {
 					r.SecretName = "ecr-pullthroughcache/" + strings.ReplaceAll(strings.TrimSuffix(r.Prefix, "/"), "ROOT", "root")
 				}
-				defer func() { tok, secretValue = "", "" }()
+				defer func() { secretValue = "" }()
 			}
 			s, err := g.open(cmd.Context())
 			if err != nil {
