@@ -73,10 +73,13 @@ func printJournal(w io.Writer, j *ecrops.Journal, entries []ecrops.JournalEntry)
 		return
 	}
 	unfinished := map[string]bool{}
-	if un, _ := j.Unfinished(); len(un) > 0 {
-		for _, e := range un {
-			unfinished[e.Plan] = true
-		}
+	un, err := j.Unfinished()
+	if err != nil {
+		// Not read is not "nothing unfinished": say so rather than list no UNFINISHED mark.
+		fmt.Fprintf(w, "Whether a plan was cut short is not known: %s\n", model.Printable(err.Error()))
+	}
+	for _, e := range un {
+		unfinished[e.Plan] = true
 	}
 	undoable := ecrops.UndoablePlans(entries)
 	outcomes := stepsWithOutcome(entries)
@@ -273,7 +276,11 @@ type findingsError struct{ error }
 
 // unfinishedNotice says, at start, that a plan was cut short, and how to finish or undo it.
 func unfinishedNotice(j *ecrops.Journal) string {
-	un, _ := j.Unfinished()
+	un, err := j.Unfinished()
+	if err != nil {
+		return "the journal " + model.Printable(j.Path()) + " could not be read (" + model.Printable(err.Error()) +
+			"): whether a plan was cut short is not known; `ptcdoctor journal` shows what can be read."
+	}
 	if len(un) == 0 {
 		return ""
 	}

@@ -205,3 +205,16 @@ func TestJournalShowsItsEntriesPrintable(t *testing.T) {
 		t.Fatalf("journal printed terminal controls: %q", b.String())
 	}
 }
+
+// A journal that cannot be read is not a journal with nothing unfinished: the start notice
+// says so.
+func TestAnUnreadableJournalIsNotNothingUnfinished(t *testing.T) {
+	dir := t.TempDir()
+	j := &ecrops.Journal{Dir: dir}
+	if err := os.Mkdir(j.Path(), 0o700); err != nil { // a directory where the file should be
+		t.Fatal(err)
+	}
+	if n := unfinishedNotice(j); !strings.Contains(n, "could not be read") {
+		t.Fatalf("notice %q", n)
+	}
+}

@@ -46,7 +46,10 @@ func (e Engine) Apply(ctx context.Context, plan model.Plan, secrets map[string]s
 func (e Engine) Journal() ([]ui.JournalRow, error) {
 	entries, err := e.Account.Journal().Entries()
 	undoable := ecrops.UndoablePlans(entries)
-	open, _ := e.Account.Journal().Unfinished()
+	open, uerr := e.Account.Journal().Unfinished()
+	if err == nil {
+		err = uerr // not read is not "nothing unfinished"
+	}
 	var rows []ui.JournalRow
 	for _, en := range open { // a step stopped during its call: undo reads whether it took effect
 		rows = append(rows, ui.JournalRow{Plan: en.Plan, Title: en.PlanTitle, Step: en.Step, When: en.Time, Operation: en.Operation, Target: en.Target,
