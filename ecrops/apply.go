@@ -188,11 +188,19 @@ func (a *Account) applyStep(ctx context.Context, id string, plan model.Plan, i i
 		after, rerr := impl.read(ctx, a, s)
 		if rerr == nil {
 			entry.After = after
+		} else {
+			entry.Note = "the state this write left could not be read: " + model.Printable(rerr.Error())
 		}
 		if impl.inverse != nil {
 			entry.Inverse = impl.inverse(s, before, after)
-			if rerr == nil && entry.Inverse != nil {
+			switch {
+			case entry.Inverse == nil:
+			case rerr == nil:
 				entry.Inverse.Expect = after // undo refuses once someone changed it since
+			default:
+				// Unseen is not unchanged: the undo refuses, showing why, until a person
+				// who read it forces it.
+				entry.Inverse.Expect = map[string]string{afterNotRead: "not read (" + model.Printable(rerr.Error()) + ")"}
 			}
 		}
 	}
@@ -297,6 +305,10 @@ func maskValueIn(err error, value string) error {
 	}
 	return errors.New(msg)
 }
+
+// afterNotRead is the premise an undo carries when the state its write left was not read:
+// no read ever has it, so the undo refuses unless forced.
+const afterNotRead = "the state this write left"
 
 // testHookWritten, when set by a test, runs after a write succeeded and before its
 // outcome is journaled: the moment a killed process leaves behind.

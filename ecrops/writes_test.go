@@ -15,6 +15,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/credentials"
 
 	"github.com/ptcdoctor/ptcdoctor/ecrops"
+	"github.com/ptcdoctor/ptcdoctor/ecrops/sim/simtest"
 	"github.com/ptcdoctor/ptcdoctor/model"
 )
 
@@ -315,5 +316,40 @@ func TestCredentialsAreTriedBeforeTheyAreStored(t *testing.T) {
 	apply(t, s.acc, ecrops.ApplyOptions{SecretValues: map[string]string{"ecr-pullthroughcache/hub2": value("ptcdemo", "dckr_pat_ptcdemo_valid_token")}}, create.Steps...)
 	if r := scan(t, s.acc).Rule("hub2"); r == nil || r.CredentialArn == "" {
 		t.Fatalf("the rule with tried credentials: %+v", r)
+	}
+}
+
+// A write whose resulting state could not be read leaves an undo that refuses (the state
+// it left was never seen, so a later change could not be told from it) until forced.
+func TestAnUndoRefusesWhenTheStateAWriteLeftWasNotRead(t *testing.T) {
+	s := start(t, "demo")
+	repo := "quay/prometheus/node-exporter"
+	ecrops.SetTestHookWritten(func(model.Step) {
+		simtest.Admin(t, s.srv, "PUT", "faults", `[{"operation":"GetLifecyclePolicy","errorRate":1}]`, nil)
+	})
+	t.Cleanup(func() { ecrops.SetTestHookWritten(nil) })
+	res, err := s.acc.Apply(ctx(t), model.Plan{Title: "Lifecycle", Steps: []model.Step{
+		step(model.StepPutLifecyclePolicy, "ecr:PutLifecyclePolicy", repo,
+			map[string]string{"lifecyclePolicyText": lifecycle}, map[string]string{"lifecyclePolicy": ""})}}, ecrops.ApplyOptions{})
+	if err != nil || res[0].Status != "done" {
+		t.Fatalf("apply: %v %+v", err, res)
+	}
+	ecrops.SetTestHookWritten(nil)
+	simtest.Admin(t, s.srv, "PUT", "faults", `[]`, nil)
+	entries, _ := s.acc.Journal().Entries()
+	last := entries[len(entries)-1]
+	if !strings.Contains(last.Note, "could not be read") {
+		t.Fatalf("journal: %+v", last)
+	}
+	u, err := s.acc.UndoPlan(ctx(t), last.Plan)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var pe *ecrops.PreconditionError
+	if _, err := s.acc.Apply(ctx(t), u.Plan, ecrops.ApplyOptions{}); !errors.As(err, &pe) {
+		t.Fatalf("the undo ran over a state never seen: %v", err)
+	}
+	if _, err := s.acc.Apply(ctx(t), u.Plan, ecrops.ApplyOptions{Force: true}); err != nil {
+		t.Fatalf("forced: %v", err)
 	}
 }
