@@ -8,10 +8,14 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime"
+	"runtime/metrics"
+	"runtime/pprof"
 	"sort"
 	"strconv"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -27,12 +31,19 @@ import (
 // account-region throttled on its own at PTCDOCTOR_BENCH_RATE calls a second per
 // operation, as AWS throttles each account in each region. Its size is
 // PTCDOCTOR_BENCH_FLEET, ACCOUNTSxREGIONSxREPOSITORIESxIMAGES (default 10x3x50x10; the
-// issue's full size is 50x3x200x10). It prints: the whole scan against 1.15 x the bound of
-// its slowest target (the time of one target scanned alone at the same limits: the scan
-// reads in phases, rules, repositories, then images and lifecycle policies, so a target's
-// floor is more than its busiest operation's calls over the rate, which is printed too),
-// the calls against the minimum (what a scan must read: see below),
-// the time to the targets' list and to the first target done, and the peak RSS.
+// issue's full size is 50x3x200x10). It prints:
+//   - the whole scan against 1.15 x the bound of its slowest target, the bound: the
+//     most calls any one operation of the target needs, over the rate; and, for scale, the
+//     time of one target scanned alone at the same limits;
+//   - the CPU the tool used (this process's rusage: the stand-in is another process), the
+//     stand-in's (its /proc stat), and the CPU-seconds the machine had (cores x whole
+//     scan): where the two add up to nearly all of it, the machine, not the targets'
+//     limits, is what bounds the scan; and the tool's CPU per call;
+//   - the calls against the minimum (what a scan must read: see below);
+//   - the time to the targets' list and to the first target done, and the peak RSS.
+//
+// PTCDOCTOR_BENCH_HEAPPROFILE=FILE writes a heap profile each time the heap in use passes
+// its last high by a tenth: the file then holds the heap at (about) its peak.
 func BenchmarkFleet(b *testing.B) {
 	accounts, regions, repos, images := 10, 3, 50, 10
 	if s := os.Getenv("PTCDOCTOR_BENCH_FLEET"); s != "" {
@@ -50,7 +61,7 @@ func BenchmarkFleet(b *testing.B) {
 		accounts, strings.Join(regionList, ", "), repos, images, rate)
 	file := filepath.Join(b.TempDir(), "fleet.yaml")
 	os.WriteFile(file, []byte(scenario), 0o600)
-	info := startSimProcess(b, file)
+	info, simPID := startSimProcess(b, file)
 
 	for i := 0; i < b.N; i++ {
 		g := &globals{endpointURL: info.Endpoint, rates: []string{fmt.Sprintf("*=%g", rate)}}
@@ -64,12 +75,14 @@ func BenchmarkFleet(b *testing.B) {
 		base.Region, base.StateDir = info.Region, b.TempDir()
 		base.Credentials = credentials.NewStaticCredentialsProvider(info.AccessKeyID, info.SecretAccessKey, "")
 		base.Retryer = ecrops.NoBackoff(8)
-		ff := &fleetFlags{roleARN: "arn:aws:iam::{account}:role/" + sim.GeneratedAuditRole, organization: true, regions: regionList, parallel: accounts * regions, perTarget: benchPerTarget()}
+		ff := &fleetFlags{roleARN: "arn:aws:iam::{account}:role/" + sim.GeneratedAuditRole, organization: true, regions: regionList, parallel: benchParallel(accounts * regions), perTarget: benchPerTarget()}
 		fc, err := ff.config(g, base)
 		if err != nil {
 			b.Fatal(err)
 		}
 		ctx := context.Background()
+		mem := watchMemory(os.Getenv("PTCDOCTOR_BENCH_HEAPPROFILE"))
+		toolCPU0, simCPU0 := processCPU(), childCPU(simPID)
 		start := time.Now()
 		targets, _, err := ecrops.Targets(ctx, fc)
 		if err != nil {
@@ -83,25 +96,26 @@ func BenchmarkFleet(b *testing.B) {
 			once.Do(func() { first = time.Since(start) })
 		})
 		whole := time.Since(start)
+		toolCPU, simCPU := processCPU()-toolCPU0, childCPU(simPID)-simCPU0
+		mem.done()
 		b.StopTimer()
 
-		// The bound of each target: its busiest operation's calls over the rate.
+		// The bound of a target (the issue's): its busiest operation's calls over the rate.
 		var calls, throttled, failed int
-		var slowest, slowestBound float64
+		var slowest, bound float64
+		busiestOp := ""
 		for _, r := range results {
 			if r.target.Report == nil || r.target.Report.Stats == nil {
 				failed++
 				continue
 			}
 			st := r.target.Report.Stats
-			busiest := 0
 			for op, n := range st.Calls {
 				calls += n
 				throttled += st.Throttled[op]
-				busiest = max(busiest, n)
-			}
-			if bound := float64(busiest) / rate; bound > slowestBound {
-				slowestBound = bound
+				if float64(n)/rate > bound {
+					bound, busiestOp = float64(n)/rate, op
+				}
 			}
 			slowest = max(slowest, r.target.Seconds)
 		}
@@ -109,27 +123,114 @@ func BenchmarkFleet(b *testing.B) {
 		// repository pages; per cache repository its image pages, lifecycle policy,
 		// repository policy and tags.
 		minimum := len(targets) * (4 + (repos+999)/1000 + repos*(3+(images+999)/1000))
-		// The bound of a target: the same scan of one target alone, at the same limits
-		// (every generated target has the same shape).
+		// For scale: the same scan of one target alone, at the same limits (every
+		// generated target has the same shape).
 		aloneStart := time.Now()
 		runFleet(ctx, g, sc, fc.Base, targets[:1], 1, true, func(diagnose.FleetTarget, ecrops.Target) {})
 		alone := time.Since(aloneStart).Seconds()
-		if os.Getenv("PTCDOCTOR_BENCH_DEBUG") != "" {
+		if os.Getenv("PTCDOCTOR_BENCH_DEBUG") != "" && results[0].target.Report != nil {
 			fmt.Printf("  one target's calls: %v\n", results[0].target.Report.Stats.Calls)
 		}
+		cores := runtime.NumCPU()
+		available := float64(cores) * whole.Seconds()
 		b.ReportMetric(whole.Seconds(), "s/fleet")
+		b.ReportMetric(whole.Seconds()/bound, "x-bound")
+		b.ReportMetric(toolCPU.Seconds(), "s-tool-CPU")
+		b.ReportMetric(simCPU.Seconds(), "s-sim-CPU")
+		b.ReportMetric(float64(toolCPU.Microseconds())/float64(max(calls, 1)), "us-tool-CPU/call")
 		b.ReportMetric(float64(peakRSS())/(1<<20), "MB-peak-RSS")
-		fmt.Printf("fleet %dx%dx%dx%d (%d targets, %d images), throttled at %g calls/s per operation per account-region:\n",
-			accounts, regions, repos, images, len(targets), len(targets)*repos*images, rate)
-		fmt.Printf("  whole scan %.2f s; one target alone at the same limits %.2f s, x 1.15 = %.2f s (%s)\n",
-			whole.Seconds(), alone, 1.15*alone, verdict(whole.Seconds() <= 1.15*alone))
-		fmt.Printf("  slowest target in the fleet %.2f s; its busiest operation's calls over the rate %.2f s\n", slowest, slowestBound)
+		load, _ := os.ReadFile("/proc/loadavg")
+		fmt.Printf("fleet %dx%dx%dx%d (%d targets, %d images), throttled at %g calls/s per operation per account-region, %d targets at once:\n",
+			accounts, regions, repos, images, len(targets), len(targets)*repos*images, rate, ff.parallel)
+		fmt.Printf("  whole scan %.2f s against 1.15 x the bound of its slowest target, 1.15 x %.2f s = %.2f s (%s, %.2f x the bound; the bound: %.0f %s calls at %g/s)\n",
+			whole.Seconds(), bound, 1.15*bound, verdict(whole.Seconds() <= 1.15*bound), whole.Seconds()/bound, bound*rate, busiestOp, rate)
+		fmt.Printf("  slowest target in the fleet %.2f s; one target alone at the same limits %.2f s\n", slowest, alone)
+		fmt.Printf("  CPU: tool %.2f s, stand-in %.2f s, of %.2f s available (%d cores x %.2f s): %.0f %% used; tool %.0f us per call\n",
+			toolCPU.Seconds(), simCPU.Seconds(), available, cores, whole.Seconds(), 100*(toolCPU+simCPU).Seconds()/available,
+			float64(toolCPU.Microseconds())/float64(max(calls, 1)))
 		fmt.Printf("  calls %d against a minimum of %d (%d throttled); %d targets failed\n", calls, minimum, throttled, failed)
 		fmt.Printf("  targets listed after %.3f s; first target done after %.3f s\n", listed.Seconds(), first.Seconds())
-		fmt.Printf("  peak RSS %d MB (target < 400 MB: %s)\n", peakRSS()>>20, verdict(peakRSS() < 400<<20))
+		fmt.Printf("  peak RSS %d MB (target < 400 MB: %s); at the Go runtime's peak (%d MB): %d MB of live heap, %d MB of stacks, %d goroutines\n",
+			peakRSS()>>20, verdict(peakRSS() < 400<<20), mem.total>>20, mem.heap>>20, mem.stacks>>20, mem.goroutines)
+		fmt.Printf("  load average %s", load)
 		b.StartTimer()
 	}
 }
+
+// processCPU is the user and system CPU this process has used.
+func processCPU() time.Duration {
+	var ru syscall.Rusage
+	if syscall.Getrusage(syscall.RUSAGE_SELF, &ru) != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
+// childCPU is the user and system CPU of a running process, from /proc/PID/stat (fields
+// 14 and 15, in clock ticks: 100 a second on Linux); 0 where /proc has none.
+func childCPU(pid int) time.Duration {
+	raw, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return 0
+	}
+	s := string(raw)
+	fields := strings.Fields(s[strings.LastIndexByte(s, ')')+1:]) // the name may hold spaces
+	if len(fields) < 13 {
+		return 0
+	}
+	utime, _ := strconv.ParseInt(fields[11], 10, 64)
+	stime, _ := strconv.ParseInt(fields[12], 10, 64)
+	return time.Duration(utime+stime) * (time.Second / 100)
+}
+
+// memoryPeak samples the Go runtime's memory every 100 ms, keeps what it held when its
+// total was highest, and, when profile is not "", writes a heap profile there each time
+// the heap in use passes its last high by a tenth (the file then holds the heap at about
+// its peak), and the goroutines at the peak of the total to FILE.goroutines.
+type memoryPeak struct {
+	stop, finished chan struct{}
+	total          uint64 // the highest of /memory/classes/total:bytes
+	heap, stacks   uint64 // live heap objects and goroutine stacks at that moment
+	goroutines     uint64
+}
+
+func watchMemory(profile string) *memoryPeak {
+	m := &memoryPeak{stop: make(chan struct{}), finished: make(chan struct{})}
+	go func() {
+		defer close(m.finished)
+		samples := []metrics.Sample{{Name: "/memory/classes/total:bytes"}, {Name: "/memory/classes/heap/objects:bytes"},
+			{Name: "/memory/classes/heap/stacks:bytes"}, {Name: "/sched/goroutines:goroutines"}}
+		var written uint64
+		tick := time.NewTicker(100 * time.Millisecond)
+		defer tick.Stop()
+		for {
+			select {
+			case <-m.stop:
+				return
+			case <-tick.C:
+			}
+			metrics.Read(samples)
+			if total := samples[0].Value.Uint64(); total > m.total {
+				m.total, m.heap, m.stacks, m.goroutines = total, samples[1].Value.Uint64(), samples[2].Value.Uint64(), samples[3].Value.Uint64()
+				if f, err := os.Create(profile + ".goroutines"); profile != "" && err == nil {
+					pprof.Lookup("goroutine").WriteTo(f, 1)
+					f.Close()
+				}
+			}
+			if heap := samples[1].Value.Uint64(); profile != "" && heap > written+written/10 {
+				written = heap
+				if f, err := os.Create(profile); err == nil {
+					pprof.WriteHeapProfile(f)
+					f.Close()
+				}
+			}
+		}
+	}()
+	return m
+}
+
+// done stops the sampling.
+func (m *memoryPeak) done() { close(m.stop); <-m.finished }
 
 func verdict(ok bool) string {
 	if ok {
@@ -154,7 +255,7 @@ func peakRSS() int64 {
 }
 
 // startSimProcess serves a scenario file with the built binary and reads its first line.
-func startSimProcess(b *testing.B, file string) sim.FleetInfo {
+func startSimProcess(b *testing.B, file string) (sim.FleetInfo, int) {
 	cmd := exec.Command(binary(b), "sim", "--scenario", file)
 	stdout, _ := cmd.StdoutPipe()
 	cmd.Stderr = os.Stderr
@@ -171,7 +272,7 @@ func startSimProcess(b *testing.B, file string) sim.FleetInfo {
 		b.Fatalf("sim's first line %q: %v", line, err)
 	}
 	sort.Slice(info.Accounts, func(i, j int) bool { return info.Accounts[i].ID < info.Accounts[j].ID })
-	return info
+	return info, cmd.Process.Pid
 }
 
 // benchPerTarget is the calls in flight to one account-region (PTCDOCTOR_BENCH_CONCURRENCY,
@@ -181,4 +282,12 @@ func benchPerTarget() int {
 		return n
 	}
 	return 8
+}
+
+// benchParallel is the targets scanned at once (PTCDOCTOR_BENCH_PARALLEL, default all).
+func benchParallel(all int) int {
+	if n, err := strconv.Atoi(os.Getenv("PTCDOCTOR_BENCH_PARALLEL")); err == nil && n > 0 {
+		return n
+	}
+	return all
 }
