@@ -83,6 +83,7 @@ func BenchmarkFleet(b *testing.B) {
 		ctx := context.Background()
 		mem := watchMemory(os.Getenv("PTCDOCTOR_BENCH_HEAPPROFILE"))
 		toolCPU0, simCPU0 := processCPU(), childCPU(simPID)
+		toolWait0, simWait0 := runDelay(os.Getpid()), runDelay(simPID)
 		start := time.Now()
 		targets, _, err := ecrops.Targets(ctx, fc)
 		if err != nil {
@@ -91,12 +92,13 @@ func BenchmarkFleet(b *testing.B) {
 		listed := time.Since(start)
 		var first time.Duration
 		var once sync.Once
-		sc := &scope{probeLimit: 200}
+		sc := &scope{probeLimit: benchProbeLimit()}
 		results := runFleet(ctx, g, sc, fc.Base, targets, ff.parallel, true, func(diagnose.FleetTarget, ecrops.Target) {
 			once.Do(func() { first = time.Since(start) })
 		})
 		whole := time.Since(start)
 		toolCPU, simCPU := processCPU()-toolCPU0, childCPU(simPID)-simCPU0
+		toolWait, simWait := runDelay(os.Getpid())-toolWait0, runDelay(simPID)-simWait0
 		mem.done()
 		b.StopTimer()
 
@@ -160,9 +162,10 @@ func BenchmarkFleet(b *testing.B) {
 		fmt.Printf("  CPU: tool %.2f s, stand-in %.2f s, of %.2f s available (%d cores x %.2f s): %.0f %% used; tool %.0f us per call (AWS and registry)\n",
 			toolCPU.Seconds(), simCPU.Seconds(), available, cores, whole.Seconds(), 100*(toolCPU+simCPU).Seconds()/available,
 			float64(toolCPU.Microseconds())/float64(max(calls+registryCalls, 1)))
+		fmt.Printf("  waited for a core while ready to run (the threads' run delay): tool %.2f s, stand-in %.2f s\n", toolWait.Seconds(), simWait.Seconds())
 		fmt.Printf("  AWS calls %d against a minimum of %d (%d throttled); registry calls %d; %d targets failed\n", calls, minimum, throttled, registryCalls, failed)
 		fmt.Printf("  targets listed after %.3f s; first target done after %.3f s\n", listed.Seconds(), first.Seconds())
-		fmt.Printf("  peak RSS %d MB (target < 400 MB: %s); at the Go runtime's peak (%d MB): %d MB of live heap, %d MB of stacks, %d goroutines\n",
+		fmt.Printf("  peak RSS %d MB (target < 400 MB: %s); at the Go runtime's peak (%d MB): %d MB of heap live at the last GC, %d MB of stacks, %d goroutines\n",
 			peakRSS()>>20, verdict(peakRSS() < 400<<20), mem.total>>20, mem.heap>>20, mem.stacks>>20, mem.goroutines)
 		fmt.Printf("  load average %s", load)
 		b.StartTimer()
@@ -195,14 +198,30 @@ func childCPU(pid int) time.Duration {
 	return time.Duration(utime+stime) * (time.Second / 100)
 }
 
+// runDelay is the time the threads of a process have spent ready to run but waiting for
+// a core (/proc/PID/task/*/schedstat, the second field, in ns): where it is a large part
+// of the wall time, the machine, not the scan, sets the pace. 0 where /proc has none.
+func runDelay(pid int) time.Duration {
+	tasks, _ := filepath.Glob(fmt.Sprintf("/proc/%d/task/*/schedstat", pid))
+	var sum int64
+	for _, t := range tasks {
+		raw, err := os.ReadFile(t)
+		if f := strings.Fields(string(raw)); err == nil && len(f) >= 2 {
+			n, _ := strconv.ParseInt(f[1], 10, 64)
+			sum += n
+		}
+	}
+	return time.Duration(sum)
+}
+
 // memoryPeak samples the Go runtime's memory every 100 ms, keeps what it held when its
 // total was highest, and, when profile is not "", writes a heap profile there each time
 // the heap in use passes its last high by a tenth (the file then holds the heap at about
-// its peak), and the goroutines at the peak of the total to FILE.goroutines.
+// its peak), and the goroutines (at about their peak) to FILE.goroutines.
 type memoryPeak struct {
 	stop, finished chan struct{}
 	total          uint64 // the highest of /memory/classes/total:bytes
-	heap, stacks   uint64 // live heap objects and goroutine stacks at that moment
+	heap, stacks   uint64 // the heap live at the last GC, and goroutine stacks, at that moment
 	goroutines     uint64
 }
 
@@ -210,9 +229,9 @@ func watchMemory(profile string) *memoryPeak {
 	m := &memoryPeak{stop: make(chan struct{}), finished: make(chan struct{})}
 	go func() {
 		defer close(m.finished)
-		samples := []metrics.Sample{{Name: "/memory/classes/total:bytes"}, {Name: "/memory/classes/heap/objects:bytes"},
+		samples := []metrics.Sample{{Name: "/memory/classes/total:bytes"}, {Name: "/gc/heap/live:bytes"},
 			{Name: "/memory/classes/heap/stacks:bytes"}, {Name: "/sched/goroutines:goroutines"}}
-		var written uint64
+		var written, dumped uint64
 		tick := time.NewTicker(100 * time.Millisecond)
 		defer tick.Stop()
 		for {
@@ -224,9 +243,12 @@ func watchMemory(profile string) *memoryPeak {
 			metrics.Read(samples)
 			if total := samples[0].Value.Uint64(); total > m.total {
 				m.total, m.heap, m.stacks, m.goroutines = total, samples[1].Value.Uint64(), samples[2].Value.Uint64(), samples[3].Value.Uint64()
-				if f, err := os.Create(profile + ".goroutines"); profile != "" && err == nil {
-					pprof.Lookup("goroutine").WriteTo(f, 1)
-					f.Close()
+				if profile != "" && m.goroutines > dumped+dumped/5 { // a dump stops the world: not every 100 ms
+					dumped = m.goroutines
+					if f, err := os.Create(profile + ".goroutines"); err == nil {
+						pprof.Lookup("goroutine").WriteTo(f, 1)
+						f.Close()
+					}
 				}
 			}
 			if heap := samples[1].Value.Uint64(); profile != "" && heap > written+written/10 {
@@ -302,4 +324,13 @@ func benchParallel(all int) int {
 		return n
 	}
 	return all
+}
+
+// benchProbeLimit is doctor's --probe-limit (PTCDOCTOR_BENCH_PROBE_LIMIT, default 200, as
+// doctor's): 1 leaves nearly all the stale-tag probes out, to look at the scan's cost alone.
+func benchProbeLimit() int {
+	if n, err := strconv.Atoi(os.Getenv("PTCDOCTOR_BENCH_PROBE_LIMIT")); err == nil && n > 0 {
+		return n
+	}
+	return 200
 }
