@@ -185,3 +185,31 @@ func TestFleetConsumerPull(t *testing.T) {
 		t.Fatalf("findings %v, not checked %v", checksOf(fs), nc)
 	}
 }
+
+// FleetView keeps what the cross-account checks read, so they find the same on it as on
+// the whole snapshot, and drops the repositories (a fleet keeps a view of every finished
+// target until the end).
+func TestFleetViewKeepsWhatTheChecksRead(t *testing.T) {
+	full := fleetViews(grantPolicy("222222222222"))
+	full[2].Errors = []model.PartError{{Part: model.PartTemplates, Operation: "DescribeRepositoryCreationTemplates", Code: "AccessDeniedException"}}
+	for _, s := range full {
+		s.Repositories = []model.Repository{{Name: "hub/library/nginx", RulePrefix: "hub", LifecyclePolicy: lifecycle, ImagesKnown: true,
+			Images: []model.Image{{Tags: []string{"latest"}}}}}
+		s.Errors = append(s.Errors, model.PartError{Part: model.PartLifecycle("hub/library/nginx"), Operation: "GetLifecyclePolicy", Code: "AccessDeniedException"})
+	}
+	var views []*model.Snapshot
+	for _, s := range full {
+		v := diagnose.FleetView(s)
+		if len(v.Repositories) != 0 || len(v.Errors) != len(s.Errors)-1 || len(v.Rules) != len(s.Rules) || v.AccountID != s.AccountID {
+			t.Fatalf("view of %s: %d repositories, errors %v, %d rules", s.AccountID, len(v.Repositories), v.Errors, len(v.Rules))
+		}
+		views = append(views, v)
+	}
+	fs, nc := diagnose.FleetChecks(full, nil, nil)
+	vfs, vnc := diagnose.FleetChecks(views, nil, nil)
+	a, _ := json.Marshal([]any{fs, nc})
+	b, _ := json.Marshal([]any{vfs, vnc})
+	if len(fs) == 0 || len(nc) == 0 || string(a) != string(b) {
+		t.Fatalf("on the snapshots:\n%s\non the views:\n%s", a, b)
+	}
+}
