@@ -183,3 +183,33 @@ func TestOneFailedPingIsAskedAgain(t *testing.T) {
 		t.Fatalf("%d pings, want 2 (the failed one, and its retry kept)", calls["registry public.ecr.aws ping"])
 	}
 }
+
+// A registry that does not answer costs the probe's time twice (two pings that got no
+// answer), not once per probe: the probes after are "not checked" with that call at once.
+func TestProbesLearnARegistryThatDoesNotAnswer(t *testing.T) {
+	s := startYAML(t, `
+rules: [{prefix: pub, upstream: ecr-public}]
+upstreams: [{host: public.ecr.aws}]
+faults: [{operation: "upstream:public.ecr.aws", latency: 30s, latencyRate: 1}]
+`)
+	cfg := s.cfg
+	cfg.ProbeTimeout = 300 * time.Millisecond
+	acc := s.open(cfg)
+	snap, err := acc.Scan(ctx(t), ecrops.Scope{}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var refs []string
+	for i := range 64 {
+		refs = append(refs, fmt.Sprintf("public.ecr.aws/team/app-%04d:v1", i))
+	}
+	probes := probeAll(t, acc, *snap.Rule("pub"), refs)
+	for i, p := range probes {
+		if p.Exists || p.Class != "network" || !strings.Contains(p.Message, "deadline exceeded") {
+			t.Fatalf("probe %d: %+v, want no answer in time", i, p)
+		}
+	}
+	if calls, _, _ := acc.Calls(); calls["registry public.ecr.aws ping"] != 2 {
+		t.Fatalf("%d pings for 64 probes of a host that does not answer, want 2", calls["registry public.ecr.aws ping"])
+	}
+}
