@@ -472,7 +472,8 @@ func (a *Account) Warm(ctx context.Context, repo, tag string) (string, error) {
 		return "", err
 	}
 	opts := []remote.Option{remote.WithContext(ctx), remote.WithAuth(auth), remote.WithTransport(a.upstreamTransport()),
-		remote.WithRetryStatusCodes(http.StatusInternalServerError, http.StatusBadGateway, http.StatusServiceUnavailable)}
+		remote.WithRetryStatusCodes(http.StatusInternalServerError, http.StatusBadGateway, http.StatusServiceUnavailable),
+		a.retryUnlessFailing(ref.Context().RegistryStr())}
 	desc, err := remote.Get(ref, opts...)
 	if err != nil {
 		_, _, msg := classifyRegistryError(err, noMask)
