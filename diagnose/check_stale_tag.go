@@ -64,19 +64,24 @@ func (d *diagnosis) staleProbes() *staleRun {
 	if len(run.jobs) > d.opts.ProbeLimit {
 		run.jobs, run.left = run.jobs[:d.opts.ProbeLimit], run.jobs[d.opts.ProbeLimit:]
 	}
-	// A goroutine starts when one of the 8 slots is free, not before: 200 waiting per
-	// target were 17,000 goroutines and 87 MB of stacks in a fleet of 150 targets.
+	// Eight workers, not a goroutine per probe: 200 waiting per target were 17,000
+	// goroutines and 87 MB of stacks in a fleet of 150 targets, and each new one grew its
+	// stack again through the registry client.
 	var wg sync.WaitGroup
-	sem := make(chan struct{}, 8)
-	for _, j := range run.jobs {
-		sem <- struct{}{}
+	jobs := make(chan staleJob)
+	for range min(8, len(run.jobs)) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			defer func() { <-sem }()
-			d.probe.Upstream(d.ctx, *j.rule, upstreamRef(j.rule, j.repo.Name, j.tag))
+			for j := range jobs {
+				d.probe.Upstream(d.ctx, *j.rule, upstreamRef(j.rule, j.repo.Name, j.tag))
+			}
 		}()
 	}
+	for _, j := range run.jobs {
+		jobs <- j
+	}
+	close(jobs)
 	wg.Wait()
 	d.stale = run
 	return run

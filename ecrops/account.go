@@ -75,6 +75,7 @@ type Account struct {
 	credMu sync.Mutex
 	creds  map[string][2]string // rule secrets read for probes, by ARN; never written anywhere
 
+	sdk          *sdkShare // what a fleet's targets share (fleet.go); nil for one account
 	upstreamOnce sync.Once
 	upstream     http.RoundTripper // every registry call: one connection pool, shared by the probes (upstream.go)
 	pings        pingCache

@@ -351,6 +351,9 @@ func OpenTarget(ctx context.Context, base Config, t Target) (*Account, error) {
 		if awsCfg, err = t.sdk.config(ctx, key, cfg); err == nil {
 			acc, err = open(ctx, cfg, awsCfg)
 		}
+		if err == nil {
+			acc.sdk = t.sdk
+		}
 	}
 	if err != nil && t.RoleARN != "" {
 		return nil, fmt.Errorf("cannot assume %s: %w", t.RoleARN, errors.Unwrap(err))
@@ -362,12 +365,15 @@ func OpenTarget(ctx context.Context, base Config, t Target) (*Account, error) {
 // of credentials (a profile; the base credentials that assume the roles) is loaded once,
 // not once per target, and its HTTP client, one pool of connections, serves every target
 // of that source, whatever its account (each call is signed for its own) and region (the
-// pool is per host). Loaded per target, each of 150 targets parsed AWS_CA_BUNDLE into a
+// pool is per host); and one pool of connections serves every target's registry calls. Loaded per target, each of 150 targets parsed AWS_CA_BUNDLE into a
 // certificate pool of its own (34 MB in all) and had a pool of connections of its own,
 // whose idle connections outlived the target.
 type sdkShare struct {
 	mu     sync.Mutex
 	loaded map[string]*loadedConfig
+
+	registryOnce sync.Once
+	registry     *http.Transport // every target's registry calls (upstream.go)
 }
 
 type loadedConfig struct {

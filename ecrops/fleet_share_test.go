@@ -11,8 +11,8 @@ import (
 )
 
 // The targets of one fleet share one SDK configuration per source of credentials and its
-// HTTP client (one pool of connections), while each keeps its own region, credentials
-// and meter.
+// HTTP client (one pool of connections), and one pool for the registries, while each
+// keeps its own region, credentials and meter.
 func TestFleetTargetsShareOneHTTPClient(t *testing.T) {
 	f := simtest.StartFleet(t, "../testdata/fleet/cross-account.yaml")
 	info := f.Info()
@@ -44,6 +44,9 @@ func TestFleetTargetsShareOneHTTPClient(t *testing.T) {
 		}
 		if acc.aws.HTTPClient.(meteredClient).inner != first.aws.HTTPClient.(meteredClient).inner {
 			t.Fatalf("%s has an HTTP client of its own", tg)
+		}
+		if acc.registryTransport() != first.registryTransport() {
+			t.Fatalf("%s has a registry transport of its own", tg)
 		}
 	}
 }

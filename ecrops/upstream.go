@@ -26,9 +26,7 @@ import (
 // upstreamTransport reaches registries, through the resolve map where it names the host.
 func (a *Account) upstreamTransport() http.RoundTripper {
 	a.upstreamOnce.Do(func() {
-		base := http.DefaultTransport.(*http.Transport).Clone()
-		base.DialContext = (&net.Dialer{Timeout: 10 * time.Second}).DialContext
-		base.ResponseHeaderTimeout = 30 * time.Second
+		base := a.registryTransport()
 		var rt http.RoundTripper = base
 		if len(a.cfg.Resolve) > 0 {
 			rt = roundTripFunc(func(req *http.Request) (*http.Response, error) {
@@ -48,6 +46,26 @@ func (a *Account) upstreamTransport() http.RoundTripper {
 		a.upstream = a.pings.wrap(counted)
 	})
 	return a.upstream
+}
+
+// registryTransport is the pool of connections under the account's registry calls; the
+// targets of a fleet share one (one pool to Docker Hub, not one per account-region).
+func (a *Account) registryTransport() *http.Transport {
+	if a.sdk == nil {
+		return newRegistryTransport(16)
+	}
+	a.sdk.registryOnce.Do(func() { a.sdk.registry = newRegistryTransport(sharedIdleConns) })
+	return a.sdk.registry
+}
+
+// newRegistryTransport keeps up to idle connections to a host for the next call: the
+// standard 2 made 6 of a diagnosis's 8 probes at once dial again (a TLS handshake each).
+func newRegistryTransport(idle int) *http.Transport {
+	t := http.DefaultTransport.(*http.Transport).Clone()
+	t.DialContext = (&net.Dialer{Timeout: 10 * time.Second}).DialContext
+	t.ResponseHeaderTimeout = 30 * time.Second
+	t.MaxIdleConnsPerHost = idle
+	return t
 }
 
 // registryOperation names a registry call for the meter: "registry <host> <kind>", the
