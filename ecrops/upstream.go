@@ -64,7 +64,7 @@ func newRegistryTransport(idle int) *http.Transport {
 	t := http.DefaultTransport.(*http.Transport).Clone()
 	t.DialContext = (&net.Dialer{Timeout: 10 * time.Second}).DialContext
 	t.ResponseHeaderTimeout = 30 * time.Second
-	t.MaxIdleConnsPerHost = idle
+	t.MaxIdleConns, t.MaxIdleConnsPerHost = max(t.MaxIdleConns, idle), idle
 	return t
 }
 
