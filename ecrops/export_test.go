@@ -12,3 +12,6 @@ func SetTestHookPolicyRead(f func()) { testHookPolicyRead = f }
 
 // SetTestHookWritten runs f after a step's write succeeded, before its outcome is journaled.
 func SetTestHookWritten(f func(s model.Step)) { testHookWritten = f }
+
+// SetTestHookBeforeWrite runs f after a step's check, just before its write.
+func SetTestHookBeforeWrite(f func(s model.Step)) { testHookBeforeWrite = f }
