@@ -325,3 +325,32 @@ func TestTemplateDriftNotCheckedWhenThePolicyIsUnread(t *testing.T) {
 		t.Errorf("not listed as not checked: %+v", res.NotChecked)
 	}
 }
+
+// A repository whose lifecycle policy the snapshot does not hold, and no failed read
+// either (a scan that did not get to it), is listed as not checked with the call that
+// would have read it: never judged on its other settings alone, never left out silently.
+func TestTemplateDriftNotCheckedWhenTheLifecycleIsMissing(t *testing.T) {
+	const policy = `{"rules":[{"rulePriority":1,"selection":{"tagStatus":"untagged","countType":"sinceImagePushed","countUnit":"days","countNumber":1},"action":{"type":"expire"}}]}`
+	snap := &model.Snapshot{AccountID: "111122223333", Region: "us-east-1",
+		Rules: []model.Rule{{Prefix: "quay", UpstreamURL: "quay.io", UpstreamRegistry: "quay"}},
+		Templates: []model.Template{{Prefix: "quay", AppliedFor: []string{"PULL_THROUGH_CACHE"}, ImageTagMutability: "IMMUTABLE",
+			LifecyclePolicy: policy}},
+		Repositories: []model.Repository{{Name: "quay/org/old", RulePrefix: "quay", ImagesKnown: true, SettingsKnown: true,
+			ImageTagMutability: "MUTABLE", Images: []model.Image{{Digest: "sha256:aa", Tags: []string{"v1"}}}},
+			// Its repository policy and tags unread, no error either: the same.
+			{Name: "quay/org/other", RulePrefix: "quay", ImagesKnown: true, LifecycleKnown: true,
+				ImageTagMutability: "MUTABLE", Images: []model.Image{{Digest: "sha256:bb", Tags: []string{"v1"}}}}}}
+	res := diagnose.Diagnose(context.Background(), snap, nil, diagnose.Options{Checks: []string{"template-drift"}})
+	for _, f := range res.Findings {
+		t.Errorf("a finding on a repository whose lifecycle policy is unread: %s", f.Title)
+	}
+	found := map[string]string{}
+	for _, n := range res.NotChecked {
+		if n.Check == "template-drift" {
+			found[n.Subject.Name] = n.Failed.Operation
+		}
+	}
+	if found["quay/org/old"] != "GetLifecyclePolicy" || found["quay/org/other"] != "GetRepositoryPolicy" || res.Complete() {
+		t.Errorf("not listed as not checked: %+v", res.NotChecked)
+	}
+}

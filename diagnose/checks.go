@@ -630,10 +630,7 @@ func checkNoLifecycle(d *diagnosis) []model.Finding {
 		if !repo.IsCache() || !d.imagesRead(subject, repo) || len(repo.Images) == 0 {
 			continue
 		}
-		if !repo.LifecycleKnown {
-			if d.read(subject, model.PartLifecycle(repo.Name)) {
-				d.skip(subject, model.PartError{Part: model.PartLifecycle(repo.Name), Operation: "GetLifecyclePolicy", Message: "not read"})
-			}
+		if !d.lifecycleRead(subject, repo) {
 			continue
 		}
 		if repo.LifecyclePolicy == "" {

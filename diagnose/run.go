@@ -225,6 +225,19 @@ func (d *diagnosis) imagesRead(subject model.Subject, repo model.Repository) boo
 	return false
 }
 
+// lifecycleRead reports whether a repository's lifecycle policy was read, recording the
+// subject as not checked otherwise: with the failed GetLifecyclePolicy, or as not read when
+// the snapshot holds neither the policy nor an error (a scan that did not get to it).
+func (d *diagnosis) lifecycleRead(subject model.Subject, repo model.Repository) bool {
+	if repo.LifecycleKnown {
+		return true
+	}
+	if d.read(subject, model.PartLifecycle(repo.Name)) {
+		d.skip(subject, model.PartError{Part: model.PartLifecycle(repo.Name), Operation: "GetLifecyclePolicy", Message: "not read"})
+	}
+	return false
+}
+
 // upstream asks the rule's upstream about a reference. ok is false, and the subject is
 // recorded as not checked, when the answer cannot be judged: none came (network, server
 // error), or the rule's secret could not be read and the anonymous answer is not a
