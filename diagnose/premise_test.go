@@ -156,7 +156,9 @@ func TestOnePlanIsOnePutOfTheRegistryPolicy(t *testing.T) {
 // are how teams name the repositories they push to: never offered for deletion.
 func TestOrphansAreOnlyTheShapesALeftoverHas(t *testing.T) {
 	img := []model.Image{{Digest: "sha256:aa", Tags: []string{"v1"}}}
-	repo := func(name string) model.Repository { return model.Repository{Name: name, ImagesKnown: true, Images: img} }
+	repo := func(name string) model.Repository {
+		return model.Repository{Name: name, ImagesKnown: true, Images: img}
+	}
 	snap := &model.Snapshot{AccountID: "111122223333", Region: "us-east-1",
 		Rules: []model.Rule{{Prefix: "docker-hub", UpstreamURL: "registry-1.docker.io", UpstreamRegistry: "docker-hub"}},
 		Templates: []model.Template{{Prefix: "gone", AppliedFor: []string{"PULL_THROUGH_CACHE"}},
