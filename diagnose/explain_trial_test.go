@@ -1,13 +1,17 @@
 package diagnose_test
 
 import (
+	"bytes"
 	"context"
-	"path/filepath"
+	"encoding/json"
+	"os"
+	"regexp"
 	"strings"
 	"testing"
 
 	"github.com/ptcdoctor/ptcdoctor/diagnose"
 	"github.com/ptcdoctor/ptcdoctor/ecrops"
+	"github.com/ptcdoctor/ptcdoctor/model"
 )
 
 // The lines a new user tried explain --error on (issue 12's trial), where they are not
@@ -133,44 +137,58 @@ func TestExplainErrorReadsWhatEachLineNames(t *testing.T) {
 	}
 }
 
-// A rule whose secret was deleted refuses every first pull with 403, and containerd prints
-// only the status: the deleted secret is the line's cause, confirmed by the chain, not a
-// link "also failing" beside a cause the line left unsettled. A secret gone for good and
-// one scheduled for deletion alike.
-func TestExplainErrorOfA403WhenTheRulesSecretWasDeleted(t *testing.T) {
-	_, acc := account(t, filepath.Join("..", "testdata", "scenarios", "deleted-secret.yaml"))
+// explain's JSON example in README.md decodes into the document's type (unknown fields
+// refused), and real documents of both kinds, made on the demo, have every field it shows
+// and decode back the same way.
+func TestExplainJSONSchema(t *testing.T) {
+	raw, err := os.ReadFile("README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, rest, _ := strings.Cut(string(raw), "## explain's JSON")
+	m := regexp.MustCompile("(?s)```json\n(.*?)```").FindStringSubmatch(rest)
+	if m == nil {
+		t.Fatal("no explain JSON example in README.md")
+	}
+	strict := func(what string, doc []byte) diagnose.ExplainReport {
+		var r diagnose.ExplainReport
+		dec := json.NewDecoder(bytes.NewReader(doc))
+		dec.DisallowUnknownFields()
+		if err := dec.Decode(&r); err != nil {
+			t.Fatalf("%s does not match the type: %v", what, err)
+		}
+		return r
+	}
+	example := strict("the README's example", []byte(m[1]))
+	if example.SchemaVersion != diagnose.ExplainSchemaVersion || example.Error == nil || example.Error.Cause == nil || len(example.Fixes) == 0 || len(example.Chain) == 0 {
+		t.Fatalf("example: %+v", example)
+	}
+
+	_, acc := account(t, "demo")
 	snap, err := acc.Scan(context.Background(), ecrops.Scope{}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	acct := &diagnose.Account{Snap: snap, Prober: acc}
-	const reg = "111122223333.dkr.ecr.us-east-1.amazonaws.com"
-	for _, ref := range []string{reg + "/docker-hub/library/nginx:1.27", reg + "/github/org/app:v2"} {
-		tag := ref[strings.LastIndex(ref, ":")+1:]
-		// The stand-in refuses the pull as ECR does (403 DENIED).
-		repo := strings.TrimPrefix(ref[:strings.LastIndex(ref, ":")], reg+"/")
-		if _, err := acc.Warm(context.Background(), repo, tag); err == nil || !strings.Contains(err.Error(), "DENIED") {
-			t.Fatalf("%s: a pull through a rule whose secret was deleted: %v", ref, err)
+	opts := diagnose.Options{Principals: []string{snap.Identity.ARN, "arn:aws:iam::111122223333:role/eks-node"}}
+	ref, err := model.ParseRef("docker-hub/library/redis:7.4", snap.AccountID, snap.Region, snap.Rules)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ex := diagnose.Explain(context.Background(), snap, acc, ref, opts)
+	v, _ := diagnose.ExplainError(context.Background(), &diagnose.Account{Snap: snap, Prober: acc, Opts: opts},
+		`failed to resolve reference "111122223333.dkr.ecr.us-east-1.amazonaws.com/docker-hub/library/redis:7.4": not found`)
+	for what, doc := range map[string]diagnose.ExplainReport{"explain REF": diagnose.NewExplainReport(snap, ex), "explain --error": diagnose.NewErrorReport(snap, v, true, "")} {
+		out, _ := json.Marshal(doc)
+		fields := []string{`"schemaVersion":1`, `"kind":"`, `"account":"111122223333"`, `"complete":true`, `"reference":{"input":`, `"cacheUri":"`, `"chain":[{"link":"registry and region"`,
+			`"status":"failed"`, `"evidence":[{"call":`, `"verdict":"`, `"fixes":[{"title":`, `"finding":"`, `"number":1`, `"findings":[{"id":"`}
+		if what == "explain --error" {
+			fields = append(fields, `"error":{"line":`, `"recognised":true`, `"candidates":["`, `"cause":{"id":"missing-import-permission"`, `"confirmed":true`, `"chainVerdict":"The pull fails`, `"alsoFailing":[]`)
 		}
-		line := `Error response from daemon: failed to resolve reference "` + ref + `": pulling from host ` + reg + ` failed with status code [manifests ` + tag + `]: 403 Forbidden`
-		v, ok := diagnose.ExplainError(context.Background(), acct, line)
-		if !ok || v.Cause.ID != "secret-unusable" || !v.Confirmed {
-			t.Errorf("%s: cause %q (confirmed %v), want secret-unusable confirmed: %s; also %v; needs %v", ref, v.Cause.ID, v.Confirmed, v.Verdict, v.AlsoFailing, v.Needs)
-			continue
-		}
-		for _, a := range v.AlsoFailing {
-			if strings.Contains(a, "secret") {
-				t.Errorf("%s: the deleted secret is listed as also failing: %s", ref, a)
+		for _, f := range fields {
+			if !bytes.Contains(out, []byte(f)) {
+				t.Errorf("%s lacks %s", what, f)
 			}
 		}
-		if len(v.Fixes) == 0 {
-			t.Errorf("%s: no fix for the secret", ref)
-		}
-	}
-	// ECR's words for an upstream that refused the rule name credentials; with the
-	// secret gone, none were sent: the secret is the cause.
-	line := `Error response from daemon: pull access denied for ` + reg + `/github/org/app, repository does not exist or may require 'docker login': denied: The authentication to the upstream registry failed. Verify that the credentials provided in the pull through cache rule are correct, and try again.`
-	if v, _ := diagnose.ExplainError(context.Background(), acct, line); v.Cause.ID != "secret-unusable" || !v.Confirmed {
-		t.Errorf("upstream authentication failed: cause %q (confirmed %v): %s", v.Cause.ID, v.Confirmed, v.Verdict)
+		strict(what, out)
 	}
 }

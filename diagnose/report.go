@@ -436,9 +436,11 @@ func reportFinding(f model.Finding, number int) ReportFinding {
 		rf.Evidence = append(rf.Evidence, ReportEvidence{Call: model.Printable(e.Call), Answer: model.Printable(e.Answer)})
 	}
 	for _, fx := range f.Fixes {
-		rfx := ReportFix{Title: model.Printable(fx.Title), Destructive: fx.Plan.Destructive(), Manual: fx.Manual, Steps: []ReportStep{}}
-		rfx.Steps = reportSteps(fx.Plan.Steps)
-		rf.Fixes = append(rf.Fixes, rfx)
+		rf.Fixes = append(rf.Fixes, reportFix(fx))
 	}
 	return rf
+}
+
+func reportFix(fx model.Fix) ReportFix {
+	return ReportFix{Title: model.Printable(fx.Title), Destructive: fx.Plan.Destructive(), Manual: fx.Manual, Steps: reportSteps(fx.Plan.Steps)}
 }
