@@ -52,13 +52,7 @@ func checkTemplateDrift(d *diagnosis) []model.Finding {
 // holds neither them nor an error (the scan reads them for every cache repository a
 // template covers; one that did not get to it left them unread, not empty).
 func (d *diagnosis) settingsRead(subject model.Subject, repo model.Repository) bool {
-	if repo.SettingsKnown {
-		return true
-	}
-	if d.read(subject, model.PartRepositoryPolicy(repo.Name), model.PartRepositoryTags(repo.Name)) {
-		d.skip(subject, model.PartError{Part: model.PartRepositoryPolicy(repo.Name), Operation: "GetRepositoryPolicy", Message: "not read"})
-	}
-	return false
+	return d.held(subject, repo.SettingsKnown, "GetRepositoryPolicy", model.PartRepositoryPolicy(repo.Name), model.PartRepositoryTags(repo.Name))
 }
 
 func driftOf(repo model.Repository, t model.Template) []drift {
