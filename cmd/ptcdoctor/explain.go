@@ -74,6 +74,15 @@ not be read; 4 when the message is not one ptcdoctor recognises.`,
 			}
 			defer s.Close()
 			acct, err := readAccount(cmd.Context(), g, s, principals)
+			var unread unreadAccountError
+			if errors.As(err, &unread) && asJSON {
+				// A script reading the document gets one: incomplete, with what failed.
+				why := "the account could not be read: " + failedReads(unread.snap.Errors)
+				ex := diagnose.Explanation{Ref: model.Ref{Input: args[0]}, Verdict: "Not checked: " + why,
+					Steps: []diagnose.ExplainStep{{Name: "registry and region", Status: diagnose.StatusNotChecked, Detail: why}}}
+				writeJSON(out, diagnose.NewExplainReport(unread.snap, ex))
+				return incompleteError{err}
+			}
 			if err != nil {
 				return err
 			}

@@ -232,7 +232,9 @@ func decodeExplain(t *testing.T, out string) diagnose.ExplainReport {
 	if err := dec.Decode(&r); err != nil {
 		t.Fatalf("%v:\n%s", err, out)
 	}
-	if r.SchemaVersion != diagnose.ExplainSchemaVersion || r.Tool != "ptcdoctor" || dec.More() {
+	// After the document, only what went to stderr (the output is combined).
+	rest := strings.TrimSpace(out[dec.InputOffset():])
+	if r.SchemaVersion != diagnose.ExplainSchemaVersion || r.Tool != "ptcdoctor" || (rest != "" && !strings.HasPrefix(rest, "ptcdoctor: ")) {
 		t.Fatalf("not one explain document:\n%s", out)
 	}
 	return r
@@ -281,5 +283,26 @@ func TestExplainJSON(t *testing.T) {
 	}
 	if help, _ := runCLI(t, demoEnv(t), "explain", "--help"); !strings.Contains(help, "--json") || !strings.Contains(flat(help), "explain's JSON") {
 		t.Errorf("explain --help does not document --json:\n%s", help)
+	}
+}
+
+// Keys that cannot read the account: explain --json still prints one document, incomplete,
+// naming what failed, and exits 3, for a reference and for a line alike.
+func TestExplainJSONWhenTheAccountCannotBeRead(t *testing.T) {
+	_, env := standIn(t, "demo")
+	for i, kv := range env {
+		if strings.HasPrefix(kv, "AWS_SECRET_ACCESS_KEY=") {
+			env[i] = "AWS_SECRET_ACCESS_KEY=not-the-key"
+		}
+	}
+	out, code := runCLI(t, env, "explain", "--json", "docker-hub/library/nginx:1.27")
+	r := decodeExplain(t, out)
+	if code != exitScan || r.Complete || len(r.Chain) != 1 || r.Chain[0].Status != diagnose.StatusNotChecked || !strings.Contains(r.Verdict, "could not be read") {
+		t.Fatalf("explain REF --json, account unread (exit %d):\n%s", code, out)
+	}
+	out, code = runCLI(t, env, "explain", "--json", "--error", `failed to resolve reference "111122223333.dkr.ecr.us-east-1.amazonaws.com/docker-hub/library/redis:7.4": not found`)
+	r = decodeExplain(t, out)
+	if code != exitScan || r.Complete || r.Error == nil || r.Error.AccountNotRead == "" || r.Error.Cause != nil {
+		t.Fatalf("explain --error --json, account unread (exit %d):\n%s", code, out)
 	}
 }
