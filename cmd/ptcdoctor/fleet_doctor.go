@@ -121,10 +121,7 @@ func runFleet(ctx context.Context, g *globals, sc *scope, base ecrops.Config, ta
 			if e := ecrops.RegionRefused(d.snap); e != nil {
 				return nil, fmt.Errorf("region %s is not enabled for account %s: %s answered %s: %s", d.snap.Region, d.snap.AccountID, e.Operation, e.Code, e.Message)
 			}
-			rep := diagnose.NewReport(d.snap, d.Result, stats)
-			if rep.Stats != nil { // every call, the checks' and the registries' too, as doctor counts one account's
-				rep.Stats.Calls, rep.Stats.Throttled, rep.Stats.Retried = d.calls, d.throttled, d.retried
-			}
+			rep := d.report(stats)
 			return &fleetScan{report: &rep, view: diagnose.FleetView(d.snap)}, nil
 		},
 		func(t ecrops.Target, s *fleetScan, err error) {
