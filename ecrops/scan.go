@@ -412,14 +412,7 @@ func (a *Account) scanRepository(ctx context.Context, repo *model.Repository, te
 		if repo.Images == nil && !p.HasMorePages() { // one page, the common case: no slice to grow
 			repo.Images = make([]model.Image, 0, len(page.ImageDetails))
 		}
-		digests := copyAll(page.ImageDetails)
-		for k, d := range page.ImageDetails {
-			img := model.Image{Digest: digests[k], Tags: internAll(d.ImageTags),
-				MediaType: intern(aws.ToString(d.ImageManifestMediaType)),
-				SizeBytes: aws.ToInt64(d.ImageSizeInBytes), PushedAt: aws.ToTime(d.ImagePushedAt), LastPull: aws.ToTime(d.LastRecordedPullTime)}
-			sort.Strings(img.Tags)
-			repo.Images = append(repo.Images, img)
-		}
+		repo.Images = appendImages(repo.Images, page.ImageDetails)
 	}
 	repo.Images = exact(repo.Images)
 	if repo.IsCache() {
@@ -452,15 +445,20 @@ var manifestMediaTypes = []string{
 // count as a pull for lastRecordedPullTime; a pull-time update exclusion for ptcdoctor's
 // role avoids that.)
 func (a *Account) readIndexes(ctx context.Context, repo *model.Repository, addErr func(part, op string, err error)) {
-	present := map[string]bool{}
 	var ids []ecrtypes.ImageIdentifier
-	at := map[string]int{}
+	at := map[model.Digest]int{}
 	for i, img := range repo.Images {
-		present[img.Digest] = true
 		if img.IsIndex() {
-			ids = append(ids, ecrtypes.ImageIdentifier{ImageDigest: aws.String(img.Digest)})
+			ids = append(ids, ecrtypes.ImageIdentifier{ImageDigest: aws.String(img.Digest.String())})
 			at[img.Digest] = i
 		}
+	}
+	if len(ids) == 0 {
+		return // most repositories: no map of their digests to build
+	}
+	present := make(map[model.Digest]bool, len(repo.Images))
+	for _, img := range repo.Images {
+		present[img.Digest] = true
 	}
 	for len(ids) > 0 {
 		n := min(100, len(ids))
@@ -485,7 +483,11 @@ func (a *Account) readIndexes(ctx context.Context, repo *model.Repository, addEr
 			if json.Unmarshal([]byte(aws.ToString(im.ImageManifest)), &idx) != nil {
 				continue
 			}
-			i := at[aws.ToString(im.ImageId.ImageDigest)]
+			i, ok := at[model.ParseDigest(aws.ToString(im.ImageId.ImageDigest))]
+			if !ok {
+				continue // not one asked for: nothing to attach it to
+			}
+			children := make([]model.ChildManifest, 0, len(idx.Manifests))
 			for _, m := range idx.Manifests {
 				plat := ""
 				if p := m.Platform; p != nil {
@@ -494,17 +496,43 @@ func (a *Account) readIndexes(ctx context.Context, repo *model.Repository, addEr
 						plat += "/" + p.Variant
 					}
 				}
-				repo.Images[i].Children = append(repo.Images[i].Children,
-					model.ChildManifest{Digest: m.Digest, Platform: intern(plat), Present: present[m.Digest]})
+				children = append(children, model.ChildManifest{Digest: m.Digest, Platform: intern(plat), Present: present[model.ParseDigest(m.Digest)]})
 			}
+			repo.Images[i].SetChildren(append(repo.Images[i].Children(), children...))
 		}
 	}
 }
 
 // What a scan keeps of an image is stored compactly (issue 15: 100,000 images in one
-// account). The SDK decodes a page's strings into shared arenas, so one string kept from
-// a page keeps the whole page's text alive: a digest is copied out, and the strings many
-// images share (media types, tags such as "latest", platforms) are interned, one copy each.
+// account; model/compact.go). The SDK decodes a page's strings into shared arenas, so one
+// string kept from a page keeps the whole page's text alive: a sha256 digest is kept as
+// its bytes, and the strings many images share (media types, tags such as "latest",
+// platforms) are interned, one copy each.
+
+// appendImages adds a page's images to imgs. The page's tags share one backing array,
+// one allocation for the page rather than one for each image.
+func appendImages(imgs []model.Image, page []ecrtypes.ImageDetail) []model.Image {
+	n := 0
+	for _, d := range page {
+		n += len(d.ImageTags)
+	}
+	tags := make([]string, 0, n)
+	for _, d := range page {
+		k := len(tags)
+		for _, t := range d.ImageTags {
+			tags = append(tags, intern(t))
+		}
+		img := model.Image{Digest: model.ParseDigest(aws.ToString(d.ImageDigest)),
+			MediaType: model.MediaTypeOf(aws.ToString(d.ImageManifestMediaType)), SizeBytes: aws.ToInt64(d.ImageSizeInBytes),
+			PushedAt: model.UnixTimeOf(aws.ToTime(d.ImagePushedAt)), LastPull: model.UnixTimeOf(aws.ToTime(d.LastRecordedPullTime))}
+		if len(tags) > k {
+			img.Tags = tags[k:len(tags):len(tags)] // full: an append to one image's tags never writes over the next's
+			sort.Strings(img.Tags)
+		}
+		imgs = append(imgs, img)
+	}
+	return imgs
+}
 
 // intern returns the one shared copy of s.
 func intern(s string) string {
@@ -512,38 +540,6 @@ func intern(s string) string {
 		return ""
 	}
 	return unique.Make(s).Value()
-}
-
-// internAll returns a new slice (never the SDK's) of the interned strings, nil for none.
-func internAll(ss []string) []string {
-	if len(ss) == 0 {
-		return nil
-	}
-	out := make([]string, len(ss))
-	for i, s := range ss {
-		out[i] = intern(s)
-	}
-	return out
-}
-
-// copyAll copies a page's digests out of the SDK's buffers into one string of their
-// own, one allocation for the page rather than one for each.
-func copyAll(details []ecrtypes.ImageDetail) []string {
-	n := 0
-	for _, d := range details {
-		n += len(aws.ToString(d.ImageDigest))
-	}
-	var b strings.Builder
-	b.Grow(n)
-	for _, d := range details {
-		b.WriteString(aws.ToString(d.ImageDigest))
-	}
-	all, out := b.String(), make([]string, len(details))
-	for i, d := range details {
-		l := len(aws.ToString(d.ImageDigest))
-		out[i], all = all[:l], all[l:]
-	}
-	return out
 }
 
 // exact returns the images in a slice of their own length: appending page after page

@@ -68,7 +68,7 @@ func TestScanTheDemoAccount(t *testing.T) {
 			index = img
 		}
 	}
-	if !index.IsIndex() || strings.Join(index.MissingPlatforms(), ",") != "linux/arm64" || len(index.Children) != 2 {
+	if !index.IsIndex() || strings.Join(index.MissingPlatforms(), ",") != "linux/arm64" || len(index.Children()) != 2 {
 		t.Fatalf("nginx:1.27: %+v", index)
 	}
 	quay := snap.Repository("quay/prometheus/node-exporter")
