@@ -90,3 +90,15 @@ func FuzzParseDigest(f *testing.F) {
 		}
 	})
 }
+
+// Printable is called on every string a report or a screen shows: one that needs nothing
+// escaped comes back as it is, not copied.
+func TestPrintableDoesNotCopyAPlainString(t *testing.T) {
+	s := strings.Repeat("gen-01/team/app-0001:v1 café ", 10)
+	if n := testing.AllocsPerRun(10, func() { _ = Printable(s) }); n != 0 {
+		t.Errorf("Printable of a plain string allocates %v times", n)
+	}
+	if got := Printable("a\x1bb\xff"); got != `a\x1bb`+"\ufffd" {
+		t.Errorf("Printable escapes %q", got)
+	}
+}
