@@ -40,7 +40,7 @@ func BenchmarkImagesKept(b *testing.B) {
 		runtime.ReadMemStats(&before)
 		for r := range kept {
 			p := page(r)
-			kept[r] = exact(appendImages(make([]model.Image, 0, len(p)), p))
+			kept[r] = join([][]model.Image{appendImages(make([]model.Image, 0, len(p)), p)})
 		}
 		runtime.GC()
 		runtime.ReadMemStats(&after)

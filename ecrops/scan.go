@@ -46,8 +46,17 @@ const maxPage = 1000
 // snapshot's Errors and the rest goes on; the error returned is only for a scan that
 // could not start (no credentials, cancelled).
 func (a *Account) Scan(ctx context.Context, scope Scope, progress func(Progress)) (*model.Snapshot, error) {
-	if progress == nil {
+	watched := progress != nil
+	if !watched {
 		progress = func(Progress) {}
+	}
+	// copyFor is the snapshot a progress report carries: a copy of 5,000 repositories is
+	// made only when someone receives it.
+	copyFor := func(snap *model.Snapshot) *model.Snapshot {
+		if !watched {
+			return nil
+		}
+		return snap.Copy()
 	}
 	start := time.Now()
 	a.forgetCredentials() // the probes after this scan read the secrets as they are now
@@ -151,9 +160,9 @@ func (a *Account) Scan(ctx context.Context, scope Scope, progress func(Progress)
 		repos = kept
 	}
 	snap.Repositories = repos
-	progress(Progress{Stage: "rules", Snapshot: snap.Copy()})
+	progress(Progress{Stage: "rules", Snapshot: copyFor(snap)})
 	snap.Stats.FirstRepos = time.Since(start)
-	progress(Progress{Stage: "repositories", Snapshot: snap.Copy(), ReposTotal: len(repos)})
+	progress(Progress{Stage: "repositories", Snapshot: copyFor(snap), ReposTotal: len(repos)})
 
 	// Rule validation and secrets, and each repository's images and lifecycle policy.
 	// A goroutine starts when a slot is free, not before: one per repository, waiting,
@@ -402,6 +411,7 @@ func (a *Account) scanRepository(ctx context.Context, repo *model.Repository, te
 	p := ecr.NewDescribeImagesPaginator(a.ecr, &ecr.DescribeImagesInput{RepositoryName: aws.String(repo.Name),
 		MaxResults: aws.Int32(maxPage), Filter: &ecrtypes.DescribeImagesFilter{TagStatus: ecrtypes.TagStatusAny}})
 	repo.ImagesKnown = true
+	var pages [][]model.Image // each page's images in a slice of their number, joined once
 	for p.HasMorePages() {
 		page, err := p.NextPage(ctx)
 		if err != nil {
@@ -409,12 +419,9 @@ func (a *Account) scanRepository(ctx context.Context, repo *model.Repository, te
 			repo.ImagesKnown = false
 			break
 		}
-		if repo.Images == nil && !p.HasMorePages() { // one page, the common case: no slice to grow
-			repo.Images = make([]model.Image, 0, len(page.ImageDetails))
-		}
-		repo.Images = appendImages(repo.Images, page.ImageDetails)
+		pages = append(pages, appendImages(make([]model.Image, 0, len(page.ImageDetails)), page.ImageDetails))
 	}
-	repo.Images = exact(repo.Images)
+	repo.Images = join(pages)
 	if repo.IsCache() {
 		out, err := a.ecr.GetLifecyclePolicy(ctx, &ecr.GetLifecyclePolicyInput{RepositoryName: aws.String(repo.Name)})
 		var nf *ecrtypes.LifecyclePolicyNotFoundException
@@ -542,11 +549,23 @@ func intern(s string) string {
 	return unique.Make(s).Value()
 }
 
-// exact returns the images in a slice of their own length: appending page after page
-// leaves up to half a slice unused.
-func exact(imgs []model.Image) []model.Image {
-	if cap(imgs) == len(imgs) {
-		return imgs
+// join returns the pages' images in one slice of their number. A repository of 100,000
+// images is 100 pages: appending page after page to one slice would copy it at each
+// doubling and leave up to half of it unused, then copy it once more to trim it.
+func join(pages [][]model.Image) []model.Image {
+	switch len(pages) {
+	case 0:
+		return nil
+	case 1: // one page, the common case: nothing to copy
+		return pages[0]
 	}
-	return append(make([]model.Image, 0, len(imgs)), imgs...)
+	n := 0
+	for _, p := range pages {
+		n += len(p)
+	}
+	out := make([]model.Image, 0, n)
+	for _, p := range pages {
+		out = append(out, p...)
+	}
+	return out
 }
