@@ -513,21 +513,33 @@ func (a *Account) readIndexes(ctx context.Context, repo *model.Repository, addEr
 // What a scan keeps of an image is stored compactly (issue 15: 100,000 images in one
 // account; model/compact.go). The SDK decodes a page's strings into shared arenas, so one
 // string kept from a page keeps the whole page's text alive: a sha256 digest is kept as
-// its bytes, and the strings many images share (media types, tags such as "latest",
-// platforms) are interned, one copy each.
+// its bytes, the strings few and shared (media types, platforms) are interned, and the
+// page's tags are copied out together.
 
-// appendImages adds a page's images to imgs. The page's tags share one backing array,
-// one allocation for the page rather than one for each image.
+// appendImages adds a page's images to imgs. The page's tags are copied into one string
+// and one slice, two allocations for the page rather than two for each image. (Interning
+// tags would share "latest" across repositories, but costs some 50 bytes a distinct tag,
+// and most tags are one image's own version.)
 func appendImages(imgs []model.Image, page []ecrtypes.ImageDetail) []model.Image {
-	n := 0
+	n, size := 0, 0
 	for _, d := range page {
 		n += len(d.ImageTags)
+		for _, t := range d.ImageTags {
+			size += len(t)
+		}
 	}
-	tags := make([]string, 0, n)
+	var b strings.Builder
+	b.Grow(size)
+	for _, d := range page {
+		for _, t := range d.ImageTags {
+			b.WriteString(t)
+		}
+	}
+	text, tags := b.String(), make([]string, 0, n)
 	for _, d := range page {
 		k := len(tags)
 		for _, t := range d.ImageTags {
-			tags = append(tags, intern(t))
+			tags, text = append(tags, text[:len(t)]), text[len(t):]
 		}
 		img := model.Image{Digest: model.ParseDigest(aws.ToString(d.ImageDigest)),
 			MediaType: model.MediaTypeOf(aws.ToString(d.ImageManifestMediaType)), SizeBytes: aws.ToInt64(d.ImageSizeInBytes),
