@@ -323,16 +323,21 @@ func (a *Account) listTemplates(ctx context.Context) ([]model.Template, error) {
 
 func (a *Account) listRepositories(ctx context.Context, scope Scope) ([]model.Repository, error) {
 	var out []model.Repository
+	// What is kept is copied out of the page (whose strings share the SDK's arenas, alive
+	// while one of them is): the names and ARNs, the enums interned; the URI is not kept,
+	// nothing reads it.
 	add := func(rs []ecrtypes.Repository) {
 		for _, r := range rs {
-			repo := model.Repository{Name: aws.ToString(r.RepositoryName), ARN: aws.ToString(r.RepositoryArn),
-				URI: aws.ToString(r.RepositoryUri), CreatedAt: aws.ToTime(r.CreatedAt),
-				ImageTagMutability: string(r.ImageTagMutability)}
+			repo := model.Repository{Name: strings.Clone(aws.ToString(r.RepositoryName)), ARN: strings.Clone(aws.ToString(r.RepositoryArn)),
+				CreatedAt: aws.ToTime(r.CreatedAt), ImageTagMutability: intern(string(r.ImageTagMutability))}
 			if r.EncryptionConfiguration != nil {
-				repo.EncryptionType = string(r.EncryptionConfiguration.EncryptionType)
-				repo.KMSKey = aws.ToString(r.EncryptionConfiguration.KmsKey)
+				repo.EncryptionType = intern(string(r.EncryptionConfiguration.EncryptionType))
+				repo.KMSKey = strings.Clone(aws.ToString(r.EncryptionConfiguration.KmsKey))
 			}
 			repo.MutabilityExclusions = exclusionPatterns(r.ImageTagMutabilityExclusionFilters)
+			for i, f := range repo.MutabilityExclusions {
+				repo.MutabilityExclusions[i] = strings.Clone(f)
+			}
 			out = append(out, repo)
 		}
 	}
@@ -431,7 +436,8 @@ func (a *Account) scanRepository(ctx context.Context, repo *model.Repository, te
 		case err != nil:
 			addErr(model.PartLifecycle(repo.Name), "GetLifecyclePolicy", err)
 		default:
-			repo.LifecycleKnown, repo.LifecyclePolicy = true, aws.ToString(out.LifecyclePolicyText)
+			// Interned: the repositories a creation template made share its policy's text.
+			repo.LifecycleKnown, repo.LifecyclePolicy = true, intern(aws.ToString(out.LifecyclePolicyText))
 		}
 	}
 	if repo.ImagesKnown {

@@ -106,7 +106,6 @@ func (t Template) AppliesToPullThroughCache() bool {
 type Repository struct {
 	Name               string
 	ARN                string
-	URI                string
 	CreatedAt          time.Time
 	ImageTagMutability string
 	// MutabilityExclusions are the WILDCARD filters of a *_WITH_EXCLUSION setting.
