@@ -2,6 +2,7 @@ package model
 
 import (
 	"encoding/hex"
+	"encoding/json"
 	"strings"
 	"time"
 	"unique"
@@ -63,6 +64,10 @@ func (d Digest) String() string {
 	return string(b[:])
 }
 
+// MarshalText writes the digest as the registry wrote it (the describe screen shows an
+// image as JSON).
+func (d Digest) MarshalText() ([]byte, error) { return []byte(d.String()), nil }
+
 // IsZero reports whether the digest is empty.
 func (d Digest) IsZero() bool { return d == Digest{} }
 
@@ -88,6 +93,9 @@ func (m MediaType) String() string {
 	}
 	return m.h.Value()
 }
+
+// MarshalText writes the media type as the registry wrote it.
+func (m MediaType) MarshalText() ([]byte, error) { return []byte(m.String()), nil }
 
 // IsIndex reports whether the media type is a multi-platform index (OCI or Docker).
 func (m MediaType) IsIndex() bool {
@@ -117,3 +125,20 @@ func (t UnixTime) Time() time.Time {
 
 // IsZero reports whether there is no time.
 func (t UnixTime) IsZero() bool { return t == 0 }
+
+// MarshalJSON writes the time as a time.Time does.
+func (t UnixTime) MarshalJSON() ([]byte, error) { return t.Time().MarshalJSON() }
+
+// MarshalJSON writes an image as it reads: its digest, media type and times as text, and
+// its children, which it keeps behind a pointer.
+func (i Image) MarshalJSON() ([]byte, error) {
+	return json.Marshal(struct {
+		Digest    Digest
+		Tags      []string
+		MediaType MediaType
+		SizeBytes int64
+		PushedAt  UnixTime
+		LastPull  UnixTime
+		Children  []ChildManifest
+	}{i.Digest, i.Tags, i.MediaType, i.SizeBytes, i.PushedAt, i.LastPull, i.Children()})
+}

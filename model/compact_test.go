@@ -1,6 +1,7 @@
 package model
 
 import (
+	"encoding/json"
 	"strings"
 	"testing"
 	"time"
@@ -100,5 +101,23 @@ func TestPrintableDoesNotCopyAPlainString(t *testing.T) {
 	}
 	if got := Printable("a\x1bb\xff"); got != `a\x1bb`+"\ufffd" {
 		t.Errorf("Printable escapes %q", got)
+	}
+}
+
+// The describe screen shows an image as JSON: it reads as the strings and times it was
+// made from, children included.
+func TestImageJSONReadsAsItWasRead(t *testing.T) {
+	sha := "sha256:" + strings.Repeat("ab", 32)
+	img := Image{Digest: ParseDigest(sha), Tags: []string{"1.27"}, MediaType: MediaTypeOf("application/vnd.oci.image.index.v1+json"),
+		SizeBytes: 7, PushedAt: UnixTimeOf(time.Date(2026, 11, 30, 9, 0, 0, 0, time.UTC))}
+	img.SetChildren([]ChildManifest{{Digest: "sha256:cd", Platform: "linux/arm64"}})
+	b, err := json.Marshal(img)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := `{"Digest":"` + sha + `","Tags":["1.27"],"MediaType":"application/vnd.oci.image.index.v1+json","SizeBytes":7,` +
+		`"PushedAt":"2026-11-30T09:00:00Z","LastPull":"0001-01-01T00:00:00Z","Children":[{"Digest":"sha256:cd","Platform":"linux/arm64","Present":false}]}`
+	if string(b) != want {
+		t.Errorf("JSON of an image:\n%s\nwant\n%s", b, want)
 	}
 }
