@@ -26,19 +26,33 @@ const sha256Prefix = "sha256:"
 
 // ParseDigest holds s; it never fails, since a digest is whatever the registry answered.
 func ParseDigest(s string) Digest {
-	var d Digest
 	if s == "" {
-		return d
+		return Digest{}
 	}
+	if sum, ok := sha256Sum(s); ok {
+		return Digest{sum: sum}
+	}
+	return Digest{other: unique.Make(s)}
+}
+
+// sha256Sum decodes a digest in ECR's form, "sha256:" and 64 lowercase hex digits. All
+// zeros is refused: it would read back as the empty digest.
+func sha256Sum(s string) (sum [32]byte, ok bool) {
 	hexPart, ok := strings.CutPrefix(s, sha256Prefix)
-	if ok && len(hexPart) == 64 && isLowerHex(hexPart) {
-		if _, err := hex.Decode(d.sum[:], []byte(hexPart)); err == nil && d.sum != ([32]byte{}) {
-			return d // (all zeros would read back as the empty digest: kept whole below)
-		}
-		d.sum = [32]byte{}
+	if !ok || len(hexPart) != 64 || !isLowerHex(hexPart) {
+		return sum, false
 	}
-	d.other = unique.Make(s)
-	return d
+	for i := range sum {
+		sum[i] = unhex(hexPart[2*i])<<4 | unhex(hexPart[2*i+1])
+	}
+	return sum, sum != [32]byte{}
+}
+
+func unhex(c byte) byte {
+	if c <= '9' {
+		return c - '0'
+	}
+	return c - 'a' + 10
 }
 
 func isLowerHex(s string) bool {
@@ -71,8 +85,17 @@ func (d Digest) MarshalText() ([]byte, error) { return []byte(d.String()), nil }
 // IsZero reports whether the digest is empty.
 func (d Digest) IsZero() bool { return d == Digest{} }
 
-// Is reports whether the digest is s, without building its string.
-func (d Digest) Is(s string) bool { return d == ParseDigest(s) }
+// Is reports whether the digest is s, without building its string or interning s.
+func (d Digest) Is(s string) bool {
+	if d.other != (unique.Handle[string]{}) {
+		return d.other.Value() == s
+	}
+	if d.sum == ([32]byte{}) {
+		return s == ""
+	}
+	sum, ok := sha256Sum(s)
+	return ok && sum == d.sum
+}
 
 // MediaType is a manifest's media type, one shared copy for all the images that have it.
 // The zero MediaType is the empty string.

@@ -34,6 +34,10 @@ func TestDigestReadsBackWhatWasRead(t *testing.T) {
 			t.Errorf("ParseDigest(%q) equals %q", s, sha)
 		}
 	}
+	other := "sha512:" + sha[7:]
+	if n := testing.AllocsPerRun(10, func() { _ = ParseDigest(sha).Is(other) || ParseDigest(sha).Is(sha) }); n != 0 {
+		t.Errorf("comparing a digest allocates %v times", n)
+	}
 	if d := ParseDigest(sha); d.other != (Digest{}.other) {
 		t.Errorf("a sha256 digest in ECR's form is not held in its 32 bytes")
 	}
@@ -77,17 +81,21 @@ func TestImageIsCompact(t *testing.T) {
 }
 
 func FuzzParseDigest(f *testing.F) {
-	f.Add("sha256:" + strings.Repeat("0123456789abcdef", 4))
-	f.Add("sha256:" + strings.Repeat("0", 64))
-	f.Add("")
-	f.Add("sha512:zz")
-	f.Fuzz(func(t *testing.T, s string) {
+	sha := "sha256:" + strings.Repeat("0123456789abcdef", 4)
+	f.Add(sha, sha)
+	f.Add("sha256:"+strings.Repeat("0", 64), "")
+	f.Add("", "sha512:zz")
+	f.Add(sha, strings.ToUpper(sha))
+	f.Fuzz(func(t *testing.T, s, o string) {
 		d := ParseDigest(s)
 		if d.String() != s {
 			t.Fatalf("ParseDigest(%q).String() = %q", s, d.String())
 		}
 		if !d.Is(s) || d.IsZero() != (s == "") {
 			t.Fatalf("ParseDigest(%q) is not itself", s)
+		}
+		if d.Is(o) != (s == o) || (d == ParseDigest(o)) != (s == o) {
+			t.Fatalf("ParseDigest(%q) against %q: Is %v, == %v", s, o, d.Is(o), d == ParseDigest(o))
 		}
 	})
 }
