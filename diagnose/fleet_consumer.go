@@ -118,3 +118,45 @@ func principalsOf(d policyDoc, account string) []string {
 	}
 	return out
 }
+
+// AccountPlaceholder in a principal stands for each account of a fleet, as in
+// --assume-role-arn: arn:aws:iam::{account}:role/eks-node names every account's node role.
+const AccountPlaceholder = "{account}"
+
+// PrincipalsFor is a fleet's share of the pulling principals for one of its accounts:
+// those of that account (a placeholder made its ID) and those whose account cannot be
+// read from their name. A principal of another account is left to that account's
+// targets and to the cross-account checks: IAM can only simulate a principal in its
+// own account, so elsewhere it would be "not checked" for nothing.
+func PrincipalsFor(principals []string, account string) []string {
+	var out []string
+	for _, p := range principals {
+		p = strings.ReplaceAll(p, AccountPlaceholder, account)
+		if a := accountOf(p); (a == "" || a == account) && !containsString(out, p) {
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
+// fleetPrincipals expands the placeholder to every account scanned.
+func fleetPrincipals(principals []string, views []*model.Snapshot) []string {
+	var out []string
+	add := func(p string) {
+		if !containsString(out, p) {
+			out = append(out, p)
+		}
+	}
+	for _, p := range principals {
+		if !strings.Contains(p, AccountPlaceholder) {
+			add(p)
+			continue
+		}
+		for _, v := range views {
+			if v.AccountID != "" {
+				add(strings.ReplaceAll(p, AccountPlaceholder, v.AccountID))
+			}
+		}
+	}
+	return out
+}

@@ -185,3 +185,27 @@ func TestFleetConsumerPull(t *testing.T) {
 		t.Fatalf("findings %v, not checked %v", checksOf(fs), nc)
 	}
 }
+
+// A principal named with {account} is every scanned account's: the consumer's node role
+// is found without naming it account by account. A target is given its own account's
+// principals only.
+func TestFleetPrincipalsPerAccount(t *testing.T) {
+	views := fleetViews(grantPolicy("222222222222", "333333333333"))
+	views[0].Templates[0].RepositoryPolicy = `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"AWS":["arn:aws:iam::222222222222:role/ci","arn:aws:iam::333333333333:role/eks-node"]},"Action":["ecr:BatchGetImage","ecr:GetDownloadUrlForLayer","ecr:BatchCheckLayerAvailability"]}]}`
+	fs, _ := diagnose.FleetChecks(views, nil, []string{"arn:aws:iam::{account}:role/eks-node"})
+	var subjects []string
+	for _, f := range fs {
+		if f.Check == "fleet-consumer-pull" {
+			subjects = append(subjects, f.Title)
+		}
+	}
+	if len(subjects) != 1 || !strings.Contains(subjects[0], "arn:aws:iam::222222222222:role/eks-node") {
+		t.Fatalf("fleet-consumer-pull with {account}: %v", subjects)
+	}
+	got := diagnose.PrincipalsFor([]string{"arn:aws:iam::{account}:role/eks-node", "arn:aws:iam::222222222222:role/ci",
+		"arn:aws:iam::333333333333:role/ci", "eks-node"}, "222222222222")
+	want := []string{"arn:aws:iam::222222222222:role/eks-node", "arn:aws:iam::222222222222:role/ci", "eks-node"}
+	if strings.Join(got, " ") != strings.Join(want, " ") {
+		t.Fatalf("PrincipalsFor: %v, want %v", got, want)
+	}
+}

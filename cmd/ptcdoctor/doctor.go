@@ -30,6 +30,9 @@ type scope struct {
 	configPath string
 	probeLimit int
 	consumers  []string
+	// fleet: each account-region of a fleet is given the principals of its own account
+	// only (diagnose.PrincipalsFor); the others are the cross-account checks'.
+	fleet bool
 }
 
 func (sc *scope) register(cmd *cobra.Command) {
@@ -154,6 +157,9 @@ func (sc *scope) run(ctx context.Context, g *globals, s *session, progress func(
 		return nil, usageError{errors.New(strings.Join(bad, "\n"))}
 	}
 	principals := append(append([]string{}, cfg.Watch.Principals...), sc.principals...)
+	if sc.fleet {
+		principals = diagnose.PrincipalsFor(principals, snap.AccountID)
+	}
 	d.opts = diagnose.Options{Refs: d.refs, Principals: principals, Checks: sc.checks, ProbeLimit: sc.probeLimit, ConsumerAccounts: sc.consumers}
 	if len(principals) > 0 && snap.Identity.ARN != "" {
 		d.opts.Principals = append([]string{snap.Identity.ARN}, principals...)

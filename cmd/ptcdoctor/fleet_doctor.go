@@ -81,6 +81,7 @@ func fleetTargets(ctx context.Context, g *globals, sc *scope, ff *fleetFlags) (e
 	if sc.eventsFile != "" || sc.imagesFile == "-" {
 		return ecrops.FleetConfig{}, nil, nil, usageError{errors.New("--events-file and --images-file - are read once: give them for one account-region")}
 	}
+	sc.fleet = true
 	base, err := g.config()
 	if err != nil {
 		return ecrops.FleetConfig{}, nil, nil, err

@@ -121,14 +121,53 @@ func TestFleetUsageErrors(t *testing.T) {
 }
 
 // The same fleet with every cross-account case put right: no cross-account finding, and a
-// complete, clean fleet exits 0.
+// complete, clean fleet exits 0, also when the consuming accounts' node roles are named.
 func TestDoctorOverAHealthyFleet(t *testing.T) {
 	f := simtest.StartFleet(t, "../../testdata/fleet/healthy.yaml")
-	out, code := runCLI(t, fleetEnv(t, f), "doctor", "--assume-role-arn", "arn:aws:iam::{account}:role/ptcdoctor-audit", "--organization", "--regions", "us-east-1", "--json")
+	for _, principals := range [][]string{nil, {"--principal", "arn:aws:iam::222222222222:role/eks-node", "--principal", "arn:aws:iam::333333333333:role/eks-node"}} {
+		args := append([]string{"doctor", "--assume-role-arn", "arn:aws:iam::{account}:role/ptcdoctor-audit", "--accounts", "111111111111,222222222222,333333333333,444444444444",
+			"--regions", "us-east-1", "--json"}, principals...)
+		out, code := runCLI(t, fleetEnv(t, f), args...)
+		var r diagnose.FleetReport
+		jsonOf(t, out, &r)
+		if code != exitOK || !r.Complete || len(r.CrossAccount) != 0 || r.Summary.Errors+r.Summary.Warnings != 0 || r.Summary.Complete != 4 {
+			t.Fatalf("%v: exit %d:\n%s", principals, code, out)
+		}
+	}
+}
+
+// A consuming account's node role, named by --principal, against the central account's
+// creation template, whose repository policy grants that account's CI role only: the
+// cross-account check fires end to end, and the role, being team-a's, is not simulated
+// in the other accounts (where IAM has no such role: "not checked" for nothing).
+func TestFleetConsumerPullEndToEnd(t *testing.T) {
+	f := simtest.StartFleet(t, crossAccountFleet)
+	node := "arn:aws:iam::222222222222:role/eks-node"
+	out, code := runCLI(t, fleetEnv(t, f), "doctor", "--assume-role-arn", "arn:aws:iam::{account}:role/ptcdoctor-audit", "--organization",
+		"--regions", "us-east-1", "--principal", node, "--json")
 	var r diagnose.FleetReport
 	jsonOf(t, out, &r)
-	if code != exitOK || !r.Complete || len(r.CrossAccount) != 0 || r.Summary.Errors+r.Summary.Warnings != 0 || r.Summary.Complete != 4 {
+	if code != exitScan { // the sandbox cannot be assumed
 		t.Fatalf("exit %d:\n%s", code, out)
+	}
+	var consumer *diagnose.ReportFinding
+	for i, fd := range r.CrossAccount {
+		if fd.Check == "fleet-consumer-pull" {
+			consumer = &r.CrossAccount[i]
+		}
+	}
+	if consumer == nil || consumer.Subject.Name != "111111111111 us-east-1 quay" || consumer.Severity != "error" || !strings.Contains(consumer.Title, node) {
+		t.Fatalf("fleet-consumer-pull did not fire on the central template quay: %+v", r.CrossAccount)
+	}
+	for _, tg := range r.Targets {
+		if tg.State == diagnose.TargetIncomplete {
+			t.Errorf("%s is incomplete (%s's role judged in another account?): %+v", tg.Target, node, tg.Report.NotChecked)
+		}
+	}
+	out, _ = runCLI(t, fleetEnv(t, f), "doctor", "--assume-role-arn", "arn:aws:iam::{account}:role/ptcdoctor-audit", "--organization",
+		"--regions", "us-east-1", "--principal", node)
+	if !strings.Contains(out, "ERROR   fleet-consumer-pull  (template 111111111111 us-east-1 quay)") {
+		t.Fatalf("the text report does not show the finding:\n%s", out)
 	}
 }
 

@@ -74,8 +74,8 @@ func (f *Fleet) Scan(ctx context.Context, report func(ui.FleetRow)) []ui.FleetFi
 				return scanned{}, regionRefused{fmt.Errorf("region %s is not enabled for account %s: %s answered %s: %s", snap.Region, snap.AccountID, e.Operation, e.Code, e.Message)}
 			}
 			var principals []string
-			if len(f.principals) > 0 {
-				principals = append([]string{snap.Identity.ARN}, f.principals...)
+			if own := diagnose.PrincipalsFor(f.principals, snap.AccountID); len(own) > 0 {
+				principals = append([]string{snap.Identity.ARN}, own...)
 			}
 			res := diagnose.Diagnose(ctx, snap, Engine{Account: acc}, diagnose.Options{Principals: principals})
 			row := ui.FleetRow{FleetTarget: target(t), State: ui.FleetDone, Rules: len(snap.Rules), Repositories: len(snap.Repositories)}
