@@ -1,8 +1,10 @@
 package main
 
 import (
+	"bufio"
 	"encoding/json"
 	"os"
+	"os/exec"
 	"strings"
 	"testing"
 
@@ -235,5 +237,67 @@ func TestFixOverAFleet(t *testing.T) {
 	}
 	if out, code := runCLI(t, env, append(fleet, "--yes", "--token-stdin", "--username", "u")...); code != exitUsage {
 		t.Fatalf("--token-stdin over a fleet (exit %d):\n%s", code, out)
+	}
+}
+
+// doctor over a fleet prints each target as it finishes: with the first target's registry policy
+// slowed down, the others' blocks (one of them a target that failed, named with why)
+// come out while it is still being read; the table at the end keeps the targets' order.
+func TestFleetDoctorStreamsTargets(t *testing.T) {
+	f := simtest.StartFleet(t, crossAccountFleet)
+	simtest.Admin(t, f.Member("111111111111", "us-east-1"), "PUT", "/faults",
+		`[{"operation":"GetRegistryPolicy","latency":"3s","latencyRate":1}]`, nil)
+	cmd := exec.Command(binary(t), "doctor", "--assume-role-arn", "arn:aws:iam::{account}:role/ptcdoctor-audit",
+		"--accounts", "111111111111,222222222222,444444444444", "--regions", "us-east-1")
+	cmd.Env = fleetEnv(t, f)
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	lines := make(chan string)
+	go func() {
+		sc := bufio.NewScanner(stdout)
+		for sc.Scan() {
+			lines <- sc.Text()
+		}
+		close(lines)
+	}()
+	var seen []string
+	waitFor := func(prefix string) {
+		t.Helper()
+		for l := range lines {
+			seen = append(seen, l)
+			if strings.HasPrefix(l, prefix) {
+				return
+			}
+		}
+		t.Fatalf("no line %q in:\n%s", prefix, strings.Join(seen, "\n"))
+	}
+	// The fast targets, in whichever order they end, before the slow one.
+	for _, want := range []string{"=== account 222222222222 us-east-1: ", "=== account 444444444444 us-east-1: FAILED"} {
+		if !strings.Contains(strings.Join(seen, "\n"), want) {
+			waitFor(want)
+		}
+	}
+	if strings.Contains(strings.Join(seen, "\n"), "=== account 111111111111") {
+		t.Fatalf("the slow target was printed before the others:\n%s", strings.Join(seen, "\n"))
+	}
+	if !strings.Contains(strings.Join(seen, "\n"), "not scanned: cannot assume arn:aws:iam::444444444444:role/ptcdoctor-audit") {
+		t.Errorf("the failed target does not say why:\n%s", strings.Join(seen, "\n"))
+	}
+	waitFor("=== account 111111111111 us-east-1: ")
+	waitFor("=== FLEET")
+	for l := range lines {
+		seen = append(seen, l)
+	}
+	cmd.Wait()
+	out := strings.Join(seen, "\n")
+	table := out[strings.Index(out, "=== FLEET"):]
+	a, b, c := strings.Index(table, "\naccount 111111111111"), strings.Index(table, "\naccount 222222222222"), strings.Index(table, "\naccount 444444444444")
+	if a < 0 || !(a < b && b < c) {
+		t.Fatalf("the summary is not in the targets' order:\n%s", table)
 	}
 }
