@@ -98,7 +98,7 @@ func (sc *scope) run(ctx context.Context, g *globals, s *session, progress func(
 			return nil, usageError{fmt.Errorf("--check %q: no such check (ptcdoctor doctor --list-checks)", id)}
 		}
 	}
-	cfg, err := loadConfig(sc.configPath, g.demo)
+	cfg, err := g.loadConfig(sc.configPath)
 	if err != nil {
 		return nil, usageError{err}
 	}
@@ -245,6 +245,7 @@ failed or is incomplete, else 1 if any finding is at error severity.`,
   ptcdoctor doctor --image nginx:1.27 --principal arn:aws:iam::111122223333:role/eks-node
   kubectl get pods -A -o json | ptcdoctor doctor --images-file - --json
   kubectl get events -A -o json | ptcdoctor doctor --events-file -
+  ptcdoctor doctor --demo-fleet
   ptcdoctor doctor --profile prod --profile staging --regions us-east-1,eu-west-1
   ptcdoctor doctor --assume-role-arn 'arn:aws:iam::{account}:role/ptcdoctor-audit' --organization --regions all`,
 		Args: cobra.NoArgs,

@@ -51,7 +51,7 @@ func runFleetDoctor(cmd *cobra.Command, g *globals, sc *scope, ff *fleetFlags, a
 		}
 	}
 	principals := append([]string(nil), sc.principals...)
-	if cfg, err := loadConfig(sc.configPath, g.demo); err == nil {
+	if cfg, err := g.loadConfig(sc.configPath); err == nil {
 		principals = append(cfg.Watch.Principals, principals...)
 	}
 	cross, crossNotChecked := diagnose.FleetChecks(views, failedTargets(results), principals)

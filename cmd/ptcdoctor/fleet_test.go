@@ -301,3 +301,58 @@ func TestFleetDoctorStreamsTargets(t *testing.T) {
 		t.Fatalf("the summary is not in the targets' order:\n%s", table)
 	}
 }
+
+// The demo fleet: an Organization of several accounts and regions, in process, with a
+// target refused (its role does not trust the caller), a region not enabled, each
+// cross-account check firing, and writes allowed, target by target.
+func TestDemoFleet(t *testing.T) {
+	state := t.TempDir()
+	env := []string{"PATH=" + os.Getenv("PATH"), "HOME=" + state, "XDG_STATE_HOME=" + state, "XDG_CONFIG_HOME=" + state, "NO_COLOR=1",
+		"AWS_CONFIG_FILE=/dev/null", "AWS_SHARED_CREDENTIALS_FILE=/dev/null"}
+	out, code := runCLI(t, env, "doctor", "--demo-fleet", "--json")
+	var r diagnose.FleetReport
+	jsonOf(t, out, &r)
+	if code != exitScan || r.Complete {
+		t.Fatalf("exit %d, complete %v: a demo fleet with failing targets is incomplete:\n%s", code, r.Complete, out)
+	}
+	accounts, regions, errs := map[string]bool{}, map[string]bool{}, map[string]bool{}
+	for _, tg := range r.Targets {
+		accounts[tg.Account], regions[tg.Region] = true, true
+		if tg.State == diagnose.TargetFailed {
+			errs[tg.Account+" "+tg.Region] = true
+			if !strings.Contains(tg.Error, "AccessDenied") && !strings.Contains(tg.Error, "not enabled") {
+				t.Errorf("%s failed without saying why: %q", tg.Target, tg.Error)
+			}
+		}
+	}
+	if len(accounts) < 3 || len(regions) < 2 || !errs["444444444444 us-east-1"] || !errs["222222222222 eu-west-1"] {
+		t.Fatalf("accounts %v, regions %v, failed %v", accounts, regions, errs)
+	}
+	checks := map[string]bool{}
+	for _, f := range r.CrossAccount {
+		checks[f.Check] = true
+	}
+	for _, c := range diagnose.FleetCatalog {
+		if !checks[c.ID] {
+			t.Errorf("the demo fleet does not show %s (it shows %v)", c.ID, checks)
+		}
+	}
+	// A target's fix, as doctor prints it, writes to that target.
+	out, _ = runCLI(t, env, "doctor", "--demo-fleet")
+	i := strings.Index(out, "ptcdoctor fix --finding")
+	if i < 0 {
+		t.Fatalf("no fix command:\n%s", out)
+	}
+	line := strings.Fields(strings.TrimSuffix(strings.SplitN(out[i:], "\n", 2)[0], " --dry-run"))
+	var args []string
+	for _, a := range line[1:] {
+		args = append(args, strings.Trim(a, "'"))
+	}
+	out, code = runCLI(t, env, append(args, "--yes")...)
+	if code != exitOK || !strings.Contains(out, "fixed:") || !strings.Contains(out, "1 done, 0 failed") {
+		t.Fatalf("%v (exit %d):\n%s", args, code, out)
+	}
+	if out, code := runCLI(t, env, "explain", "--demo-fleet", "nginx"); code != exitUsage {
+		t.Errorf("explain --demo-fleet: exit %d:\n%s", code, out)
+	}
+}

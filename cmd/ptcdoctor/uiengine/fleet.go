@@ -24,6 +24,8 @@ type Fleet struct {
 	parallel   int
 	principals []string
 	byID       map[string]ecrops.Target
+	// Demo marks the embedded demo fleet in the header of each target opened.
+	Demo bool
 }
 
 // NewFleet adapts the targets; principals are the watched pulling principals the
@@ -148,5 +150,5 @@ func (f *Fleet) Open(ctx context.Context, id string) (ui.Engine, error) {
 	if err != nil {
 		return nil, err
 	}
-	return New(ctx, acc, false), nil
+	return New(ctx, acc, f.Demo), nil
 }
