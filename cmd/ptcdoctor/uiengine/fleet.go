@@ -26,6 +26,12 @@ type Fleet struct {
 	byID       map[string]ecrops.Target
 	// Demo marks the embedded demo fleet in the header of each target opened.
 	Demo bool
+
+	// discover are accounts whose regions are to be found (--regions all), each a row
+	// until the first Scan finds them; fc says where to look.
+	fc       ecrops.FleetConfig
+	discover []ecrops.Target
+	mu       sync.Mutex // guards targets and byID while regions are found
 }
 
 // NewFleet adapts the targets; principals are the watched pulling principals the
@@ -38,12 +44,64 @@ func NewFleet(base ecrops.Config, targets []ecrops.Target, parallel int, princip
 	return f
 }
 
+// Discover adds accounts whose regions are to be found as fc says (AllRegions asks
+// every candidate region): the interface lists them at once, before any region is asked.
+func (f *Fleet) Discover(fc ecrops.FleetConfig, accounts []ecrops.Target) {
+	f.fc, f.discover = fc, accounts
+}
+
 func (f *Fleet) Targets() []ui.FleetTarget {
-	out := make([]ui.FleetTarget, len(f.targets))
-	for i, t := range f.targets {
-		out[i] = target(t)
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	out := make([]ui.FleetTarget, 0, len(f.targets)+len(f.discover))
+	for _, t := range f.targets {
+		out = append(out, target(t))
+	}
+	for _, a := range f.discover {
+		out = append(out, accountRow(a))
 	}
 	return out
+}
+
+// accountRow is the row of an account whose regions are being looked for.
+func accountRow(a ecrops.Target) ui.FleetTarget {
+	return ui.FleetTarget{ID: "discover " + a.Source, Source: a.Source, Account: a.Account, Discover: true}
+}
+
+func (f *Fleet) ReadOnly() bool { return f.base.ReadOnly }
+
+// discoverRegions finds the regions of the accounts still to be looked in, several
+// accounts at once, and reports each account's account-regions as soon as they are
+// found; they join the targets.
+func (f *Fleet) discoverRegions(ctx context.Context, say func(ui.FleetRow)) {
+	f.mu.Lock()
+	pending := f.discover
+	f.discover = nil
+	f.mu.Unlock()
+	sem := make(chan struct{}, max(1, f.parallel))
+	var wg sync.WaitGroup
+	for _, a := range pending {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			sem <- struct{}{}
+			defer func() { <-sem }()
+			found, skipped := ecrops.AccountTargets(ctx, f.fc, a)
+			row := ui.FleetRow{FleetTarget: accountRow(a), State: ui.FleetDone}
+			f.mu.Lock()
+			for _, t := range found {
+				f.targets = append(f.targets, t)
+				f.byID[t.String()] = t
+				row.Found = append(row.Found, target(t))
+			}
+			f.mu.Unlock()
+			if len(found) == 0 {
+				row.Reason = fmt.Sprintf("no pull through cache rule in any region (%d not enabled)", len(skipped))
+			}
+			say(row)
+		}()
+	}
+	wg.Wait()
 }
 
 func target(t ecrops.Target) ui.FleetTarget {
@@ -56,16 +114,20 @@ type scanned struct {
 	row  ui.FleetRow
 }
 
-func (f *Fleet) Scan(ctx context.Context, report func(ui.FleetRow)) []ui.FleetFinding {
+func (f *Fleet) Scan(ctx context.Context, report func(ui.FleetRow)) ui.FleetCross {
 	var mu sync.Mutex // report is called one call at a time
 	say := func(r ui.FleetRow) {
 		mu.Lock()
 		defer mu.Unlock()
 		report(r)
 	}
+	f.discoverRegions(ctx, say)
+	f.mu.Lock()
+	targets := append([]ecrops.Target(nil), f.targets...)
+	f.mu.Unlock()
 	var views []*model.Snapshot
 	var failed []diagnose.FleetTarget
-	ecrops.EachTarget(ctx, f.base, f.targets, f.parallel,
+	ecrops.EachTarget(ctx, f.base, targets, f.parallel,
 		func(ctx context.Context, t ecrops.Target, acc *ecrops.Account) (scanned, error) {
 			say(ui.FleetRow{FleetTarget: target(t), State: ui.FleetScanning})
 			snap, err := acc.Scan(ctx, ecrops.Scope{}, nil)
@@ -108,10 +170,13 @@ func (f *Fleet) Scan(ctx context.Context, report func(ui.FleetRow)) []ui.FleetFi
 			views = append(views, s.view)
 			say(s.row)
 		})
-	cross, _ := diagnose.FleetChecks(views, failed, f.principals)
-	out := make([]ui.FleetFinding, len(cross))
-	for i, c := range cross {
-		out[i] = ui.FleetFinding{ID: c.ID, Check: c.Check, Severity: c.Severity, Subject: c.Subject.Name, Title: c.Title, Explanation: c.Explanation}
+	cross, notChecked := diagnose.FleetChecks(views, failed, f.principals)
+	var out ui.FleetCross
+	for _, c := range cross {
+		out.Findings = append(out.Findings, ui.FleetFinding{ID: c.ID, Check: c.Check, Severity: c.Severity, Subject: c.Subject.Name, Title: c.Title, Explanation: c.Explanation})
+	}
+	for _, n := range notChecked {
+		out.NotChecked = append(out.NotChecked, ui.FleetNotChecked{Check: n.Check, Subject: n.Subject, Reason: n.Reason})
 	}
 	return out
 }
@@ -142,7 +207,9 @@ func reason(err error) string {
 
 // Open opens one target's account, as its scan did.
 func (f *Fleet) Open(ctx context.Context, id string) (ui.Engine, error) {
+	f.mu.Lock()
 	t, ok := f.byID[id]
+	f.mu.Unlock()
 	if !ok {
 		return nil, fmt.Errorf("no target %q in the fleet", id)
 	}
