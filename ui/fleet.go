@@ -386,7 +386,39 @@ func (a *App) toFleet() {
 		return
 	}
 	a.history = nil
+	a.fleet.refreshOpen(a.c.snap, a.c.findings, a.c.notChecked)
 	a.show(a.fleet)
+}
+
+// refreshOpen brings the opened target's row up to what its screens last read (after a
+// fix, a refresh): the row says what is so now, not what the fleet's scan saw. The
+// cross-account findings wait for the fleet's next scan (r), which reads every target.
+func (s *fleetScreen) refreshOpen(snap *model.Snapshot, findings []model.Finding, notChecked []model.NotChecked) {
+	if snap == nil || s.open == "" || s.running {
+		return
+	}
+	for i := range s.rows {
+		r := &s.rows[i]
+		if r.ID != s.open || r.Account != snap.AccountID || r.Region != snap.Region {
+			continue
+		}
+		*r = FleetRow{FleetTarget: r.FleetTarget, State: FleetDone, Rules: len(snap.Rules), Repositories: len(snap.Repositories)}
+		if len(snap.Errors) > 0 || len(notChecked) > 0 {
+			r.State = FleetIncomplete
+			r.Reason = fmt.Sprintf("%d parts unread, %d subjects not checked", len(snap.Errors), len(notChecked))
+		}
+		for _, f := range findings {
+			switch f.Severity {
+			case model.SeverityError:
+				r.Errors++
+			case model.SeverityWarning:
+				r.Warnings++
+			default:
+				r.Infos++
+			}
+		}
+		s.c.version++
+	}
 }
 
 // needsTarget says, before the fleet's first enter, that a key is one account's.
