@@ -3,6 +3,7 @@ package ui_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"strings"
 	"testing"
 
@@ -11,6 +12,7 @@ import (
 
 	"github.com/ptcdoctor/ptcdoctor/cmd/ptcdoctor/uiengine"
 	"github.com/ptcdoctor/ptcdoctor/ecrops"
+	"github.com/ptcdoctor/ptcdoctor/ecrops/sim"
 	"github.com/ptcdoctor/ptcdoctor/ecrops/sim/simtest"
 	"github.com/ptcdoctor/ptcdoctor/model"
 	"github.com/ptcdoctor/ptcdoctor/ui"
@@ -255,9 +257,9 @@ func TestFleetDiscoveringAndNotChecked(t *testing.T) {
 	}
 }
 
-// The accounts of a fleet whose regions are all to be looked in are on screen before
-// any region is asked for its rules; the account-regions with rules follow.
-func TestFleetAllRegionsRowsAtOnce(t *testing.T) {
+// allRegionsFleet is the cross-account fleet with every region to be looked in.
+func allRegionsFleet(t *testing.T) (*sim.Fleet, *uiengine.Fleet) {
+	t.Helper()
 	f := simtest.StartFleet(t, "../testdata/fleet/cross-account.yaml")
 	info := f.Info()
 	base := ecrops.Config{Region: info.Region, EndpointURL: info.Endpoint, Resolve: info.Resolve, ReadOnly: true,
@@ -270,6 +272,14 @@ func TestFleetAllRegionsRowsAtOnce(t *testing.T) {
 	}
 	fl := uiengine.NewFleet(base, nil, 4, nil)
 	fl.Discover(fc, accounts)
+	return f, fl
+}
+
+// The accounts of a fleet whose regions are all to be looked in are on screen before
+// any region is asked for its rules; the account-regions with rules follow.
+func TestFleetAllRegionsRowsAtOnce(t *testing.T) {
+	f, fl := allRegionsFleet(t)
+	info := f.Info()
 	app := ui.New(context.Background(), nil, ui.Options{NoColor: true, Fleet: fl})
 	app.Update(tea.WindowSizeMsg{Width: 100, Height: 30})
 	s := screenText(app)
@@ -304,5 +314,32 @@ func TestFleetTargetJudgesItsOwnPrincipals(t *testing.T) {
 	s := screenText(app)
 	if !strings.Contains(s, "fleet › 111111111111 · us-east-1") || strings.Contains(s, "Not checked") || strings.Contains(s, "eks-node") {
 		t.Fatalf("the central account judged another account's principal:\n%s", s)
+	}
+}
+
+// An account's regions are scanned as soon as they are found: with the central
+// account's rules slow to answer (far slower than any scan here), another account's
+// region is scanned before the central account's regions are known. The scan is
+// cancelled once that is seen, so the test does not wait for the slow answer.
+func TestFleetScansRegionsAsFound(t *testing.T) {
+	f, fl := allRegionsFleet(t)
+	simtest.Admin(t, f.Member("111111111111", "us-east-1"), "PUT", "/faults",
+		`[{"operation":"DescribePullThroughCacheRules","latency":"60s","latencyRate":1}]`, nil)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	var seen []string
+	centralFound, teamBScanned := false, false
+	fl.Scan(ctx, func(r ui.FleetRow) {
+		seen = append(seen, fmt.Sprintf("%s %s %s found %d", r.Account, r.Region, r.State, len(r.Found)))
+		switch {
+		case r.Account == "111111111111" && r.Region == "" && r.State != ui.FleetDiscovering:
+			centralFound = true
+		case r.Account == "333333333333" && r.Region == "us-east-1" && r.State == ui.FleetDone && !centralFound:
+			teamBScanned = true
+			cancel()
+		}
+	})
+	if !teamBScanned {
+		t.Fatalf("team-b's region was not scanned before the central account's regions were found: %q", seen)
 	}
 }

@@ -70,38 +70,23 @@ func accountRow(a ecrops.Target) ui.FleetTarget {
 
 func (f *Fleet) ReadOnly() bool { return f.base.ReadOnly }
 
-// discoverRegions finds the regions of the accounts still to be looked in, several
-// accounts at once, and reports each account's account-regions as soon as they are
-// found; they join the targets.
-func (f *Fleet) discoverRegions(ctx context.Context, say func(ui.FleetRow)) {
+// discoverRegions finds one account's regions and reports them (they take the
+// account's row, and join the targets).
+func (f *Fleet) discoverRegions(ctx context.Context, a ecrops.Target, say func(ui.FleetRow)) []ecrops.Target {
+	found, skipped := ecrops.AccountTargets(ctx, f.fc, a)
+	row := ui.FleetRow{FleetTarget: accountRow(a), State: ui.FleetDone}
 	f.mu.Lock()
-	pending := f.discover
-	f.discover = nil
-	f.mu.Unlock()
-	sem := make(chan struct{}, max(1, f.parallel))
-	var wg sync.WaitGroup
-	for _, a := range pending {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			sem <- struct{}{}
-			defer func() { <-sem }()
-			found, skipped := ecrops.AccountTargets(ctx, f.fc, a)
-			row := ui.FleetRow{FleetTarget: accountRow(a), State: ui.FleetDone}
-			f.mu.Lock()
-			for _, t := range found {
-				f.targets = append(f.targets, t)
-				f.byID[t.String()] = t
-				row.Found = append(row.Found, target(t))
-			}
-			f.mu.Unlock()
-			if len(found) == 0 {
-				row.Reason = fmt.Sprintf("no pull through cache rule in any region (%d not enabled)", len(skipped))
-			}
-			say(row)
-		}()
+	for _, t := range found {
+		f.targets = append(f.targets, t)
+		f.byID[t.String()] = t
+		row.Found = append(row.Found, target(t))
 	}
-	wg.Wait()
+	f.mu.Unlock()
+	if len(found) == 0 {
+		row.Reason = fmt.Sprintf("no pull through cache rule in any region (%d not enabled)", len(skipped))
+	}
+	say(row)
+	return found
 }
 
 func target(t ecrops.Target) ui.FleetTarget {
@@ -114,62 +99,71 @@ type scanned struct {
 	row  ui.FleetRow
 }
 
+// Scan scans the known targets and, at the same time, looks for the regions of the
+// accounts still to be looked in: each account's targets are scanned as soon as they
+// are found, not once every account's are. One bound (parallel) holds over all scans.
 func (f *Fleet) Scan(ctx context.Context, report func(ui.FleetRow)) ui.FleetCross {
-	var mu sync.Mutex // report is called one call at a time
+	var mu sync.Mutex // report is called one call at a time; views and failed are shared
 	say := func(r ui.FleetRow) {
 		mu.Lock()
 		defer mu.Unlock()
 		report(r)
 	}
-	f.discoverRegions(ctx, say)
-	f.mu.Lock()
-	targets := append([]ecrops.Target(nil), f.targets...)
-	f.mu.Unlock()
 	var views []*model.Snapshot
 	var failed []diagnose.FleetTarget
-	ecrops.EachTarget(ctx, f.base, targets, f.parallel,
-		func(ctx context.Context, t ecrops.Target, acc *ecrops.Account) (scanned, error) {
-			say(ui.FleetRow{FleetTarget: target(t), State: ui.FleetScanning})
-			snap, err := acc.Scan(ctx, ecrops.Scope{}, nil)
-			if err != nil {
-				return scanned{}, err
-			}
-			if e := ecrops.RegionRefused(snap); e != nil {
-				return scanned{}, regionRefused{fmt.Errorf("region %s is not enabled for account %s: %s answered %s: %s", snap.Region, snap.AccountID, e.Operation, e.Code, e.Message)}
-			}
-			var principals []string
-			if own := diagnose.PrincipalsFor(f.principals, snap.AccountID); len(own) > 0 {
-				principals = append([]string{snap.Identity.ARN}, own...)
-			}
-			res := diagnose.Diagnose(ctx, snap, Engine{Account: acc}, diagnose.Options{Principals: principals})
-			row := ui.FleetRow{FleetTarget: target(t), State: ui.FleetDone, Rules: len(snap.Rules), Repositories: len(snap.Repositories)}
-			row.Account, row.Region = snap.AccountID, snap.Region
-			if len(snap.Errors) > 0 || len(res.NotChecked) > 0 {
-				row.State = ui.FleetIncomplete
-				row.Reason = fmt.Sprintf("%d parts unread, %d subjects not checked", len(snap.Errors), len(res.NotChecked))
-			}
-			for _, fd := range res.Findings {
-				switch fd.Severity {
-				case model.SeverityError:
-					row.Errors++
-				case model.SeverityWarning:
-					row.Warnings++
-				default:
-					row.Infos++
+	slots := make(chan struct{}, max(1, f.parallel))
+	scan := func(targets []ecrops.Target) {
+		ecrops.EachTarget(ctx, f.base, targets, f.parallel,
+			func(ctx context.Context, t ecrops.Target, acc *ecrops.Account) (scanned, error) {
+				select {
+				case slots <- struct{}{}:
+				case <-ctx.Done():
+					return scanned{}, ctx.Err()
 				}
-			}
-			return scanned{view: diagnose.FleetView(snap), row: row}, nil
-		},
-		func(t ecrops.Target, s scanned, err error) {
-			if err != nil {
-				detail := model.Printable(strings.Join(strings.Fields(err.Error()), " "))
-				failed = append(failed, diagnose.FleetTarget{Account: t.Account, Region: t.Region, Error: detail})
-				say(ui.FleetRow{FleetTarget: target(t), State: ui.FleetFailed, Reason: model.Printable(reason(err)), Detail: detail})
+				defer func() { <-slots }()
+				return f.scanOne(ctx, t, acc, say)
+			},
+			func(t ecrops.Target, s scanned, err error) {
+				if err != nil {
+					detail := model.Printable(strings.Join(strings.Fields(err.Error()), " "))
+					say(ui.FleetRow{FleetTarget: target(t), State: ui.FleetFailed, Reason: model.Printable(reason(err)), Detail: detail})
+					mu.Lock()
+					failed = append(failed, diagnose.FleetTarget{Account: t.Account, Region: t.Region, Error: detail})
+					mu.Unlock()
+					return
+				}
+				say(s.row)
+				mu.Lock()
+				views = append(views, s.view)
+				mu.Unlock()
+			})
+	}
+	f.mu.Lock()
+	known, pending := append([]ecrops.Target(nil), f.targets...), f.discover
+	f.discover = nil
+	f.mu.Unlock()
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		scan(known)
+	}()
+	looking := make(chan struct{}, max(1, f.parallel)) // accounts looked in at once
+	for _, a := range pending {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			select {
+			case looking <- struct{}{}:
+			case <-ctx.Done():
 				return
 			}
-			views = append(views, s.view)
-			say(s.row)
-		})
+			found := f.discoverRegions(ctx, a, say)
+			<-looking
+			scan(found)
+		}()
+	}
+	wg.Wait()
 	cross, notChecked := diagnose.FleetChecks(views, failed, f.principals)
 	var out ui.FleetCross
 	for _, c := range cross {
@@ -179,6 +173,40 @@ func (f *Fleet) Scan(ctx context.Context, report func(ui.FleetRow)) ui.FleetCros
 		out.NotChecked = append(out.NotChecked, ui.FleetNotChecked{Check: n.Check, Subject: n.Subject, Reason: n.Reason})
 	}
 	return out
+}
+
+// scanOne scans and checks one target, as doctor does one account-region.
+func (f *Fleet) scanOne(ctx context.Context, t ecrops.Target, acc *ecrops.Account, say func(ui.FleetRow)) (scanned, error) {
+	say(ui.FleetRow{FleetTarget: target(t), State: ui.FleetScanning})
+	snap, err := acc.Scan(ctx, ecrops.Scope{}, nil)
+	if err != nil {
+		return scanned{}, err
+	}
+	if e := ecrops.RegionRefused(snap); e != nil {
+		return scanned{}, regionRefused{fmt.Errorf("region %s is not enabled for account %s: %s answered %s: %s", snap.Region, snap.AccountID, e.Operation, e.Code, e.Message)}
+	}
+	var principals []string
+	if own := diagnose.PrincipalsFor(f.principals, snap.AccountID); len(own) > 0 {
+		principals = append([]string{snap.Identity.ARN}, own...)
+	}
+	res := diagnose.Diagnose(ctx, snap, Engine{Account: acc}, diagnose.Options{Principals: principals})
+	row := ui.FleetRow{FleetTarget: target(t), State: ui.FleetDone, Rules: len(snap.Rules), Repositories: len(snap.Repositories)}
+	row.Account, row.Region = snap.AccountID, snap.Region
+	if len(snap.Errors) > 0 || len(res.NotChecked) > 0 {
+		row.State = ui.FleetIncomplete
+		row.Reason = fmt.Sprintf("%d parts unread, %d subjects not checked", len(snap.Errors), len(res.NotChecked))
+	}
+	for _, fd := range res.Findings {
+		switch fd.Severity {
+		case model.SeverityError:
+			row.Errors++
+		case model.SeverityWarning:
+			row.Warnings++
+		default:
+			row.Infos++
+		}
+	}
+	return scanned{view: diagnose.FleetView(snap), row: row}, nil
 }
 
 // regionRefused is a target whose region the account has not enabled.
