@@ -23,11 +23,7 @@ import (
 // role refuses the management account, and one account has not enabled eu-west-1).
 func fleetApp(t *testing.T, width, height int, principals ...string) *ui.App {
 	t.Helper()
-	f := simtest.StartFleet(t, "../testdata/fleet/cross-account.yaml")
-	info := f.Info()
-	base := ecrops.Config{Region: info.Region, EndpointURL: info.Endpoint, Resolve: info.Resolve, ReadOnly: true,
-		StateDir: t.TempDir(), Retryer: ecrops.NoBackoff(3),
-		Credentials: credentials.NewStaticCredentialsProvider(info.AccessKeyID, info.SecretAccessKey, "")}
+	_, base := crossAccountFleet(t)
 	targets, _, err := ecrops.Targets(context.Background(), ecrops.FleetConfig{Base: base,
 		RoleARN: "arn:aws:iam::{account}:role/ptcdoctor-audit", Organization: true, Regions: []string{"us-east-1", "eu-west-1"}})
 	if err != nil || len(targets) != 8 {
@@ -257,14 +253,21 @@ func TestFleetDiscoveringAndNotChecked(t *testing.T) {
 	}
 }
 
-// allRegionsFleet is the cross-account fleet with every region to be looked in.
-func allRegionsFleet(t *testing.T) (*sim.Fleet, *uiengine.Fleet) {
+// crossAccountFleet starts the cross-account fleet stand-in; base reaches it as the
+// management account's admin, read-only.
+func crossAccountFleet(t *testing.T) (*sim.Fleet, ecrops.Config) {
 	t.Helper()
 	f := simtest.StartFleet(t, "../testdata/fleet/cross-account.yaml")
 	info := f.Info()
-	base := ecrops.Config{Region: info.Region, EndpointURL: info.Endpoint, Resolve: info.Resolve, ReadOnly: true,
+	return f, ecrops.Config{Region: info.Region, EndpointURL: info.Endpoint, Resolve: info.Resolve, ReadOnly: true,
 		StateDir: t.TempDir(), Retryer: ecrops.NoBackoff(3),
 		Credentials: credentials.NewStaticCredentialsProvider(info.AccessKeyID, info.SecretAccessKey, "")}
+}
+
+// allRegionsFleet is the cross-account fleet with every region to be looked in.
+func allRegionsFleet(t *testing.T) (*sim.Fleet, *uiengine.Fleet) {
+	t.Helper()
+	f, base := crossAccountFleet(t)
 	fc := ecrops.FleetConfig{Base: base, RoleARN: "arn:aws:iam::{account}:role/ptcdoctor-audit", Organization: true, AllRegions: true}
 	accounts, err := ecrops.FleetAccounts(context.Background(), fc)
 	if err != nil {

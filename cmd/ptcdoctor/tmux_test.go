@@ -213,10 +213,12 @@ func TestDemoFleetTUIInTmux(t *testing.T) {
 	if _, err := exec.LookPath("tmux"); err != nil {
 		t.Skip("tmux is not installed; skipping the terminal end-to-end run")
 	}
-	bin := binary(t)
 	state := t.TempDir()
-	tm := startTmux(t, 80, 24, "env", "XDG_STATE_HOME="+state, "XDG_CONFIG_HOME="+state, "NO_COLOR=1", "AWS_CONFIG_FILE=/dev/null",
-		"AWS_SHARED_CREDENTIALS_FILE=/dev/null", bin, "--demo-fleet")
+	demoFleet := func(args ...string) *tmuxRun {
+		return startTmux(t, 80, 24, append([]string{"env", "XDG_STATE_HOME=" + state, "XDG_CONFIG_HOME=" + state, "NO_COLOR=1",
+			"AWS_CONFIG_FILE=/dev/null", "AWS_SHARED_CREDENTIALS_FILE=/dev/null", binary(t), "--demo-fleet"}, args...)...)
+	}
+	tm := demoFleet()
 	tm.waitFor("8 account-regions")
 	s := tm.waitFor("cross-account, 1 not checked")
 	for _, want := range []string{"WRITES ON", "failed: AccessDenied", "failed: region not enabled", "fleet-consumer-pull", "not checked: fleet-ecr"} {
@@ -248,8 +250,7 @@ func TestDemoFleetTUIInTmux(t *testing.T) {
 	}
 	tm.keys("q")
 
-	all := startTmux(t, 80, 24, "env", "XDG_STATE_HOME="+state, "XDG_CONFIG_HOME="+state, "NO_COLOR=1", "AWS_CONFIG_FILE=/dev/null",
-		"AWS_SHARED_CREDENTIALS_FILE=/dev/null", bin, "--demo-fleet", "--regions", "all")
+	all := demoFleet("--regions", "all")
 	s = all.waitFor("111111111111")
 	t.Logf("the first screen with --regions all:\n%s", s)
 	s = all.waitFor("cross-account")
