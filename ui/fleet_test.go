@@ -241,6 +241,8 @@ func TestFleetDiscoveringAndNotChecked(t *testing.T) {
 	if lineWith(s, "cross-acct", "not checked: fleet-ecr") == "" || !strings.Contains(s, "1 cross-account, 1 not checked") {
 		t.Fatalf("the cross-account not checked is not on the fleet screen:\n%s", s)
 	}
+	key(app, "down", "down", "down", "down") // the judgement left open: the status line says why
+	golden(t, "fleet-not-checked-80x24", screenText(app))
 	key(app, "/")
 	typeText(app, "not checked")
 	key(app, "enter")

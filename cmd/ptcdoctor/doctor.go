@@ -39,7 +39,7 @@ func (sc *scope) register(cmd *cobra.Command) {
 	f := cmd.Flags()
 	f.StringArrayVar(&sc.images, "image", nil, "a reference to check, as the cache URI or the upstream reference (nginx:1.27); repeatable")
 	f.StringVar(&sc.imagesFile, "images-file", "", "references to check: one a line, or Kubernetes manifests / kubectl get -o json output")
-	f.StringArrayVar(&sc.principals, "principal", nil, "the IAM role or user that pulls (default: the config's, else the caller); repeatable")
+	f.StringArrayVar(&sc.principals, "principal", nil, "the IAM role or user that pulls (default: the config's, else the caller); repeatable; over a fleet, arn:aws:iam::{account}:role/NAME is that role in every account")
 	f.StringArrayVar(&sc.checks, "check", nil, "run only this check (see --list-checks); repeatable")
 	f.StringVar(&sc.configPath, "config", "", "config file with a watch list (default $XDG_CONFIG_HOME/ptcdoctor/config.yaml)")
 	f.IntVar(&sc.probeLimit, "probe-limit", 200, "compare at most this many cached tags with their upstream (stale-tag), the most recently pulled first")
