@@ -11,7 +11,9 @@
 //
 // Every write re-reads its target and its premises (model.ExpectCoveringRule; and
 // model.ExpectUpstreamServes: a cached tag is deleted only while its upstream, asked with
-// the rule's credentials, serves it back with pulls left) just before the call; a plan
+// the rule's credentials, serves it back with pulls left) just before the call; a cached
+// tag is deleted only while it names the image its finding was about, read again inside
+// the write itself (BatchDeleteImage takes no condition; one round trip stays open); a plan
 // that added registry-policy statements checks at its end that another writer's put did
 // not drop them (keepStatements); credentials are tried against their upstream before they are stored;
 // the journal holds each call's intent and before-image (written and synced before the
