@@ -323,8 +323,12 @@ func (s *fleetScreen) enter(r *row) tea.Cmd {
 		s.c.nav.push(newDescribeScreen(s.c, title, r.ref))
 		return nil
 	}
-	if t.State == FleetDiscovering {
+	switch {
+	case t.State == FleetDiscovering:
 		s.c.nav.note("its regions are still being looked for: enter opens one of them once it is listed")
+		return nil
+	case t.Discover: // looked in, and no region of it is a target
+		s.c.nav.note("no account-region of this account to open: " + model.Printable(t.Reason))
 		return nil
 	}
 	if t.ID == s.open && s.c.eng != nil {
