@@ -235,7 +235,8 @@ account-region is scanned and diagnosed as one account is, several at once (--pa
 and printed as it finishes; a target that cannot be scanned is named and the rest go
 on; then a table of every target, the findings that only the fleet view can make
 (cross-account), and the totals. --json gives one report per target plus the summary
-(schemaVersion 3, diagnose/README.md).
+(schemaVersion 5, diagnose/README.md). --demo-fleet is such a fleet, embedded: four
+accounts in two regions, in process.
 
 Exit status: 0 a complete scan with nothing at error severity; 1 findings at error
 severity; 2 usage or configuration error; 3 some part of the scan, or a probe a check
