@@ -3,6 +3,7 @@ package main
 import (
 	"bufio"
 	"encoding/json"
+	"fmt"
 	"os"
 	"os/exec"
 	"strings"
@@ -354,5 +355,13 @@ func TestDemoFleet(t *testing.T) {
 	}
 	if out, code := runCLI(t, env, "explain", "--demo-fleet", "nginx"); code != exitUsage {
 		t.Errorf("explain --demo-fleet: exit %d:\n%s", code, out)
+	}
+}
+
+// doctor --help names the fleet report's schema version as it is, and the demo fleet.
+func TestDoctorHelpFleetSchema(t *testing.T) {
+	out, _ := runCLI(t, []string{"PATH=" + os.Getenv("PATH"), "HOME=" + t.TempDir()}, "doctor", "--help")
+	if !strings.Contains(out, fmt.Sprintf("(schemaVersion %d, diagnose/README.md)", diagnose.FleetSchemaVersion)) || !strings.Contains(out, "--demo-fleet") {
+		t.Fatalf("doctor --help:\n%s", out)
 	}
 }
