@@ -209,3 +209,38 @@ func TestFleetPrincipalsPerAccount(t *testing.T) {
 		t.Fatalf("PrincipalsFor: %v, want %v", got, want)
 	}
 }
+
+// The central account's cache repositories made already are judged by their own
+// policies: a node role their policies leave out, though they name its account's other
+// principals, cannot pull what is cached. A policy not read is not judged; repositories
+// that could not be listed are not checked.
+func TestFleetConsumerPullRepositories(t *testing.T) {
+	node := "arn:aws:iam::222222222222:role/eks-node"
+	policy := func(principals ...string) string {
+		return `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"AWS":["` + strings.Join(principals, `","`) +
+			`"]},"Action":["ecr:BatchGetImage","ecr:GetDownloadUrlForLayer","ecr:BatchCheckLayerAvailability"]}]}`
+	}
+	for _, tc := range []struct {
+		name  string
+		repo  model.Repository
+		fires bool
+	}{
+		{"another role only", model.Repository{Name: "hub/library/nginx", RulePrefix: "hub", SettingsKnown: true, Policy: policy("arn:aws:iam::222222222222:role/ci")}, true},
+		{"the node role", model.Repository{Name: "hub/library/nginx", RulePrefix: "hub", SettingsKnown: true, Policy: policy(node)}, false},
+		{"not read", model.Repository{Name: "hub/library/nginx", RulePrefix: "hub", Policy: policy("arn:aws:iam::222222222222:role/ci")}, false},
+		{"not a cache repository", model.Repository{Name: "mine", SettingsKnown: true, Policy: policy("arn:aws:iam::222222222222:role/ci")}, false},
+	} {
+		views := fleetViews(grantPolicy("222222222222", "333333333333"))
+		views[0].Repositories = []model.Repository{tc.repo}
+		fs, nc := diagnose.FleetChecks(views, nil, []string{node})
+		got := checksOf(fs)["fleet-consumer-pull 111111111111 us-east-1 hub/"]
+		if (got == 1) != tc.fires || len(nc) != 0 {
+			t.Errorf("%s: findings %v, not checked %v", tc.name, checksOf(fs), nc)
+		}
+	}
+	views := fleetViews(grantPolicy("222222222222"))
+	views[0].Errors = []model.PartError{{Part: model.PartRepositories, Operation: "DescribeRepositories", Code: "AccessDeniedException"}}
+	if _, nc := diagnose.FleetChecks(views, nil, []string{node}); len(nc) != 1 || !strings.Contains(nc[0].Reason, "repositories could not be read") {
+		t.Fatalf("not checked: %v", nc)
+	}
+}

@@ -153,14 +153,16 @@ func TestFleetConsumerPullEndToEnd(t *testing.T) {
 	if code != exitScan { // the sandbox cannot be assumed
 		t.Fatalf("exit %d:\n%s", code, out)
 	}
-	var consumer *diagnose.ReportFinding
-	for i, fd := range r.CrossAccount {
-		if fd.Check == "fleet-consumer-pull" {
-			consumer = &r.CrossAccount[i]
+	consumer := map[string]diagnose.ReportFinding{}
+	for _, fd := range r.CrossAccount {
+		if fd.Check == "fleet-consumer-pull" && fd.Severity == "error" && strings.Contains(fd.Title, node) {
+			consumer[fd.Subject.Kind+" "+fd.Subject.Name] = fd
 		}
 	}
-	if consumer == nil || consumer.Subject.Name != "111111111111 us-east-1 quay" || consumer.Severity != "error" || !strings.Contains(consumer.Title, node) {
-		t.Fatalf("fleet-consumer-pull did not fire on the central template quay: %+v", r.CrossAccount)
+	// The template (what new repositories get) and the repository cached already.
+	if len(consumer) != 2 || consumer["template 111111111111 us-east-1 quay"].ID == "" ||
+		!strings.Contains(consumer["repositories 111111111111 us-east-1 quay/"].Explanation, "quay/prometheus/node-exporter") {
+		t.Fatalf("fleet-consumer-pull did not fire on the central quay template and repository: %+v", r.CrossAccount)
 	}
 	for _, tg := range r.Targets {
 		if tg.State == diagnose.TargetIncomplete {
