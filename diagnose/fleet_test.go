@@ -154,12 +154,14 @@ func TestFleetJSONSchema(t *testing.T) {
 	}
 }
 
+// pullPolicy is a repository policy that lets the principals pull.
+func pullPolicy(principals ...string) string {
+	return `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"AWS":["` + strings.Join(principals, `","`) +
+		`"]},"Action":["ecr:BatchGetImage","ecr:GetDownloadUrlForLayer","ecr:BatchCheckLayerAvailability"]}]}`
+}
+
 func TestFleetConsumerPull(t *testing.T) {
 	const node = "arn:aws:iam::222222222222:role/eks-node"
-	pullPolicy := func(principals ...string) string {
-		return `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"AWS":["` + strings.Join(principals, `","`) +
-			`"]},"Action":["ecr:BatchGetImage","ecr:GetDownloadUrlForLayer","ecr:BatchCheckLayerAvailability"]}]}`
-	}
 	for _, tc := range []struct {
 		name, templatePolicy string
 		fires                bool
@@ -191,7 +193,7 @@ func TestFleetConsumerPull(t *testing.T) {
 // principals only.
 func TestFleetPrincipalsPerAccount(t *testing.T) {
 	views := fleetViews(grantPolicy("222222222222", "333333333333"))
-	views[0].Templates[0].RepositoryPolicy = `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"AWS":["arn:aws:iam::222222222222:role/ci","arn:aws:iam::333333333333:role/eks-node"]},"Action":["ecr:BatchGetImage","ecr:GetDownloadUrlForLayer","ecr:BatchCheckLayerAvailability"]}]}`
+	views[0].Templates[0].RepositoryPolicy = pullPolicy("arn:aws:iam::222222222222:role/ci", "arn:aws:iam::333333333333:role/eks-node")
 	fs, _ := diagnose.FleetChecks(views, nil, []string{"arn:aws:iam::{account}:role/eks-node"})
 	var subjects []string
 	for _, f := range fs {
@@ -216,10 +218,7 @@ func TestFleetPrincipalsPerAccount(t *testing.T) {
 // that could not be listed are not checked.
 func TestFleetConsumerPullRepositories(t *testing.T) {
 	node := "arn:aws:iam::222222222222:role/eks-node"
-	policy := func(principals ...string) string {
-		return `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"AWS":["` + strings.Join(principals, `","`) +
-			`"]},"Action":["ecr:BatchGetImage","ecr:GetDownloadUrlForLayer","ecr:BatchCheckLayerAvailability"]}]}`
-	}
+	policy := pullPolicy
 	for _, tc := range []struct {
 		name  string
 		repo  model.Repository
