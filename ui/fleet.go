@@ -247,8 +247,11 @@ func (s *fleetScreen) start() tea.Cmd {
 	}
 	ctx, cancel := context.WithCancel(s.c.ctx)
 	s.gen, s.running, s.cancel, s.cross = s.c.nextID(), true, cancel, FleetCross{}
-	for i := range s.rows {
-		s.rows[i] = FleetRow{FleetTarget: s.rows[i].FleetTarget, State: initialState(s.rows[i].FleetTarget)}
+	// The rows are the engine's targets as they stand: a scan replaced may have found
+	// some accounts' regions, and left others to be looked in again.
+	s.rows = s.rows[:0]
+	for _, t := range s.fleet.Targets() {
+		s.rows = append(s.rows, FleetRow{FleetTarget: t, State: initialState(t)})
 	}
 	s.c.version++
 	gen, fl := s.gen, s.fleet

@@ -347,4 +347,21 @@ func TestFleetScansRegionsAsFound(t *testing.T) {
 	if !teamBScanned {
 		t.Fatalf("team-b's region was not scanned before the central account's regions were found: %q", seen)
 	}
+	// The scan replaced (cancelled) left the central account to be looked in again; the
+	// next scan finds its region.
+	discovering := false
+	for _, tg := range fl.Targets() {
+		discovering = discovering || tg.Account == "111111111111" && tg.Discover
+	}
+	if !discovering {
+		t.Fatalf("the central account, not looked in, is no longer to be: %+v", fl.Targets())
+	}
+	simtest.Admin(t, f.Member("111111111111", "us-east-1"), "PUT", "/faults", `[]`, nil)
+	found := false
+	fl.Scan(context.Background(), func(r ui.FleetRow) {
+		found = found || r.Account == "111111111111" && len(r.Found) == 1 && r.Found[0].Region == "us-east-1"
+	})
+	if !found {
+		t.Fatalf("the next scan did not find the central account's region: %+v", fl.Targets())
+	}
 }

@@ -28,10 +28,13 @@ type Fleet struct {
 	Demo bool
 
 	// discover are accounts whose regions are to be found (--regions all), each a row
-	// until the first Scan finds them; fc says where to look.
+	// until a Scan finds them (one cancelled first leaves them here); fc says where to look.
 	fc       ecrops.FleetConfig
 	discover []ecrops.Target
-	mu       sync.Mutex // guards targets and byID while regions are found
+	mu       sync.Mutex // guards targets, byID and discover while regions are found
+	// scanning holds one Scan at a time: a scan replaced waits for the one it replaces
+	// to wind down, so that the accounts it left undiscovered are looked in again.
+	scanning sync.Mutex
 }
 
 // NewFleet adapts the targets; principals are the watched pulling principals the
@@ -71,11 +74,22 @@ func accountRow(a ecrops.Target) ui.FleetTarget {
 func (f *Fleet) ReadOnly() bool { return f.base.ReadOnly }
 
 // discoverRegions finds one account's regions and reports them (they take the
-// account's row, and join the targets).
-func (f *Fleet) discoverRegions(ctx context.Context, a ecrops.Target, say func(ui.FleetRow)) []ecrops.Target {
+// account's row, and join the targets). A scan cancelled meanwhile (its answers may be
+// cut short) leaves the account to be looked in again: ok is false.
+func (f *Fleet) discoverRegions(ctx context.Context, a ecrops.Target, say func(ui.FleetRow)) (found []ecrops.Target, ok bool) {
 	found, skipped := ecrops.AccountTargets(ctx, f.fc, a)
 	row := ui.FleetRow{FleetTarget: accountRow(a), State: ui.FleetDone}
 	f.mu.Lock()
+	if ctx.Err() != nil {
+		f.mu.Unlock()
+		return nil, false
+	}
+	for i, d := range f.discover {
+		if d.Source == a.Source {
+			f.discover = append(f.discover[:i:i], f.discover[i+1:]...)
+			break
+		}
+	}
 	for _, t := range found {
 		f.targets = append(f.targets, t)
 		f.byID[t.String()] = t
@@ -86,7 +100,7 @@ func (f *Fleet) discoverRegions(ctx context.Context, a ecrops.Target, say func(u
 		row.Reason = fmt.Sprintf("no pull through cache rule in any region (%d not enabled)", len(skipped))
 	}
 	say(row)
-	return found
+	return found, true
 }
 
 func target(t ecrops.Target) ui.FleetTarget {
@@ -138,9 +152,10 @@ func (f *Fleet) Scan(ctx context.Context, report func(ui.FleetRow)) ui.FleetCros
 				mu.Unlock()
 			})
 	}
+	f.scanning.Lock()
+	defer f.scanning.Unlock()
 	f.mu.Lock()
-	known, pending := append([]ecrops.Target(nil), f.targets...), f.discover
-	f.discover = nil
+	known, pending := append([]ecrops.Target(nil), f.targets...), append([]ecrops.Target(nil), f.discover...)
 	f.mu.Unlock()
 	var wg sync.WaitGroup
 	wg.Add(1)
@@ -158,9 +173,11 @@ func (f *Fleet) Scan(ctx context.Context, report func(ui.FleetRow)) ui.FleetCros
 			case <-ctx.Done():
 				return
 			}
-			found := f.discoverRegions(ctx, a, say)
+			found, ok := f.discoverRegions(ctx, a, say)
 			<-looking
-			scan(found)
+			if ok {
+				scan(found)
+			}
 		}()
 	}
 	wg.Wait()
