@@ -154,6 +154,7 @@ func (s *fleetScreen) ShortHelp() []key.Binding {
 	return []key.Binding{k.Enter, k.Describe, k.Filter, k.Sort, k.Refresh}
 }
 
+// initialState is a target's state before the scan reaches it.
 func initialState(t FleetTarget) string {
 	if t.Discover {
 		return FleetDiscovering
