@@ -4,7 +4,7 @@ BIN     ?= bin/ptcdoctor
 PKGS    := ./...
 FUZZTIME ?= 60s
 
-.PHONY: build test demo sim bench bench-scan bench-scan-repo bench-doctor bench-ui bench-tui-scan bench-fleet lint fuzz clean
+.PHONY: build test demo demo-fleet sim bench bench-scan bench-scan-repo bench-doctor bench-ui bench-tui-scan bench-fleet lint fuzz clean
 
 build:
 	$(GO) build -buildvcs=auto -o $(BIN) ./cmd/ptcdoctor
@@ -16,6 +16,11 @@ test: lint
 # The TUI on the embedded demo account, writes allowed (nothing leaves the machine).
 demo: build
 	$(BIN) --demo
+
+# The TUI's fleet screen on the embedded demo fleet: four accounts in two regions, in
+# process, writes allowed per target after enter (nothing leaves the machine).
+demo-fleet: build
+	$(BIN) --demo-fleet
 
 sim: build
 	$(BIN) sim --scenario $(or $(SCENARIO),demo)

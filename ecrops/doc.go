@@ -23,7 +23,8 @@
 // A fleet (fleet.go) refines the architecture's one Account into many: FleetConfig names
 // account-regions from profiles, a role assumed in given accounts or in an Organization's
 // (credentials from the SDK's providers, stscreds on the base credentials), and regions by
-// list or where ECR has rules; Targets resolves them, and EachTarget opens each as an
+// list or where ECR has rules; Targets resolves them (FleetAccounts then AccountTargets,
+// for a caller that lists the accounts before their regions are found), and EachTarget opens each as an
 // Account of its own (its own meter, rate limits and calls in flight) and works on a
 // bounded number at once, reporting each as it finishes. A target that cannot be opened is
 // reported with its error; the others go on.
