@@ -22,7 +22,7 @@ var FleetCatalog = []CheckInfo{
 		Description: "A rule whose upstream is a private ECR registry of another account of the fleet needs that registry's policy (or its repositories' policies) to grant the rule's account ecr:BatchImportUpstreamImage, ecr:BatchGetImage and ecr:GetDownloadUrlForLayer. Error when ValidatePullThroughCacheRule also failed; warning when only the registry policy is missing the grant (a repository policy, not read, could still grant it)."},
 	{ID: "fleet-consumer-pull", Severity: model.SeverityError,
 		Title:       "A consuming account's node role is not named by the central account's repository policy",
-		Description: "An account whose registry policy lets another pull through its caches must also let that account's pulling roles (--principal) pull the cache repositories: the repository policy its creation template gives must name the role, its account or everyone. Fires where the policy names other principals of that account but not the role (where it names none of the account, cross-account-pull speaks)."},
+		Description: "An account whose registry policy lets another pull through its caches must also let that account's pulling roles (--principal; arn:aws:iam::{account}:role/NAME names the role in every account) pull the cache repositories: the policies of those cached already, and the one its creation template gives new ones, must name the role, its account or everyone. Fires where a policy names other principals of that account but not the role (where it names none of the account, cross-account-pull speaks); a repository whose policy was not read (no template covers it) is not judged."},
 	{ID: "fleet-upstream-drift", Severity: model.SeverityWarning,
 		Title:       "The same upstream is configured differently across accounts",
 		Description: "Rules for the same upstream registry in several account-regions differ in what makes pulls work or keeps the cache tidy: one authenticates and another does not (Docker Hub's anonymous limits apply to the latter), or one's creation template gives a lifecycle policy and another's does not."},
@@ -38,7 +38,8 @@ type CheckInfo struct {
 
 // FleetChecks runs the fleet checks over the scanned targets' snapshots. failed are the
 // targets that could not be scanned: a judgement that needs one of them is not checked.
-// principals are the roles and users that pull (--principal, the config's watch list).
+// principals are the roles and users that pull (--principal, the config's watch list);
+// one with {account} stands for that role or user in every account scanned.
 func FleetChecks(views []*model.Snapshot, failed []FleetTarget, principals []string) ([]ReportFinding, []FleetNotChecked) {
 	f := &fleet{byAR: map[string]*model.Snapshot{}, failed: map[string]string{}}
 	for _, v := range views {
@@ -56,7 +57,7 @@ func FleetChecks(views []*model.Snapshot, failed []FleetTarget, principals []str
 	var findings []model.Finding
 	findings = append(findings, f.ecrUpstreamPolicy()...)
 	findings = append(findings, f.upstreamDrift()...)
-	findings = append(findings, f.consumerPull(principals)...)
+	findings = append(findings, f.consumerPull(fleetPrincipals(principals, f.views))...)
 	sort.SliceStable(findings, func(i, j int) bool { return sevRank(findings[i].Severity) < sevRank(findings[j].Severity) })
 	var out []ReportFinding
 	for i, fd := range findings {
@@ -284,9 +285,11 @@ func upstreamDriftFinding(upstream, what string, setups []ruleSetup, explanation
 }
 
 // FleetView keeps what the cross-account checks read of a snapshot, and no more: its
-// account, region, rules, templates, registry policy and the failed reads of those. Not
-// its repositories: their images, policies and lifecycle policies, kept for every
-// finished target until the whole fleet is done, were most of a large fleet's memory.
+// account, region, rules, templates, registry policy, the failed reads of those and of the
+// repository listing, and of its repositories only the cache repositories whose policy was
+// read, with their name, rule and policy (fleet-consumer-pull judges them). Their images,
+// lifecycle policies and the rest, kept for every finished target until the whole fleet
+// is done, were most of a large fleet's memory.
 func FleetView(s *model.Snapshot) *model.Snapshot {
 	v := &model.Snapshot{AccountID: s.AccountID, Region: s.Region, Identity: s.Identity, TakenAt: s.TakenAt,
 		Rules: s.Rules, Templates: s.Templates, RegistryPolicy: s.RegistryPolicy}
@@ -294,6 +297,11 @@ func FleetView(s *model.Snapshot) *model.Snapshot {
 		switch e.Part {
 		case model.PartIdentity, model.PartRules, model.PartTemplates, model.PartRegistryPolicy, model.PartRepositories:
 			v.Errors = append(v.Errors, e)
+		}
+	}
+	for _, r := range s.Repositories {
+		if r.RulePrefix != "" && r.SettingsKnown {
+			v.Repositories = append(v.Repositories, model.Repository{Name: r.Name, RulePrefix: r.RulePrefix, Policy: r.Policy, SettingsKnown: true})
 		}
 	}
 	return v

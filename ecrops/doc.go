@@ -23,7 +23,8 @@
 // A fleet (fleet.go) refines the architecture's one Account into many: FleetConfig names
 // account-regions from profiles, a role assumed in given accounts or in an Organization's
 // (credentials from the SDK's providers, stscreds on the base credentials), and regions by
-// list or where ECR has rules; Targets resolves them, and EachTarget opens each as an
+// list or where ECR has rules; Targets resolves them (FleetAccounts then AccountTargets,
+// for a caller that lists the accounts before their regions are found), and EachTarget opens each as an
 // Account of its own (its own meter, rate limits and calls in flight) and works on a
 // bounded number at once, reporting each as it finishes. A target that cannot be opened is
 // reported with its error; the others go on. The targets of one Targets call share what
@@ -35,6 +36,9 @@
 // Registry calls share one transport per account (per fleet, above), which learns each registry's answer to
 // the anonymous ping once per scan, and a registry whose ping failed twice as failing, so
 // that its later probes are each "not checked" with that failed call at once, neither
-// asked again nor retried (upstream.go). A scan stores images compactly: strings
-// copied out of the SDK's page buffers, shared ones interned (scan.go).
+// asked again nor retried (upstream.go). A scan stores images compactly in model's
+// compact types (a sha256 digest as its bytes, times as seconds), nothing kept of the
+// SDK's page buffers: a page's tags copied out together, the few shared strings (media
+// types, platforms, policies a template gave many repositories) interned; a repository's
+// pages are joined once into a slice of their number (scan.go).
 package ecrops

@@ -20,7 +20,7 @@ import (
 // fleetScan is one target's outcome: its report and what the cross-account checks read.
 type fleetScan struct {
 	report *diagnose.Report
-	view   *model.Snapshot // what the cross-account checks read of the snapshot (diagnose.FleetView): no repositories
+	view   *model.Snapshot // what the cross-account checks read of the snapshot (diagnose.FleetView)
 }
 
 // runFleetDoctor is doctor over several account-regions: each scanned and diagnosed as
@@ -51,7 +51,7 @@ func runFleetDoctor(cmd *cobra.Command, g *globals, sc *scope, ff *fleetFlags, a
 		}
 	}
 	principals := append([]string(nil), sc.principals...)
-	if cfg, err := loadConfig(sc.configPath, g.demo); err == nil {
+	if cfg, err := g.loadConfig(sc.configPath); err == nil {
 		principals = append(cfg.Watch.Principals, principals...)
 	}
 	cross, crossNotChecked := diagnose.FleetChecks(views, failedTargets(results), principals)
@@ -78,14 +78,7 @@ func runFleetDoctor(cmd *cobra.Command, g *globals, sc *scope, ff *fleetFlags, a
 
 // fleetTargets are the account-regions the flags name, for doctor and fix.
 func fleetTargets(ctx context.Context, g *globals, sc *scope, ff *fleetFlags) (ecrops.FleetConfig, []ecrops.Target, []ecrops.Skipped, error) {
-	if sc.eventsFile != "" || sc.imagesFile == "-" {
-		return ecrops.FleetConfig{}, nil, nil, usageError{errors.New("--events-file and --images-file - are read once: give them for one account-region")}
-	}
-	base, err := g.config()
-	if err != nil {
-		return ecrops.FleetConfig{}, nil, nil, err
-	}
-	fc, err := ff.config(g, base)
+	fc, err := fleetConfig(g, sc, ff)
 	if err != nil {
 		return ecrops.FleetConfig{}, nil, nil, err
 	}
@@ -94,6 +87,19 @@ func fleetTargets(ctx context.Context, g *globals, sc *scope, ff *fleetFlags) (e
 		return ecrops.FleetConfig{}, nil, nil, usageError{err}
 	}
 	return fc, targets, skipped, nil
+}
+
+// fleetConfig is the fleet the flags describe, before any account or region is looked up.
+func fleetConfig(g *globals, sc *scope, ff *fleetFlags) (ecrops.FleetConfig, error) {
+	if sc.eventsFile != "" || sc.imagesFile == "-" {
+		return ecrops.FleetConfig{}, usageError{errors.New("--events-file and --images-file - are read once: give them for one account-region")}
+	}
+	sc.fleet = true
+	base, err := g.config()
+	if err != nil {
+		return ecrops.FleetConfig{}, err
+	}
+	return ff.config(g, base)
 }
 
 type fleetResult struct {
