@@ -1,7 +1,6 @@
 package sim
 
 import (
-	"bytes"
 	"fmt"
 	"io"
 	"net"
@@ -28,7 +27,9 @@ type Fleet struct {
 	accounts []FleetAccount
 	keys     map[string]string // a scenario principal's access key -> its account
 
-	mu       sync.Mutex
+	// mu is read on every request signed with a role session, by every account-region at
+	// once, and written only by AssumeRole.
+	mu       sync.RWMutex
 	sessions map[string]string // an assumed role's temporary access key -> its account
 
 	ln          net.Listener
@@ -216,7 +217,6 @@ func (f *Fleet) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if err != nil {
 		return
 	}
-	r.Body = io.NopCloser(bytes.NewReader(body))
 	auth, aerr := parseAuthorization(r.Header.Get("Authorization"))
 	account := ""
 	if aerr == nil {
@@ -224,7 +224,7 @@ func (f *Fleet) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	if account == "" {
 		// Not signed, or by a key no account has: the first member refuses it as AWS does.
-		f.members[0].ServeHTTP(w, r)
+		f.members[0].serveAPI(w, r, body)
 		return
 	}
 	if target := r.Header.Get("X-Amz-Target"); strings.HasPrefix(target, organizationsTarget+".") {
@@ -248,15 +248,15 @@ func (f *Fleet) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		f.refuseRegion(w, r)
 		return
 	}
-	srv.ServeHTTP(w, r)
+	srv.serveAPI(w, r, body)
 }
 
 func (f *Fleet) accountOf(key string) string {
 	if a := f.keys[key]; a != "" {
 		return a
 	}
-	f.mu.Lock()
-	defer f.mu.Unlock()
+	f.mu.RLock()
+	defer f.mu.RUnlock()
 	return f.sessions[key]
 }
 

@@ -2,6 +2,7 @@ package sim
 
 import (
 	"context"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -244,6 +245,12 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if err != nil {
 		return
 	}
+	s.serveAPI(w, r, body)
+}
+
+// serveAPI serves an AWS API request whose body (at most maxRequestBody+1 bytes of it) has
+// been read.
+func (s *Server) serveAPI(w http.ResponseWriter, r *http.Request, body []byte) {
 	c := &call{srv: s, w: w, r: r, body: body, requestID: newRequestID()}
 	if target := r.Header.Get("X-Amz-Target"); target != "" {
 		c.protocol = "json"
@@ -431,8 +438,14 @@ func (c *call) fail(e *apiError) {
 	h.Set("Content-Type", "application/x-amz-json-1.1")
 	h.Set("X-Amzn-ErrorType", e.Code)
 	c.w.WriteHeader(e.Status)
-	raw, _ := json.Marshal(map[string]string{"__type": e.Code, "message": e.Message})
+	raw, _ := json.Marshal(errorOut{Type: e.Code, Message: e.Message})
 	c.w.Write(raw)
+}
+
+// errorOut is a JSON 1.1 error's body.
+type errorOut struct {
+	Type    string `json:"__type"`
+	Message string `json:"message"`
 }
 
 // authenticate checks the SigV4 signature and returns the principal that made it.
@@ -483,10 +496,21 @@ func isWrite(op string) bool {
 	return false
 }
 
+// newRequestID is a random ID in the form of a UUID, as AWS's request IDs are.
 func newRequestID() string {
 	var b [16]byte
 	randRead(b[:])
-	return fmt.Sprintf("%x-%x-%x-%x-%x", b[0:4], b[4:6], b[6:8], b[8:10], b[10:16])
+	var out [36]byte
+	hex.Encode(out[0:8], b[0:4])
+	out[8] = '-'
+	hex.Encode(out[9:13], b[4:6])
+	out[13] = '-'
+	hex.Encode(out[14:18], b[6:8])
+	out[18] = '-'
+	hex.Encode(out[19:23], b[8:10])
+	out[23] = '-'
+	hex.Encode(out[24:36], b[10:16])
+	return string(out[:])
 }
 
 // dropNils removes absent optional members (nil pointers), which AWS leaves out of its
