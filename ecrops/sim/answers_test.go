@@ -2,6 +2,9 @@ package sim
 
 import (
 	"encoding/json"
+	"io"
+	"net/http"
+	"strings"
 	"testing"
 	"time"
 
@@ -141,4 +144,35 @@ func TestStructAnswersAreTheMapsTheyReplaced(t *testing.T) {
 	sameJSON(t, "repositories", map[string]any{"repositories": old, "nextToken": ptr("t")}, repositoriesOut{NextToken: ptr("t"), Repositories: repos})
 	sameJSON(t, "an error", map[string]any{"__type": "RepositoryNotFoundException", "message": "a <b> & c"},
 		errorOut{Type: "RepositoryNotFoundException", Message: "a <b> & c"})
+}
+
+func TestRegistryErrorsAreTheMapsTheyReplaced(t *testing.T) {
+	old, err := json.Marshal(map[string]any{"errors": []map[string]string{{"code": "DENIED", "message": "a <b> & 'c'"}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := json.Marshal(registryErrors{Errors: []registryError{{Code: "DENIED", Message: "a <b> & 'c'"}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if string(got) != string(old) {
+		t.Fatalf("got %s, want %s", got, old)
+	}
+}
+
+func TestReadBodyReadsWhatReadAllRead(t *testing.T) {
+	for _, tc := range []struct {
+		body     string
+		declared int64
+	}{
+		{"", 0}, {"", -1}, {`{"a":1}`, 7}, {`{"a":1}`, -1}, {`{"a":1}`, 3}, {`{"a":1}`, 20},
+		{strings.Repeat("x", maxRequestBody+10), maxRequestBody}, {strings.Repeat("x", maxRequestBody+10), -1},
+	} {
+		r := &http.Request{Body: io.NopCloser(strings.NewReader(tc.body)), ContentLength: tc.declared}
+		got, err := readBody(r)
+		want, _ := io.ReadAll(io.LimitReader(strings.NewReader(tc.body), maxRequestBody+1))
+		if err != nil || string(got) != string(want) {
+			t.Fatalf("body of %d bytes declared %d: read %d bytes (%v), want %d", len(tc.body), tc.declared, len(got), err, len(want))
+		}
+	}
 }

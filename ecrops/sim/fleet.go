@@ -2,7 +2,6 @@ package sim
 
 import (
 	"fmt"
-	"io"
 	"net"
 	"net/http"
 	"net/url"
@@ -213,7 +212,7 @@ func (f *Fleet) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		f.serveAdmin(w, r)
 		return
 	}
-	body, err := io.ReadAll(io.LimitReader(r.Body, maxRequestBody+1))
+	body, err := readBody(r)
 	if err != nil {
 		return
 	}
@@ -224,7 +223,7 @@ func (f *Fleet) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	if account == "" {
 		// Not signed, or by a key no account has: the first member refuses it as AWS does.
-		f.members[0].serveAPI(w, r, body)
+		f.members[0].serveAPI(w, r, body, nil)
 		return
 	}
 	if target := r.Header.Get("X-Amz-Target"); strings.HasPrefix(target, organizationsTarget+".") {
@@ -248,7 +247,7 @@ func (f *Fleet) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		f.refuseRegion(w, r)
 		return
 	}
-	srv.serveAPI(w, r, body)
+	srv.serveAPI(w, r, body, auth)
 }
 
 func (f *Fleet) accountOf(key string) string {

@@ -2,6 +2,7 @@ package sim
 
 import (
 	"encoding/base64"
+	"encoding/json"
 	"fmt"
 	"net/http"
 	"regexp"
@@ -279,5 +280,16 @@ func (s *Server) serveTagList(w http.ResponseWriter, r *http.Request, p *princip
 func writeRegistryError(w http.ResponseWriter, status int, code, msg string) {
 	w.Header().Set("Content-Type", "application/json; charset=utf-8")
 	w.WriteHeader(status)
-	w.Write([]byte(mustJSON(map[string]any{"errors": []map[string]string{{"code": code, "message": msg}}})))
+	raw, _ := json.Marshal(registryErrors{Errors: []registryError{{Code: code, Message: msg}}})
+	w.Write(raw)
+}
+
+// registryErrors is the registry API's error body (written as its map was, keys sorted).
+type registryErrors struct {
+	Errors []registryError `json:"errors"`
+}
+
+type registryError struct {
+	Code    string `json:"code"`
+	Message string `json:"message"`
 }

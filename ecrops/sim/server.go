@@ -1,6 +1,7 @@
 package sim
 
 import (
+	"bytes"
 	"context"
 	"encoding/hex"
 	"encoding/json"
@@ -241,17 +242,35 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		s.serveAdmin(w, r)
 		return
 	}
-	body, err := io.ReadAll(io.LimitReader(r.Body, maxRequestBody+1))
+	body, err := readBody(r)
 	if err != nil {
 		return
 	}
-	s.serveAPI(w, r, body)
+	s.serveAPI(w, r, body, nil)
+}
+
+// readBody reads at most maxRequestBody+1 bytes of a request's body (one more than is
+// accepted, to tell a body too large), into a buffer of the size it declares.
+func readBody(r *http.Request) ([]byte, error) {
+	if n := r.ContentLength; n >= 0 && n <= maxRequestBody {
+		body := make([]byte, n+1) // +1: a body longer than it said is read as ReadAll would
+		read, err := io.ReadFull(io.LimitReader(r.Body, maxRequestBody+1), body)
+		if err == io.ErrUnexpectedEOF || err == io.EOF {
+			err = nil
+		}
+		if err != nil || read <= int(n) {
+			return body[:read], err
+		}
+		rest, err := io.ReadAll(io.LimitReader(r.Body, maxRequestBody+1-int64(read)))
+		return append(body[:read], rest...), err
+	}
+	return io.ReadAll(io.LimitReader(r.Body, maxRequestBody+1))
 }
 
 // serveAPI serves an AWS API request whose body (at most maxRequestBody+1 bytes of it) has
-// been read.
-func (s *Server) serveAPI(w http.ResponseWriter, r *http.Request, body []byte) {
-	c := &call{srv: s, w: w, r: r, body: body, requestID: newRequestID()}
+// been read, and whose Authorization header has been parsed when auth is not nil.
+func (s *Server) serveAPI(w http.ResponseWriter, r *http.Request, body []byte, auth *sigv4Header) {
+	c := &call{srv: s, w: w, r: r, body: body, auth: auth, requestID: newRequestID()}
 	if target := r.Header.Get("X-Amz-Target"); target != "" {
 		c.protocol = "json"
 		prefix, op, _ := strings.Cut(target, ".")
@@ -319,6 +338,7 @@ type call struct {
 	handler   handler
 	principal *principal
 	requestID string
+	auth      *sigv4Header // parsed by a fleet, which routes by it; nil until authenticate
 }
 
 type handler func(c *call) (any, *apiError)
@@ -357,14 +377,13 @@ func (c *call) run() {
 			return
 		}
 	}
+	var out any
 	s.mu.Lock()
 	s.evaluateLifecycles()
-	s.mu.Unlock()
-	var out any
 	if selfLocking[c.op] {
+		s.mu.Unlock()
 		out, aerr = c.handler(c)
 	} else {
-		s.mu.Lock()
 		out, aerr = c.handler(c)
 		s.mu.Unlock()
 	}
@@ -411,14 +430,19 @@ func (c *call) succeed(out any) {
 	if m, ok := out.(map[string]any); ok {
 		dropNils(m)
 	}
-	raw, err := json.Marshal(out)
-	if err != nil {
+	buf := answerBuffers.Get().(*bytes.Buffer)
+	defer answerBuffers.Put(buf)
+	buf.Reset()
+	if err := json.NewEncoder(buf).Encode(out); err != nil {
 		c.fail(serverError("ServerException", "the stand-in could not encode its answer"))
 		return
 	}
 	c.w.WriteHeader(http.StatusOK)
-	c.w.Write(raw)
+	c.w.Write(bytes.TrimSuffix(buf.Bytes(), []byte("\n"))) // Encode's newline: the answer is json.Marshal's bytes
 }
+
+// answerBuffers hold JSON answers being written (json.Marshal would allocate each anew).
+var answerBuffers = sync.Pool{New: func() any { return new(bytes.Buffer) }}
 
 func (c *call) fail(e *apiError) {
 	c.logEvent(e.Code, e.Status)
@@ -450,9 +474,12 @@ type errorOut struct {
 
 // authenticate checks the SigV4 signature and returns the principal that made it.
 func (s *Server) authenticate(c *call) (*principal, *apiError) {
-	auth, aerr := parseAuthorization(c.r.Header.Get("Authorization"))
-	if aerr != nil {
-		return nil, aerr
+	auth := c.auth
+	if auth == nil {
+		var aerr *apiError
+		if auth, aerr = parseAuthorization(c.r.Header.Get("Authorization")); aerr != nil {
+			return nil, aerr
+		}
 	}
 	s.mu.Lock()
 	p := s.st.byKey[auth.Credential.AccessKeyID]

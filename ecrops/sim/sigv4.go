@@ -45,13 +45,22 @@ func parseAuthorization(h string) (*sigv4Header, *apiError) {
 		return nil, incompleteSignature("Authorization header requires '" + sigv4Algorithm + "' as the algorithm.")
 	}
 	var out sigv4Header
-	for _, part := range strings.Split(rest, ",") {
+	for rest != "" {
+		var part string
+		part, rest, _ = strings.Cut(rest, ",")
 		k, v, _ := strings.Cut(strings.TrimSpace(part), "=")
 		switch k {
 		case "Credential":
-			f := strings.Split(v, "/")
-			if len(f) != 5 || f[4] != "aws4_request" {
-				return nil, incompleteSignature("Credential should be of the form <AccessKeyId>/<Date>/<Region>/<Service>/aws4_request.")
+			// <AccessKeyId>/<Date>/<Region>/<Service>/aws4_request, cut without a slice.
+			if strings.Count(v, "/") != 4 {
+				return nil, badCredential()
+			}
+			var f [5]string
+			for i := range 4 {
+				f[i], v, _ = strings.Cut(v, "/")
+			}
+			if f[4] = v; f[4] != "aws4_request" {
+				return nil, badCredential()
 			}
 			out.Credential = sigv4Credential{AccessKeyID: f[0], Date: f[1], Region: f[2], Service: f[3]}
 		case "SignedHeaders":
@@ -64,6 +73,10 @@ func parseAuthorization(h string) (*sigv4Header, *apiError) {
 		return nil, incompleteSignature("Authorization header requires 'Credential', 'SignedHeaders' and 'Signature' parameters.")
 	}
 	return &out, nil
+}
+
+func badCredential() *apiError {
+	return incompleteSignature("Credential should be of the form <AccessKeyId>/<Date>/<Region>/<Service>/aws4_request.")
 }
 
 func incompleteSignature(msg string) *apiError {
@@ -97,7 +110,10 @@ func signatureMatches(r *http.Request, body []byte, auth *sigv4Header, secretKey
 		return false
 	}
 
-	canonical := make([]byte, 0, 1024)
+	pooled := canonicalBuffers.Get().(*[]byte)
+	defer canonicalBuffers.Put(pooled)
+	canonical := (*pooled)[:0]
+	defer func() { *pooled = canonical[:0] }() // keep what it grew to
 	canonical = append(canonical, r.Method...)
 	canonical = append(canonical, '\n')
 	canonical = append(canonical, canonicalURI(r.URL)...)
@@ -143,6 +159,9 @@ func signatureMatches(r *http.Request, body []byte, auth *sigv4Header, secretKey
 	hex.Encode(want[:], mac.Sum(nil))
 	return hmac.Equal(want[:], []byte(auth.Signature))
 }
+
+// canonicalBuffers hold the canonical requests being hashed, one a request at a time.
+var canonicalBuffers = sync.Pool{New: func() any { b := make([]byte, 0, 1024); return &b }}
 
 // signingScope is what a SigV4 signing key is derived from.
 type signingScope struct {
