@@ -1,7 +1,9 @@
 package sim
 
 import (
+	"bytes"
 	"encoding/json"
+	"hash/fnv"
 	"io"
 	"net/http"
 	"strings"
@@ -9,6 +11,7 @@ import (
 	"time"
 
 	v1 "github.com/google/go-containerregistry/pkg/v1"
+	"github.com/google/go-containerregistry/pkg/v1/types"
 )
 
 // The answers a scan reads most are written from structs (ecr.go). These are the maps
@@ -173,6 +176,38 @@ func TestReadBodyReadsWhatReadAllRead(t *testing.T) {
 		want, _ := io.ReadAll(io.LimitReader(strings.NewReader(tc.body), maxRequestBody+1))
 		if err != nil || string(got) != string(want) {
 			t.Fatalf("body of %d bytes declared %d: read %d bytes (%v), want %d", len(tc.body), tc.declared, len(got), err, len(want))
+		}
+	}
+}
+
+// A generated image's manifest is written from structs; the digests of the images a
+// scenario generates must stay those the maps gave.
+func TestGeneratedManifestsAreTheBytesOfTheMaps(t *testing.T) {
+	pool, err := layerPool()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, seed := range []string{"gen-01/team/app-0001:v1#0", "a <b> & c", ""} {
+		got, err := generatedManifest(seed)
+		if err != nil {
+			t.Fatal(err)
+		}
+		h := fnv.New32a()
+		h.Write([]byte(seed))
+		layer := pool[h.Sum32()%uint32(len(pool))]
+		cfg, _ := json.Marshal(map[string]any{
+			"architecture": "amd64", "os": "linux",
+			"config": map[string]any{"Labels": map[string]string{"org.opencontainers.image.source": seed}},
+			"rootfs": map[string]any{"type": "layers", "diff_ids": []string{layer.diffID.String()}},
+		})
+		cfgDigest, _, _ := v1.SHA256(bytes.NewReader(cfg))
+		want, _ := json.Marshal(map[string]any{
+			"schemaVersion": 2, "mediaType": string(types.DockerManifestSchema2),
+			"config": map[string]any{"mediaType": string(types.DockerConfigJSON), "size": len(cfg), "digest": cfgDigest.String()},
+			"layers": []map[string]any{{"mediaType": string(types.DockerLayer), "size": layer.size, "digest": layer.digest.String()}},
+		})
+		if string(got.Raw) != string(want) {
+			t.Fatalf("seed %q:\n got %s\nwant %s", seed, got.Raw, want)
 		}
 	}
 }

@@ -27,6 +27,9 @@ type Event struct {
 // the oldest events go first.
 const maxEvents = 1 << 20
 
+// minMemberEvents is the least an account-region of a fleet keeps (see NewFleet).
+const minMemberEvents = 1 << 16
+
 // eventLog is every call one account-region answered. Each request adds one event, so
 // adding costs a lock and a copy: once full, the log is a ring whose oldest event the
 // newest overwrites, not a slice shifted (and copied again whenever it regrows).

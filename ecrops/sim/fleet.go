@@ -79,6 +79,9 @@ func NewFleet(sc *Scenario) (*Fleet, error) {
 			return nil, fmt.Errorf("account %s, region %s: %w", m.account.ID, m.region, err)
 		}
 		srv.clock, srv.sharedClock = f.clock, true
+		// The event logs share maxEvents (each keeps at least minMemberEvents), so that the
+		// fleet's memory is bounded as one account's is, not 150 times that.
+		srv.events.max = max(maxEvents/len(ms), minMemberEvents)
 		f.members = append(f.members, srv)
 		f.at[m.account.ID+"/"+m.region] = srv
 	}

@@ -22,8 +22,13 @@ var registryPathRE = regexp.MustCompile(`^/v2/(.+)/(manifests|blobs|tags)/(.+)$`
 
 func (s *Server) serveRegistry(w http.ResponseWriter, r *http.Request) {
 	rec := &statusRecorder{ResponseWriter: w, status: http.StatusOK}
-	p := s.serveRegistryRequest(rec, r)
-	ev := Event{Service: "registry", Operation: r.Method + " " + registryOperation(r.URL.Path), Outcome: outcomeOf(rec.status),
+	m := registryPathRE.FindStringSubmatch(r.URL.Path) // once: the request and its event read it
+	p := s.serveRegistryRequest(rec, r, m)
+	op := r.URL.Path
+	if m != nil {
+		op = m[2]
+	}
+	ev := Event{Service: "registry", Operation: r.Method + " " + op, Outcome: outcomeOf(rec.status),
 		Status: rec.status, Detail: rec.detail}
 	if p != nil {
 		ev.Principal = p.CallerARN
@@ -31,14 +36,9 @@ func (s *Server) serveRegistry(w http.ResponseWriter, r *http.Request) {
 	s.events.add(s.clock.Now(), ev)
 }
 
-func registryOperation(path string) string {
-	if m := registryPathRE.FindStringSubmatch(path); m != nil {
-		return m[2]
-	}
-	return path
-}
-
-func (s *Server) serveRegistryRequest(w *statusRecorder, r *http.Request) *principal {
+// serveRegistryRequest serves a registry request whose path matched registryPathRE as m
+// (nil when it did not).
+func (s *Server) serveRegistryRequest(w *statusRecorder, r *http.Request, m []string) *principal {
 	w.Header().Set("Docker-Distribution-API-Version", "registry/2.0")
 	p, status, why := s.registryPrincipal(r)
 	if p == nil {
@@ -55,7 +55,6 @@ func (s *Server) serveRegistryRequest(w *statusRecorder, r *http.Request) *princ
 		w.WriteHeader(http.StatusOK)
 		return p
 	}
-	m := registryPathRE.FindStringSubmatch(r.URL.Path)
 	if m == nil {
 		writeRegistryError(w, http.StatusNotFound, "NOT_FOUND", "Not Found")
 		return p

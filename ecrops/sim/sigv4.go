@@ -245,15 +245,17 @@ func hasExtraSpace(v string) bool {
 	prevSpace := true // a leading space is extra
 	for i := 0; i < len(v); i++ {
 		switch c := v[i]; {
-		case c >= utf8.RuneSelf || c == '\t' || c == '\n' || c == '\v' || c == '\f' || c == '\r':
-			return true // and non-ASCII, which may be Unicode white space: let Fields judge
+		case c > ' ' && c < utf8.RuneSelf:
+			prevSpace = false
 		case c == ' ':
 			if prevSpace {
 				return true
 			}
 			prevSpace = true
 		default:
-			prevSpace = false
+			// \t, \n, \v, \f, \r; and control or non-ASCII bytes, which may be (or begin)
+			// Unicode white space: Fields judges them.
+			return true
 		}
 	}
 	return prevSpace && v != ""
