@@ -630,10 +630,7 @@ func checkNoLifecycle(d *diagnosis) []model.Finding {
 		if !repo.IsCache() || !d.imagesRead(subject, repo) || len(repo.Images) == 0 {
 			continue
 		}
-		if !repo.LifecycleKnown {
-			if d.read(subject, model.PartLifecycle(repo.Name)) {
-				d.skip(subject, model.PartError{Part: model.PartLifecycle(repo.Name), Operation: "GetLifecyclePolicy", Message: "not read"})
-			}
+		if !d.lifecycleRead(subject, repo) {
 			continue
 		}
 		if repo.LifecyclePolicy == "" {
@@ -690,9 +687,19 @@ func checkNoLifecycle(d *diagnosis) []model.Finding {
 
 // --- orphan-repository ---
 
-// isOrphan reports whether a repository no rule covers looks like a cache whose rule went:
-// a path of two or more segments, shaped like an upstream's (library/...), or under a
-// prefix that a creation template or other repositories share.
+// isOrphan reports whether a repository no rule covers is a leftover of a cache whose
+// rule was deleted. It counts two shapes only:
+//   - prefix/library/<name>: a Docker Hub official image's path under a first segment, the
+//     shape a Docker Hub rule's repositories have and hand-made ones seldom do;
+//   - prefix/<path> where a creation template for PULL_THROUGH_CACHE names that first
+//     segment as its prefix (the template outlived its rule).
+//
+// It is narrow on purpose: the finding's fix force-deletes the repositories with their
+// images, so it rests on a shape seen in the account, never on a guess from a name alone.
+// A path of two segments, or a first segment other repositories share, is how teams name
+// the repositories they push to; counting those would offer their deletion. A template's
+// nested prefix (a/b) is not matched either, since leftovers are grouped, and deleted, by
+// first segment. Leftovers of other shapes go unreported here.
 func isOrphan(snap *model.Snapshot, repo model.Repository) bool {
 	if repo.RulePrefix != "" || !strings.Contains(repo.Name, "/") {
 		return false

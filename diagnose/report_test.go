@@ -98,3 +98,32 @@ func TestOneUpstreamReferenceIsProbedOncePerCredentials(t *testing.T) {
 		t.Fatalf("public.ecr.aws/team/app:v1 asked %d times: %v", n, p.asked)
 	}
 }
+
+// The Markdown report holds the events' failed pulls, and what came from the cluster (an
+// image, a pod, the kubelet's message) stays inert there: no HTML, no escape sequence, no
+// backquote that ends a code span.
+func TestMarkdownHoldsThePullFailuresInertly(t *testing.T) {
+	r := diagnose.Report{Complete: true, PullFailures: []diagnose.PullGroup{{Cause: "library-prefix", Check: "name-mismatch", Title: "A Docker Hub official image pulled without library/",
+		Pulls: []diagnose.PullTrace{{Image: "docker-hub/nginx:latest`<img src=x>", Objects: []string{"default/web-1", "default/<b>web-2</b>"}, Events: 3,
+			Message: "Failed to pull image \"docker-hub/nginx:latest\": 403 Forbidden \x1b[31m`rm -rf`", Verdict: "Pull docker-hub/library/nginx:latest <now>",
+			Fix: "Pull it with library/", Needs: []string{"the role that pulls"}}}}}}
+	md := r.Markdown()
+	for _, want := range []string{"## Failed image pulls in the events", "### `library-prefix`: A Docker Hub official image pulled without library/ (check `name-mismatch`)",
+		"- `docker-hub/nginx:latest'<img src=x>` (3 events; default/web-1, default/&lt;b&gt;web-2&lt;/b&gt;)",
+		"the kubelet said: `Failed to pull image \"docker-hub/nginx:latest\": 403 Forbidden \\x1b[31m'rm -rf'`",
+		"  - Pull docker-hub/library/nginx:latest &lt;now&gt;", "  - fix: Pull it with library/", "  - would settle it: the role that pulls"} {
+		if !strings.Contains(md, want) {
+			t.Errorf("the Markdown lacks %q:\n%s", want, md)
+		}
+	}
+	if strings.Contains(md, "\x1b") || strings.Contains(md, "<b>") {
+		t.Errorf("the Markdown holds what came from outside raw:\n%s", md)
+	}
+	empty := diagnose.Report{Complete: true, PullFailures: []diagnose.PullGroup{}}
+	if md := empty.Markdown(); !strings.Contains(md, "None: no event tells of a failed image pull.") {
+		t.Errorf("events without a failed pull:\n%s", md)
+	}
+	if md := (diagnose.Report{Complete: true}).Markdown(); strings.Contains(md, "image pulls") {
+		t.Errorf("no events given, yet a section:\n%s", md)
+	}
+}

@@ -215,12 +215,25 @@ func (d *diagnosis) read(subject model.Subject, parts ...string) bool {
 // imagesRead reports whether a repository's images were listed, recording the subject
 // as not checked otherwise.
 func (d *diagnosis) imagesRead(subject model.Subject, repo model.Repository) bool {
-	if repo.ImagesKnown {
+	return d.held(subject, repo.ImagesKnown, "DescribeImages", model.PartImages(repo.Name))
+}
+
+// lifecycleRead reports whether a repository's lifecycle policy was read, recording the
+// subject as not checked otherwise.
+func (d *diagnosis) lifecycleRead(subject model.Subject, repo model.Repository) bool {
+	return d.held(subject, repo.LifecycleKnown, "GetLifecyclePolicy", model.PartLifecycle(repo.Name))
+}
+
+// held reports whether the snapshot holds what a check needs of a subject (known). When
+// it does not, the subject is recorded as not checked: with the failed call of each part
+// that failed, or, when no read of them failed (the scan did not get to it), as not read
+// by operation, the call that reads the first part.
+func (d *diagnosis) held(subject model.Subject, known bool, operation string, parts ...string) bool {
+	if known {
 		return true
 	}
-	if d.read(subject, model.PartImages(repo.Name)) {
-		// Not listed and no error recorded: the scan did not get to it.
-		d.skip(subject, model.PartError{Part: model.PartImages(repo.Name), Operation: "DescribeImages", Message: "not read"})
+	if d.read(subject, parts...) {
+		d.skip(subject, model.PartError{Part: parts[0], Operation: operation, Message: "not read"})
 	}
 	return false
 }

@@ -11,7 +11,9 @@
 //
 // Every write re-reads its target and its premises (model.ExpectCoveringRule; and
 // model.ExpectUpstreamServes: a cached tag is deleted only while its upstream, asked with
-// the rule's credentials, serves it back with pulls left) just before the call; a plan
+// the rule's credentials, serves it back with pulls left) just before the call; a cached
+// tag is deleted only while it names the image its finding was about, read again inside
+// the write itself (BatchDeleteImage takes no condition; one round trip stays open); a plan
 // that added registry-policy statements checks at its end that another writer's put did
 // not drop them (keepStatements); credentials are tried against their upstream before they are stored;
 // the journal holds each call's intent and before-image (written and synced before the
@@ -28,6 +30,8 @@
 //
 // Every call is counted per operation (Account.Calls), AWS's and the registries' alike.
 // Registry calls share one transport per account, which learns each registry's answer to
-// the anonymous ping once per scan (upstream.go). A scan stores images compactly: strings
+// the anonymous ping once per scan, and a registry whose ping failed twice as failing, so
+// that its later probes are each "not checked" with that failed call at once, neither
+// asked again nor retried (upstream.go). A scan stores images compactly: strings
 // copied out of the SDK's page buffers, shared ones interned (scan.go).
 package ecrops
