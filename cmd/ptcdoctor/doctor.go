@@ -167,6 +167,16 @@ func (sc *scope) run(ctx context.Context, g *globals, s *session, progress func(
 	return d, nil
 }
 
+// report is the diagnosis in the report's shape; its figures count every call the scan and
+// the checks made (the scan's own count only its own).
+func (d *diagnosis) report(stats bool) diagnose.Report {
+	report := diagnose.NewReport(d.snap, d.Result, stats)
+	if report.Stats != nil {
+		report.Stats.Calls, report.Stats.Throttled, report.Stats.Retried = d.calls, d.throttled, d.retried
+	}
+	return report
+}
+
 // args are the flags that give this scope, for a command printed to be run as is.
 func (sc *scope) args() string {
 	var b strings.Builder
@@ -279,10 +289,7 @@ failed or is incomplete, else 1 if any finding is at error severity.`,
 			if err != nil {
 				return err
 			}
-			report := diagnose.NewReport(d.snap, d.Result, stats)
-			if report.Stats != nil {
-				report.Stats.Calls, report.Stats.Throttled, report.Stats.Retried = d.calls, d.throttled, d.retried
-			}
+			report := d.report(stats)
 			report.PullFailures = d.explainEvents(cmd.Context(), s)
 			switch {
 			case asJSON:

@@ -121,7 +121,7 @@ func runFleet(ctx context.Context, g *globals, sc *scope, base ecrops.Config, ta
 			if e := ecrops.RegionRefused(d.snap); e != nil {
 				return nil, fmt.Errorf("region %s is not enabled for account %s: %s answered %s: %s", d.snap.Region, d.snap.AccountID, e.Operation, e.Code, e.Message)
 			}
-			rep := diagnose.NewReport(d.snap, d.Result, stats)
+			rep := d.report(stats)
 			return &fleetScan{report: &rep, view: diagnose.FleetView(d.snap)}, nil
 		},
 		func(t ecrops.Target, s *fleetScan, err error) {
