@@ -9,6 +9,7 @@ import (
 	"math/rand"
 	"strings"
 	"sync"
+	"sync/atomic"
 
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/google/go-containerregistry/pkg/v1/empty"
@@ -207,6 +208,41 @@ func generatedManifest(seed string) (manifestBlob, error) {
 // generatedImage writes the manifest of a generated image and its config (the one blob
 // of it not in the pool).
 func generatedImage(seed string) (manifestBlob, []byte, error) {
+	if e, ok := generatedImages.Load(seed); ok {
+		e := e.(generatedEntry)
+		return e.manifest, e.config, nil
+	}
+	m, cfg, err := makeGeneratedImage(seed)
+	if err != nil {
+		return manifestBlob{}, nil, err
+	}
+	if generatedImages.n.Add(1) > maxCachedGeneratedImages {
+		generatedImages.Clear()
+		generatedImages.n.Store(1)
+	}
+	generatedImages.Store(seed, generatedEntry{m, cfg})
+	return m, cfg, nil
+}
+
+// generatedImages keeps the images generatedImage made last, by seed. A fleet's accounts
+// cache the same upstream images (one seed each), and every probe of one asks for its
+// manifest again: made once, it is served to the others from here (two JSON encodings
+// and two SHA-256 less a request). Its callers only read what it returns. Bounded: when
+// full it is emptied, which costs only the making again.
+var generatedImages struct {
+	sync.Map // seed -> generatedEntry
+	n        atomic.Int64
+}
+
+const maxCachedGeneratedImages = 4096 // a few MB at most
+
+type generatedEntry struct {
+	manifest manifestBlob
+	config   []byte
+}
+
+// makeGeneratedImage is generatedImage without the cache.
+func makeGeneratedImage(seed string) (manifestBlob, []byte, error) {
 	pool, err := layerPool()
 	if err != nil {
 		return manifestBlob{}, nil, err
