@@ -66,7 +66,7 @@ lint:
 # Longer fuzzing than `make test` does (which runs each target's corpus): every parser of
 # outside input, FUZZTIME each. New interesting inputs stay in Go's fuzz cache; failures
 # land in the package's testdata/fuzz/, which is kept.
-FUZZ_TARGETS := ./model:FuzzParseRef ./model:FuzzImagesFromFile ./model:FuzzPrintable \
+FUZZ_TARGETS := ./model:FuzzParseRef ./model:FuzzImagesFromFile ./model:FuzzPrintable ./model:FuzzParseDigest \
 	./ecrops:FuzzParseRateHeader ./ecrops:FuzzMergeStatement ./ecrops:FuzzRegistryPolicyDecision \
 	./diagnose:FuzzExplainError ./ecrops/sim:FuzzParseScenario ./ecrops/sim:FuzzLifecyclePolicy \
 	./ecrops/sim:FuzzPolicyDocument ./ecrops/sim:FuzzSecretValue ./diagnose/nodes:FuzzCheck

@@ -336,10 +336,10 @@ func TestTemplateDriftNotCheckedWhenTheLifecycleIsMissing(t *testing.T) {
 		Templates: []model.Template{{Prefix: "quay", AppliedFor: []string{"PULL_THROUGH_CACHE"}, ImageTagMutability: "IMMUTABLE",
 			LifecyclePolicy: policy}},
 		Repositories: []model.Repository{{Name: "quay/org/old", RulePrefix: "quay", ImagesKnown: true, SettingsKnown: true,
-			ImageTagMutability: "MUTABLE", Images: []model.Image{{Digest: "sha256:aa", Tags: []string{"v1"}}}},
+			ImageTagMutability: "MUTABLE", Images: []model.Image{{Digest: model.ParseDigest("sha256:aa"), Tags: []string{"v1"}}}},
 			// Its repository policy and tags unread, no error either: the same.
 			{Name: "quay/org/other", RulePrefix: "quay", ImagesKnown: true, LifecycleKnown: true,
-				ImageTagMutability: "MUTABLE", Images: []model.Image{{Digest: "sha256:bb", Tags: []string{"v1"}}}}}}
+				ImageTagMutability: "MUTABLE", Images: []model.Image{{Digest: model.ParseDigest("sha256:bb"), Tags: []string{"v1"}}}}}}
 	res := diagnose.Diagnose(context.Background(), snap, nil, diagnose.Options{Checks: []string{"template-drift"}})
 	for _, f := range res.Findings {
 		t.Errorf("a finding on a repository whose lifecycle policy is unread: %s", f.Title)

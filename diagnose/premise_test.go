@@ -155,7 +155,7 @@ func TestOnePlanIsOnePutOfTheRegistryPolicy(t *testing.T) {
 // template names. Two segments alone, or a first segment that other repositories share,
 // are how teams name the repositories they push to: never offered for deletion.
 func TestOrphansAreOnlyTheShapesALeftoverHas(t *testing.T) {
-	img := []model.Image{{Digest: "sha256:aa", Tags: []string{"v1"}}}
+	img := []model.Image{{Digest: model.ParseDigest("sha256:aa"), Tags: []string{"v1"}}}
 	repo := func(name string) model.Repository {
 		return model.Repository{Name: name, ImagesKnown: true, Images: img}
 	}

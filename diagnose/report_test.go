@@ -86,7 +86,7 @@ func (c *countingProber) ProbePermissions(context.Context, string, string, strin
 // Two rules without credentials in front of one upstream cache the same image: its
 // reference is asked about once, not once per rule.
 func TestOneUpstreamReferenceIsProbedOncePerCredentials(t *testing.T) {
-	img := model.Image{Digest: "sha256:" + strings.Repeat("a", 64), Tags: []string{"v1"}, LastPull: time.Now().Add(-time.Hour)}
+	img := model.Image{Digest: model.ParseDigest("sha256:" + strings.Repeat("a", 64)), Tags: []string{"v1"}, LastPull: model.UnixTimeOf(time.Now().Add(-time.Hour))}
 	snap := &model.Snapshot{AccountID: "111122223333", Region: "us-east-1",
 		Rules: []model.Rule{{Prefix: "a", UpstreamRegistry: "ecr-public", UpstreamURL: "public.ecr.aws"},
 			{Prefix: "b", UpstreamRegistry: "ecr-public", UpstreamURL: "public.ecr.aws"}},

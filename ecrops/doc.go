@@ -32,6 +32,9 @@
 // Registry calls share one transport per account, which learns each registry's answer to
 // the anonymous ping once per scan, and a registry whose ping failed twice as failing, so
 // that its later probes are each "not checked" with that failed call at once, neither
-// asked again nor retried (upstream.go). A scan stores images compactly: strings
-// copied out of the SDK's page buffers, shared ones interned (scan.go).
+// asked again nor retried (upstream.go). A scan stores images compactly in model's
+// compact types (a sha256 digest as its bytes, times as seconds), nothing kept of the
+// SDK's page buffers: a page's tags copied out together, the few shared strings (media
+// types, platforms, policies a template gave many repositories) interned; a repository's
+// pages are joined once into a slice of their number (scan.go).
 package ecrops
