@@ -70,9 +70,14 @@ type Target struct {
 	AccountName string // from Organizations
 	Region      string
 
-	creds aws.CredentialsProvider // the assumed role's, shared by the account's regions
-	sdk   *sdkShare               // what the fleet's targets share of the SDK (nil: each loads its own)
+	creds   aws.CredentialsProvider // the assumed role's, shared by the account's regions
+	sdk     *sdkShare               // what the fleet's targets share of the SDK (nil: each loads its own)
+	refused error                   // the account's credentials were refused: the target fails with this, unopened
 }
+
+// Refused is why the target's account could not be reached at all (its credentials were
+// refused, its role could not be assumed): nil when they answered.
+func (t Target) Refused() error { return t.refused }
 
 // String names the target in messages: its source and region.
 func (t Target) String() string {
@@ -83,10 +88,14 @@ func (t Target) String() string {
 	return s + " " + t.Region
 }
 
-// Skipped is an account-region discovery left out, and why (a region not enabled).
+// Skipped is an account-region discovery left out, and why (a region not enabled), or an
+// account left out whole (Region "": NoRulesAnywhere).
 type Skipped struct {
 	Source, Region, Reason string
 }
+
+// NoRulesAnywhere is why an account AllRegions looked in has no target.
+const NoRulesAnywhere = "no pull through cache rule in any region"
 
 // CandidateRegions are the commercial regions ECR serves, which AllRegions looks in.
 var CandidateRegions = []string{
@@ -116,10 +125,25 @@ func Targets(ctx context.Context, fc FleetConfig) ([]Target, []Skipped, error) {
 	}
 	var targets []Target
 	var skipped []Skipped
+	seen := map[string]int{} // account/region: its target's index
 	for _, t := range accounts {
 		found, skip := AccountTargets(ctx, fc, t)
-		targets = append(targets, found...)
+		for _, ft := range found {
+			if i, ok := seen[ft.Account+"/"+ft.Region]; ok && ft.Account != "" && ft.refused == nil {
+				// Two sources reach the same account (two profiles of it): it is scanned
+				// once, under both names.
+				targets[i].Source += " (also " + ft.Source + ")"
+				continue
+			}
+			if ft.Account != "" && ft.refused == nil {
+				seen[ft.Account+"/"+ft.Region] = len(targets)
+			}
+			targets = append(targets, ft)
+		}
 		skipped = append(skipped, skip...)
+		if len(found) == 0 {
+			skipped = append(skipped, Skipped{Source: t.Source, Reason: NoRulesAnywhere})
+		}
 	}
 	if len(targets) == 0 && len(skipped) == 0 {
 		return nil, nil, errors.New("the fleet has no account-regions: name --profile, --profiles, --assume-role-arn with --accounts or --organization")
@@ -144,8 +168,20 @@ func FleetAccounts(ctx context.Context, fc FleetConfig) ([]Target, error) {
 }
 
 // AccountTargets are one account's account-regions: in each of fc.Regions, in those where
-// it has rules (AllRegions), or in the base region.
+// it has rules (AllRegions), or in the base region. The account's credentials are asked
+// first, once, in a region every account has enabled: an account whose credentials are
+// refused (invalid or expired keys, a role that cannot be assumed) is one failed target,
+// with AWS's answer, never a region "not enabled" (AWS refuses a call to an opt-in region
+// the account has not enabled with the same UnrecognizedClientException as an unknown key).
 func AccountTargets(ctx context.Context, fc FleetConfig, t Target) ([]Target, []Skipped) {
+	t, err := verifyAccount(ctx, fc, t)
+	if err != nil {
+		// Each region named fails by name; with AllRegions, one target where it was asked.
+		t.refused = err
+		if len(fc.Regions) == 0 {
+			return []Target{t}, nil
+		}
+	}
 	switch {
 	case len(fc.Regions) > 0:
 		var out []Target
@@ -184,8 +220,12 @@ func fleetSources(ctx context.Context, fc FleetConfig) ([]source, error) {
 			return nil, fmt.Errorf("--profiles %q: no profile of the AWS config matches (profiles: %s)", fc.ProfilePattern, strings.Join(names, ", "))
 		}
 	}
+	named := map[string]bool{}
 	for _, p := range profiles {
-		out = append(out, source{label: "profile " + p, profile: p})
+		if !named[p] { // a profile named twice is one account
+			named[p] = true
+			out = append(out, source{label: "profile " + p, profile: p})
+		}
 	}
 	if fc.RoleARN == "" {
 		if len(fc.Accounts) > 0 || fc.Organization {
@@ -278,13 +318,6 @@ func regionsWithRules(ctx context.Context, base Config, t Target) ([]Target, []S
 		keep   bool
 		why    string
 	}
-	// Credentials first, once: an account whose role cannot be assumed is one target in
-	// the base region, which fails by name, not one a candidate region.
-	first := t
-	first.Region = orDefault(base.Region, "us-east-1")
-	if _, err := OpenTarget(ctx, base, first); err != nil {
-		return []Target{first}, nil
-	}
 	answers := make([]answer, len(CandidateRegions))
 	var wg sync.WaitGroup
 	sem := make(chan struct{}, 8)
@@ -305,6 +338,8 @@ func regionsWithRules(ctx context.Context, base Config, t Target) ([]Target, []S
 			out, err := acc.ecr.DescribePullThroughCacheRules(ctx, &ecr.DescribePullThroughCacheRulesInput{MaxResults: aws.Int32(1)})
 			switch {
 			case RegionNotEnabled(err):
+				// The account's credentials answered in a region every account has
+				// enabled (verifyAccount): refused here, the region is not enabled.
 				answers[i].why = "region not enabled for the account"
 			case err != nil:
 				answers[i].keep = true
@@ -328,6 +363,47 @@ func regionsWithRules(ctx context.Context, base Config, t Target) ([]Target, []S
 	}
 	return found, skipped
 }
+
+// verifyAccount asks STS who the account's credentials are, in a region every account
+// has enabled: the first of fc.Regions, or the base region, unless it is an opt-in region
+// (then us-east-1). A profile's target learns its account here.
+func verifyAccount(ctx context.Context, fc FleetConfig, t Target) (Target, error) {
+	home := t
+	home.Region = orDefault(fc.Base.Region, "us-east-1")
+	if len(fc.Regions) > 0 {
+		home.Region = fc.Regions[0]
+	}
+	if OptInRegion(home.Region) {
+		home.Region = "us-east-1"
+	}
+	acc, err := OpenTarget(ctx, fc.Base, home)
+	if err != nil {
+		t.Region = home.Region
+		return t, err
+	}
+	id, err := acc.Whoami(ctx)
+	if err != nil {
+		t.Region = home.Region
+		return t, fmt.Errorf("the credentials of %s were refused: STS GetCallerIdentity in %s: %w", t.Source, home.Region, err)
+	}
+	if t.Account == "" {
+		t.Account = id.Account
+	}
+	return t, nil
+}
+
+// optInRegions are the regions an account must enable before it can use them; every
+// other region (us-east-1, eu-west-1, ...) is enabled in every account and never answers
+// "not enabled".
+var optInRegions = map[string]bool{
+	"af-south-1": true, "ap-east-1": true, "ap-east-2": true, "ap-south-2": true,
+	"ap-southeast-3": true, "ap-southeast-4": true, "ap-southeast-5": true, "ap-southeast-6": true, "ap-southeast-7": true,
+	"ca-west-1": true, "eu-central-2": true, "eu-south-1": true, "eu-south-2": true,
+	"il-central-1": true, "me-central-1": true, "me-south-1": true, "mx-central-1": true,
+}
+
+// OptInRegion reports whether an account must enable region before using it.
+func OptInRegion(region string) bool { return optInRegions[region] }
 
 // RegionNotEnabled tells AWS's answer in an opt-in region the account has not enabled.
 func RegionNotEnabled(err error) bool {
@@ -481,7 +557,10 @@ func EachTarget[R any](ctx context.Context, base Config, targets []Target, paral
 			}
 			defer func() { <-sem }()
 			var r R
-			acc, err := OpenTarget(ctx, base, t)
+			acc, err := (*Account)(nil), t.refused
+			if err == nil {
+				acc, err = OpenTarget(ctx, base, t)
+			}
 			if err == nil {
 				r, err = work(ctx, t, acc)
 			}

@@ -33,6 +33,10 @@ type scope struct {
 	// fleet: each account-region of a fleet is given the principals of its own account
 	// only (diagnose.PrincipalsFor); the others are the cross-account checks'.
 	fleet bool
+	// fleetChecks are the fleet checks --check names (splitFleetChecks); noTargetChecks:
+	// --check named fleet checks only, so no check runs in the targets themselves.
+	fleetChecks    []string
+	noTargetChecks bool
 }
 
 func (sc *scope) register(cmd *cobra.Command) {
@@ -40,7 +44,7 @@ func (sc *scope) register(cmd *cobra.Command) {
 	f.StringArrayVar(&sc.images, "image", nil, "a reference to check, as the cache URI or the upstream reference (nginx:1.27); repeatable")
 	f.StringVar(&sc.imagesFile, "images-file", "", "references to check: one a line, or Kubernetes manifests / kubectl get -o json output")
 	f.StringArrayVar(&sc.principals, "principal", nil, "the IAM role or user that pulls (default: the config's, else the caller); repeatable; over a fleet, arn:aws:iam::{account}:role/NAME is that role in every account")
-	f.StringArrayVar(&sc.checks, "check", nil, "run only this check (see --list-checks); repeatable")
+	f.StringArrayVar(&sc.checks, "check", nil, "run only this check (see --list-checks); repeatable. Over a fleet a fleet-* check runs across the targets, the others in each; naming checks of one kind only runs none of the other")
 	f.StringVar(&sc.configPath, "config", "", "config file with a watch list (default $XDG_CONFIG_HOME/ptcdoctor/config.yaml)")
 	f.IntVar(&sc.probeLimit, "probe-limit", 200, "compare at most this many cached tags with their upstream (stale-tag), the most recently pulled first")
 	f.StringArrayVar(&sc.consumers, "consumer-account", nil, "an AWS account ID that pulls from this registry's caches (cross-account); repeatable")
@@ -160,7 +164,11 @@ func (sc *scope) run(ctx context.Context, g *globals, s *session, progress func(
 	if sc.fleet {
 		principals = diagnose.PrincipalsFor(principals, snap.AccountID)
 	}
-	d.opts = diagnose.Options{Refs: d.refs, Principals: principals, Checks: sc.checks, ProbeLimit: sc.probeLimit, ConsumerAccounts: sc.consumers}
+	checks := sc.checks
+	if sc.noTargetChecks {
+		checks = []string{"(only fleet checks)"} // names no check: none runs
+	}
+	d.opts = diagnose.Options{Refs: d.refs, Principals: principals, Checks: checks, ProbeLimit: sc.probeLimit, ConsumerAccounts: sc.consumers}
 	if len(principals) > 0 && snap.Identity.ARN != "" {
 		d.opts.Principals = append([]string{snap.Identity.ARN}, principals...)
 	}

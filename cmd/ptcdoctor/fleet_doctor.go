@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"slices"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -36,7 +37,7 @@ func runFleetDoctor(cmd *cobra.Command, g *globals, sc *scope, ff *fleetFlags, a
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(errOut, "ptcdoctor: %d account-regions, %d at once\n", len(targets), ff.parallel)
+	fmt.Fprintf(errOut, "ptcdoctor: %s, %d at once\n", plural(len(targets), "account-region"), min(ff.parallel, len(targets)))
 	results := runFleet(ctx, g, sc, fc.Base, targets, ff.parallel, stats, func(ft diagnose.FleetTarget, t ecrops.Target) {
 		if !asJSON {
 			printFleetTarget(out, ft, g.accountArgs(false)+sc.args()+targetArgs(t))
@@ -54,7 +55,7 @@ func runFleetDoctor(cmd *cobra.Command, g *globals, sc *scope, ff *fleetFlags, a
 	if cfg, err := g.loadConfig(sc.configPath); err == nil {
 		principals = append(cfg.Watch.Principals, principals...)
 	}
-	cross, crossNotChecked := diagnose.FleetChecks(views, failedTargets(results), principals)
+	cross, crossNotChecked := sc.selectedFleetChecks(diagnose.FleetChecks(views, failedTargets(results), principals))
 	var skips []diagnose.FleetSkipped
 	for _, s := range skipped {
 		skips = append(skips, diagnose.FleetSkipped{Source: s.Source, Region: s.Region, Reason: s.Reason})
@@ -89,12 +90,60 @@ func fleetTargets(ctx context.Context, g *globals, sc *scope, ff *fleetFlags) (e
 	return fc, targets, skipped, nil
 }
 
+// splitFleetChecks checks --check's names before any target is asked, and splits them:
+// a fleet check (FleetCatalog) runs across the targets, any other in each target. Naming
+// checks of one kind only leaves the other kind out: --check creation-template runs no
+// fleet check; --check fleet-upstream-drift runs no check in the targets, which are still
+// scanned (the fleet checks read them).
+func (sc *scope) splitFleetChecks() error {
+	if len(sc.checks) == 0 || sc.fleetChecks != nil || sc.noTargetChecks {
+		return nil
+	}
+	var target, fleet []string
+	for _, id := range sc.checks {
+		_, one := diagnose.CheckByID(id)
+		switch {
+		case one:
+			target = append(target, id)
+		case isFleetCheck(id):
+			fleet = append(fleet, id)
+		default:
+			return usageError{fmt.Errorf("--check %q: no such check (ptcdoctor doctor --list-checks)", model.Printable(id))}
+		}
+	}
+	sc.checks, sc.fleetChecks, sc.noTargetChecks = target, append([]string{}, fleet...), len(target) == 0
+	return nil
+}
+
+func isFleetCheck(id string) bool {
+	for _, c := range diagnose.FleetCatalog {
+		if c.ID == id {
+			return true
+		}
+	}
+	return false
+}
+
+// selectedFleetChecks keeps, of the fleet checks' findings and judgements left open,
+// those of the checks --check names (all when it names none).
+func (sc *scope) selectedFleetChecks(cross []diagnose.ReportFinding, open []diagnose.FleetNotChecked) ([]diagnose.ReportFinding, []diagnose.FleetNotChecked) {
+	if len(sc.checks) == 0 && !sc.noTargetChecks {
+		return cross, open
+	}
+	cross = slices.DeleteFunc(cross, func(f diagnose.ReportFinding) bool { return !slices.Contains(sc.fleetChecks, f.Check) })
+	open = slices.DeleteFunc(open, func(n diagnose.FleetNotChecked) bool { return !slices.Contains(sc.fleetChecks, n.Check) })
+	return cross, open
+}
+
 // fleetConfig is the fleet the flags describe, before any account or region is looked up.
 func fleetConfig(g *globals, sc *scope, ff *fleetFlags) (ecrops.FleetConfig, error) {
 	if sc.eventsFile != "" || sc.imagesFile == "-" {
 		return ecrops.FleetConfig{}, usageError{errors.New("--events-file and --images-file - are read once: give them for one account-region")}
 	}
 	sc.fleet = true
+	if err := sc.splitFleetChecks(); err != nil {
+		return ecrops.FleetConfig{}, err
+	}
 	base, err := g.config()
 	if err != nil {
 		return ecrops.FleetConfig{}, err
@@ -196,9 +245,7 @@ func printFleetSummary(w io.Writer, r diagnose.FleetReport) {
 			fmt.Fprintf(w, "FAILED  %s: %s\n", t.Target, t.Error)
 		}
 	}
-	for _, s := range r.Skipped {
-		fmt.Fprintf(w, "skipped %s %s: %s\n", s.Source, s.Region, s.Reason)
-	}
+	printSkipped(w, r.Skipped)
 	for _, f := range r.CrossAccount {
 		fmt.Fprintf(w, "\n[%s] %-7s %s  (%s %s)\n", f.ID, strings.ToUpper(f.Severity), f.Check, f.Subject.Kind, f.Subject.Name)
 		say(w, "    ", "    ", f.Title)
@@ -213,6 +260,31 @@ func printFleetSummary(w io.Writer, r diagnose.FleetReport) {
 	s := r.Summary
 	fmt.Fprintf(w, "\n%s: %d complete, %d incomplete, %d failed; %s, %s, %d info (%d cross-account)\n",
 		plural(s.Targets, "account-region"), s.Complete, s.Incomplete, s.Failed, plural(s.Errors, "error"), plural(s.Warnings, "warning"), s.Info, len(r.CrossAccount))
+}
+
+// printSkipped says what discovery left out, one line per account and reason: an account
+// whose regions are not enabled is one line listing them, not one line a region.
+func printSkipped(w io.Writer, skipped []diagnose.FleetSkipped) {
+	var order []string
+	regions := map[string][]string{}
+	for _, s := range skipped {
+		k := s.Source + "\x00" + s.Reason
+		if _, ok := regions[k]; !ok {
+			order = append(order, k)
+			regions[k] = nil
+		}
+		if s.Region != "" {
+			regions[k] = append(regions[k], s.Region)
+		}
+	}
+	for _, k := range order {
+		source, reason, _ := strings.Cut(k, "\x00")
+		if rs := regions[k]; len(rs) > 0 {
+			fmt.Fprintf(w, "skipped %s: %s: %s\n", source, reason, strings.Join(rs, ", "))
+		} else {
+			fmt.Fprintf(w, "skipped %s: %s\n", source, reason)
+		}
+	}
 }
 
 func orDash(s string) string {

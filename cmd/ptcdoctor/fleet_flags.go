@@ -3,11 +3,14 @@ package main
 import (
 	"errors"
 	"fmt"
+	"regexp"
+	"slices"
 	"strings"
 
 	"github.com/spf13/cobra"
 
 	"github.com/ptcdoctor/ptcdoctor/ecrops"
+	"github.com/ptcdoctor/ptcdoctor/model"
 )
 
 // profilesValue is --profile: given once, the account to look at; given again (doctor and
@@ -21,6 +24,45 @@ func (v profilesValue) Set(s string) error {
 	v.g.profile = v.g.profiles[0]
 	return nil
 }
+
+// regionsValue is --regions: region names, checked as they are given (a misspelt or
+// upper-case name would otherwise be sent to AWS and come back as "not enabled" in every
+// account), spaces around commas dropped, a region named twice once; or all, alone.
+type regionsValue struct{ regions *[]string }
+
+func (v regionsValue) String() string { return strings.Join(*v.regions, ",") }
+func (v regionsValue) Type() string   { return "strings" }
+func (v regionsValue) Set(s string) error {
+	for _, r := range strings.Split(s, ",") {
+		r = strings.TrimSpace(r)
+		switch {
+		case r == "":
+			return fmt.Errorf("%q: an empty region name (give region names like us-east-1, comma-separated, or all)", s)
+		case r == "all" && (len(*v.regions) > 0 || strings.Count(s, ",") > 0):
+			return errors.New("all stands alone: every region where the account has rules")
+		case len(*v.regions) == 1 && (*v.regions)[0] == "all":
+			return errors.New("all stands alone: every region where the account has rules")
+		case r != "all" && !regionPattern.MatchString(r):
+			return fmt.Errorf("%q is not an AWS region name (lower case, like us-east-1, eu-west-2, ap-southeast-1, us-gov-west-1, cn-north-1)", model.Printable(r))
+		}
+		if !slices.Contains(*v.regions, r) {
+			*v.regions = append(*v.regions, r)
+		}
+	}
+	return nil
+}
+
+// regionPattern is the shape of AWS region names in every partition: a geography, an
+// optional partition infix (gov, iso...), a direction, a number.
+var regionPattern = regexp.MustCompile(`^[a-z]{2}(-gov|-iso[a-z]?)?-(north|south|east|west|central|northeast|northwest|southeast|southwest)-[0-9]{1,2}$`)
+
+// roleARNPattern is --assume-role-arn: an IAM role in a known partition, with {account}
+// where the account ID goes, and IAM's characters for the role's path and name.
+var roleARNPattern = regexp.MustCompile(`^arn:(aws|aws-cn|aws-us-gov):iam::\{account\}:role/([\w+=,.@-]+/)*[\w+=,.@-]{1,64}$`)
+
+// maxParallel bounds --parallel: more account-regions at once than this only opens more
+// connections and goroutines, each target keeping to its own rate limits anyway.
+const maxParallel = 256
 
 // fleetFlags name the account-regions of a fleet (doctor and fix).
 type fleetFlags struct {
@@ -40,8 +82,8 @@ func (ff *fleetFlags) register(cmd *cobra.Command) {
 	f.StringVar(&ff.roleARN, "assume-role-arn", "", "a role to assume in each account of --accounts or --organization: arn:aws:iam::{account}:role/NAME")
 	f.StringSliceVar(&ff.accounts, "accounts", nil, "accounts to assume --assume-role-arn in (comma-separated 12-digit IDs)")
 	f.BoolVar(&ff.organization, "organization", false, "every active account of the AWS Organization (ListAccounts with the --profile's credentials), through --assume-role-arn")
-	f.StringSliceVar(&ff.regions, "regions", nil, "regions to look in, comma-separated, or all: every region where the account has pull through cache rules")
-	f.IntVar(&ff.parallel, "parallel", 16, "account-regions scanned at once (each keeps to its own --rate limits)")
+	f.Var(regionsValue{&ff.regions}, "regions", "regions to look in, comma-separated, or all: every region where the account has pull through cache rules")
+	f.IntVar(&ff.parallel, "parallel", 16, fmt.Sprintf("account-regions scanned at once, 1 to %d (each keeps to its own --rate limits)", maxParallel))
 	f.IntVar(&ff.perTarget, "target-concurrency", 8, "calls in flight to one account-region")
 }
 
@@ -56,8 +98,11 @@ func (ff *fleetFlags) config(g *globals, base ecrops.Config) (ecrops.FleetConfig
 	if g.demo {
 		return ecrops.FleetConfig{}, usageError{errors.New("--demo is one account; serve a fleet with ptcdoctor sim --scenario FILE and point --endpoint-url at it")}
 	}
-	if ff.parallel < 1 || ff.perTarget < 1 {
-		return ecrops.FleetConfig{}, usageError{errors.New("--parallel and --target-concurrency: 1 or more")}
+	if ff.parallel < 1 || ff.parallel > maxParallel || ff.perTarget < 1 {
+		return ecrops.FleetConfig{}, usageError{fmt.Errorf("--parallel: 1 to %d; --target-concurrency: 1 or more", maxParallel)}
+	}
+	if ff.roleARN != "" && !roleARNPattern.MatchString(ff.roleARN) {
+		return ecrops.FleetConfig{}, usageError{fmt.Errorf("--assume-role-arn %q: give a role ARN with {account} where the account ID goes, like arn:aws:iam::{account}:role/ptcdoctor-audit (role path and name: letters, digits and +=,.@_-)", model.Printable(ff.roleARN))}
 	}
 	for _, id := range ff.accounts {
 		if !accountIDPattern.MatchString(id) {

@@ -1,0 +1,176 @@
+package main
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/ptcdoctor/ptcdoctor/diagnose"
+	"github.com/ptcdoctor/ptcdoctor/ecrops/sim"
+	"github.com/ptcdoctor/ptcdoctor/ecrops/sim/simtest"
+)
+
+// profilesEnv is fleetEnv with an AWS credentials file of profiles: the central account's
+// admin twice (prod-central, prod-central-ro), team-a's audit role's keys (prod-team-a),
+// and keys the stand-in does not know (prod-broken).
+func profilesEnv(t *testing.T, f *sim.Fleet) []string {
+	info := f.Info()
+	creds := filepath.Join(t.TempDir(), "credentials")
+	body := "[prod-central]\naws_access_key_id = " + info.AccessKeyID + "\naws_secret_access_key = " + info.SecretAccessKey + "\n" +
+		"[prod-central-ro]\naws_access_key_id = " + info.AccessKeyID + "\naws_secret_access_key = " + info.SecretAccessKey + "\n" +
+		"[prod-team-a]\naws_access_key_id = AKIAFLEETTEAMAAUDIT0\naws_secret_access_key = fleet-team-a-audit-secret\n" +
+		"[prod-broken]\naws_access_key_id = AKIANOTKNOWNANYWHERE\naws_secret_access_key = not-a-secret-anyone-knows\n"
+	if err := os.WriteFile(creds, []byte(body), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return append(fleetEnv(t, f), "AWS_SHARED_CREDENTIALS_FILE="+creds, "AWS_REGION=us-east-1")
+}
+
+// Keys AWS does not know answer UnrecognizedClientException in every region, as a region
+// not enabled does: the account is a failed target that says its credentials were
+// refused, never a list of regions "not enabled", and the exit code says a target failed.
+func TestFleetRefusedCredentialsFailTheAccount(t *testing.T) {
+	f := simtest.StartFleet(t, crossAccountFleet)
+	env := profilesEnv(t, f)
+	for _, regions := range []string{"all", "us-east-1,eu-west-1"} {
+		out, code := runCLI(t, env, "doctor", "--profile", "prod-broken", "--profile", "prod-team-a", "--regions", regions, "--json")
+		var r diagnose.FleetReport
+		jsonOf(t, out, &r)
+		if code != exitScan || r.Complete || r.Summary.Failed == 0 {
+			t.Fatalf("--regions %s: exit %d, complete %v:\n%s", regions, code, r.Complete, out)
+		}
+		for _, s := range r.Skipped {
+			if strings.Contains(s.Source, "prod-broken") {
+				t.Errorf("--regions %s: the broken profile's regions skipped: %+v", regions, s)
+			}
+		}
+		broken := 0
+		for _, tg := range r.Targets {
+			if tg.Source != "profile prod-broken" {
+				continue
+			}
+			broken++
+			if tg.State != diagnose.TargetFailed || !strings.Contains(tg.Error, "credentials of profile prod-broken were refused") ||
+				!strings.Contains(tg.Error, "GetCallerIdentity") || strings.Contains(tg.Error, "not enabled") {
+				t.Errorf("--regions %s: %+v", regions, tg)
+			}
+		}
+		if broken == 0 {
+			t.Errorf("--regions %s: the broken profile is not a target:\n%s", regions, out)
+		}
+	}
+	// Alone, it is still a failure, not an empty fleet that passed.
+	out, code := runCLI(t, env, "doctor", "--profile", "prod-broken", "--regions", "all")
+	if code != exitScan || !strings.Contains(out, "1 account-region: 0 complete, 0 incomplete, 1 failed") {
+		t.Fatalf("exit %d:\n%s", code, out)
+	}
+}
+
+// The same target named twice is scanned once; two profiles of the same account are one
+// target under both names; a profile's target names its account in the table.
+func TestFleetTargetsNamedTwiceAreOne(t *testing.T) {
+	f := simtest.StartFleet(t, crossAccountFleet)
+	env := profilesEnv(t, f)
+	for _, args := range [][]string{
+		{"--profile", "prod-central", "--regions", "us-east-1,eu-west-1,us-east-1"},
+		{"--profile", "prod-central", "--profile", "prod-central", "--regions", "us-east-1,eu-west-1"},
+		{"--profile", "prod-central", "--profile", "prod-central-ro", "--regions", "us-east-1,eu-west-1"},
+	} {
+		out, code := runCLI(t, env, append([]string{"doctor", "--json"}, args...)...)
+		var r diagnose.FleetReport
+		jsonOf(t, out, &r)
+		if code == exitScan || len(r.Targets) != 2 || r.Summary.Targets != 2 || r.Summary.Failed != 0 {
+			t.Fatalf("%v: exit %d:\n%s", args, code, out)
+		}
+		for _, tg := range r.Targets {
+			if tg.State == "" || tg.Account != "111111111111" {
+				t.Errorf("%v: %+v", args, tg)
+			}
+			if args[3] == "prod-central-ro" && tg.Source != "profile prod-central (also profile prod-central-ro)" {
+				t.Errorf("%v: the second profile's name is lost: %q", args, tg.Source)
+			}
+		}
+	}
+	out, _ := runCLI(t, env, "doctor", "--profile", "prod-broken", "--profile", "prod-central", "--regions", "us-east-1,eu-west-1")
+	for _, l := range strings.Split(out, "\n") {
+		if strings.HasPrefix(l, "profile prod-broken") && !strings.Contains(l, "  -  ") {
+			t.Errorf("the broken profile's row names an account: %q", l)
+		}
+		if strings.HasPrefix(l, "profile prod-central") && !strings.Contains(l, "111111111111") {
+			t.Errorf("a profile's row does not name its account: %q", l)
+		}
+	}
+}
+
+// Flags that name no real region, role or check are refused with exit 2 before any target
+// is asked anything.
+func TestFleetFlagsCheckedUpFront(t *testing.T) {
+	f := simtest.StartFleet(t, crossAccountFleet)
+	env := profilesEnv(t, f)
+	role := []string{"--assume-role-arn", "arn:aws:iam::{account}:role/ptcdoctor-audit", "--accounts", "111111111111"}
+	for _, args := range [][]string{
+		{"--regions", "us-east-1,eu-wset-1"},
+		{"--regions", "US-EAST-1"},
+		{"--regions", "all,us-east-1"},
+		{"--regions", "all", "--regions", "us-east-1"},
+		{"--regions", ""},
+		{"--regions", "us-east-1,,eu-west-1"},
+		{"--assume-role-arn", "arn:aws:iam::{account}:user/x", "--accounts", "111111111111"},
+		{"--assume-role-arn", "arn:aws:iam::{account}:role/$(touch /tmp/pwn)", "--accounts", "111111111111"},
+		{"--assume-role-arn", "arn:aws-xx:iam::{account}:role/x", "--accounts", "111111111111"},
+		{"--parallel", "1000000000", "--regions", "us-east-1,eu-west-1"},
+		append([]string{"--check", "bogus", "--regions", "us-east-1"}, role...),
+	} {
+		out, code := runCLI(t, env, append([]string{"doctor", "--profile", "prod-central"}, args...)...)
+		if code != exitUsage || strings.Contains(out, "account-region") {
+			t.Errorf("%q: exit %d, want 2 before any target:\n%s", args, code, out)
+		}
+	}
+	// Spaces after commas are dropped; the aws-cn and aws-us-gov partitions are real (the
+	// stand-in refuses to assume a role there: a failed target, not a usage error).
+	out, code := runCLI(t, env, "doctor", "--profile", "prod-central", "--regions", "us-east-1, eu-west-1", "--json")
+	var r diagnose.FleetReport
+	jsonOf(t, out, &r)
+	if code == exitUsage || len(r.Targets) != 2 || r.Targets[1].Region != "eu-west-1" || r.Targets[1].Account != "111111111111" {
+		t.Fatalf("spaces after commas: exit %d:\n%s", code, out)
+	}
+	for _, arn := range []string{"arn:aws-cn:iam::{account}:role/audit", "arn:aws-us-gov:iam::{account}:role/path/to/audit"} {
+		if out, code := runCLI(t, env, "doctor", "--assume-role-arn", arn, "--accounts", "222222222222", "--regions", "us-east-1"); code == exitUsage {
+			t.Errorf("%s refused:\n%s", arn, out)
+		}
+	}
+}
+
+// --check over a fleet selects among the fleet checks too: a one-account check alone
+// runs no fleet check (whose findings would decide the exit code), a fleet check alone
+// runs in no target.
+func TestFleetCheckSelectsFleetChecks(t *testing.T) {
+	env := []string{"PATH=" + os.Getenv("PATH"), "HOME=" + t.TempDir(), "XDG_STATE_HOME=" + t.TempDir(), "XDG_CONFIG_HOME=" + t.TempDir(),
+		"AWS_CONFIG_FILE=/dev/null", "AWS_SHARED_CREDENTIALS_FILE=/dev/null", "NO_COLOR=1"}
+	var r diagnose.FleetReport
+	out, code := runCLI(t, env, "doctor", "--demo-fleet", "--check", "creation-template", "--json")
+	jsonOf(t, out, &r)
+	if len(r.CrossAccount) != 0 || len(r.CrossAccountNotChecked) != 0 || r.Summary.Errors != 0 || code == exitFindings {
+		t.Fatalf("--check creation-template ran fleet checks: exit %d, %d cross-account:\n%s", code, len(r.CrossAccount), out)
+	}
+	out, code = runCLI(t, env, "doctor", "--demo-fleet", "--check", "fleet-upstream-drift", "--json")
+	r = diagnose.FleetReport{}
+	jsonOf(t, out, &r)
+	if len(r.CrossAccount) == 0 || code == exitUsage {
+		t.Fatalf("--check fleet-upstream-drift: exit %d:\n%s", code, out)
+	}
+	for _, f := range r.CrossAccount {
+		if f.Check != "fleet-upstream-drift" {
+			t.Errorf("another fleet check ran: %s", f.Check)
+		}
+	}
+	for _, tg := range r.Targets {
+		if tg.State == diagnose.TargetFailed && strings.Contains(tg.Error, "no such check") {
+			t.Errorf("%s: %s", tg.Target, tg.Error)
+		}
+		if tg.Report != nil && len(tg.Report.Findings) != 0 {
+			t.Errorf("%s: a one-account check ran: %+v", tg.Target, tg.Report.Findings[0].Check)
+		}
+	}
+}
