@@ -114,6 +114,9 @@ func checkPermissions(d *diagnosis) []model.Finding {
 			p, ok := d.permissions(principal, resource, actions)
 			iamARN = p.Principal
 			if !ok {
+				if p.Error != nil && p.Error.Code == "NoSuchEntity" {
+					out = append(out, noSuchPrincipal(d, principal, iamARN, *p.Error))
+				}
 				failed = true
 				break
 			}
@@ -158,6 +161,26 @@ func checkPermissions(d *diagnosis) []model.Finding {
 		}
 	}
 	return out
+}
+
+// noSuchPrincipal is IAM's definite answer that a principal to simulate does not exist.
+// Named with {account} (a role every account may or may not have), it is this account's
+// absence of that role: info. Named literally, the principal the person expects to pull
+// does not exist (a typo, a deleted role): a warning, since nothing can pull as it.
+func noSuchPrincipal(d *diagnosis, principal, iamARN string, e model.PartError) model.Finding {
+	ev := []model.Evidence{{Call: "iam:SimulatePrincipalPolicy " + iamARN, Answer: e.Code + ": " + e.Message}}
+	for _, pat := range d.opts.Patterns {
+		if strings.Contains(pat, AccountPlaceholder) && strings.ReplaceAll(pat, AccountPlaceholder, d.snap.AccountID) == principal {
+			return model.Finding{Severity: model.SeverityInfo, Subject: model.Subject{Kind: "principal", Name: iamARN}, Distinct: "no such principal",
+				Title:       fmt.Sprintf("No %s in account %s: %s names none here", iamARN, d.snap.AccountID, pat),
+				Explanation: "IAM has no such principal in this account, so nothing here pulls as it and there is nothing to simulate. If this account's nodes should pull through the caches, they do so as another role: name it with --principal.",
+				Evidence:    ev}
+		}
+	}
+	return model.Finding{Severity: model.SeverityWarning, Subject: model.Subject{Kind: "principal", Name: iamARN}, Distinct: "no such principal",
+		Title:       fmt.Sprintf("%s does not exist: IAM has no such principal", iamARN),
+		Explanation: "The principal named to pull (--principal or the config's watch list) does not exist in IAM, so nothing pulls as it and its permissions cannot be simulated. Check the ARN (a typo, a deleted role, or a role of another account).",
+		Evidence:    ev}
 }
 
 func permissionsExplanation(missing []string) string {

@@ -25,6 +25,10 @@ type Options struct {
 	Refs []model.Ref
 	// Principals are the IAM principals that pull (node roles, CI roles); the caller when empty.
 	Principals []string
+	// Patterns are the principals named with {account} (arn:aws:iam::{account}:role/NAME),
+	// as given: one that does not exist in this account (IAM's NoSuchEntity) is a definite
+	// answer, "no such role here", said once, not a failed read (PrincipalsFor expands them).
+	Patterns []string
 	// Checks limits the diagnosis to these check ids; all when empty.
 	Checks []string
 	// ProbeLimit caps the upstream probes of cached tags (stale-tag); 0 means 200.
@@ -297,6 +301,9 @@ func (d *diagnosis) cache(subject model.Subject, repo, id string) (model.CachePr
 // principal (by the IAM ARN the probe simulated) recorded, when the simulation failed.
 func (d *diagnosis) permissions(principal, resource string, actions []string) (model.PermissionProbe, bool) {
 	p := d.probe.Permissions(d.ctx, principal, resource, d.snap.RegistryPolicy, actions)
+	if p.Error != nil && p.Error.Code == "NoSuchEntity" {
+		return p, false // IAM's answer: there is no such principal (checkPermissions says so)
+	}
 	if p.Error != nil {
 		d.skip(model.Subject{Kind: "principal", Name: orDefault(p.Principal, principal)}, *p.Error)
 		return p, false

@@ -161,14 +161,16 @@ func (sc *scope) run(ctx context.Context, g *globals, s *session, progress func(
 		return nil, usageError{errors.New(strings.Join(bad, "\n"))}
 	}
 	principals := append(append([]string{}, cfg.Watch.Principals...), sc.principals...)
+	var patterns []string
 	if sc.fleet {
+		patterns = principals
 		principals = diagnose.PrincipalsFor(principals, snap.AccountID)
 	}
 	checks := sc.checks
 	if sc.noTargetChecks {
 		checks = []string{"(only fleet checks)"} // names no check: none runs
 	}
-	d.opts = diagnose.Options{Refs: d.refs, Principals: principals, Checks: checks, ProbeLimit: sc.probeLimit, ConsumerAccounts: sc.consumers}
+	d.opts = diagnose.Options{Refs: d.refs, Principals: principals, Patterns: patterns, Checks: checks, ProbeLimit: sc.probeLimit, ConsumerAccounts: sc.consumers}
 	if len(principals) > 0 && snap.Identity.ARN != "" {
 		d.opts.Principals = append([]string{snap.Identity.ARN}, principals...)
 	}

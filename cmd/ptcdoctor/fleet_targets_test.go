@@ -174,3 +174,31 @@ func TestFleetCheckSelectsFleetChecks(t *testing.T) {
 		}
 	}
 }
+
+// A principal IAM does not have (NoSuchEntity) is a definite answer: named with
+// {account}, the account has no such role (info, the fleet stays complete); named
+// literally, the role to pull as does not exist (a warning), never "not checked".
+func TestFleetPrincipalThatDoesNotExist(t *testing.T) {
+	f := simtest.StartFleet(t, "../../testdata/fleet/healthy.yaml")
+	env := fleetEnv(t, f)
+	role := []string{"doctor", "--assume-role-arn", "arn:aws:iam::{account}:role/ptcdoctor-audit", "--accounts", "111111111111,222222222222", "--regions", "us-east-1", "--json"}
+	out, code := runCLI(t, env, append(role, "--principal", "arn:aws:iam::{account}:role/eks-node")...)
+	var r diagnose.FleetReport
+	jsonOf(t, out, &r)
+	if code != exitOK || !r.Complete || r.Summary.Info != 1 {
+		t.Fatalf("exit %d, complete %v, %d info:\n%s", code, r.Complete, r.Summary.Info, out)
+	}
+	for _, tg := range r.Targets {
+		if tg.Account == "111111111111" && (len(tg.Report.Findings) != 1 || tg.Report.Findings[0].Severity != "info" ||
+			!strings.Contains(tg.Report.Findings[0].Title, "No arn:aws:iam::111111111111:role/eks-node in account 111111111111")) {
+			t.Errorf("the central account, which has no node role: %+v", tg.Report.Findings)
+		}
+	}
+	out, code = runCLI(t, env, append(role, "--principal", "arn:aws:iam::222222222222:role/no-such")...)
+	r = diagnose.FleetReport{}
+	jsonOf(t, out, &r)
+	// (fleet-consumer-pull still judges the central account's policies against the name.)
+	if code == exitScan || !r.Complete || !strings.Contains(out, "role/no-such does not exist") {
+		t.Fatalf("a literal principal that does not exist: exit %d:\n%s", code, out)
+	}
+}

@@ -206,7 +206,7 @@ func (f *Fleet) scanOne(ctx context.Context, t ecrops.Target, acc *ecrops.Accoun
 	if own := diagnose.PrincipalsFor(f.principals, snap.AccountID); len(own) > 0 {
 		principals = append([]string{snap.Identity.ARN}, own...)
 	}
-	res := diagnose.Diagnose(ctx, snap, Engine{Account: acc}, diagnose.Options{Principals: principals})
+	res := diagnose.Diagnose(ctx, snap, Engine{Account: acc}, diagnose.Options{Principals: principals, Patterns: f.principals})
 	row := ui.FleetRow{FleetTarget: target(t), State: ui.FleetDone, Rules: len(snap.Rules), Repositories: len(snap.Repositories)}
 	row.Account, row.Region = snap.AccountID, snap.Region
 	if len(snap.Errors) > 0 || len(res.NotChecked) > 0 {
