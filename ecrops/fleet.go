@@ -337,10 +337,11 @@ func regionsWithRules(ctx context.Context, base Config, t Target) ([]Target, []S
 			}
 			out, err := acc.ecr.DescribePullThroughCacheRules(ctx, &ecr.DescribePullThroughCacheRulesInput{MaxResults: aws.Int32(1)})
 			switch {
-			case RegionNotEnabled(err):
+			case RegionNotEnabled(err) && OptInRegion(r):
 				// The account's credentials answered in a region every account has
-				// enabled (verifyAccount): refused here, the region is not enabled.
-				answers[i].why = "region not enabled for the account"
+				// enabled (verifyAccount): refused in an opt-in one, it is not enabled.
+				// Refused in a default region, it is kept: its scan names AWS's answer.
+				answers[i].why = "opt-in regions not enabled for the account"
 			case err != nil:
 				answers[i].keep = true
 			case len(out.PullThroughCacheRules) > 0:
@@ -411,11 +412,13 @@ func RegionNotEnabled(err error) bool {
 	return errors.As(err, &ae) && (ae.ErrorCode() == "UnrecognizedClientException" || ae.ErrorCode() == "InvalidClientTokenId")
 }
 
-// RegionRefused is the refusal of a scan whose every ECR read was refused as AWS
-// refuses calls to an opt-in region the account has not enabled (STS, being global,
-// still answered): one line for the target, not a "not checked" for every check.
+// RegionRefused is the refusal of a scan, in an opt-in region, whose every ECR read was
+// refused as AWS refuses calls to an opt-in region the account has not enabled (STS,
+// being global, still answered): one line for the target, not a "not checked" for every
+// check. A region every account has enabled is never "not enabled": refused there, each
+// read says what AWS answered.
 func RegionRefused(s *model.Snapshot) *model.PartError {
-	if len(s.Errors) == 0 || s.PartFailed(model.PartRules) == nil {
+	if len(s.Errors) == 0 || s.PartFailed(model.PartRules) == nil || !OptInRegion(s.Region) {
 		return nil
 	}
 	for _, e := range s.Errors {

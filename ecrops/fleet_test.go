@@ -101,14 +101,24 @@ func TestFleetOrganizationAllRegions(t *testing.T) {
 	if contains(names, "account 111111111111 (central) eu-west-1") || contains(names, "account 222222222222 (team-a) eu-west-2") {
 		t.Fatalf("targets without rules or not enabled: %v", names)
 	}
-	notEnabled := 0
+	// Only the opt-in regions are skipped as not enabled: the others are enabled in every
+	// account (the stand-in's empty there), and team-a has no rules in them.
+	notEnabled, optIn := 0, 0
 	for _, s := range skipped {
-		if s.Source == "account 222222222222" {
+		if s.Source == "account 222222222222" && s.Region != "" {
 			notEnabled++
+			if !ecrops.OptInRegion(s.Region) {
+				t.Errorf("team-a: %s, enabled in every account, skipped as not enabled", s.Region)
+			}
 		}
 	}
-	if notEnabled != len(ecrops.CandidateRegions)-1 {
-		t.Fatalf("team-a: %d regions skipped as not enabled, want %d", notEnabled, len(ecrops.CandidateRegions)-1)
+	for _, r := range ecrops.CandidateRegions {
+		if ecrops.OptInRegion(r) {
+			optIn++
+		}
+	}
+	if notEnabled != optIn {
+		t.Fatalf("team-a: %d regions skipped as not enabled, want %d", notEnabled, optIn)
 	}
 }
 
@@ -136,8 +146,8 @@ func TestFleetProfilesByPattern(t *testing.T) {
 	if got["profile fleet-central eu-west-1"] != "111111111111 eu-west-1" || got["profile fleet-team-a us-east-1"] != "222222222222 us-east-1" {
 		t.Fatalf("scans: %v", got)
 	}
-	// team-a is not in eu-west-1: the scan of that target says so, by name.
-	if e := got["profile fleet-team-a eu-west-1"]; !strings.Contains(e, "UnrecognizedClientException") {
+	// team-a has nothing in eu-west-1, which every account has enabled: an empty scan.
+	if e := got["profile fleet-team-a eu-west-1"]; e != "222222222222 eu-west-1" {
 		t.Fatalf("team-a eu-west-1: %q", e)
 	}
 	if _, _, err := ecrops.Targets(ctx(t), ecrops.FleetConfig{Base: base, ProfilePattern: "nomatch-*"}); err == nil {

@@ -202,3 +202,31 @@ func TestFleetPrincipalThatDoesNotExist(t *testing.T) {
 		t.Fatalf("a literal principal that does not exist: exit %d:\n%s", code, out)
 	}
 }
+
+// Only an opt-in region answers "not enabled": a region every account has enabled that a
+// scenario account does not list is there, empty; one refused there would be a failure.
+func TestFleetOnlyOptInRegionsAreNotEnabled(t *testing.T) {
+	f := simtest.StartFleet(t, crossAccountFleet)
+	env := fleetEnv(t, f)
+	role := []string{"doctor", "--assume-role-arn", "arn:aws:iam::{account}:role/ptcdoctor-audit", "--accounts", "222222222222"}
+	out, code := runCLI(t, env, append(role, "--regions", "us-east-1,eu-west-1,ap-east-1", "--json")...)
+	var r diagnose.FleetReport
+	jsonOf(t, out, &r)
+	states := map[string]string{}
+	for _, tg := range r.Targets {
+		states[tg.Region] = tg.State + " " + tg.Error
+	}
+	if code != exitScan || !strings.HasPrefix(states["eu-west-1"], "complete") || !strings.HasPrefix(states["ap-east-1"], "failed") ||
+		!strings.Contains(states["ap-east-1"], "not enabled") {
+		t.Fatalf("exit %d, %v", code, states)
+	}
+	out, _ = runCLI(t, env, append(role, "--regions", "all")...)
+	i := strings.Index(out, "skipped account 222222222222: opt-in regions not enabled for the account: ")
+	if i < 0 {
+		t.Fatalf("no one line for the regions not enabled:\n%s", out)
+	}
+	line := out[i : i+strings.Index(out[i:], "\n")]
+	if !strings.Contains(line, "ap-east-1") || strings.Contains(line, "eu-west-1") || strings.Contains(line, "us-east-2") || strings.Count(out, "skipped") != 1 {
+		t.Errorf("regions enabled by default listed as not enabled, or a line a region:\n%s", out)
+	}
+}

@@ -185,7 +185,7 @@ func TestFleetTUIInTmux(t *testing.T) {
 	tm.waitFor("8 account-regions")
 	t.Logf("the fleet's rows on screen %v after the start", time.Since(started).Round(time.Millisecond))
 	s := tm.waitFor("cross-account")
-	for _, want := range []string{"444444444444  us-east-1", "failed: AccessDenied", "failed: region not enabled", "1E 0W 0I  done", "fleet-upstream-drift"} {
+	for _, want := range []string{"444444444444  us-east-1", "failed: AccessDenied", "1E 0W 0I  done", "fleet-upstream-drift"} {
 		if !strings.Contains(s, want) {
 			t.Errorf("the fleet screen lacks %q:\n%s", want, s)
 		}
@@ -205,7 +205,7 @@ func TestFleetTUIInTmux(t *testing.T) {
 }
 
 // The demo fleet, in a real terminal at 80×24: the accounts and regions, a target whose
-// role refuses the caller, a region not enabled, the cross-account findings and the
+// role refuses the caller, the cross-account findings and the
 // judgement a failed target left open; enter opens a target, whose fix is applied
 // (writes are on, as in --demo) and journaled; back on the fleet its row says what is
 // so now. With --regions all the accounts are on screen before their regions are found.
@@ -221,7 +221,7 @@ func TestDemoFleetTUIInTmux(t *testing.T) {
 	tm := demoFleet()
 	tm.waitFor("8 account-regions")
 	s := tm.waitFor("cross-account, 1 not checked")
-	for _, want := range []string{"WRITES ON", "failed: AccessDenied", "failed: region not enabled", "fleet-consumer-pull", "not checked: fleet-ecr"} {
+	for _, want := range []string{"WRITES ON", "failed: AccessDenied", "fleet-consumer-pull", "not checked: fleet-ecr"} {
 		if !strings.Contains(s, want) {
 			t.Errorf("the demo fleet's screen lacks %q:\n%s", want, s)
 		}

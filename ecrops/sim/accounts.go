@@ -24,8 +24,9 @@ type FleetAccount struct {
 }
 
 // FleetRegion is what one account holds in one region: the regional fields of a
-// one-account scenario. A region the account does not list is not enabled: calls to it
-// are refused as AWS refuses them in an opt-in region that is not enabled.
+// one-account scenario. An opt-in region the account does not list is not enabled: calls
+// to it are refused as AWS refuses them there; any other region it does not list is
+// enabled and empty, as every account's default regions are.
 type FleetRegion struct {
 	Region         string       `yaml:"region"`
 	Secrets        []Secret     `yaml:"secrets"`

@@ -31,6 +31,11 @@ type Fleet struct {
 	mu       sync.RWMutex
 	sessions map[string]string // an assumed role's temporary access key -> its account
 
+	// empty are the account-regions a scenario account does not list in a region every
+	// account has enabled (not opt-in): made on the first call there, holding nothing.
+	emptyMu sync.Mutex
+	empty   map[string]*Server
+
 	ln          net.Listener
 	http        *http.Server
 	info        FleetInfo
@@ -198,6 +203,13 @@ func (f *Fleet) Close() error {
 	if f.http != nil {
 		f.http.Close()
 	}
+	f.emptyMu.Lock()
+	for _, srv := range f.empty {
+		if srv != nil {
+			srv.Close()
+		}
+	}
+	f.emptyMu.Unlock()
 	// The first member last: it serves the upstreams the others share.
 	for i := len(f.members) - 1; i >= 0; i-- {
 		if f.members[i].apiSrv != nil {
@@ -244,6 +256,9 @@ func (f *Fleet) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if srv == nil && global {
 		srv = f.firstOf(account)
 	}
+	if srv == nil && account != "" && !optInRegions[auth.Credential.Region] && regionRE.MatchString(auth.Credential.Region) {
+		srv = f.emptyRegion(account, auth.Credential.Region)
+	}
 	if srv == nil {
 		// AWS answers a call to an opt-in region the account has not enabled as if the
 		// key did not exist there.
@@ -251,6 +266,71 @@ func (f *Fleet) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	srv.serveAPI(w, r, body, auth)
+}
+
+// optInRegions are the regions an account must enable before it can use them: a
+// scenario account that does not list one has not enabled it. Every other region is
+// enabled in every account (AWS never answers "not enabled" there): one the scenario does
+// not list is there, empty (emptyRegion).
+var optInRegions = map[string]bool{
+	"af-south-1": true, "ap-east-1": true, "ap-east-2": true, "ap-south-2": true,
+	"ap-southeast-3": true, "ap-southeast-4": true, "ap-southeast-5": true, "ap-southeast-6": true, "ap-southeast-7": true,
+	"ca-west-1": true, "eu-central-2": true, "eu-south-1": true, "eu-south-2": true,
+	"il-central-1": true, "me-central-1": true, "me-south-1": true, "mx-central-1": true,
+}
+
+// emptyRegion is the account's Server in a region enabled by default that the scenario
+// does not list: made, with the account's principals and nothing else, on its first call.
+func (f *Fleet) emptyRegion(account, region string) *Server {
+	f.emptyMu.Lock()
+	defer f.emptyMu.Unlock()
+	key := account + "/" + region
+	if srv, ok := f.empty[key]; ok {
+		return srv
+	}
+	var acct *FleetAccount
+	for i := range f.accounts {
+		if f.accounts[i].ID == account {
+			acct = &f.accounts[i]
+		}
+	}
+	if acct == nil || f.ln == nil {
+		return nil
+	}
+	sc := &Scenario{Name: fmt.Sprintf("%s/%s/%s", f.scenario.Name, account, region), Account: Account{ID: account, Region: region},
+		Principals: append([]Principal(nil), acct.Principals...)}
+	sc.applyDefaults()
+	srv, err := New(sc)
+	if err == nil {
+		hub := f.members[0]
+		srv.clock, srv.sharedClock = f.clock, true
+		srv.events.max = minMemberEvents
+		srv.scenario.Upstreams, srv.upstreams, srv.stubs, srv.member = hub.scenario.Upstreams, hub.upstreams, hub.stubs, true
+		if f.allowRemote {
+			srv.AllowRemote()
+		}
+		// The account's roles' sessions, assumed before this region was first called.
+		first := f.firstOf(account)
+		f.mu.RLock()
+		first.mu.Lock()
+		for key, p := range first.st.byKey {
+			if f.sessions[key] == account {
+				srv.st.byKey[key] = p
+			}
+		}
+		first.mu.Unlock()
+		f.mu.RUnlock()
+		host, _, _ := net.SplitHostPort(f.ln.Addr().String())
+		err = srv.Start(net.JoinHostPort(host, "0"))
+	}
+	if err != nil {
+		srv = nil // refused as a region not enabled: the stand-in could not make it
+	}
+	if f.empty == nil {
+		f.empty = map[string]*Server{}
+	}
+	f.empty[key] = srv
+	return srv
 }
 
 func (f *Fleet) accountOf(key string) string {
@@ -369,6 +449,15 @@ func (f *Fleet) assumeRole(w http.ResponseWriter, r *http.Request, body []byte, 
 			srv.mu.Unlock()
 		}
 	}
+	f.emptyMu.Lock()
+	for k, srv := range f.empty {
+		if srv != nil && strings.HasPrefix(k, m[1]+"/") {
+			srv.mu.Lock()
+			srv.st.byKey[key] = f.firstOf(m[1]).st.byKey[key]
+			srv.mu.Unlock()
+		}
+	}
+	f.emptyMu.Unlock()
 	f.mu.Lock()
 	f.sessions[key] = m[1]
 	f.mu.Unlock()

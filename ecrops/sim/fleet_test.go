@@ -56,9 +56,13 @@ func TestFleetRoutesByKeyAndRegion(t *testing.T) {
 	if n := must[int](t)(rulesIn(t, fleetConfig(f, "eu-west-1", admin))); n != 0 {
 		t.Fatalf("central eu-west-1: %d rules, want 0", n)
 	}
-	// A region the account is not in answers as an opt-in region not enabled does.
-	_, err := rulesIn(t, fleetConfig(f, "ap-southeast-2", admin))
+	// An opt-in region the account does not list answers as one not enabled does; a region
+	// every account has enabled that it does not list is there, empty.
+	_, err := rulesIn(t, fleetConfig(f, "ap-southeast-3", admin))
 	wantCode(t, err, "UnrecognizedClientException", "security token")
+	if n := must[int](t)(rulesIn(t, fleetConfig(f, "ap-southeast-2", admin))); n != 0 {
+		t.Fatalf("central ap-southeast-2 (not listed, enabled by default): %d rules, want 0", n)
+	}
 
 	// Each account-region has its own registry endpoint.
 	seen := map[string]bool{}
