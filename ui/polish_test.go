@@ -1,0 +1,38 @@
+package ui_test
+
+import (
+	"regexp"
+	"strings"
+	"testing"
+)
+
+// lastLine and secondLine are the footer and the tab line of a screen's text.
+func lastLine(s string) string {
+	lines := strings.Split(s, "\n")
+	return lines[len(lines)-1]
+}
+
+func secondLine(s string) string { return strings.Split(s, "\n")[1] }
+
+// cutWord is a word cut short by an ellipsis: letters run into it.
+var cutWord = regexp.MustCompile(`\p{L}…`)
+
+// At 80 columns the breadcrumb keeps the end of the screen's name whole, and the footer
+// leaves out whole keys, never half of one.
+func TestNarrowChromeCutsNoWord(t *testing.T) {
+	app := demoApp(t, 80, 24)
+	key(app, "2", "/")
+	typeText(app, "library/nginx")
+	key(app, "enter", "enter")
+	screen := screenText(app)
+	if tabs := secondLine(screen); !strings.HasSuffix(tabs, "/library/nginx") || cutWord.MatchString(tabs) {
+		t.Errorf("the tab line at 80 columns cuts the breadcrumb: %q", tabs)
+	}
+	for _, s := range []string{"2", "3", "4"} {
+		key(app, s)
+		screen = screenText(app)
+		if foot := lastLine(screen); cutWord.MatchString(foot) || !strings.HasSuffix(foot, "? help • q quit") {
+			t.Errorf("the footer at 80 columns cuts a key: %q", foot)
+		}
+	}
+}
