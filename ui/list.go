@@ -10,6 +10,7 @@ import (
 	"charm.land/bubbles/v2/table"
 	tea "charm.land/bubbletea/v2"
 	"charm.land/lipgloss/v2"
+	"github.com/charmbracelet/x/ansi"
 )
 
 // The list: one component for rules, repositories, images, findings and the journal.
@@ -369,6 +370,14 @@ func (l *list) fit() []table.Column {
 		}
 		out[widest].Width--
 		total--
+	}
+	// A sorted column too narrow for its title shortens the title, not the marker:
+	// the marker is what says the rows are sorted, and which way.
+	for i, c := range vis {
+		if c.name == l.sortBy && cellWidth(out[i].Title) > out[i].Width {
+			marker := map[bool]string{false: " ▲", true: " ▼"}[l.desc]
+			out[i].Title = " " + ansi.Truncate(c.title, max(0, out[i].Width-1-cellWidth(marker)), "…") + marker
+		}
 	}
 	return out
 }

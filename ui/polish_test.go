@@ -36,3 +36,25 @@ func TestNarrowChromeCutsNoWord(t *testing.T) {
 		}
 	}
 }
+
+// Every sorted column shows its marker in the header, however narrow the column.
+func TestTheSortMarkerShowsInAShortenedHeader(t *testing.T) {
+	app := demoApp(t, 80, 24)
+	for _, tab := range [][]string{{"2"}, {"2", "/", "l", "i", "b", "r", "a", "r", "y", "/", "n", "g", "i", "n", "x", "enter", "enter"}, {"3"}} {
+		key(app, tab...)
+		for i := 0; i < 8; i++ {
+			key(app, "s")
+			lines := strings.Split(screenText(app), "\n")
+			if !strings.Contains(lines[3], "sorted by") {
+				continue
+			}
+			if !strings.ContainsAny(lines[4], "▲▼") {
+				t.Errorf("sorted, with no marker in the header:\n%s\n%s", lines[3], lines[4])
+			}
+			key(app, "S")
+			if lines := strings.Split(screenText(app), "\n"); !strings.ContainsAny(lines[4], "▲▼") {
+				t.Errorf("reversed, with no marker in the header:\n%s\n%s", lines[3], lines[4])
+			}
+		}
+	}
+}
