@@ -34,6 +34,7 @@ func newFindingsScreen(c *common) *findingsScreen {
 	s.detail.SoftWrap = false // wrapText folds at spaces; a longer token scrolls sideways
 	s.listScreen = &listScreen{title: "Findings", tabN: 2, ownHelp: []key.Binding{c.keys.Fix}}
 	s.list = newList(c, "findings", "Nothing found: every check that could run passed.", cols, func() []row { return findingRows(c.findings) })
+	s.order = "findings by severity, worst first"
 	s.more = func() string {
 		if n := len(c.notChecked); n > 0 {
 			return fmt.Sprintf(" · %d not checked (! lists them)", n)

@@ -45,6 +45,7 @@ func newImagesScreen(c *common, repo string) *imagesScreen {
 		}
 		return imageRows(r, s.upstream, c.now())
 	})
+	s.order = "images with the most tags first"
 	s.describe = func(r *row) any { return r.ref.(imageRef).img }
 	s.open = func(r *row) tea.Cmd {
 		c.nav.push(newDescribeScreen(c, s.title, s.describe(r)))

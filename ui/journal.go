@@ -24,6 +24,7 @@ func newJournalScreen(c *common) *listScreen {
 	s.list = newList(c, "writes", "Nothing was written from this machine yet: the journal lists every write ptcdoctor makes, "+
 		"and u undoes a plan.", cols, func() []row { return journalRows(c) })
 	s.ownData = true
+	s.order = "writes newest first"
 	newest := ""
 	s.list.build = func() []row {
 		rows := journalRows(c)

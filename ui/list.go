@@ -51,6 +51,8 @@ type list struct {
 	ownData bool
 	// more adds to the count line (what was not checked, on the findings).
 	more func() string
+	// order says what the rows' natural order is (no column sorted), for S and s.
+	order string
 
 	built  int   // the data version the rows were built from; -1: never
 	rows   []row // in their natural order
@@ -212,10 +214,13 @@ func (l *list) Update(msg tea.Msg) tea.Cmd {
 			l.nextSort()
 			return nil
 		case key.Matches(msg, l.c.keys.Reverse):
-			if l.sortBy != "" {
-				l.desc = !l.desc
-				l.arrange()
+			if l.sortBy == "" {
+				// Nothing to reverse: say what the order is, and how to choose one.
+				l.c.nav.note("natural order: " + l.naturalOrder() + " · s sorts by a column")
+				return nil
 			}
+			l.desc = !l.desc
+			l.arrange()
 			return nil
 		}
 		var cmd tea.Cmd
@@ -269,10 +274,19 @@ func (l *list) nextSort() {
 	}
 	if next >= len(vis) {
 		l.sortBy, l.desc = "", false
+		l.c.nav.note("back to the natural order: " + l.naturalOrder())
 	} else {
 		l.sortBy, l.desc = vis[next].name, vis[next].quantity
 	}
 	l.arrange()
+}
+
+// naturalOrder is how the rows come when no column sorts them.
+func (l *list) naturalOrder() string {
+	if l.order == "" {
+		return l.noun + " in the order the account lists them"
+	}
+	return l.order
 }
 
 // View is the count line, then the table.

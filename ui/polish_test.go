@@ -58,3 +58,14 @@ func TestTheSortMarkerShowsInAShortenedHeader(t *testing.T) {
 		}
 	}
 }
+
+// S on a list in its natural order says what that order is, and how to sort.
+func TestReverseInNaturalOrderSaysTheOrder(t *testing.T) {
+	app := demoApp(t, 80, 24)
+	for tab, want := range map[string]string{"1": "by prefix", "2": "by name", "3": "by severity", "4": "newest first"} {
+		key(app, tab, "S")
+		if status := strings.Split(screenText(app), "\n")[2]; !strings.Contains(status, want) || !strings.Contains(status, "s sorts") {
+			t.Errorf("tab %s: S in natural order says %q", tab, status)
+		}
+	}
+}

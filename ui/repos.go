@@ -22,6 +22,7 @@ func newReposScreen(c *common, rule string) *listScreen {
 		s.title = "rule " + model.Printable(rule) + "/"
 	}
 	s.list = newList(c, "repositories", empty, cols, func() []row { return repoRows(c.snap, c.findings, rule, c.now()) })
+	s.order = "repositories by name, A to Z"
 	s.open = func(r *row) tea.Cmd {
 		img := newImagesScreen(c, r.ref.(*model.Repository).Name)
 		c.nav.push(img)
