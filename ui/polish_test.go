@@ -69,3 +69,33 @@ func TestReverseInNaturalOrderSaysTheOrder(t *testing.T) {
 		}
 	}
 }
+
+// explainAt explains a reference on a fresh demo interface of that size.
+func explainAt(t *testing.T, width, height int, ref string) string {
+	app := demoApp(t, width, height)
+	key(app, "3", "e")
+	typeText(app, ref)
+	key(app, "enter")
+	return screenText(app)
+}
+
+// The explanation's links read as sentences: what was checked, a gap, what was seen,
+// the latter folded under itself.
+func TestExplainStepsReadAsSentences(t *testing.T) {
+	const ref = "111122223333.dkr.ecr.us-east-1.amazonaws.com/docker-hub/nginx:latest"
+	wide := explainAt(t, 160, 48, ref)
+	if !regexp.MustCompile(`cached for every platform +no platform of it is cached: the repository is empty`).MatchString(wide) {
+		t.Errorf("the cache's link does not read as a sentence:\n%s", wide)
+	}
+	narrow := explainAt(t, 80, 24, ref)
+	lines := strings.Split(narrow, "\n")
+	for i, l := range lines {
+		if strings.Contains(l, "upstream reference") {
+			if next := lines[i+1]; !strings.HasPrefix(next, strings.Repeat(" ", 20)) {
+				t.Errorf("a link's detail folds back to the margin:\n%s\n%s", l, next)
+			}
+			return
+		}
+	}
+	t.Errorf("no upstream reference link at 80 columns:\n%s", narrow)
+}
