@@ -32,7 +32,7 @@ func newFindingsScreen(c *common) *findingsScreen {
 	s := &findingsScreen{detail: viewport.New()}
 	s.detail.KeyMap = c.keys.viewportKeys()
 	s.detail.SoftWrap = false // wrapText folds at spaces; a longer token scrolls sideways
-	s.listScreen = &listScreen{title: "Findings", tabN: 2, ownHelp: []key.Binding{c.keys.Fix}}
+	s.listScreen = &listScreen{title: "Findings", tabN: 2, ownHelp: []key.Binding{c.keys.Fix, c.keys.DetailDown}}
 	s.list = newList(c, "findings", "Nothing found: every check that could run passed.", cols, func() []row { return findingRows(c.findings) })
 	s.order = "findings by severity, worst first"
 	s.more = func() string {
@@ -45,8 +45,15 @@ func newFindingsScreen(c *common) *findingsScreen {
 	s.describe = func(r *row) any { return r.ref }
 	s.explain = func(r *row) string { return explainable(c.snap, r.ref.(*model.Finding).Subject) }
 	s.keys = func(msg tea.KeyPressMsg, r *row) (tea.Cmd, bool) {
-		if key.Matches(msg, c.keys.Fix) {
+		switch {
+		case key.Matches(msg, c.keys.Fix):
 			return s.openFix(r), true
+		case key.Matches(msg, c.keys.DetailDown):
+			s.detail.ScrollDown(1)
+			return nil, true
+		case key.Matches(msg, c.keys.DetailUp):
+			s.detail.ScrollUp(1)
+			return nil, true
 		}
 		return nil, false
 	}
@@ -93,18 +100,35 @@ func (s *findingsScreen) focus(id string) {
 	s.arrange()
 }
 
+// SetSize gives the list and the detail pane their parts; the pane's last line says
+// what of the finding is above or below it, and how to scroll there.
 func (s *findingsScreen) SetSize(w, h int) {
 	s.wide = w >= 140
 	if s.wide {
 		s.list.SetSize(w*11/20, h)
 		s.detail.SetWidth(w - w*11/20 - 1)
-		s.detail.SetHeight(h)
+		s.detail.SetHeight(max(1, h-1))
 	} else {
 		s.list.SetSize(w, max(3, h/2))
 		s.detail.SetWidth(w)
-		s.detail.SetHeight(max(1, h-max(3, h/2)))
+		s.detail.SetHeight(max(1, h-max(3, h/2)-1))
 	}
 	s.drawnID = "-"
+}
+
+// detailView is the detail pane and, under it, where it is in the finding.
+func (s *findingsScreen) detailView() string {
+	below := s.detail.TotalLineCount() - s.detail.YOffset() - s.detail.Height()
+	var hint string
+	switch {
+	case below > 0 && s.detail.YOffset() > 0:
+		hint = fmt.Sprintf("↕ %d lines above, %d below: J and K scroll", s.detail.YOffset(), below)
+	case below > 0:
+		hint = fmt.Sprintf("↓ %d more lines: J scrolls down", below)
+	case s.detail.YOffset() > 0:
+		hint = fmt.Sprintf("↑ %d lines above: K scrolls up", s.detail.YOffset())
+	}
+	return s.detail.View() + "\n" + s.c.st.dim.Render(truncate(hint, s.detail.Width()))
 }
 
 func (s *findingsScreen) View() string {
@@ -122,9 +146,9 @@ func (s *findingsScreen) View() string {
 		return s.list.View()
 	}
 	if s.wide {
-		return lipgloss.JoinHorizontal(lipgloss.Top, s.list.View(), " ", s.detail.View())
+		return lipgloss.JoinHorizontal(lipgloss.Top, s.list.View(), " ", s.detailView())
 	}
-	return s.list.View() + "\n" + s.detail.View()
+	return s.list.View() + "\n" + s.detailView()
 }
 
 // detailText is the selected finding, whole: the very row the list shows selected.
@@ -163,8 +187,8 @@ func (s *findingsScreen) detailText(r *row) string {
 }
 
 func (s *findingsScreen) Update(msg tea.Msg) tea.Cmd {
-	if m, ok := msg.(tea.MouseWheelMsg); ok && s.wide && m.Mouse().X > s.width {
-		return scroll(&s.detail, s.c.keys, msg)
+	if m, ok := msg.(tea.MouseWheelMsg); ok && (s.wide && m.Mouse().X > s.width || !s.wide && m.Mouse().Y >= bodyTop+s.height) {
+		return scroll(&s.detail, s.c.keys, msg) // the wheel over the detail pane scrolls it
 	}
 	return s.listScreen.Update(msg)
 }

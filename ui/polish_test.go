@@ -99,3 +99,28 @@ func TestExplainStepsReadAsSentences(t *testing.T) {
 	}
 	t.Errorf("no upstream reference link at 80 columns:\n%s", narrow)
 }
+
+// At 80×24 the selected finding's detail is read to its end with J, back with K; its
+// last line says what is below and how to get there, and the keys are offered.
+func TestTheFindingDetailScrollsDown(t *testing.T) {
+	app := demoApp(t, 80, 24)
+	key(app, "3")
+	screen := screenText(app)
+	if strings.Contains(screen, "Fixes") || !strings.Contains(screen, "more lines: J scrolls down") || !strings.Contains(lastLine(screen), "J/K") {
+		t.Fatalf("the first finding's fixes fit, or the pane does not say there is more:\n%s", screen)
+	}
+	for i := 0; i < 40 && regexp.MustCompile(`more lines|below`).MatchString(screenText(app)); i++ {
+		key(app, "J")
+	}
+	screen = screenText(app)
+	if !strings.Contains(screen, "Fixes") || !strings.Contains(screen, "1. ") || strings.Contains(screen, "below") {
+		t.Fatalf("J does not reach the end of the fixes:\n%s", screen)
+	}
+	if !strings.Contains(screen, "lines above") {
+		t.Errorf("scrolled down, the pane does not say what is above:\n%s", screen)
+	}
+	key(app, "?")
+	if help := screenText(app); !strings.Contains(help, "scroll detail") {
+		t.Errorf("the help does not offer J/K:\n%s", help)
+	}
+}
