@@ -48,7 +48,7 @@ func newKeyMap() keyMap {
 		// move the list's cursor.
 		DetailDown: b([]string{"J", "shift+down"}, "J/K", "scroll detail"),
 		DetailUp:   b([]string{"K", "shift+up"}, "K", "scroll the detail up"),
-		Reverse:     b([]string{"S"}, "S", "reverse sort"),
+		Reverse:    b([]string{"S"}, "S", "reverse sort"),
 		// Paging keys leave f, d, u and b to the interface's own verbs, unlike
 		// the lists' and viewports' defaults, which page on them too.
 		PageUp:   b([]string{"pgup", "ctrl+b"}, "pgup", "page up"),
