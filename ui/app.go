@@ -2,6 +2,7 @@ package ui
 
 import (
 	"context"
+	"slices"
 	"time"
 
 	"charm.land/bubbles/v2/help"
@@ -46,6 +47,9 @@ type App struct {
 	fleet   *fleetScreen // nil for one account-region
 	active  component
 	history []component
+	// open are the screens active or on the way back at the last show: one no
+	// longer among them is closed (its requests cancelled).
+	open []component
 
 	mode            mode
 	filter, cmdline textinput.Model
@@ -303,9 +307,17 @@ func (a *App) openFinding(id string) {
 	a.tabs[2].(*findingsScreen).focus(id)
 }
 
-// show makes s the active screen; the notes of the screen left behind go with it.
+// show makes s the active screen; the notes of the screen left behind go with it,
+// and a screen left for good (not on the way back) is closed.
 func (a *App) show(s component) {
 	a.active = s
+	now := append([]component{s}, a.history...)
+	for _, old := range a.open {
+		if c, ok := old.(closer); ok && !slices.Contains(now, old) {
+			c.close()
+		}
+	}
+	a.open = now
 	a.showDetail = false
 	if a.status != nil && !a.status.sticky && a.status.screen != nil && a.status.screen != s {
 		a.status = nil

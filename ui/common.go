@@ -29,6 +29,10 @@ type component interface {
 	Capturing() bool
 }
 
+// closer is a screen with requests under way that end when it is left for good:
+// close cancels them, and their late answers are dropped.
+type closer interface{ close() }
+
 // tabbed is a screen that belongs to one of the four tabs; pushed screens say which
 // tab they were opened from.
 type tabbed interface{ tab() int }
