@@ -59,6 +59,7 @@ type App struct {
 	keyN            int               // key presses so far: a note lives until the next one
 	held            []tea.KeyPressMsg // typed while an answer they are meant for was awaited
 	showDetail      bool              // the status line's error details fill the body
+	quitting        bool              // quit once the plan being applied has stopped
 	scan            scanState
 }
 
@@ -122,6 +123,9 @@ func (a *App) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 	case answeredMsg:
 		a.c.pending--
 		_, cmd := a.Update(msg.msg)
+		if a.quitting && a.c.applying == 0 {
+			return a, a.quit() // the plan stopped: the journal has what it did
+		}
 		if msg.held {
 			a.c.holding--
 			return a, tea.Batch(cmd, a.release())
@@ -170,6 +174,15 @@ func (a *App) key(msg tea.KeyPressMsg) tea.Cmd {
 		return a.quit()
 	}
 	if a.c.holding > 0 {
+		if stop := a.c.stopHeld; stop != nil && key.Matches(msg, a.c.keys.Back, a.c.keys.Quit) {
+			// What was awaited is stopped; the keys typed for it go with it.
+			stop()
+			a.held = nil
+			if key.Matches(msg, a.c.keys.Quit) {
+				return a.quit()
+			}
+			return nil
+		}
 		a.held = append(a.held, msg)
 		return nil
 	}
@@ -200,7 +213,7 @@ func (a *App) key(msg tea.KeyPressMsg) tea.Cmd {
 	switch {
 	case key.Matches(msg, keys.Quit):
 		if a.c.applying != 0 {
-			a.ask(question{text: "A plan is being applied. Quit anyway? (the journal keeps what was done) y / n", yes: a.quit})
+			a.ask(question{text: "A plan is being applied. Stop it after the step under way, then quit? y / n", yes: a.quitAfterApply})
 			return nil
 		}
 		return a.quit()
@@ -269,6 +282,17 @@ func (a *App) escape(msg tea.KeyPressMsg) tea.Cmd {
 func (a *App) quit() tea.Cmd {
 	a.cancelScan()
 	return tea.Quit
+}
+
+// quitAfterApply stops the plan being applied between steps, and quits once it has
+// stopped: a write is never cut in its call, so the journal knows its outcome.
+func (a *App) quitAfterApply() tea.Cmd {
+	if a.c.applying == 0 || a.c.stopApply == nil {
+		return a.quit()
+	}
+	a.quitting = true
+	a.c.stopApply(true)
+	return nil
 }
 
 // push opens a screen on top of the current one; back returns to it.

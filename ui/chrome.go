@@ -217,8 +217,10 @@ func (a *App) statusLine() string {
 		return truncate(a.c.st.dim.Render(a.fleet.selectedNote()), a.width)
 	case a.scan.running:
 		return truncate(a.spin.View()+" "+a.scan.progressText(), a.width)
+	case a.c.applying != 0 && a.quitting:
+		return truncate(a.spin.View()+" stopping the plan after the step under way, then quitting…", a.width)
 	case a.c.applying != 0:
-		return truncate(a.spin.View()+" applying the plan…", a.width)
+		return truncate(a.spin.View()+" applying the plan… (esc stops it between steps)", a.width)
 	}
 	return ""
 }

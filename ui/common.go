@@ -71,6 +71,12 @@ type common struct {
 	// holding counts the requests whose answer the next keys are for (the journal
 	// a tab opens, the plan u asks for): keys typed meanwhile wait for it.
 	holding int
+	// stopHeld, when set, cancels the held request (the undo plan being read):
+	// esc and q do not wait for it.
+	stopHeld func()
+	// stopApply, while a plan is applied, stops it between steps; quitting also
+	// cancels the re-read that follows it.
+	stopApply func(quitting bool)
 }
 
 // answeredMsg wraps the answer of a tracked request.

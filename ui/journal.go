@@ -1,6 +1,8 @@
 package ui
 
 import (
+	"context"
+	"errors"
 	"fmt"
 
 	"charm.land/bubbles/v2/key"
@@ -43,12 +45,22 @@ func newJournalScreen(c *common) *listScreen {
 			return nil, true
 		}
 		// The undo plan may read the account (a step that never recorded its
-		// outcome): in a command, and the keys typed next wait for the plan.
+		// outcome): in a command, and the keys typed next wait for the plan, but
+		// for esc and q, which stop it.
 		id, eng := r.ref.(JournalRow).Plan, c.eng
+		ctx, cancel := context.WithCancel(c.ctx)
+		c.stopHeld = cancel
+		c.nav.note("reading what undoing plan " + id + " takes… (esc stops)")
 		return c.hold(func() tea.Msg {
-			plan, err := eng.UndoPlan(id)
+			plan, err := eng.UndoPlan(ctx, id)
 			return thenMsg(func() tea.Cmd {
-				if err != nil {
+				cancel()
+				c.stopHeld = nil
+				switch {
+				case errors.Is(err, context.Canceled):
+					c.nav.note("stopped: the undo of plan " + id + " was not built, nothing was written")
+					return nil
+				case err != nil:
 					c.nav.fail("undo", "Nothing to undo for plan "+id, err.Error())
 					return nil
 				}
