@@ -29,6 +29,8 @@
 //
 // Every call is counted per operation (Account.Calls), AWS's and the registries' alike.
 // Registry calls share one transport per account, which learns each registry's answer to
-// the anonymous ping once per scan (upstream.go). A scan stores images compactly: strings
+// the anonymous ping once per scan, and a registry whose ping failed twice as failing, so
+// that its later probes are each "not checked" with that failed call at once, neither
+// asked again nor retried (upstream.go). A scan stores images compactly: strings
 // copied out of the SDK's page buffers, shared ones interned (scan.go).
 package ecrops

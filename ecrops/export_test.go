@@ -1,6 +1,10 @@
 package ecrops
 
-import "github.com/ptcdoctor/ptcdoctor/model"
+import (
+	"time"
+
+	"github.com/ptcdoctor/ptcdoctor/model"
+)
 
 // RegistryPolicyDecisionForFuzz exposes the registry policy reader to the fuzz target.
 func RegistryPolicyDecisionForFuzz(policy, principal, action, resource string) (bool, bool) {
@@ -12,3 +16,6 @@ func SetTestHookPolicyRead(f func()) { testHookPolicyRead = f }
 
 // SetTestHookWritten runs f after a step's write succeeded, before its outcome is journaled.
 func SetTestHookWritten(f func(s model.Step)) { testHookWritten = f }
+
+// SetPingClock sets the clock by which the account's learned ping failures age.
+func (a *Account) SetPingClock(now func() time.Time) { a.pings.now = now }

@@ -7,12 +7,15 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
+	"net"
 	"net/http"
 	"net/url"
 	"regexp"
 	"strconv"
 	"strings"
 	"sync"
+	"syscall"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -146,11 +149,25 @@ func (a *Account) CheckCredentials(ctx context.Context, registryURL, username, t
 var retryServerErrors = remote.WithRetryStatusCodes(http.StatusInternalServerError, http.StatusBadGateway,
 	http.StatusServiceUnavailable, http.StatusGatewayTimeout)
 
+// retryUnlessFailing is go-containerregistry's own retry predicate (a temporary error, a
+// connection cut), except for a registry whose ping failure is learned: a retry would only
+// replay that failure after its backoff, and 200 probes would each wait for nothing.
+func (a *Account) retryUnlessFailing(registry string) remote.Option {
+	return remote.WithRetryPredicate(func(err error) bool {
+		if err == nil || errors.Is(err, context.DeadlineExceeded) || errors.Is(err, context.Canceled) || a.pings.failing(registry) {
+			return false
+		}
+		var t interface{ Temporary() bool }
+		return errors.As(err, &t) && t.Temporary() || errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, io.EOF) ||
+			errors.Is(err, syscall.EPIPE) || errors.Is(err, syscall.ECONNRESET) || errors.Is(err, net.ErrClosed)
+	})
+}
+
 func (a *Account) probeWith(ctx context.Context, ref name.Reference, auth authn.Authenticator, p model.UpstreamProbe, known secrets) model.UpstreamProbe {
 	rec := &headerRecorder{}
 	opts := []remote.Option{remote.WithContext(ctx), remote.WithAuth(auth),
 		remote.WithTransport(rec.wrap(a.upstreamTransport())),
-		retryServerErrors,
+		retryServerErrors, a.retryUnlessFailing(ref.Context().RegistryStr()),
 		remote.WithRetryBackoff(remote.Backoff{Steps: 2, Duration: 200 * time.Millisecond, Factor: 2})}
 	desc, err := remote.Head(ref, opts...)
 	p.RateLimit = rec.rateLimit()
@@ -455,7 +472,8 @@ func (a *Account) Warm(ctx context.Context, repo, tag string) (string, error) {
 		return "", err
 	}
 	opts := []remote.Option{remote.WithContext(ctx), remote.WithAuth(auth), remote.WithTransport(a.upstreamTransport()),
-		remote.WithRetryStatusCodes(http.StatusInternalServerError, http.StatusBadGateway, http.StatusServiceUnavailable)}
+		remote.WithRetryStatusCodes(http.StatusInternalServerError, http.StatusBadGateway, http.StatusServiceUnavailable),
+		a.retryUnlessFailing(ref.Context().RegistryStr())}
 	desc, err := remote.Get(ref, opts...)
 	if err != nil {
 		_, _, msg := classifyRegistryError(err, noMask)

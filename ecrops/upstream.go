@@ -2,6 +2,8 @@ package ecrops
 
 import (
 	"bytes"
+	"context"
+	"errors"
 	"io"
 	"net"
 	"net/http"
@@ -16,7 +18,10 @@ import (
 // probe; each call counted in the meter, so --stats shows what reached the registries as
 // well as AWS; and the registry's answer to the anonymous ping (GET /v2/), which says how
 // to log in and is the same whoever asks, learned once per host and scheme instead of
-// once per probe (200 probes of one upstream made 200 pings).
+// once per probe (200 probes of one upstream made 200 pings). A host whose ping fails
+// twice is learned as failing for the scan: its later probes are "not checked" with that
+// failed call at once, without asking again or sleeping through retries (200 probes of an
+// upstream answering 503 made 400 pings and waited 200 ms each).
 
 // upstreamTransport reaches registries, through the resolve map where it names the host.
 func (a *Account) upstreamTransport() http.RoundTripper {
@@ -65,19 +70,36 @@ func registryOperation(req *http.Request) string {
 	return "registry " + req.URL.Host + " " + kind
 }
 
-// pingCache keeps each registry's answer to the anonymous GET /v2/ (200, or 401 with its
-// WWW-Authenticate challenge), by scheme and host. Probes that start together wait for
-// the first one's ping. Other answers (5xx, no answer) are not kept: each waiting probe,
-// and the next, asks again.
+// pingCache keeps each registry's answer to the anonymous GET /v2/, by scheme and host.
+// Probes that start together wait for the one ping in flight.
+//
+// An answer (200, or 401 with its WWW-Authenticate challenge) is kept for the scan. A
+// failure (a 5xx or other refusal, a refused connection, no answer in the probe's time)
+// is asked once more, by the next probe (or by go-containerregistry's own retry of a
+// 5xx), before it is learned: one transient failure must not stand for the host. Once
+// learned, every later ping of that host gets the same failed answer without asking
+// (the probes that need it are each "not checked" with that one failed call), for
+// failureMemory at most: then the host is asked again (a TUI probes long after its scan).
+// A ping whose caller gave up (cancelled) says nothing about the host and is not counted.
 type pingCache struct {
 	mu      sync.Mutex
 	answers map[string]*pingEntry
+	now     func() time.Time // time.Now; tests move it
 }
 
+// pingTries is how many failed pings in a row make a host's failure learned.
+const pingTries = 2
+
+// failureMemory is how long a learned failure is replayed before the host is asked again.
+const failureMemory = time.Minute
+
 type pingEntry struct {
-	done chan struct{} // closed when the first ping is answered
-	ok   bool          // the answer is kept
-	ans  pingAnswer
+	asking  chan struct{} // open while a ping is in flight, closed when it is answered
+	kept    bool          // ans is the registry's answer
+	failed  int           // failed pings in a row
+	learned time.Time     // when the failure was learned (failed reached pingTries)
+	ans     pingAnswer    // the answer kept, or the failed answer learned
+	err     error         // the failure learned, when no answer came
 }
 
 type pingAnswer struct {
@@ -94,61 +116,133 @@ func (c *pingCache) forget() {
 	c.mu.Unlock()
 }
 
+func (c *pingCache) clock() time.Time {
+	if c.now != nil {
+		return c.now()
+	}
+	return time.Now()
+}
+
+// failing reports whether a registry (host[:port], as go-containerregistry names it) has
+// a failure learned: a retry of its calls would only replay it.
+func (c *pingCache) failing(registry string) bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for _, scheme := range []string{"https://", "http://"} {
+		if e := c.answers[scheme+registry]; e != nil && c.replaysFailure(e) {
+			return true
+		}
+	}
+	return false
+}
+
+// replaysFailure: the entry's failure is learned and still remembered. c.mu is held.
+func (c *pingCache) replaysFailure(e *pingEntry) bool {
+	if e.failed < pingTries {
+		return false
+	}
+	if c.clock().Sub(e.learned) < failureMemory {
+		return true
+	}
+	e.failed = 0 // forgotten: the next ping asks again, twice if need be
+	return false
+}
+
 func (c *pingCache) wrap(next http.RoundTripper) http.RoundTripper {
 	return roundTripFunc(func(req *http.Request) (*http.Response, error) {
 		if req.Method != http.MethodGet || req.URL.Path != "/v2/" || req.Header.Get("Authorization") != "" {
 			return next.RoundTrip(req)
 		}
 		key := req.URL.Scheme + "://" + req.URL.Host
+		e, err := c.turn(req, key)
+		if e == nil || err != nil {
+			return nil, err
+		}
+		if e.asking == nil { // answered, or failing: replayed
+			return e.replay(req)
+		}
+		return c.ask(next, req, e)
+	})
+}
+
+// turn waits until the ping of key is answered, failing, or this request's to make; in
+// the last case the entry is returned with asking open.
+func (c *pingCache) turn(req *http.Request, key string) (*pingEntry, error) {
+	for {
 		c.mu.Lock()
 		if c.answers == nil {
 			c.answers = map[string]*pingEntry{}
 		}
-		e, asked := c.answers[key]
-		if !asked {
-			e = &pingEntry{done: make(chan struct{})}
+		e := c.answers[key]
+		if e == nil {
+			e = &pingEntry{}
 			c.answers[key] = e
 		}
-		c.mu.Unlock()
-		if asked {
-			select {
-			case <-e.done:
-			case <-req.Context().Done():
-				return nil, req.Context().Err()
-			}
-			if e.ok {
-				return e.ans.response(req), nil
-			}
-			return next.RoundTrip(req)
-		}
-		resp, err := next.RoundTrip(req)
-		keep := err == nil && (resp.StatusCode == http.StatusOK || resp.StatusCode == http.StatusUnauthorized)
-		if keep {
-			var body []byte
-			body, err = io.ReadAll(io.LimitReader(resp.Body, 64<<10))
-			resp.Body.Close()
-			from := req.URL
-			if resp.Request != nil {
-				from = resp.Request.URL
-			}
-			e.ans, e.ok = pingAnswer{status: resp.StatusCode, header: resp.Header.Clone(), body: body, url: *from}, err == nil
-		}
-		if !e.ok { // not kept: the next probe asks again
-			c.mu.Lock()
-			if c.answers[key] == e {
-				delete(c.answers, key)
-			}
-			c.mu.Unlock()
-		}
-		close(e.done)
 		switch {
-		case keep && err != nil:
-			return nil, err
-		case keep:
-			return e.ans.response(req), nil
+		case e.kept || c.replaysFailure(e):
+			out := *e
+			c.mu.Unlock()
+			out.asking = nil
+			return &out, nil
+		case e.asking == nil:
+			e.asking = make(chan struct{})
+			c.mu.Unlock()
+			return e, nil
 		}
-		return resp, err
-	})
+		wait := e.asking
+		c.mu.Unlock()
+		select {
+		case <-wait:
+		case <-req.Context().Done():
+			return nil, req.Context().Err()
+		}
+	}
+}
+
+// ask makes the ping and records what it says about the host.
+func (c *pingCache) ask(next http.RoundTripper, req *http.Request, e *pingEntry) (*http.Response, error) {
+	resp, err := next.RoundTrip(req)
+	var ans pingAnswer
+	answered := err == nil
+	if answered {
+		var body []byte
+		body, err = io.ReadAll(io.LimitReader(resp.Body, 64<<10))
+		resp.Body.Close()
+		from := req.URL
+		if resp.Request != nil {
+			from = resp.Request.URL
+		}
+		ans = pingAnswer{status: resp.StatusCode, header: resp.Header.Clone(), body: body, url: *from}
+		answered = err == nil
+	}
+	gaveUp := errors.Is(req.Context().Err(), context.Canceled)
+	c.mu.Lock()
+	switch {
+	case answered && (ans.status == http.StatusOK || ans.status == http.StatusUnauthorized):
+		e.kept, e.failed, e.ans, e.err = true, 0, ans, nil
+	case gaveUp: // says nothing about the registry
+	default:
+		e.failed++
+		e.ans, e.err = ans, err
+		if e.failed >= pingTries {
+			e.learned = c.clock()
+		}
+	}
+	close(e.asking)
+	e.asking = nil
+	c.mu.Unlock()
+	if !answered {
+		return nil, err
+	}
+	return ans.response(req), nil
+}
+
+// replay gives the kept answer, or the learned failure, again.
+func (e *pingEntry) replay(req *http.Request) (*http.Response, error) {
+	if e.err != nil {
+		return nil, e.err
+	}
+	return e.ans.response(req), nil
 }
 
 func (p pingAnswer) response(req *http.Request) *http.Response {

@@ -266,6 +266,7 @@ func mergeUpstreams(members []*Scenario) []Upstream {
 			if have.Anonymous == nil {
 				have.Anonymous = u.Anonymous
 			}
+			have.generated = have.generated.union(u.generated)
 		}
 	}
 	return out

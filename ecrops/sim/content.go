@@ -171,6 +171,7 @@ func (a *artifact) addImage(img v1.Image, platform string) (manifestBlob, error)
 type pooledLayer struct {
 	digest, diffID v1.Hash
 	size           int64
+	data           []byte // compressed, as a registry serves it (512 bytes before)
 }
 
 var layerPool = sync.OnceValues(func() ([]pooledLayer, error) {
@@ -183,16 +184,32 @@ var layerPool = sync.OnceValues(func() ([]pooledLayer, error) {
 		d, _ := l.Digest()
 		diff, _ := l.DiffID()
 		size, _ := l.Size()
-		pool = append(pool, pooledLayer{d, diff, size})
+		rc, err := l.Compressed()
+		if err != nil {
+			return nil, err
+		}
+		data, err := io.ReadAll(rc)
+		rc.Close()
+		if err != nil {
+			return nil, err
+		}
+		pool = append(pool, pooledLayer{d, diff, size, data})
 	}
 	return pool, nil
 })
 
 // generatedManifest writes the manifest of a generated image.
 func generatedManifest(seed string) (manifestBlob, error) {
+	m, _, err := generatedImage(seed)
+	return m, err
+}
+
+// generatedImage writes the manifest of a generated image and its config (the one blob
+// of it not in the pool).
+func generatedImage(seed string) (manifestBlob, []byte, error) {
 	pool, err := layerPool()
 	if err != nil {
-		return manifestBlob{}, err
+		return manifestBlob{}, nil, err
 	}
 	h := fnv.New32a()
 	h.Write([]byte(seed))
@@ -209,7 +226,7 @@ func generatedManifest(seed string) (manifestBlob, error) {
 		"layers": []map[string]any{{"mediaType": string(types.DockerLayer), "size": layer.size, "digest": layer.digest.String()}},
 	})
 	d, _, _ := v1.SHA256(bytes.NewReader(raw))
-	return manifestBlob{Digest: d, MediaType: types.DockerManifestSchema2, Raw: raw, Size: layer.size, Seed: seed}, nil
+	return manifestBlob{Digest: d, MediaType: types.DockerManifestSchema2, Raw: raw, Size: layer.size, Seed: seed}, cfg, nil
 }
 
 // manifest returns the image's manifest, making it again for a generated image.

@@ -20,7 +20,8 @@
 //     stub, so that no scenario sends a client beyond loopback (stubs.go).
 //
 // A scenario (scenario.go) is a YAML account; generate.go adds a large generated bulk and
-// failure shapes in given numbers to it, and state.go builds the account the handlers
+// failure shapes in given numbers to it (the bulk's upstream serves the images it caches,
+// made on demand as the cached copies are: genupstream.go), and state.go builds the account the handlers
 // (ecr.go, secrets.go, iamsts.go, registry.go, pullthrough.go) serve under one lock.
 // Beside them: the archive storage class (archive.go), lifecycle policies evaluated every
 // 24 hours of the clock (lifecycle.go) and validated as ECR validates them (policy.go),

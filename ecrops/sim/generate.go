@@ -7,8 +7,9 @@ import (
 )
 
 // A generated account is a healthy bulk (rules, each with its creation template, and
-// repositories of images with a lifecycle policy; made cheaply in state.generate) plus
-// failure shapes in given numbers. The shapes are written as scenario entries (rules,
+// repositories of images with a lifecycle policy; made cheaply in state.generate; the
+// upstream they mirror, serving those images, genupstream.go; the rules' credentials
+// where the upstream needs them) plus failure shapes in given numbers. The shapes are written as scenario entries (rules,
 // secrets, upstream content, templates, repositories), so that they are built, checked
 // and reset exactly as a hand-written scenario's are, and each is staged the way it
 // happens on a real account. README.md documents them.
@@ -102,11 +103,21 @@ func (s *Scenario) withGenerated() *Scenario {
 			template(generatedPrefix(n))
 		}
 	}
+	day := Duration(24 * time.Hour)
+	if bulk := (generatedContent{g.RepositoriesPerRule, g.ImagesPerRepository}); g.Rules > 0 && !bulk.empty() {
+		up := out.upstreamFor(upstreamURLs[g.upstream()])
+		up.generated = up.generated.union(bulk)
+	}
+	if g.Rules > 0 && upstreamsNeedingCredentials[g.upstream()] {
+		// AWS refuses such a rule without a secret; the upstream accepts this one.
+		out.Secrets = append(out.Secrets, Secret{Name: generatedSecret, Value: `{"username":"` + generatedUser + `","accessToken":"` + generatedToken + `"}`, ChangedAgo: 30 * day})
+		up := out.upstreamFor(upstreamURLs[g.upstream()])
+		up.Accounts = append(up.Accounts, UpstreamAccount{Username: generatedUser, Token: generatedToken})
+	}
 	f := g.Failures
 	if f == nil {
 		return &out
 	}
-	day := Duration(24 * time.Hour)
 
 	for k := 1; k <= f.Orphans; k++ {
 		prefix := fmt.Sprintf("retired-%02d", (k-1)/10+1)
@@ -189,3 +200,10 @@ func (s *Scenario) upstreamFor(host string) *Upstream {
 }
 
 func generatedPrefix(n int) string { return fmt.Sprintf("gen-%02d", n) }
+
+// The generated rules' secret, where their upstream needs credentials, and what it holds.
+const (
+	generatedSecret = "ecr-pullthroughcache/generated"
+	generatedUser   = "gen-user"
+	generatedToken  = "gen_token_generated"
+)

@@ -95,6 +95,8 @@ type Upstream struct {
 	// AllowAccounts, for an ECR registry host (<account>.dkr.ecr.<region>.amazonaws.com):
 	// the accounts its registry policy lets pull through (its own account always may).
 	AllowAccounts []string `yaml:"allowAccounts"`
+	// generated is the content generate adds, made on demand (genupstream.go).
+	generated generatedContent
 }
 
 type UpstreamAccount struct {

@@ -359,18 +359,24 @@ func (repo *repoState) isChild(d v1.Hash) bool {
 
 func (st *state) generate(g *Generate, now time.Time) error {
 	upstream := g.upstream()
+	host := upstreamURLs[upstream]
+	credential := ""
+	if s := st.secrets[generatedSecret]; s != nil && upstreamsNeedingCredentials[upstream] {
+		credential = s.ARN
+	}
 	for r := 1; r <= g.Rules; r++ {
 		prefix := generatedPrefix(r)
-		st.rules[prefix] = &ruleState{Prefix: prefix, URL: upstreamURLs[upstream], Upstream: upstream,
+		st.rules[prefix] = &ruleState{Prefix: prefix, URL: host, Upstream: upstream, CredentialArn: credential,
 			CreatedAt: now.Add(-30 * 24 * time.Hour), UpdatedAt: now.Add(-30 * 24 * time.Hour)}
 		st.serviceLinkedRole = true
 		for p := 1; p <= g.RepositoriesPerRule; p++ {
-			repo := st.newRepo(fmt.Sprintf("%s/team/app-%04d", prefix, p), now.Add(-20*24*time.Hour))
+			repo := st.newRepo(prefix+"/"+generatedPath(p), now.Add(-20*24*time.Hour))
 			if g.templated(r) {
 				repo.Lifecycle = generatedLifecycle // as its rule's creation template gave it
 			}
 			for i := 1; i <= g.ImagesPerRepository; i++ {
-				m, err := generatedManifest(fmt.Sprintf("%s:v%d#0", repo.Name, i))
+				// The upstream's image (genupstream.go): every rule mirroring the path caches it.
+				m, err := generatedManifest(generatedSeed(host, p, i))
 				if err != nil {
 					return err
 				}
@@ -378,7 +384,7 @@ func (st *state) generate(g *Generate, now time.Time) error {
 				pushed := now.Add(-time.Duration(i) * time.Hour)
 				img := &imageState{manifestBlob: m, PushedAt: pushed, ValidatedAt: pushed, LastPull: now.Add(-time.Duration(i%90+1) * 24 * time.Hour)}
 				repo.images[m.Digest] = img
-				repo.tags[fmt.Sprintf("v%d", i)] = img.Digest
+				repo.tags[generatedTag(i)] = img.Digest
 			}
 			st.repos[repo.Name] = repo
 		}

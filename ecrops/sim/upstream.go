@@ -99,6 +99,9 @@ func (u *upstreamRegistry) reset() error {
 	u.mu.Lock()
 	u.start = u.srv.clock.Now()
 	u.inner = registry.New(registry.Logger(log.New(io.Discard, "", 0)))
+	if !cfg.generated.empty() {
+		u.inner = &generatedUpstream{host: cfg.Host, content: cfg.generated, next: u.inner}
+	}
 	u.tokens, u.windows = map[string]upstreamGrant{}, map[string]*pullCount{}
 	u.versions, u.media, u.exists = map[string]int{}, map[string]string{}, map[string]bool{}
 	u.mu.Unlock()
@@ -306,6 +309,9 @@ func (u *upstreamRegistry) serve(w *statusRecorder, r *http.Request) {
 	u.mu.Lock()
 	known := u.exists[repo]
 	u.mu.Unlock()
+	if _, generated := u.cfg.generated.repository(repo); generated {
+		known = true
+	}
 	if repo != "" && !known && u.kind == dockerHubUpstream {
 		// Docker Hub answers 401 for a repository that does not exist (or is private),
 		// which is why a wrong path looks like a credentials problem through ECR.
