@@ -27,7 +27,7 @@ type findingsScreen struct {
 
 func newFindingsScreen(c *common) *findingsScreen {
 	cols := []column{{name: "id", title: "ID", width: 8, keep: true}, {name: "sev", title: "SEV", width: 4, quantity: true},
-		{name: "check", title: "CHECK", width: 19, hideBelow: 100}, {name: "subject", title: "SUBJECT", width: 26},
+		{name: "check", title: "CHECK", width: 19, hideBelow: 100}, {name: "subject", title: "SUBJECT", width: 26, path: true},
 		{name: "title", title: "TITLE", width: 80}}
 	s := &findingsScreen{detail: viewport.New()}
 	s.detail.KeyMap = c.keys.viewportKeys()
@@ -158,7 +158,9 @@ func (s *findingsScreen) detailText(r *row) string {
 	}
 	f, st, w := r.ref.(*model.Finding), s.c.st, s.detail.Width()
 	var b strings.Builder
-	b.WriteString(st.sev[f.Severity].Render(strings.ToUpper(string(f.Severity))) + " " + st.bold.Render(f.Check) + "  " + model.Printable(f.Subject.Kind+" "+f.Subject.Name) + "  " + st.dim.Render("id "+f.ID()) + "\n")
+	// The subject on a line of its own: a cache URI is as wide as the screen.
+	b.WriteString(st.sev[f.Severity].Render(strings.ToUpper(string(f.Severity))) + " " + st.bold.Render(f.Check) + "  " + st.dim.Render("id "+f.ID()) + "\n")
+	b.WriteString(wrapText(model.Printable(f.Subject.Kind+" "+f.Subject.Name), w) + "\n")
 	b.WriteString(wrapText(model.Printable(f.Title), w) + "\n\n")
 	b.WriteString(wrapText(model.Printable(f.Explanation), w) + "\n")
 	if len(f.Evidence) > 0 {

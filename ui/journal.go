@@ -20,7 +20,7 @@ func newJournalScreen(c *common) *listScreen {
 	// WHEN and the plan's title say which plan a row is; the operation, which the
 	// title words, gives way first on a narrow terminal.
 	cols := []column{{name: "plan", title: "PLAN", width: 24, keep: true}, {name: "when", title: "WHEN", width: 8, quantity: true},
-		{name: "title", title: "PLAN TITLE", width: 40}, {name: "target", title: "TARGET", width: 26},
+		{name: "title", title: "PLAN TITLE", width: 40}, {name: "target", title: "TARGET", width: 26, path: true},
 		{name: "op", title: "OPERATION", width: 34, hideBelow: 120}, {name: "outcome", title: "OUTCOME", width: 12}, {name: "undo", title: "UNDO", width: 4}}
 	s := &listScreen{title: "Journal", tabN: 3, ownHelp: []key.Binding{c.keys.Undo}}
 	s.list = newList(c, "writes", "Nothing was written from this machine yet: the journal lists every write ptcdoctor makes, "+

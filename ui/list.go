@@ -25,6 +25,9 @@ type column struct {
 	title string
 	width int  // the most it takes
 	keep  bool // never cut (an id): it has its width whatever the terminal's
+	// path cells (repositories, targets) lose their middle when cut, not their
+	// end: "docker-hub/…/nginx:latest", so that rows of one prefix differ.
+	path bool
 	// hideBelow drops the column from a list narrower than that: the detail
 	// pane shows what it holds.
 	hideBelow int
@@ -132,6 +135,9 @@ func (l *list) arrange() {
 		r := make(table.Row, len(vis))
 		for k, c := range vis {
 			r[k] = " " + l.rows[j].cells[c.name]
+			if c.path {
+				r[k] = " " + pathCut(l.rows[j].cells[c.name], cols[k].Width-1) // after the cell's leading space
+			}
 		}
 		rows[i] = r
 	}

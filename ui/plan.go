@@ -14,6 +14,7 @@ import (
 	"charm.land/bubbles/v2/textinput"
 	"charm.land/bubbles/v2/viewport"
 	tea "charm.land/bubbletea/v2"
+	"charm.land/lipgloss/v2"
 
 	"github.com/ptcdoctor/ptcdoctor/diagnose"
 	"github.com/ptcdoctor/ptcdoctor/model"
@@ -54,6 +55,7 @@ type planScreen struct {
 	said          string // the last word under the plan: a refusal, a mismatch
 	secrets       map[string]string
 	stopping      bool                  // the person asked the plan to stop between steps
+	wideLine      bool                  // a line is wider than the screen
 	afterApplied  func(ok bool) tea.Cmd // setup proves the rule once applied
 	width, height int
 }
@@ -125,7 +127,7 @@ func (s *planScreen) ShortHelp() []key.Binding {
 		if len(s.fixes) > 1 {
 			out = append(out, k.NextFix)
 		}
-		return append(out, k.Down, k.PageDown, k.Back)
+		return append(out, s.scrollKeys()...)
 	case phaseConfirm:
 		phrase := model.Printable(destructiveTarget(s.plan()))
 		return []key.Binding{key.NewBinding(key.WithKeys("type"), key.WithHelp("type", phrase)),
@@ -134,7 +136,20 @@ func (s *planScreen) ShortHelp() []key.Binding {
 		return []key.Binding{key.NewBinding(key.WithKeys("tab"), key.WithHelp("tab", "next field")),
 			key.NewBinding(key.WithKeys("enter"), key.WithHelp("enter", "apply")), key.NewBinding(key.WithKeys("esc"), key.WithHelp("esc", "cancel"))}
 	}
-	return []key.Binding{k.Down, k.PageDown, k.Back}
+	return s.scrollKeys()
+}
+
+// scrollKeys are the moves through the plan, offered when it is longer than the screen.
+func (s *planScreen) scrollKeys() []key.Binding {
+	k := s.c.keys
+	var out []key.Binding
+	if s.body.TotalLineCount() > s.body.Height() {
+		out = append(out, k.Down, k.PageDown)
+	}
+	if s.wideLine {
+		out = append(out, s.body.KeyMap.Left)
+	}
+	return append(out, k.Back)
 }
 
 func (s *planScreen) FullHelp() [][]key.Binding {
@@ -202,6 +217,10 @@ func (s *planScreen) key(msg tea.KeyPressMsg) tea.Cmd {
 }
 
 func (s *planScreen) confirmPlan() tea.Cmd {
+	if s.phase == phaseManual {
+		s.c.nav.note("this fix is done by hand: there is no call to apply")
+		return nil
+	}
 	if s.phase != phaseReview {
 		return nil
 	}
@@ -411,6 +430,7 @@ func (s *planScreen) render() {
 		b.WriteString(wrapText(s.result, w))
 	}
 	off := s.body.YOffset()
+	s.wideLine = lipgloss.Width(b.String()) > w // a token longer than the screen: ← and → reach its end
 	s.body.SetContent(b.String())
 	s.body.SetYOffset(off)
 	if s.Capturing() {

@@ -1,9 +1,14 @@
 package ui_test
 
 import (
+	"context"
 	"regexp"
 	"strings"
 	"testing"
+
+	tea "charm.land/bubbletea/v2"
+
+	"github.com/ptcdoctor/ptcdoctor/ui"
 )
 
 // lastLine and secondLine are the footer and the tab line of a screen's text.
@@ -122,5 +127,34 @@ func TestTheFindingDetailScrollsDown(t *testing.T) {
 	key(app, "?")
 	if help := screenText(app); !strings.Contains(help, "scroll detail") {
 		t.Errorf("the help does not offer J/K:\n%s", help)
+	}
+}
+
+// Read at 80×24 as a new user would: a finding about a cache URI shows its id, the
+// URI not cut; y on a fix done by hand says why nothing happens; the plan's footer
+// offers the moves that do something (← and → for a line wider than the screen).
+func TestNarrowFindingAndPlanReadWhole(t *testing.T) {
+	_, eng := demo(t)
+	const ref = "111122223333.dkr.ecr.us-east-1.amazonaws.com/dockerhub/library/alpine:3.20"
+	app := ui.New(context.Background(), eng, ui.Options{NoColor: true, Images: []string{ref}})
+	app.Update(tea.WindowSizeMsg{Width: 80, Height: 24})
+	drive(app, app.Init())
+	findingsMatching(app, "dockerhub/library")
+	key(app, "j") // under the error of docker-hub/nginx
+	screen := screenText(app)
+	if !regexp.MustCompile(`(?m)^ERROR name-mismatch  id [0-9a-f]{8}\nreference\s` + regexp.QuoteMeta(ref) + `$`).MatchString(screen) {
+		t.Errorf("the detail's first lines cut the subject or its id:\n%s", screen)
+	}
+	key(app, "f", "y")
+	if status := strings.Split(screenText(app), "\n")[2]; !strings.Contains(status, "done by hand") {
+		t.Errorf("y on a fix done by hand says %q", status)
+	}
+	if foot := lastLine(screenText(app)); strings.Contains(foot, "down") {
+		t.Errorf("a plan that fits offers to scroll: %q", foot)
+	}
+	app = demoApp(t, 80, 24)
+	key(app, "3", "f")
+	if foot := lastLine(screenText(app)); !strings.Contains(foot, "←/→") {
+		t.Errorf("a plan with a line wider than the screen does not offer ←/→: %q", foot)
 	}
 }

@@ -110,6 +110,25 @@ func middleCut(s string, width int) string {
 	return string(r[:head]) + "…" + string(r[len(r)-tail:])
 }
 
+// pathCut shortens a path to width by its middle segments: its first part says
+// where it is (a rule's prefix), its last which one; without the first part when
+// that does not fit either; middleCut when no cut at a slash fits.
+func pathCut(s string, width int) string {
+	if cellWidth(s) <= width {
+		return s
+	}
+	parts := strings.Split(s, "/")
+	for i := 2; i < len(parts); i++ {
+		if short := parts[0] + "/…/" + strings.Join(parts[i:], "/"); lipgloss.Width(short) <= width {
+			return short
+		}
+	}
+	if last := "…/" + parts[len(parts)-1]; len(parts) > 1 && lipgloss.Width(last) <= width {
+		return last
+	}
+	return middleCut(s, width)
+}
+
 func truncate(s string, width int) string {
 	if lipgloss.Width(s) <= width {
 		return s
