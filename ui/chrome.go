@@ -208,11 +208,11 @@ func (a *App) statusLine() string {
 		}
 		pad := lipgloss.Width(a.c.st.banner.Render("")) // the banner's own padding
 		if room := a.width - lipgloss.Width(hint) - pad; lipgloss.Width(text) > room {
-			text = truncate(text, max(0, room-1)) + "…" // the message is shortened, the hint kept
+			text = wordCut(text, room) // the message is shortened, the hint kept
 		}
 		return truncate(a.c.st.banner.Render(text+hint), a.width)
 	case a.status != nil:
-		return truncate(a.status.text, a.width)
+		return wordCut(a.status.text, a.width)
 	case a.fleet != nil && a.active == a.fleet:
 		return truncate(a.c.st.dim.Render(a.fleet.selectedNote()), a.width)
 	case a.scan.running:

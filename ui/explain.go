@@ -96,7 +96,7 @@ func (s *explainScreen) Capturing() bool { return s.input.Focused() }
 func (s *explainScreen) ShortHelp() []key.Binding {
 	k := s.c.keys
 	if s.input.Focused() {
-		return []key.Binding{k.Enter, k.Back}
+		return []key.Binding{key.NewBinding(key.WithKeys("enter"), key.WithHelp("enter", "explain it")), k.Back}
 	}
 	out := []key.Binding{}
 	if s.matched != "" {

@@ -14,7 +14,6 @@ import (
 	"charm.land/bubbles/v2/textinput"
 	"charm.land/bubbles/v2/viewport"
 	tea "charm.land/bubbletea/v2"
-	"charm.land/lipgloss/v2"
 
 	"github.com/ptcdoctor/ptcdoctor/diagnose"
 	"github.com/ptcdoctor/ptcdoctor/model"
@@ -55,7 +54,6 @@ type planScreen struct {
 	said          string // the last word under the plan: a refusal, a mismatch
 	secrets       map[string]string
 	stopping      bool                  // the person asked the plan to stop between steps
-	wideLine      bool                  // a line is wider than the screen
 	afterApplied  func(ok bool) tea.Cmd // setup proves the rule once applied
 	width, height int
 }
@@ -139,18 +137,7 @@ func (s *planScreen) ShortHelp() []key.Binding {
 	return s.scrollKeys()
 }
 
-// scrollKeys are the moves through the plan, offered when it is longer than the screen.
-func (s *planScreen) scrollKeys() []key.Binding {
-	k := s.c.keys
-	var out []key.Binding
-	if s.body.TotalLineCount() > s.body.Height() {
-		out = append(out, k.Down, k.PageDown)
-	}
-	if s.wideLine {
-		out = append(out, s.body.KeyMap.Left)
-	}
-	return append(out, k.Back)
-}
+func (s *planScreen) scrollKeys() []key.Binding { return textKeys(&s.body, s.c.keys) }
 
 func (s *planScreen) FullHelp() [][]key.Binding {
 	k := s.c.keys
@@ -430,7 +417,6 @@ func (s *planScreen) render() {
 		b.WriteString(wrapText(s.result, w))
 	}
 	off := s.body.YOffset()
-	s.wideLine = lipgloss.Width(b.String()) > w // a token longer than the screen: ← and → reach its end
 	s.body.SetContent(b.String())
 	s.body.SetYOffset(off)
 	if s.Capturing() {

@@ -158,3 +158,46 @@ func TestNarrowFindingAndPlanReadWhole(t *testing.T) {
 		t.Errorf("a plan with a line wider than the screen does not offer ←/→: %q", foot)
 	}
 }
+
+// At 80 columns: describe folds at spaces and keeps an ARN whole (←/→ offered to read
+// it), a long error on the status line is cut at a word, and the explain input says
+// what enter does.
+func TestNarrowDescribeStatusAndExplainRead(t *testing.T) {
+	app := demoApp(t, 80, 24)
+	key(app, "d")
+	screen := screenText(app)
+	for _, l := range strings.Split(screen, "\n")[3:22] {
+		if l != "" && !strings.HasPrefix(l, " ") && !strings.HasPrefix(l, "{") && !strings.HasPrefix(l, "}") {
+			t.Errorf("a value broken across lines, its rest at the margin: %q", l)
+		}
+	}
+	if !strings.Contains(lastLine(screen), "←/→") {
+		t.Errorf("describe does not offer ←/→ for its long lines: %q", lastLine(screen))
+	}
+	key(app, "esc", ":")
+	typeText(app, "bogus")
+	key(app, "enter")
+	if status := strings.Split(screenText(app), "\n")[2]; !strings.Contains(status, "Unknown command") || cutWord.MatchString(status) {
+		t.Errorf("the status line cuts a word: %q", status)
+	}
+	key(app, "e")
+	if foot := lastLine(screenText(app)); !strings.Contains(foot, "enter explain it") {
+		t.Errorf("the explain input's footer: %q", foot)
+	}
+}
+
+// A path cell loses its middle, and a digest its end: rows of one prefix still differ.
+func TestPathCellsKeepWhatDiffers(t *testing.T) {
+	for in, want := range map[string]string{
+		"ecr-public/eks-distro/kubernetes/pause":                   "ecr-public/…/kubernetes/pause",
+		"kubernetes/coredns/coredns@sha256:3686418df00d15e3b7aaaa": "…/coredns@sha256:3686418df00d…",
+		"role/eks-node": "role/eks-node",
+	} {
+		if got := ui.PathCut(in, 30); got != want || len([]rune(got)) > 30 {
+			t.Errorf("PathCut(%q, 30) = %q, want %q", in, got, want)
+		}
+	}
+	if got := ui.PathCut("role/eks-node", 12); got != "…/eks-node" {
+		t.Errorf("PathCut(role/eks-node, 12) = %q", got)
+	}
+}
