@@ -190,7 +190,7 @@ func TestNarrowDescribeStatusAndExplainRead(t *testing.T) {
 func TestPathCellsKeepWhatDiffers(t *testing.T) {
 	for in, want := range map[string]string{
 		"ecr-public/eks-distro/kubernetes/pause":                   "ecr-public/…/kubernetes/pause",
-		"kubernetes/coredns/coredns@sha256:3686418df00d15e3b7aaaa": "…/coredns@sha256:3686418df00d…",
+		"kubernetes/coredns/coredns@sha256:3686418df00d15e3b7aaaa": "…/coredns@sha256:3686418d…",
 		"role/eks-node": "role/eks-node",
 	} {
 		if got := ui.PathCut(in, 30); got != want || len([]rune(got)) > 30 {
@@ -199,5 +199,16 @@ func TestPathCellsKeepWhatDiffers(t *testing.T) {
 	}
 	if got := ui.PathCut("role/eks-node", 12); got != "…/eks-node" {
 		t.Errorf("PathCut(role/eks-node, 12) = %q", got)
+	}
+}
+
+// The setup's footer names what the form's own help does not: esc leaves it, unwritten.
+func TestTheSetupFooterSaysHowToLeave(t *testing.T) {
+	app := demoApp(t, 80, 24)
+	key(app, ":")
+	typeText(app, "setup")
+	key(app, "enter")
+	if foot := lastLine(screenText(app)); !strings.Contains(foot, "esc leave the setup (nothing is written)") || strings.Contains(foot, "go in") {
+		t.Errorf("the setup's footer: %q", foot)
 	}
 }

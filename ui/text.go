@@ -130,8 +130,8 @@ func pathCut(s string, width int) string {
 	if cellWidth(s) <= width {
 		return s
 	}
-	if name, digest, ok := strings.Cut(s, "@sha256:"); ok && len(digest) > 12 && !strings.HasSuffix(digest, "…") {
-		return pathCut(name+"@sha256:"+digest[:12]+"…", width) // a digest is told apart by its start
+	if name, digest, ok := strings.Cut(s, "@sha256:"); ok && len(digest) > 8 && !strings.HasSuffix(digest, "…") {
+		return pathCut(name+"@sha256:"+digest[:8]+"…", width) // a digest is told apart by its start
 	}
 	parts := strings.Split(s, "/")
 	for i := 2; i < len(parts); i++ {
