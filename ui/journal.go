@@ -42,6 +42,7 @@ func newJournalScreen(c *common) *listScreen {
 			return nil, false
 		}
 		if r == nil {
+			c.nav.note("no plan is selected: nothing to undo")
 			return nil, true
 		}
 		// The undo plan may read the account (a step that never recorded its

@@ -8,6 +8,7 @@ import (
 
 	tea "charm.land/bubbletea/v2"
 
+	"github.com/ptcdoctor/ptcdoctor/model"
 	"github.com/ptcdoctor/ptcdoctor/ui"
 )
 
@@ -210,5 +211,18 @@ func TestTheSetupFooterSaysHowToLeave(t *testing.T) {
 	key(app, "enter")
 	if foot := lastLine(screenText(app)); !strings.Contains(foot, "esc leave the setup (nothing is written)") || strings.Contains(foot, "go in") {
 		t.Errorf("the setup's footer: %q", foot)
+	}
+}
+
+// u and d on an empty journal say why nothing happens.
+func TestUndoOnAnEmptyJournalSaysSo(t *testing.T) {
+	app := started(t, &fakeEngine{scans: []*model.Snapshot{account("hub/a")}}, 80, 24)
+	key(app, "4", "u")
+	if status := strings.Split(screenText(app), "\n")[2]; !strings.Contains(status, "nothing to undo") {
+		t.Errorf("u on an empty journal says %q", status)
+	}
+	key(app, "d")
+	if status := strings.Split(screenText(app), "\n")[2]; !strings.Contains(status, "no row is selected") {
+		t.Errorf("d on an empty journal says %q", status)
 	}
 }
