@@ -227,6 +227,9 @@ func (a *App) key(msg tea.KeyPressMsg) tea.Cmd {
 			a.fail("scan", title, detail) // read again, after it was dismissed
 		}
 		a.showDetail = a.pinned != nil || (a.status != nil && a.status.detail != "")
+		if !a.showDetail {
+			a.note("no error to show: ! shows the details of one on this line")
+		}
 	case a.fleet != nil && key.Matches(msg, keys.Fleet):
 		a.toFleet()
 	case a.fleet != nil && a.active == a.fleet && key.Matches(msg, keys.Refresh):

@@ -226,3 +226,12 @@ func TestUndoOnAnEmptyJournalSaysSo(t *testing.T) {
 		t.Errorf("d on an empty journal says %q", status)
 	}
 }
+
+// ! with no error on the status line says so.
+func TestBangWithNoErrorSaysSo(t *testing.T) {
+	app := started(t, &fakeEngine{scans: []*model.Snapshot{account("hub/a")}}, 80, 24)
+	key(app, "!")
+	if status := strings.Split(screenText(app), "\n")[2]; !strings.Contains(status, "no error to show") {
+		t.Errorf("! with no error says %q", status)
+	}
+}
