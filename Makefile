@@ -4,7 +4,7 @@ BIN     ?= bin/ptcdoctor
 PKGS    := ./...
 FUZZTIME ?= 60s
 
-.PHONY: build test demo sim bench bench-scan bench-scan-repo bench-doctor bench-ui bench-tui-scan bench-fleet lint fuzz clean
+.PHONY: build test demo demo-fleet sim bench bench-scan bench-scan-repo bench-doctor bench-ui bench-tui-scan bench-fleet lint fuzz clean
 
 build:
 	$(GO) build -buildvcs=auto -o $(BIN) ./cmd/ptcdoctor
@@ -16,6 +16,11 @@ test: lint
 # The TUI on the embedded demo account, writes allowed (nothing leaves the machine).
 demo: build
 	$(BIN) --demo
+
+# The TUI's fleet screen on the embedded demo fleet: four accounts in two regions, in
+# process, writes allowed per target after enter (nothing leaves the machine).
+demo-fleet: build
+	$(BIN) --demo-fleet
 
 sim: build
 	$(BIN) sim --scenario $(or $(SCENARIO),demo)
@@ -66,7 +71,7 @@ lint:
 # Longer fuzzing than `make test` does (which runs each target's corpus): every parser of
 # outside input, FUZZTIME each. New interesting inputs stay in Go's fuzz cache; failures
 # land in the package's testdata/fuzz/, which is kept.
-FUZZ_TARGETS := ./model:FuzzParseRef ./model:FuzzImagesFromFile ./model:FuzzPrintable \
+FUZZ_TARGETS := ./model:FuzzParseRef ./model:FuzzImagesFromFile ./model:FuzzPrintable ./model:FuzzParseDigest \
 	./ecrops:FuzzParseRateHeader ./ecrops:FuzzMergeStatement ./ecrops:FuzzRegistryPolicyDecision \
 	./diagnose:FuzzExplainError ./ecrops/sim:FuzzParseScenario ./ecrops/sim:FuzzLifecyclePolicy \
 	./ecrops/sim:FuzzPolicyDocument ./ecrops/sim:FuzzSecretValue ./diagnose/nodes:FuzzCheck

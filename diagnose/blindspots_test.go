@@ -325,3 +325,74 @@ func TestTemplateDriftNotCheckedWhenThePolicyIsUnread(t *testing.T) {
 		t.Errorf("not listed as not checked: %+v", res.NotChecked)
 	}
 }
+
+// A repository whose lifecycle policy the snapshot does not hold, and no failed read
+// either (a scan that did not get to it), is listed as not checked with the call that
+// would have read it: never judged on its other settings alone, never left out silently.
+func TestTemplateDriftNotCheckedWhenTheLifecycleIsMissing(t *testing.T) {
+	const policy = `{"rules":[{"rulePriority":1,"selection":{"tagStatus":"untagged","countType":"sinceImagePushed","countUnit":"days","countNumber":1},"action":{"type":"expire"}}]}`
+	snap := &model.Snapshot{AccountID: "111122223333", Region: "us-east-1",
+		Rules: []model.Rule{{Prefix: "quay", UpstreamURL: "quay.io", UpstreamRegistry: "quay"}},
+		Templates: []model.Template{{Prefix: "quay", AppliedFor: []string{"PULL_THROUGH_CACHE"}, ImageTagMutability: "IMMUTABLE",
+			LifecyclePolicy: policy}},
+		Repositories: []model.Repository{{Name: "quay/org/old", RulePrefix: "quay", ImagesKnown: true, SettingsKnown: true,
+			ImageTagMutability: "MUTABLE", Images: []model.Image{{Digest: model.ParseDigest("sha256:aa"), Tags: []string{"v1"}}}},
+			// Its repository policy and tags unread, no error either: the same.
+			{Name: "quay/org/other", RulePrefix: "quay", ImagesKnown: true, LifecycleKnown: true,
+				ImageTagMutability: "MUTABLE", Images: []model.Image{{Digest: model.ParseDigest("sha256:bb"), Tags: []string{"v1"}}}}}}
+	res := diagnose.Diagnose(context.Background(), snap, nil, diagnose.Options{Checks: []string{"template-drift"}})
+	for _, f := range res.Findings {
+		t.Errorf("a finding on a repository whose lifecycle policy is unread: %s", f.Title)
+	}
+	found := map[string]string{}
+	for _, n := range res.NotChecked {
+		if n.Check == "template-drift" {
+			found[n.Subject.Name] = n.Failed.Operation
+		}
+	}
+	if found["quay/org/old"] != "GetLifecyclePolicy" || found["quay/org/other"] != "GetRepositoryPolicy" || res.Complete() {
+		t.Errorf("not listed as not checked: %+v", res.NotChecked)
+	}
+}
+
+// A rule whose secret was deleted refuses every first pull with 403, and containerd prints
+// only the status: the deleted secret is the line's cause, confirmed by the chain, not a
+// link "also failing" beside a cause the line left unsettled. A secret gone for good and
+// one scheduled for deletion alike.
+func TestExplainErrorOfA403WhenTheRulesSecretWasDeleted(t *testing.T) {
+	_, acc := account(t, filepath.Join("..", "testdata", "scenarios", "deleted-secret.yaml"))
+	snap, err := acc.Scan(context.Background(), ecrops.Scope{}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	acct := &diagnose.Account{Snap: snap, Prober: acc}
+	const reg = "111122223333.dkr.ecr.us-east-1.amazonaws.com"
+	for _, ref := range []string{reg + "/docker-hub/library/nginx:1.27", reg + "/github/org/app:v2"} {
+		tag := ref[strings.LastIndex(ref, ":")+1:]
+		// The stand-in refuses the pull as ECR does (403 DENIED).
+		repo := strings.TrimPrefix(ref[:strings.LastIndex(ref, ":")], reg+"/")
+		if _, err := acc.Warm(context.Background(), repo, tag); err == nil || !strings.Contains(err.Error(), "DENIED") {
+			t.Fatalf("%s: a pull through a rule whose secret was deleted: %v", ref, err)
+		}
+		line := `Error response from daemon: failed to resolve reference "` + ref + `": pulling from host ` + reg + ` failed with status code [manifests ` + tag + `]: 403 Forbidden`
+		v, ok := diagnose.ExplainError(context.Background(), acct, line)
+		if !ok || v.Cause.ID != "secret-unusable" || !v.Confirmed {
+			t.Errorf("%s: cause %q (confirmed %v), want secret-unusable confirmed: %s; also %v; needs %v", ref, v.Cause.ID, v.Confirmed, v.Verdict, v.AlsoFailing, v.Needs)
+			continue
+		}
+		for _, a := range v.AlsoFailing {
+			if strings.Contains(a, "secret") {
+				t.Errorf("%s: the deleted secret is listed as also failing: %s", ref, a)
+			}
+		}
+		if len(v.Fixes) == 0 {
+			t.Errorf("%s: no fix for the secret", ref)
+		}
+	}
+	// ECR's words for an upstream that refused the rule name credentials; with the
+	// secret gone, none were sent: the secret is the cause.
+	line := `Error response from daemon: pull access denied for ` + reg + `/github/org/app, repository does not exist or may require 'docker login': denied: The authentication to the upstream registry failed. Verify that the credentials provided in the pull through cache rule are correct, and try again.`
+	if v, _ := diagnose.ExplainError(context.Background(), acct, line); v.Cause.ID != "secret-unusable" || !v.Confirmed {
+		t.Errorf("upstream authentication failed: cause %q (confirmed %v): %s", v.Cause.ID, v.Confirmed, v.Verdict)
+	}
+}

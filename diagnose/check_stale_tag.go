@@ -1,6 +1,7 @@
 package diagnose
 
 import (
+	"container/heap"
 	"fmt"
 	"sort"
 	"strings"
@@ -15,14 +16,20 @@ import (
 type staleJob struct {
 	rule *model.Rule
 	repo *model.Repository
-	img  *model.Image // the snapshot's own: a job per tag of 100,000 images is no copy of each
+	img  *model.Image // the snapshot's own, no copy
 	tag  string
+	seq  int // the order of the snapshot, the last tie-breaker
 }
 
-// staleJobs lists every cached tag under a rule, the most recently pulled first: when the
-// probe budget runs out, what was left unprobed is what nobody pulls.
-func staleJobs(snap *model.Snapshot) []staleJob {
-	var jobs []staleJob
+// staleJobs picks the cached tags under a rule to probe, the most recently pulled first,
+// at most limit of them: when the probe budget runs out, what is left unprobed is what
+// nobody pulls. An account has 100,000 cached tags and the budget is 200, so the tags are
+// not all listed and sorted (4 MB at that size): a heap keeps the limit+1 first, the one
+// past the limit being the newest of those left.
+func staleJobs(snap *model.Snapshot, limit int) ([]staleJob, staleLeft) {
+	limit = max(limit, 1) // Run makes 0 the default; a budget is at least one probe
+	h := &jobHeap{}
+	total, seq := 0, 0
 	for i := range snap.Repositories {
 		repo := &snap.Repositories[i]
 		r := snap.Rule(repo.RulePrefix)
@@ -32,27 +39,87 @@ func staleJobs(snap *model.Snapshot) []staleJob {
 		for k := range repo.Images {
 			img := &repo.Images[k]
 			for _, tag := range img.Tags {
-				jobs = append(jobs, staleJob{r, repo, img, tag})
+				total++
+				seq++
+				j := staleJob{r, repo, img, tag, seq}
+				switch {
+				case h.Len() <= limit:
+					heap.Push(h, j)
+				case j.before(h.jobs[0]):
+					h.jobs[0] = j
+					heap.Fix(h, 0)
+				}
 			}
 		}
 	}
-	sort.SliceStable(jobs, func(i, j int) bool {
-		a, b := jobs[i].img.LastPull, jobs[j].img.LastPull
-		if !a.Equal(b) {
-			return a.After(b)
+	jobs := h.jobs
+	sort.Slice(jobs, func(a, b int) bool { return jobs[a].before(jobs[b]) })
+	if len(jobs) <= limit {
+		return jobs, staleLeft{}
+	}
+	left := staleLeft{n: total - limit, first: jobs[limit]}
+	jobs = jobs[:limit:limit]
+	// The repositories some of whose tags were left: those with more tags than were picked.
+	picked := map[*model.Repository]int{}
+	for _, j := range jobs {
+		picked[j.repo]++
+	}
+	for i := range snap.Repositories {
+		repo := &snap.Repositories[i]
+		if snap.Rule(repo.RulePrefix) == nil {
+			continue
 		}
-		if jobs[i].repo.Name != jobs[j].repo.Name {
-			return jobs[i].repo.Name < jobs[j].repo.Name
+		tags := 0
+		for _, img := range repo.Images {
+			tags += len(img.Tags)
 		}
-		return jobs[i].tag < jobs[j].tag
-	})
-	return jobs
+		if tags > picked[repo] {
+			left.repos++
+		}
+	}
+	return jobs, left
+}
+
+// before orders the cached tags: the most recently pulled first, then by repository and
+// tag, then as the snapshot lists them.
+func (j staleJob) before(o staleJob) bool {
+	if j.img.LastPull != o.img.LastPull {
+		return j.img.LastPull > o.img.LastPull
+	}
+	if j.repo.Name != o.repo.Name {
+		return j.repo.Name < o.repo.Name
+	}
+	if j.tag != o.tag {
+		return j.tag < o.tag
+	}
+	return j.seq < o.seq
+}
+
+// jobHeap holds the first cached tags with the last of them on top.
+type jobHeap struct{ jobs []staleJob }
+
+func (h *jobHeap) Len() int           { return len(h.jobs) }
+func (h *jobHeap) Less(a, b int) bool { return h.jobs[b].before(h.jobs[a]) }
+func (h *jobHeap) Swap(a, b int)      { h.jobs[a], h.jobs[b] = h.jobs[b], h.jobs[a] }
+func (h *jobHeap) Push(x any)         { h.jobs = append(h.jobs, x.(staleJob)) }
+func (h *jobHeap) Pop() any {
+	j := h.jobs[len(h.jobs)-1]
+	h.jobs = h.jobs[:len(h.jobs)-1]
+	return j
+}
+
+// staleLeft is what the probe budget left: how many cached tags, in how many
+// repositories, and the most recently pulled of them.
+type staleLeft struct {
+	n, repos int
+	first    staleJob
 }
 
 // staleRun is the stale-tag check's probes: the tags probed (their answers are in the
-// diagnosis's memo), and the tags the budget left.
+// diagnosis's memo), and what the budget left.
 type staleRun struct {
-	jobs, left []staleJob
+	jobs []staleJob
+	left staleLeft
 }
 
 // staleProbes probes the cached tags once per diagnosis, within the budget.
@@ -60,10 +127,8 @@ func (d *diagnosis) staleProbes() *staleRun {
 	if d.stale != nil {
 		return d.stale
 	}
-	run := &staleRun{jobs: staleJobs(d.snap)}
-	if len(run.jobs) > d.opts.ProbeLimit {
-		run.jobs, run.left = run.jobs[:d.opts.ProbeLimit], run.jobs[d.opts.ProbeLimit:]
-	}
+	run := &staleRun{}
+	run.jobs, run.left = staleJobs(d.snap, d.opts.ProbeLimit)
 	var wg sync.WaitGroup
 	sem := make(chan struct{}, 8)
 	for _, j := range run.jobs {
@@ -98,11 +163,11 @@ func checkStaleTags(d *diagnosis) []model.Finding {
 			d.skip(subject, model.PartError{Part: "upstream " + up.Reference, Operation: "registry HEAD manifest", Code: "429", Message: orDefault(up.Message, "Too Many Requests")})
 			continue
 		}
-		if ok && up.Exists && up.Digest != j.img.Digest {
+		if ok && up.Exists && !j.img.Digest.Is(up.Digest) {
 			out = append(out, staleFinding(j, up, d.cannotRefresh(run, j, up)))
 		}
 	}
-	if len(run.left) > 0 {
+	if run.left.n > 0 {
 		out = append(out, staleBudgetFinding(d, run.jobs, run.left))
 	}
 	return out
@@ -141,12 +206,12 @@ func (d *diagnosis) cannotRefresh(run *staleRun, j staleJob, up model.UpstreamPr
 func staleFinding(j staleJob, up model.UpstreamProbe, noRefresh string) model.Finding {
 	when := "ECR checks the upstream again at the next pull of the tag, once 24 hours have passed since it last checked"
 	if !j.img.LastPull.IsZero() {
-		when += "; ECR last recorded a pull at " + j.img.LastPull.UTC().Format("2006-01-02 15:04 MST")
+		when += "; ECR last recorded a pull at " + j.img.LastPull.Time().Format("2006-01-02 15:04 MST")
 	}
 	f := model.Finding{Subject: model.Subject{Kind: "image", Name: j.repo.Name + ":" + j.tag},
 		Title:       fmt.Sprintf("%s:%s is stale: the upstream tag moved", j.repo.Name, j.tag),
-		Explanation: "The cache serves " + short(j.img.Digest) + "; the upstream's " + j.tag + " is now " + short(up.Digest) + ". " + when + ".",
-		Evidence: []model.Evidence{{Call: "ecr:DescribeImages " + j.repo.Name, Answer: j.tag + " → " + j.img.Digest + ", pushed " + j.img.PushedAt.UTC().Format("2006-01-02 15:04 MST")},
+		Explanation: "The cache serves " + short(j.img.Digest.String()) + "; the upstream's " + j.tag + " is now " + short(up.Digest) + ". " + when + ".",
+		Evidence: []model.Evidence{{Call: "ecr:DescribeImages " + j.repo.Name, Answer: j.tag + " → " + j.img.Digest.String() + ", pushed " + j.img.PushedAt.Time().Format("2006-01-02 15:04 MST")},
 			upstreamEvidence(up)}}
 	if why := immutableBecause(*j.repo, j.tag); why != "" {
 		f.Explanation += " " + why + ", so ECR will never update it: the refresh fails."
@@ -156,7 +221,7 @@ func staleFinding(j staleJob, up model.UpstreamProbe, noRefresh string) model.Fi
 	if noRefresh != "" {
 		f.Explanation += " The refresh (delete the cached tag, pull it again) is not offered: " + noRefresh + "; deleting the tag now could leave nothing to serve."
 	} else {
-		del := deleteTagStep(j.repo.Name, j.tag, j.img.Digest)
+		del := deleteTagStep(j.repo.Name, j.tag, j.img.Digest.String())
 		del.Expect[model.ExpectUpstreamServes+j.rule.Prefix+" "+up.Reference] = model.UpstreamServes
 		del.Summary += " (ECR has no call that re-imports a cached tag in place, so the tag goes first; the upstream is asked again with the rule's credentials just before, and the deletion stops unless it answers 200 with pulls left)"
 		f.Fixes = append(f.Fixes, model.Fix{Title: "Delete the cached tag and pull it again (a new pull re-imports it; AWS does not document this re-import, the stand-in models it)",
@@ -189,23 +254,19 @@ func mutabilityAnswer(repo model.Repository) string {
 }
 
 // staleBudgetFinding says that the probe budget ran out, and what was left unchecked.
-func staleBudgetFinding(d *diagnosis, done, left []staleJob) model.Finding {
-	repos := map[string]bool{}
-	for _, j := range left {
-		repos[j.repo.Name] = true
-	}
+func staleBudgetFinding(d *diagnosis, done []staleJob, left staleLeft) model.Finding {
 	lastProbed := done[len(done)-1]
 	newestLeft := "never"
-	if t := left[0].img.LastPull; !t.IsZero() {
-		newestLeft = t.UTC().Format("2006-01-02 15:04 MST")
+	if t := left.first.img.LastPull; !t.IsZero() {
+		newestLeft = t.Time().Format("2006-01-02 15:04 MST")
 	}
 	return model.Finding{Severity: model.SeverityInfo, Subject: model.Subject{Kind: "registry", Name: d.snap.RegistryURI()},
 		Title: fmt.Sprintf("Not checked: %s in %s were not compared with their upstream (the probe budget of %d ran out)",
-			plural(len(left), "cached tag", "cached tags"), plural(len(repos), "repository", "repositories"), d.opts.ProbeLimit),
+			plural(left.n, "cached tag", "cached tags"), plural(left.repos, "repository", "repositories"), d.opts.ProbeLimit),
 		Explanation: fmt.Sprintf("The stale-tag check compares at most %d cached tags with their upstream per run, the most recently pulled first; "+
-			"the %d left were pulled no later than %s. They may be stale: nothing was concluded about them.", d.opts.ProbeLimit, len(left), newestLeft),
+			"the %d left were pulled no later than %s. They may be stale: nothing was concluded about them.", d.opts.ProbeLimit, left.n, newestLeft),
 		Evidence: []model.Evidence{
-			{Call: "ecr:DescribeImages (lastRecordedPullTime)", Answer: fmt.Sprintf("%d cached tags under the rules; %d probed, down to %s:%s", len(done)+len(left), len(done), lastProbed.repo.Name, lastProbed.tag)},
-			{Call: "not probed", Answer: fmt.Sprintf("%s:%s and %d more", left[0].repo.Name, left[0].tag, len(left)-1)}},
-		Fixes: []model.Fix{{Title: "Check them too", Manual: fmt.Sprintf("ptcdoctor doctor --check stale-tag --probe-limit %d", len(done)+len(left))}}}
+			{Call: "ecr:DescribeImages (lastRecordedPullTime)", Answer: fmt.Sprintf("%d cached tags under the rules; %d probed, down to %s:%s", len(done)+left.n, len(done), lastProbed.repo.Name, lastProbed.tag)},
+			{Call: "not probed", Answer: fmt.Sprintf("%s:%s and %d more", left.first.repo.Name, left.first.tag, left.n-1)}},
+		Fixes: []model.Fix{{Title: "Check them too", Manual: fmt.Sprintf("ptcdoctor doctor --check stale-tag --probe-limit %d", len(done)+left.n)}}}
 }

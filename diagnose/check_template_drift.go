@@ -34,7 +34,10 @@ func checkTemplateDrift(d *diagnosis) []model.Finding {
 		if !d.imagesRead(subject, repo) || len(repo.Images) == 0 || !d.settingsRead(subject, repo) {
 			continue
 		}
-		if t.LifecyclePolicy != "" && !repo.LifecycleKnown && !d.read(subject, model.PartLifecycle(repo.Name)) {
+		// A template's lifecycle policy is compared only with one read: a repository whose
+		// policy is unread (a failed call, or none made) is not checked, never judged on
+		// its other settings alone.
+		if t.LifecyclePolicy != "" && !d.lifecycleRead(subject, repo) {
 			continue
 		}
 		if ds := driftOf(repo, *t); len(ds) > 0 {
@@ -44,16 +47,12 @@ func checkTemplateDrift(d *diagnosis) []model.Finding {
 	return out
 }
 
-// settingsRead reports whether a repository's policy and tags were read; a read that
-// failed is recorded as not checked. (The scan reads them for every cache repository a
-// template covers; a snapshot it did not build may hold none, and nothing failed then:
-// the checks that need them say nothing of the repository.)
+// settingsRead reports whether a repository's policy and tags were read, recording the
+// subject as not checked otherwise: with the failed call, or as not read when the snapshot
+// holds neither them nor an error (the scan reads them for every cache repository a
+// template covers; one that did not get to it left them unread, not empty).
 func (d *diagnosis) settingsRead(subject model.Subject, repo model.Repository) bool {
-	if repo.SettingsKnown {
-		return true
-	}
-	d.read(subject, model.PartRepositoryPolicy(repo.Name), model.PartRepositoryTags(repo.Name))
-	return false
+	return d.held(subject, repo.SettingsKnown, "GetRepositoryPolicy", model.PartRepositoryPolicy(repo.Name), model.PartRepositoryTags(repo.Name))
 }
 
 func driftOf(repo model.Repository, t model.Template) []drift {

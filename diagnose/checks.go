@@ -462,7 +462,7 @@ func checkMissingManifest(d *diagnosis) []model.Finding {
 				Title: fmt.Sprintf("%s:%s is cached without %s", repo.Name, tag, strings.Join(missing, ", ")),
 				Explanation: "The index is cached but not the manifests of " + strings.Join(missing, ", ") +
 					". Clients on those platforms fetch the platform's manifest by digest, and a pull by digest of a manifest that is not cached does not fill the cache: they fail with \"manifest unknown\". A pull by tag caches the index and every manifest it references.",
-				Evidence: []model.Evidence{{Call: "ecr:BatchGetImage " + repo.Name + "@" + short(img.Digest) + " (by digest)", Answer: childrenSummary(img)}},
+				Evidence: []model.Evidence{{Call: "ecr:BatchGetImage " + repo.Name + "@" + short(img.Digest.String()) + " (by digest)", Answer: childrenSummary(img)}},
 				Fixes: []model.Fix{{Title: "Pull " + tag + " through the cache by tag, every platform",
 					Plan: model.Plan{Title: "Complete " + repo.Name + ":" + tag, Steps: []model.Step{warmStep(repo.Name, tag)}}}}})
 		}
@@ -515,7 +515,7 @@ func notCachedAnswer(c model.CacheProbe) string {
 
 func childrenSummary(img model.Image) string {
 	var parts []string
-	for _, c := range img.Children {
+	for _, c := range img.Children() {
 		state := "cached"
 		if !c.Present {
 			state = "NOT cached"
@@ -624,16 +624,14 @@ func templatePrefixes(snap *model.Snapshot) string {
 // --- no-lifecycle ---
 
 func checkNoLifecycle(d *diagnosis) []model.Finding {
-	byRule := map[string][]model.Repository{}
-	for _, repo := range d.snap.Repositories {
+	byRule := map[string][]*model.Repository{} // the snapshot's own: 5,000 repositories are no copy of each
+	for i := range d.snap.Repositories {
+		repo := &d.snap.Repositories[i]
 		subject := model.Subject{Kind: "repository", Name: repo.Name}
-		if !repo.IsCache() || !d.imagesRead(subject, repo) || len(repo.Images) == 0 {
+		if !repo.IsCache() || !d.imagesRead(subject, *repo) || len(repo.Images) == 0 {
 			continue
 		}
-		if !repo.LifecycleKnown {
-			if d.read(subject, model.PartLifecycle(repo.Name)) {
-				d.skip(subject, model.PartError{Part: model.PartLifecycle(repo.Name), Operation: "GetLifecyclePolicy", Message: "not read"})
-			}
+		if !d.lifecycleRead(subject, *repo) {
 			continue
 		}
 		if repo.LifecyclePolicy == "" {
@@ -690,9 +688,19 @@ func checkNoLifecycle(d *diagnosis) []model.Finding {
 
 // --- orphan-repository ---
 
-// isOrphan reports whether a repository no rule covers looks like a cache whose rule went:
-// a path of two or more segments, shaped like an upstream's (library/...), or under a
-// prefix that a creation template or other repositories share.
+// isOrphan reports whether a repository no rule covers is a leftover of a cache whose
+// rule was deleted. It counts two shapes only:
+//   - prefix/library/<name>: a Docker Hub official image's path under a first segment, the
+//     shape a Docker Hub rule's repositories have and hand-made ones seldom do;
+//   - prefix/<path> where a creation template for PULL_THROUGH_CACHE names that first
+//     segment as its prefix (the template outlived its rule).
+//
+// It is narrow on purpose: the finding's fix force-deletes the repositories with their
+// images, so it rests on a shape seen in the account, never on a guess from a name alone.
+// A path of two segments, or a first segment other repositories share, is how teams name
+// the repositories they push to; counting those would offer their deletion. A template's
+// nested prefix (a/b) is not matched either, since leftovers are grouped, and deleted, by
+// first segment. Leftovers of other shapes go unreported here.
 func isOrphan(snap *model.Snapshot, repo model.Repository) bool {
 	if repo.RulePrefix != "" || !strings.Contains(repo.Name, "/") {
 		return false
@@ -731,7 +739,7 @@ func checkOrphans(d *diagnosis) []model.Finding {
 				// The premise, re-read before the call: still no rule covers it.
 				Expect: map[string]string{"exists": "true", model.ExpectCoveringRule + r.Name: ""}})
 			for _, img := range r.Images {
-				if t := img.LastPull.UTC().Format("2006-01-02"); !img.LastPull.IsZero() && t > newest {
+				if t := img.LastPull.Time().Format("2006-01-02"); !img.LastPull.IsZero() && t > newest {
 					newest = t
 				}
 			}

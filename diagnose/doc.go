@@ -18,7 +18,9 @@
 // (ErrorVerdict.Confirmed) or none, and a link failing for a cause the line does not allow
 // is only "also failing". ExplainEvents does that for every failed pull of Kubernetes
 // events, grouped by cause, a back-off joined to the failure of its image (explain_events.go). The corpus of real error lines
-// under testdata/errors/ names, for each line, the cause it must lead to.
+// under testdata/errors/ names, for each line, the cause it must lead to. NewExplainReport
+// and NewErrorReport put an explanation, or a line's verdict, into explain's JSON
+// (explain_report.go; its own schemaVersion, described in README.md).
 //
 // The node side (what containerd, the Docker daemon, the kubelet, Bottlerocket and kops
 // are configured with) is judged by its subpackage nodes, which imports only model;

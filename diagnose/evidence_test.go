@@ -157,7 +157,7 @@ func planSteps(f model.Finding) []string {
 func TestNotCheckedReachesTheReport(t *testing.T) {
 	snap := &model.Snapshot{AccountID: "111122223333", Region: "us-east-1",
 		Repositories: []model.Repository{{Name: "docker-hub/library/nginx", ImagesKnown: true, LifecycleKnown: true,
-			Images: []model.Image{{Digest: "sha256:aa", Tags: []string{"1"}}}}},
+			Images: []model.Image{{Digest: model.ParseDigest("sha256:aa"), Tags: []string{"1"}}}}},
 		Templates: []model.Template{{Prefix: "docker-hub", AppliedFor: []string{"PULL_THROUGH_CACHE"}}},
 		Errors:    []model.PartError{{Part: model.PartRules, Operation: "DescribePullThroughCacheRules", Code: "ServerException", Message: "internal error"}}}
 	res := diagnose.Diagnose(context.Background(), snap, nil, diagnose.Options{Principals: []string{"arn:aws:iam::111122223333:role/x"}})

@@ -248,7 +248,7 @@ func stepCauses(s ExplainStep, ex Explanation, r ErrorReading) []string {
 	case s.Name == "pull budget":
 		return []string{"pull-budget-spent"}
 	case s.Name == "secret and validation":
-		if r.Shape == "secret-unusable" {
+		if r.Shape == "secret-unusable" || secretItselfFails(s) {
 			return []string{"secret-unusable", "upstream-credentials"}
 		}
 		return []string{"upstream-credentials", "secret-unusable"}
@@ -278,6 +278,20 @@ func stepCauses(s ExplainStep, ex Explanation, r ErrorReading) []string {
 		return []string{"missing-platform"}
 	}
 	return nil
+}
+
+// secretItselfFails reports whether the secret link fails for the secret itself (gone,
+// scheduled for deletion, in another region, a customer managed key), not only for what
+// the upstream said of its credentials: ECR then sends the upstream nothing, and the
+// cause of a refusal is the secret. Its evidence says which: credentials' findings cite
+// the secret's own reads only for such a secret.
+func secretItselfFails(s ExplainStep) bool {
+	for _, e := range s.Evidence {
+		if strings.HasPrefix(e.Call, "secretsmanager:DescribeSecret ") || strings.HasPrefix(e.Call, "credentialArn of rule ") {
+			return true
+		}
+	}
+	return false
 }
 
 // fixesFor keeps the chain's fixes for the confirmed cause's link: a fix for a link the

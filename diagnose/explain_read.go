@@ -346,10 +346,12 @@ func upstreamDeniedCauses(r *ErrorReading) []string {
 	// ECR reports an upstream 401 as an authentication failure: Docker Hub answers 401 for
 	// a repository that does not exist, library/org/app among them.
 	_, rest, _ := strings.Cut(r.cachePath(), "/")
+	// A rule whose secret ECR cannot use (deleted, elsewhere, a customer managed key)
+	// sends no credentials at all: the same refusal, another cause.
 	if strings.HasPrefix(rest, "library/") && strings.Count(rest, "/") >= 2 {
-		return []string{"library-before-org", "upstream-credentials"}
+		return []string{"library-before-org", "upstream-credentials", "secret-unusable"}
 	}
-	return []string{"upstream-credentials", "library-before-org", "name-not-upstream"}
+	return []string{"upstream-credentials", "library-before-org", "name-not-upstream", "secret-unusable"}
 }
 
 func platformCauses(r *ErrorReading) []string {
@@ -418,11 +420,14 @@ func forbiddenCauses(r *ErrorReading) []string {
 	if c := refusedByWhom(r); c != "" {
 		return []string{c}
 	}
+	// The cache answers 403 also when the rule's pull from the upstream was refused, or
+	// its secret could not be used (deleted, elsewhere, a customer managed key): a client
+	// that prints only the status (containerd) leaves the chain to say which.
 	_, rest, _ := strings.Cut(r.cachePath(), "/")
 	if rest != "" && !strings.Contains(rest, "/") {
-		return []string{"library-prefix", "iam-permission"}
+		return []string{"library-prefix", "iam-permission", "secret-unusable", "upstream-credentials"}
 	}
-	return []string{"iam-permission", "library-prefix"}
+	return []string{"iam-permission", "library-prefix", "secret-unusable", "upstream-credentials"}
 }
 
 func cdnCauses(r *ErrorReading) []string {

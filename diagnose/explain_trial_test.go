@@ -1,12 +1,17 @@
 package diagnose_test
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
+	"os"
+	"regexp"
 	"strings"
 	"testing"
 
 	"github.com/ptcdoctor/ptcdoctor/diagnose"
 	"github.com/ptcdoctor/ptcdoctor/ecrops"
+	"github.com/ptcdoctor/ptcdoctor/model"
 )
 
 // The lines a new user tried explain --error on (issue 12's trial), where they are not
@@ -129,5 +134,61 @@ func TestExplainErrorReadsWhatEachLineNames(t *testing.T) {
 	up, _ := diagnose.ReadError(`An error occurred (UpstreamAccessDeniedException) when calling the BatchGetImage operation: The upstream registry denied access for the repository docker-hub/library/nginx`)
 	if up.Shape != "upstream-denied" {
 		t.Errorf("UpstreamAccessDeniedException read as %q", up.Shape)
+	}
+}
+
+// explain's JSON example in README.md decodes into the document's type (unknown fields
+// refused), and real documents of both kinds, made on the demo, have every field it shows
+// and decode back the same way.
+func TestExplainJSONSchema(t *testing.T) {
+	raw, err := os.ReadFile("README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, rest, _ := strings.Cut(string(raw), "## explain's JSON")
+	m := regexp.MustCompile("(?s)```json\n(.*?)```").FindStringSubmatch(rest)
+	if m == nil {
+		t.Fatal("no explain JSON example in README.md")
+	}
+	strict := func(what string, doc []byte) diagnose.ExplainReport {
+		var r diagnose.ExplainReport
+		dec := json.NewDecoder(bytes.NewReader(doc))
+		dec.DisallowUnknownFields()
+		if err := dec.Decode(&r); err != nil {
+			t.Fatalf("%s does not match the type: %v", what, err)
+		}
+		return r
+	}
+	example := strict("the README's example", []byte(m[1]))
+	if example.SchemaVersion != diagnose.ExplainSchemaVersion || example.Error == nil || example.Error.Cause == nil || len(example.Fixes) == 0 || len(example.Chain) == 0 {
+		t.Fatalf("example: %+v", example)
+	}
+
+	_, acc := account(t, "demo")
+	snap, err := acc.Scan(context.Background(), ecrops.Scope{}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	opts := diagnose.Options{Principals: []string{snap.Identity.ARN, "arn:aws:iam::111122223333:role/eks-node"}}
+	ref, err := model.ParseRef("docker-hub/library/redis:7.4", snap.AccountID, snap.Region, snap.Rules)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ex := diagnose.Explain(context.Background(), snap, acc, ref, opts)
+	v, _ := diagnose.ExplainError(context.Background(), &diagnose.Account{Snap: snap, Prober: acc, Opts: opts},
+		`failed to resolve reference "111122223333.dkr.ecr.us-east-1.amazonaws.com/docker-hub/library/redis:7.4": not found`)
+	for what, doc := range map[string]diagnose.ExplainReport{"explain REF": diagnose.NewExplainReport(snap, ex), "explain --error": diagnose.NewErrorReport(snap, v, true, "")} {
+		out, _ := json.Marshal(doc)
+		fields := []string{`"schemaVersion":1`, `"kind":"`, `"account":"111122223333"`, `"complete":true`, `"reference":{"input":`, `"cacheUri":"`, `"chain":[{"link":"registry and region"`,
+			`"status":"failed"`, `"evidence":[{"call":`, `"verdict":"`, `"fixes":[{"title":`, `"finding":"`, `"number":1`, `"findings":[{"id":"`}
+		if what == "explain --error" {
+			fields = append(fields, `"error":{"line":`, `"recognised":true`, `"candidates":["`, `"cause":{"id":"missing-import-permission"`, `"confirmed":true`, `"chainVerdict":"The pull fails`, `"alsoFailing":[]`)
+		}
+		for _, f := range fields {
+			if !bytes.Contains(out, []byte(f)) {
+				t.Errorf("%s lacks %s", what, f)
+			}
+		}
+		strict(what, out)
 	}
 }

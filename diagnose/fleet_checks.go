@@ -22,7 +22,7 @@ var FleetCatalog = []CheckInfo{
 		Description: "A rule whose upstream is a private ECR registry of another account of the fleet needs that registry's policy (or its repositories' policies) to grant the rule's account ecr:BatchImportUpstreamImage, ecr:BatchGetImage and ecr:GetDownloadUrlForLayer. Error when ValidatePullThroughCacheRule also failed; warning when only the registry policy is missing the grant (a repository policy, not read, could still grant it)."},
 	{ID: "fleet-consumer-pull", Severity: model.SeverityError,
 		Title:       "A consuming account's node role is not named by the central account's repository policy",
-		Description: "An account whose registry policy lets another pull through its caches must also let that account's pulling roles (--principal) pull the cache repositories: the repository policy its creation template gives must name the role, its account or everyone. Fires where the policy names other principals of that account but not the role (where it names none of the account, cross-account-pull speaks)."},
+		Description: "An account whose registry policy lets another pull through its caches must also let that account's pulling roles (--principal; arn:aws:iam::{account}:role/NAME names the role in every account) pull the cache repositories: the policies of those cached already, and the one its creation template gives new ones, must name the role, its account or everyone. Fires where a policy names other principals of that account but not the role (where it names none of the account, cross-account-pull speaks); a repository whose policy was not read (no template covers it) is not judged."},
 	{ID: "fleet-upstream-drift", Severity: model.SeverityWarning,
 		Title:       "The same upstream is configured differently across accounts",
 		Description: "Rules for the same upstream registry in several account-regions differ in what makes pulls work or keeps the cache tidy: one authenticates and another does not (Docker Hub's anonymous limits apply to the latter), or one's creation template gives a lifecycle policy and another's does not."},
@@ -38,7 +38,8 @@ type CheckInfo struct {
 
 // FleetChecks runs the fleet checks over the scanned targets' snapshots. failed are the
 // targets that could not be scanned: a judgement that needs one of them is not checked.
-// principals are the roles and users that pull (--principal, the config's watch list).
+// principals are the roles and users that pull (--principal, the config's watch list);
+// one with {account} stands for that role or user in every account scanned.
 func FleetChecks(views []*model.Snapshot, failed []FleetTarget, principals []string) ([]ReportFinding, []FleetNotChecked) {
 	f := &fleet{byAR: map[string]*model.Snapshot{}, failed: map[string]string{}}
 	for _, v := range views {
@@ -56,7 +57,7 @@ func FleetChecks(views []*model.Snapshot, failed []FleetTarget, principals []str
 	var findings []model.Finding
 	findings = append(findings, f.ecrUpstreamPolicy()...)
 	findings = append(findings, f.upstreamDrift()...)
-	findings = append(findings, f.consumerPull(principals)...)
+	findings = append(findings, f.consumerPull(fleetPrincipals(principals, f.views))...)
 	sort.SliceStable(findings, func(i, j int) bool { return sevRank(findings[i].Severity) < sevRank(findings[j].Severity) })
 	var out []ReportFinding
 	for i, fd := range findings {

@@ -154,12 +154,14 @@ func TestFleetJSONSchema(t *testing.T) {
 	}
 }
 
+// pullPolicy is a repository policy that lets the principals pull.
+func pullPolicy(principals ...string) string {
+	return `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"AWS":["` + strings.Join(principals, `","`) +
+		`"]},"Action":["ecr:BatchGetImage","ecr:GetDownloadUrlForLayer","ecr:BatchCheckLayerAvailability"]}]}`
+}
+
 func TestFleetConsumerPull(t *testing.T) {
 	const node = "arn:aws:iam::222222222222:role/eks-node"
-	pullPolicy := func(principals ...string) string {
-		return `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"AWS":["` + strings.Join(principals, `","`) +
-			`"]},"Action":["ecr:BatchGetImage","ecr:GetDownloadUrlForLayer","ecr:BatchCheckLayerAvailability"]}]}`
-	}
 	for _, tc := range []struct {
 		name, templatePolicy string
 		fires                bool
@@ -183,5 +185,61 @@ func TestFleetConsumerPull(t *testing.T) {
 	fs, nc := diagnose.FleetChecks(views, nil, []string{node})
 	if checksOf(fs)["fleet-consumer-pull 111111111111 us-east-1 hub"] != 0 || len(nc) == 0 {
 		t.Fatalf("findings %v, not checked %v", checksOf(fs), nc)
+	}
+}
+
+// A principal named with {account} is every scanned account's: the consumer's node role
+// is found without naming it account by account. A target is given its own account's
+// principals only.
+func TestFleetPrincipalsPerAccount(t *testing.T) {
+	views := fleetViews(grantPolicy("222222222222", "333333333333"))
+	views[0].Templates[0].RepositoryPolicy = pullPolicy("arn:aws:iam::222222222222:role/ci", "arn:aws:iam::333333333333:role/eks-node")
+	fs, _ := diagnose.FleetChecks(views, nil, []string{"arn:aws:iam::{account}:role/eks-node"})
+	var subjects []string
+	for _, f := range fs {
+		if f.Check == "fleet-consumer-pull" {
+			subjects = append(subjects, f.Title)
+		}
+	}
+	if len(subjects) != 1 || !strings.Contains(subjects[0], "arn:aws:iam::222222222222:role/eks-node") {
+		t.Fatalf("fleet-consumer-pull with {account}: %v", subjects)
+	}
+	got := diagnose.PrincipalsFor([]string{"arn:aws:iam::{account}:role/eks-node", "arn:aws:iam::222222222222:role/ci",
+		"arn:aws:iam::333333333333:role/ci", "eks-node"}, "222222222222")
+	want := []string{"arn:aws:iam::222222222222:role/eks-node", "arn:aws:iam::222222222222:role/ci", "eks-node"}
+	if strings.Join(got, " ") != strings.Join(want, " ") {
+		t.Fatalf("PrincipalsFor: %v, want %v", got, want)
+	}
+}
+
+// The central account's cache repositories made already are judged by their own
+// policies: a node role their policies leave out, though they name its account's other
+// principals, cannot pull what is cached. A policy not read is not judged; repositories
+// that could not be listed are not checked.
+func TestFleetConsumerPullRepositories(t *testing.T) {
+	node := "arn:aws:iam::222222222222:role/eks-node"
+	policy := pullPolicy
+	for _, tc := range []struct {
+		name  string
+		repo  model.Repository
+		fires bool
+	}{
+		{"another role only", model.Repository{Name: "hub/library/nginx", RulePrefix: "hub", SettingsKnown: true, Policy: policy("arn:aws:iam::222222222222:role/ci")}, true},
+		{"the node role", model.Repository{Name: "hub/library/nginx", RulePrefix: "hub", SettingsKnown: true, Policy: policy(node)}, false},
+		{"not read", model.Repository{Name: "hub/library/nginx", RulePrefix: "hub", Policy: policy("arn:aws:iam::222222222222:role/ci")}, false},
+		{"not a cache repository", model.Repository{Name: "mine", SettingsKnown: true, Policy: policy("arn:aws:iam::222222222222:role/ci")}, false},
+	} {
+		views := fleetViews(grantPolicy("222222222222", "333333333333"))
+		views[0].Repositories = []model.Repository{tc.repo}
+		fs, nc := diagnose.FleetChecks(views, nil, []string{node})
+		got := checksOf(fs)["fleet-consumer-pull 111111111111 us-east-1 hub/"]
+		if (got == 1) != tc.fires || len(nc) != 0 {
+			t.Errorf("%s: findings %v, not checked %v", tc.name, checksOf(fs), nc)
+		}
+	}
+	views := fleetViews(grantPolicy("222222222222"))
+	views[0].Errors = []model.PartError{{Part: model.PartRepositories, Operation: "DescribeRepositories", Code: "AccessDeniedException"}}
+	if _, nc := diagnose.FleetChecks(views, nil, []string{node}); len(nc) != 1 || !strings.Contains(nc[0].Reason, "repositories could not be read") {
+		t.Fatalf("not checked: %v", nc)
 	}
 }

@@ -6,6 +6,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/ptcdoctor/ptcdoctor/diagnose"
 	"github.com/ptcdoctor/ptcdoctor/ecrops"
 	"github.com/ptcdoctor/ptcdoctor/model"
 )
@@ -146,5 +147,37 @@ func TestOnePlanIsOnePutOfTheRegistryPolicy(t *testing.T) {
 	grant := fixOf(t, findings, "permissions", "Grant ")
 	if len(grant.Plan.Steps) != 1 || strings.Count(grant.Plan.Steps[0].Param("statement"), "repository/") < 2 {
 		t.Fatalf("%d steps: %+v", len(grant.Plan.Steps), grant.Plan.Steps)
+	}
+}
+
+// orphan-repository's force-deletion rests on a leftover's shape seen in the account: a
+// Docker Hub official path (prefix/library/name) or a first segment that a pull-through
+// template names. Two segments alone, or a first segment that other repositories share,
+// are how teams name the repositories they push to: never offered for deletion.
+func TestOrphansAreOnlyTheShapesALeftoverHas(t *testing.T) {
+	img := []model.Image{{Digest: model.ParseDigest("sha256:aa"), Tags: []string{"v1"}}}
+	repo := func(name string) model.Repository {
+		return model.Repository{Name: name, ImagesKnown: true, Images: img}
+	}
+	snap := &model.Snapshot{AccountID: "111122223333", Region: "us-east-1",
+		Rules: []model.Rule{{Prefix: "docker-hub", UpstreamURL: "registry-1.docker.io", UpstreamRegistry: "docker-hub"}},
+		Templates: []model.Template{{Prefix: "gone", AppliedFor: []string{"PULL_THROUGH_CACHE"}},
+			{Prefix: "team", AppliedFor: []string{"REPLICATION"}}},
+		Repositories: []model.Repository{repo("legacy-hub/library/python"), repo("gone/org/app"), repo("gone/app"),
+			repo("team/api"), repo("team/web"), repo("apps/billing"), repo("apps/billing/worker"), repo("solo")}}
+	res := diagnose.Diagnose(context.Background(), snap, nil, diagnose.Options{Checks: []string{"orphan-repository"}})
+	var got []string
+	for _, f := range res.Findings {
+		for _, x := range f.Fixes {
+			for _, s := range x.Plan.Steps {
+				if s.Kind == model.StepDeleteRepository {
+					got = append(got, s.Target)
+				}
+			}
+		}
+	}
+	want := []string{"gone/org/app", "gone/app", "legacy-hub/library/python"}
+	if strings.Join(got, " ") != strings.Join(want, " ") {
+		t.Fatalf("offered for deletion: %v, want %v", got, want)
 	}
 }

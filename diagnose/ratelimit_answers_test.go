@@ -34,7 +34,7 @@ func TestA429OnARealManifestAnswerCounts(t *testing.T) {
 	snap := &model.Snapshot{AccountID: "111122223333", Region: "us-east-1",
 		Rules: []model.Rule{{Prefix: "docker-hub", UpstreamRegistry: "docker-hub", UpstreamURL: model.DockerHubRegistry}},
 		Repositories: []model.Repository{{Name: "docker-hub/library/nginx", RulePrefix: "docker-hub", ImagesKnown: true,
-			Images: []model.Image{{Digest: "sha256:bb", Tags: []string{"1.27"}}}}}}
+			Images: []model.Image{{Digest: model.ParseDigest("sha256:bb"), Tags: []string{"1.27"}}}}}}
 	findings := diagnose.Run(context.Background(), snap, budgetProber{}, diagnose.Options{Checks: []string{"upstream-rate-limit", "stale-tag"}})
 	var rl []model.Finding
 	for _, f := range findings {

@@ -210,6 +210,7 @@ func (r Report) Markdown() string {
 			b.WriteString("\n")
 		}
 	}
+	r.markdownPullFailures(&b)
 	if r.Stats != nil {
 		b.WriteString("## Scan\n\n")
 		fmt.Fprintf(&b, "%s, %s in %.1f s (rules after %.2f s); %s, %d retried.\n",
@@ -218,6 +219,49 @@ func (r Report) Markdown() string {
 	}
 	return b.String()
 }
+
+// markdownPullFailures renders the events' failed pulls (--events-file) as the text does:
+// a section per cause, each image once with its pods, the kubelet's message, the verdict
+// and the fix. Nothing when no events were given; "none" when none tells of a failed pull.
+func (r Report) markdownPullFailures(b *strings.Builder) {
+	if r.PullFailures == nil {
+		return
+	}
+	b.WriteString("## Failed image pulls in the events\n\n")
+	if len(r.PullFailures) == 0 {
+		b.WriteString("None: no event tells of a failed image pull.\n\n")
+		return
+	}
+	fmt.Fprintf(b, "%s.\n\n", plural(len(r.PullFailures), "cause", "causes"))
+	for _, g := range r.PullFailures {
+		// The same word as the JSON's cause: unexplained, back-off-only, or a cause id.
+		fmt.Fprintf(b, "### `%s`: %s", mdCode(g.Cause), mdText(g.Title))
+		if g.Check != "" {
+			fmt.Fprintf(b, " (check `%s`)", mdCode(g.Check))
+		}
+		b.WriteString("\n\n")
+		for _, p := range g.Pulls {
+			fmt.Fprintf(b, "- `%s` (%s; %s)\n", mdCode(p.Image), plural(p.Events, "event", "events"), mdText(strings.Join(p.Objects, ", ")))
+			if p.Message != "" {
+				fmt.Fprintf(b, "  - the kubelet said: `%s`\n", mdCode(p.Message))
+			}
+			fmt.Fprintf(b, "  - %s\n", mdText(p.Verdict))
+			if p.Fix != "" {
+				fmt.Fprintf(b, "  - fix: %s\n", mdText(p.Fix))
+			}
+			for _, n := range p.Needs {
+				fmt.Fprintf(b, "  - would settle it: %s\n", mdText(n))
+			}
+		}
+		b.WriteString("\n")
+	}
+}
+
+// mdText makes a text from outside inert in Markdown: printable, one line, no HTML.
+func mdText(s string) string { return mdEscape(model.Printable(s)) }
+
+// mdCode makes a text from outside safe inside a code span: a backquote would end it.
+func mdCode(s string) string { return strings.ReplaceAll(model.Printable(s), "`", "'") }
 
 // NotCheckedGroup is the subjects of one check (or of several alike) that one failed
 // call left unjudged.
@@ -436,9 +480,11 @@ func reportFinding(f model.Finding, number int) ReportFinding {
 		rf.Evidence = append(rf.Evidence, ReportEvidence{Call: model.Printable(e.Call), Answer: model.Printable(e.Answer)})
 	}
 	for _, fx := range f.Fixes {
-		rfx := ReportFix{Title: model.Printable(fx.Title), Destructive: fx.Plan.Destructive(), Manual: fx.Manual, Steps: []ReportStep{}}
-		rfx.Steps = reportSteps(fx.Plan.Steps)
-		rf.Fixes = append(rf.Fixes, rfx)
+		rf.Fixes = append(rf.Fixes, reportFix(fx))
 	}
 	return rf
+}
+
+func reportFix(fx model.Fix) ReportFix {
+	return ReportFix{Title: model.Printable(fx.Title), Destructive: fx.Plan.Destructive(), Manual: fx.Manual, Steps: reportSteps(fx.Plan.Steps)}
 }

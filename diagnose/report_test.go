@@ -86,7 +86,7 @@ func (c *countingProber) ProbePermissions(context.Context, string, string, strin
 // Two rules without credentials in front of one upstream cache the same image: its
 // reference is asked about once, not once per rule.
 func TestOneUpstreamReferenceIsProbedOncePerCredentials(t *testing.T) {
-	img := model.Image{Digest: "sha256:" + strings.Repeat("a", 64), Tags: []string{"v1"}, LastPull: time.Now().Add(-time.Hour)}
+	img := model.Image{Digest: model.ParseDigest("sha256:" + strings.Repeat("a", 64)), Tags: []string{"v1"}, LastPull: model.UnixTimeOf(time.Now().Add(-time.Hour))}
 	snap := &model.Snapshot{AccountID: "111122223333", Region: "us-east-1",
 		Rules: []model.Rule{{Prefix: "a", UpstreamRegistry: "ecr-public", UpstreamURL: "public.ecr.aws"},
 			{Prefix: "b", UpstreamRegistry: "ecr-public", UpstreamURL: "public.ecr.aws"}},
@@ -96,5 +96,34 @@ func TestOneUpstreamReferenceIsProbedOncePerCredentials(t *testing.T) {
 	diagnose.Diagnose(context.Background(), snap, p, diagnose.Options{Checks: []string{"stale-tag"}, ProbeLimit: 200})
 	if n := p.asked["public.ecr.aws/team/app:v1"]; n != 1 {
 		t.Fatalf("public.ecr.aws/team/app:v1 asked %d times: %v", n, p.asked)
+	}
+}
+
+// The Markdown report holds the events' failed pulls, and what came from the cluster (an
+// image, a pod, the kubelet's message) stays inert there: no HTML, no escape sequence, no
+// backquote that ends a code span.
+func TestMarkdownHoldsThePullFailuresInertly(t *testing.T) {
+	r := diagnose.Report{Complete: true, PullFailures: []diagnose.PullGroup{{Cause: "library-prefix", Check: "name-mismatch", Title: "A Docker Hub official image pulled without library/",
+		Pulls: []diagnose.PullTrace{{Image: "docker-hub/nginx:latest`<img src=x>", Objects: []string{"default/web-1", "default/<b>web-2</b>"}, Events: 3,
+			Message: "Failed to pull image \"docker-hub/nginx:latest\": 403 Forbidden \x1b[31m`rm -rf`", Verdict: "Pull docker-hub/library/nginx:latest <now>",
+			Fix: "Pull it with library/", Needs: []string{"the role that pulls"}}}}}}
+	md := r.Markdown()
+	for _, want := range []string{"## Failed image pulls in the events", "### `library-prefix`: A Docker Hub official image pulled without library/ (check `name-mismatch`)",
+		"- `docker-hub/nginx:latest'<img src=x>` (3 events; default/web-1, default/&lt;b&gt;web-2&lt;/b&gt;)",
+		"the kubelet said: `Failed to pull image \"docker-hub/nginx:latest\": 403 Forbidden \\x1b[31m'rm -rf'`",
+		"  - Pull docker-hub/library/nginx:latest &lt;now&gt;", "  - fix: Pull it with library/", "  - would settle it: the role that pulls"} {
+		if !strings.Contains(md, want) {
+			t.Errorf("the Markdown lacks %q:\n%s", want, md)
+		}
+	}
+	if strings.Contains(md, "\x1b") || strings.Contains(md, "<b>") {
+		t.Errorf("the Markdown holds what came from outside raw:\n%s", md)
+	}
+	empty := diagnose.Report{Complete: true, PullFailures: []diagnose.PullGroup{}}
+	if md := empty.Markdown(); !strings.Contains(md, "None: no event tells of a failed image pull.") {
+		t.Errorf("events without a failed pull:\n%s", md)
+	}
+	if md := (diagnose.Report{Complete: true}).Markdown(); strings.Contains(md, "image pulls") {
+		t.Errorf("no events given, yet a section:\n%s", md)
 	}
 }

@@ -203,6 +203,9 @@ func (a *Account) applyStep(ctx context.Context, id string, plan model.Plan, i i
 	if opts.Progress != nil {
 		opts.Progress(*result)
 	}
+	if testHookBeforeWrite != nil {
+		testHookBeforeWrite(s)
+	}
 	md, werr := impl.write(ctx, a, s, opts.SecretValues[s.Target])
 	werr = maskValueIn(werr, opts.SecretValues[s.Target])
 	if testHookWritten != nil && werr == nil {
@@ -343,6 +346,10 @@ const afterNotRead = "the state this write left"
 // testHookWritten, when set by a test, runs after a write succeeded and before its
 // outcome is journaled: the moment a killed process leaves behind.
 var testHookWritten func(model.Step)
+
+// testHookBeforeWrite, when set by a test, runs after a step's check and journaled intent,
+// just before its write: where another writer's change would fall.
+var testHookBeforeWrite func(model.Step)
 
 // checkStep reads the state a step changes, and the premises it names, and compares
 // them with what the plan expected; it returns the state (the step's before-image).

@@ -11,7 +11,9 @@
 //
 // Every write re-reads its target and its premises (model.ExpectCoveringRule; and
 // model.ExpectUpstreamServes: a cached tag is deleted only while its upstream, asked with
-// the rule's credentials, serves it back with pulls left) just before the call; a plan
+// the rule's credentials, serves it back with pulls left) just before the call; a cached
+// tag is deleted only while it names the image its finding was about, read again inside
+// the write itself (BatchDeleteImage takes no condition; one round trip stays open); a plan
 // that added registry-policy statements checks at its end that another writer's put did
 // not drop them (keepStatements); credentials are tried against their upstream before they are stored;
 // the journal holds each call's intent and before-image (written and synced before the
@@ -22,7 +24,8 @@
 // A fleet (fleet.go) refines the architecture's one Account into many: FleetConfig names
 // account-regions from profiles, a role assumed in given accounts or in an Organization's
 // (credentials from the SDK's providers, stscreds on the base credentials), and regions by
-// list or where ECR has rules; Targets resolves them, and EachTarget opens each as an
+// list or where ECR has rules; Targets resolves them (FleetAccounts then AccountTargets,
+// for a caller that lists the accounts before their regions are found), and EachTarget opens each as an
 // Account of its own (its own meter, rate limits and calls in flight) and works on a
 // bounded number at once, reporting each as it finishes. A target that cannot be opened is
 // reported with its error; the others go on.
@@ -31,6 +34,9 @@
 // Registry calls share one transport per account, which learns each registry's answer to
 // the anonymous ping once per scan, and a registry whose ping failed twice as failing, so
 // that its later probes are each "not checked" with that failed call at once, neither
-// asked again nor retried (upstream.go). A scan stores images compactly: strings
-// copied out of the SDK's page buffers, shared ones interned (scan.go).
+// asked again nor retried (upstream.go). A scan stores images compactly in model's
+// compact types (a sha256 digest as its bytes, times as seconds), nothing kept of the
+// SDK's page buffers: a page's tags copied out together, the few shared strings (media
+// types, platforms, policies a template gave many repositories) interned; a repository's
+// pages are joined once into a slice of their number (scan.go).
 package ecrops

@@ -106,33 +106,54 @@ type source struct {
 // could not be listed in a region that AllRegions looks in is kept as a target (its scan
 // will say what failed); one whose region is not enabled is skipped, and said so.
 func Targets(ctx context.Context, fc FleetConfig) ([]Target, []Skipped, error) {
-	sources, err := fleetSources(ctx, fc)
+	accounts, err := FleetAccounts(ctx, fc)
 	if err != nil {
 		return nil, nil, err
 	}
 	var targets []Target
 	var skipped []Skipped
-	for _, s := range sources {
-		t := Target{Source: s.label, Profile: s.profile, RoleARN: s.roleARN, Account: s.account, AccountName: s.name, creds: s.creds}
-		switch {
-		case len(fc.Regions) > 0:
-			for _, r := range fc.Regions {
-				t.Region = r
-				targets = append(targets, t)
-			}
-		case fc.AllRegions:
-			found, skip := regionsWithRules(ctx, fc.Base, t)
-			targets = append(targets, found...)
-			skipped = append(skipped, skip...)
-		default:
-			t.Region = fc.Base.Region // "" means the profile's own
-			targets = append(targets, t)
-		}
+	for _, t := range accounts {
+		found, skip := AccountTargets(ctx, fc, t)
+		targets = append(targets, found...)
+		skipped = append(skipped, skip...)
 	}
 	if len(targets) == 0 && len(skipped) == 0 {
 		return nil, nil, errors.New("the fleet has no account-regions: name --profile, --profiles, --assume-role-arn with --accounts or --organization")
 	}
 	return targets, skipped, nil
+}
+
+// FleetAccounts are the fleet's accounts, one Target each with no region yet: Targets
+// without looking for regions, which the interface lists at once while AccountTargets
+// looks (--regions all asks every candidate region).
+func FleetAccounts(ctx context.Context, fc FleetConfig) ([]Target, error) {
+	sources, err := fleetSources(ctx, fc)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]Target, len(sources))
+	for i, s := range sources {
+		out[i] = Target{Source: s.label, Profile: s.profile, RoleARN: s.roleARN, Account: s.account, AccountName: s.name, creds: s.creds}
+	}
+	return out, nil
+}
+
+// AccountTargets are one account's account-regions: in each of fc.Regions, in those where
+// it has rules (AllRegions), or in the base region.
+func AccountTargets(ctx context.Context, fc FleetConfig, t Target) ([]Target, []Skipped) {
+	switch {
+	case len(fc.Regions) > 0:
+		var out []Target
+		for _, r := range fc.Regions {
+			t.Region = r
+			out = append(out, t)
+		}
+		return out, nil
+	case fc.AllRegions:
+		return regionsWithRules(ctx, fc.Base, t)
+	}
+	t.Region = fc.Base.Region // "" means the profile's own
+	return []Target{t}, nil
 }
 
 // fleetSources lists the accounts' credential sources: profiles, then assumed roles.

@@ -348,7 +348,7 @@ func (a *Account) ProbeCache(ctx context.Context, repo, tagOrDigest string) mode
 	p.RepositoryExists, p.Cached = true, true
 	p.Digest, p.MediaType, p.LastPull = aws.ToString(d.ImageDigest), aws.ToString(d.ImageManifestMediaType), aws.ToTime(d.LastRecordedPullTime)
 	p.Archived = d.ImageStatus == ecrtypes.ImageStatusArchived || d.ImageStatus == ecrtypes.ImageStatusActivating
-	img := model.Image{Digest: p.Digest, MediaType: p.MediaType}
+	img := model.Image{Digest: model.ParseDigest(p.Digest), MediaType: model.MediaTypeOf(p.MediaType)}
 	if !img.IsIndex() {
 		return p
 	}
@@ -358,7 +358,7 @@ func (a *Account) ProbeCache(ctx context.Context, repo, tagOrDigest string) mode
 		pe := partError(part, op, err)
 		p.Error = &pe
 	})
-	children := repoModel.Images[0].Children
+	children := repoModel.Images[0].Children()
 	if len(children) > 0 {
 		var ids []ecrtypes.ImageIdentifier
 		for _, c := range children {

@@ -45,7 +45,7 @@ var stepImpls = map[model.StepKind]stepImpl{
 	model.StepDeleteLifecyclePolicy:         {read: readLifecycle, write: deleteLifecycle, inverse: invertLifecycle},
 	model.StepDeleteEmptyRepository:         {read: readRepository, write: deleteEmptyRepository, check: mustBeEmpty},
 	model.StepDeleteRepository:              {read: readRepository, write: deleteRepository},
-	model.StepDeleteCachedTag:               {read: readTag, write: deleteTag},
+	model.StepDeleteCachedTag:               {read: readTag, write: deleteTag, check: mustBeTheFindingsImage},
 	model.StepWarmReference:                 {read: noState, write: warm},
 	model.StepAddRegistryPolicyStatement:    {read: readRegistryPolicy, write: addStatement, inverse: invertAddStatement},
 	model.StepRemoveRegistryPolicyStatement: {read: readRegistryPolicy, write: removeStatement, inverse: invertRemoveStatement},
@@ -433,6 +433,8 @@ func deleteRepository(ctx context.Context, a *Account, s model.Step, _ string) (
 	return out.ResultMetadata, nil
 }
 
+// readTag reads which image a tag names now (digest "" when the tag or its repository
+// is gone).
 func readTag(ctx context.Context, a *Account, s model.Step) (map[string]string, error) {
 	out, err := a.ecr.DescribeImages(ctx, &ecr.DescribeImagesInput{RepositoryName: aws.String(s.Param("repositoryName")),
 		ImageIds: []ecrtypes.ImageIdentifier{{ImageTag: aws.String(s.Param("imageTag"))}}})
@@ -444,10 +446,52 @@ func readTag(ctx context.Context, a *Account, s model.Step) (map[string]string, 
 	if err != nil {
 		return nil, err
 	}
+	if len(out.ImageDetails) == 0 {
+		return nil, fmt.Errorf("DescribeImages answered no image for the tag %s", model.Printable(s.Param("imageTag")))
+	}
 	return map[string]string{"digest": aws.ToString(out.ImageDetails[0].ImageDigest)}, nil
 }
 
+// mustBeTheFindingsImage refuses to delete a tag that names another image than the one
+// the finding was about, whatever the plan was forced past: the tag moved (ECR re-imported
+// it at a pull, or someone pushed), and deleting it now would delete the new image.
+func mustBeTheFindingsImage(s model.Step, now map[string]string) error {
+	if want := s.Expect["digest"]; now["digest"] != want {
+		return fmt.Errorf("the tag names %s now, not %s (the image the finding was about): ptcdoctor deletes a tag only while it names that image",
+			orNone(short(now["digest"])), orNone(short(want)))
+	}
+	return nil
+}
+
+func orNone(s string) string {
+	if s == "" {
+		return "no image"
+	}
+	return s
+}
+
+// deleteTag deletes one cached tag, only while it names the image the finding was about.
+//
+// BatchDeleteImage by tag deletes whatever the tag names when the call lands, and a tag
+// can move between the step's check and the call (a pull after ECR's 24-hour check
+// re-imports it; the step's check also asks the upstream, which takes a while). AWS
+// documents an ImageIdentifier as "imageTag or imageDigest"; what BatchDeleteImage does
+// with both is not documented: the API model lists an ImageTagDoesNotMatchDigest failure
+// code, but no page says that the delete honours the pair, nor whether the pair removes
+// the tag alone or the image with all its other tags. So the call carries the tag alone,
+// and the tag's digest is read again just before it; a tag that moved is refused.
+//
+// The window that remains is one round trip: between DescribeImages' answer and ECR
+// carrying out the delete, a pull that re-imports the tag would still lose its new image
+// (the plan's next step pulls the tag again, which re-imports it once more).
 func deleteTag(ctx context.Context, a *Account, s model.Step, _ string) (middleware.Metadata, error) {
+	now, err := readTag(ctx, a, s)
+	if err != nil {
+		return middleware.Metadata{}, fmt.Errorf("reading the tag again just before deleting it: %w", err)
+	}
+	if err := mustBeTheFindingsImage(s, now); err != nil {
+		return middleware.Metadata{}, &PreconditionError{Step: s, Refusal: err}
+	}
 	out, err := a.ecr.BatchDeleteImage(ctx, &ecr.BatchDeleteImageInput{RepositoryName: aws.String(s.Param("repositoryName")),
 		ImageIds: []ecrtypes.ImageIdentifier{{ImageTag: aws.String(s.Param("imageTag"))}}})
 	if err != nil {

@@ -196,7 +196,7 @@ func TestRepositoryTagSecretAndWarmSteps(t *testing.T) {
 	digest := ""
 	for _, img := range before.Images {
 		if len(img.Tags) > 0 && img.Tags[0] == "latest" {
-			digest = img.Digest
+			digest = img.Digest.String()
 		}
 	}
 	apply(t, acc, ecrops.ApplyOptions{}, step(model.StepDeleteCachedTag, "ecr:BatchDeleteImage", "docker-hub/library/alpine:latest",

@@ -46,8 +46,17 @@ const maxPage = 1000
 // snapshot's Errors and the rest goes on; the error returned is only for a scan that
 // could not start (no credentials, cancelled).
 func (a *Account) Scan(ctx context.Context, scope Scope, progress func(Progress)) (*model.Snapshot, error) {
-	if progress == nil {
+	watched := progress != nil
+	if !watched {
 		progress = func(Progress) {}
+	}
+	// copyFor is the snapshot a progress report carries: a copy of 5,000 repositories is
+	// made only when someone receives it.
+	copyFor := func(snap *model.Snapshot) *model.Snapshot {
+		if !watched {
+			return nil
+		}
+		return snap.Copy()
 	}
 	start := time.Now()
 	a.forgetCredentials() // the probes after this scan read the secrets as they are now
@@ -151,9 +160,9 @@ func (a *Account) Scan(ctx context.Context, scope Scope, progress func(Progress)
 		repos = kept
 	}
 	snap.Repositories = repos
-	progress(Progress{Stage: "rules", Snapshot: snap.Copy()})
+	progress(Progress{Stage: "rules", Snapshot: copyFor(snap)})
 	snap.Stats.FirstRepos = time.Since(start)
-	progress(Progress{Stage: "repositories", Snapshot: snap.Copy(), ReposTotal: len(repos)})
+	progress(Progress{Stage: "repositories", Snapshot: copyFor(snap), ReposTotal: len(repos)})
 
 	// Rule validation and secrets, and each repository's images and lifecycle policy.
 	// A goroutine starts when a slot is free, not before: one per repository, waiting,
@@ -314,16 +323,21 @@ func (a *Account) listTemplates(ctx context.Context) ([]model.Template, error) {
 
 func (a *Account) listRepositories(ctx context.Context, scope Scope) ([]model.Repository, error) {
 	var out []model.Repository
+	// What is kept is copied out of the page (whose strings share the SDK's arenas, alive
+	// while one of them is): the names and ARNs, the enums interned; the URI is not kept,
+	// nothing reads it.
 	add := func(rs []ecrtypes.Repository) {
 		for _, r := range rs {
-			repo := model.Repository{Name: aws.ToString(r.RepositoryName), ARN: aws.ToString(r.RepositoryArn),
-				URI: aws.ToString(r.RepositoryUri), CreatedAt: aws.ToTime(r.CreatedAt),
-				ImageTagMutability: string(r.ImageTagMutability)}
+			repo := model.Repository{Name: strings.Clone(aws.ToString(r.RepositoryName)), ARN: strings.Clone(aws.ToString(r.RepositoryArn)),
+				CreatedAt: aws.ToTime(r.CreatedAt), ImageTagMutability: intern(string(r.ImageTagMutability))}
 			if r.EncryptionConfiguration != nil {
-				repo.EncryptionType = string(r.EncryptionConfiguration.EncryptionType)
-				repo.KMSKey = aws.ToString(r.EncryptionConfiguration.KmsKey)
+				repo.EncryptionType = intern(string(r.EncryptionConfiguration.EncryptionType))
+				repo.KMSKey = strings.Clone(aws.ToString(r.EncryptionConfiguration.KmsKey))
 			}
 			repo.MutabilityExclusions = exclusionPatterns(r.ImageTagMutabilityExclusionFilters)
+			for i, f := range repo.MutabilityExclusions {
+				repo.MutabilityExclusions[i] = strings.Clone(f)
+			}
 			out = append(out, repo)
 		}
 	}
@@ -402,6 +416,7 @@ func (a *Account) scanRepository(ctx context.Context, repo *model.Repository, te
 	p := ecr.NewDescribeImagesPaginator(a.ecr, &ecr.DescribeImagesInput{RepositoryName: aws.String(repo.Name),
 		MaxResults: aws.Int32(maxPage), Filter: &ecrtypes.DescribeImagesFilter{TagStatus: ecrtypes.TagStatusAny}})
 	repo.ImagesKnown = true
+	var pages [][]model.Image // each page's images in a slice of their number, joined once
 	for p.HasMorePages() {
 		page, err := p.NextPage(ctx)
 		if err != nil {
@@ -409,19 +424,9 @@ func (a *Account) scanRepository(ctx context.Context, repo *model.Repository, te
 			repo.ImagesKnown = false
 			break
 		}
-		if repo.Images == nil && !p.HasMorePages() { // one page, the common case: no slice to grow
-			repo.Images = make([]model.Image, 0, len(page.ImageDetails))
-		}
-		digests := copyAll(page.ImageDetails)
-		for k, d := range page.ImageDetails {
-			img := model.Image{Digest: digests[k], Tags: internAll(d.ImageTags),
-				MediaType: intern(aws.ToString(d.ImageManifestMediaType)),
-				SizeBytes: aws.ToInt64(d.ImageSizeInBytes), PushedAt: aws.ToTime(d.ImagePushedAt), LastPull: aws.ToTime(d.LastRecordedPullTime)}
-			sort.Strings(img.Tags)
-			repo.Images = append(repo.Images, img)
-		}
+		pages = append(pages, appendImages(make([]model.Image, 0, len(page.ImageDetails)), page.ImageDetails))
 	}
-	repo.Images = exact(repo.Images)
+	repo.Images = join(pages)
 	if repo.IsCache() {
 		out, err := a.ecr.GetLifecyclePolicy(ctx, &ecr.GetLifecyclePolicyInput{RepositoryName: aws.String(repo.Name)})
 		var nf *ecrtypes.LifecyclePolicyNotFoundException
@@ -431,7 +436,8 @@ func (a *Account) scanRepository(ctx context.Context, repo *model.Repository, te
 		case err != nil:
 			addErr(model.PartLifecycle(repo.Name), "GetLifecyclePolicy", err)
 		default:
-			repo.LifecycleKnown, repo.LifecyclePolicy = true, aws.ToString(out.LifecyclePolicyText)
+			// Interned: the repositories a creation template made share its policy's text.
+			repo.LifecycleKnown, repo.LifecyclePolicy = true, intern(aws.ToString(out.LifecyclePolicyText))
 		}
 	}
 	if repo.ImagesKnown {
@@ -452,15 +458,20 @@ var manifestMediaTypes = []string{
 // count as a pull for lastRecordedPullTime; a pull-time update exclusion for ptcdoctor's
 // role avoids that.)
 func (a *Account) readIndexes(ctx context.Context, repo *model.Repository, addErr func(part, op string, err error)) {
-	present := map[string]bool{}
 	var ids []ecrtypes.ImageIdentifier
-	at := map[string]int{}
+	at := map[model.Digest]int{}
 	for i, img := range repo.Images {
-		present[img.Digest] = true
 		if img.IsIndex() {
-			ids = append(ids, ecrtypes.ImageIdentifier{ImageDigest: aws.String(img.Digest)})
+			ids = append(ids, ecrtypes.ImageIdentifier{ImageDigest: aws.String(img.Digest.String())})
 			at[img.Digest] = i
 		}
+	}
+	if len(ids) == 0 {
+		return // most repositories: no map of their digests to build
+	}
+	present := make(map[model.Digest]bool, len(repo.Images))
+	for _, img := range repo.Images {
+		present[img.Digest] = true
 	}
 	for len(ids) > 0 {
 		n := min(100, len(ids))
@@ -485,7 +496,11 @@ func (a *Account) readIndexes(ctx context.Context, repo *model.Repository, addEr
 			if json.Unmarshal([]byte(aws.ToString(im.ImageManifest)), &idx) != nil {
 				continue
 			}
-			i := at[aws.ToString(im.ImageId.ImageDigest)]
+			i, ok := at[model.ParseDigest(aws.ToString(im.ImageId.ImageDigest))]
+			if !ok {
+				continue // not one asked for: nothing to attach it to
+			}
+			children := make([]model.ChildManifest, 0, len(idx.Manifests))
 			for _, m := range idx.Manifests {
 				plat := ""
 				if p := m.Platform; p != nil {
@@ -494,17 +509,55 @@ func (a *Account) readIndexes(ctx context.Context, repo *model.Repository, addEr
 						plat += "/" + p.Variant
 					}
 				}
-				repo.Images[i].Children = append(repo.Images[i].Children,
-					model.ChildManifest{Digest: m.Digest, Platform: intern(plat), Present: present[m.Digest]})
+				children = append(children, model.ChildManifest{Digest: m.Digest, Platform: intern(plat), Present: present[model.ParseDigest(m.Digest)]})
 			}
+			repo.Images[i].SetChildren(append(repo.Images[i].Children(), children...))
 		}
 	}
 }
 
 // What a scan keeps of an image is stored compactly (issue 15: 100,000 images in one
-// account). The SDK decodes a page's strings into shared arenas, so one string kept from
-// a page keeps the whole page's text alive: a digest is copied out, and the strings many
-// images share (media types, tags such as "latest", platforms) are interned, one copy each.
+// account; model/compact.go). The SDK decodes a page's strings into shared arenas, so one
+// string kept from a page keeps the whole page's text alive: a sha256 digest is kept as
+// its bytes, the strings few and shared (media types, platforms) are interned, and the
+// page's tags are copied out together.
+
+// appendImages adds a page's images to imgs. The page's tags are copied into one string
+// and one slice, two allocations for the page rather than two for each image. (Interning
+// tags would share "latest" across repositories, but costs some 50 bytes a distinct tag,
+// and most tags are one image's own version.)
+func appendImages(imgs []model.Image, page []ecrtypes.ImageDetail) []model.Image {
+	n, size := 0, 0
+	for _, d := range page {
+		n += len(d.ImageTags)
+		for _, t := range d.ImageTags {
+			size += len(t)
+		}
+	}
+	var b strings.Builder
+	b.Grow(size)
+	for _, d := range page {
+		for _, t := range d.ImageTags {
+			b.WriteString(t)
+		}
+	}
+	text, tags := b.String(), make([]string, 0, n)
+	for _, d := range page {
+		k := len(tags)
+		for _, t := range d.ImageTags {
+			tags, text = append(tags, text[:len(t)]), text[len(t):]
+		}
+		img := model.Image{Digest: model.ParseDigest(aws.ToString(d.ImageDigest)),
+			MediaType: model.MediaTypeOf(aws.ToString(d.ImageManifestMediaType)), SizeBytes: aws.ToInt64(d.ImageSizeInBytes),
+			PushedAt: model.UnixTimeOf(aws.ToTime(d.ImagePushedAt)), LastPull: model.UnixTimeOf(aws.ToTime(d.LastRecordedPullTime))}
+		if len(tags) > k {
+			img.Tags = tags[k:len(tags):len(tags)] // full: an append to one image's tags never writes over the next's
+			sort.Strings(img.Tags)
+		}
+		imgs = append(imgs, img)
+	}
+	return imgs
+}
 
 // intern returns the one shared copy of s.
 func intern(s string) string {
@@ -514,43 +567,23 @@ func intern(s string) string {
 	return unique.Make(s).Value()
 }
 
-// internAll returns a new slice (never the SDK's) of the interned strings, nil for none.
-func internAll(ss []string) []string {
-	if len(ss) == 0 {
+// join returns the pages' images in one slice of their number. A repository of 100,000
+// images is 100 pages: appending page after page to one slice would copy it at each
+// doubling and leave up to half of it unused, then copy it once more to trim it.
+func join(pages [][]model.Image) []model.Image {
+	switch len(pages) {
+	case 0:
 		return nil
+	case 1: // one page, the common case: nothing to copy
+		return pages[0]
 	}
-	out := make([]string, len(ss))
-	for i, s := range ss {
-		out[i] = intern(s)
-	}
-	return out
-}
-
-// copyAll copies a page's digests out of the SDK's buffers into one string of their
-// own, one allocation for the page rather than one for each.
-func copyAll(details []ecrtypes.ImageDetail) []string {
 	n := 0
-	for _, d := range details {
-		n += len(aws.ToString(d.ImageDigest))
+	for _, p := range pages {
+		n += len(p)
 	}
-	var b strings.Builder
-	b.Grow(n)
-	for _, d := range details {
-		b.WriteString(aws.ToString(d.ImageDigest))
-	}
-	all, out := b.String(), make([]string, len(details))
-	for i, d := range details {
-		l := len(aws.ToString(d.ImageDigest))
-		out[i], all = all[:l], all[l:]
+	out := make([]model.Image, 0, n)
+	for _, p := range pages {
+		out = append(out, p...)
 	}
 	return out
-}
-
-// exact returns the images in a slice of their own length: appending page after page
-// leaves up to half a slice unused.
-func exact(imgs []model.Image) []model.Image {
-	if cap(imgs) == len(imgs) {
-		return imgs
-	}
-	return append(make([]model.Image, 0, len(imgs)), imgs...)
 }

@@ -68,7 +68,7 @@ func TestScanTheDemoAccount(t *testing.T) {
 			index = img
 		}
 	}
-	if !index.IsIndex() || strings.Join(index.MissingPlatforms(), ",") != "linux/arm64" || len(index.Children) != 2 {
+	if !index.IsIndex() || strings.Join(index.MissingPlatforms(), ",") != "linux/arm64" || len(index.Children()) != 2 {
 		t.Fatalf("nginx:1.27: %+v", index)
 	}
 	quay := snap.Repository("quay/prometheus/node-exporter")
@@ -316,5 +316,33 @@ rules: [{prefix: docker-hub, upstream: docker-hub, credential: ecr-pullthroughca
 	anon := s.acc.ProbeUpstream(ctx(t), *again.Rule("docker-hub"), "registry-1.docker.io/library/nginx:1.27")
 	if !anon.Anonymous || !strings.Contains(anon.Why, "could not be read") {
 		t.Fatalf("%+v", anon)
+	}
+}
+
+// A repository of several DescribeImages pages (1,000 images each) is read whole, its
+// images joined once into a slice of their number (issue 15), each with its own tag and
+// digest, and ECR's times to the second.
+func TestScanJoinsARepositorysPages(t *testing.T) {
+	s := startYAML(t, "generate: {rules: 1, repositoriesPerRule: 1, imagesPerRepository: 2345}\n")
+	snap, err := s.acc.Scan(ctx(t), ecrops.Scope{}, nil)
+	if err != nil || len(snap.Repositories) != 1 {
+		t.Fatalf("%v, %d repositories", err, len(snap.Repositories))
+	}
+	repo := snap.Repositories[0]
+	if !repo.ImagesKnown || len(repo.Images) != 2345 || cap(repo.Images) != len(repo.Images) {
+		t.Fatalf("%d images in a slice of %d (known %v)", len(repo.Images), cap(repo.Images), repo.ImagesKnown)
+	}
+	if n := s.calls("DescribeImages"); n != 3 {
+		t.Errorf("%d DescribeImages calls for 2,345 images; want 3 pages", n)
+	}
+	tags, digests := map[string]bool{}, map[model.Digest]bool{}
+	for _, img := range repo.Images {
+		if len(img.Tags) != 1 || img.PushedAt.IsZero() || img.Digest.IsZero() || !strings.HasPrefix(img.Digest.String(), "sha256:") {
+			t.Fatalf("image %+v", img)
+		}
+		tags[img.Tags[0]], digests[img.Digest] = true, true
+	}
+	if len(tags) != 2345 || len(digests) != 2345 || !tags["v1"] || !tags["v2345"] {
+		t.Errorf("%d tags and %d digests of 2,345 images", len(tags), len(digests))
 	}
 }

@@ -23,7 +23,7 @@ func (a *Account) readRepositorySettings(ctx context.Context, repo *model.Reposi
 		addErr(model.PartRepositoryPolicy(repo.Name), "GetRepositoryPolicy", err)
 		return
 	default:
-		repo.Policy = aws.ToString(pol.PolicyText)
+		repo.Policy = intern(aws.ToString(pol.PolicyText)) // as a template gave it, to many repositories
 	}
 	tags, err := a.ecr.ListTagsForResource(ctx, &ecr.ListTagsForResourceInput{ResourceArn: aws.String(repo.ARN)})
 	if err != nil {

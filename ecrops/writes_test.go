@@ -6,6 +6,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/http"
 	"os"
 	"os/exec"
 	"strings"
@@ -380,5 +381,50 @@ func TestAStoppedPlanStopsBetweenSteps(t *testing.T) {
 	last := entries[len(entries)-1]
 	if last.Phase != "stopped" || last.Step != 1 || last.Target != repos[1] || !ecrops.UndoablePlans(entries)[last.Plan] {
 		t.Fatalf("the journal's last entry: %+v", last)
+	}
+}
+
+// A stale tag's deletion deletes the image the finding was about, or nothing: a tag that
+// ECR re-imported between the step's check and its call (a pull after the 24-hour check)
+// is refused, and the new image stays.
+func TestDeletingAStaleTagThatMovedMeanwhileIsRefused(t *testing.T) {
+	s := start(t, "demo")
+	const repo, tag = "docker-hub/library/alpine", "latest"
+	stale := s.acc.ProbeCache(ctx(t), repo, tag)
+	if !stale.Cached {
+		t.Fatalf("the demo caches %s:%s: %+v", repo, tag, stale)
+	}
+	var moved string
+	ecrops.SetTestHookBeforeWrite(func(st model.Step) {
+		ecrops.SetTestHookBeforeWrite(nil) // once
+		// The demo's upstream moved latest since the cache took it: a pull once the
+		// 24-hour check is due re-imports it.
+		simtest.Admin(t, s.srv, http.MethodPost, "clock", `{"advance": "25h"}`, nil)
+		if _, err := s.acc.Warm(ctx(t), repo, tag); err != nil {
+			t.Errorf("warm: %v", err)
+		}
+		moved = s.acc.ProbeCache(ctx(t), repo, tag).Digest
+	})
+	t.Cleanup(func() { ecrops.SetTestHookBeforeWrite(nil) })
+	del := step(model.StepDeleteCachedTag, "ecr:BatchDeleteImage", repo+":"+tag,
+		map[string]string{"repositoryName": repo, "imageTag": tag}, map[string]string{"digest": stale.Digest})
+	_, err := s.acc.Apply(ctx(t), model.Plan{Title: "refresh", Steps: []model.Step{del}}, ecrops.ApplyOptions{})
+	if moved == "" || moved == stale.Digest {
+		t.Fatalf("the test did not move the tag (%s → %s)", stale.Digest, moved)
+	}
+	var pe *ecrops.PreconditionError
+	if !errors.As(err, &pe) || !strings.Contains(err.Error(), "the image the finding was about") {
+		t.Fatalf("a tag that moved was deleted, or refused without saying why: %v", err)
+	}
+	if now := s.acc.ProbeCache(ctx(t), repo, tag); !now.Cached || now.Digest != moved {
+		t.Fatalf("the new image is gone: %+v (re-imported %s)", now, moved)
+	}
+	// Forcing past the difference does not delete it either: force lets a person act
+	// on a state they read, not on an image the finding was not about.
+	if _, err := s.acc.Apply(ctx(t), model.Plan{Title: "refresh", Steps: []model.Step{del}}, ecrops.ApplyOptions{Force: true}); !errors.As(err, &pe) {
+		t.Fatalf("forced: %v", err)
+	}
+	if now := s.acc.ProbeCache(ctx(t), repo, tag); now.Digest != moved {
+		t.Fatalf("forced: the new image is gone: %+v", now)
 	}
 }

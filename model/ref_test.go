@@ -127,11 +127,14 @@ func FuzzImagesFromFile(f *testing.F) {
 }
 
 func FuzzPrintable(f *testing.F) {
-	for _, s := range []string{"plain", "\x1b[2J\x1b[H", "\u009b31m", "\u202e", "a\x00b"} {
+	for _, s := range []string{"plain", "\x1b[2J\x1b[H", "\u009b31m", "\u202e", "a\x00b", "caf\u00e9 \ufffd", "bad \xff utf-8", "\u00a0"} {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, s string) {
 		out := Printable(s)
+		if plain(s) && len(s) <= 4096 && out != s {
+			t.Fatalf("Printable(%q) = %q: the copy it skips would differ", s, out)
+		}
 		for _, r := range out {
 			if r < 0x20 || r == 0x7f || (r >= 0x80 && r < 0xa0) || r == '\u202e' {
 				t.Fatalf("Printable(%q) kept %U", s, r)

@@ -106,7 +106,6 @@ func (t Template) AppliesToPullThroughCache() bool {
 type Repository struct {
 	Name               string
 	ARN                string
-	URI                string
 	CreatedAt          time.Time
 	ImageTagMutability string
 	// MutabilityExclusions are the WILDCARD filters of a *_WITH_EXCLUSION setting.
@@ -190,23 +189,40 @@ func (r Repository) IsCache() bool { return r.RulePrefix != "" }
 
 // Image is one manifest in a repository: an image or an index. An account holds a
 // hundred thousand of them, so an image keeps only what a check or a screen reads (no
-// artifact media type), and the scan stores its strings compactly (ecrops/scan.go).
+// artifact media type) in compact types (compact.go): 104 bytes and its tags, where
+// strings and time.Times took 223. The scan interns the tags (ecrops/scan.go).
 type Image struct {
-	Digest    string
-	Tags      []string
-	MediaType string
+	Digest    Digest
+	Tags      []string // sorted
+	MediaType MediaType
 	SizeBytes int64
-	PushedAt  time.Time
-	LastPull  time.Time // zero when ECR has recorded no pull
+	PushedAt  UnixTime
+	LastPull  UnixTime // zero when ECR has recorded no pull
 
-	// Children are the manifests an index references, with whether each is in the
-	// repository. Empty for a single image, or when the index could not be read.
-	Children []ChildManifest
+	// children is set only for an index whose manifest was read: a pointer, since most
+	// images are no index and a slice header is three words.
+	children *[]ChildManifest
 }
 
 // IsIndex reports whether the image is a multi-platform index.
-func (i Image) IsIndex() bool {
-	return strings.Contains(i.MediaType, "image.index") || strings.Contains(i.MediaType, "manifest.list")
+func (i Image) IsIndex() bool { return i.MediaType.IsIndex() }
+
+// Children are the manifests an index references, with whether each is in the
+// repository. Empty for a single image, or when the index could not be read.
+func (i Image) Children() []ChildManifest {
+	if i.children == nil {
+		return nil
+	}
+	return *i.children
+}
+
+// SetChildren records the manifests an index references.
+func (i *Image) SetChildren(c []ChildManifest) {
+	if len(c) == 0 {
+		i.children = nil
+		return
+	}
+	i.children = &c
 }
 
 // ChildManifest is one manifest of an index.
@@ -219,7 +235,7 @@ type ChildManifest struct {
 // MissingPlatforms lists the platforms of an index whose manifests are not cached.
 func (i Image) MissingPlatforms() []string {
 	var out []string
-	for _, c := range i.Children {
+	for _, c := range i.Children() {
 		if !c.Present {
 			out = append(out, c.Platform)
 		}

@@ -51,9 +51,9 @@ func bigSnapshot(n int) *model.Snapshot {
 	now := time.Now()
 	repo := model.Repository{Name: "ecr-public/big/app", RulePrefix: "ecr-public", ImagesKnown: true, LifecycleKnown: true, LifecyclePolicy: "x"}
 	for i := range n {
-		repo.Images = append(repo.Images, model.Image{Digest: fmt.Sprintf("sha256:%064x", i), Tags: []string{fmt.Sprintf("v%d", i)},
-			MediaType: "application/vnd.docker.distribution.manifest.v2+json", SizeBytes: 1 << 20,
-			PushedAt: now.Add(-time.Duration(i) * time.Minute), LastPull: now.Add(-time.Hour)})
+		repo.Images = append(repo.Images, model.Image{Digest: model.ParseDigest(fmt.Sprintf("sha256:%064x", i)), Tags: []string{fmt.Sprintf("v%d", i)},
+			MediaType: model.MediaTypeOf("application/vnd.docker.distribution.manifest.v2+json"), SizeBytes: 1 << 20,
+			PushedAt: model.UnixTimeOf(now.Add(-time.Duration(i) * time.Minute)), LastPull: model.UnixTimeOf(now.Add(-time.Hour))})
 	}
 	return &model.Snapshot{AccountID: "111122223333", Region: "us-east-1", Identity: model.Identity{ARN: "arn:aws:iam::111122223333:user/admin"},
 		Rules:        []model.Rule{{Prefix: "ecr-public", UpstreamRegistry: "ecr-public", UpstreamURL: "public.ecr.aws"}},

@@ -88,10 +88,10 @@ func (a *App) headerLine() string {
 // the targets are opened in.
 func (a *App) fleetHeader() string {
 	mode := a.c.st.readOnly.Render("READ-ONLY")
-	if a.c.eng != nil && !a.c.eng.ReadOnly() {
+	if (a.c.eng != nil && !a.c.eng.ReadOnly()) || (a.c.eng == nil && !a.fleet.fleet.ReadOnly()) {
 		mode = a.c.st.writesOn.Render("WRITES ON")
 	}
-	left := a.c.st.header.Render("ptcdoctor") + "  " + fmt.Sprintf("fleet · %d account-regions", len(a.fleet.rows))
+	left := a.c.st.header.Render("ptcdoctor") + "  " + fmt.Sprintf("fleet · %s", a.fleet.count())
 	return a.spread(left, mode)
 }
 

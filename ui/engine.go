@@ -17,8 +17,9 @@
 // last seen to hold.
 //
 // Over a fleet (Options.Fleet, a FleetEngine), the interface opens on the fleet screen
-// (fleet.go): one row per account-region, filled as each target's scan ends, then the
-// cross-account findings. Until a target is entered there is no Engine behind the tabs
+// (fleet.go): one row per account-region (or per account while its regions are looked
+// for), filled as each target's scan ends, then the cross-account findings and what they
+// could not judge. Until a target is entered there is no Engine behind the tabs
 // (the one-account keys say so); enter opens one, in the background, and puts it there,
 // and F or :fleet comes back with it kept.
 package ui

@@ -8,11 +8,14 @@ import (
 	"charm.land/bubbles/v2/key"
 	tea "charm.land/bubbletea/v2"
 
+	"github.com/ptcdoctor/ptcdoctor/diagnose"
 	"github.com/ptcdoctor/ptcdoctor/model"
 )
 
 // The fleet screen: one row per account-region, filled as each target is scanned, and
-// the cross-account findings once all are. enter opens a target in the screens of one
+// the cross-account findings (and what they could not judge) once all are. An account
+// whose regions are still being looked for (--regions all) is one row, discovering, until
+// its account-regions take its place. enter opens a target in the screens of one
 // account (rules, repositories, findings, journal); F or :fleet comes back here.
 //
 // The fleet's scan has a generation, as one account's has: its rows and its end carry
@@ -21,29 +24,36 @@ import (
 // FleetEngine is what the interface needs of a fleet. cmd/ptcdoctor/uiengine adapts
 // ecrops' targets to it; tests give a fake.
 type FleetEngine interface {
-	// Targets are the account-regions, known before any is scanned.
+	// Targets are the account-regions known before any is scanned, and the accounts
+	// whose regions are still to be found (Discover).
 	Targets() []FleetTarget
 	// Scan scans and checks every target, at the bounds the engine keeps. report is
-	// called as each target starts and again as it ends, one call at a time; the
+	// called as each target starts and again as it ends, one call at a time, and once
+	// for each discovering account, with the account-regions found (Found); the
 	// cross-account findings come back once every target has ended.
-	Scan(ctx context.Context, report func(FleetRow)) []FleetFinding
+	Scan(ctx context.Context, report func(FleetRow)) FleetCross
 	// Open opens one target's account, for the screens of one account.
 	Open(ctx context.Context, id string) (Engine, error)
+	// ReadOnly says whether the targets open read-only (the header says it before any is).
+	ReadOnly() bool
 }
 
 // FleetTarget is one account-region. ID names it uniquely; Account is "" for a profile
-// until its scan reads whose account it is.
+// until its scan reads whose account it is. Discover marks an account whose regions
+// are still to be found: its row stands for them until Scan reports them.
 type FleetTarget struct {
 	ID, Source, Account, Region string
+	Discover                    bool
 }
 
 // The states of a fleet's target.
 const (
-	FleetQueued     = "queued"
-	FleetScanning   = "scanning"
-	FleetDone       = "done"
-	FleetIncomplete = "incomplete" // scanned, but some part or probe could not be read
-	FleetFailed     = "failed"     // not scanned: Reason says why
+	FleetDiscovering = "discovering" // an account whose regions are being looked for
+	FleetQueued      = "queued"
+	FleetScanning    = "scanning"
+	FleetDone        = "done"
+	FleetIncomplete  = "incomplete" // scanned, but some part or probe could not be read
+	FleetFailed      = "failed"     // not scanned: Reason says why
 )
 
 // FleetRow is a target's state and, once scanned, what it holds.
@@ -53,6 +63,21 @@ type FleetRow struct {
 	State, Reason, Detail   string
 	Rules, Repositories     int
 	Errors, Warnings, Infos int
+	// Found, for a discovering account, are its account-regions: they take its row's
+	// place. None found: the row stays, its State and Reason saying why.
+	Found []FleetTarget
+}
+
+// FleetCross is what the cross-account checks said once every target had ended.
+type FleetCross struct {
+	Findings   []FleetFinding
+	NotChecked []FleetNotChecked
+}
+
+// FleetNotChecked is a cross-account judgement a failed target (or an unread part of
+// one) left open.
+type FleetNotChecked struct {
+	Check, Subject, Reason string
 }
 
 // FleetFinding is a cross-account finding: one only a view of several accounts makes.
@@ -70,7 +95,7 @@ func (m fleetRowMsg) from(ch <-chan tea.Msg) tea.Msg { m.ch = ch; return m }
 
 type fleetDoneMsg struct {
 	gen   int
-	cross []FleetFinding
+	cross FleetCross
 }
 
 // fleetOpenedMsg answers enter on a target: its engine, or why it could not be opened.
@@ -85,20 +110,24 @@ type fleetScreen struct {
 	*listScreen
 	fleet   FleetEngine
 	rows    []FleetRow // in the targets' order
-	cross   []FleetFinding
+	cross   FleetCross
 	gen     int
 	running bool
+	ended   bool // a scan has ended: its cross-account counts are known
 	cancel  context.CancelFunc
 	// opening is the id of the open request awaited; open is the target whose screens
 	// are behind the tabs ("" before the first enter).
 	opening int
 	open    string
+	// principals are the watched pulling principals of every account; an opened
+	// target is given its own account's (diagnose.PrincipalsFor).
+	principals []string
 }
 
 func newFleetScreen(c *common, fl FleetEngine) *fleetScreen {
-	s := &fleetScreen{fleet: fl}
+	s := &fleetScreen{fleet: fl, principals: c.opts.Principals}
 	for _, t := range fl.Targets() {
-		s.rows = append(s.rows, FleetRow{FleetTarget: t, State: FleetQueued})
+		s.rows = append(s.rows, FleetRow{FleetTarget: t, State: initialState(t)})
 	}
 	cols := []column{{name: "account", title: "ACCOUNT", width: 12, keep: true}, {name: "region", title: "REGION", width: 14},
 		{name: "rules", title: "RULES", width: 5, quantity: true}, {name: "repos", title: "REPOS", width: 5, quantity: true},
@@ -125,7 +154,16 @@ func (s *fleetScreen) ShortHelp() []key.Binding {
 	return []key.Binding{k.Enter, k.Describe, k.Filter, k.Sort, k.Refresh}
 }
 
-// build is the list's rows: the targets, then the cross-account findings.
+// initialState is a target's state before the scan reaches it.
+func initialState(t FleetTarget) string {
+	if t.Discover {
+		return FleetDiscovering
+	}
+	return FleetQueued
+}
+
+// build is the list's rows: the targets, then the cross-account findings and what
+// they could not judge.
 func (s *fleetScreen) build() []row {
 	var out []row
 	for i := range s.rows {
@@ -148,10 +186,15 @@ func (s *fleetScreen) build() []row {
 		}
 		out = append(out, row{id: "target " + r.ID, cells: cells, nums: nums, ref: *r})
 	}
-	for _, f := range s.cross {
+	for _, f := range s.cross.Findings {
 		out = append(out, row{id: "cross " + f.ID, ref: f, cells: map[string]string{"account": "fleet", "region": "cross-acct",
 			"rules": "", "repos": "", "findings": strings.ToUpper(f.Severity[:min(1, len(f.Severity))]),
 			"state": model.Printable(f.Check + ": " + f.Subject)}})
+	}
+	for i, n := range s.cross.NotChecked {
+		out = append(out, row{id: fmt.Sprintf("unjudged %d %s %s", i, n.Check, n.Subject), ref: n, cells: map[string]string{"account": "fleet",
+			"region": "cross-acct", "rules": "", "repos": "", "findings": "-",
+			"state": model.Printable("not checked: " + n.Check + ": " + n.Subject)}})
 	}
 	return out
 }
@@ -163,14 +206,17 @@ func (s *fleetScreen) summary() string {
 		n[r.State]++
 	}
 	var parts []string
-	for _, st := range []string{FleetDone, FleetIncomplete, FleetFailed, FleetScanning, FleetQueued} {
+	for _, st := range []string{FleetDone, FleetIncomplete, FleetFailed, FleetScanning, FleetQueued, FleetDiscovering} {
 		if n[st] > 0 {
 			parts = append(parts, fmt.Sprintf("%d %s", n[st], st))
 		}
 	}
 	out := " · " + strings.Join(parts, ", ")
-	if !s.running && len(s.rows) > 0 {
-		out += fmt.Sprintf(" · %d cross-account", len(s.cross))
+	if s.ended && !s.running && len(s.rows) > 0 {
+		out += fmt.Sprintf(" · %d cross-account", len(s.cross.Findings))
+		if n := len(s.cross.NotChecked); n > 0 {
+			out += fmt.Sprintf(", %d not checked", n)
+		}
 	}
 	return out
 }
@@ -189,6 +235,8 @@ func (s *fleetScreen) selectedNote() string {
 		}
 	case FleetFinding:
 		return model.Printable(ref.Title) + " (d: in full)"
+	case FleetNotChecked:
+		return model.Printable(ref.Reason) + " (d: in full)"
 	}
 	return ""
 }
@@ -199,18 +247,28 @@ func (s *fleetScreen) start() tea.Cmd {
 		s.cancel() // replaced: its answers will be dropped
 	}
 	ctx, cancel := context.WithCancel(s.c.ctx)
-	s.gen, s.running, s.cancel, s.cross = s.c.nextID(), true, cancel, nil
-	for i := range s.rows {
-		s.rows[i] = FleetRow{FleetTarget: s.rows[i].FleetTarget, State: FleetQueued}
+	s.gen, s.running, s.cancel, s.cross = s.c.nextID(), true, cancel, FleetCross{}
+	// The rows are the engine's targets as they stand: a scan replaced may have found
+	// some accounts' regions, and left others to be looked in again.
+	s.rows = s.rows[:0]
+	for _, t := range s.fleet.Targets() {
+		s.rows = append(s.rows, FleetRow{FleetTarget: t, State: initialState(t)})
 	}
 	s.c.version++
 	gen, fl := s.gen, s.fleet
-	// Each target reports twice at most: the channel holds every answer, and the scan
-	// never waits on the screen.
+	// Each known target reports twice at most: the channel holds those answers, and the
+	// scan does not wait on the screen for them. Targets found while it runs may make
+	// it wait; once it is replaced (its context done), nothing waits for a reader.
 	ch := make(chan tea.Msg, 2*len(s.rows)+1)
+	send := func(m tea.Msg) {
+		select {
+		case ch <- m:
+		case <-ctx.Done():
+		}
+	}
 	go func() {
-		cross := fl.Scan(ctx, func(r FleetRow) { ch <- fleetRowMsg{gen: gen, row: r} })
-		ch <- fleetDoneMsg{gen: gen, cross: cross}
+		cross := fl.Scan(ctx, func(r FleetRow) { send(fleetRowMsg{gen: gen, row: r}) })
+		send(fleetDoneMsg{gen: gen, cross: cross})
 		close(ch)
 	}()
 	return listen(ch)
@@ -222,30 +280,59 @@ func (s *fleetScreen) Update(msg tea.Msg) tea.Cmd {
 		if msg.gen != s.gen {
 			return nil // a replaced scan: its channel drains, unread
 		}
-		for i := range s.rows {
-			if s.rows[i].ID == msg.row.ID {
-				s.rows[i] = msg.row
-			}
-		}
+		s.place(msg.row)
 		s.c.version++
 		return listen(msg.ch)
 	case fleetDoneMsg:
 		if msg.gen != s.gen {
 			return nil
 		}
-		s.running, s.cross = false, msg.cross
+		s.running, s.ended, s.cross = false, true, msg.cross
 		s.c.version++
 		return nil
 	}
 	return s.listScreen.Update(msg)
 }
 
-// enter opens a target's account, in the background; a cross-account finding is
-// described.
+// place puts a reported row on screen: over the row of the same target, or, for a
+// discovering account whose regions were found, in its place, queued.
+func (s *fleetScreen) place(r FleetRow) {
+	for i := range s.rows {
+		if s.rows[i].ID != r.ID {
+			continue
+		}
+		if len(r.Found) == 0 {
+			s.rows[i] = r
+			return
+		}
+		var found []FleetRow
+		for _, t := range r.Found {
+			found = append(found, FleetRow{FleetTarget: t, State: FleetQueued})
+		}
+		s.rows = append(s.rows[:i], append(found, s.rows[i+1:]...)...)
+		return
+	}
+	s.rows = append(s.rows, r) // not listed before: kept all the same
+}
+
+// enter opens a target's account, in the background; a cross-account finding, or a
+// judgement left open, is described.
 func (s *fleetScreen) enter(r *row) tea.Cmd {
 	t, ok := r.ref.(FleetRow)
 	if !ok {
-		s.c.nav.push(newDescribeScreen(s.c, "Cross-account finding", r.ref))
+		title := "Cross-account finding"
+		if _, open := r.ref.(FleetNotChecked); open {
+			title = "Cross-account: not checked"
+		}
+		s.c.nav.push(newDescribeScreen(s.c, title, r.ref))
+		return nil
+	}
+	switch {
+	case t.State == FleetDiscovering:
+		s.c.nav.note("its regions are still being looked for: enter opens one of them once it is listed")
+		return nil
+	case t.Discover: // looked in, and no region of it is a target
+		s.c.nav.note("no account-region of this account to open: " + model.Printable(t.Reason))
 		return nil
 	}
 	if t.ID == s.open && s.c.eng != nil {
@@ -275,11 +362,29 @@ func (a *App) openTarget(msg fleetOpenedMsg) tea.Cmd {
 	}
 	f.open = msg.id
 	a.c.eng = msg.eng
+	a.c.opts.Principals = f.principalsOf(msg.id)
 	a.c.notChecked = nil
 	a.c.setData(nil, nil)
 	a.c.setJournal(nil)
 	a.jump(2)
 	return tea.Batch(a.startScan(), a.c.track(a.journalCmd()))
+}
+
+// principalsOf are the watched principals for one target: its own account's, once its
+// account is known.
+func (s *fleetScreen) principalsOf(id string) []string {
+	for _, r := range s.rows {
+		if r.ID == id && r.Account != "" {
+			return diagnose.PrincipalsFor(s.principals, r.Account)
+		}
+	}
+	var out []string // a profile's account not read yet: the placeholder cannot be filled
+	for _, p := range s.principals {
+		if !strings.Contains(p, diagnose.AccountPlaceholder) {
+			out = append(out, p)
+		}
+	}
+	return out
 }
 
 // toFleet shows the fleet screen; the open target stays behind the tabs.
@@ -289,7 +394,39 @@ func (a *App) toFleet() {
 		return
 	}
 	a.history = nil
+	a.fleet.refreshOpen(a.c.snap, a.c.findings, a.c.notChecked)
 	a.show(a.fleet)
+}
+
+// refreshOpen brings the opened target's row up to what its screens last read (after a
+// fix, a refresh): the row says what is so now, not what the fleet's scan saw. The
+// cross-account findings wait for the fleet's next scan (r), which reads every target.
+func (s *fleetScreen) refreshOpen(snap *model.Snapshot, findings []model.Finding, notChecked []model.NotChecked) {
+	if snap == nil || s.open == "" || s.running {
+		return
+	}
+	for i := range s.rows {
+		r := &s.rows[i]
+		if r.ID != s.open || r.Account != snap.AccountID || r.Region != snap.Region {
+			continue
+		}
+		*r = FleetRow{FleetTarget: r.FleetTarget, State: FleetDone, Rules: len(snap.Rules), Repositories: len(snap.Repositories)}
+		if len(snap.Errors) > 0 || len(notChecked) > 0 {
+			r.State = FleetIncomplete
+			r.Reason = fmt.Sprintf("%d parts unread, %d subjects not checked", len(snap.Errors), len(notChecked))
+		}
+		for _, f := range findings {
+			switch f.Severity {
+			case model.SeverityError:
+				r.Errors++
+			case model.SeverityWarning:
+				r.Warnings++
+			default:
+				r.Infos++
+			}
+		}
+		s.c.version++
+	}
 }
 
 // needsTarget says, before the fleet's first enter, that a key is one account's.
@@ -299,4 +436,22 @@ func (a *App) needsTarget() bool {
 	}
 	a.note("enter opens the selected account-region; its rules, repositories, findings and journal follow")
 	return true
+}
+
+// count names the fleet's size for the header: its account-regions, and the accounts
+// whose regions are still being looked for.
+func (s *fleetScreen) count() string {
+	regions, discovering := 0, 0
+	for _, r := range s.rows {
+		if r.State == FleetDiscovering {
+			discovering++
+		} else {
+			regions++
+		}
+	}
+	out := fmt.Sprintf("%d account-regions", regions)
+	if discovering > 0 {
+		out += fmt.Sprintf(", %d accounts discovering", discovering)
+	}
+	return out
 }

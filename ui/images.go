@@ -139,7 +139,7 @@ func imageRows(repo *model.Repository, upstream map[string]string, now time.Time
 		if img.IsIndex() {
 			kind = "index"
 			var parts []string
-			for _, c := range img.Children {
+			for _, c := range img.Children() {
 				if c.Present {
 					parts = append(parts, c.Platform)
 				} else {
@@ -152,11 +152,12 @@ func imageRows(repo *model.Repository, upstream map[string]string, now time.Time
 		if tags == "" {
 			tags = "<untagged>"
 		}
-		rows = append(rows, row{id: img.Digest, ref: imageRef{repo, img},
-			cells: map[string]string{"tags": model.Printable(tags), "digest": shortDigest(img.Digest), "type": kind,
-				"pushed": ago(img.PushedAt, now), "pull": ago(img.LastPull, now), "upstream": upstreamState(img, upstream),
+		digest, pushed, pull := img.Digest.String(), img.PushedAt.Time(), img.LastPull.Time()
+		rows = append(rows, row{id: digest, ref: imageRef{repo, img},
+			cells: map[string]string{"tags": model.Printable(tags), "digest": shortDigest(digest), "type": kind,
+				"pushed": ago(pushed, now), "pull": ago(pull, now), "upstream": upstreamState(img, upstream),
 				"platforms": model.Printable(platforms)},
-			nums: map[string]float64{"pushed": age(img.PushedAt, now), "pull": age(img.LastPull, now)}})
+			nums: map[string]float64{"pushed": age(pushed, now), "pull": age(pull, now)}})
 	}
 	return rows
 }
@@ -170,7 +171,7 @@ func upstreamState(img *model.Image, upstream map[string]string) string {
 	switch {
 	case !ok:
 		return ""
-	case d == img.Digest:
+	case img.Digest.Is(d):
 		return "same"
 	case strings.HasPrefix(d, "?"):
 		return model.Printable(d)

@@ -51,7 +51,7 @@ func (e *probingEngine) ProbeUpstream(ctx context.Context, _ model.Rule, _ strin
 func TestLeavingTheImagesCancelsTheProbes(t *testing.T) {
 	snap := account("hub/app")
 	for i, tag := range []string{"a", "b", "c"} {
-		snap.Repositories[0].Images = append(snap.Repositories[0].Images, model.Image{Digest: "sha256:" + strings.Repeat(string(rune('1'+i)), 64), Tags: []string{tag}})
+		snap.Repositories[0].Images = append(snap.Repositories[0].Images, model.Image{Digest: model.ParseDigest("sha256:" + strings.Repeat(string(rune('1'+i)), 64)), Tags: []string{tag}})
 	}
 	eng := &probingEngine{fakeEngine: &fakeEngine{scans: []*model.Snapshot{snap}}, started: make(chan struct{}), cancelled: make(chan struct{})}
 	app := newApp(eng)

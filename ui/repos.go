@@ -47,12 +47,10 @@ func repoRows(snap *model.Snapshot, fs []model.Finding, rule string, now time.Ti
 			ruleCol = "(none)"
 		}
 		var size int64
-		var last time.Time
+		var last model.UnixTime
 		for _, img := range r.Images {
 			size += img.SizeBytes
-			if img.LastPull.After(last) {
-				last = img.LastPull
-			}
+			last = max(last, img.LastPull)
 		}
 		images := fmt.Sprint(len(r.Images))
 		if !r.ImagesKnown {
@@ -61,8 +59,8 @@ func repoRows(snap *model.Snapshot, fs []model.Finding, rule string, now time.Ti
 		about := findingsAbout(fs, "repository", r.Name)
 		rows = append(rows, row{id: r.Name, ref: r,
 			cells: map[string]string{"repo": model.Printable(r.Name), "rule": model.Printable(ruleCol), "images": images,
-				"size": humanBytes(size), "pull": ago(last, now), "findings": sevCounts(about)},
-			nums: map[string]float64{"images": float64(len(r.Images)), "size": float64(size), "pull": age(last, now),
+				"size": humanBytes(size), "pull": ago(last.Time(), now), "findings": sevCounts(about)},
+			nums: map[string]float64{"images": float64(len(r.Images)), "size": float64(size), "pull": age(last.Time(), now),
 				"findings": severityWeight(about)}})
 	}
 	return rows

@@ -30,13 +30,16 @@ type scope struct {
 	configPath string
 	probeLimit int
 	consumers  []string
+	// fleet: each account-region of a fleet is given the principals of its own account
+	// only (diagnose.PrincipalsFor); the others are the cross-account checks'.
+	fleet bool
 }
 
 func (sc *scope) register(cmd *cobra.Command) {
 	f := cmd.Flags()
 	f.StringArrayVar(&sc.images, "image", nil, "a reference to check, as the cache URI or the upstream reference (nginx:1.27); repeatable")
 	f.StringVar(&sc.imagesFile, "images-file", "", "references to check: one a line, or Kubernetes manifests / kubectl get -o json output")
-	f.StringArrayVar(&sc.principals, "principal", nil, "the IAM role or user that pulls (default: the config's, else the caller); repeatable")
+	f.StringArrayVar(&sc.principals, "principal", nil, "the IAM role or user that pulls (default: the config's, else the caller); repeatable; over a fleet, arn:aws:iam::{account}:role/NAME is that role in every account")
 	f.StringArrayVar(&sc.checks, "check", nil, "run only this check (see --list-checks); repeatable")
 	f.StringVar(&sc.configPath, "config", "", "config file with a watch list (default $XDG_CONFIG_HOME/ptcdoctor/config.yaml)")
 	f.IntVar(&sc.probeLimit, "probe-limit", 200, "compare at most this many cached tags with their upstream (stale-tag), the most recently pulled first")
@@ -95,7 +98,7 @@ func (sc *scope) run(ctx context.Context, g *globals, s *session, progress func(
 			return nil, usageError{fmt.Errorf("--check %q: no such check (ptcdoctor doctor --list-checks)", id)}
 		}
 	}
-	cfg, err := loadConfig(sc.configPath, g.demo)
+	cfg, err := g.loadConfig(sc.configPath)
 	if err != nil {
 		return nil, usageError{err}
 	}
@@ -154,6 +157,9 @@ func (sc *scope) run(ctx context.Context, g *globals, s *session, progress func(
 		return nil, usageError{errors.New(strings.Join(bad, "\n"))}
 	}
 	principals := append(append([]string{}, cfg.Watch.Principals...), sc.principals...)
+	if sc.fleet {
+		principals = diagnose.PrincipalsFor(principals, snap.AccountID)
+	}
 	d.opts = diagnose.Options{Refs: d.refs, Principals: principals, Checks: sc.checks, ProbeLimit: sc.probeLimit, ConsumerAccounts: sc.consumers}
 	if len(principals) > 0 && snap.Identity.ARN != "" {
 		d.opts.Principals = append([]string{snap.Identity.ARN}, principals...)
@@ -165,6 +171,16 @@ func (sc *scope) run(ctx context.Context, g *globals, s *session, progress func(
 	calls1, throttled1, failed1 := s.acc.Calls()
 	d.calls, d.throttled, d.retried = since(calls1, calls0), since(throttled1, throttled0), failed1-failed0
 	return d, nil
+}
+
+// report is the diagnosis in the report's shape; its figures count every call the scan and
+// the checks made (the scan's own count only its own).
+func (d *diagnosis) report(stats bool) diagnose.Report {
+	report := diagnose.NewReport(d.snap, d.Result, stats)
+	if report.Stats != nil {
+		report.Stats.Calls, report.Stats.Throttled, report.Stats.Retried = d.calls, d.throttled, d.retried
+	}
+	return report
 }
 
 // args are the flags that give this scope, for a command printed to be run as is.
@@ -229,7 +245,8 @@ account-region is scanned and diagnosed as one account is, several at once (--pa
 and printed as it finishes; a target that cannot be scanned is named and the rest go
 on; then a table of every target, the findings that only the fleet view can make
 (cross-account), and the totals. --json gives one report per target plus the summary
-(schemaVersion 3, diagnose/README.md).
+(schemaVersion 5, diagnose/README.md). --demo-fleet is such a fleet, embedded: four
+accounts in two regions, in process.
 
 Exit status: 0 a complete scan with nothing at error severity; 1 findings at error
 severity; 2 usage or configuration error; 3 some part of the scan, or a probe a check
@@ -239,6 +256,7 @@ failed or is incomplete, else 1 if any finding is at error severity.`,
   ptcdoctor doctor --image nginx:1.27 --principal arn:aws:iam::111122223333:role/eks-node
   kubectl get pods -A -o json | ptcdoctor doctor --images-file - --json
   kubectl get events -A -o json | ptcdoctor doctor --events-file -
+  ptcdoctor doctor --demo-fleet
   ptcdoctor doctor --profile prod --profile staging --regions us-east-1,eu-west-1
   ptcdoctor doctor --assume-role-arn 'arn:aws:iam::{account}:role/ptcdoctor-audit' --organization --regions all`,
 		Args: cobra.NoArgs,
@@ -279,10 +297,7 @@ failed or is incomplete, else 1 if any finding is at error severity.`,
 			if err != nil {
 				return err
 			}
-			report := diagnose.NewReport(d.snap, d.Result, stats)
-			if report.Stats != nil {
-				report.Stats.Calls, report.Stats.Throttled, report.Stats.Retried = d.calls, d.throttled, d.retried
-			}
+			report := d.report(stats)
 			report.PullFailures = d.explainEvents(cmd.Context(), s)
 			switch {
 			case asJSON:

@@ -55,12 +55,39 @@ func TestDoctorExplainsTheFailedPullsOfEvents(t *testing.T) {
 		}
 	}
 
+	// The Markdown report holds what the JSON holds: every group, every image, its pods,
+	// the kubelet's message, the verdict and the fix.
+	md, code := runWithStdin(t, demoEnv(t), string(events), "doctor", "--demo", "--markdown", "--events-file", "-")
+	if code != exitFindings || !strings.Contains(md, "## Failed image pulls in the events") {
+		t.Fatalf("--markdown: exit %d:\n%s", code, md)
+	}
+	md = md[strings.Index(md, "## Failed image pulls in the events"):]
+	for _, g := range report.PullFailures {
+		if !strings.Contains(md, "### `"+g.Cause+"`: "+g.Title) {
+			t.Errorf("--markdown lacks the group %s", g.Cause)
+		}
+		for _, p := range g.Pulls {
+			inert := strings.NewReplacer("<", "&lt;", ">", "&gt;") // Markdown keeps no HTML from outside
+			for _, want := range append([]string{"- `" + p.Image + "` (", strings.Join(p.Objects, ", "), p.Verdict, p.Fix}, p.Needs...) {
+				if !strings.Contains(md, inert.Replace(want)) {
+					t.Errorf("--markdown lacks %q of %s in %s:\n%s", want, p.Image, g.Cause, md)
+				}
+			}
+			if p.Message != "" && !strings.Contains(md, "the kubelet said: `") {
+				t.Errorf("--markdown lacks the kubelet's message of %s", p.Image)
+			}
+		}
+	}
+
 	// kubectl's answer on a quiet cluster: no failed pull, not a usage error.
 	quiet := `{"apiVersion":"v1","items":[],"kind":"List","metadata":{"resourceVersion":""}}`
 	if out, code := runWithStdin(t, demoEnv(t), quiet, "doctor", "--demo", "--events-file", "-"); code == exitUsage || !strings.Contains(out, "Failed image pulls in the events: 0 causes") {
 		t.Fatalf("an empty events list: exit %d:\n%s", code, out)
 	}
 
+	if out, _ := runWithStdin(t, demoEnv(t), quiet, "doctor", "--demo", "--markdown", "--events-file", "-"); !strings.Contains(out, "None: no event tells of a failed image pull.") {
+		t.Fatalf("an empty events list, --markdown:\n%s", out)
+	}
 	if out, code := runWithStdin(t, demoEnv(t), "nginx:1.27\n", "doctor", "--demo", "--events-file", "-"); code != exitUsage || !strings.Contains(out, "not Kubernetes events") {
 		t.Fatalf("not events: exit %d:\n%s", code, out)
 	}

@@ -2,10 +2,10 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
-	"reflect"
 	"slices"
 	"strings"
 
@@ -18,7 +18,7 @@ import (
 func newExplainCommand(g *globals) *cobra.Command {
 	var errText string
 	var principals []string
-	var lineOnly bool
+	var lineOnly, asJSON bool
 	cmd := &cobra.Command{
 		Use:   "explain REF | --error TEXT",
 		Short: "Walk one reference through the pull, link by link, to the verdict and the fix",
@@ -41,6 +41,11 @@ narrows the causes; the chain confirms one of them or none: a link that fails
 for a cause the line does not allow is shown as also failing, never as the
 line's cause.
 
+With --json, either form prints one JSON document instead of text (schema:
+diagnose/README.md, "explain's JSON"): the chain, the verdict, the fixes with
+the finding each belongs to, and for --error the line's reading and its cause.
+The exit status is the same as without it.
+
 Exit status: explain REF exits 1 when a link fails. explain --error exits 1
 when the chain walked on the account confirms the cause (a finding, as explain
 REF); 0 when the cause is the line's own reading (--line-only, a line that
@@ -49,6 +54,7 @@ stays unsettled with the account read; 3 when the account was needed and could
 not be read; 4 when the message is not one ptcdoctor recognises.`,
 		Example: `  ptcdoctor explain --demo 111122223333.dkr.ecr.us-east-1.amazonaws.com/docker-hub/nginx:latest
   ptcdoctor explain --error "manifest unknown: Requested image not found" --line-only
+  ptcdoctor explain --demo --json docker-hub/library/nginx:1.27
   ptcdoctor explain --demo --principal arn:aws:iam::111122223333:role/eks-node --error 'failed to resolve reference "111122223333.dkr.ecr.us-east-1.amazonaws.com/docker-hub/library/redis:7.4": not found'`,
 		Args: cobra.MaximumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
@@ -57,7 +63,7 @@ not be read; 4 when the message is not one ptcdoctor recognises.`,
 				if len(args) > 0 {
 					return usageError{errors.New("give a reference or --error, not both")}
 				}
-				return explainError(cmd.Context(), g, out, errText, principals, lineOnly)
+				return explainError(cmd.Context(), g, out, errText, principals, lineOnly, asJSON)
 			}
 			if len(args) == 0 {
 				return usageError{errors.New("give a reference to explain, or --error TEXT")}
@@ -68,20 +74,42 @@ not be read; 4 when the message is not one ptcdoctor recognises.`,
 			}
 			defer s.Close()
 			acct, err := readAccount(cmd.Context(), g, s, principals)
+			var unread unreadAccountError
+			if errors.As(err, &unread) && asJSON {
+				// A script reading the document gets one: incomplete, with what failed.
+				why := "the account could not be read: " + failedReads(unread.snap.Errors)
+				ex := diagnose.Explanation{Ref: model.Ref{Input: args[0]}, Verdict: "Not checked: " + why,
+					Steps: []diagnose.ExplainStep{{Name: "registry and region", Status: diagnose.StatusNotChecked, Detail: why}}}
+				writeJSON(out, diagnose.NewExplainReport(unread.snap, ex))
+				return incompleteError{err}
+			}
 			if err != nil {
 				return err
 			}
 			ref, err := model.ParseRef(args[0], acct.Snap.AccountID, acct.Snap.Region, acct.Snap.Rules)
 			if pe := acct.Snap.PartFailed(model.PartRules); err != nil && ref.Repository == "" && pe != nil {
-				fmt.Fprintf(out, "NOT CHECKED  %s: the rules could not be read, so where it is pulled from is not known: %s failed: %s %s\n",
-					model.Printable(args[0]), pe.Operation, pe.Code, pe.Message)
+				why := fmt.Sprintf("the rules could not be read, so where it is pulled from is not known: %s failed: %s %s", pe.Operation, pe.Code, pe.Message)
+				if asJSON {
+					ex := diagnose.Explanation{Ref: model.Ref{Input: args[0]}, Verdict: "Not checked: " + why,
+						Steps: []diagnose.ExplainStep{{Name: "rule", Status: diagnose.StatusNotChecked, Detail: why}}}
+					writeJSON(out, diagnose.NewExplainReport(acct.Snap, ex))
+				} else {
+					fmt.Fprintf(out, "NOT CHECKED  %s: %s\n", model.Printable(args[0]), model.Printable(why))
+				}
 				return incompleteError{errQuiet}
 			}
 			if err != nil && ref.Repository == "" {
 				return usageError{err}
 			}
 			ex := diagnose.Explain(cmd.Context(), acct.Snap, s.acc, ref, acct.Opts)
-			printExplanation(out, ex, explainScope(g, ex.Ref, principals))
+			scopeArgs := explainScope(g, ex.Ref, principals)
+			if asJSON {
+				rep := diagnose.NewExplainReport(acct.Snap, ex)
+				withApply(rep.Fixes, scopeArgs)
+				writeJSON(out, rep)
+			} else {
+				printExplanation(out, ex, scopeArgs)
+			}
 			if ex.NotChecked() { // a link that could not be read: exit 3, whatever else was found
 				return incompleteError{errQuiet}
 			}
@@ -96,6 +124,7 @@ not be read; 4 when the message is not one ptcdoctor recognises.`,
 	cmd.Flags().StringVar(&errText, "error", "", "an error line to explain instead of a reference")
 	cmd.Flags().StringArrayVar(&principals, "principal", nil, "the IAM role or user that pulls (repeatable)")
 	cmd.Flags().BoolVar(&lineOnly, "line-only", false, "with --error: read the line alone, never the account")
+	cmd.Flags().BoolVar(&asJSON, "json", false, "print the explanation as JSON (schema: diagnose/README.md)")
 	return cmd
 }
 
@@ -124,19 +153,6 @@ func readAccount(ctx context.Context, g *globals, s *session, principals []strin
 }
 
 var statusMark = map[string]string{"ok": "[ ok ]", "warning": "[warn]", "failed": "[FAIL]", "skipped": "[ -- ]", diagnose.StatusNotChecked: "[ ?? ]"}
-
-// fixSource names the finding a fix of the explanation belongs to, and its place among
-// that finding's fixes: what `fix --finding ID --fix N` takes to apply exactly it.
-func fixSource(ex diagnose.Explanation, fx model.Fix) (string, int, bool) {
-	for _, f := range ex.Findings {
-		for i, x := range f.Fixes {
-			if reflect.DeepEqual(x, fx) {
-				return f.ID(), i + 1, true
-			}
-		}
-	}
-	return "", 0, false
-}
 
 // printCommand prints a shell command to copy as it is: folded between its flags at
 // width, each line but the last ending in a backslash.
@@ -170,6 +186,28 @@ func explainScope(g *globals, ref model.Ref, principals []string) string {
 	return g.accountArgs(true) + sc.args()
 }
 
+// applyCommand is the command that shows the plan of a finding's fix, in the scope
+// explain diagnosed in (explainScope's flags).
+func applyCommand(findingID string, n int, scopeArgs string) string {
+	return fmt.Sprintf("ptcdoctor fix --finding %s --fix %d%s --dry-run", findingID, n, model.Printable(scopeArgs))
+}
+
+// withApply gives each fix of explain's JSON that has a plan the command that applies it.
+func withApply(fixes []diagnose.ExplainFix, scopeArgs string) {
+	for i, fx := range fixes {
+		if fx.Finding != "" && len(fx.Steps) > 0 {
+			fixes[i].Apply = applyCommand(fx.Finding, fx.Number, scopeArgs)
+		}
+	}
+}
+
+func writeJSON(w io.Writer, v any) {
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	enc.SetEscapeHTML(false) // <reference> reads as written
+	enc.Encode(v)
+}
+
 // printExplanation prints the chain, the verdict and the fixes, each fix with the command
 // that applies exactly it (scopeArgs are explainScope's).
 func printExplanation(w io.Writer, ex diagnose.Explanation, scopeArgs string) {
@@ -195,21 +233,26 @@ func printExplanation(w io.Writer, ex diagnose.Explanation, scopeArgs string) {
 	say(w, "Verdict: ", "         ", ex.Verdict)
 	for i, fx := range ex.Fixes {
 		printFix(w, i+1, fx)
-		if id, n, ok := fixSource(ex, fx); ok && len(fx.Plan.Steps) > 0 {
+		if id, n, ok := ex.FixSource(fx); ok && len(fx.Plan.Steps) > 0 {
 			yes := "--yes"
 			if fx.Plan.Destructive() {
 				yes = "--yes --destructive"
 			}
 			fmt.Fprintf(w, "  Apply it (see the plan with --dry-run, then run it with %s):\n", yes)
-			printCommand(w, fmt.Sprintf("ptcdoctor fix --finding %s --fix %d%s --dry-run", id, n, model.Printable(scopeArgs)), "    ", 80)
+			printCommand(w, applyCommand(id, n, scopeArgs), "    ", 80)
 		}
 	}
 }
 
-func explainError(ctx context.Context, g *globals, w io.Writer, text string, principals []string, lineOnly bool) error {
+func explainError(ctx context.Context, g *globals, w io.Writer, text string, principals []string, lineOnly, asJSON bool) error {
 	r, ok := diagnose.ReadError(text)
 	if !ok {
-		fmt.Fprintln(w, "ptcdoctor does not recognise this message. Paste the whole error line, with the image reference, or run: ptcdoctor explain <reference>")
+		const why = "ptcdoctor does not recognise this message. Paste the whole error line, with the image reference, or run: ptcdoctor explain <reference>"
+		if asJSON {
+			writeJSON(w, diagnose.NewErrorReport(nil, diagnose.ErrorVerdict{Reading: r, Verdict: why}, false, ""))
+		} else {
+			fmt.Fprintln(w, why)
+		}
 		return unrecognisedError{errQuiet}
 	}
 	var acct *diagnose.Account
@@ -229,7 +272,17 @@ func explainError(ctx context.Context, g *globals, w io.Writer, text string, pri
 	if v.Explanation != nil {
 		scopeArgs = explainScope(g, v.Explanation.Ref, principals)
 	}
-	printErrorVerdictIn(w, v, notRead, scopeArgs)
+	if asJSON {
+		var snap *model.Snapshot
+		if acct != nil {
+			snap = acct.Snap
+		}
+		rep := diagnose.NewErrorReport(snap, v, true, notRead)
+		withApply(rep.Fixes, scopeArgs)
+		writeJSON(w, rep)
+	} else {
+		printErrorVerdictIn(w, v, notRead, scopeArgs)
+	}
 	switch {
 	case v.Cause.ID == "" && notRead != "":
 		return incompleteError{errQuiet}

@@ -51,7 +51,7 @@ func runFleetDoctor(cmd *cobra.Command, g *globals, sc *scope, ff *fleetFlags, a
 		}
 	}
 	principals := append([]string(nil), sc.principals...)
-	if cfg, err := loadConfig(sc.configPath, g.demo); err == nil {
+	if cfg, err := g.loadConfig(sc.configPath); err == nil {
 		principals = append(cfg.Watch.Principals, principals...)
 	}
 	cross, crossNotChecked := diagnose.FleetChecks(views, failedTargets(results), principals)
@@ -78,14 +78,7 @@ func runFleetDoctor(cmd *cobra.Command, g *globals, sc *scope, ff *fleetFlags, a
 
 // fleetTargets are the account-regions the flags name, for doctor and fix.
 func fleetTargets(ctx context.Context, g *globals, sc *scope, ff *fleetFlags) (ecrops.FleetConfig, []ecrops.Target, []ecrops.Skipped, error) {
-	if sc.eventsFile != "" || sc.imagesFile == "-" {
-		return ecrops.FleetConfig{}, nil, nil, usageError{errors.New("--events-file and --images-file - are read once: give them for one account-region")}
-	}
-	base, err := g.config()
-	if err != nil {
-		return ecrops.FleetConfig{}, nil, nil, err
-	}
-	fc, err := ff.config(g, base)
+	fc, err := fleetConfig(g, sc, ff)
 	if err != nil {
 		return ecrops.FleetConfig{}, nil, nil, err
 	}
@@ -94,6 +87,19 @@ func fleetTargets(ctx context.Context, g *globals, sc *scope, ff *fleetFlags) (e
 		return ecrops.FleetConfig{}, nil, nil, usageError{err}
 	}
 	return fc, targets, skipped, nil
+}
+
+// fleetConfig is the fleet the flags describe, before any account or region is looked up.
+func fleetConfig(g *globals, sc *scope, ff *fleetFlags) (ecrops.FleetConfig, error) {
+	if sc.eventsFile != "" || sc.imagesFile == "-" {
+		return ecrops.FleetConfig{}, usageError{errors.New("--events-file and --images-file - are read once: give them for one account-region")}
+	}
+	sc.fleet = true
+	base, err := g.config()
+	if err != nil {
+		return ecrops.FleetConfig{}, err
+	}
+	return ff.config(g, base)
 }
 
 type fleetResult struct {
@@ -121,7 +127,7 @@ func runFleet(ctx context.Context, g *globals, sc *scope, base ecrops.Config, ta
 			if e := ecrops.RegionRefused(d.snap); e != nil {
 				return nil, fmt.Errorf("region %s is not enabled for account %s: %s answered %s: %s", d.snap.Region, d.snap.AccountID, e.Operation, e.Code, e.Message)
 			}
-			rep := diagnose.NewReport(d.snap, d.Result, stats)
+			rep := d.report(stats)
 			return &fleetScan{report: &rep, view: diagnose.FleetView(d.snap)}, nil
 		},
 		func(t ecrops.Target, s *fleetScan, err error) {

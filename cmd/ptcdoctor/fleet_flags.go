@@ -47,7 +47,7 @@ func (ff *fleetFlags) register(cmd *cobra.Command) {
 
 // active reports whether the flags name a fleet rather than one account-region.
 func (ff *fleetFlags) active(g *globals) bool {
-	return len(g.profiles) > 1 || ff.profilePattern != "" || ff.roleARN != "" || len(ff.accounts) > 0 ||
+	return g.demoFleet || len(g.profiles) > 1 || ff.profilePattern != "" || ff.roleARN != "" || len(ff.accounts) > 0 ||
 		ff.organization || len(ff.regions) > 1 || (len(ff.regions) == 1 && ff.regions[0] == "all")
 }
 
@@ -68,6 +68,9 @@ func (ff *fleetFlags) config(g *globals, base ecrops.Config) (ecrops.FleetConfig
 		return ecrops.FleetConfig{}, usageError{errors.New("give --region or --regions, not both")}
 	}
 	base.Concurrency = ff.perTarget
+	if g.demoFleet {
+		return g.startDemoFleet(ff, base)
+	}
 	fc := ecrops.FleetConfig{Base: base, ProfilePattern: ff.profilePattern, RoleARN: ff.roleARN,
 		Accounts: ff.accounts, Organization: ff.organization}
 	if len(g.profiles) > 1 || (ff.profilePattern != "" && len(g.profiles) == 1) {

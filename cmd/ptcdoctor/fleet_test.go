@@ -1,8 +1,11 @@
 package main
 
 import (
+	"bufio"
 	"encoding/json"
+	"fmt"
 	"os"
+	"os/exec"
 	"strings"
 	"testing"
 
@@ -121,14 +124,55 @@ func TestFleetUsageErrors(t *testing.T) {
 }
 
 // The same fleet with every cross-account case put right: no cross-account finding, and a
-// complete, clean fleet exits 0.
+// complete, clean fleet exits 0, also when the consuming accounts' node roles are named.
 func TestDoctorOverAHealthyFleet(t *testing.T) {
 	f := simtest.StartFleet(t, "../../testdata/fleet/healthy.yaml")
-	out, code := runCLI(t, fleetEnv(t, f), "doctor", "--assume-role-arn", "arn:aws:iam::{account}:role/ptcdoctor-audit", "--organization", "--regions", "us-east-1", "--json")
+	for _, principals := range [][]string{nil, {"--principal", "arn:aws:iam::222222222222:role/eks-node", "--principal", "arn:aws:iam::333333333333:role/eks-node"}} {
+		args := append([]string{"doctor", "--assume-role-arn", "arn:aws:iam::{account}:role/ptcdoctor-audit", "--accounts", "111111111111,222222222222,333333333333,444444444444",
+			"--regions", "us-east-1", "--json"}, principals...)
+		out, code := runCLI(t, fleetEnv(t, f), args...)
+		var r diagnose.FleetReport
+		jsonOf(t, out, &r)
+		if code != exitOK || !r.Complete || len(r.CrossAccount) != 0 || r.Summary.Errors+r.Summary.Warnings != 0 || r.Summary.Complete != 4 {
+			t.Fatalf("%v: exit %d:\n%s", principals, code, out)
+		}
+	}
+}
+
+// A consuming account's node role, named by --principal, against the central account's
+// creation template, whose repository policy grants that account's CI role only: the
+// cross-account check fires end to end, and the role, being team-a's, is not simulated
+// in the other accounts (where IAM has no such role: "not checked" for nothing).
+func TestFleetConsumerPullEndToEnd(t *testing.T) {
+	f := simtest.StartFleet(t, crossAccountFleet)
+	node := "arn:aws:iam::222222222222:role/eks-node"
+	out, code := runCLI(t, fleetEnv(t, f), "doctor", "--assume-role-arn", "arn:aws:iam::{account}:role/ptcdoctor-audit", "--organization",
+		"--regions", "us-east-1", "--principal", node, "--json")
 	var r diagnose.FleetReport
 	jsonOf(t, out, &r)
-	if code != exitOK || !r.Complete || len(r.CrossAccount) != 0 || r.Summary.Errors+r.Summary.Warnings != 0 || r.Summary.Complete != 4 {
+	if code != exitScan { // the sandbox cannot be assumed
 		t.Fatalf("exit %d:\n%s", code, out)
+	}
+	consumer := map[string]diagnose.ReportFinding{}
+	for _, fd := range r.CrossAccount {
+		if fd.Check == "fleet-consumer-pull" && fd.Severity == "error" && strings.Contains(fd.Title, node) {
+			consumer[fd.Subject.Kind+" "+fd.Subject.Name] = fd
+		}
+	}
+	// The template (what new repositories get) and the repository cached already.
+	if len(consumer) != 2 || consumer["template 111111111111 us-east-1 quay"].ID == "" ||
+		!strings.Contains(consumer["repositories 111111111111 us-east-1 quay/"].Explanation, "quay/prometheus/node-exporter") {
+		t.Fatalf("fleet-consumer-pull did not fire on the central quay template and repository: %+v", r.CrossAccount)
+	}
+	for _, tg := range r.Targets {
+		if tg.State == diagnose.TargetIncomplete {
+			t.Errorf("%s is incomplete (%s's role judged in another account?): %+v", tg.Target, node, tg.Report.NotChecked)
+		}
+	}
+	out, _ = runCLI(t, fleetEnv(t, f), "doctor", "--assume-role-arn", "arn:aws:iam::{account}:role/ptcdoctor-audit", "--organization",
+		"--regions", "us-east-1", "--principal", node)
+	if !strings.Contains(out, "ERROR   fleet-consumer-pull  (template 111111111111 us-east-1 quay)") {
+		t.Fatalf("the text report does not show the finding:\n%s", out)
 	}
 }
 
@@ -196,5 +240,130 @@ func TestFixOverAFleet(t *testing.T) {
 	}
 	if out, code := runCLI(t, env, append(fleet, "--yes", "--token-stdin", "--username", "u")...); code != exitUsage {
 		t.Fatalf("--token-stdin over a fleet (exit %d):\n%s", code, out)
+	}
+}
+
+// doctor over a fleet prints each target as it finishes: with the first target's registry policy
+// slowed down, the others' blocks (one of them a target that failed, named with why)
+// come out while it is still being read; the table at the end keeps the targets' order.
+func TestFleetDoctorStreamsTargets(t *testing.T) {
+	f := simtest.StartFleet(t, crossAccountFleet)
+	simtest.Admin(t, f.Member("111111111111", "us-east-1"), "PUT", "/faults",
+		`[{"operation":"GetRegistryPolicy","latency":"3s","latencyRate":1}]`, nil)
+	cmd := exec.Command(binary(t), "doctor", "--assume-role-arn", "arn:aws:iam::{account}:role/ptcdoctor-audit",
+		"--accounts", "111111111111,222222222222,444444444444", "--regions", "us-east-1")
+	cmd.Env = fleetEnv(t, f)
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	lines := make(chan string)
+	go func() {
+		sc := bufio.NewScanner(stdout)
+		for sc.Scan() {
+			lines <- sc.Text()
+		}
+		close(lines)
+	}()
+	var seen []string
+	waitFor := func(prefix string) {
+		t.Helper()
+		for l := range lines {
+			seen = append(seen, l)
+			if strings.HasPrefix(l, prefix) {
+				return
+			}
+		}
+		t.Fatalf("no line %q in:\n%s", prefix, strings.Join(seen, "\n"))
+	}
+	// The fast targets, in whichever order they end, before the slow one.
+	for _, want := range []string{"=== account 222222222222 us-east-1: ", "=== account 444444444444 us-east-1: FAILED"} {
+		if !strings.Contains(strings.Join(seen, "\n"), want) {
+			waitFor(want)
+		}
+	}
+	if strings.Contains(strings.Join(seen, "\n"), "=== account 111111111111") {
+		t.Fatalf("the slow target was printed before the others:\n%s", strings.Join(seen, "\n"))
+	}
+	if !strings.Contains(strings.Join(seen, "\n"), "not scanned: cannot assume arn:aws:iam::444444444444:role/ptcdoctor-audit") {
+		t.Errorf("the failed target does not say why:\n%s", strings.Join(seen, "\n"))
+	}
+	waitFor("=== account 111111111111 us-east-1: ")
+	waitFor("=== FLEET")
+	for l := range lines {
+		seen = append(seen, l)
+	}
+	cmd.Wait()
+	out := strings.Join(seen, "\n")
+	table := out[strings.Index(out, "=== FLEET"):]
+	a, b, c := strings.Index(table, "\naccount 111111111111"), strings.Index(table, "\naccount 222222222222"), strings.Index(table, "\naccount 444444444444")
+	if a < 0 || !(a < b && b < c) {
+		t.Fatalf("the summary is not in the targets' order:\n%s", table)
+	}
+}
+
+// The demo fleet: an Organization of several accounts and regions, in process, with a
+// target refused (its role does not trust the caller), a region not enabled, each
+// cross-account check firing, and writes allowed, target by target.
+func TestDemoFleet(t *testing.T) {
+	state := t.TempDir()
+	env := []string{"PATH=" + os.Getenv("PATH"), "HOME=" + state, "XDG_STATE_HOME=" + state, "XDG_CONFIG_HOME=" + state, "NO_COLOR=1",
+		"AWS_CONFIG_FILE=/dev/null", "AWS_SHARED_CREDENTIALS_FILE=/dev/null"}
+	out, code := runCLI(t, env, "doctor", "--demo-fleet", "--json")
+	var r diagnose.FleetReport
+	jsonOf(t, out, &r)
+	if code != exitScan || r.Complete {
+		t.Fatalf("exit %d, complete %v: a demo fleet with failing targets is incomplete:\n%s", code, r.Complete, out)
+	}
+	accounts, regions, errs := map[string]bool{}, map[string]bool{}, map[string]bool{}
+	for _, tg := range r.Targets {
+		accounts[tg.Account], regions[tg.Region] = true, true
+		if tg.State == diagnose.TargetFailed {
+			errs[tg.Account+" "+tg.Region] = true
+			if !strings.Contains(tg.Error, "AccessDenied") && !strings.Contains(tg.Error, "not enabled") {
+				t.Errorf("%s failed without saying why: %q", tg.Target, tg.Error)
+			}
+		}
+	}
+	if len(accounts) < 3 || len(regions) < 2 || !errs["444444444444 us-east-1"] || !errs["222222222222 eu-west-1"] {
+		t.Fatalf("accounts %v, regions %v, failed %v", accounts, regions, errs)
+	}
+	checks := map[string]bool{}
+	for _, f := range r.CrossAccount {
+		checks[f.Check] = true
+	}
+	for _, c := range diagnose.FleetCatalog {
+		if !checks[c.ID] {
+			t.Errorf("the demo fleet does not show %s (it shows %v)", c.ID, checks)
+		}
+	}
+	// A target's fix, as doctor prints it, writes to that target.
+	out, _ = runCLI(t, env, "doctor", "--demo-fleet")
+	i := strings.Index(out, "ptcdoctor fix --finding")
+	if i < 0 {
+		t.Fatalf("no fix command:\n%s", out)
+	}
+	line := strings.Fields(strings.TrimSuffix(strings.SplitN(out[i:], "\n", 2)[0], " --dry-run"))
+	var args []string
+	for _, a := range line[1:] {
+		args = append(args, strings.Trim(a, "'"))
+	}
+	out, code = runCLI(t, env, append(args, "--yes")...)
+	if code != exitOK || !strings.Contains(out, "fixed:") || !strings.Contains(out, "1 done, 0 failed") {
+		t.Fatalf("%v (exit %d):\n%s", args, code, out)
+	}
+	if out, code := runCLI(t, env, "explain", "--demo-fleet", "nginx"); code != exitUsage {
+		t.Errorf("explain --demo-fleet: exit %d:\n%s", code, out)
+	}
+}
+
+// doctor --help names the fleet report's schema version as it is, and the demo fleet.
+func TestDoctorHelpFleetSchema(t *testing.T) {
+	out, _ := runCLI(t, []string{"PATH=" + os.Getenv("PATH"), "HOME=" + t.TempDir()}, "doctor", "--help")
+	if !strings.Contains(out, fmt.Sprintf("(schemaVersion %d, diagnose/README.md)", diagnose.FleetSchemaVersion)) || !strings.Contains(out, "--demo-fleet") {
+		t.Fatalf("doctor --help:\n%s", out)
 	}
 }

@@ -26,14 +26,21 @@ func TestDoctorOnAGeneratedAccountIsHealthy(t *testing.T) {
 	}
 }
 
-// The same over a generated fleet: every account-region complete and clean.
+// The same over a generated fleet: every account-region complete and clean, and each
+// target's figures count the checks' calls too (its upstream probes), as doctor's do.
 func TestDoctorOnAGeneratedFleetIsHealthy(t *testing.T) {
 	f := simtest.StartFleet(t, "name: gen\ngenerate: {accounts: 2, regions: [us-east-1, eu-west-1], rules: 2, repositoriesPerRule: 3, imagesPerRepository: 2}\n")
 	out, code := runCLI(t, fleetEnv(t, f), "doctor", "--assume-role-arn", "arn:aws:iam::{account}:role/ptcdoctor-audit", "--organization",
-		"--regions", "us-east-1,eu-west-1", "--json")
+		"--regions", "us-east-1,eu-west-1", "--json", "--stats")
 	var r diagnose.FleetReport
 	jsonOf(t, out, &r)
 	if code != exitOK || !r.Complete || r.Summary.Errors+r.Summary.Warnings != 0 || r.Summary.Complete != 4 {
 		t.Fatalf("exit %d:\n%s", code, out)
+	}
+	for _, ft := range r.Targets {
+		// 3 paths × 2 tags under 2 rules: 6 upstream references, each asked once.
+		if st := ft.Report.Stats; st == nil || st.Calls["registry public.ecr.aws ping"] != 1 || st.Calls["registry public.ecr.aws HEAD manifest"] != 6 {
+			t.Fatalf("%s: the figures leave the checks' calls out: %+v", ft.Target, ft.Report.Stats)
+		}
 	}
 }

@@ -23,6 +23,7 @@ type globals struct {
 	rates                        []string
 	readOnly                     bool
 	demo                         bool
+	demoFleet                    bool // demo_fleet.go
 	noSecretRead                 bool
 }
 
@@ -35,6 +36,7 @@ func (g *globals) register(cmd *cobra.Command) {
 	f.StringArrayVar(&g.rates, "rate", nil, "keep an AWS operation to N calls a second, OP=N or *=N (repeatable)")
 	f.BoolVar(&g.readOnly, "read-only", false, "refuse every change to AWS")
 	f.BoolVar(&g.demo, "demo", false, "run against the embedded demo account (a local stand-in; no AWS needed)")
+	f.BoolVar(&g.demoFleet, "demo-fleet", false, "run against the embedded demo fleet: several accounts and regions (the interface, doctor and fix)")
 	f.BoolVar(&g.noSecretRead, "no-secret-read", false, "never read a rule's secret: probe upstreams anonymously")
 }
 
@@ -46,6 +48,9 @@ func (g *globals) accountArgs(withTarget bool) string {
 	var b strings.Builder
 	if g.demo {
 		b.WriteString(" --demo")
+	}
+	if g.demoFleet {
+		b.WriteString(" --demo-fleet")
 	}
 	if withTarget && g.profile != "" {
 		b.WriteString(" --profile " + shellQuote(g.profile))
@@ -83,6 +88,9 @@ func (g *globals) stateDir() string {
 	if g.demo {
 		return filepath.Join(ecrops.DefaultStateDir(), "demo")
 	}
+	if g.demoFleet {
+		return filepath.Join(ecrops.DefaultStateDir(), "demo-fleet")
+	}
 	return ecrops.DefaultStateDir()
 }
 
@@ -90,6 +98,9 @@ func (g *globals) stateDir() string {
 func (g *globals) open(ctx context.Context) (*session, error) {
 	if len(g.profiles) > 1 {
 		return nil, usageError{fmt.Errorf("--profile given %d times: only doctor and fix look at several accounts at once", len(g.profiles))}
+	}
+	if g.demoFleet {
+		return nil, usageError{fmt.Errorf("--demo-fleet is several accounts: only the interface, doctor and fix look at it (--demo is one account)")}
 	}
 	cfg, err := g.config()
 	if err != nil {

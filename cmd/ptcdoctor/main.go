@@ -75,6 +75,7 @@ With no command it opens its terminal interface: read-only against AWS until
 you press w. It ships a local stand-in for AWS, so that all of it can be tried
 without an account:
   ptcdoctor --demo              the interface, on the demo account
+  ptcdoctor --demo-fleet        the interface, on a demo fleet of accounts and regions
   ptcdoctor doctor --demo       the diagnosis, as text (--json, --markdown)
   ptcdoctor sim --scenario demo the stand-in itself, for the aws CLI and scripts`,
 		Version:       version(),

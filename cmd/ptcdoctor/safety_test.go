@@ -31,7 +31,7 @@ func cachedDigest(t *testing.T, srv *sim.Server, repo, tag string) string {
 		for _, img := range r.Images {
 			for _, x := range img.Tags {
 				if x == tag {
-					return img.Digest
+					return img.Digest.String()
 				}
 			}
 		}

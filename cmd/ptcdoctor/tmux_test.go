@@ -69,10 +69,13 @@ type tmuxRun struct {
 	session string
 }
 
+var sessions int
+
 // startTmux runs the command in a new detached session of width×height; the session
 // is killed when the test ends.
 func startTmux(t *testing.T, width, height int, command ...string) *tmuxRun {
-	tm := &tmuxRun{t: t, session: "ptcdoctor-e2e-" + strings.ReplaceAll(t.Name(), "/", "-")}
+	sessions++ // a test may run several
+	tm := &tmuxRun{t: t, session: "ptcdoctor-e2e-" + strings.ReplaceAll(t.Name(), "/", "-") + "-" + strconv.Itoa(sessions)}
 	tm.run(append([]string{"new-session", "-d", "-s", tm.session, "-x", strconv.Itoa(width), "-y", strconv.Itoa(height)}, command...)...)
 	t.Cleanup(func() { exec.Command("tmux", "kill-session", "-t", tm.session).Run() })
 	return tm
@@ -199,4 +202,60 @@ func TestFleetTUIInTmux(t *testing.T) {
 	}
 	t.Logf("the fleet screen at 80×24:\n%s", s)
 	tm.keys("q")
+}
+
+// The demo fleet, in a real terminal at 80×24: the accounts and regions, a target whose
+// role refuses the caller, a region not enabled, the cross-account findings and the
+// judgement a failed target left open; enter opens a target, whose fix is applied
+// (writes are on, as in --demo) and journaled; back on the fleet its row says what is
+// so now. With --regions all the accounts are on screen before their regions are found.
+func TestDemoFleetTUIInTmux(t *testing.T) {
+	if _, err := exec.LookPath("tmux"); err != nil {
+		t.Skip("tmux is not installed; skipping the terminal end-to-end run")
+	}
+	state := t.TempDir()
+	demoFleet := func(args ...string) *tmuxRun {
+		return startTmux(t, 80, 24, append([]string{"env", "XDG_STATE_HOME=" + state, "XDG_CONFIG_HOME=" + state, "NO_COLOR=1",
+			"AWS_CONFIG_FILE=/dev/null", "AWS_SHARED_CREDENTIALS_FILE=/dev/null", binary(t), "--demo-fleet"}, args...)...)
+	}
+	tm := demoFleet()
+	tm.waitFor("8 account-regions")
+	s := tm.waitFor("cross-account, 1 not checked")
+	for _, want := range []string{"WRITES ON", "failed: AccessDenied", "failed: region not enabled", "fleet-consumer-pull", "not checked: fleet-ecr"} {
+		if !strings.Contains(s, want) {
+			t.Errorf("the demo fleet's screen lacks %q:\n%s", want, s)
+		}
+	}
+	tm.keys("/", "222222222222 us-east-1", "Enter")
+	s = tm.waitFor("0E 1W 0I")
+	tm.keys("Enter")
+	s = tm.waitFor("3 Findings 0E 1W")
+	if !strings.Contains(s, "fleet › 222222222222 · us-east-1") || !strings.Contains(s, "creation-template") && !strings.Contains(s, "No creation template") {
+		t.Errorf("team-a's findings:\n%s", s)
+	}
+	tm.keys("f")
+	tm.waitFor("ecr:CreateRepositoryCreationTemplate")
+	tm.keys("y")
+	s = tm.waitFor("Re-checked")
+	if !strings.Contains(s, "FIXED") {
+		t.Errorf("after the fix:\n%s", s)
+	}
+	tm.keys("Escape")
+	tm.keys("4")
+	tm.waitFor("Creation templa")
+	tm.keys("F")
+	s = tm.waitFor("fleet · 8 account-regions")
+	if !strings.Contains(s, "0E 0W 0I") {
+		t.Errorf("the fixed target's row does not say so:\n%s", s)
+	}
+	tm.keys("q")
+
+	all := demoFleet("--regions", "all")
+	s = all.waitFor("111111111111")
+	t.Logf("the first screen with --regions all:\n%s", s)
+	s = all.waitFor("cross-account")
+	if strings.Contains(s, "discovering") || !strings.Contains(s, "333333333333  eu-west-1") {
+		t.Errorf("after the regions were found:\n%s", s)
+	}
+	all.keys("q")
 }

@@ -14,6 +14,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/ptcdoctor/ptcdoctor/cmd/ptcdoctor/uiengine"
+	"github.com/ptcdoctor/ptcdoctor/ecrops"
 	"github.com/ptcdoctor/ptcdoctor/ui"
 )
 
@@ -40,7 +41,7 @@ func runInterface(cmd *cobra.Command, g *globals, ff *fleetFlags, setup bool) er
 	// HTTP channel", the in-process stand-in's server errors) writes to stderr, which
 	// is the screen: while the interface is up, it writes nowhere.
 	defer quietLogs()()
-	if !g.demo && !setup && !cmd.Flags().Changed("read-only") {
+	if !g.demo && !g.demoFleet && !setup && !cmd.Flags().Changed("read-only") {
 		g.readOnly = true
 	}
 	if ff != nil && ff.active(g) {
@@ -81,19 +82,36 @@ func runInterface(cmd *cobra.Command, g *globals, ff *fleetFlags, setup bool) er
 // runFleetInterface opens the interface on the fleet screen: the targets are named
 // (as doctor names them) before it starts, and scanned once it is up.
 func runFleetInterface(ctx context.Context, cmd *cobra.Command, g *globals, ff *fleetFlags, cancel func()) error {
-	cfg, err := loadConfig("", g.demo)
+	cfg, err := g.loadConfig("")
 	if err != nil {
 		return usageError{err}
 	}
-	fc, targets, skipped, err := fleetTargets(ctx, g, &scope{}, ff)
+	fc, err := fleetConfig(g, &scope{}, ff)
 	if err != nil {
 		return err
 	}
+	var fl *uiengine.Fleet
 	var notice string
-	if len(skipped) > 0 {
-		notice = fmt.Sprintf("%d account-regions left out: %s %s: %s", len(skipped), skipped[0].Source, skipped[0].Region, skipped[0].Reason)
+	if fc.AllRegions {
+		// Every candidate region is asked for its rules: the accounts are listed at
+		// once, and their account-regions take their rows as they are found.
+		accounts, err := ecrops.FleetAccounts(ctx, fc)
+		if err != nil {
+			return usageError{err}
+		}
+		fl = uiengine.NewFleet(fc.Base, nil, ff.parallel, cfg.Watch.Principals)
+		fl.Discover(fc, accounts)
+	} else {
+		targets, skipped, err := ecrops.Targets(ctx, fc)
+		if err != nil {
+			return usageError{err}
+		}
+		if len(skipped) > 0 {
+			notice = fmt.Sprintf("%d account-regions left out: %s %s: %s", len(skipped), skipped[0].Source, skipped[0].Region, skipped[0].Reason)
+		}
+		fl = uiengine.NewFleet(fc.Base, targets, ff.parallel, cfg.Watch.Principals)
 	}
-	fl := uiengine.NewFleet(fc.Base, targets, ff.parallel, cfg.Watch.Principals)
+	fl.Demo = g.demoFleet
 	app := ui.New(ctx, nil, ui.Options{Images: cfg.Watch.Images, Principals: cfg.Watch.Principals, Fleet: fl, Notice: notice})
 	return runProgram(ctx, app, cancel)
 }

@@ -222,3 +222,87 @@ func TestDemoConfigAgainstTheStandInFindsWhatDemoFinds(t *testing.T) {
 		t.Fatalf("doctor --demo finds %v; against the stand-in with the demo config, %v", a, b)
 	}
 }
+
+// decodeExplain reads explain's JSON, refusing fields the type does not have.
+func decodeExplain(t *testing.T, out string) diagnose.ExplainReport {
+	t.Helper()
+	var r diagnose.ExplainReport
+	dec := json.NewDecoder(strings.NewReader(out))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&r); err != nil {
+		t.Fatalf("%v:\n%s", err, out)
+	}
+	// After the document, only what went to stderr (the output is combined).
+	rest := strings.TrimSpace(out[dec.InputOffset():])
+	if r.SchemaVersion != diagnose.ExplainSchemaVersion || r.Tool != "ptcdoctor" || (rest != "" && !strings.HasPrefix(rest, "ptcdoctor: ")) {
+		t.Fatalf("not one explain document:\n%s", out)
+	}
+	return r
+}
+
+// explain --json, for a reference and for a line: one document each, the exit status of
+// the text, and each fix with the finding and the command that apply exactly it.
+func TestExplainJSON(t *testing.T) {
+	out, code := runCLI(t, demoEnv(t), "explain", "--demo", "--json", "111122223333.dkr.ecr.us-east-1.amazonaws.com/docker-hub/nginx:latest")
+	r := decodeExplain(t, out)
+	if code != exitFindings || r.Kind != diagnose.ExplainKindReference || r.Error != nil || r.Reference == nil || r.Reference.RulePrefix != "docker-hub" || !r.Complete {
+		t.Fatalf("explain REF --json (exit %d):\n%s", code, out)
+	}
+	failed := ""
+	for _, l := range r.Chain {
+		if l.Status == "failed" && failed == "" {
+			failed = l.Link
+		}
+	}
+	if failed != "upstream reference" || !strings.HasPrefix(r.Verdict, "The pull fails at \"upstream reference\"") {
+		t.Errorf("chain: first failed %q, verdict %q", failed, r.Verdict)
+	}
+	if len(r.Fixes) == 0 || r.Fixes[0].Finding == "" || r.Fixes[0].Number != 1 ||
+		r.Fixes[0].Apply != "ptcdoctor fix --finding "+r.Fixes[0].Finding+" --fix 1 --demo --image 111122223333.dkr.ecr.us-east-1.amazonaws.com/docker-hub/nginx:latest --dry-run" {
+		t.Errorf("fixes: %+v", r.Fixes)
+	}
+
+	line := `failed to resolve reference "111122223333.dkr.ecr.us-east-1.amazonaws.com/docker-hub/library/redis:7.4": not found`
+	out, code = runCLI(t, demoEnv(t), "explain", "--demo", "--json", "--principal", "arn:aws:iam::111122223333:role/eks-node", "--error", line)
+	r = decodeExplain(t, out)
+	if code != exitFindings || r.Kind != diagnose.ExplainKindError || r.Error == nil || r.Error.Cause == nil || r.Error.Cause.ID != "missing-import-permission" ||
+		!r.Error.Confirmed || r.Error.Line != line || len(r.Chain) == 0 || r.Account != "111122223333" || len(r.Fixes) == 0 || r.Fixes[0].Apply == "" {
+		t.Fatalf("explain --error --json against the demo (exit %d):\n%s", code, out)
+	}
+
+	// From the line alone: the causes it allows, what would settle it, no account.
+	out, code = runCLI(t, demoEnv(t), "explain", "--demo", "--json", "--line-only", "--error", line)
+	r = decodeExplain(t, out)
+	if code != 0 || r.Error.Cause != nil || len(r.Error.Candidates) < 2 || len(r.Error.Needs) == 0 || r.Account != "" || len(r.Chain) != 0 {
+		t.Fatalf("--line-only --json (exit %d):\n%s", code, out)
+	}
+	// A message it does not know: still one document, and exit 4.
+	out, code = runCLI(t, demoEnv(t), "explain", "--json", "--error", "everything is fine")
+	if r = decodeExplain(t, out); code != exitUnrecognised || r.Error.Recognised {
+		t.Fatalf("an unknown message --json (exit %d):\n%s", code, out)
+	}
+	if help, _ := runCLI(t, demoEnv(t), "explain", "--help"); !strings.Contains(help, "--json") || !strings.Contains(flat(help), "explain's JSON") {
+		t.Errorf("explain --help does not document --json:\n%s", help)
+	}
+}
+
+// Keys that cannot read the account: explain --json still prints one document, incomplete,
+// naming what failed, and exits 3, for a reference and for a line alike.
+func TestExplainJSONWhenTheAccountCannotBeRead(t *testing.T) {
+	_, env := standIn(t, "demo")
+	for i, kv := range env {
+		if strings.HasPrefix(kv, "AWS_SECRET_ACCESS_KEY=") {
+			env[i] = "AWS_SECRET_ACCESS_KEY=not-the-key"
+		}
+	}
+	out, code := runCLI(t, env, "explain", "--json", "docker-hub/library/nginx:1.27")
+	r := decodeExplain(t, out)
+	if code != exitScan || r.Complete || len(r.Chain) != 1 || r.Chain[0].Status != diagnose.StatusNotChecked || !strings.Contains(r.Verdict, "could not be read") {
+		t.Fatalf("explain REF --json, account unread (exit %d):\n%s", code, out)
+	}
+	out, code = runCLI(t, env, "explain", "--json", "--error", `failed to resolve reference "111122223333.dkr.ecr.us-east-1.amazonaws.com/docker-hub/library/redis:7.4": not found`)
+	r = decodeExplain(t, out)
+	if code != exitScan || r.Complete || r.Error == nil || r.Error.AccountNotRead == "" || r.Error.Cause != nil {
+		t.Fatalf("explain --error --json, account unread (exit %d):\n%s", code, out)
+	}
+}

@@ -50,8 +50,8 @@ func TestFleetRoutesByKeyAndRegion(t *testing.T) {
 		t.Fatalf("info: %+v", info)
 	}
 	admin := credentials.NewStaticCredentialsProvider(info.AccessKeyID, info.SecretAccessKey, "")
-	if n := must[int](t)(rulesIn(t, fleetConfig(f, "us-east-1", admin))); n != 1 {
-		t.Fatalf("central us-east-1: %d rules, want 1", n)
+	if n := must[int](t)(rulesIn(t, fleetConfig(f, "us-east-1", admin))); n != 2 {
+		t.Fatalf("central us-east-1: %d rules, want 2", n)
 	}
 	if n := must[int](t)(rulesIn(t, fleetConfig(f, "eu-west-1", admin))); n != 0 {
 		t.Fatalf("central eu-west-1: %d rules, want 0", n)

@@ -17,7 +17,7 @@ import (
 // digests the cache holds (except where a generated failure says otherwise), so that a
 // generated account with no failures asked for is healthy. Like the cached copies, the
 // upstream's images are made on demand from their names, never stored: a seed names the
-// upstream reference, not the cache repository, so every rule, account and region that
+// upstream path and tag, not the cache repository, so every rule, account and region that
 // mirrors a path caches the same image, and a fleet's upstream holds one set of them
 // however many account-regions mirror it (the largest repositoriesPerRule ×
 // imagesPerRepository any of them asks for), not a copy per account-region.
@@ -30,9 +30,31 @@ func generatedPath(n int) string { return fmt.Sprintf("team/app-%04d", n) }
 
 func generatedTag(i int) string { return fmt.Sprintf("v%d", i) }
 
-// generatedSeed names generated image i of repository n: by its upstream reference.
-func generatedSeed(host string, n, i int) string {
-	return upstreamSource(host, generatedPath(n), generatedTag(i), 0)
+// generatedSeed names generated image i of repository n, by its upstream path and tag
+// (whichever upstream serves it: they hold the same images). Every cached copy keeps its
+// seed, so one string serves them all: a fleet of 300,000 cached images of 2,000 upstream
+// ones holds 2,000 seeds, not 300,000.
+func generatedSeed(n, i int) string {
+	generatedSeeds.Lock()
+	defer generatedSeeds.Unlock()
+	t := &generatedSeeds.table
+	for len(*t) < n {
+		*t = append(*t, nil)
+	}
+	row := &(*t)[n-1]
+	for len(*row) < i {
+		*row = append(*row, "")
+	}
+	if (*row)[i-1] == "" {
+		(*row)[i-1] = generatedPath(n) + ":" + generatedTag(i)
+	}
+	return (*row)[i-1]
+}
+
+// generatedSeeds are the seeds made so far, by repository and tag number (from 1).
+var generatedSeeds struct {
+	sync.Mutex
+	table [][]string
 }
 
 // union is the content two accounts' generate blocks add to one upstream.
@@ -113,11 +135,11 @@ func (g *generatedUpstream) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 func (g *generatedUpstream) serveManifest(w http.ResponseWriter, r *http.Request, n int, ref string) bool {
 	seed := ""
 	if i, ok := g.content.tag(ref); ok {
-		seed = generatedSeed(g.host, n, i)
+		seed = generatedSeed(n, i)
 	} else if d, err := v1.NewHash(ref); err == nil {
 		// By digest: which tag it is, made again tag by tag (at most imagesPerRepository).
 		for i := 1; i <= g.content.images && seed == ""; i++ {
-			if mb, err := generatedManifest(generatedSeed(g.host, n, i)); err == nil && mb.Digest == d {
+			if mb, err := generatedManifest(generatedSeed(n, i)); err == nil && mb.Digest == d {
 				seed = mb.Seed
 			}
 		}

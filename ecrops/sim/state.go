@@ -376,7 +376,7 @@ func (st *state) generate(g *Generate, now time.Time) error {
 			}
 			for i := 1; i <= g.ImagesPerRepository; i++ {
 				// The upstream's image (genupstream.go): every rule mirroring the path caches it.
-				m, err := generatedManifest(generatedSeed(host, p, i))
+				m, err := generatedManifest(generatedSeed(p, i))
 				if err != nil {
 					return err
 				}

@@ -1,6 +1,7 @@
 // Package uiengine adapts an ecrops.Account to the interface's Engine, and a fleet's
-// targets (ecrops.Targets, EachTarget) to its FleetEngine, so that the ui package never
-// sees the AWS SDK, only the model.
+// targets (ecrops.Targets, EachTarget; with --regions all, the accounts of
+// ecrops.FleetAccounts, whose regions ecrops.AccountTargets finds during the scan) to its
+// FleetEngine, so that the ui package never sees the AWS SDK, only the model.
 package uiengine
 
 import (

@@ -24,6 +24,17 @@ type Fleet struct {
 	parallel   int
 	principals []string
 	byID       map[string]ecrops.Target
+	// Demo marks the embedded demo fleet in the header of each target opened.
+	Demo bool
+
+	// discover are accounts whose regions are to be found (--regions all), each a row
+	// until a Scan finds them (one cancelled first leaves them here); fc says where to look.
+	fc       ecrops.FleetConfig
+	discover []ecrops.Target
+	mu       sync.Mutex // guards targets, byID and discover while regions are found
+	// scanning holds one Scan at a time: a scan replaced waits for the one it replaces
+	// to wind down, so that the accounts it left undiscovered are looked in again.
+	scanning sync.Mutex
 }
 
 // NewFleet adapts the targets; principals are the watched pulling principals the
@@ -36,12 +47,60 @@ func NewFleet(base ecrops.Config, targets []ecrops.Target, parallel int, princip
 	return f
 }
 
+// Discover adds accounts whose regions are to be found as fc says (AllRegions asks
+// every candidate region): the interface lists them at once, before any region is asked.
+func (f *Fleet) Discover(fc ecrops.FleetConfig, accounts []ecrops.Target) {
+	f.fc, f.discover = fc, accounts
+}
+
 func (f *Fleet) Targets() []ui.FleetTarget {
-	out := make([]ui.FleetTarget, len(f.targets))
-	for i, t := range f.targets {
-		out[i] = target(t)
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	out := make([]ui.FleetTarget, 0, len(f.targets)+len(f.discover))
+	for _, t := range f.targets {
+		out = append(out, target(t))
+	}
+	for _, a := range f.discover {
+		out = append(out, accountRow(a))
 	}
 	return out
+}
+
+// accountRow is the row of an account whose regions are being looked for.
+func accountRow(a ecrops.Target) ui.FleetTarget {
+	return ui.FleetTarget{ID: "discover " + a.Source, Source: a.Source, Account: a.Account, Discover: true}
+}
+
+func (f *Fleet) ReadOnly() bool { return f.base.ReadOnly }
+
+// discoverRegions finds one account's regions and reports them (they take the
+// account's row, and join the targets). A scan cancelled meanwhile (its answers may be
+// cut short) leaves the account to be looked in again: ok is false.
+func (f *Fleet) discoverRegions(ctx context.Context, a ecrops.Target, say func(ui.FleetRow)) (found []ecrops.Target, ok bool) {
+	found, skipped := ecrops.AccountTargets(ctx, f.fc, a)
+	row := ui.FleetRow{FleetTarget: accountRow(a), State: ui.FleetDone}
+	f.mu.Lock()
+	if ctx.Err() != nil {
+		f.mu.Unlock()
+		return nil, false
+	}
+	for i, d := range f.discover {
+		if d.Source == a.Source {
+			f.discover = append(f.discover[:i:i], f.discover[i+1:]...)
+			break
+		}
+	}
+	for _, t := range found {
+		f.targets = append(f.targets, t)
+		f.byID[t.String()] = t
+		row.Found = append(row.Found, target(t))
+	}
+	f.mu.Unlock()
+	if len(found) == 0 {
+		row.Reason = fmt.Sprintf("no pull through cache rule in any region (%d not enabled)", len(skipped))
+	}
+	say(row)
+	return found, true
 }
 
 func target(t ecrops.Target) ui.FleetTarget {
@@ -54,8 +113,11 @@ type scanned struct {
 	row  ui.FleetRow
 }
 
-func (f *Fleet) Scan(ctx context.Context, report func(ui.FleetRow)) []ui.FleetFinding {
-	var mu sync.Mutex // report is called one call at a time
+// Scan scans the known targets and, at the same time, looks for the regions of the
+// accounts still to be looked in: each account's targets are scanned as soon as they
+// are found, not once every account's are. One bound (parallel) holds over all scans.
+func (f *Fleet) Scan(ctx context.Context, report func(ui.FleetRow)) ui.FleetCross {
+	var mu sync.Mutex // report is called one call at a time; views and failed are shared
 	say := func(r ui.FleetRow) {
 		mu.Lock()
 		defer mu.Unlock()
@@ -63,55 +125,105 @@ func (f *Fleet) Scan(ctx context.Context, report func(ui.FleetRow)) []ui.FleetFi
 	}
 	var views []*model.Snapshot
 	var failed []diagnose.FleetTarget
-	ecrops.EachTarget(ctx, f.base, f.targets, f.parallel,
-		func(ctx context.Context, t ecrops.Target, acc *ecrops.Account) (scanned, error) {
-			say(ui.FleetRow{FleetTarget: target(t), State: ui.FleetScanning})
-			snap, err := acc.Scan(ctx, ecrops.Scope{}, nil)
-			if err != nil {
-				return scanned{}, err
-			}
-			if e := ecrops.RegionRefused(snap); e != nil {
-				return scanned{}, regionRefused{fmt.Errorf("region %s is not enabled for account %s: %s answered %s: %s", snap.Region, snap.AccountID, e.Operation, e.Code, e.Message)}
-			}
-			var principals []string
-			if len(f.principals) > 0 {
-				principals = append([]string{snap.Identity.ARN}, f.principals...)
-			}
-			res := diagnose.Diagnose(ctx, snap, Engine{Account: acc}, diagnose.Options{Principals: principals})
-			row := ui.FleetRow{FleetTarget: target(t), State: ui.FleetDone, Rules: len(snap.Rules), Repositories: len(snap.Repositories)}
-			row.Account, row.Region = snap.AccountID, snap.Region
-			if len(snap.Errors) > 0 || len(res.NotChecked) > 0 {
-				row.State = ui.FleetIncomplete
-				row.Reason = fmt.Sprintf("%d parts unread, %d subjects not checked", len(snap.Errors), len(res.NotChecked))
-			}
-			for _, fd := range res.Findings {
-				switch fd.Severity {
-				case model.SeverityError:
-					row.Errors++
-				case model.SeverityWarning:
-					row.Warnings++
-				default:
-					row.Infos++
+	slots := make(chan struct{}, max(1, f.parallel))
+	scan := func(targets []ecrops.Target) {
+		ecrops.EachTarget(ctx, f.base, targets, f.parallel,
+			func(ctx context.Context, t ecrops.Target, acc *ecrops.Account) (scanned, error) {
+				select {
+				case slots <- struct{}{}:
+				case <-ctx.Done():
+					return scanned{}, ctx.Err()
 				}
-			}
-			return scanned{view: diagnose.FleetView(snap), row: row}, nil
-		},
-		func(t ecrops.Target, s scanned, err error) {
-			if err != nil {
-				detail := model.Printable(strings.Join(strings.Fields(err.Error()), " "))
-				failed = append(failed, diagnose.FleetTarget{Account: t.Account, Region: t.Region, Error: detail})
-				say(ui.FleetRow{FleetTarget: target(t), State: ui.FleetFailed, Reason: model.Printable(reason(err)), Detail: detail})
+				defer func() { <-slots }()
+				return f.scanOne(ctx, t, acc, say)
+			},
+			func(t ecrops.Target, s scanned, err error) {
+				if err != nil {
+					detail := model.Printable(strings.Join(strings.Fields(err.Error()), " "))
+					say(ui.FleetRow{FleetTarget: target(t), State: ui.FleetFailed, Reason: model.Printable(reason(err)), Detail: detail})
+					mu.Lock()
+					failed = append(failed, diagnose.FleetTarget{Account: t.Account, Region: t.Region, Error: detail})
+					mu.Unlock()
+					return
+				}
+				say(s.row)
+				mu.Lock()
+				views = append(views, s.view)
+				mu.Unlock()
+			})
+	}
+	f.scanning.Lock()
+	defer f.scanning.Unlock()
+	f.mu.Lock()
+	known, pending := append([]ecrops.Target(nil), f.targets...), append([]ecrops.Target(nil), f.discover...)
+	f.mu.Unlock()
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		scan(known)
+	}()
+	looking := make(chan struct{}, max(1, f.parallel)) // accounts looked in at once
+	for _, a := range pending {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			select {
+			case looking <- struct{}{}:
+			case <-ctx.Done():
 				return
 			}
-			views = append(views, s.view)
-			say(s.row)
-		})
-	cross, _ := diagnose.FleetChecks(views, failed, f.principals)
-	out := make([]ui.FleetFinding, len(cross))
-	for i, c := range cross {
-		out[i] = ui.FleetFinding{ID: c.ID, Check: c.Check, Severity: c.Severity, Subject: c.Subject.Name, Title: c.Title, Explanation: c.Explanation}
+			found, ok := f.discoverRegions(ctx, a, say)
+			<-looking
+			if ok {
+				scan(found)
+			}
+		}()
+	}
+	wg.Wait()
+	cross, notChecked := diagnose.FleetChecks(views, failed, f.principals)
+	var out ui.FleetCross
+	for _, c := range cross {
+		out.Findings = append(out.Findings, ui.FleetFinding{ID: c.ID, Check: c.Check, Severity: c.Severity, Subject: c.Subject.Name, Title: c.Title, Explanation: c.Explanation})
+	}
+	for _, n := range notChecked {
+		out.NotChecked = append(out.NotChecked, ui.FleetNotChecked{Check: n.Check, Subject: n.Subject, Reason: n.Reason})
 	}
 	return out
+}
+
+// scanOne scans and checks one target, as doctor does one account-region.
+func (f *Fleet) scanOne(ctx context.Context, t ecrops.Target, acc *ecrops.Account, say func(ui.FleetRow)) (scanned, error) {
+	say(ui.FleetRow{FleetTarget: target(t), State: ui.FleetScanning})
+	snap, err := acc.Scan(ctx, ecrops.Scope{}, nil)
+	if err != nil {
+		return scanned{}, err
+	}
+	if e := ecrops.RegionRefused(snap); e != nil {
+		return scanned{}, regionRefused{fmt.Errorf("region %s is not enabled for account %s: %s answered %s: %s", snap.Region, snap.AccountID, e.Operation, e.Code, e.Message)}
+	}
+	var principals []string
+	if own := diagnose.PrincipalsFor(f.principals, snap.AccountID); len(own) > 0 {
+		principals = append([]string{snap.Identity.ARN}, own...)
+	}
+	res := diagnose.Diagnose(ctx, snap, Engine{Account: acc}, diagnose.Options{Principals: principals})
+	row := ui.FleetRow{FleetTarget: target(t), State: ui.FleetDone, Rules: len(snap.Rules), Repositories: len(snap.Repositories)}
+	row.Account, row.Region = snap.AccountID, snap.Region
+	if len(snap.Errors) > 0 || len(res.NotChecked) > 0 {
+		row.State = ui.FleetIncomplete
+		row.Reason = fmt.Sprintf("%d parts unread, %d subjects not checked", len(snap.Errors), len(res.NotChecked))
+	}
+	for _, fd := range res.Findings {
+		switch fd.Severity {
+		case model.SeverityError:
+			row.Errors++
+		case model.SeverityWarning:
+			row.Warnings++
+		default:
+			row.Infos++
+		}
+	}
+	return scanned{view: diagnose.FleetView(snap), row: row}, nil
 }
 
 // regionRefused is a target whose region the account has not enabled.
@@ -140,7 +252,9 @@ func reason(err error) string {
 
 // Open opens one target's account, as its scan did.
 func (f *Fleet) Open(ctx context.Context, id string) (ui.Engine, error) {
+	f.mu.Lock()
 	t, ok := f.byID[id]
+	f.mu.Unlock()
 	if !ok {
 		return nil, fmt.Errorf("no target %q in the fleet", id)
 	}
@@ -148,5 +262,5 @@ func (f *Fleet) Open(ctx context.Context, id string) (ui.Engine, error) {
 	if err != nil {
 		return nil, err
 	}
-	return New(ctx, acc, false), nil
+	return New(ctx, acc, f.Demo), nil
 }
