@@ -20,6 +20,16 @@ func lastLine(s string) string {
 
 func secondLine(s string) string { return strings.Split(s, "\n")[1] }
 
+// statusOf is the status line of the interface's screen.
+func statusOf(app *ui.App) string { return strings.Split(screenText(app), "\n")[2] }
+
+// command types a command line and runs it.
+func command(app *ui.App, line string) {
+	key(app, ":")
+	typeText(app, line)
+	key(app, "enter")
+}
+
 // cutWord is a word cut short by an ellipsis: letters run into it.
 var cutWord = regexp.MustCompile(`\p{L}…`)
 
@@ -70,7 +80,7 @@ func TestReverseInNaturalOrderSaysTheOrder(t *testing.T) {
 	app := demoApp(t, 80, 24)
 	for tab, want := range map[string]string{"1": "by prefix", "2": "by name", "3": "by severity", "4": "newest first"} {
 		key(app, tab, "S")
-		if status := strings.Split(screenText(app), "\n")[2]; !strings.Contains(status, want) || !strings.Contains(status, "s sorts") {
+		if status := statusOf(app); !strings.Contains(status, want) || !strings.Contains(status, "s sorts") {
 			t.Errorf("tab %s: S in natural order says %q", tab, status)
 		}
 	}
@@ -147,7 +157,7 @@ func TestNarrowFindingAndPlanReadWhole(t *testing.T) {
 		t.Errorf("the detail's first lines cut the subject or its id:\n%s", screen)
 	}
 	key(app, "f", "y")
-	if status := strings.Split(screenText(app), "\n")[2]; !strings.Contains(status, "done by hand") {
+	if status := statusOf(app); !strings.Contains(status, "done by hand") {
 		t.Errorf("y on a fix done by hand says %q", status)
 	}
 	if foot := lastLine(screenText(app)); strings.Contains(foot, "down") {
@@ -175,10 +185,9 @@ func TestNarrowDescribeStatusAndExplainRead(t *testing.T) {
 	if !strings.Contains(lastLine(screen), "←/→") {
 		t.Errorf("describe does not offer ←/→ for its long lines: %q", lastLine(screen))
 	}
-	key(app, "esc", ":")
-	typeText(app, "bogus")
-	key(app, "enter")
-	if status := strings.Split(screenText(app), "\n")[2]; !strings.Contains(status, "Unknown command") || cutWord.MatchString(status) {
+	key(app, "esc")
+	command(app, "bogus")
+	if status := statusOf(app); !strings.Contains(status, "Unknown command") || cutWord.MatchString(status) {
 		t.Errorf("the status line cuts a word: %q", status)
 	}
 	key(app, "e")
@@ -206,32 +215,20 @@ func TestPathCellsKeepWhatDiffers(t *testing.T) {
 // The setup's footer names what the form's own help does not: esc leaves it, unwritten.
 func TestTheSetupFooterSaysHowToLeave(t *testing.T) {
 	app := demoApp(t, 80, 24)
-	key(app, ":")
-	typeText(app, "setup")
-	key(app, "enter")
+	command(app, "setup")
 	if foot := lastLine(screenText(app)); !strings.Contains(foot, "esc leave the setup (nothing is written)") || strings.Contains(foot, "go in") {
 		t.Errorf("the setup's footer: %q", foot)
 	}
 }
 
-// u and d on an empty journal say why nothing happens.
-func TestUndoOnAnEmptyJournalSaysSo(t *testing.T) {
+// A key with nothing to act on says why nothing happens: u and d on an empty
+// journal, ! with no error on the status line.
+func TestKeysWithNothingToActOnSaySo(t *testing.T) {
 	app := started(t, &fakeEngine{scans: []*model.Snapshot{account("hub/a")}}, 80, 24)
-	key(app, "4", "u")
-	if status := strings.Split(screenText(app), "\n")[2]; !strings.Contains(status, "nothing to undo") {
-		t.Errorf("u on an empty journal says %q", status)
-	}
-	key(app, "d")
-	if status := strings.Split(screenText(app), "\n")[2]; !strings.Contains(status, "no row is selected") {
-		t.Errorf("d on an empty journal says %q", status)
-	}
-}
-
-// ! with no error on the status line says so.
-func TestBangWithNoErrorSaysSo(t *testing.T) {
-	app := started(t, &fakeEngine{scans: []*model.Snapshot{account("hub/a")}}, 80, 24)
-	key(app, "!")
-	if status := strings.Split(screenText(app), "\n")[2]; !strings.Contains(status, "no error to show") {
-		t.Errorf("! with no error says %q", status)
+	for _, c := range []struct{ keys, want string }{{"4u", "nothing to undo"}, {"d", "no row is selected"}, {"!", "no error to show"}} {
+		typeText(app, c.keys)
+		if status := statusOf(app); !strings.Contains(status, c.want) {
+			t.Errorf("%s says %q", c.keys, status)
+		}
 	}
 }

@@ -148,9 +148,7 @@ func TestTheStartNoticeStaysUntilRead(t *testing.T) {
 // is told every command there is.
 func TestRegionInTheDemoAndTheCommandsHint(t *testing.T) {
 	app := demoApp(t, 200, 30)
-	key(app, ":")
-	typeText(app, "region eu-west-1")
-	key(app, "enter")
+	command(app, "region eu-west-1")
 	if s := screenText(app); !strings.Contains(s, "The demo has one region") || strings.Contains(s, "needs a name") {
 		t.Fatalf(":region in the demo:\n%s", s)
 	}
