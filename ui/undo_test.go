@@ -11,6 +11,7 @@ import (
 	"github.com/charmbracelet/x/exp/teatest/v2"
 
 	"github.com/ptcdoctor/ptcdoctor/ecrops"
+	"github.com/ptcdoctor/ptcdoctor/ecrops/sim/simtest"
 	"github.com/ptcdoctor/ptcdoctor/model"
 	"github.com/ptcdoctor/ptcdoctor/ui"
 )
@@ -140,5 +141,42 @@ func TestEscStopsReadingAnUndoPlan(t *testing.T) {
 	drive(app, read)
 	if s := screenText(app); !strings.Contains(s, "stopped: the undo of plan") || strings.Contains(s, "Take back") {
 		t.Fatalf("esc did not stop the undo's reading:\n%s", s)
+	}
+}
+
+// Against the stand-in, through uiengine: an undo of two steps, stopped (esc, y) while
+// its first call is slow, does that step, not the second, and the journal says where
+// it stopped.
+func TestJourneyAnUndoStoppedBetweenStepsIsJournaled(t *testing.T) {
+	srv, eng := demo(t)
+	repos := []string{"quay/prometheus/node-exporter", "docker-hub/library/redis"}
+	var steps []model.Step
+	for _, r := range repos {
+		steps = append(steps, model.Step{Kind: model.StepPutLifecyclePolicy, Operation: "ecr:PutLifecyclePolicy", Target: r,
+			Params: map[string]string{"lifecyclePolicyText": `{"rules":[{"rulePriority":1,"selection":{"tagStatus":"untagged","countType":"sinceImagePushed","countUnit":"days","countNumber":1},"action":{"type":"expire"}}]}`}})
+	}
+	if _, err := eng.Account.Apply(context.Background(), model.Plan{Title: "Two lifecycles", Steps: steps}, ecrops.ApplyOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	simtest.Admin(t, srv, "PUT", "/faults", `[{"operation":"PutLifecyclePolicy","latency":"3s","latencyRate":1}]`, nil)
+	out := journey(t, eng, func(tm *teatest.TestModel) {
+		press(tm, "4", "u", "y")
+		waitDrawn(t, tm, "Type")
+		press(tm, repos[0], "enter") // the one it deletes; redis's policy is put back first (last step first)
+		waitDrawn(t, tm, "esc stops it between steps")
+		press(tm, "esc")
+		waitDrawn(t, tm, "Stop the plan after the step under way")
+		press(tm, "y")
+		waitDrawn(t, tm, "The plan was")
+	})
+	if !strings.Contains(out, "step 1 done") || strings.Contains(out, "step 2 done") || !strings.Contains(out, "stopped between steps") {
+		t.Fatalf("the undo did not stop between its steps:\n%s", out)
+	}
+	entries, err := eng.Account.Journal().Entries()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if last := entries[len(entries)-1]; last.Phase != "stopped" || last.Step != 1 {
+		t.Fatalf("the journal does not say where the undo stopped: %+v", last)
 	}
 }
