@@ -45,7 +45,8 @@ bench-doctor:
 
 # doctor over a generated fleet served by `ptcdoctor sim` in its own process, each
 # account-region throttled at RATE calls a second per operation. FLEET is
-# ACCOUNTSxREGIONSxREPOSITORIESxIMAGES; the issue's full size is FLEET=50x3x200x10.
+# ACCOUNTSxREGIONSxREPOSITORIESxIMAGES; the issue's full size is FLEET=50x3x200x10 (on 2
+# cores, with RATE=2: at 20 calls/s its 150,000 calls need more CPU than the bound's 10 s).
 FLEET ?= 10x3x50x10
 bench-fleet:
 	PTCDOCTOR_BENCH_FLEET=$(FLEET) PTCDOCTOR_BENCH_RATE=$(RATE) $(GO) test -run '^$$' -bench BenchmarkFleet -benchtime 1x ./cmd/ptcdoctor/

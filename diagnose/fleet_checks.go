@@ -284,14 +284,25 @@ func upstreamDriftFinding(upstream, what string, setups []ruleSetup, explanation
 	return fd
 }
 
-// FleetView keeps what the cross-account checks read of a snapshot: not its images,
-// which over a fleet would hold every image of every account in memory at once.
+// FleetView keeps what the cross-account checks read of a snapshot, and no more: its
+// account, region, rules, templates, registry policy, the failed reads of those and of the
+// repository listing, and of its repositories only the cache repositories whose policy was
+// read, with their name, rule and policy (fleet-consumer-pull judges them). Their images,
+// lifecycle policies and the rest, kept for every finished target until the whole fleet
+// is done, were most of a large fleet's memory.
 func FleetView(s *model.Snapshot) *model.Snapshot {
-	v := *s
-	v.Repositories = make([]model.Repository, len(s.Repositories))
-	for i, r := range s.Repositories {
-		r.Images = nil
-		v.Repositories[i] = r
+	v := &model.Snapshot{AccountID: s.AccountID, Region: s.Region, Identity: s.Identity, TakenAt: s.TakenAt,
+		Rules: s.Rules, Templates: s.Templates, RegistryPolicy: s.RegistryPolicy}
+	for _, e := range s.Errors {
+		switch e.Part {
+		case model.PartIdentity, model.PartRules, model.PartTemplates, model.PartRegistryPolicy, model.PartRepositories:
+			v.Errors = append(v.Errors, e)
+		}
 	}
-	return &v
+	for _, r := range s.Repositories {
+		if r.RulePrefix != "" && r.SettingsKnown {
+			v.Repositories = append(v.Repositories, model.Repository{Name: r.Name, RulePrefix: r.RulePrefix, Policy: r.Policy, SettingsKnown: true})
+		}
+	}
+	return v
 }

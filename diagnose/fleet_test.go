@@ -243,3 +243,36 @@ func TestFleetConsumerPullRepositories(t *testing.T) {
 		t.Fatalf("not checked: %v", nc)
 	}
 }
+
+// FleetView keeps what the cross-account checks read, so they find the same on it as on
+// the whole snapshot, and drops the rest of the repositories (a fleet keeps a view of
+// every finished target until the end).
+func TestFleetViewKeepsWhatTheChecksRead(t *testing.T) {
+	node := "arn:aws:iam::222222222222:role/eks-node"
+	full := fleetViews(grantPolicy("222222222222"))
+	full[2].Errors = []model.PartError{{Part: model.PartTemplates, Operation: "DescribeRepositoryCreationTemplates", Code: "AccessDeniedException"}}
+	for _, s := range full {
+		s.Repositories = []model.Repository{
+			{Name: "hub/library/nginx", RulePrefix: "hub", SettingsKnown: true, Policy: pullPolicy("arn:aws:iam::222222222222:role/ci"),
+				LifecyclePolicy: lifecycle, ImagesKnown: true, Images: []model.Image{{Tags: []string{"latest"}}}},
+			{Name: "hub/library/redis", RulePrefix: "hub", LifecyclePolicy: lifecycle, ImagesKnown: true}, // its policy not read
+			{Name: "mine", ImagesKnown: true}}
+		s.Errors = append(s.Errors, model.PartError{Part: model.PartLifecycle("hub/library/nginx"), Operation: "GetLifecyclePolicy", Code: "AccessDeniedException"})
+	}
+	var views []*model.Snapshot
+	for _, s := range full {
+		v := diagnose.FleetView(s)
+		if len(v.Repositories) != 1 || v.Repositories[0].Images != nil || v.Repositories[0].LifecyclePolicy != "" ||
+			len(v.Errors) != len(s.Errors)-1 || len(v.Rules) != len(s.Rules) || v.AccountID != s.AccountID {
+			t.Fatalf("view of %s: repositories %+v, errors %v, %d rules", s.AccountID, v.Repositories, v.Errors, len(v.Rules))
+		}
+		views = append(views, v)
+	}
+	fs, nc := diagnose.FleetChecks(full, nil, []string{node})
+	vfs, vnc := diagnose.FleetChecks(views, nil, []string{node})
+	a, _ := json.Marshal([]any{fs, nc})
+	b, _ := json.Marshal([]any{vfs, vnc})
+	if checksOf(fs)["fleet-consumer-pull 111111111111 us-east-1 hub/"] != 1 || len(nc) == 0 || string(a) != string(b) {
+		t.Fatalf("on the snapshots:\n%s\non the views:\n%s", a, b)
+	}
+}

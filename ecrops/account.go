@@ -75,6 +75,7 @@ type Account struct {
 	credMu sync.Mutex
 	creds  map[string][2]string // rule secrets read for probes, by ARN; never written anywhere
 
+	sdk          *sdkShare // what a fleet's targets share (fleet.go); nil for one account
 	upstreamOnce sync.Once
 	upstream     http.RoundTripper // every registry call: one connection pool, shared by the probes (upstream.go)
 	pings        pingCache
@@ -261,25 +262,20 @@ func newMeter(rates map[string]float64) *meter {
 	return &meter{calls: map[string]int{}, throttled: map[string]int{}, rates: rates, limiters: map[string]*rate.Limiter{}}
 }
 
-func (m *meter) wrap(base http.RoundTripper) http.RoundTripper {
-	return roundTripFunc(func(req *http.Request) (*http.Response, error) {
-		op := operationOf(req)
-		if lim := m.limiter(op); lim != nil {
-			if err := lim.Wait(req.Context()); err != nil {
-				return nil, err
-			}
+// do sends one attempt through inner, within op's rate, and counts it.
+func (m *meter) do(req *http.Request, inner aws.HTTPClient) (*http.Response, error) {
+	op := operationOf(req)
+	if lim := m.limiter(op); lim != nil {
+		if err := lim.Wait(req.Context()); err != nil {
+			return nil, err
 		}
-		resp, err := base.RoundTrip(req)
-		if err == nil {
-			resp.Body = &bodyWatcher{ReadCloser: resp.Body, fail: func() {
-				m.mu.Lock()
-				m.failed++
-				m.mu.Unlock()
-			}}
-		}
-		m.count(op, resp, err, true)
-		return resp, err
-	})
+	}
+	resp, err := inner.Do(req)
+	if err == nil {
+		resp.Body = &bodyWatcher{ReadCloser: resp.Body, meter: m}
+	}
+	m.count(op, resp, err, true)
+	return resp, err
 }
 
 // count records one attempt of op and how it ended; failed counts the AWS attempts that
@@ -375,14 +371,17 @@ func (m *meter) snapshotStats() (calls, throttled map[string]int, failed int) {
 // bodyWatcher counts an answer whose body broke off as a failed attempt: the SDK retries it.
 type bodyWatcher struct {
 	io.ReadCloser
-	fail func()
-	once sync.Once
+	meter  *meter
+	failed bool // counted once: Read is not called concurrently
 }
 
 func (b *bodyWatcher) Read(p []byte) (int, error) {
 	n, err := b.ReadCloser.Read(p)
-	if err != nil && err != io.EOF {
-		b.once.Do(b.fail)
+	if err != nil && err != io.EOF && !b.failed {
+		b.failed = true
+		b.meter.mu.Lock()
+		b.meter.failed++
+		b.meter.mu.Unlock()
 	}
 	return n, err
 }
@@ -394,7 +393,7 @@ type meteredClient struct {
 }
 
 func (c meteredClient) Do(req *http.Request) (*http.Response, error) {
-	return c.meter.wrap(roundTripFunc(c.inner.Do)).RoundTrip(req)
+	return c.meter.do(req, c.inner)
 }
 
 type roundTripFunc func(*http.Request) (*http.Response, error)

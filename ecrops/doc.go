@@ -28,10 +28,13 @@
 // for a caller that lists the accounts before their regions are found), and EachTarget opens each as an
 // Account of its own (its own meter, rate limits and calls in flight) and works on a
 // bounded number at once, reporting each as it finishes. A target that cannot be opened is
-// reported with its error; the others go on.
+// reported with its error; the others go on. The targets of one Targets call share what
+// need not be theirs alone: the SDK configuration of each source of credentials, loaded
+// once, with its HTTP client (one pool of connections: calls are signed per account), and
+// one pool for the registries, at most 64 connections to a host.
 //
 // Every call is counted per operation (Account.Calls), AWS's and the registries' alike.
-// Registry calls share one transport per account, which learns each registry's answer to
+// Registry calls share one transport per account (per fleet, above), which learns each registry's answer to
 // the anonymous ping once per scan, and a registry whose ping failed twice as failing, so
 // that its later probes are each "not checked" with that failed call at once, neither
 // asked again nor retried (upstream.go). A scan stores images compactly in model's

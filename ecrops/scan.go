@@ -164,22 +164,25 @@ func (a *Account) Scan(ctx context.Context, scope Scope, progress func(Progress)
 	snap.Stats.FirstRepos = time.Since(start)
 	progress(Progress{Stage: "repositories", Snapshot: copyFor(snap), ReposTotal: len(repos)})
 
-	// Rule validation and secrets, and each repository's images and lifecycle policy.
-	// A goroutine starts when a slot is free, not before: one per repository, waiting,
-	// was 5,000 goroutines and their stacks at 100,000 images.
-	sem := make(chan struct{}, a.cfg.Concurrency)
-	run := func(f func()) {
-		select {
-		case sem <- struct{}{}:
-		case <-ctx.Done():
-			return
-		}
+	// Rule validation and secrets, and each repository's images and lifecycle policy, on
+	// Concurrency workers: one goroutine per repository, waiting, was 5,000 goroutines and
+	// their stacks at 100,000 images; one per repository started when a slot was free
+	// grew a new stack through the SDK's calls each time (5 % of a fleet's CPU).
+	jobs := make(chan func())
+	for range a.cfg.Concurrency {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			defer func() { <-sem }()
-			f()
+			for f := range jobs {
+				f()
+			}
 		}()
+	}
+	run := func(f func()) {
+		select {
+		case jobs <- f:
+		case <-ctx.Done():
+		}
 	}
 	secrets := map[string]*model.SecretRef{}
 	for i := range snap.Rules {
@@ -211,6 +214,7 @@ func (a *Account) Scan(ctx context.Context, scope Scope, progress func(Progress)
 			progress(p)
 		})
 	}
+	close(jobs)
 	wg.Wait()
 	if err := ctx.Err(); err != nil {
 		return nil, err

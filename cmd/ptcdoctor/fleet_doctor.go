@@ -20,7 +20,7 @@ import (
 // fleetScan is one target's outcome: its report and what the cross-account checks read.
 type fleetScan struct {
 	report *diagnose.Report
-	view   *model.Snapshot // the snapshot without its images (diagnose.FleetView: what the cross-account checks read)
+	view   *model.Snapshot // what the cross-account checks read of the snapshot (diagnose.FleetView)
 }
 
 // runFleetDoctor is doctor over several account-regions: each scanned and diagnosed as

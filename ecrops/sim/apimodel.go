@@ -47,6 +47,8 @@ type shape struct {
 	Enum     []string            `json:"enum"`
 
 	re *regexp.Regexp
+	// names are the members' names, sorted: the order violations are reported in.
+	names []string
 }
 
 // models loads the embedded API models once per process; they never change.
@@ -74,6 +76,10 @@ func loadModel(file string) (*apiModel, error) {
 		return nil, fmt.Errorf("%s: %w", file, err)
 	}
 	for name, s := range m.Shapes {
+		for member := range s.Members {
+			s.names = append(s.names, member)
+		}
+		sort.Strings(s.names)
 		if s.Pattern == "" {
 			continue
 		}
@@ -187,12 +193,7 @@ func (v *validator) value(val any, shapeName, path string) {
 				v.fail(join(path, req), nil, "not be null")
 			}
 		}
-		names := make([]string, 0, len(s.Members))
-		for name := range s.Members {
-			names = append(names, name)
-		}
-		sort.Strings(names)
-		for _, name := range names {
+		for _, name := range s.names {
 			if x, present := obj[name]; present {
 				v.value(x, s.Members[name].Shape, join(path, name))
 			}

@@ -563,17 +563,31 @@ func deleteTemplate(c *call) (any, *apiError) {
 
 // --- repositories ---
 
-func (st *state) repoOut(r *repoState) map[string]any {
-	out := map[string]any{
-		"repositoryArn": r.ARN, "registryId": st.accountID, "repositoryName": r.Name,
-		"repositoryUri": st.repoURI(r.Name), "createdAt": ts(r.CreatedAt),
-		"imageTagMutability": r.Mutability, "imageScanningConfiguration": map[string]bool{"scanOnPush": r.ScanOnPush},
-		"encryptionConfiguration": r.Encryption,
-	}
-	if len(r.Exclusions) > 0 {
-		out["imageTagMutabilityExclusionFilters"] = r.Exclusions
-	}
-	return out
+// repoOut is a repository as ECR describes it. The answers read on every scan are
+// structs rather than maps, which encoding/json writes without sorting keys or reflecting
+// on each value; their fields are in the order of their JSON names, the order a map was
+// written in, so the bytes on the wire are the same.
+type repoOut struct {
+	CreatedAt                          *epoch            `json:"createdAt"`
+	EncryptionConfiguration            encryption        `json:"encryptionConfiguration"`
+	ImageScanningConfiguration         scanningOut       `json:"imageScanningConfiguration"`
+	ImageTagMutability                 string            `json:"imageTagMutability"`
+	ImageTagMutabilityExclusionFilters []exclusionFilter `json:"imageTagMutabilityExclusionFilters,omitempty"`
+	RegistryID                         string            `json:"registryId"`
+	RepositoryArn                      string            `json:"repositoryArn"`
+	RepositoryName                     string            `json:"repositoryName"`
+	RepositoryURI                      string            `json:"repositoryUri"`
+}
+
+type scanningOut struct {
+	ScanOnPush bool `json:"scanOnPush"`
+}
+
+func (st *state) repoOut(r *repoState) repoOut {
+	return repoOut{CreatedAt: ts(r.CreatedAt), EncryptionConfiguration: r.Encryption,
+		ImageScanningConfiguration: scanningOut{r.ScanOnPush}, ImageTagMutability: r.Mutability,
+		ImageTagMutabilityExclusionFilters: r.Exclusions, RegistryID: st.accountID, RepositoryArn: r.ARN,
+		RepositoryName: r.Name, RepositoryURI: st.repoURI(r.Name)}
 }
 
 type repoIn struct {
@@ -685,7 +699,7 @@ func describeRepositories(c *call) (any, *apiError) {
 				return nil, e
 			}
 		}
-		var out []map[string]any
+		var out []repoOut
 		for _, n := range in.RepositoryNames {
 			r, ok := st.repos[n]
 			if !ok {
@@ -693,7 +707,7 @@ func describeRepositories(c *call) (any, *apiError) {
 			}
 			out = append(out, st.repoOut(r))
 		}
-		return map[string]any{"repositories": out}, nil
+		return repositoriesOut{Repositories: out}, nil
 	}
 	if e := c.ecrAuthorize(resource); e != nil {
 		return nil, e
@@ -703,11 +717,16 @@ func describeRepositories(c *call) (any, *apiError) {
 	if !ok {
 		return nil, invalidNextToken()
 	}
-	out := make([]map[string]any, 0, len(items))
+	out := make([]repoOut, 0, len(items))
 	for _, n := range items {
 		out = append(out, st.repoOut(st.repos[n]))
 	}
-	return map[string]any{"repositories": out, "nextToken": next}, nil
+	return repositoriesOut{NextToken: next, Repositories: out}, nil
+}
+
+type repositoriesOut struct {
+	NextToken    *string   `json:"nextToken,omitempty"`
+	Repositories []repoOut `json:"repositories"`
 }
 
 func deleteRepository(c *call) (any, *apiError) {
@@ -801,29 +820,38 @@ func (r *repoState) sortedImages() []*imageState {
 	return out
 }
 
+// imageDetail is one entry of DescribeImages, its fields in the order of their JSON names
+// (see repoOut).
+type imageDetail struct {
+	ArtifactMediaType      string   `json:"artifactMediaType,omitempty"`
+	ImageDigest            string   `json:"imageDigest"`
+	ImageManifestMediaType string   `json:"imageManifestMediaType"`
+	ImagePushedAt          *epoch   `json:"imagePushedAt"`
+	ImageSizeInBytes       int64    `json:"imageSizeInBytes"`
+	ImageStatus            string   `json:"imageStatus"`
+	ImageTags              []string `json:"imageTags,omitempty"`
+	LastActivatedAt        *epoch   `json:"lastActivatedAt,omitempty"`
+	LastArchivedAt         *epoch   `json:"lastArchivedAt,omitempty"`
+	LastRecordedPullTime   *epoch   `json:"lastRecordedPullTime,omitempty"`
+	RegistryID             string   `json:"registryId"`
+	RepositoryName         string   `json:"repositoryName"`
+}
+
 // imageDetail is one entry of DescribeImages; tags are the image's, from tagsFor.
-func (st *state) imageDetail(r *repoState, img *imageState, tags []string, now time.Time) map[string]any {
-	out := map[string]any{
-		"registryId": st.accountID, "repositoryName": r.Name, "imageDigest": img.Digest.String(),
-		"imageSizeInBytes": img.Size, "imagePushedAt": ts(img.PushedAt),
-		"imageManifestMediaType": string(img.MediaType), "imageStatus": img.status(now),
-	}
-	if !img.ArchivedAt.IsZero() {
-		out["lastArchivedAt"] = ts(img.ArchivedAt)
-	}
-	if !img.ActivatedAt.IsZero() {
-		out["lastActivatedAt"] = ts(img.ActivatedAt)
-	}
-	if len(tags) > 0 {
-		out["imageTags"] = tags
-	}
-	if !img.LastPull.IsZero() {
-		out["lastRecordedPullTime"] = ts(img.LastPull)
-	}
+func (st *state) imageDetail(r *repoState, img *imageState, tags []string, now time.Time) imageDetail {
+	out := imageDetail{RegistryID: st.accountID, RepositoryName: r.Name, ImageDigest: img.Digest.String(),
+		ImageSizeInBytes: img.Size, ImagePushedAt: ts(img.PushedAt), ImageManifestMediaType: string(img.MediaType),
+		ImageStatus: img.status(now), ImageTags: tags, LastArchivedAt: ts(img.ArchivedAt),
+		LastActivatedAt: ts(img.ActivatedAt), LastRecordedPullTime: ts(img.LastPull)}
 	if len(img.Children) == 0 {
-		out["artifactMediaType"] = "application/vnd.docker.container.image.v1+json"
+		out.ArtifactMediaType = "application/vnd.docker.container.image.v1+json"
 	}
 	return out
+}
+
+type imageDetailsOut struct {
+	ImageDetails []imageDetail `json:"imageDetails"`
+	NextToken    *string       `json:"nextToken,omitempty"`
 }
 
 func describeImages(c *call) (any, *apiError) {
@@ -840,7 +868,7 @@ func describeImages(c *call) (any, *apiError) {
 		if in.MaxResults != nil || in.NextToken != nil {
 			return nil, invalidParameter("Invalid parameter at 'maxResults' failed to satisfy constraint: 'maxResults and nextToken cannot be used with imageIds'")
 		}
-		var out []map[string]any
+		var out []imageDetail
 		for _, id := range in.ImageIDs {
 			img, code, _ := r.resolve(id)
 			if code != "" {
@@ -848,7 +876,7 @@ func describeImages(c *call) (any, *apiError) {
 			}
 			out = append(out, st.imageDetail(r, img, r.tagsOf(img.Digest), now))
 		}
-		return map[string]any{"imageDetails": out}, nil
+		return imageDetailsOut{ImageDetails: out}, nil
 	}
 	var after *imageCursor
 	if in.NextToken != nil {
@@ -871,11 +899,11 @@ func describeImages(c *call) (any, *apiError) {
 		next = ptr(imageCursor{pushed: last.PushedAt, digest: last.Digest}.token(c.op))
 	}
 	tags := r.tagsFor(items)
-	out := make([]map[string]any, 0, len(items))
+	out := make([]imageDetail, 0, len(items))
 	for _, img := range items {
 		out = append(out, st.imageDetail(r, img, tags[img.Digest], now))
 	}
-	return map[string]any{"imageDetails": out, "nextToken": next}, nil
+	return imageDetailsOut{ImageDetails: out, NextToken: next}, nil
 }
 
 func (c *call) imagesRepo(in *imagesIn) (*repoState, *apiError) {
@@ -1171,11 +1199,16 @@ func getLifecyclePolicy(c *call) (any, *apiError) {
 	if r.Lifecycle == "" {
 		return nil, clientError("LifecyclePolicyNotFoundException", "Lifecycle policy does not exist for the repository with name '%s' in the registry with id '%s'", r.Name, c.srv.st.accountID)
 	}
-	out := map[string]any{"registryId": c.srv.st.accountID, "repositoryName": r.Name, "lifecyclePolicyText": r.Lifecycle}
-	if !r.LifecycleEvaluated.IsZero() {
-		out["lastEvaluatedAt"] = ts(r.LifecycleEvaluated)
-	}
-	return out, nil
+	return lifecyclePolicyOut{LastEvaluatedAt: ts(r.LifecycleEvaluated), LifecyclePolicyText: r.Lifecycle,
+		RegistryID: c.srv.st.accountID, RepositoryName: r.Name}, nil
+}
+
+// lifecyclePolicyOut is GetLifecyclePolicy's answer (see repoOut for the order).
+type lifecyclePolicyOut struct {
+	LastEvaluatedAt     *epoch `json:"lastEvaluatedAt,omitempty"`
+	LifecyclePolicyText string `json:"lifecyclePolicyText"`
+	RegistryID          string `json:"registryId"`
+	RepositoryName      string `json:"repositoryName"`
 }
 
 func deleteLifecyclePolicy(c *call) (any, *apiError) {
@@ -1183,8 +1216,11 @@ func deleteLifecyclePolicy(c *call) (any, *apiError) {
 	if e != nil {
 		return nil, e
 	}
-	c.srv.st.repos[out.(map[string]any)["repositoryName"].(string)].Lifecycle = ""
-	return out, nil
+	got := out.(lifecyclePolicyOut)
+	c.srv.st.repos[got.RepositoryName].Lifecycle = ""
+	// DeleteLifecyclePolicy answers the policy it deleted, with lastEvaluatedAt when it
+	// was evaluated, as GetLifecyclePolicy does.
+	return got, nil
 }
 
 func getRegistryPolicy(c *call) (any, *apiError) {
@@ -1234,7 +1270,14 @@ func getRepositoryPolicy(c *call) (any, *apiError) {
 	if r.Policy == "" {
 		return nil, clientError("RepositoryPolicyNotFoundException", "Repository policy does not exist for the repository with name '%s' in the registry with id '%s'", r.Name, c.srv.st.accountID)
 	}
-	return map[string]any{"registryId": c.srv.st.accountID, "repositoryName": r.Name, "policyText": r.Policy}, nil
+	return repositoryPolicyOut{PolicyText: r.Policy, RegistryID: c.srv.st.accountID, RepositoryName: r.Name}, nil
+}
+
+// repositoryPolicyOut is GetRepositoryPolicy's answer (see repoOut for the order).
+type repositoryPolicyOut struct {
+	PolicyText     string `json:"policyText"`
+	RegistryID     string `json:"registryId"`
+	RepositoryName string `json:"repositoryName"`
 }
 
 func setRepositoryPolicy(c *call) (any, *apiError) {
@@ -1255,7 +1298,7 @@ func deleteRepositoryPolicy(c *call) (any, *apiError) {
 	if e != nil {
 		return nil, e
 	}
-	c.srv.st.repos[out.(map[string]any)["repositoryName"].(string)].Policy = ""
+	c.srv.st.repos[out.(repositoryPolicyOut).RepositoryName].Policy = ""
 	return out, nil
 }
 
@@ -1334,7 +1377,11 @@ func listTagsForResource(c *call) (any, *apiError) {
 	if e != nil {
 		return nil, e
 	}
-	return map[string]any{"tags": emptyIfNil(r.Tags)}, nil
+	return tagsOut{Tags: emptyIfNil(r.Tags)}, nil
+}
+
+type tagsOut struct {
+	Tags []tag `json:"tags"`
 }
 
 func sortedKeys[V any](m map[string]V) []string {

@@ -1,9 +1,7 @@
 package sim
 
 import (
-	"bytes"
 	"fmt"
-	"io"
 	"net"
 	"net/http"
 	"net/url"
@@ -28,7 +26,9 @@ type Fleet struct {
 	accounts []FleetAccount
 	keys     map[string]string // a scenario principal's access key -> its account
 
-	mu       sync.Mutex
+	// mu is read on every request signed with a role session, by every account-region at
+	// once, and written only by AssumeRole.
+	mu       sync.RWMutex
 	sessions map[string]string // an assumed role's temporary access key -> its account
 
 	ln          net.Listener
@@ -79,6 +79,9 @@ func NewFleet(sc *Scenario) (*Fleet, error) {
 			return nil, fmt.Errorf("account %s, region %s: %w", m.account.ID, m.region, err)
 		}
 		srv.clock, srv.sharedClock = f.clock, true
+		// The event logs share maxEvents (each keeps at least minMemberEvents), so that the
+		// fleet's memory is bounded as one account's is, not 150 times that.
+		srv.events.max = max(maxEvents/len(ms), minMemberEvents)
 		f.members = append(f.members, srv)
 		f.at[m.account.ID+"/"+m.region] = srv
 	}
@@ -212,11 +215,10 @@ func (f *Fleet) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		f.serveAdmin(w, r)
 		return
 	}
-	body, err := io.ReadAll(io.LimitReader(r.Body, maxRequestBody+1))
+	body, err := readBody(r)
 	if err != nil {
 		return
 	}
-	r.Body = io.NopCloser(bytes.NewReader(body))
 	auth, aerr := parseAuthorization(r.Header.Get("Authorization"))
 	account := ""
 	if aerr == nil {
@@ -224,7 +226,7 @@ func (f *Fleet) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	if account == "" {
 		// Not signed, or by a key no account has: the first member refuses it as AWS does.
-		f.members[0].ServeHTTP(w, r)
+		f.members[0].serveAPI(w, r, body, nil)
 		return
 	}
 	if target := r.Header.Get("X-Amz-Target"); strings.HasPrefix(target, organizationsTarget+".") {
@@ -248,15 +250,15 @@ func (f *Fleet) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		f.refuseRegion(w, r)
 		return
 	}
-	srv.ServeHTTP(w, r)
+	srv.serveAPI(w, r, body, auth)
 }
 
 func (f *Fleet) accountOf(key string) string {
 	if a := f.keys[key]; a != "" {
 		return a
 	}
-	f.mu.Lock()
-	defer f.mu.Unlock()
+	f.mu.RLock()
+	defer f.mu.RUnlock()
 	return f.sessions[key]
 }
 

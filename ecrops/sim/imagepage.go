@@ -81,7 +81,7 @@ func (r *repoState) imagePage(after *imageCursor, keep func(*imageState) bool, s
 	if after != nil {
 		mark = &imageState{manifestBlob: manifestBlob{Digest: after.digest}, PushedAt: after.pushed}
 	}
-	h := make(worstFirst, 0, size+1)
+	h := make(worstFirst, 0, min(size, len(r.images))+1) // a page of 1,000 of a repository of 10 holds 10
 	for _, img := range r.images {
 		if mark != nil && !imageBefore(mark, img) {
 			continue

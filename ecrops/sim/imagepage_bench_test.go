@@ -25,11 +25,11 @@ func BenchmarkDescribeImagesPage(b *testing.B) {
 	for range b.N {
 		items, _ := r.imagePage(after, keep, 1000)
 		tags := r.tagsFor(items)
-		out := make([]map[string]any, 0, len(items))
+		out := make([]imageDetail, 0, len(items))
 		for _, img := range items {
 			out = append(out, st.imageDetail(r, img, tags[img.Digest], now))
 		}
-		if _, err := json.Marshal(map[string]any{"imageDetails": out}); err != nil {
+		if _, err := json.Marshal(imageDetailsOut{ImageDetails: out}); err != nil {
 			b.Fatal(err)
 		}
 	}

@@ -2,6 +2,7 @@ package sim
 
 import (
 	"encoding/base64"
+	"encoding/json"
 	"fmt"
 	"net/http"
 	"regexp"
@@ -21,8 +22,13 @@ var registryPathRE = regexp.MustCompile(`^/v2/(.+)/(manifests|blobs|tags)/(.+)$`
 
 func (s *Server) serveRegistry(w http.ResponseWriter, r *http.Request) {
 	rec := &statusRecorder{ResponseWriter: w, status: http.StatusOK}
-	p := s.serveRegistryRequest(rec, r)
-	ev := Event{Service: "registry", Operation: r.Method + " " + registryOperation(r.URL.Path), Outcome: outcomeOf(rec.status),
+	m := registryPathRE.FindStringSubmatch(r.URL.Path) // once: the request and its event read it
+	p := s.serveRegistryRequest(rec, r, m)
+	op := r.URL.Path
+	if m != nil {
+		op = m[2]
+	}
+	ev := Event{Service: "registry", Operation: r.Method + " " + op, Outcome: outcomeOf(rec.status),
 		Status: rec.status, Detail: rec.detail}
 	if p != nil {
 		ev.Principal = p.CallerARN
@@ -30,14 +36,9 @@ func (s *Server) serveRegistry(w http.ResponseWriter, r *http.Request) {
 	s.events.add(s.clock.Now(), ev)
 }
 
-func registryOperation(path string) string {
-	if m := registryPathRE.FindStringSubmatch(path); m != nil {
-		return m[2]
-	}
-	return path
-}
-
-func (s *Server) serveRegistryRequest(w *statusRecorder, r *http.Request) *principal {
+// serveRegistryRequest serves a registry request whose path matched registryPathRE as m
+// (nil when it did not).
+func (s *Server) serveRegistryRequest(w *statusRecorder, r *http.Request, m []string) *principal {
 	w.Header().Set("Docker-Distribution-API-Version", "registry/2.0")
 	p, status, why := s.registryPrincipal(r)
 	if p == nil {
@@ -54,7 +55,6 @@ func (s *Server) serveRegistryRequest(w *statusRecorder, r *http.Request) *princ
 		w.WriteHeader(http.StatusOK)
 		return p
 	}
-	m := registryPathRE.FindStringSubmatch(r.URL.Path)
 	if m == nil {
 		writeRegistryError(w, http.StatusNotFound, "NOT_FOUND", "Not Found")
 		return p
@@ -279,5 +279,16 @@ func (s *Server) serveTagList(w http.ResponseWriter, r *http.Request, p *princip
 func writeRegistryError(w http.ResponseWriter, status int, code, msg string) {
 	w.Header().Set("Content-Type", "application/json; charset=utf-8")
 	w.WriteHeader(status)
-	w.Write([]byte(mustJSON(map[string]any{"errors": []map[string]string{{"code": code, "message": msg}}})))
+	raw, _ := json.Marshal(registryErrors{Errors: []registryError{{Code: code, Message: msg}}})
+	w.Write(raw)
+}
+
+// registryErrors is the registry API's error body (written as its map was, keys sorted).
+type registryErrors struct {
+	Errors []registryError `json:"errors"`
+}
+
+type registryError struct {
+	Code    string `json:"code"`
+	Message string `json:"message"`
 }

@@ -1,7 +1,9 @@
 package sim
 
 import (
+	"bytes"
 	"context"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -240,11 +242,35 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		s.serveAdmin(w, r)
 		return
 	}
-	body, err := io.ReadAll(io.LimitReader(r.Body, maxRequestBody+1))
+	body, err := readBody(r)
 	if err != nil {
 		return
 	}
-	c := &call{srv: s, w: w, r: r, body: body, requestID: newRequestID()}
+	s.serveAPI(w, r, body, nil)
+}
+
+// readBody reads at most maxRequestBody+1 bytes of a request's body (one more than is
+// accepted, to tell a body too large), into a buffer of the size it declares.
+func readBody(r *http.Request) ([]byte, error) {
+	if n := r.ContentLength; n >= 0 && n <= maxRequestBody {
+		body := make([]byte, n+1) // +1: a body longer than it said is read as ReadAll would
+		read, err := io.ReadFull(io.LimitReader(r.Body, maxRequestBody+1), body)
+		if err == io.ErrUnexpectedEOF || err == io.EOF {
+			err = nil
+		}
+		if err != nil || read <= int(n) {
+			return body[:read], err
+		}
+		rest, err := io.ReadAll(io.LimitReader(r.Body, maxRequestBody+1-int64(read)))
+		return append(body[:read], rest...), err
+	}
+	return io.ReadAll(io.LimitReader(r.Body, maxRequestBody+1))
+}
+
+// serveAPI serves an AWS API request whose body (at most maxRequestBody+1 bytes of it) has
+// been read, and whose Authorization header has been parsed when auth is not nil.
+func (s *Server) serveAPI(w http.ResponseWriter, r *http.Request, body []byte, auth *sigv4Header) {
+	c := &call{srv: s, w: w, r: r, body: body, auth: auth, requestID: newRequestID()}
 	if target := r.Header.Get("X-Amz-Target"); target != "" {
 		c.protocol = "json"
 		prefix, op, _ := strings.Cut(target, ".")
@@ -312,6 +338,7 @@ type call struct {
 	handler   handler
 	principal *principal
 	requestID string
+	auth      *sigv4Header // parsed by a fleet, which routes by it; nil until authenticate
 }
 
 type handler func(c *call) (any, *apiError)
@@ -350,14 +377,13 @@ func (c *call) run() {
 			return
 		}
 	}
+	var out any
 	s.mu.Lock()
 	s.evaluateLifecycles()
-	s.mu.Unlock()
-	var out any
 	if selfLocking[c.op] {
+		s.mu.Unlock()
 		out, aerr = c.handler(c)
 	} else {
-		s.mu.Lock()
 		out, aerr = c.handler(c)
 		s.mu.Unlock()
 	}
@@ -404,14 +430,19 @@ func (c *call) succeed(out any) {
 	if m, ok := out.(map[string]any); ok {
 		dropNils(m)
 	}
-	raw, err := json.Marshal(out)
-	if err != nil {
+	buf := answerBuffers.Get().(*bytes.Buffer)
+	defer answerBuffers.Put(buf)
+	buf.Reset()
+	if err := json.NewEncoder(buf).Encode(out); err != nil {
 		c.fail(serverError("ServerException", "the stand-in could not encode its answer"))
 		return
 	}
 	c.w.WriteHeader(http.StatusOK)
-	c.w.Write(raw)
+	c.w.Write(bytes.TrimSuffix(buf.Bytes(), []byte("\n"))) // Encode's newline: the answer is json.Marshal's bytes
 }
+
+// answerBuffers hold JSON answers being written (json.Marshal would allocate each anew).
+var answerBuffers = sync.Pool{New: func() any { return new(bytes.Buffer) }}
 
 func (c *call) fail(e *apiError) {
 	c.logEvent(e.Code, e.Status)
@@ -431,15 +462,24 @@ func (c *call) fail(e *apiError) {
 	h.Set("Content-Type", "application/x-amz-json-1.1")
 	h.Set("X-Amzn-ErrorType", e.Code)
 	c.w.WriteHeader(e.Status)
-	raw, _ := json.Marshal(map[string]string{"__type": e.Code, "message": e.Message})
+	raw, _ := json.Marshal(errorOut{Type: e.Code, Message: e.Message})
 	c.w.Write(raw)
+}
+
+// errorOut is a JSON 1.1 error's body.
+type errorOut struct {
+	Type    string `json:"__type"`
+	Message string `json:"message"`
 }
 
 // authenticate checks the SigV4 signature and returns the principal that made it.
 func (s *Server) authenticate(c *call) (*principal, *apiError) {
-	auth, aerr := parseAuthorization(c.r.Header.Get("Authorization"))
-	if aerr != nil {
-		return nil, aerr
+	auth := c.auth
+	if auth == nil {
+		var aerr *apiError
+		if auth, aerr = parseAuthorization(c.r.Header.Get("Authorization")); aerr != nil {
+			return nil, aerr
+		}
 	}
 	s.mu.Lock()
 	p := s.st.byKey[auth.Credential.AccessKeyID]
@@ -483,10 +523,21 @@ func isWrite(op string) bool {
 	return false
 }
 
+// newRequestID is a random ID in the form of a UUID, as AWS's request IDs are.
 func newRequestID() string {
 	var b [16]byte
 	randRead(b[:])
-	return fmt.Sprintf("%x-%x-%x-%x-%x", b[0:4], b[4:6], b[6:8], b[8:10], b[10:16])
+	var out [36]byte
+	hex.Encode(out[0:8], b[0:4])
+	out[8] = '-'
+	hex.Encode(out[9:13], b[4:6])
+	out[13] = '-'
+	hex.Encode(out[14:18], b[6:8])
+	out[18] = '-'
+	hex.Encode(out[19:23], b[8:10])
+	out[23] = '-'
+	hex.Encode(out[24:36], b[10:16])
+	return string(out[:])
 }
 
 // dropNils removes absent optional members (nil pointers), which AWS leaves out of its

@@ -297,11 +297,11 @@ func (st *state) secretARN(region, name string) string {
 }
 
 func (st *state) repoARN(name string) string {
-	return fmt.Sprintf("arn:aws:ecr:%s:%s:repository/%s", st.region, st.accountID, name)
+	return "arn:aws:ecr:" + st.region + ":" + st.accountID + ":repository/" + name // on every request: no Sprintf
 }
 
 func (st *state) repoURI(name string) string {
-	return fmt.Sprintf("%s.dkr.ecr.%s.amazonaws.com/%s", st.accountID, st.region, name)
+	return st.accountID + ".dkr.ecr." + st.region + ".amazonaws.com/" + name
 }
 
 func (st *state) newRepo(name string, created time.Time) *repoState {

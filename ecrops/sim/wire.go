@@ -2,7 +2,6 @@ package sim
 
 import (
 	"encoding/base64"
-	"encoding/json"
 	"strconv"
 	"strings"
 	"time"
@@ -69,9 +68,4 @@ func emptyIfNil[T any](s []T) []T {
 		return []T{}
 	}
 	return s
-}
-
-func mustJSON(v any) string {
-	b, _ := json.Marshal(v)
-	return string(b)
 }
