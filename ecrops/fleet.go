@@ -129,14 +129,15 @@ func Targets(ctx context.Context, fc FleetConfig) ([]Target, []Skipped, error) {
 	for _, t := range accounts {
 		found, skip := AccountTargets(ctx, fc, t)
 		for _, ft := range found {
-			if i, ok := seen[ft.Account+"/"+ft.Region]; ok && ft.Account != "" && ft.refused == nil {
+			key := ft.sameAs()
+			if i, ok := seen[key]; ok && key != "" {
 				// Two sources reach the same account (two profiles of it): it is scanned
 				// once, under both names.
 				targets[i].Source += " (also " + ft.Source + ")"
 				continue
 			}
-			if ft.Account != "" && ft.refused == nil {
-				seen[ft.Account+"/"+ft.Region] = len(targets)
+			if key != "" {
+				seen[key] = len(targets)
 			}
 			targets = append(targets, ft)
 		}
@@ -149,6 +150,71 @@ func Targets(ctx context.Context, fc FleetConfig) ([]Target, []Skipped, error) {
 		return nil, nil, errors.New("the fleet has no account-regions: name --profile, --profiles, --assume-role-arn with --accounts or --organization")
 	}
 	return targets, skipped, nil
+}
+
+// sameAs is what makes two targets the same account-region ("" when the account is not
+// known, its credentials having been refused).
+func (t Target) sameAs() string {
+	if t.Account == "" || t.refused != nil {
+		return ""
+	}
+	return t.Account + "/" + t.Region
+}
+
+// Found is what StreamTargets hands on: an account's account-regions, as soon as they are
+// known, and what was left out of them.
+type Found struct {
+	Account int      // its index in the accounts given
+	Targets []Target // new account-regions only
+	Skipped []Skipped
+	// Also are the account-regions another source reached already (two profiles of one
+	// account): scanned once, under the first source; each names the other source.
+	Also []Also
+}
+
+// Also is a target named a second time, by another source.
+type Also struct {
+	Target Target // as it was found first
+	Source string // the other source
+}
+
+// StreamTargets looks for every account's account-regions at once (AccountTargets, at
+// most 8 accounts at a time: --regions all asks each candidate region) and hands each
+// account's to found as soon as they are known, one call at a time, so that scans start
+// before every account's regions are found.
+func StreamTargets(ctx context.Context, fc FleetConfig, accounts []Target, found func(Found)) {
+	var mu sync.Mutex
+	seen := map[string]Target{}
+	var wg sync.WaitGroup
+	sem := make(chan struct{}, 8)
+	for i, a := range accounts {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			sem <- struct{}{}
+			targets, skipped := AccountTargets(ctx, fc, a)
+			<-sem
+			f := Found{Account: i, Skipped: skipped}
+			if len(targets) == 0 {
+				f.Skipped = append(f.Skipped, Skipped{Source: a.Source, Reason: NoRulesAnywhere})
+			}
+			mu.Lock()
+			defer mu.Unlock()
+			for _, t := range targets {
+				key := t.sameAs()
+				if first, ok := seen[key]; ok && key != "" {
+					f.Also = append(f.Also, Also{Target: first, Source: t.Source})
+					continue
+				}
+				if key != "" {
+					seen[key] = t
+				}
+				f.Targets = append(f.Targets, t)
+			}
+			found(f)
+		}()
+	}
+	wg.Wait()
 }
 
 // FleetAccounts are the fleet's accounts, one Target each with no region yet: Targets
@@ -539,13 +605,24 @@ func (s *sdkShare) config(ctx context.Context, key string, cfg Config) (aws.Conf
 // whose work fails is done with its error; the others go on.
 func EachTarget[R any](ctx context.Context, base Config, targets []Target, parallel int,
 	work func(context.Context, Target, *Account) (R, error), done func(Target, R, error)) {
+	in := make(chan Target, len(targets))
+	for _, t := range targets {
+		in <- t
+	}
+	close(in)
+	EachTargetFrom(ctx, base, in, parallel, work, done)
+}
+
+// EachTargetFrom is EachTarget over targets handed on as they are found, until in is closed.
+func EachTargetFrom[R any](ctx context.Context, base Config, in <-chan Target, parallel int,
+	work func(context.Context, Target, *Account) (R, error), done func(Target, R, error)) {
 	if parallel <= 0 {
 		parallel = 8
 	}
 	sem := make(chan struct{}, parallel)
 	var mu sync.Mutex
 	var wg sync.WaitGroup
-	for _, t := range targets {
+	for t := range in {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()

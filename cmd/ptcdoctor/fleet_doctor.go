@@ -7,7 +7,9 @@ import (
 	"fmt"
 	"io"
 	"slices"
+	"sort"
 	"strings"
+	"sync"
 	"text/tabwriter"
 	"time"
 
@@ -33,16 +35,46 @@ func runFleetDoctor(cmd *cobra.Command, g *globals, sc *scope, ff *fleetFlags, a
 	ctx := cmd.Context()
 	out, errOut := cmd.OutOrStdout(), cmd.ErrOrStderr()
 	started := time.Now()
-	fc, targets, skipped, err := fleetTargets(ctx, g, sc, ff)
+	fc, err := fleetConfig(g, sc, ff)
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(errOut, "ptcdoctor: %s, %d at once\n", plural(len(targets), "account-region"), min(ff.parallel, len(targets)))
-	results := runFleet(ctx, g, sc, fc.Base, targets, ff.parallel, stats, func(ft diagnose.FleetTarget, t ecrops.Target) {
+	accounts, err := ecrops.FleetAccounts(ctx, fc)
+	if err != nil {
+		return usageError{err}
+	}
+	fmt.Fprintf(errOut, "ptcdoctor: %s, up to %d account-regions at once\n", plural(len(accounts), "account"), ff.parallel)
+	// Each account's regions are scanned as soon as they are found (--regions all asks
+	// every candidate region of every account), not once every account's are.
+	in := make(chan ecrops.Target)
+	var skipped []ecrops.Skipped
+	var also []ecrops.Also
+	rank := map[string]int{} // a target: its account's place in the fleet
+	go func() {
+		ecrops.StreamTargets(ctx, fc, accounts, func(f ecrops.Found) {
+			skipped, also = append(skipped, f.Skipped...), append(also, f.Also...)
+			for _, t := range f.Targets {
+				rank[t.String()] = f.Account
+				in <- t
+			}
+		})
+		close(in)
+	}()
+	results := runFleetFrom(ctx, g, sc, fc.Base, in, ff.parallel, stats, func(ft diagnose.FleetTarget, t ecrops.Target) {
 		if !asJSON {
 			printFleetTarget(out, ft, g.accountArgs(false)+sc.args()+targetArgs(t))
 		}
 	})
+	// The summary in the fleet's order (accounts as named, each one's regions as found),
+	// each target under every name that reached it.
+	sort.SliceStable(results, func(i, j int) bool { return rank[results[i].name] < rank[results[j].name] })
+	for _, a := range also {
+		for i := range results {
+			if results[i].name == a.Target.String() {
+				results[i].target.Source += model.Printable(" (also " + a.Source + ")")
+			}
+		}
+	}
 	var views []*model.Snapshot
 	fleetTargets := make([]diagnose.FleetTarget, len(results))
 	for i, r := range results {
@@ -152,6 +184,7 @@ func fleetConfig(g *globals, sc *scope, ff *fleetFlags) (ecrops.FleetConfig, err
 }
 
 type fleetResult struct {
+	name   string // the ecrops.Target's String
 	target diagnose.FleetTarget
 	scan   *fleetScan
 }
@@ -160,15 +193,37 @@ type fleetResult struct {
 // returns them in the targets' order.
 func runFleet(ctx context.Context, g *globals, sc *scope, base ecrops.Config, targets []ecrops.Target, parallel int, stats bool,
 	shown func(diagnose.FleetTarget, ecrops.Target)) []fleetResult {
-	index := map[string]int{}
-	for i, t := range targets {
-		index[t.String()] = i
+	in := make(chan ecrops.Target, len(targets))
+	for _, t := range targets {
+		in <- t
 	}
-	results := make([]fleetResult, len(targets))
-	starts := make([]time.Time, len(targets))
-	ecrops.EachTarget(ctx, base, targets, parallel,
+	close(in)
+	return runFleetFrom(ctx, g, sc, base, in, parallel, stats, shown)
+}
+
+// runFleetFrom is runFleet over targets handed on as they are found, in the order they were.
+func runFleetFrom(ctx context.Context, g *globals, sc *scope, base ecrops.Config, in <-chan ecrops.Target, parallel int, stats bool,
+	shown func(diagnose.FleetTarget, ecrops.Target)) []fleetResult {
+	var mu sync.Mutex
+	index := map[string]int{}
+	var results []fleetResult
+	var starts []time.Time
+	relay := make(chan ecrops.Target)
+	go func() {
+		for t := range in {
+			mu.Lock()
+			index[t.String()] = len(results)
+			results, starts = append(results, fleetResult{name: t.String()}), append(starts, time.Time{})
+			mu.Unlock()
+			relay <- t
+		}
+		close(relay)
+	}()
+	ecrops.EachTargetFrom(ctx, base, relay, parallel,
 		func(ctx context.Context, t ecrops.Target, acc *ecrops.Account) (*fleetScan, error) {
+			mu.Lock()
 			starts[index[t.String()]] = time.Now()
+			mu.Unlock()
 			d, err := sc.run(ctx, g, &session{acc: acc}, nil)
 			if err != nil {
 				return nil, err
@@ -180,6 +235,8 @@ func runFleet(ctx context.Context, g *globals, sc *scope, base ecrops.Config, ta
 			return &fleetScan{report: &rep, view: diagnose.FleetView(d.snap)}, nil
 		},
 		func(t ecrops.Target, s *fleetScan, err error) {
+			mu.Lock()
+			defer mu.Unlock()
 			i := index[t.String()]
 			ft := diagnose.FleetTarget{Target: model.Printable(t.String()), Source: model.Printable(t.Source), Account: t.Account,
 				AccountName: model.Printable(t.AccountName), Region: t.Region}
@@ -197,7 +254,7 @@ func runFleet(ctx context.Context, g *globals, sc *scope, base ecrops.Config, ta
 			if s != nil {
 				ft.Account, ft.Region = s.report.Account, s.report.Region
 			}
-			results[i] = fleetResult{target: ft, scan: s}
+			results[i] = fleetResult{name: t.String(), target: ft, scan: s}
 			shown(ft, t)
 		})
 	return results

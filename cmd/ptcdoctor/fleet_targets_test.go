@@ -1,10 +1,13 @@
 package main
 
 import (
+	"bufio"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/ptcdoctor/ptcdoctor/diagnose"
 	"github.com/ptcdoctor/ptcdoctor/ecrops/sim"
@@ -228,5 +231,50 @@ func TestFleetOnlyOptInRegionsAreNotEnabled(t *testing.T) {
 	line := out[i : i+strings.Index(out[i:], "\n")]
 	if !strings.Contains(line, "ap-east-1") || strings.Contains(line, "eu-west-1") || strings.Contains(line, "us-east-2") || strings.Count(out, "skipped") != 1 {
 		t.Errorf("regions enabled by default listed as not enabled, or a line a region:\n%s", out)
+	}
+}
+
+// doctor --regions all scans an account's regions as soon as they are found: with the
+// central account's eu-west-1 holding its answer (for ten minutes), team-a's us-east-1 is
+// scanned and printed meanwhile. Before, no target was scanned until every account's
+// regions were found.
+func TestFleetDoctorStreamsRegionsAsFound(t *testing.T) {
+	f := simtest.StartFleet(t, crossAccountFleet)
+	simtest.Admin(t, f.Member("111111111111", "eu-west-1"), "PUT", "/faults",
+		`[{"operation":"DescribePullThroughCacheRules","latency":"10m","latencyRate":1}]`, nil)
+	cmd := exec.Command(binary(t), "doctor", "--assume-role-arn", "arn:aws:iam::{account}:role/ptcdoctor-audit",
+		"--accounts", "111111111111,222222222222", "--regions", "all")
+	cmd.Env = fleetEnv(t, f)
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer func() { cmd.Process.Kill(); cmd.Wait() }()
+	seen := make(chan string)
+	go func() {
+		sc := bufio.NewScanner(stdout)
+		for sc.Scan() {
+			seen <- sc.Text()
+		}
+		close(seen)
+	}()
+	watchdog := time.After(2 * time.Minute) // a failure guard, not a measure: the answer held is 10 minutes
+	var lines []string
+	for {
+		select {
+		case l, ok := <-seen:
+			if !ok {
+				t.Fatalf("doctor ended without team-a's target:\n%s", strings.Join(lines, "\n"))
+			}
+			lines = append(lines, l)
+			if strings.HasPrefix(l, "=== account 222222222222 us-east-1: COMPLETE") {
+				return
+			}
+		case <-watchdog:
+			t.Fatalf("team-a's target waited for the central account's regions:\n%s", strings.Join(lines, "\n"))
+		}
 	}
 }
