@@ -25,7 +25,12 @@
 // account-regions from profiles, a role assumed in given accounts or in an Organization's
 // (credentials from the SDK's providers, stscreds on the base credentials), and regions by
 // list or where ECR has rules; Targets resolves them (FleetAccounts then AccountTargets,
-// for a caller that lists the accounts before their regions are found), and EachTarget opens each as an
+// for a caller that lists the accounts before their regions are found; StreamTargets hands
+// each account's on as soon as they are found, to EachTargetFrom). AccountTargets asks the
+// account's credentials first, once, in a region every account has enabled: refused, the
+// account is a failed target (Target.Refused), never a region "not enabled", which only an
+// opt-in region can be (OptInRegion). An account-region two sources reach (two profiles
+// of one account) is one target. EachTarget opens each as an
 // Account of its own (its own meter, rate limits and calls in flight) and works on a
 // bounded number at once, reporting each as it finishes. A target that cannot be opened is
 // reported with its error; the others go on. The targets of one Targets call share what

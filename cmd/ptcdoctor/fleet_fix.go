@@ -72,7 +72,10 @@ func runFleetFix(cmd *cobra.Command, g *globals, sc *scope, ff *fleetFlags, fr *
 
 // fixTarget opens one account-region and runs the fix there.
 func fixTarget(ctx context.Context, out io.Writer, g *globals, sc *scope, base ecrops.Config, t ecrops.Target, fr *fixRun) error {
-	acc, err := ecrops.OpenTarget(ctx, base, t)
+	acc, err := (*ecrops.Account)(nil), t.Refused() // its credentials were refused when it was found
+	if err == nil {
+		acc, err = ecrops.OpenTarget(ctx, base, t)
+	}
 	if err != nil {
 		fmt.Fprintf(out, "  not opened: %s\n", model.Printable(oneLine(err.Error())))
 		return err

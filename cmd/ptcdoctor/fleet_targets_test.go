@@ -278,3 +278,13 @@ func TestFleetDoctorStreamsRegionsAsFound(t *testing.T) {
 		}
 	}
 }
+
+// fix over a fleet says so of an account whose credentials were refused, and goes no
+// further there.
+func TestFleetFixRefusedCredentials(t *testing.T) {
+	f := simtest.StartFleet(t, crossAccountFleet)
+	out, code := runCLI(t, profilesEnv(t, f), "fix", "--profile", "prod-broken", "--profile", "prod-team-a", "--regions", "us-east-1", "--dry-run")
+	if code == exitOK || !strings.Contains(out, "not opened: the credentials of profile prod-broken were refused") {
+		t.Fatalf("exit %d:\n%s", code, out)
+	}
+}
