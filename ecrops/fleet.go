@@ -467,7 +467,7 @@ func EachTarget[R any](ctx context.Context, base Config, targets []Target, paral
 		parallel = 8
 	}
 	sem := make(chan struct{}, parallel)
-	defer runTargets(targets)()
+	defer FleetRun(targets)()
 	var mu sync.Mutex
 	var wg sync.WaitGroup
 	for _, t := range targets {

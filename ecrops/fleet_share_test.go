@@ -182,7 +182,7 @@ func TestFleetRunSharesProbes(t *testing.T) {
 	}
 
 	// Within a run: one target's scan start leaves the others' answers; a premise asks again.
-	end := runTargets(targets)
+	end := FleetRun(targets)
 	defer end()
 	a, b := accounts["111111111111"], accounts["222222222222"]
 	snapA, errA := a.Scan(ctx, Scope{}, nil)

@@ -175,9 +175,11 @@ func (a *Account) pingsNow() *pingCache {
 	return &a.pings
 }
 
-// runTargets opens a fleet run on the targets' shares for the time of an EachTarget; the
-// function returned closes it.
-func runTargets(targets []Target) func() {
+// FleetRun opens a fleet run on the targets' shares (EachTarget holds one while it runs),
+// or joins the one under way; the function returned closes it. A caller whose one scan of
+// the fleet is several EachTarget calls (the fleet screen scans each account's regions as
+// they are found) holds a run over all of them, so that they share as one call's do.
+func FleetRun(targets []Target) func() {
 	var shares []*sdkShare
 	for _, t := range targets {
 		if t.sdk != nil && !slices.Contains(shares, t.sdk) {
