@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/credentials"
+	"github.com/google/go-containerregistry/pkg/name"
 
 	"github.com/ptcdoctor/ptcdoctor/ecrops/sim/simtest"
 	"github.com/ptcdoctor/ptcdoctor/model"
@@ -205,5 +206,45 @@ func TestFleetRunSharesProbes(t *testing.T) {
 	a.ProbeUpstream(ctx, *snapA.Rule("hub"), refs[0])
 	if n := heads() - before; n != 3 {
 		t.Fatalf("after a write, %d HEADs in all, want 3 (asked again)", n)
+	}
+}
+
+// A run keeps an upstream's answer for the next target that asks, with that target's own
+// part of it; a failure only once asked twice (once may be a blip); not an answer its
+// asker's context cut short; never one asked with other credentials.
+func TestSharedProbesKeepAnswersNotBlips(t *testing.T) {
+	run := newSharedProbes()
+	ref, _ := name.ParseReference("registry-1.docker.io/library/nginx:1.27")
+	asked := 0
+	ask := func(p model.UpstreamProbe) func() model.UpstreamProbe {
+		return func() model.UpstreamProbe { asked++; return p }
+	}
+	team, other := secrets{user: "team", token: "dckr_pat_team"}, secrets{user: "team", token: "dckr_pat_other"}
+	mine := model.UpstreamProbe{Reference: "docker.io/nginx:1.27", Why: "mine"}
+	ctx := context.Background()
+
+	blip := model.UpstreamProbe{Status: 503, Class: "server-error", Message: "UNAVAILABLE"}
+	for i, want := range []int{1, 2, 2} {
+		if p := run.answer(ctx, ref, team, mine, ask(blip)); p.Status != 503 || asked != want {
+			t.Fatalf("failure %d: %+v after %d asked, want %d", i, p, asked, want)
+		}
+	}
+	if p := run.answer(ctx, ref, other, mine, ask(model.UpstreamProbe{Status: 401, Class: "unauthorized"})); p.Status != 401 || asked != 3 {
+		t.Fatalf("other credentials got %+v after %d asked, want their own (3)", p, asked)
+	}
+
+	ref2, _ := name.ParseReference("registry-1.docker.io/library/nginx:1.28")
+	cut, cancel := context.WithCancel(ctx)
+	cancel()
+	run.answer(cut, ref2, team, mine, ask(model.UpstreamProbe{Class: "network", Message: "context canceled"}))
+	served := model.UpstreamProbe{Reference: "theirs", Why: "theirs", Exists: true, Digest: "sha256:aa", Platforms: []string{"linux/amd64"}, RateLimit: &model.RateLimit{Limit: 100}}
+	p := run.answer(ctx, ref2, team, mine, ask(served))
+	again := run.answer(ctx, ref2, team, mine, ask(served))
+	if asked != 5 || !p.Exists || !again.Exists || again.Reference != mine.Reference || again.Why != "mine" || again.RateLimit.Limit != 100 {
+		t.Fatalf("after a cut-short probe: %+v then %+v after %d asked, want asked again once (5), then kept with the asker's own part", p, again, asked)
+	}
+	if run.identity(team) == run.identity(other) || run.identity(team) != run.identity(secrets{user: "team", token: "dckr_pat_team"}) ||
+		strings.Contains(run.identity(team), "dckr_pat") || run.identity(secrets{}) != "anonymous" {
+		t.Fatalf("identities: %q %q", run.identity(team), run.identity(other))
 	}
 }

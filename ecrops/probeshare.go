@@ -6,6 +6,7 @@ import (
 	"crypto/rand"
 	"crypto/sha256"
 	"encoding/hex"
+	"net/http"
 	"slices"
 	"sync"
 
@@ -88,8 +89,20 @@ type sharedProbes struct {
 
 type sharedAnswer struct {
 	asking chan struct{} // open while the probe is asked, closed when it is done
-	kept   bool          // p is the upstream's answer
+	kept   bool          // p is the answer every asker gets now
+	failed int           // failed probes in a row (see settled)
 	p      model.UpstreamProbe
+}
+
+// settled: the upstream answered the question (it has the manifest, or refused it for
+// good: 401, 403, 404). A failure (no answer, a 5xx, a 429) may be a blip and is asked
+// once more, by the next target that wants it, before it stands for the run (as a
+// registry's failed ping does: pingTries); a target whose probe failed once said so itself.
+func settled(p model.UpstreamProbe) bool {
+	if p.Exists {
+		return p.Class == "" // not an index whose GET failed
+	}
+	return p.Status >= 400 && p.Status < 500 && p.Status != http.StatusRequestTimeout && p.Status != http.StatusTooManyRequests
 }
 
 func newSharedProbes() *sharedProbes {
@@ -111,39 +124,45 @@ func (s *sharedProbes) identity(known secrets) string {
 }
 
 // answer is the probe of ref with the credentials known names: asked by ask, once in the
-// run, while the other targets that want it wait. What belongs to the asking target (the
-// reference as it wrote it, why it probed anonymously, its secret's read error) is its
-// own in the answer it gets. An answer cut short by its asker's context is not kept: the
-// next asker asks again.
+// run (a failure twice), while the other targets that want it wait. What belongs to the
+// asking target (the reference as it wrote it, why it probed anonymously, its secret's
+// read error) is its own in the answer it gets. An answer cut short by its asker's
+// context says nothing of the upstream and is not kept: the next asker asks again.
 func (s *sharedProbes) answer(ctx context.Context, ref name.Reference, known secrets, mine model.UpstreamProbe, ask func() model.UpstreamProbe) model.UpstreamProbe {
 	key := ref.Name() + " " + s.identity(known)
 	for {
 		s.mu.Lock()
 		e := s.answers[key]
-		switch {
-		case e == nil:
-			e = &sharedAnswer{asking: make(chan struct{})}
+		if e == nil {
+			e = &sharedAnswer{}
 			s.answers[key] = e
-			s.mu.Unlock()
-			p := ask()
-			s.mu.Lock()
-			if ctx.Err() == nil {
-				e.kept, e.p = true, p
-			} else {
-				delete(s.answers, key)
-			}
-			close(e.asking)
-			s.mu.Unlock()
-			return p
+		}
+		switch {
 		case e.kept:
 			p := e.p
 			s.mu.Unlock()
 			p.Reference, p.Anonymous, p.Why, p.SecretError = mine.Reference, mine.Anonymous, mine.Why, mine.SecretError
-			p.Platforms = append([]string(nil), p.Platforms...)
+			p.Platforms = slices.Clone(p.Platforms)
 			if p.RateLimit != nil {
 				rl := *p.RateLimit
 				p.RateLimit = &rl
 			}
+			return p
+		case e.asking == nil:
+			e.asking = make(chan struct{})
+			s.mu.Unlock()
+			p := ask()
+			s.mu.Lock()
+			switch {
+			case ctx.Err() != nil:
+			case settled(p) || e.failed+1 >= pingTries:
+				e.kept, e.p = true, p
+			default:
+				e.failed++
+			}
+			close(e.asking)
+			e.asking = nil
+			s.mu.Unlock()
 			return p
 		}
 		wait := e.asking
