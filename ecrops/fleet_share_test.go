@@ -2,6 +2,7 @@ package ecrops
 
 import (
 	"context"
+	"net/http"
 	"strings"
 	"sync"
 	"testing"
@@ -246,5 +247,20 @@ func TestSharedProbesKeepAnswersNotBlips(t *testing.T) {
 	if run.identity(team) == run.identity(other) || run.identity(team) != run.identity(secrets{user: "team", token: "dckr_pat_team"}) ||
 		strings.Contains(run.identity(team), "dckr_pat") || run.identity(secrets{}) != "anonymous" {
 		t.Fatalf("identities: %q %q", run.identity(team), run.identity(other))
+	}
+}
+
+// BenchmarkPingReplay is a ping's kept answer given again, as every probe of a kept
+// registry gets it: a shallow copy of the request, not a Clone (headers, context).
+func BenchmarkPingReplay(b *testing.B) {
+	req, _ := http.NewRequestWithContext(context.Background(), http.MethodGet, "https://registry-1.docker.io/v2/", nil)
+	req.Header.Set("User-Agent", "go-containerregistry/v0.22.1")
+	ans := pingAnswer{status: http.StatusUnauthorized, url: *req.URL, body: []byte(`{"errors":[]}`),
+		header: http.Header{"Www-Authenticate": {`Bearer realm="https://auth.docker.io/token",service="registry.docker.io"`}, "Content-Type": {"application/json"}}}
+	b.ReportAllocs()
+	for b.Loop() {
+		if resp := ans.response(req); resp.Request.URL.Scheme != "https" {
+			b.Fatal(resp.Request.URL)
+		}
 	}
 }
