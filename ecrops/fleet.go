@@ -540,6 +540,8 @@ type sdkShare struct {
 
 	registryOnce sync.Once
 	registry     *http.Transport // every target's registry calls (upstream.go)
+
+	probes probeShare // what the probes of a run's targets learned (probeshare.go)
 }
 
 type loadedConfig struct {
@@ -601,7 +603,8 @@ func (s *sdkShare) config(ctx context.Context, key string, cfg Config) (aws.Conf
 
 // EachTarget opens every target and runs work on it: at most parallel targets at once
 // (each with its own calls in flight and rate limits, as Config says), and done with each
-// result as its target finishes, one call at a time. A target that cannot be opened or
+// result as its target finishes, one call at a time. The targets' probes share what they
+// learn while it runs (probeshare.go). A target that cannot be opened or
 // whose work fails is done with its error; the others go on.
 func EachTarget[R any](ctx context.Context, base Config, targets []Target, parallel int,
 	work func(context.Context, Target, *Account) (R, error), done func(Target, R, error)) {
@@ -620,6 +623,7 @@ func EachTargetFrom[R any](ctx context.Context, base Config, in <-chan Target, p
 		parallel = 8
 	}
 	sem := make(chan struct{}, parallel)
+	defer FleetRun(targets)()
 	var mu sync.Mutex
 	var wg sync.WaitGroup
 	for t := range in {
@@ -642,6 +646,7 @@ func EachTargetFrom[R any](ctx context.Context, base Config, in <-chan Target, p
 				acc, err = OpenTarget(ctx, base, t)
 			}
 			if err == nil {
+				acc.inRun = true // its probes share the run's answers
 				r, err = work(ctx, t, acc)
 			}
 			mu.Lock()
