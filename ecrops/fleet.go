@@ -613,17 +613,18 @@ func EachTarget[R any](ctx context.Context, base Config, targets []Target, paral
 		in <- t
 	}
 	close(in)
+	defer FleetRun(targets)()
 	EachTargetFrom(ctx, base, in, parallel, work, done)
 }
 
-// EachTargetFrom is EachTarget over targets handed on as they are found, until in is closed.
+// EachTargetFrom is EachTarget over targets handed on as they are found, until in is
+// closed. The caller makes it a run (FleetRun, on the accounts the targets come from).
 func EachTargetFrom[R any](ctx context.Context, base Config, in <-chan Target, parallel int,
 	work func(context.Context, Target, *Account) (R, error), done func(Target, R, error)) {
 	if parallel <= 0 {
 		parallel = 8
 	}
 	sem := make(chan struct{}, parallel)
-	defer FleetRun(targets)()
 	var mu sync.Mutex
 	var wg sync.WaitGroup
 	for t := range in {

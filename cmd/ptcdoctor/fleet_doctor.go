@@ -44,6 +44,7 @@ func runFleetDoctor(cmd *cobra.Command, g *globals, sc *scope, ff *fleetFlags, a
 		return usageError{err}
 	}
 	fmt.Fprintf(errOut, "ptcdoctor: %s, up to %d account-regions at once\n", plural(len(accounts), "account"), ff.parallel)
+	defer ecrops.FleetRun(accounts)() // the targets' probes share what they learn
 	// Each account's regions are scanned as soon as they are found (--regions all asks
 	// every candidate region of every account), not once every account's are.
 	in := make(chan ecrops.Target)
