@@ -435,6 +435,7 @@ func (f *Fleet) assumeRole(w http.ResponseWriter, r *http.Request, body []byte, 
 	key, secret, token := "ASIA"+randomUpper(16), randomUpper(40), randomUpper(64)
 	callerARN := fmt.Sprintf("arn:aws:sts::%s:assumed-role/%s/%s", m[1], role.Name, session)
 	userID := strings.Split(role.UserID, ":")[0] + ":" + session
+	var assumedFirst *principal // the session as the account's first region knows it
 	for _, a := range f.accounts {
 		if a.ID != m[1] {
 			continue
@@ -447,20 +448,24 @@ func (f *Fleet) assumeRole(w http.ResponseWriter, r *http.Request, body []byte, 
 			assumed.AccessKeyID, assumed.SecretAccessKey = key, secret
 			srv.st.byKey[key] = assumed
 			srv.mu.Unlock()
+			if assumedFirst == nil {
+				assumedFirst = assumed
+			}
 		}
 	}
+	f.mu.Lock()
+	f.sessions[key] = m[1]
+	f.mu.Unlock()
+	// Then the regions made empty so far (emptyRegion copies those made before it).
 	f.emptyMu.Lock()
 	for k, srv := range f.empty {
 		if srv != nil && strings.HasPrefix(k, m[1]+"/") {
 			srv.mu.Lock()
-			srv.st.byKey[key] = f.firstOf(m[1]).st.byKey[key]
+			srv.st.byKey[key] = assumedFirst
 			srv.mu.Unlock()
 		}
 	}
 	f.emptyMu.Unlock()
-	f.mu.Lock()
-	f.sessions[key] = m[1]
-	f.mu.Unlock()
 	expires := f.clock.Now().Add(time.Duration(duration) * time.Second).UTC().Format("2006-01-02T15:04:05Z")
 	c.succeed(fmt.Sprintf(`<AssumeRoleResponse xmlns="%s"><AssumeRoleResult><Credentials><AccessKeyId>%s</AccessKeyId><SecretAccessKey>%s</SecretAccessKey><SessionToken>%s</SessionToken><Expiration>%s</Expiration></Credentials><AssumedRoleUser><Arn>%s</Arn><AssumedRoleId>%s</AssumedRoleId></AssumedRoleUser></AssumeRoleResult><ResponseMetadata><RequestId>%s</RequestId></ResponseMetadata></AssumeRoleResponse>`,
 		queryNamespace("sts"), key, secret, token, expires, xmlEscape(callerARN), xmlEscape(userID), c.requestID))

@@ -92,8 +92,16 @@ func TestFleetAssumeRoleThroughTheSDK(t *testing.T) {
 	// A role that does not exist gets the same answer.
 	_, err = rulesIn(t, assumed(f, "us-east-1", "arn:aws:iam::333333333333:role/no-such-role"))
 	wantCode(t, err, "AccessDenied", "sts:AssumeRole")
-	// An assumed key works in every region of its account, and only there.
-	_, err = rulesIn(t, assumed(f, "eu-west-1", "arn:aws:iam::222222222222:role/ptcdoctor-audit"))
+	// An assumed key works in every region of its account (a default region the scenario
+	// does not list among them, empty), and not in an opt-in region it has not enabled.
+	if n := must[int](t)(rulesIn(t, assumed(f, "eu-west-1", "arn:aws:iam::222222222222:role/ptcdoctor-audit"))); n != 0 {
+		t.Fatalf("team-a eu-west-1: %d rules, want 0", n)
+	}
+	// A session assumed once that region exists is known there too.
+	if n := must[int](t)(rulesIn(t, assumed(f, "eu-west-1", "arn:aws:iam::222222222222:role/ptcdoctor-audit"))); n != 0 {
+		t.Fatalf("team-a eu-west-1, a later session: %d rules, want 0", n)
+	}
+	_, err = rulesIn(t, assumed(f, "ap-east-1", "arn:aws:iam::222222222222:role/ptcdoctor-audit"))
 	wantCode(t, err, "UnrecognizedClientException", "security token")
 }
 
