@@ -98,8 +98,10 @@ func (sc *scope) run(ctx context.Context, g *globals, s *session, progress func(
 		}
 	}
 	for _, id := range sc.checks {
-		if _, ok := diagnose.CheckByID(id); !ok {
-			return nil, usageError{fmt.Errorf("--check %q: no such check (ptcdoctor doctor --list-checks)", id)}
+		if _, ok := diagnose.CheckByID(id); !ok && isFleetCheck(id) {
+			return nil, usageError{fmt.Errorf("--check %q is a fleet check: it judges several accounts at once (doctor --profile a --profile b, or --assume-role-arn with --accounts)", id)}
+		} else if !ok {
+			return nil, usageError{fmt.Errorf("--check %q: no such check (ptcdoctor doctor --list-checks)", model.Printable(id))}
 		}
 	}
 	cfg, err := g.loadConfig(sc.configPath)

@@ -170,6 +170,10 @@ func TestFleetCheckSelectsFleetChecks(t *testing.T) {
 			t.Errorf("another fleet check ran: %s", f.Check)
 		}
 	}
+	// For one account-region, a fleet check is refused as one (exit 2), before any call.
+	if out, code := runCLI(t, env, "doctor", "--demo", "--check", "fleet-upstream-drift"); code != exitUsage || !strings.Contains(out, "is a fleet check") {
+		t.Errorf("a fleet check over one account-region: exit %d:\n%s", code, out)
+	}
 	for _, tg := range r.Targets {
 		if tg.State == diagnose.TargetFailed && strings.Contains(tg.Error, "no such check") {
 			t.Errorf("%s: %s", tg.Target, tg.Error)
