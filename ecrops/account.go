@@ -47,6 +47,9 @@ type Config struct {
 	Retryer func() aws.Retryer
 	// Credentials replace the default credential chain (the embedded demo uses this).
 	Credentials aws.CredentialsProvider
+	// AssumedRole names the role whose session Credentials are (a fleet target's), for
+	// the journal: where a write was made and how to reach that account again.
+	AssumedRole string
 	// StateDir holds the journal; "" means $XDG_STATE_HOME/ptcdoctor.
 	StateDir string
 	// NoSecretRead makes probes anonymous: the rule's secret is not read.

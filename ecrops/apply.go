@@ -24,6 +24,9 @@ type ApplyOptions struct {
 	// a person who read the difference (undo --force). A step's own refusals (a
 	// repository that holds images) still stop it.
 	Force bool
+	// Undo of a plan journaled without its account and region (undo --force): see
+	// UndoOptions.Unrecorded.
+	Unrecorded bool
 }
 
 // StepResult is what became of one step.
@@ -106,6 +109,20 @@ func (a *Account) Apply(ctx context.Context, plan model.Plan, opts ApplyOptions)
 	if a.cfg.ReadOnly {
 		return nil, ErrReadOnly
 	}
+	// Where the writes land, for the journal; an undo lands only where its plan ran.
+	place, err := a.Place(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if plan.UndoOf != "" {
+		entries, err := a.journal.Entries()
+		if err != nil && len(entries) == 0 {
+			return nil, err
+		}
+		if err := a.checkPlace(ctx, entries, plan.UndoOf, opts.Unrecorded); err != nil {
+			return nil, err
+		}
+	}
 	results := make([]StepResult, len(plan.Steps))
 	for i, s := range plan.Steps {
 		results[i] = StepResult{Index: i, Step: s, Status: "not-run"}
@@ -134,7 +151,7 @@ func (a *Account) Apply(ctx context.Context, plan model.Plan, opts ApplyOptions)
 	id := newPlanID()
 	defer a.forgetCredentials() // a step may have changed a secret
 	for i := range plan.Steps {
-		if err := a.applyStep(ctx, id, plan, i, opts, &results[i]); err != nil {
+		if err := a.applyStep(ctx, id, place, plan, i, opts, &results[i]); err != nil {
 			return results, err
 		}
 	}
@@ -151,7 +168,7 @@ func (a *Account) Apply(ctx context.Context, plan model.Plan, opts ApplyOptions)
 }
 
 // applyStep is one step of Apply, under the machine's write lock.
-func (a *Account) applyStep(ctx context.Context, id string, plan model.Plan, i int, opts ApplyOptions, result *StepResult) error {
+func (a *Account) applyStep(ctx context.Context, id string, place Place, plan model.Plan, i int, opts ApplyOptions, result *StepResult) error {
 	s := plan.Steps[i]
 	impl := stepImpls[s.Kind]
 	unlock, err := a.journal.lock(ctx)
@@ -165,6 +182,7 @@ func (a *Account) applyStep(ctx context.Context, id string, plan model.Plan, i i
 	}
 	entry := JournalEntry{Time: time.Now().UTC(), Plan: id, PlanTitle: plan.Title, Step: i, Kind: s.Kind,
 		Operation: s.Operation, Target: s.Target, Params: s.Params, Before: before, UndoOf: plan.UndoOf}
+	entry.setPlace(place)
 	entry.Phase = "intent"
 	if err := a.journal.Append(entry); err != nil {
 		return fmt.Errorf("%w; nothing more was written", err)

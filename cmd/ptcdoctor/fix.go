@@ -247,6 +247,9 @@ func (fr *fixRun) run(ctx context.Context, out io.Writer, g *globals, sc *scope,
 	for _, c := range todo {
 		fmt.Fprintln(out)
 		say(out, "["+c.id+"] ", "    ", c.f.Title)
+		// Where the plan writes, said before each plan: over a fleet, and with one
+		// account too, a plan's account is what a person checks before saying yes.
+		fmt.Fprintf(out, "    in %s %s\n", model.Printable(orDefault(d.snap.AccountID, "an account not known (sts:GetCallerIdentity failed)")), model.Printable(d.snap.Region))
 		printPlan(out, c.fix.Plan)
 		if dryRun {
 			continue

@@ -367,3 +367,62 @@ func TestDoctorHelpFleetSchema(t *testing.T) {
 		t.Fatalf("doctor --help:\n%s", out)
 	}
 }
+
+// The trial's harm: a fleet fix made the same template in two accounts, and the undo of
+// one plan, run with other credentials, deleted a template in the wrong account. The
+// journal names each plan's account and region; undo refuses elsewhere, saying how to
+// reach the plan's account, and --assume-role-arn reaches it.
+func TestUndoAfterAFleetFixWritesWhereThePlanRan(t *testing.T) {
+	f := simtest.StartFleet(t, templatelessFleet)
+	env := fleetEnv(t, f)
+	role := "arn:aws:iam::{account}:role/ptcdoctor-audit"
+	writes := func(account string) int {
+		n := 0
+		for _, e := range f.Member(account, "us-east-1").Events(0) {
+			if e.Write && e.Outcome == "ok" {
+				n++
+			}
+		}
+		return n
+	}
+	out, _ := runCLI(t, env, "fix", "--assume-role-arn", role, "--accounts", "222222222222,444444444444", "--regions", "us-east-1",
+		"--check", "creation-template", "--yes")
+	if !strings.Contains(out, "in 222222222222 us-east-1") || !strings.Contains(out, "in 444444444444 us-east-1") {
+		t.Fatalf("fix does not say where each plan ran:\n%s", out)
+	}
+	out, code := runCLI(t, env, "journal", "--json")
+	plans := map[string]string{}
+	for _, line := range strings.Split(strings.TrimSpace(out), "\n") {
+		var e struct{ Plan, Account, Region, Role string }
+		if json.Unmarshal([]byte(line), &e) != nil || e.Region != "us-east-1" || e.Role != strings.Replace(role, "{account}", e.Account, 1) {
+			t.Fatalf("journal line without its place (exit %d): %s", code, line)
+		}
+		plans[e.Account] = e.Plan
+	}
+	if len(plans) != 2 {
+		t.Fatalf("plans by account: %v", plans)
+	}
+	out, _ = runCLI(t, env, "journal")
+	if !strings.Contains(out, "ACCOUNT") || !strings.Contains(out, "444444444444  us-east-1") {
+		t.Fatalf("journal text:\n%s", out)
+	}
+	before222, before444 := writes("222222222222"), writes("444444444444")
+
+	// The default credentials are the management account's: refused, with how to reach 444.
+	out, code = runCLI(t, env, "undo", plans["444444444444"], "--yes", "--destructive")
+	if code != exitUsage || !strings.Contains(out, "ran in account 444444444444 us-east-1") ||
+		!strings.Contains(out, "--assume-role-arn 'arn:aws:iam::{account}:role/ptcdoctor-audit' --region us-east-1") {
+		t.Fatalf("undo elsewhere (exit %d):\n%s", code, out)
+	}
+	if writes("222222222222") != before222 || writes("444444444444") != before444 || writes("111111111111") != 0 {
+		t.Fatal("the refused undo wrote")
+	}
+	// Through the role, in the plan's account: undone there, and only there.
+	out, code = runCLI(t, env, "undo", plans["444444444444"], "--assume-role-arn", role, "--yes", "--destructive")
+	if code != exitOK || !strings.Contains(out, "step 1 done: ecr:DeleteRepositoryCreationTemplate") {
+		t.Fatalf("undo through the role (exit %d):\n%s", code, out)
+	}
+	if writes("444444444444") != before444+1 || writes("222222222222") != before222 {
+		t.Fatalf("writes: 222 %d→%d, 444 %d→%d", before222, writes("222222222222"), before444, writes("444444444444"))
+	}
+}
