@@ -109,7 +109,7 @@ func (e *NoCredentialsError) Error() string {
 func (e *NoCredentialsError) Unwrap() error { return e.Err }
 
 // ErrReadOnly is returned by every write in read-only mode, before any network traffic.
-var ErrReadOnly = errors.New("read-only mode: ptcdoctor makes no changes (turn writes on to apply fixes)")
+var ErrReadOnly = errors.New("read-only mode: ptcdoctor makes no changes (run without --read-only to make them; in the interface, w turns writes on)")
 
 // Open builds an Account from the standard AWS configuration and cfg.
 func Open(ctx context.Context, cfg Config) (*Account, error) {
