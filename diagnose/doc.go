@@ -32,5 +32,5 @@
 // views (FleetView: a snapshot's account, rules, templates, registry policy and its cache
 // repositories' policies, without images and the rest, so that a finished target holds
 // little until the fleet is done), not checked where a target it needs failed; FleetReport (fleet_report.go) is
-// the report of reports, schemaVersion 3.
+// the report of reports, schemaVersion 5 (each target's report inside it is schema 4).
 package diagnose

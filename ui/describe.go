@@ -15,15 +15,17 @@ import (
 type describeScreen struct {
 	c     *common
 	title string
+	text  string
 	body  viewport.Model
 }
 
 func newDescribeScreen(c *common, title string, v any) *describeScreen {
 	s := &describeScreen{c: c, title: title, body: viewport.New()}
 	s.body.KeyMap = c.keys.viewportKeys()
-	s.body.SoftWrap = true
+	s.body.SoftWrap = false // wrapText folds at spaces; an ARN stays whole, and scrolls sideways
 	b, _ := json.MarshalIndent(v, "", "  ")
-	s.body.SetContent(printableLines(string(b)))
+	s.text = printableLines(string(b))
+	s.body.SetContent(s.text)
 	return s
 }
 
@@ -34,16 +36,14 @@ func (s *describeScreen) View() string    { return s.body.View() }
 func (s *describeScreen) SetSize(w, h int) {
 	s.body.SetWidth(w)
 	s.body.SetHeight(h)
+	s.body.SetContent(wrapText(s.text, w))
 }
 
 func (s *describeScreen) Update(msg tea.Msg) tea.Cmd {
 	return scroll(&s.body, s.c.keys, msg)
 }
 
-func (s *describeScreen) ShortHelp() []key.Binding {
-	k := s.c.keys
-	return []key.Binding{k.Down, k.PageDown, k.Back}
-}
+func (s *describeScreen) ShortHelp() []key.Binding { return textKeys(&s.body, s.c.keys) }
 
 func (s *describeScreen) FullHelp() [][]key.Binding {
 	k := s.c.keys

@@ -232,6 +232,9 @@ not; either way the plan is no longer warned about.`,
 				return usageError{reachPlace(err, g, args[0])}
 			}
 			if len(u.Plan.Steps) > 0 {
+				if here, err := s.acc.Place(cmd.Context()); err == nil {
+					fmt.Fprintf(out, "in %s, where plan %s ran\n", model.Printable(here.String()), model.Printable(args[0]))
+				}
 				printPlan(out, u.Plan)
 			}
 			// What changed since the plan ran, step by step, before anything is written.

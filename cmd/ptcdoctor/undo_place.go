@@ -34,6 +34,11 @@ func journaledPlace(g *globals, planID string) (ecrops.Place, bool) {
 // plan's region unless --region names one; with roleARN, that role assumed in the plan's
 // account (the base credentials, --profile's or the default chain's, assume it).
 func openForUndo(ctx context.Context, g *globals, planID, roleARN string) (*session, error) {
+	if g.demoFleet {
+		// The demo fleet starts afresh each run: what an earlier run wrote is gone with it.
+		return nil, usageError{errors.New("the demo fleet starts afresh each run, and the plans of an earlier run went with it: " +
+			"undo a demo fleet's plan in the interface that made it (ptcdoctor --demo-fleet, a target's journal tab, u)")}
+	}
 	ran, recorded := journaledPlace(g, planID)
 	if recorded && g.region == "" && !g.demo {
 		g.region = ran.Region

@@ -52,11 +52,11 @@ func TestTheJournalTabMarksPlansThatRanElsewhere(t *testing.T) {
 		}
 	}
 	for _, plan := range []string{"elsewhere", "other-region"} {
-		if _, err := eng.UndoPlan(plan); err == nil || !strings.Contains(err.Error(), "nothing was written") {
+		if _, err := eng.UndoPlan(ctx, plan); err == nil || !strings.Contains(err.Error(), "nothing was written") {
 			t.Errorf("undo of %s: %v", plan, err)
 		}
 	}
-	if p, err := eng.UndoPlan("here"); err != nil || len(p.Steps) != 1 {
+	if p, err := eng.UndoPlan(ctx, "here"); err != nil || len(p.Steps) != 1 {
 		t.Errorf("undo here: %+v %v", p, err)
 	}
 }
