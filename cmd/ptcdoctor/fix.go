@@ -79,7 +79,7 @@ token is used for that call only, never printed, logged or journaled.`,
 	ff.register(cmd)
 	f := cmd.Flags()
 	f.BoolVar(&ff.continueOnFail, "keep-going", false, "over a fleet: go on to the next account-region after one whose fix failed")
-	f.StringSliceVar(&findingIDs, "finding", nil, "fix only this finding: its id, as doctor prints it (a number only without --check); repeatable")
+	f.StringSliceVar(&findingIDs, "finding", nil, "fix only this finding: its id, as doctor prints it (a number only without --check, and for one account-region: over a fleet each numbers its own); repeatable")
 	f.IntVar(&fixIndex, "fix", 1, "which of a finding's fixes to apply")
 	f.BoolVar(&yes, "yes", false, "apply the plans")
 	f.BoolVar(&dryRun, "dry-run", false, "show the plans and change nothing")
