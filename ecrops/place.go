@@ -74,8 +74,8 @@ type UnrecordedError struct {
 
 func (e *UnrecordedError) Error() string {
 	return fmt.Sprintf("plan %s was journaled without its account and region (written by an older ptcdoctor): it cannot be confirmed that it ran in %s; "+
-		"nothing was written. Check with `ptcdoctor doctor` that this is its account and region, then undo with --force",
-		e.Plan, e.Here)
+		"nothing was written. Check with `ptcdoctor doctor` that this is its account and region, then `ptcdoctor undo %s --force`",
+		e.Plan, e.Here, e.Plan)
 }
 
 // checkPlace refuses an undo of planID where it did not run: every journaled write of the
