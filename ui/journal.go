@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 
 	"charm.land/bubbles/v2/key"
 	tea "charm.land/bubbletea/v2"
@@ -51,6 +52,15 @@ func newJournalScreen(c *common) *listScreen {
 		// outcome): in a command, and the keys typed next wait for the plan, but
 		// for esc and q, which stop it.
 		id, eng := r.ref.(JournalRow).Plan, c.eng
+		// Said at once; the engine refuses it all the same (it reads the account).
+		switch where := r.ref.(JournalRow).Elsewhere; {
+		case strings.HasPrefix(where, "ran in "):
+			c.nav.note("not undone: plan " + id + " " + where + ", not in this account-region: undo it from there")
+			return nil, true
+		case where != "":
+			c.nav.note("not undone: plan " + id + ": " + where + "; once you checked it ran here, ptcdoctor undo " + id + " --force")
+			return nil, true
+		}
 		ctx, cancel := context.WithCancel(c.ctx)
 		c.stopHeld = cancel
 		c.nav.note("reading what undoing plan " + id + " takes… (esc stops)")
@@ -64,7 +74,7 @@ func newJournalScreen(c *common) *listScreen {
 					c.nav.note("stopped: the undo of plan " + id + " was not built, nothing was written")
 					return nil
 				case err != nil:
-					c.nav.fail("undo", "Nothing to undo for plan "+id, err.Error())
+					c.nav.fail("undo", "Not undone: plan "+id, err.Error())
 					return nil
 				}
 				c.nav.push(newPlanScreen(c, []model.Fix{{Title: plan.Title, Plan: plan}}, 0, nil))

@@ -81,4 +81,9 @@ func TestTheJournalSaysWhereAPlanRanElsewhere(t *testing.T) {
 			t.Errorf("the plan that ran here: %q", l)
 		}
 	}
+	key(app, "G") // the oldest row: the one that ran elsewhere
+	key(app, "u")
+	if s := ansi.Strip(app.View().Content); !strings.Contains(s, "not undone: plan 20261130T043512-aaaaaaaaaaaa ran in 100000000001") {
+		t.Errorf("u on the plan that ran elsewhere:\n%s", s)
+	}
 }
