@@ -330,7 +330,11 @@ func undoablePlans(g *globals) []cobra.Completion {
 	}
 	var out []cobra.Completion
 	for _, e := range plans {
-		out = append(out, cobra.CompletionWithDesc(e.Plan, model.Printable(e.PlanTitle)))
+		desc := e.PlanTitle
+		if p, ok := e.PlaceOf(); ok {
+			desc += " (in " + p.Account + " " + p.Region + ")"
+		}
+		out = append(out, cobra.CompletionWithDesc(e.Plan, model.Printable(desc)))
 	}
 	return out
 }
