@@ -72,7 +72,9 @@ func runFleetDoctor(cmd *cobra.Command, g *globals, sc *scope, ff *fleetFlags, a
 	for _, a := range also {
 		for i := range results {
 			if results[i].name == a.Target.String() {
-				results[i].target.Source += model.Printable(" (also " + a.Source + ")")
+				also := model.Printable(" (also " + a.Source + ")")
+				results[i].target.Source += also
+				results[i].target.Target += also
 			}
 		}
 	}
