@@ -91,8 +91,8 @@ func TestFleetTargetsNamedTwiceAreOne(t *testing.T) {
 				t.Errorf("%v: %+v", args, tg)
 			}
 			// (Whichever profile answered first is scanned; the other is named with it.)
-			if args[3] == "prod-central-ro" && tg.Source != "profile prod-central (also profile prod-central-ro)" &&
-				tg.Source != "profile prod-central-ro (also profile prod-central)" || !strings.Contains(tg.Target, "(also profile prod-central") {
+			if args[3] == "prod-central-ro" && (tg.Source != "profile prod-central (also profile prod-central-ro)" &&
+				tg.Source != "profile prod-central-ro (also profile prod-central)" || !strings.Contains(tg.Target, "(also profile prod-central")) {
 				t.Errorf("%v: the second profile's name is lost: %q", args, tg.Source)
 			}
 		}
