@@ -27,6 +27,15 @@ func runFleetFix(cmd *cobra.Command, g *globals, sc *scope, ff *fleetFlags, fr *
 	if err != nil {
 		return err
 	}
+	manual := 0 // cross-account findings asked for: said, and not applied
+	if len(fr.findingIDs) > 0 {
+		var ids []string
+		ids, manual = manualCrossFindings(ctx, out, g, sc, fc.Base, targets, ff.parallel, fr.findingIDs)
+		if len(ids) == 0 {
+			return findingsError{errQuiet}
+		}
+		fr.findingIDs = ids
+	}
 	var done, failed, incomplete, left []string
 	for i, t := range targets {
 		fmt.Fprintf(out, "\n=== %s (%d of %d)\n", model.Printable(t.String()), i+1, len(targets))
@@ -64,7 +73,7 @@ func runFleetFix(cmd *cobra.Command, g *globals, sc *scope, ff *fleetFlags, fr *
 	switch {
 	case len(incomplete) > 0 || len(left) > 0:
 		return incompleteError{errQuiet}
-	case len(failed) > 0:
+	case len(failed) > 0 || manual > 0:
 		return findingsError{errQuiet}
 	}
 	return nil
