@@ -38,6 +38,11 @@ type row struct {
 	cells map[string]string
 	nums  map[string]float64
 	ref   any
+	// group keeps rows of different kinds apart whatever the sort (a fleet's targets,
+	// then its cross-account findings): rows sort within their group.
+	group int
+	// shorten, when set, fits a cell to a width the list cuts it to (else its end goes).
+	shorten func(col, cell string, width int) string
 }
 
 type list struct {
@@ -112,6 +117,9 @@ func (l *list) arrange() {
 	}
 	if col := l.column(l.sortBy); col != nil {
 		slices.SortStableFunc(idx, func(a, b int) int {
+			if g := cmp.Compare(l.rows[a].group, l.rows[b].group); g != 0 {
+				return g
+			}
 			if l.desc {
 				a, b = b, a
 			}
@@ -128,7 +136,11 @@ func (l *list) arrange() {
 	for i, j := range idx {
 		r := make(table.Row, len(vis))
 		for k, c := range vis {
-			r[k] = " " + l.rows[j].cells[c.name]
+			cell := l.rows[j].cells[c.name]
+			if sh := l.rows[j].shorten; sh != nil && cellWidth(cell) > cols[k].Width-2 {
+				cell = sh(c.name, cell, cols[k].Width-2)
+			}
+			r[k] = " " + cell
 		}
 		rows[i] = r
 	}

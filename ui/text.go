@@ -117,6 +117,14 @@ func truncate(s string, width int) string {
 	return lipgloss.NewStyle().MaxWidth(width).Render(s)
 }
 
+// ellipsis cuts s to width, saying so with … at its end.
+func ellipsis(s string, width int) string {
+	if lipgloss.Width(s) <= width {
+		return s
+	}
+	return truncate(s, max(0, width-1)) + "…"
+}
+
 func orDash(s string) string {
 	if s == "" {
 		return "-"
