@@ -16,8 +16,10 @@ type describeScreen struct {
 	c     *common
 	title string
 	body  viewport.Model
-	// named screens (newTextScreen) show text, not data: their title is their own.
+	// named screens (newTextScreen) show text, not data: their title is their own,
+	// and their text is folded between words to the screen's width.
 	named bool
+	text  string
 }
 
 func newDescribeScreen(c *common, title string, v any) *describeScreen {
@@ -31,10 +33,10 @@ func newDescribeScreen(c *common, title string, v any) *describeScreen {
 
 // newTextScreen shows text already in words (a fleet's row), folded to the screen.
 func newTextScreen(c *common, title, text string) *describeScreen {
-	s := &describeScreen{c: c, title: title, body: viewport.New(), named: true}
+	s := &describeScreen{c: c, title: title, body: viewport.New(), named: true, text: printableLines(text)}
 	s.body.KeyMap = c.keys.viewportKeys()
-	s.body.SoftWrap = true
-	s.body.SetContent(printableLines(text))
+	s.body.SoftWrap = true // a word wider than the screen (an ARN) still shows whole
+	s.body.SetContent(s.text)
 	return s
 }
 
@@ -50,6 +52,9 @@ func (s *describeScreen) View() string    { return s.body.View() }
 func (s *describeScreen) SetSize(w, h int) {
 	s.body.SetWidth(w)
 	s.body.SetHeight(h)
+	if s.named {
+		s.body.SetContent(wrapText(s.text, w))
+	}
 }
 
 func (s *describeScreen) Update(msg tea.Msg) tea.Cmd {

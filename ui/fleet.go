@@ -611,3 +611,20 @@ func orOther(s, other string) string {
 	}
 	return s
 }
+
+// sameAccountIn is the fleet's row for the opened target's account in another region
+// (:region over a fleet opens it, as enter on its row does).
+func (s *fleetScreen) sameAccountIn(region string) (FleetRow, bool) {
+	account := ""
+	for _, r := range s.rows {
+		if r.ID == s.open {
+			account = r.Account
+		}
+	}
+	for _, r := range s.rows {
+		if account != "" && r.Account == account && r.Region == region && !r.Discover {
+			return r, true
+		}
+	}
+	return FleetRow{}, false
+}
