@@ -182,7 +182,7 @@ func Explain(ctx context.Context, snap *model.Snapshot, prober Prober, ref model
 		add("cached", StatusNotChecked, "could not look: "+failedCall(*cache.Error))
 	case cache.Cached && cache.Archived:
 		// An archived image is described but cannot be pulled (archive-image.html).
-		add("cached, every platform", "failed", "archived: ECR answers a pull of "+short(cache.Digest)+" with 404 until it is restored (aws ecr update-image-storage-class --target-storage-class STANDARD)")
+		add(StepCached, "failed", "archived: ECR answers a pull of "+short(cache.Digest)+" with 404 until it is restored (aws ecr update-image-storage-class --target-storage-class STANDARD)")
 	case cache.Cached:
 		var missing []string
 		for _, c := range cache.Children {
@@ -191,20 +191,20 @@ func Explain(ctx context.Context, snap *model.Snapshot, prober Prober, ref model
 			}
 		}
 		if len(missing) > 0 {
-			add("cached, every platform", "failed", "the index is cached without "+strings.Join(missing, ", "))
+			add(StepCached, "failed", "the index is cached without "+strings.Join(missing, ", "))
 		} else {
-			add("cached, every platform", "ok", "cached: "+short(cache.Digest))
+			add(StepCached, "ok", "cached: "+short(cache.Digest))
 		}
 		if ref.Tag != "" && ref.Digest == "" && probe.Exists && probe.Digest != "" && cache.Digest != "" && probe.Digest != cache.Digest {
 			add("cached tag is current", "warning", "stale: the cache serves "+short(cache.Digest)+" for "+ref.Tag+", the upstream's "+ref.Tag+" is now "+
 				short(probe.Digest)+"; ECR checks the upstream again at the next pull once 24 hours have passed since it last checked", upstreamEvidence(probe))
 		}
 	case ref.Tag == "":
-		add("cached, every platform", "failed", "not cached, and a first pull by digest does not fill the cache")
+		add(StepCached, "failed", "not cached, and a first pull by digest does not fill the cache")
 	case cache.RepositoryExists && repo != nil && len(repo.Images) == 0:
-		add("cached, every platform", "warning", "not cached; the repository is empty (a failed first pull left it)")
+		add(StepCached, "warning", "no platform of it is cached: the repository is empty (a failed first pull left it)")
 	default:
-		add("cached, every platform", "warning", "not cached yet: the next pull goes to the upstream")
+		add(StepCached, "warning", "not cached yet: the next pull fetches it from the upstream")
 	}
 	ex.finish(d, cachedVerdict(ex.Steps, firstPullsOnly))
 	return ex
@@ -222,6 +222,10 @@ func onlyImportActions(missing []string) bool {
 	return true
 }
 
+// StepCached names the link that says whether the image is in the cache with every
+// platform of its index; the other files match on it.
+const StepCached = "cached for every platform"
+
 // cachedVerdict is the verdict when the image is cached, every platform, and the only
 // links that fail are principals that cannot import: what is cached pulls now; a first
 // pull of another tag, and the refresh of this one, will fail. "" otherwise.
@@ -230,7 +234,7 @@ func cachedVerdict(steps []ExplainStep, firstPullsOnly map[string][]string) stri
 	var who, missing []string
 	for _, s := range steps {
 		switch {
-		case s.Name == "cached, every platform" && s.Status == "ok":
+		case s.Name == StepCached && s.Status == "ok":
 			cached = true
 		case s.Status != "failed":
 		case firstPullsOnly[s.Name] != nil:
@@ -335,7 +339,7 @@ func (ex *Explanation) finish(d *diagnosis, verdict string) {
 // stepChecks names the check that speaks of each link of the chain.
 var stepChecks = map[string]string{"rule": "name-mismatch", "upstream reference": "name-mismatch", "upstream has it": "credentials",
 	"pull budget": "upstream-rate-limit", "secret and validation": "credentials", "creation template": "creation-template",
-	"cached, every platform": "missing-manifest", "cached tag is current": "stale-tag"}
+	StepCached: "missing-manifest", "cached tag is current": "stale-tag"}
 
 func firstFailedCheck(steps []ExplainStep) string {
 	for _, s := range steps {

@@ -35,7 +35,7 @@ func TestExplainOfACachedImageAPrincipalCannotImport(t *testing.T) {
 			failed := 0
 			for _, s := range ex.Steps {
 				switch {
-				case s.Name == "cached, every platform" && s.Status == "ok":
+				case s.Name == diagnose.StepCached && s.Status == "ok":
 					cached = true
 				case s.Name == "permissions of "+node && s.Status == "failed" && strings.Contains(s.Detail, "BatchImportUpstreamImage") && !strings.Contains(s.Detail, "BatchGetImage,"):
 					lacksImport = true

@@ -268,7 +268,7 @@ func stepCauses(s ExplainStep, ex Explanation, r ErrorReading) []string {
 		return []string{"iam-permission"}
 	case s.Name == "creation template":
 		return []string{"template-cannot-create"}
-	case s.Name == "cached, every platform":
+	case s.Name == StepCached:
 		switch {
 		case strings.Contains(s.Detail, "archived"):
 			return []string{"image-archived"}

@@ -24,7 +24,14 @@ type ApplyOptions struct {
 	// a person who read the difference (undo --force). A step's own refusals (a
 	// repository that holds images) still stop it.
 	Force bool
+	// Stop, once done, stops the plan between steps: the step under way finishes
+	// (its call is never cut, so its outcome is journaled), no later step starts,
+	// and the journal records where the plan stopped. Apply then returns ErrStopped.
+	Stop context.Context
 }
+
+// ErrStopped is returned by Apply when ApplyOptions.Stop ended it between steps.
+var ErrStopped = errors.New("stopped between steps, as asked")
 
 // StepResult is what became of one step.
 type StepResult struct {
@@ -134,6 +141,9 @@ func (a *Account) Apply(ctx context.Context, plan model.Plan, opts ApplyOptions)
 	id := newPlanID()
 	defer a.forgetCredentials() // a step may have changed a secret
 	for i := range plan.Steps {
+		if opts.Stop != nil && opts.Stop.Err() != nil {
+			return results, a.stopped(id, plan, i)
+		}
 		if err := a.applyStep(ctx, id, plan, i, opts, &results[i]); err != nil {
 			return results, err
 		}
@@ -148,6 +158,26 @@ func (a *Account) Apply(ctx context.Context, plan model.Plan, opts ApplyOptions)
 		}
 	}
 	return results, nil
+}
+
+// stopped journals that the plan stopped before step i (after it wrote something:
+// before its first step, nothing of it is in the journal to be told apart).
+func (a *Account) stopped(id string, plan model.Plan, i int) error {
+	if i == 0 {
+		return fmt.Errorf("%w: nothing was written", ErrStopped)
+	}
+	done := "step 1 was done"
+	if i > 1 {
+		done = fmt.Sprintf("steps 1-%d were done", i)
+	}
+	s := plan.Steps[i]
+	err := a.journal.Append(JournalEntry{Time: time.Now().UTC(), Plan: id, PlanTitle: plan.Title, Step: i, Kind: s.Kind,
+		Operation: s.Operation, Target: s.Target, Phase: "stopped", UndoOf: plan.UndoOf,
+		Error: "not run: the plan was stopped before this step; " + done})
+	if err != nil {
+		return fmt.Errorf("%w: step %d of %d and after not run; %s, and the journal could not record the stop: %v", ErrStopped, i+1, len(plan.Steps), done, err)
+	}
+	return fmt.Errorf("%w: step %d of %d and after not run; %s (plan %s in the journal)", ErrStopped, i+1, len(plan.Steps), done, id)
 }
 
 // applyStep is one step of Apply, under the machine's write lock.

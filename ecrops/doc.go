@@ -18,7 +18,8 @@
 // not drop them (keepStatements); credentials are tried against their upstream before they are stored;
 // the journal holds each call's intent and before-image (written and synced before the
 // call) and the state it left, so that an undo refuses over later changes and a plan
-// killed mid-call can still be undone (undo.go).
+// killed mid-call can still be undone (undo.go). A plan asked to stop
+// (ApplyOptions.Stop) stops between steps, never in a call, and journals where.
 //
 // A fleet (fleet.go) refines the architecture's one Account into many: FleetConfig names
 // account-regions from profiles, a role assumed in given accounts or in an Organization's

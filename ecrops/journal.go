@@ -29,7 +29,7 @@ type JournalEntry struct {
 	Plan      string            `json:"plan"` // the plan's id: one apply
 	PlanTitle string            `json:"planTitle,omitempty"`
 	Step      int               `json:"step"`
-	Phase     string            `json:"phase"` // intent, done, failed; ack (an unfinished plan seen to)
+	Phase     string            `json:"phase"` // intent, done, failed; stopped (a step not run: the plan was stopped before it); ack (an unfinished plan seen to)
 	Kind      model.StepKind    `json:"kind"`
 	Operation string            `json:"operation"`
 	Target    string            `json:"target"`

@@ -355,6 +355,35 @@ func TestAnUndoRefusesWhenTheStateAWriteLeftWasNotRead(t *testing.T) {
 	}
 }
 
+// A plan stopped (ApplyOptions.Stop) while a step runs finishes that step, starts no
+// other, and the journal says where it stopped; what was done stays undoable.
+func TestAStoppedPlanStopsBetweenSteps(t *testing.T) {
+	s := start(t, "demo")
+	stop, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	repos := []string{"quay/prometheus/node-exporter", "docker-hub/library/nginx"}
+	var steps []model.Step
+	for _, r := range repos {
+		steps = append(steps, step(model.StepPutLifecyclePolicy, "ecr:PutLifecyclePolicy", r,
+			map[string]string{"lifecyclePolicyText": lifecycle}, nil))
+	}
+	writes := s.writes()
+	res, err := s.acc.Apply(ctx(t), model.Plan{Title: "Two lifecycles", Steps: steps}, ecrops.ApplyOptions{Stop: stop,
+		Progress: func(r ecrops.StepResult) {
+			if r.Status == "running" {
+				cancel() // asked during the first step's call
+			}
+		}})
+	if !errors.Is(err, ecrops.ErrStopped) || res[0].Status != "done" || res[1].Status != "not-run" || s.writes() != writes+1 {
+		t.Fatalf("err %v, results %+v, %d writes", err, res, s.writes()-writes)
+	}
+	entries, _ := s.acc.Journal().Entries()
+	last := entries[len(entries)-1]
+	if last.Phase != "stopped" || last.Step != 1 || last.Target != repos[1] || !ecrops.UndoablePlans(entries)[last.Plan] {
+		t.Fatalf("the journal's last entry: %+v", last)
+	}
+}
+
 // A stale tag's deletion deletes the image the finding was about, or nothing: a tag that
 // ECR re-imported between the step's check and its call (a pull after the 24-hour check)
 // is refused, and the new image stays.

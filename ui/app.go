@@ -2,6 +2,7 @@ package ui
 
 import (
 	"context"
+	"slices"
 	"time"
 
 	"charm.land/bubbles/v2/help"
@@ -46,6 +47,9 @@ type App struct {
 	fleet   *fleetScreen // nil for one account-region
 	active  component
 	history []component
+	// open are the screens active or on the way back at the last show: one no
+	// longer among them is closed (its requests cancelled).
+	open []component
 
 	mode            mode
 	filter, cmdline textinput.Model
@@ -55,6 +59,7 @@ type App struct {
 	keyN            int               // key presses so far: a note lives until the next one
 	held            []tea.KeyPressMsg // typed while an answer they are meant for was awaited
 	showDetail      bool              // the status line's error details fill the body
+	quitting        bool              // quit once the plan being applied has stopped
 	scan            scanState
 }
 
@@ -118,6 +123,9 @@ func (a *App) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 	case answeredMsg:
 		a.c.pending--
 		_, cmd := a.Update(msg.msg)
+		if a.quitting && a.c.applying == 0 {
+			return a, a.quit() // the plan stopped: the journal has what it did
+		}
 		if msg.held {
 			a.c.holding--
 			return a, tea.Batch(cmd, a.release())
@@ -166,6 +174,15 @@ func (a *App) key(msg tea.KeyPressMsg) tea.Cmd {
 		return a.quit()
 	}
 	if a.c.holding > 0 {
+		if stop := a.c.stopHeld; stop != nil && key.Matches(msg, a.c.keys.Back, a.c.keys.Quit) {
+			// What was awaited is stopped; the keys typed for it go with it.
+			stop()
+			a.held = nil
+			if key.Matches(msg, a.c.keys.Quit) {
+				return a.quit()
+			}
+			return nil
+		}
 		a.held = append(a.held, msg)
 		return nil
 	}
@@ -196,7 +213,7 @@ func (a *App) key(msg tea.KeyPressMsg) tea.Cmd {
 	switch {
 	case key.Matches(msg, keys.Quit):
 		if a.c.applying != 0 {
-			a.ask(question{text: "A plan is being applied. Quit anyway? (the journal keeps what was done) y / n", yes: a.quit})
+			a.ask(question{text: "A plan is being applied. Stop it after the step under way, then quit? y / n", yes: a.quitAfterApply})
 			return nil
 		}
 		return a.quit()
@@ -210,6 +227,9 @@ func (a *App) key(msg tea.KeyPressMsg) tea.Cmd {
 			a.fail("scan", title, detail) // read again, after it was dismissed
 		}
 		a.showDetail = a.pinned != nil || (a.status != nil && a.status.detail != "")
+		if !a.showDetail {
+			a.note("no error to show: ! shows the details of one on this line")
+		}
 	case a.fleet != nil && key.Matches(msg, keys.Fleet):
 		a.toFleet()
 	case a.fleet != nil && a.active == a.fleet && key.Matches(msg, keys.Refresh):
@@ -267,6 +287,17 @@ func (a *App) quit() tea.Cmd {
 	return tea.Quit
 }
 
+// quitAfterApply stops the plan being applied between steps, and quits once it has
+// stopped: a write is never cut in its call, so the journal knows its outcome.
+func (a *App) quitAfterApply() tea.Cmd {
+	if a.c.applying == 0 || a.c.stopApply == nil {
+		return a.quit()
+	}
+	a.quitting = true
+	a.c.stopApply(true)
+	return nil
+}
+
 // push opens a screen on top of the current one; back returns to it.
 func (a *App) push(s component) {
 	a.history = append(a.history, a.active)
@@ -303,9 +334,17 @@ func (a *App) openFinding(id string) {
 	a.tabs[2].(*findingsScreen).focus(id)
 }
 
-// show makes s the active screen; the notes of the screen left behind go with it.
+// show makes s the active screen; the notes of the screen left behind go with it,
+// and a screen left for good (not on the way back) is closed.
 func (a *App) show(s component) {
 	a.active = s
+	now := append([]component{s}, a.history...)
+	for _, old := range a.open {
+		if c, ok := old.(closer); ok && !slices.Contains(now, old) {
+			c.close()
+		}
+	}
+	a.open = now
 	a.showDetail = false
 	if a.status != nil && !a.status.sticky && a.status.screen != nil && a.status.screen != s {
 		a.status = nil

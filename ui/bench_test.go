@@ -35,10 +35,10 @@ func (e bigEngine) Scan(context.Context, func(ui.Progress)) (*model.Snapshot, er
 func (e bigEngine) Apply(context.Context, model.Plan, map[string]string) ([]ui.StepOutcome, error) {
 	return nil, nil
 }
-func (e bigEngine) ReadOnly() bool                      { return true }
-func (e bigEngine) SetReadOnly(bool)                    {}
-func (e bigEngine) Journal() ([]ui.JournalRow, error)   { return nil, nil }
-func (e bigEngine) UndoPlan(string) (model.Plan, error) { return model.Plan{}, nil }
+func (e bigEngine) ReadOnly() bool                                       { return true }
+func (e bigEngine) SetReadOnly(bool)                                     {}
+func (e bigEngine) Journal() ([]ui.JournalRow, error)                    { return nil, nil }
+func (e bigEngine) UndoPlan(context.Context, string) (model.Plan, error) { return model.Plan{}, nil }
 func (e bigEngine) CheckCredentials(context.Context, string, string, string) model.UpstreamProbe {
 	return model.UpstreamProbe{}
 }

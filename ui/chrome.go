@@ -124,8 +124,44 @@ func (a *App) tabLabels() []string {
 	if a.c.snap != nil {
 		rules, repos = len(a.c.snap.Rules), len(a.c.snap.Repositories)
 	}
-	return []string{fmt.Sprintf("1 Rules %d", rules), fmt.Sprintf("2 Repositories %d", repos),
+	labels := []string{fmt.Sprintf("1 Rules %d", rules), fmt.Sprintf("2 Repositories %d", repos),
 		fmt.Sprintf("3 Findings %dE %dW %dI", e, w, i), "4 Journal"}
+	if a.crumbShown() && a.crumbRoom(labels) < lipgloss.Width(model.Printable(a.active.Title())) {
+		// The place within the tab matters more than the tab's long name: the
+		// numbers stay, the longest name shortens (the breadcrumb then loses its
+		// leading parts).
+		labels[1] = fmt.Sprintf("2 Repos %d", repos)
+	}
+	return labels
+}
+
+// crumbShown reports whether the tab line names the screen shown within its tab.
+func (a *App) crumbShown() bool {
+	return a.active != a.tabs[a.activeTabOr0()] || len(a.history) > 0
+}
+
+// crumbRoom is the room the tab line leaves for the breadcrumb after these labels.
+func (a *App) crumbRoom(labels []string) int {
+	w := 0
+	for _, l := range labels {
+		w += lipgloss.Width(a.c.st.tab.Render(l))
+	}
+	return a.width - w - lipgloss.Width("  › ")
+}
+
+// crumb shortens a screen's title to width: a path loses its leading parts first
+// ("…/library/nginx"), so that its end, which names it, stays whole.
+func crumb(title string, width int) string {
+	if lipgloss.Width(title) <= width {
+		return title
+	}
+	parts := strings.Split(title, "/")
+	for i := 1; i < len(parts); i++ {
+		if short := "…/" + strings.Join(parts[i:], "/"); lipgloss.Width(short) <= width {
+			return short
+		}
+	}
+	return middleCut(title, width)
 }
 
 // activeTab is the tab the active screen is, or was opened from.
@@ -159,8 +195,11 @@ func (a *App) tabLine() string {
 		parts = append(parts, st.Render(label))
 	}
 	line := strings.Join(parts, "")
-	if a.active != a.tabs[a.activeTabOr0()] || len(a.history) > 0 {
-		line += "  " + a.c.st.dim.Render("› "+model.Printable(a.active.Title()))
+	if a.crumbShown() {
+		room := a.width - lipgloss.Width(line) - lipgloss.Width("  › ")
+		if room >= 4 {
+			line += "  " + a.c.st.dim.Render("› "+crumb(model.Printable(a.active.Title()), room))
+		}
 	}
 	return truncate(line, a.width)
 }
@@ -180,17 +219,19 @@ func (a *App) statusLine() string {
 		}
 		pad := lipgloss.Width(a.c.st.banner.Render("")) // the banner's own padding
 		if room := a.width - lipgloss.Width(hint) - pad; lipgloss.Width(text) > room {
-			text = truncate(text, max(0, room-1)) + "…" // the message is shortened, the hint kept
+			text = wordCut(text, room) // the message is shortened, the hint kept
 		}
 		return truncate(a.c.st.banner.Render(text+hint), a.width)
 	case a.status != nil:
-		return ellipsis(a.status.text, a.width)
+		return wordCut(a.status.text, a.width)
 	case a.fleet != nil && a.active == a.fleet:
-		return a.c.st.dim.Render(ellipsis(a.fleet.selectedNote(), a.width))
+		return a.c.st.dim.Render(wordCut(a.fleet.selectedNote(), a.width))
 	case a.scan.running:
 		return truncate(a.spin.View()+" "+a.scan.progressText(), a.width)
+	case a.c.applying != 0 && a.quitting:
+		return truncate(a.spin.View()+" stopping the plan after the step under way, then quitting…", a.width)
 	case a.c.applying != 0:
-		return truncate(a.spin.View()+" applying the plan…", a.width)
+		return truncate(a.spin.View()+" applying the plan… (esc stops it between steps)", a.width)
 	}
 	return ""
 }
@@ -213,18 +254,26 @@ func (a *App) footerLine() string {
 		always = append([]key.Binding{a.c.keys.Fleet}, always...)
 	}
 	tail := a.help.ShortHelpView(always)
-	room := a.width - lipgloss.Width(tail) - 3
-	// The screen's keys, first to last, as many as fit whole (? lists them all).
-	keys := a.active.ShortHelp()
-	own := a.help.ShortHelpView(keys)
-	for len(keys) > 0 && lipgloss.Width(own) > room {
-		keys = keys[:len(keys)-1]
-		own = a.help.ShortHelpView(keys)
-	}
+	own := a.fitKeys(a.active.ShortHelp(), a.width-lipgloss.Width(tail)-3)
 	if own == "" {
 		return tail
 	}
 	return own + " • " + tail
+}
+
+// fitKeys is the screen's keys in the room given, first ones first: a key that does
+// not fit is left out whole (the help, ?, has them all), never cut in half.
+func (a *App) fitKeys(keys []key.Binding, room int) string {
+	for n := len(keys); n > 0; n-- {
+		view := a.help.ShortHelpView(keys[:n])
+		if n < len(keys) {
+			view += " …"
+		}
+		if lipgloss.Width(view) <= room {
+			return view
+		}
+	}
+	return ""
 }
 
 // shownError is the error on the status line, and the one ! shows: the start

@@ -29,6 +29,10 @@ type component interface {
 	Capturing() bool
 }
 
+// closer is a screen with requests under way that end when it is left for good:
+// close cancels them, and their late answers are dropped.
+type closer interface{ close() }
+
 // tabbed is a screen that belongs to one of the four tabs; pushed screens say which
 // tab they were opened from.
 type tabbed interface{ tab() int }
@@ -67,6 +71,12 @@ type common struct {
 	// holding counts the requests whose answer the next keys are for (the journal
 	// a tab opens, the plan u asks for): keys typed meanwhile wait for it.
 	holding int
+	// stopHeld, when set, cancels the held request (the undo plan being read):
+	// esc and q do not wait for it.
+	stopHeld func()
+	// stopApply, while a plan is applied, stops it between steps; quitting also
+	// cancels the re-read that follows it.
+	stopApply func(quitting bool)
 }
 
 // answeredMsg wraps the answer of a tracked request.

@@ -15,19 +15,19 @@ import (
 type describeScreen struct {
 	c     *common
 	title string
-	body  viewport.Model
-	// named screens (newTextScreen) show text, not data: their title is their own,
-	// and their text is folded between words to the screen's width.
-	named bool
 	text  string
+	body  viewport.Model
+	// named screens (newTextScreen) show text, not data: their title is their own.
+	named bool
 }
 
 func newDescribeScreen(c *common, title string, v any) *describeScreen {
 	s := &describeScreen{c: c, title: title, body: viewport.New()}
 	s.body.KeyMap = c.keys.viewportKeys()
-	s.body.SoftWrap = true
+	s.body.SoftWrap = false // wrapText folds at spaces; an ARN stays whole, and scrolls sideways
 	b, _ := json.MarshalIndent(v, "", "  ")
-	s.body.SetContent(printableLines(string(b)))
+	s.text = printableLines(string(b))
+	s.body.SetContent(s.text)
 	return s
 }
 
@@ -35,7 +35,7 @@ func newDescribeScreen(c *common, title string, v any) *describeScreen {
 func newTextScreen(c *common, title, text string) *describeScreen {
 	s := &describeScreen{c: c, title: title, body: viewport.New(), named: true, text: printableLines(text)}
 	s.body.KeyMap = c.keys.viewportKeys()
-	s.body.SoftWrap = true // a word wider than the screen (an ARN) still shows whole
+	s.body.SoftWrap = false // as describe: folded at spaces, an ARN whole, scrolled sideways
 	s.body.SetContent(s.text)
 	return s
 }
@@ -52,19 +52,14 @@ func (s *describeScreen) View() string    { return s.body.View() }
 func (s *describeScreen) SetSize(w, h int) {
 	s.body.SetWidth(w)
 	s.body.SetHeight(h)
-	if s.named {
-		s.body.SetContent(wrapText(s.text, w))
-	}
+	s.body.SetContent(wrapText(s.text, w))
 }
 
 func (s *describeScreen) Update(msg tea.Msg) tea.Cmd {
 	return scroll(&s.body, s.c.keys, msg)
 }
 
-func (s *describeScreen) ShortHelp() []key.Binding {
-	k := s.c.keys
-	return []key.Binding{k.Down, k.PageDown, k.Back}
-}
+func (s *describeScreen) ShortHelp() []key.Binding { return textKeys(&s.body, s.c.keys) }
 
 func (s *describeScreen) FullHelp() [][]key.Binding {
 	k := s.c.keys

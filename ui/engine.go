@@ -2,7 +2,9 @@
 // checks and an Engine. It never calls AWS itself: every call goes through the Engine,
 // in a tea.Cmd, and comes back as a message that carries the id of the scan, probe, plan
 // or explanation it answers, so the interface never waits on the network and a stale
-// answer is dropped.
+// answer is dropped. A screen left for good is closed: its requests are cancelled. A
+// plan being applied (a fix or an undo) is stopped, when asked (esc, q), between its
+// steps, never in a call, so the journal knows every call's outcome.
 //
 // App (app.go) is a router: it keeps the chrome (header, tabs, one status line with a
 // lifetime, footer, chrome.go and status.go), the way back and the mode (normal,
@@ -37,13 +39,16 @@ type Engine interface {
 	// Scan reads the registry, reporting progress as it goes.
 	Scan(ctx context.Context, progress func(Progress)) (*model.Snapshot, error)
 	// Apply carries out a plan; secrets are the values of steps that need one, by target.
+	// ctx's end stops the plan between steps: the step under way finishes, the next
+	// does not start, and the journal records where it stopped.
 	Apply(ctx context.Context, plan model.Plan, secrets map[string]string) ([]StepOutcome, error)
 	ReadOnly() bool
 	SetReadOnly(bool)
 	// Journal lists the writes made, newest last.
 	Journal() ([]JournalRow, error)
-	// UndoPlan builds the plan that reverses a journaled plan.
-	UndoPlan(planID string) (model.Plan, error)
+	// UndoPlan builds the plan that reverses a journaled plan; it may read the
+	// account (a step that never recorded its outcome), until ctx ends.
+	UndoPlan(ctx context.Context, planID string) (model.Plan, error)
 	// Header says which account this is, for the header line.
 	Header() Header
 	// CheckCredentials tries an upstream user name and token, before anything is stored.

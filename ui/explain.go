@@ -57,7 +57,7 @@ func (s *explainScreen) run(input string) tea.Cmd {
 	c := s.c
 	s.id, s.ex, s.matched = c.nextID(), nil, ""
 	s.body.SetContent("Explaining " + model.Printable(input) + "…")
-	ctx, eng, snap, opts, id := c.ctx, c.eng, c.snap, c.opts, s.id
+	ctx, eng, snap, opts, id, width := c.ctx, c.eng, c.snap, c.opts, s.id, s.body.Width()
 	return c.track(func() tea.Msg {
 		input = strings.TrimSpace(input)
 		if strings.ContainsAny(input, " \t") || snap == nil {
@@ -69,14 +69,14 @@ func (s *explainScreen) run(input string) tea.Cmd {
 			if !ok {
 				return explainDoneMsg{id: id, text: "Not a reference, and not an error message ptcdoctor recognises.\nType a reference (nginx:1.27, or a cache URI) or paste the whole error line."}
 			}
-			return explainDoneMsg{id: id, text: renderErrorVerdict(v), ex: v.Explanation}
+			return explainDoneMsg{id: id, text: renderErrorVerdict(v, width), ex: v.Explanation}
 		}
 		ref, err := model.ParseRef(input, snap.AccountID, snap.Region, snap.Rules)
 		if err != nil && ref.Repository == "" {
 			return explainDoneMsg{id: id, text: model.Printable(err.Error())}
 		}
 		ex := diagnose.Explain(ctx, snap, eng, ref, diagnose.Options{Principals: principals(snap, opts.Principals)})
-		return explainDoneMsg{id: id, text: renderExplanation(ex), ex: &ex}
+		return explainDoneMsg{id: id, text: renderExplanation(ex, width), ex: &ex}
 	})
 }
 
@@ -96,7 +96,7 @@ func (s *explainScreen) Capturing() bool { return s.input.Focused() }
 func (s *explainScreen) ShortHelp() []key.Binding {
 	k := s.c.keys
 	if s.input.Focused() {
-		return []key.Binding{k.Enter, k.Back}
+		return []key.Binding{key.NewBinding(key.WithKeys("enter"), key.WithHelp("enter", "explain it")), k.Back}
 	}
 	out := []key.Binding{}
 	if s.matched != "" {
@@ -191,15 +191,28 @@ func (s *explainScreen) done(msg explainDoneMsg) {
 
 var marks = map[string]string{"ok": "✓", "warning": "!", "failed": "✗", "skipped": "-", diagnose.StatusNotChecked: "?"}
 
-func renderExplanation(ex diagnose.Explanation) string {
+// renderExplanation is the reference, its steps (a mark, what was checked, what was
+// seen, the latter folded under itself), the verdict and the fixes, for width columns.
+func renderExplanation(ex diagnose.Explanation, width int) string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "%s\n", model.Printable(ex.Ref.Input))
 	if ex.Ref.FromUpstream {
 		fmt.Fprintf(&b, "pulled as %s\n", model.Printable(ex.Ref.CacheURI()))
 	}
 	b.WriteString("\n")
+	nameW := 0
 	for _, s := range ex.Steps {
-		fmt.Fprintf(&b, " %s %-22s %s\n", marks[s.Status], s.Name, model.Printable(s.Detail))
+		if n := len(s.Name); n <= 26 { // a longer name (an ARN's) has a line of its own
+			nameW = max(nameW, n)
+		}
+	}
+	for _, s := range ex.Steps {
+		first := fmt.Sprintf(" %s %-*s  ", marks[s.Status], nameW, model.Printable(s.Name))
+		if len(s.Name) > nameW { // a long name on a line of its own, its detail under the others'
+			b.WriteString(strings.TrimRight(first, " ") + "\n")
+			first = strings.Repeat(" ", nameW+5)
+		}
+		b.WriteString(hang(first, model.Printable(s.Detail), width) + "\n")
 	}
 	fmt.Fprintf(&b, "\nVerdict: %s\n", model.Printable(ex.Verdict))
 	for i, f := range ex.Fixes {
@@ -217,13 +230,13 @@ func renderExplanation(ex diagnose.Explanation) string {
 	return b.String()
 }
 
-func renderErrorVerdict(v diagnose.ErrorVerdict) string {
+func renderErrorVerdict(v diagnose.ErrorVerdict, width int) string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "Recognised: %q\n", v.Reading.Matched)
 	if v.Explanation != nil {
 		ex := *v.Explanation
 		ex.Fixes = v.Fixes // only the fixes of the link the line failed at
-		b.WriteString("\n" + renderExplanation(ex))
+		b.WriteString("\n" + renderExplanation(ex, width))
 	}
 	if v.Cause.ID != "" {
 		fmt.Fprintf(&b, "\nCause: %s (%s)\n", v.Cause.Title, v.Cause.ID)

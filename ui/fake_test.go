@@ -50,8 +50,8 @@ func (e *fakeEngine) SetReadOnly(v bool) {
 	e.readOnly = v
 }
 
-func (e *fakeEngine) Journal() ([]ui.JournalRow, error)   { return e.journal, nil }
-func (e *fakeEngine) UndoPlan(string) (model.Plan, error) { return e.undo, nil }
+func (e *fakeEngine) Journal() ([]ui.JournalRow, error)                    { return e.journal, nil }
+func (e *fakeEngine) UndoPlan(context.Context, string) (model.Plan, error) { return e.undo, nil }
 
 func (e *fakeEngine) Apply(_ context.Context, p model.Plan, _ map[string]string) ([]ui.StepOutcome, error) {
 	e.mu.Lock()

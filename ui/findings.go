@@ -27,13 +27,14 @@ type findingsScreen struct {
 
 func newFindingsScreen(c *common) *findingsScreen {
 	cols := []column{{name: "id", title: "ID", width: 8, keep: true}, {name: "sev", title: "SEV", width: 4, quantity: true},
-		{name: "check", title: "CHECK", width: 19, hideBelow: 100}, {name: "subject", title: "SUBJECT", width: 26},
+		{name: "check", title: "CHECK", width: 19, hideBelow: 100}, {name: "subject", title: "SUBJECT", width: 26, path: true},
 		{name: "title", title: "TITLE", width: 80}}
 	s := &findingsScreen{detail: viewport.New()}
 	s.detail.KeyMap = c.keys.viewportKeys()
 	s.detail.SoftWrap = false // wrapText folds at spaces; a longer token scrolls sideways
-	s.listScreen = &listScreen{title: "Findings", tabN: 2, ownHelp: []key.Binding{c.keys.Fix}}
+	s.listScreen = &listScreen{title: "Findings", tabN: 2, ownHelp: []key.Binding{c.keys.Fix, c.keys.DetailDown}}
 	s.list = newList(c, "findings", "Nothing found: every check that could run passed.", cols, func() []row { return findingRows(c.findings) })
+	s.order = "findings by severity, worst first"
 	s.more = func() string {
 		if n := len(c.notChecked); n > 0 {
 			return fmt.Sprintf(" · %d not checked (! lists them)", n)
@@ -44,8 +45,15 @@ func newFindingsScreen(c *common) *findingsScreen {
 	s.describe = func(r *row) any { return r.ref }
 	s.explain = func(r *row) string { return explainable(c.snap, r.ref.(*model.Finding).Subject) }
 	s.keys = func(msg tea.KeyPressMsg, r *row) (tea.Cmd, bool) {
-		if key.Matches(msg, c.keys.Fix) {
+		switch {
+		case key.Matches(msg, c.keys.Fix):
 			return s.openFix(r), true
+		case key.Matches(msg, c.keys.DetailDown):
+			s.detail.ScrollDown(1)
+			return nil, true
+		case key.Matches(msg, c.keys.DetailUp):
+			s.detail.ScrollUp(1)
+			return nil, true
 		}
 		return nil, false
 	}
@@ -92,18 +100,35 @@ func (s *findingsScreen) focus(id string) {
 	s.arrange()
 }
 
+// SetSize gives the list and the detail pane their parts; the pane's last line says
+// what of the finding is above or below it, and how to scroll there.
 func (s *findingsScreen) SetSize(w, h int) {
 	s.wide = w >= 140
 	if s.wide {
 		s.list.SetSize(w*11/20, h)
 		s.detail.SetWidth(w - w*11/20 - 1)
-		s.detail.SetHeight(h)
+		s.detail.SetHeight(max(1, h-1))
 	} else {
 		s.list.SetSize(w, max(3, h/2))
 		s.detail.SetWidth(w)
-		s.detail.SetHeight(max(1, h-max(3, h/2)))
+		s.detail.SetHeight(max(1, h-max(3, h/2)-1))
 	}
 	s.drawnID = "-"
+}
+
+// detailView is the detail pane and, under it, where it is in the finding.
+func (s *findingsScreen) detailView() string {
+	below := s.detail.TotalLineCount() - s.detail.YOffset() - s.detail.Height()
+	var hint string
+	switch {
+	case below > 0 && s.detail.YOffset() > 0:
+		hint = fmt.Sprintf("↕ %d lines above, %d below: J and K scroll", s.detail.YOffset(), below)
+	case below > 0:
+		hint = fmt.Sprintf("↓ %d more lines: J scrolls down", below)
+	case s.detail.YOffset() > 0:
+		hint = fmt.Sprintf("↑ %d lines above: K scrolls up", s.detail.YOffset())
+	}
+	return s.detail.View() + "\n" + s.c.st.dim.Render(truncate(hint, s.detail.Width()))
 }
 
 func (s *findingsScreen) View() string {
@@ -121,9 +146,9 @@ func (s *findingsScreen) View() string {
 		return s.list.View()
 	}
 	if s.wide {
-		return lipgloss.JoinHorizontal(lipgloss.Top, s.list.View(), " ", s.detail.View())
+		return lipgloss.JoinHorizontal(lipgloss.Top, s.list.View(), " ", s.detailView())
 	}
-	return s.list.View() + "\n" + s.detail.View()
+	return s.list.View() + "\n" + s.detailView()
 }
 
 // detailText is the selected finding, whole: the very row the list shows selected.
@@ -133,7 +158,9 @@ func (s *findingsScreen) detailText(r *row) string {
 	}
 	f, st, w := r.ref.(*model.Finding), s.c.st, s.detail.Width()
 	var b strings.Builder
-	b.WriteString(st.sev[f.Severity].Render(strings.ToUpper(string(f.Severity))) + " " + st.bold.Render(f.Check) + "  " + model.Printable(f.Subject.Kind+" "+f.Subject.Name) + "  " + st.dim.Render("id "+f.ID()) + "\n")
+	// The subject on a line of its own: a cache URI is as wide as the screen.
+	b.WriteString(st.sev[f.Severity].Render(strings.ToUpper(string(f.Severity))) + " " + st.bold.Render(f.Check) + "  " + st.dim.Render("id "+f.ID()) + "\n")
+	b.WriteString(wrapText(model.Printable(f.Subject.Kind+" "+f.Subject.Name), w) + "\n")
 	b.WriteString(wrapText(model.Printable(f.Title), w) + "\n\n")
 	b.WriteString(wrapText(model.Printable(f.Explanation), w) + "\n")
 	if len(f.Evidence) > 0 {
@@ -162,8 +189,8 @@ func (s *findingsScreen) detailText(r *row) string {
 }
 
 func (s *findingsScreen) Update(msg tea.Msg) tea.Cmd {
-	if m, ok := msg.(tea.MouseWheelMsg); ok && s.wide && m.Mouse().X > s.width {
-		return scroll(&s.detail, s.c.keys, msg)
+	if m, ok := msg.(tea.MouseWheelMsg); ok && (s.wide && m.Mouse().X > s.width || !s.wide && m.Mouse().Y >= bodyTop+s.height) {
+		return scroll(&s.detail, s.c.keys, msg) // the wheel over the detail pane scrolls it
 	}
 	return s.listScreen.Update(msg)
 }

@@ -153,7 +153,10 @@ func newFleetScreen(c *common, fl FleetEngine) *fleetScreen {
 		if !key.Matches(msg, c.keys.Explain) {
 			return nil, false
 		}
-		if t, ok := r.ref.(FleetRow); c.eng == nil || r == nil || !ok || t.ID != s.open {
+		if r == nil {
+			return nil, false // the list says no row is selected
+		}
+		if t, ok := r.ref.(FleetRow); c.eng == nil || !ok || t.ID != s.open {
 			c.nav.note("e explains a reference in one account-region: enter opens the selected one first")
 			return nil, true
 		}

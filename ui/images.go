@@ -1,6 +1,7 @@
 package ui
 
 import (
+	"context"
 	"sort"
 	"strings"
 	"time"
@@ -18,7 +19,8 @@ type imagesScreen struct {
 	*listScreen
 	repo     string
 	probeID  int
-	upstream map[string]string // tag -> upstream digest, or "?" and why
+	cancel   context.CancelFunc // the probes', which end when the screen is left
+	upstream map[string]string  // tag -> upstream digest, or "?" and why
 }
 
 // upstreamMsg carries what the upstream says of a repository's tags.
@@ -45,6 +47,7 @@ func newImagesScreen(c *common, repo string) *imagesScreen {
 		}
 		return imageRows(r, s.upstream, c.now())
 	})
+	s.order = "images with the most tags first"
 	s.describe = func(r *row) any { return r.ref.(imageRef).img }
 	s.open = func(r *row) tea.Cmd {
 		c.nav.push(newDescribeScreen(c, s.title, s.describe(r)))
@@ -71,6 +74,15 @@ func (s *imagesScreen) Update(msg tea.Msg) tea.Cmd {
 	return s.listScreen.Update(msg)
 }
 
+// close cancels the probes and drops their answers, late or not.
+func (s *imagesScreen) close() {
+	if s.cancel != nil {
+		s.cancel()
+		s.cancel = nil
+	}
+	s.probeID = 0
+}
+
 // probe asks the upstream for the digest of each cached tag, to show which tags moved.
 func (s *imagesScreen) probe() tea.Cmd {
 	c := s.c
@@ -85,8 +97,11 @@ func (s *imagesScreen) probe() tea.Cmd {
 	if rule == nil {
 		return nil
 	}
+	s.close()
 	s.probeID = c.nextID()
-	ctx, eng, r, name, id := c.ctx, c.eng, *rule, repo.Name, s.probeID
+	ctx, cancel := context.WithCancel(c.ctx)
+	s.cancel = cancel
+	eng, r, name, id := c.eng, *rule, repo.Name, s.probeID
 	var tags []string
 	for _, img := range repo.Images {
 		tags = append(tags, img.Tags...)
@@ -97,6 +112,9 @@ func (s *imagesScreen) probe() tea.Cmd {
 	return c.track(func() tea.Msg {
 		out := map[string]string{}
 		for _, tag := range tags {
+			if ctx.Err() != nil {
+				break // the screen was left: nobody reads the rest
+			}
 			p := eng.ProbeUpstream(ctx, r, r.UpstreamURL+"/"+model.UpstreamPath(&r, name)+":"+tag)
 			if p.Exists {
 				out[tag] = p.Digest

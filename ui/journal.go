@@ -1,6 +1,8 @@
 package ui
 
 import (
+	"context"
+	"errors"
 	"fmt"
 
 	"charm.land/bubbles/v2/key"
@@ -18,12 +20,13 @@ func newJournalScreen(c *common) *listScreen {
 	// WHEN and the plan's title say which plan a row is; the operation, which the
 	// title words, gives way first on a narrow terminal.
 	cols := []column{{name: "plan", title: "PLAN", width: 24, keep: true}, {name: "when", title: "WHEN", width: 8, quantity: true},
-		{name: "title", title: "PLAN TITLE", width: 40}, {name: "target", title: "TARGET", width: 26},
+		{name: "title", title: "PLAN TITLE", width: 40}, {name: "target", title: "TARGET", width: 26, path: true},
 		{name: "op", title: "OPERATION", width: 34, hideBelow: 120}, {name: "outcome", title: "OUTCOME", width: 12}, {name: "undo", title: "UNDO", width: 4}}
 	s := &listScreen{title: "Journal", tabN: 3, ownHelp: []key.Binding{c.keys.Undo}}
 	s.list = newList(c, "writes", "Nothing was written from this machine yet: the journal lists every write ptcdoctor makes, "+
 		"and u undoes a plan.", cols, func() []row { return journalRows(c) })
 	s.ownData = true
+	s.order = "writes newest first"
 	newest := ""
 	s.list.build = func() []row {
 		rows := journalRows(c)
@@ -39,15 +42,26 @@ func newJournalScreen(c *common) *listScreen {
 			return nil, false
 		}
 		if r == nil {
+			c.nav.note("no plan is selected: nothing to undo")
 			return nil, true
 		}
 		// The undo plan may read the account (a step that never recorded its
-		// outcome): in a command, and the keys typed next wait for the plan.
+		// outcome): in a command, and the keys typed next wait for the plan, but
+		// for esc and q, which stop it.
 		id, eng := r.ref.(JournalRow).Plan, c.eng
+		ctx, cancel := context.WithCancel(c.ctx)
+		c.stopHeld = cancel
+		c.nav.note("reading what undoing plan " + id + " takes… (esc stops)")
 		return c.hold(func() tea.Msg {
-			plan, err := eng.UndoPlan(id)
+			plan, err := eng.UndoPlan(ctx, id)
 			return thenMsg(func() tea.Cmd {
-				if err != nil {
+				cancel()
+				c.stopHeld = nil
+				switch {
+				case errors.Is(err, context.Canceled):
+					c.nav.note("stopped: the undo of plan " + id + " was not built, nothing was written")
+					return nil
+				case err != nil:
 					c.nav.fail("undo", "Nothing to undo for plan "+id, err.Error())
 					return nil
 				}

@@ -40,7 +40,7 @@ func TestAt80ColumnsTheJournalSaysWhenAndWhatPlan(t *testing.T) {
 	app := started(t, eng, 80, 24)
 	key(app, "4")
 	s := ansi.Strip(app.View().Content)
-	for _, want := range []string{"WHEN", "TITLE", "20m ago", "3h ago", "role/eks-no"} {
+	for _, want := range []string{"WHEN", "TITLE", "20m ago", "3h ago", "eks-node"} { // a path cut in its middle keeps its end
 		if !strings.Contains(s, want) {
 			t.Errorf("the journal at 80 columns lacks %q:\n%s", want, s)
 		}

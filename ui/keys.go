@@ -11,6 +11,7 @@ type keyMap struct {
 	Up, Down, Enter, Back, Filter, Command, Help, Refresh, Checks, Fix, Explain, Describe, Writes, Quit, Fleet key.Binding
 	Rules, Repos, Findings, Journal, Undo, Confirm, NextFix, PrevFix, OpenFinding                              key.Binding
 	PageUp, PageDown, HalfUp, HalfDown, Top, Bottom, Sort, Reverse                                             key.Binding
+	DetailDown, DetailUp                                                                                       key.Binding
 }
 
 func newKeyMap() keyMap {
@@ -43,7 +44,11 @@ func newKeyMap() keyMap {
 		PrevFix:     b([]string{"p"}, "p", "previous fix"),
 		OpenFinding: b([]string{"o"}, "o", "open the finding"),
 		Sort:        b([]string{"s"}, "s", "sort"),
-		Reverse:     b([]string{"S"}, "S", "reverse sort"),
+		// The detail pane beside or under a list scrolls on its own keys: j and k
+		// move the list's cursor.
+		DetailDown: b([]string{"J", "shift+down"}, "J/K", "scroll detail"),
+		DetailUp:   b([]string{"K", "shift+up"}, "K", "scroll the detail up"),
+		Reverse:    b([]string{"S"}, "S", "reverse sort"),
 		// Paging keys leave f, d, u and b to the interface's own verbs, unlike
 		// the lists' and viewports' defaults, which page on them too.
 		PageUp:   b([]string{"pgup", "ctrl+b"}, "pgup", "page up"),

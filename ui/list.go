@@ -10,6 +10,7 @@ import (
 	"charm.land/bubbles/v2/table"
 	tea "charm.land/bubbletea/v2"
 	"charm.land/lipgloss/v2"
+	"github.com/charmbracelet/x/ansi"
 )
 
 // The list: one component for rules, repositories, images, findings and the journal.
@@ -24,6 +25,9 @@ type column struct {
 	title string
 	width int  // the most it takes
 	keep  bool // never cut (an id): it has its width whatever the terminal's
+	// path cells (repositories, targets) lose their middle when cut, not their
+	// end: "docker-hub/…/nginx:latest", so that rows of one prefix differ.
+	path bool
 	// hideBelow drops the column from a list narrower than that: the detail
 	// pane shows what it holds.
 	hideBelow int
@@ -55,6 +59,8 @@ type list struct {
 	ownData bool
 	// more adds to the count line (what was not checked, on the findings).
 	more func() string
+	// order says what the rows' natural order is (no column sorted), for S and s.
+	order string
 
 	built  int   // the data version the rows were built from; -1: never
 	rows   []row // in their natural order
@@ -137,8 +143,11 @@ func (l *list) arrange() {
 		r := make(table.Row, len(vis))
 		for k, c := range vis {
 			cell := l.rows[j].cells[c.name]
-			if sh := l.rows[j].shorten; sh != nil && cellWidth(cell) > cols[k].Width-2 {
-				cell = sh(c.name, cell, cols[k].Width-2)
+			switch sh := l.rows[j].shorten; {
+			case sh != nil && cellWidth(cell) > cols[k].Width-1:
+				cell = sh(c.name, cell, cols[k].Width-1) // after the cell's leading space
+			case c.path:
+				cell = pathCut(cell, cols[k].Width-1)
 			}
 			r[k] = " " + cell
 		}
@@ -223,10 +232,13 @@ func (l *list) Update(msg tea.Msg) tea.Cmd {
 			l.nextSort()
 			return nil
 		case key.Matches(msg, l.c.keys.Reverse):
-			if l.sortBy != "" {
-				l.desc = !l.desc
-				l.arrange()
+			if l.sortBy == "" {
+				// Nothing to reverse: say what the order is, and how to choose one.
+				l.c.nav.note("natural order: " + l.naturalOrder() + " · s sorts by a column")
+				return nil
 			}
+			l.desc = !l.desc
+			l.arrange()
 			return nil
 		}
 		var cmd tea.Cmd
@@ -280,10 +292,19 @@ func (l *list) nextSort() {
 	}
 	if next >= len(vis) {
 		l.sortBy, l.desc = "", false
+		l.c.nav.note("back to the natural order: " + l.naturalOrder())
 	} else {
 		l.sortBy, l.desc = vis[next].name, vis[next].quantity
 	}
 	l.arrange()
+}
+
+// naturalOrder is how the rows come when no column sorts them.
+func (l *list) naturalOrder() string {
+	if l.order == "" {
+		return l.noun + " in the order the account lists them"
+	}
+	return l.order
 }
 
 // View is the count line, then the table.
@@ -381,6 +402,14 @@ func (l *list) fit() []table.Column {
 		}
 		out[widest].Width--
 		total--
+	}
+	// A sorted column too narrow for its title shortens the title, not the marker:
+	// the marker is what says the rows are sorted, and which way.
+	for i, c := range vis {
+		if c.name == l.sortBy && cellWidth(out[i].Title) > out[i].Width {
+			marker := map[bool]string{false: " ▲", true: " ▼"}[l.desc]
+			out[i].Title = " " + ansi.Truncate(c.title, max(0, out[i].Width-1-cellWidth(marker)), "…") + marker
+		}
 	}
 	return out
 }

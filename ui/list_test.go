@@ -52,15 +52,14 @@ func TestAFilterSaysSoAndTheDetailFollowsTheSelection(t *testing.T) {
 	if sel == "" {
 		t.Fatalf("no row is drawn selected:\n%s", s)
 	}
-	fields := strings.Fields(sel)
-	subject := fields[3] // ID, SEV, CHECK, SUBJECT
+	id := strings.Fields(sel)[0] // ID, SEV, CHECK, SUBJECT
 	var detail string
 	for _, l := range strings.Split(s, "\n") {
 		if strings.HasPrefix(l, "ERROR ") || strings.HasPrefix(l, "WARNING ") || strings.HasPrefix(l, "INFO ") {
 			detail = l
 		}
 	}
-	if !strings.Contains(detail, subject) {
+	if !strings.Contains(detail, "id "+id) {
 		t.Fatalf("the detail (%q) is not about the selected row (%q):\n%s", detail, sel, s)
 	}
 }

@@ -36,13 +36,16 @@ func (s *listScreen) Update(msg tea.Msg) tea.Cmd {
 			}
 		}
 		switch {
+		case key.Matches(msg, k.Enter, k.Describe) && r == nil && (s.open != nil || s.describe != nil):
+			s.c.nav.note("no row is selected: nothing to open or describe")
+			return nil
 		case key.Matches(msg, k.Enter):
-			if r != nil && s.open != nil {
+			if s.open != nil {
 				return s.open(r)
 			}
 			return nil
 		case key.Matches(msg, k.Describe):
-			if r != nil && s.describe != nil {
+			if s.describe != nil {
 				if text, ok := s.describe(r).(string); ok { // already in words
 					s.c.nav.push(newTextScreen(s.c, s.title, text))
 				} else {

@@ -2,6 +2,7 @@ package ui
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"fmt"
 	"slices"
@@ -52,6 +53,7 @@ type planScreen struct {
 	note, result  string // a line above the plan (setup's); what the apply did
 	said          string // the last word under the plan: a refusal, a mismatch
 	secrets       map[string]string
+	stopping      bool                  // the person asked the plan to stop between steps
 	afterApplied  func(ok bool) tea.Cmd // setup proves the rule once applied
 	width, height int
 }
@@ -123,7 +125,7 @@ func (s *planScreen) ShortHelp() []key.Binding {
 		if len(s.fixes) > 1 {
 			out = append(out, k.NextFix)
 		}
-		return append(out, k.Down, k.PageDown, k.Back)
+		return append(out, s.scrollKeys()...)
 	case phaseConfirm:
 		phrase := model.Printable(destructiveTarget(s.plan()))
 		return []key.Binding{key.NewBinding(key.WithKeys("type"), key.WithHelp("type", phrase)),
@@ -132,8 +134,10 @@ func (s *planScreen) ShortHelp() []key.Binding {
 		return []key.Binding{key.NewBinding(key.WithKeys("tab"), key.WithHelp("tab", "next field")),
 			key.NewBinding(key.WithKeys("enter"), key.WithHelp("enter", "apply")), key.NewBinding(key.WithKeys("esc"), key.WithHelp("esc", "cancel"))}
 	}
-	return []key.Binding{k.Down, k.PageDown, k.Back}
+	return s.scrollKeys()
 }
+
+func (s *planScreen) scrollKeys() []key.Binding { return textKeys(&s.body, s.c.keys) }
 
 func (s *planScreen) FullHelp() [][]key.Binding {
 	k := s.c.keys
@@ -171,7 +175,17 @@ func (s *planScreen) key(msg tea.KeyPressMsg) tea.Cmd {
 		return s.inputKey(msg)
 	case phaseApplying:
 		if key.Matches(msg, k.Back) {
-			s.c.nav.note("the plan is being applied: its results follow")
+			if s.stopping {
+				s.c.nav.note("the plan stops after the step under way: its results follow")
+				return nil
+			}
+			s.c.nav.ask(question{text: "Stop the plan after the step under way? The journal keeps what was done. y / n",
+				yes: func() tea.Cmd {
+					if s.c.stopApply != nil {
+						s.c.stopApply(false)
+					}
+					return nil
+				}})
 			return nil
 		}
 	case phaseReview, phaseManual:
@@ -190,6 +204,10 @@ func (s *planScreen) key(msg tea.KeyPressMsg) tea.Cmd {
 }
 
 func (s *planScreen) confirmPlan() tea.Cmd {
+	if s.phase == phaseManual {
+		s.c.nav.note("this fix is done by hand: there is no call to apply")
+		return nil
+	}
 	if s.phase != phaseReview {
 		return nil
 	}
@@ -286,15 +304,30 @@ func (s *planScreen) secretsTyped() tea.Cmd {
 // whether the finding is gone.
 func (s *planScreen) apply() tea.Cmd {
 	c := s.c
-	s.phase, s.said, s.id = phaseApplying, "", c.nextID()
+	s.phase, s.said, s.id, s.stopping = phaseApplying, "", c.nextID(), false
 	c.applying = s.id
+	// stop ends the plan between steps; reread, the reading of the account after it
+	// (not wanted when the person is quitting).
+	stop, stopPlan := context.WithCancel(c.ctx)
+	reread, stopReread := context.WithCancel(c.ctx)
+	c.stopApply = func(quitting bool) {
+		s.stopping = true
+		stopPlan()
+		if quitting {
+			stopReread()
+		}
+		s.render()
+	}
 	s.render()
 	s.body.GotoBottom()
-	ctx, eng, opts, plan, secrets, id := c.ctx, c.eng, c.opts, s.plan(), s.secrets, s.id
+	eng, opts, plan, secrets, id := c.eng, c.opts, s.plan(), s.secrets, s.id
 	s.secrets = nil // used once
 	return c.track(func() tea.Msg {
-		out, err := eng.Apply(ctx, plan, secrets)
+		defer stopPlan()
+		defer stopReread()
+		out, err := eng.Apply(stop, plan, secrets)
 		msg := applyDoneMsg{id: id, outcomes: out, err: err}
+		ctx := reread
 		snap, serr := eng.Scan(ctx, nil)
 		if serr == nil {
 			msg.snap = snap
@@ -308,7 +341,7 @@ func (s *planScreen) apply() tea.Cmd {
 // applied shows what the plan did, and whether the finding is gone.
 func (s *planScreen) applied(msg applyDoneMsg) tea.Cmd {
 	s.phase = phaseDone
-	s.c.applying = 0
+	s.c.applying, s.c.stopApply = 0, nil
 	var b strings.Builder
 	for i, o := range msg.outcomes {
 		if o.Status == "not-run" {
@@ -323,7 +356,10 @@ func (s *planScreen) applied(msg applyDoneMsg) tea.Cmd {
 		}
 		b.WriteString("\n")
 	}
-	if msg.err != nil {
+	switch {
+	case msg.err != nil && s.stopping:
+		fmt.Fprintf(&b, "\nThe plan was %s\nThe journal (4) lists what was done; u there undoes it.\n", model.Printable(msg.err.Error()))
+	case msg.err != nil:
 		fmt.Fprintf(&b, "\nThe plan stopped: %s\n", model.Printable(msg.err.Error()))
 	}
 	if msg.snap != nil {
@@ -450,7 +486,10 @@ func (s *planScreen) prompt(p model.Plan) string {
 		return "This fix stores new credentials; they are used for this call only and never shown, logged or kept:\n" +
 			s.user.View() + "\n" + s.token.View() + "\n(tab switches, enter applies, esc cancels)\n"
 	case phaseApplying:
-		return "applying…\n"
+		if s.stopping {
+			return "stopping after the step under way…\n"
+		}
+		return "applying… (esc stops it between steps)\n"
 	}
 	return ""
 }

@@ -13,7 +13,7 @@ import (
 // repository's images, e explains its latest tag.
 
 func newReposScreen(c *common, rule string) *listScreen {
-	cols := []column{{name: "repo", title: "REPOSITORY", width: 34}, {name: "rule", title: "RULE", width: 12},
+	cols := []column{{name: "repo", title: "REPOSITORY", width: 34, path: true}, {name: "rule", title: "RULE", width: 12},
 		{name: "images", title: "IMAGES", width: 6, quantity: true}, {name: "size", title: "SIZE", width: 8, quantity: true},
 		{name: "pull", title: "LAST PULL", width: 10, quantity: true}, {name: "findings", title: "FINDINGS", width: 10, quantity: true}}
 	s := &listScreen{title: "Repositories", tabN: 1}
@@ -22,6 +22,7 @@ func newReposScreen(c *common, rule string) *listScreen {
 		s.title = "rule " + model.Printable(rule) + "/"
 	}
 	s.list = newList(c, "repositories", empty, cols, func() []row { return repoRows(c.snap, c.findings, rule, c.now()) })
+	s.order = "repositories by name, A to Z"
 	s.open = func(r *row) tea.Cmd {
 		img := newImagesScreen(c, r.ref.(*model.Repository).Name)
 		c.nav.push(img)

@@ -20,6 +20,7 @@ func newRulesScreen(c *common) *listScreen {
 	s := &listScreen{title: "Rules", tabN: 0}
 	s.list = newList(c, "rules", "This account has no pull through cache rule in this region. :setup makes one, step by step, "+
 		"showing the plan before anything is written.", cols, func() []row { return ruleRows(c.snap, c.findings) })
+	s.order = "rules by prefix, A to Z"
 	s.open = func(r *row) tea.Cmd {
 		c.nav.push(newReposScreen(c, r.ref.(*model.Rule).Prefix))
 		return nil

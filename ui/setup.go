@@ -85,9 +85,9 @@ func (s *setupScreen) SetSize(w, h int) {
 	}
 }
 
+// ShortHelp is the one key the form's own help line (drawn above) does not name.
 func (s *setupScreen) ShortHelp() []key.Binding {
-	k := s.c.keys
-	return []key.Binding{k.Enter, k.Back}
+	return []key.Binding{key.NewBinding(key.WithKeys("esc"), key.WithHelp("esc", "leave the setup (nothing is written)"))}
 }
 
 func (s *setupScreen) FullHelp() [][]key.Binding { return [][]key.Binding{s.ShortHelp()} }

@@ -104,7 +104,7 @@ func TestQuitDuringAnApplyAsksFirst(t *testing.T) {
 	if quit != nil {
 		t.Fatal("q quit while a plan was being applied, without asking")
 	}
-	if s := screenText(app); !strings.Contains(s, "Quit anyway?") {
+	if s := screenText(app); !strings.Contains(s, "then quit?") {
 		t.Fatalf("no question on screen:\n%s", s)
 	}
 	app.Update(tea.KeyPressMsg{Code: 'n', Text: "n"})
@@ -115,7 +115,7 @@ func TestQuitDuringAnApplyAsksFirst(t *testing.T) {
 	}
 	close(eng.release)
 	drive(app, apply)
-	if s := screenText(app); !strings.Contains(s, "step 1 done") || strings.Contains(s, "Quit anyway?") {
+	if s := screenText(app); !strings.Contains(s, "step 1 done") || strings.Contains(s, "then quit?") {
 		t.Fatalf("after n and the apply's end:\n%s", s)
 	}
 }
@@ -148,9 +148,7 @@ func TestTheStartNoticeStaysUntilRead(t *testing.T) {
 // is told every command there is.
 func TestRegionInTheDemoAndTheCommandsHint(t *testing.T) {
 	app := demoApp(t, 200, 30)
-	key(app, ":")
-	typeText(app, "region eu-west-1")
-	key(app, "enter")
+	command(app, "region eu-west-1")
 	if s := screenText(app); !strings.Contains(s, "The demo has one region") || strings.Contains(s, "needs a name") {
 		t.Fatalf(":region in the demo:\n%s", s)
 	}

@@ -110,19 +110,46 @@ func middleCut(s string, width int) string {
 	return string(r[:head]) + "…" + string(r[len(r)-tail:])
 }
 
+// wordCut shortens a line of text to width at a space, and says so with "…": a word
+// is not cut in half (one longer than the width is).
+func wordCut(s string, width int) string {
+	if lipgloss.Width(s) <= width {
+		return s
+	}
+	cut := truncate(s, max(0, width-2))
+	if i := strings.LastIndex(cut, " "); i > 0 {
+		return strings.TrimRight(cut[:i], " ,;:") + " …"
+	}
+	return truncate(s, max(0, width-1)) + "…"
+}
+
+// pathCut shortens a path to width by its middle segments: its first part says
+// where it is (a rule's prefix), its last which one; without the first part when
+// that does not fit either; middleCut when no cut at a slash fits.
+func pathCut(s string, width int) string {
+	if cellWidth(s) <= width {
+		return s
+	}
+	if name, digest, ok := strings.Cut(s, "@sha256:"); ok && len(digest) > 8 && !strings.HasSuffix(digest, "…") {
+		return pathCut(name+"@sha256:"+digest[:8]+"…", width) // a digest is told apart by its start
+	}
+	parts := strings.Split(s, "/")
+	for i := 2; i < len(parts); i++ {
+		if short := parts[0] + "/…/" + strings.Join(parts[i:], "/"); lipgloss.Width(short) <= width {
+			return short
+		}
+	}
+	if last := "…/" + parts[len(parts)-1]; len(parts) > 1 && lipgloss.Width(last) <= width {
+		return last
+	}
+	return middleCut(s, width)
+}
+
 func truncate(s string, width int) string {
 	if lipgloss.Width(s) <= width {
 		return s
 	}
 	return lipgloss.NewStyle().MaxWidth(width).Render(s)
-}
-
-// ellipsis cuts s to width, saying so with … at its end.
-func ellipsis(s string, width int) string {
-	if lipgloss.Width(s) <= width {
-		return s
-	}
-	return truncate(s, max(0, width-1)) + "…"
 }
 
 func orDash(s string) string {
@@ -186,6 +213,19 @@ func shortDigest(d string) string {
 		return d[:19]
 	}
 	return d
+}
+
+// textKeys are a text screen's moves that do something: down when it is longer than
+// the screen, sideways when a line (a token never broken) is wider; then back.
+func textKeys(vp *viewport.Model, k keyMap) []key.Binding {
+	var out []key.Binding
+	if vp.TotalLineCount() > vp.Height() {
+		out = append(out, k.Down, k.PageDown)
+	}
+	if vp.HorizontalScrollPercent() < 1 || vp.XOffset() > 0 {
+		out = append(out, vp.KeyMap.Left)
+	}
+	return append(out, k.Back)
 }
 
 // scroll moves a text screen: the viewport's keys, and g and G to its ends.

@@ -56,8 +56,8 @@ func newApp(eng ui.Engine) *ui.App {
 // would, feeding their messages to the model one at a time, until the interface waits
 // on nothing (no scan, no request unanswered) and no command has answered for a
 // moment: the commands still out then are timers (a cursor's blink). The spinner's
-// ticks are dropped.
-func drive(m tea.Model, cmd tea.Cmd) {
+// ticks are dropped. It reports whether the interface quit.
+func drive(m tea.Model, cmd tea.Cmd) (quit bool) {
 	app := m.(*ui.App)
 	results := make(chan tea.Msg, 1024)
 	run := func(c tea.Cmd) {
@@ -73,6 +73,9 @@ func drive(m tea.Model, cmd tea.Cmd) {
 			switch msg := msg.(type) {
 			case nil, spinner.TickMsg:
 				continue
+			case tea.QuitMsg:
+				quit = true
+				continue
 			case tea.BatchMsg:
 				for _, c := range msg {
 					run(c)
@@ -83,7 +86,7 @@ func drive(m tea.Model, cmd tea.Cmd) {
 			run(next)
 		case <-time.After(50 * time.Millisecond):
 			if !ui.Busy(app) {
-				return
+				return quit
 			}
 		case <-deadline:
 			panic("the interface stayed busy for two minutes")

@@ -31,8 +31,11 @@ func (e Engine) Scan(ctx context.Context, progress func(ui.Progress)) (*model.Sn
 	return e.Account.Scan(ctx, ecrops.Scope{}, p)
 }
 
+// Apply stops between steps once ctx ends: the calls themselves run to their end (a
+// write cut in its call leaves the journal without its outcome), and the journal
+// records where the plan stopped.
 func (e Engine) Apply(ctx context.Context, plan model.Plan, secrets map[string]string) ([]ui.StepOutcome, error) {
-	results, err := e.Account.Apply(ctx, plan, ecrops.ApplyOptions{SecretValues: secrets})
+	results, err := e.Account.Apply(context.WithoutCancel(ctx), plan, ecrops.ApplyOptions{SecretValues: secrets, Stop: ctx})
 	var out []ui.StepOutcome
 	for _, r := range results {
 		o := ui.StepOutcome{Step: r.Step, Status: r.Status, RequestID: r.RequestID}
@@ -74,9 +77,10 @@ func (e Engine) Journal() ([]ui.JournalRow, error) {
 }
 
 // UndoPlan reads the account only for a step that never recorded its outcome (a
-// killed process), to see whether its call took effect; it gives up after 20 seconds.
-func (e Engine) UndoPlan(planID string) (model.Plan, error) {
-	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+// killed process), to see whether its call took effect; it gives up after 20 seconds,
+// or when ctx ends (the person stopped it).
+func (e Engine) UndoPlan(ctx context.Context, planID string) (model.Plan, error) {
+	ctx, cancel := context.WithTimeout(ctx, 20*time.Second)
 	defer cancel()
 	u, err := e.Account.UndoPlan(ctx, planID)
 	if err == nil && len(u.Plan.Steps) == 0 {
