@@ -185,14 +185,14 @@ func TestFleetTUIInTmux(t *testing.T) {
 	tm.waitFor("8 account-regions")
 	t.Logf("the fleet's rows on screen %v after the start", time.Since(started).Round(time.Millisecond))
 	s := tm.waitFor("cross-account")
-	for _, want := range []string{"444444444444  us-east-1", "failed: AccessDenied", "failed: region not enabled", "1E 0W 0I  done", "fleet-upstream-drift"} {
+	for _, want := range []string{"444444444444  us-east-1", "failed: AccessDenied", "failed: region not enabled", "1E 0W 0I  done", "credentials: regi"} {
 		if !strings.Contains(s, want) {
 			t.Errorf("the fleet screen lacks %q:\n%s", want, s)
 		}
 	}
 	tm.keys("Enter") // the first row: the management account in us-east-1
 	s = tm.waitFor("3 Findings 1E")
-	if !strings.Contains(s, "fleet › 111111111111 · us-east-1") || !strings.Contains(s, "F fleet") {
+	if !strings.Contains(s, "fleet › 111111111111 (central) · us-east-1") || !strings.Contains(s, "F fleet") {
 		t.Errorf("the target's findings:\n%s", s)
 	}
 	tm.keys(":", "fleet", "Enter")
