@@ -30,3 +30,24 @@ func TestCrossAccountFixIsManual(t *testing.T) {
 		t.Fatalf("fix --finding %s (exit %d):\n%s", m[1], code, out)
 	}
 }
+
+// fix over a fleet counts a target whose region is not enabled as failed, as doctor
+// does, and says why in its block, rather than "incomplete" and "Nothing to fix".
+func TestFleetFixRegionNotEnabledFailed(t *testing.T) {
+	state := t.TempDir()
+	env := []string{"PATH=" + os.Getenv("PATH"), "HOME=" + state, "XDG_STATE_HOME=" + state, "XDG_CONFIG_HOME=" + state, "NO_COLOR=1",
+		"AWS_CONFIG_FILE=/dev/null", "AWS_SHARED_CREDENTIALS_FILE=/dev/null"}
+	out, _ := runCLI(t, env, "fix", "--demo-fleet", "--dry-run")
+	i := strings.Index(out, "=== account 222222222222 (team-a) eu-west-1 (")
+	if i < 0 {
+		t.Fatalf("no block for team-a eu-west-1:\n%s", out)
+	}
+	block := out[i+1:]
+	block = block[:strings.Index(block, "\n===")]
+	if !strings.Contains(block, "not scanned: region eu-west-1 is not enabled") || strings.Contains(block, "Nothing to fix") {
+		t.Errorf("team-a eu-west-1:\n%s", block)
+	}
+	if !strings.Contains(out, "failed: account 222222222222 (team-a) eu-west-1") || strings.Contains(out, "incomplete: account 222222222222") {
+		t.Errorf("the fleet's summary:\n%s", out[strings.LastIndex(out, "=== FLEET"):])
+	}
+}

@@ -120,9 +120,6 @@ func runFleet(ctx context.Context, g *globals, sc *scope, base ecrops.Config, ta
 			if err != nil {
 				return nil, err
 			}
-			if e := ecrops.RegionRefused(d.snap); e != nil {
-				return nil, fmt.Errorf("region %s is not enabled for account %s: %s answered %s: %s", d.snap.Region, d.snap.AccountID, e.Operation, e.Code, e.Message)
-			}
 			rep := d.report(stats)
 			return &fleetScan{report: &rep, view: diagnose.FleetView(d.snap)}, nil
 		},

@@ -89,5 +89,10 @@ func fixTarget(ctx context.Context, out io.Writer, g *globals, sc *scope, base e
 	if n := unfinishedNotice(acc.Journal()); n != "" {
 		fmt.Fprintln(out, "  "+n)
 	}
-	return fr.run(ctx, out, g, sc, &session{acc: acc})
+	err = fr.run(ctx, out, g, sc, &session{acc: acc})
+	var ue usageError
+	if err != nil && err.Error() != "" && !errors.As(err, &ue) { // not scanned (a region not enabled): said here, in its block
+		fmt.Fprintf(out, "  not scanned: %s\n", model.Printable(oneLine(err.Error())))
+	}
+	return err
 }
