@@ -547,7 +547,7 @@ func (s *fleetScreen) describeText(r *row) string {
 	case FleetRow:
 		line("Account:  ", targetName(ref.FleetTarget))
 		line("Region:   ", ref.Region)
-		if ref.Source != targetName(ref.FleetTarget) {
+		if ref.Source != targetName(ref.FleetTarget) && ref.Source != "account "+ref.Account {
 			line("Source:   ", ref.Source)
 		}
 		line("State:    ", ref.State)
@@ -630,4 +630,23 @@ func (s *fleetScreen) sameAccountIn(region string) (FleetRow, bool) {
 		}
 	}
 	return FleetRow{}, false
+}
+
+// View is the list and, where the screen has room under its rows, the selected row
+// whole (as d shows it): a tall terminal is not left blank.
+func (s *fleetScreen) View() string {
+	list := s.list.View()
+	r := s.selected()
+	used := strings.Count(list, "\n") + 1
+	if s.table.Height() > len(s.shown) { // the table keeps room for rows to come: drawn up to its last row
+		lines := strings.Split(list, "\n")
+		used = min(len(lines), len(s.shown)+2)
+		list = strings.Join(lines[:used], "\n")
+	}
+	room := s.height - used - 1
+	if r == nil || room < 6 {
+		return s.list.View()
+	}
+	detail := wrapText(s.describeText(r), s.width)
+	return list + "\n" + s.c.st.dim.Render(strings.Repeat("─", s.width)) + "\n" + clip(detail, room)
 }

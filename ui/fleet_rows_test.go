@@ -2,6 +2,7 @@ package ui_test
 
 import (
 	"context"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -109,6 +110,8 @@ func TestFleetCrossAccountFindingInFull(t *testing.T) {
 	}
 }
 
+var targetLine = regexp.MustCompile(`^ \d{12} `)
+
 // Sorting keeps the cross-account rows after the targets, in either direction.
 func TestFleetSortGroupsCrossAccountRows(t *testing.T) {
 	app := fleetApp(t, 120, 30)
@@ -121,7 +124,7 @@ func TestFleetSortGroupsCrossAccountRows(t *testing.T) {
 			switch {
 			case strings.Contains(l, "cross-acct") && firstCross < 0:
 				firstCross = i
-			case strings.Contains(l, "-east-1") || strings.Contains(l, "-west-1"):
+			case targetLine.MatchString(l):
 				lastTarget = i
 			}
 		}
