@@ -11,6 +11,7 @@ import (
 
 	"github.com/ptcdoctor/ptcdoctor/cmd/ptcdoctor/uiengine"
 	"github.com/ptcdoctor/ptcdoctor/ecrops"
+	"github.com/ptcdoctor/ptcdoctor/model"
 	"github.com/ptcdoctor/ptcdoctor/ui"
 )
 
@@ -182,5 +183,20 @@ func TestFleetEnterWhileDiscovering(t *testing.T) {
 	drive(app, cmd)
 	if head := strings.SplitN(screenText(app), "\n", 2)[0]; strings.Contains(head, "›") {
 		t.Fatalf("a target was opened: %q", head)
+	}
+}
+
+// ! lists what could not be checked one entry a line; a check that could not run at all
+// reads "every subject of the check", not "all every subject of the check".
+func TestNotCheckedDetailsWording(t *testing.T) {
+	snap := account("hub/a")
+	snap.Errors = []model.PartError{{Part: model.PartTemplates, Operation: "DescribeRepositoryCreationTemplates", Code: "AccessDeniedException", Message: "not authorized"}}
+	app := ui.New(context.Background(), &fakeEngine{scans: []*model.Snapshot{snap}}, ui.Options{NoColor: true})
+	app.Update(tea.WindowSizeMsg{Width: 120, Height: 40})
+	drive(app, app.Init())
+	key(app, "!")
+	s := screenText(app)
+	if !strings.Contains(s, "creation-template: every subject of the check: DescribeRepositoryCreationTemplates failed") || strings.Contains(s, "all every") {
+		t.Fatalf("the details of what was not checked:\n%s", s)
 	}
 }
