@@ -11,8 +11,10 @@ import (
 type Verdict struct {
 	// Still is the finding seen again: the same key.
 	Still *model.Finding
-	// Appeared are findings at error severity on the same subject that the diagnosis
-	// before the fix did not have: the fix moved the problem, it did not remove it.
+	// Appeared are findings at error severity that the diagnosis before the fix did not
+	// have, on the same subject, or of the same check on the same repository under another
+	// name (a reference to it, an image in it): the fix moved the problem, it did not
+	// remove it.
 	Appeared []model.Finding
 	// NotChecked is set when the check could not judge the subject after the fix: a
 	// finding that could not be looked for is not a finding gone.
@@ -35,7 +37,7 @@ func (v Verdict) String() string {
 		for _, f := range v.Appeared {
 			titles = append(titles, "["+f.ID()+"] "+model.Printable(f.Title))
 		}
-		return "NOT fixed: the finding is gone, but new at error severity on the same subject: " + strings.Join(titles, "; ")
+		return "NOT fixed: the finding is gone, but in its place, new at error severity: " + strings.Join(titles, "; ")
 	case len(v.NotChecked) > 0:
 		n := v.NotChecked[0]
 		more := ""
@@ -63,7 +65,8 @@ func Recheck(f model.Finding, before []model.Finding, after Result) Verdict {
 		switch {
 		case g.Key() == key:
 			v.Still = g
-		case g.Subject == f.Subject && g.Severity == model.SeverityError && !had[g.Key()]:
+		case g.Severity == model.SeverityError && !had[g.Key()] &&
+			(g.Subject == f.Subject || g.Check == f.Check && sameRepository(f.Subject, g.Subject)):
 			v.Appeared = append(v.Appeared, *g)
 		}
 	}
@@ -73,6 +76,37 @@ func Recheck(f model.Finding, before []model.Finding, after Result) Verdict {
 		}
 	}
 	return v
+}
+
+// sameRepository reports whether two subjects name one repository: a repository, an
+// image in it (repo:tag, repo@digest) or a reference to it (host/repo:tag). Deleting a
+// wrongly named repository leaves the wrong name in use by whatever pulls it: the same
+// check then finds the reference, and that is the finding still there, not a new one.
+func sameRepository(a, b model.Subject) bool {
+	ra, rb := repositoryOf(a), repositoryOf(b)
+	return ra != "" && ra == rb
+}
+
+func repositoryOf(s model.Subject) string {
+	name := s.Name
+	switch s.Kind {
+	case "repository":
+		return strings.TrimSuffix(name, "/")
+	case "reference":
+		if host, rest, ok := strings.Cut(name, "/"); ok && strings.ContainsAny(host, ".:") {
+			name = rest
+		}
+	case "image":
+	default:
+		return ""
+	}
+	if i := strings.Index(name, "@"); i >= 0 {
+		name = name[:i]
+	}
+	if i := strings.LastIndex(name, ":"); i > strings.LastIndex(name, "/") {
+		name = name[:i]
+	}
+	return name
 }
 
 // inScope reports whether a subject the check could not judge falls within a finding's

@@ -37,6 +37,25 @@ func TestRecheckComparesKeys(t *testing.T) {
 	}
 }
 
+// A wrongly named repository deleted while something still pulls the wrong name: the same
+// check now finds the reference. That is the problem still there under another subject,
+// not a fix; a finding of that check on another repository is not counted against it.
+func TestRecheckCountsTheSameProblemUnderAnotherName(t *testing.T) {
+	repo := model.Finding{Check: "name-mismatch", Subject: model.Subject{Kind: "repository", Name: "docker-hub/nginx"}, Severity: model.SeverityError, Title: "docker-hub/nginx cannot work"}
+	ref := model.Finding{Check: "name-mismatch", Subject: model.Subject{Kind: "reference", Name: "111122223333.dkr.ecr.us-east-1.amazonaws.com/docker-hub/nginx:latest"}, Severity: model.SeverityError, Title: "the reference cannot work"}
+	other := model.Finding{Check: "name-mismatch", Subject: model.Subject{Kind: "reference", Name: "111122223333.dkr.ecr.us-east-1.amazonaws.com/docker-hub/nginx-unprivileged:latest"}, Severity: model.SeverityError, Title: "another"}
+	if v := diagnose.Recheck(repo, []model.Finding{repo}, diagnose.Result{Findings: []model.Finding{ref}}); v.Fixed() || len(v.Appeared) != 1 {
+		t.Fatalf("the same repository's reference after the fix reads %q", v)
+	}
+	if v := diagnose.Recheck(repo, []model.Finding{repo}, diagnose.Result{Findings: []model.Finding{other}}); !v.Fixed() {
+		t.Fatalf("another repository's finding reads %q", v)
+	}
+	img := model.Finding{Check: "name-mismatch", Subject: model.Subject{Kind: "image", Name: "docker-hub/nginx@sha256:0123"}, Severity: model.SeverityError}
+	if v := diagnose.Recheck(repo, []model.Finding{repo}, diagnose.Result{Findings: []model.Finding{img}}); v.Fixed() {
+		t.Fatalf("an image of the same repository reads %q", v)
+	}
+}
+
 // Ids are the key's hash: stable, 8 hex digits, and distinct where keys are.
 func TestFindingIDs(t *testing.T) {
 	a := model.Finding{Check: "name-mismatch", Subject: model.Subject{Kind: "repository", Name: "docker-hub/nginx"}}

@@ -78,7 +78,8 @@ type Account struct {
 	sdk          *sdkShare // what a fleet's targets share (fleet.go); nil for one account
 	upstreamOnce sync.Once
 	upstream     http.RoundTripper // every registry call: one connection pool, shared by the probes (upstream.go)
-	pings        pingCache
+	pings        pingCache         // its own; a fleet run's targets share the run's (probeshare.go)
+	inRun        bool              // opened by EachTarget: its probes share the run's answers
 }
 
 // Identity is the caller, with the account and region the tool looks at.

@@ -139,7 +139,7 @@ func (a *Account) Apply(ctx context.Context, plan model.Plan, opts ApplyOptions)
 		return results, err
 	}
 	id := newPlanID()
-	defer a.forgetCredentials() // a step may have changed a secret
+	defer a.forgetAfterWrite() // a step may have changed a secret, or what an answer rested on
 	for i := range plan.Steps {
 		if opts.Stop != nil && opts.Stop.Err() != nil {
 			return results, a.stopped(id, plan, i)
@@ -448,7 +448,7 @@ func (a *Account) upstreamServes(ctx context.Context, rules []model.Rule, premis
 	if rule == nil {
 		return "the rule " + prefix + "/ is gone"
 	}
-	p := a.ProbeUpstream(ctx, *rule, ref)
+	p := a.probeUpstream(ctx, *rule, ref, nil) // afresh: never an answer a run kept
 	switch {
 	case p.SecretError != nil:
 		return "not asked with the rule's credentials: its secret could not be read (" + p.SecretError.Operation + ": " + p.SecretError.Message + ")"

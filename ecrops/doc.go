@@ -31,7 +31,14 @@
 // reported with its error; the others go on. The targets of one Targets call share what
 // need not be theirs alone: the SDK configuration of each source of credentials, loaded
 // once, with its HTTP client (one pool of connections: calls are signed per account), and
-// one pool for the registries, at most 64 connections to a host.
+// one pool for the registries, at most 64 connections to a host. While EachTarget (or a
+// FleetRun over several) runs, its targets share what the probes learn (probeshare.go):
+// each registry's answer to the anonymous ping, and each upstream probe's answer by
+// reference and credentials (anonymous, or a keyed hash of user and token held in memory
+// for the run), each asked once for the fleet and counted by the target that asked it. A
+// target's scan start keeps the run's answers (the others use them); the next run, and
+// any write, start afresh; a write's premise (model.ExpectUpstreamServes) never takes a
+// kept answer.
 //
 // Every call is counted per operation (Account.Calls), AWS's and the registries' alike.
 // Registry calls share one transport per account (per fleet, above), which learns each registry's answer to

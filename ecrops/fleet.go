@@ -395,6 +395,8 @@ type sdkShare struct {
 
 	registryOnce sync.Once
 	registry     *http.Transport // every target's registry calls (upstream.go)
+
+	probes probeShare // what the probes of a run's targets learned (probeshare.go)
 }
 
 type loadedConfig struct {
@@ -456,7 +458,8 @@ func (s *sdkShare) config(ctx context.Context, key string, cfg Config) (aws.Conf
 
 // EachTarget opens every target and runs work on it: at most parallel targets at once
 // (each with its own calls in flight and rate limits, as Config says), and done with each
-// result as its target finishes, one call at a time. A target that cannot be opened or
+// result as its target finishes, one call at a time. The targets' probes share what they
+// learn while it runs (probeshare.go). A target that cannot be opened or
 // whose work fails is done with its error; the others go on.
 func EachTarget[R any](ctx context.Context, base Config, targets []Target, parallel int,
 	work func(context.Context, Target, *Account) (R, error), done func(Target, R, error)) {
@@ -464,6 +467,7 @@ func EachTarget[R any](ctx context.Context, base Config, targets []Target, paral
 		parallel = 8
 	}
 	sem := make(chan struct{}, parallel)
+	defer FleetRun(targets)()
 	var mu sync.Mutex
 	var wg sync.WaitGroup
 	for _, t := range targets {
@@ -483,6 +487,7 @@ func EachTarget[R any](ctx context.Context, base Config, targets []Target, paral
 			var r R
 			acc, err := OpenTarget(ctx, base, t)
 			if err == nil {
+				acc.inRun = true // its probes share the run's answers
 				r, err = work(ctx, t, acc)
 			}
 			mu.Lock()

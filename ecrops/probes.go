@@ -38,7 +38,15 @@ import (
 
 // ProbeUpstream asks the rule's upstream about a reference, with the rule's credentials
 // (read from its secret and held in memory for this call only) unless NoSecretRead is set.
+// In a fleet run, a target gets the answer another target had for the same reference and
+// credentials (probeshare.go).
 func (a *Account) ProbeUpstream(ctx context.Context, rule model.Rule, upstreamRef string) model.UpstreamProbe {
+	return a.probeUpstream(ctx, rule, upstreamRef, a.sharedRun())
+}
+
+// probeUpstream is ProbeUpstream, sharing the answer in run (nil: asked afresh, as a
+// write's premise always is).
+func (a *Account) probeUpstream(ctx context.Context, rule model.Rule, upstreamRef string, run *sharedProbes) model.UpstreamProbe {
 	ctx, cancel := context.WithTimeout(ctx, a.probeTimeout())
 	defer cancel()
 	p := model.UpstreamProbe{Reference: upstreamRef}
@@ -48,7 +56,10 @@ func (a *Account) ProbeUpstream(ctx context.Context, rule model.Rule, upstreamRe
 		return p
 	}
 	auth, known := a.ruleAuth(ctx, rule, &p)
-	return a.probeWith(ctx, ref, auth, p, known)
+	if run == nil {
+		return a.probeWith(ctx, ref, auth, p, known)
+	}
+	return run.answer(ctx, ref, known, p, func() model.UpstreamProbe { return a.probeWith(ctx, ref, auth, p, known) })
 }
 
 // ruleAuth is how a probe logs in to a rule's upstream: with the rule's credentials, or
@@ -154,7 +165,7 @@ var retryServerErrors = remote.WithRetryStatusCodes(http.StatusInternalServerErr
 // replay that failure after its backoff, and 200 probes would each wait for nothing.
 func (a *Account) retryUnlessFailing(registry string) remote.Option {
 	return remote.WithRetryPredicate(func(err error) bool {
-		if err == nil || errors.Is(err, context.DeadlineExceeded) || errors.Is(err, context.Canceled) || a.pings.failing(registry) {
+		if err == nil || errors.Is(err, context.DeadlineExceeded) || errors.Is(err, context.Canceled) || a.pingsNow().failing(registry) {
 			return false
 		}
 		var t interface{ Temporary() bool }
@@ -223,12 +234,22 @@ func (a *Account) readCredentials(ctx context.Context, arn string) (string, stri
 }
 
 // forgetCredentials forgets the secrets read, and what the registries answered to their
-// pings: a new scan, or a write, starts from what is there now.
+// pings: a new scan starts from what is there now. The fleet run's answers stay: the run
+// is a fleet scan's freshness, and the other targets are using them.
 func (a *Account) forgetCredentials() {
 	a.credMu.Lock()
 	a.creds = map[string][2]string{}
 	a.credMu.Unlock()
 	a.pings.forget()
+}
+
+// forgetAfterWrite is forgetCredentials after a write, which forgets the fleet run's
+// answers too: nothing learned before a write is kept across it.
+func (a *Account) forgetAfterWrite() {
+	a.forgetCredentials()
+	if a.sdk != nil {
+		a.sdk.probes.renew()
+	}
 }
 
 func (a *Account) fetchCredentials(ctx context.Context, arn string) (string, string, error) {

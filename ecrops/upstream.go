@@ -43,7 +43,9 @@ func (a *Account) upstreamTransport() http.RoundTripper {
 			a.meter.count(registryOperation(req), resp, err, false)
 			return resp, err
 		})
-		a.upstream = a.pings.wrap(counted)
+		a.upstream = roundTripFunc(func(req *http.Request) (*http.Response, error) {
+			return a.pingsNow().roundTrip(counted, req)
+		})
 	})
 	return a.upstream
 }
@@ -171,21 +173,21 @@ func (c *pingCache) replaysFailure(e *pingEntry) bool {
 	return false
 }
 
-func (c *pingCache) wrap(next http.RoundTripper) http.RoundTripper {
-	return roundTripFunc(func(req *http.Request) (*http.Response, error) {
-		if req.Method != http.MethodGet || req.URL.Path != "/v2/" || req.Header.Get("Authorization") != "" {
-			return next.RoundTrip(req)
-		}
-		key := req.URL.Scheme + "://" + req.URL.Host
-		e, err := c.turn(req, key)
-		if e == nil || err != nil {
-			return nil, err
-		}
-		if e.asking == nil { // answered, or failing: replayed
-			return e.replay(req)
-		}
-		return c.ask(next, req, e)
-	})
+// roundTrip answers an anonymous ping from the cache, or asks it of next; any other
+// call goes to next.
+func (c *pingCache) roundTrip(next http.RoundTripper, req *http.Request) (*http.Response, error) {
+	if req.Method != http.MethodGet || req.URL.Path != "/v2/" || req.Header.Get("Authorization") != "" {
+		return next.RoundTrip(req)
+	}
+	key := req.URL.Scheme + "://" + req.URL.Host
+	e, err := c.turn(req, key)
+	if e == nil || err != nil {
+		return nil, err
+	}
+	if e.asking == nil { // answered, or failing: replayed
+		return e.replay(req)
+	}
+	return c.ask(next, req, e)
 }
 
 // turn waits until the ping of key is answered, failing, or this request's to make; in
@@ -268,8 +270,12 @@ func (e *pingEntry) replay(req *http.Request) (*http.Response, error) {
 	return e.ans.response(req), nil
 }
 
+// response is the answer for req. Its Request is a shallow copy of req with the URL the
+// answer came from: go-containerregistry reads only that URL (its scheme) and the
+// request is never sent; a deep Clone (headers, context) cost 4 % of a fleet's CPU.
 func (p pingAnswer) response(req *http.Request) *http.Response {
-	from := req.Clone(req.Context())
+	from := new(http.Request)
+	*from = *req
 	u := p.url
 	from.URL = &u
 	return &http.Response{Status: http.StatusText(p.status), StatusCode: p.status, Proto: "HTTP/1.1", ProtoMajor: 1, ProtoMinor: 1,

@@ -369,7 +369,7 @@ func (s *planScreen) applied(msg applyDoneMsg) tea.Cmd {
 			if v := diagnose.Recheck(*s.about, before, msg.result); v.Fixed() {
 				b.WriteString("\nRe-checked: FIXED. The finding is gone.\n")
 			} else {
-				b.WriteString("\nRe-checked: NOT FIXED: " + model.Printable(v.String()) + "\n")
+				b.WriteString("\nRe-checked: " + model.Printable(v.String()) + "\n") // "NOT fixed: …" or "could not confirm: …"
 			}
 		}
 	}

@@ -157,6 +157,7 @@ func (f *Fleet) Scan(ctx context.Context, report func(ui.FleetRow)) ui.FleetCros
 	f.mu.Lock()
 	known, pending := append([]ecrops.Target(nil), f.targets...), append([]ecrops.Target(nil), f.discover...)
 	f.mu.Unlock()
+	defer ecrops.FleetRun(append(known, pending...))() // one run: the targets found later share the probes' answers too
 	var wg sync.WaitGroup
 	wg.Add(1)
 	go func() {
