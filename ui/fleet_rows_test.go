@@ -54,7 +54,8 @@ func TestFleetUnreadAccountFails(t *testing.T) {
 	app.Update(tea.WindowSizeMsg{Width: 100, Height: 24})
 	drive(app, app.Init())
 	s := screenText(app)
-	if l := lineWith(s, "profile default", "us-east-1"); !strings.Contains(l, "failed: could not tell which account") || strings.Contains(l, "0E") {
+	// (The account's credentials are asked first: refused, it fails with AWS's answer.)
+	if l := lineWith(s, "profile default", "us-east-1"); !strings.Contains(l, "failed: InvalidClientTokenId") || strings.Contains(l, "0E") {
 		t.Fatalf("the unread account's row:\n%s", s)
 	}
 	if status := strings.Split(s, "\n")[2]; !strings.HasPrefix(status, "profile default us-east-1 failed:") {
