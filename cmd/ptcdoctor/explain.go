@@ -326,6 +326,8 @@ func printErrorVerdictIn(w io.Writer, v diagnose.ErrorVerdict, notRead, scopeArg
 		}
 		fmt.Fprintln(w)
 		say(w, "Cause: ", "       ", fmt.Sprintf("%s (%s; check %s; %s)", v.Cause.Title, v.Cause.ID, check, how))
+	} else if r.InvalidReference != "" {
+		fmt.Fprintln(w, "\nCause: none named: the line's image is not a reference")
 	} else {
 		fmt.Fprintln(w, "\nCause: not settled; the line allows:")
 		for _, id := range r.Candidates {
