@@ -396,3 +396,49 @@ func TestExplainErrorOfA403WhenTheRulesSecretWasDeleted(t *testing.T) {
 		t.Errorf("upstream authentication failed: cause %q (confirmed %v): %s", v.Cause.ID, v.Confirmed, v.Verdict)
 	}
 }
+
+// explain agrees with doctor: a link whose input could not be read is not checked. With
+// the rule's secret deleted, the pull budget of the rule cannot be read (doctor: NOT
+// CHECKED upstream-rate-limit, GetSecretValue failed), so the chain neither says "no
+// pull limit" nor calls itself complete (trial 16).
+func TestExplainDoesNotPassThePullBudgetItCouldNotRead(t *testing.T) {
+	_, acc := account(t, filepath.Join("..", "testdata", "scenarios", "deleted-secret.yaml"))
+	snap, err := acc.Scan(context.Background(), ecrops.Scope{}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ref, err := model.ParseRef("111122223333.dkr.ecr.us-east-1.amazonaws.com/docker-hub/library/nginx:1.27", snap.AccountID, snap.Region, snap.Rules)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ex := diagnose.Explain(context.Background(), snap, acc, ref, diagnose.Options{})
+	var budget *diagnose.ExplainStep
+	for i, s := range ex.Steps {
+		if s.Name == "pull budget" {
+			budget = &ex.Steps[i]
+		}
+	}
+	if budget == nil || budget.Status != diagnose.StatusNotChecked || !strings.Contains(budget.Detail, "GetSecretValue") {
+		t.Fatalf("pull budget: %+v, want not checked with the failed GetSecretValue", budget)
+	}
+	if !ex.NotChecked() {
+		t.Error("the chain reports itself complete with the pull budget unread")
+	}
+}
+
+// A creation template not seen because the templates could not be read is not "none".
+func TestExplainDoesNotReadUnreadTemplatesAsNone(t *testing.T) {
+	snap := &model.Snapshot{AccountID: "111122223333", Region: "us-east-1",
+		Rules: []model.Rule{{Prefix: "quay", UpstreamRegistry: "quay", UpstreamURL: "quay.io"}}}
+	snap.Errors = append(snap.Errors, model.PartError{Part: model.PartTemplates, Operation: "DescribeRepositoryCreationTemplates", Code: "AccessDeniedException"})
+	ref, err := model.ParseRef("111122223333.dkr.ecr.us-east-1.amazonaws.com/quay/org/app:1", snap.AccountID, snap.Region, snap.Rules)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ex := diagnose.Explain(context.Background(), snap, lowBudgetProber{}, ref, diagnose.Options{})
+	for _, s := range ex.Steps {
+		if s.Name == "creation template" && s.Status != diagnose.StatusNotChecked {
+			t.Errorf("creation template: %s %q with the templates unread", s.Status, s.Detail)
+		}
+	}
+}
