@@ -442,3 +442,27 @@ func TestExplainDoesNotReadUnreadTemplatesAsNone(t *testing.T) {
 		}
 	}
 }
+
+// downProber is an upstream that does not answer (a 503), over an empty cache.
+type downProber struct{ lowBudgetProber }
+
+func (downProber) ProbeUpstream(_ context.Context, _ model.Rule, ref string) model.UpstreamProbe {
+	return model.UpstreamProbe{Reference: ref, Class: "server-error", Status: 503, Message: "Service Unavailable"}
+}
+
+// A Docker Hub name of one segment (docker-hub/nginx) whose upstream did not answer is
+// not a good upstream reference, nor one with "no pull limit": both are not checked.
+func TestExplainDoesNotPassLinksTheUpstreamDidNotAnswer(t *testing.T) {
+	snap := &model.Snapshot{AccountID: "111122223333", Region: "us-east-1",
+		Rules: []model.Rule{{Prefix: "docker-hub", UpstreamRegistry: "docker-hub", UpstreamURL: model.DockerHubRegistry}}}
+	ref, err := model.ParseRef("111122223333.dkr.ecr.us-east-1.amazonaws.com/docker-hub/nginx:1.27", snap.AccountID, snap.Region, snap.Rules)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ex := diagnose.Explain(context.Background(), snap, downProber{}, ref, diagnose.Options{})
+	for _, s := range ex.Steps {
+		if (s.Name == "upstream reference" || s.Name == "pull budget") && s.Status != diagnose.StatusNotChecked {
+			t.Errorf("%s: %s %q with the upstream not answering", s.Name, s.Status, s.Detail)
+		}
+	}
+}

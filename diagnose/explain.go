@@ -74,8 +74,12 @@ func Explain(ctx context.Context, snap *model.Snapshot, prober Prober, ref model
 	add("rule", "ok", fmt.Sprintf("%s/ → %s (%s)", rule.Prefix, rule.UpstreamURL, rule.UpstreamRegistry))
 
 	up := ref.Upstream
+	unread := len(d.notChecked)
 	if _, ok := d.libraryMismatch(ref.Repository, orDefault(ref.Tag, "latest"), nil); ok {
 		add("upstream reference", "failed", up+": a Docker Hub name that needs, or must not have, library/")
+	} else if len(d.notChecked) > unread {
+		// The upstream did not answer for the name or its library/ twin: not a pass.
+		add("upstream reference", StatusNotChecked, up+": whether it needs, or must not have, library/ is not known: "+failedCall(d.notChecked[unread].Failed))
 	} else {
 		add("upstream reference", "ok", up)
 	}
@@ -175,6 +179,9 @@ func Explain(ctx context.Context, snap *model.Snapshot, prober Prober, ref model
 	case repo == nil && snap.PartFailed(model.PartTemplates) != nil:
 		// No template seen is not "none": the read failed.
 		add("creation template", StatusNotChecked, "the templates could not be read: "+failedCall(*snap.PartFailed(model.PartTemplates)))
+	case repo == nil && snap.PartFailed(model.PartRepositories) != nil:
+		// Whether ECR will create the repository (and so apply a template) is not known.
+		add("creation template", StatusNotChecked, "the repositories could not be listed: "+failedCall(*snap.PartFailed(model.PartRepositories)))
 	case repo != nil:
 		add("creation template", "skipped", "the repository exists; templates apply only when ECR creates it")
 	case tpl == nil:
