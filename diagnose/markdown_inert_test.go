@@ -77,3 +77,18 @@ func liveMarkdown(md string) string {
 	}
 	return ""
 }
+
+// A subject left unjudged twice by the same failed call (a repository probed under two
+// references) is named once: "repository docker-hub/nginx, repository docker-hub/nginx"
+// read as two.
+func TestNotCheckedNamesEachSubjectOnce(t *testing.T) {
+	nginx := diagnose.ReportNotChecked{Check: "name-mismatch", Subject: diagnose.ReportSubject{Kind: "repository", Name: "docker-hub/nginx"},
+		Operation: "upstream:registry-1.docker.io", Code: "500", Message: "UNAVAILABLE"}
+	other := nginx
+	other.Subject.Name = "docker-hub/library/nginx"
+	r := diagnose.Report{NotChecked: []diagnose.ReportNotChecked{nginx, nginx, other}}
+	groups := r.NotCheckedGroups()
+	if len(groups) != 1 || groups[0].Subjects() != "repository docker-hub/nginx, repository docker-hub/library/nginx" {
+		t.Fatalf("%+v", groups)
+	}
+}

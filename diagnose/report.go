@@ -299,6 +299,7 @@ func (g NotCheckedGroup) Subjects() string { return firstFew(g.Names) }
 func (r Report) NotCheckedGroups() []NotCheckedGroup {
 	var out []NotCheckedGroup
 	at := map[string]int{}
+	named := map[string]bool{}
 	for _, n := range r.NotChecked {
 		// Per-subject failures differ by their subject (and AWS's message names it):
 		// group by the call and its error code, and show the first message.
@@ -319,7 +320,12 @@ func (r Report) NotCheckedGroups() []NotCheckedGroup {
 			// says which part was not made, so that the report does not contradict itself.
 			name += " (only its " + n.Operation + "; finding " + id + " rests on what was read)"
 		}
-		out[i].Names = append(out[i].Names, name)
+		if k := k + "|" + name; !named[k] {
+			named[k] = true
+			// Two reads of one subject that failed alike (a repository probed under
+			// two references) leave it unjudged once, not twice.
+			out[i].Names = append(out[i].Names, name)
+		}
 	}
 	// One failed read that stopped several checks alike is said once, naming them.
 	var merged []NotCheckedGroup
