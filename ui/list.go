@@ -42,6 +42,11 @@ type row struct {
 	cells map[string]string
 	nums  map[string]float64
 	ref   any
+	// group keeps rows of different kinds apart whatever the sort (a fleet's targets,
+	// then its cross-account findings): rows sort within their group.
+	group int
+	// shorten, when set, fits a cell to a width the list cuts it to (else its end goes).
+	shorten func(col, cell string, width int) string
 }
 
 type list struct {
@@ -118,6 +123,9 @@ func (l *list) arrange() {
 	}
 	if col := l.column(l.sortBy); col != nil {
 		slices.SortStableFunc(idx, func(a, b int) int {
+			if g := cmp.Compare(l.rows[a].group, l.rows[b].group); g != 0 {
+				return g
+			}
 			if l.desc {
 				a, b = b, a
 			}
@@ -134,10 +142,14 @@ func (l *list) arrange() {
 	for i, j := range idx {
 		r := make(table.Row, len(vis))
 		for k, c := range vis {
-			r[k] = " " + l.rows[j].cells[c.name]
-			if c.path {
-				r[k] = " " + pathCut(l.rows[j].cells[c.name], cols[k].Width-1) // after the cell's leading space
+			cell := l.rows[j].cells[c.name]
+			switch sh := l.rows[j].shorten; {
+			case sh != nil && cellWidth(cell) > cols[k].Width-1:
+				cell = sh(c.name, cell, cols[k].Width-1) // after the cell's leading space
+			case c.path:
+				cell = pathCut(cell, cols[k].Width-1)
 			}
+			r[k] = " " + cell
 		}
 		rows[i] = r
 	}
