@@ -272,3 +272,37 @@ func TestContradictoryPlansAreSeenBeforeAnyWrite(t *testing.T) {
 		t.Fatalf("%v", got)
 	}
 }
+
+// fix --finding ID for a finding whose check could not look this time (the upstream did
+// not answer its probe) is not "no such finding … mistyped" (exit 2): it says the finding
+// could not be judged now, points at the failed call, writes nothing, and exits 3.
+func TestFixOfAFindingThatCouldNotBeJudgedNow(t *testing.T) {
+	_, env := standIn(t, "demo")
+	r, _ := report(t, env)
+	stale := ""
+	for _, f := range r.Findings {
+		if f.Check == "stale-tag" && strings.HasPrefix(f.Subject.Name, "docker-hub/library/alpine:") {
+			stale = f.ID
+		}
+	}
+	if stale == "" {
+		t.Fatalf("the demo's stale alpine is not there: %+v", r.Findings)
+	}
+	_, env = failingStandIn(t, `[{"operation":"upstream:registry-1.docker.io","errorRate":1}]`, nil)
+	out, code := runCLI(t, env, "fix", "--finding", stale, "--yes", "--destructive")
+	if code != exitScan || strings.Contains(out, "mistyped") || !strings.Contains(out, "--finding "+stale+": not among the findings that could be judged now") ||
+		!strings.Contains(out, "NOT CHECKED  stale-tag") || !strings.Contains(out, "Nothing was written") {
+		t.Fatalf("exit %d:\n%s", code, out)
+	}
+}
+
+// A fix withheld because its premise could not be confirmed says so, not only "no fix".
+func TestAWithheldFixSaysWhy(t *testing.T) {
+	f := model.Finding{Explanation: "The cache serves sha256:1; the upstream's latest is now sha256:2. The refresh (delete the cached tag, pull it again) is not offered: the upstream did not answer every probe (alpine:latest: unavailable); deleting the tag now could leave nothing to serve."}
+	if got := withheldBecause(f); got != " now: it is withheld because the upstream did not answer every probe (alpine:latest: unavailable)" {
+		t.Fatalf("%q", got)
+	}
+	if got := withheldBecause(model.Finding{Explanation: "Nothing withheld."}); got != "" {
+		t.Fatalf("%q", got)
+	}
+}
