@@ -274,6 +274,7 @@ func (m *meter) do(req *http.Request, inner aws.HTTPClient) (*http.Response, err
 			return nil, err
 		}
 	}
+	hideWriteTo(req) // sdkbody.go: else a fast answer can be broken off by the SDK's close
 	resp, err := inner.Do(req)
 	if err == nil {
 		resp.Body = &bodyWatcher{ReadCloser: resp.Body, meter: m}

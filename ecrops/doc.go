@@ -46,6 +46,10 @@
 // kept answer.
 //
 // Every call is counted per operation (Account.Calls), AWS's and the registries' alike.
+// The meter in front of the SDK's HTTP client also shows net/http each request body
+// without its WriteTo (sdkbody.go; SDKHTTPClient for other SDK clients): the SDK closes
+// the body when the answer's headers arrive, and the closed body's WriteTo error made
+// net/http close the connection under a large answer still being read.
 // Registry calls share one transport per account (per fleet, above), which learns each registry's answer to
 // the anonymous ping once per scan, and a registry whose ping failed twice as failing, so
 // that its later probes are each "not checked" with that failed call at once, neither

@@ -14,6 +14,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/aws/retry"
 	v4 "github.com/aws/aws-sdk-go-v2/aws/signer/v4"
+	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/ecr"
 	"github.com/aws/aws-sdk-go-v2/service/iam"
@@ -21,6 +22,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sts"
 	"github.com/aws/smithy-go"
 
+	"github.com/ptcdoctor/ptcdoctor/ecrops"
 	"github.com/ptcdoctor/ptcdoctor/ecrops/sim"
 	"github.com/ptcdoctor/ptcdoctor/ecrops/sim/simtest"
 )
@@ -62,6 +64,9 @@ func (s *stand) as(keyID, secret string) *stand {
 		Region:       info.Region,
 		Credentials:  credentials.NewStaticCredentialsProvider(keyID, secret, ""),
 		BaseEndpoint: aws.String(info.Endpoint),
+		// As ecrops.Open does: else a large answer is sometimes broken off by the SDK
+		// closing the request's body under net/http (ecrops/sdkbody.go).
+		HTTPClient: ecrops.SDKHTTPClient(awshttp.NewBuildableClient()),
 		// Tests want to see each answer as the stand-in gave it: one attempt, no backoff.
 		Retryer: func() aws.Retryer {
 			return retry.AddWithMaxAttempts(retry.NewStandard(func(o *retry.StandardOptions) {
