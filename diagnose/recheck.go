@@ -2,6 +2,7 @@ package diagnose
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/ptcdoctor/ptcdoctor/model"
@@ -16,6 +17,9 @@ type Verdict struct {
 	// name (a reference to it, an image in it): the fix moved the problem, it did not
 	// remove it.
 	Appeared []model.Finding
+	// Moved are those of Appeared that are the fixed finding's own check on the same
+	// repository under another name: the problem still there, not a new one.
+	Moved []model.Finding
 	// NotChecked is set when the check could not judge the subject after the fix: a
 	// finding that could not be looked for is not a finding gone.
 	NotChecked []model.NotChecked
@@ -32,12 +36,24 @@ func (v Verdict) String() string {
 	switch {
 	case v.Still != nil:
 		return "NOT fixed, still failing: " + model.Printable(v.Still.Title)
-	case len(v.Appeared) > 0:
-		var titles []string
-		for _, f := range v.Appeared {
-			titles = append(titles, "["+f.ID()+"] "+model.Printable(f.Title))
+	case len(v.Moved) > 0:
+		// The finding's key is gone only because its subject's name changed: say it is
+		// still failing, and as what, rather than "gone", which reads as progress.
+		var as []string
+		for _, f := range v.Moved {
+			if strings.Contains(f.Title, f.Subject.Name) {
+				as = append(as, "["+f.ID()+"] "+model.Printable(f.Title)) // the title names it
+				continue
+			}
+			as = append(as, "the "+model.Printable(f.Subject.Kind+" "+f.Subject.Name)+" (["+f.ID()+"] "+model.Printable(f.Title)+")")
 		}
-		return "NOT fixed: the finding is gone, but in its place, new at error severity: " + strings.Join(titles, "; ")
+		s := "NOT fixed, still failing as " + strings.Join(as, "; ")
+		if others := v.Appeared[len(v.Moved):]; len(others) > 0 {
+			s += "; and in its place, new at error severity: " + titled(others)
+		}
+		return s
+	case len(v.Appeared) > 0:
+		return "NOT fixed: the finding is gone, but in its place, new at error severity: " + titled(v.Appeared)
 	case len(v.NotChecked) > 0:
 		n := v.NotChecked[0]
 		more := ""
@@ -50,6 +66,14 @@ func (v Verdict) String() string {
 	return "fixed"
 }
 
+func titled(fs []model.Finding) string {
+	var titles []string
+	for _, f := range fs {
+		titles = append(titles, "["+f.ID()+"] "+model.Printable(f.Title))
+	}
+	return strings.Join(titles, "; ")
+}
+
 // Recheck judges a finding that a fix was applied for, by its key, against the diagnosis
 // made after the fix. before are the findings the fix was chosen from. The CLI and the
 // interface both use it, so that "fixed" means the same everywhere.
@@ -60,16 +84,21 @@ func Recheck(f model.Finding, before []model.Finding, after Result) Verdict {
 		had[b.Key()] = true
 	}
 	key := f.Key()
+	var others []model.Finding
 	for i := range after.Findings {
 		g := &after.Findings[i]
 		switch {
 		case g.Key() == key:
 			v.Still = g
-		case g.Severity == model.SeverityError && !had[g.Key()] &&
-			(g.Subject == f.Subject || g.Check == f.Check && sameRepository(f.Subject, g.Subject)):
-			v.Appeared = append(v.Appeared, *g)
+		case g.Severity != model.SeverityError || had[g.Key()]:
+		case g.Check == f.Check && g.Subject != f.Subject && sameRepository(f.Subject, g.Subject):
+			v.Moved = append(v.Moved, *g)
+		case g.Subject == f.Subject:
+			others = append(others, *g)
 		}
 	}
+	// Appeared lists the moved first, so that Moved is its head.
+	v.Appeared = append(slices.Clip(v.Moved), others...)
 	for _, n := range after.NotChecked {
 		if n.Check == f.Check && inScope(f.Subject, n.Subject) {
 			v.NotChecked = append(v.NotChecked, n)

@@ -110,3 +110,30 @@ func TestRecheckNeedsEveryReadOfTheFindingsScope(t *testing.T) {
 		t.Errorf("a new error reads %q", v)
 	}
 }
+
+// The same problem under another name reads as still failing, and as what, not as "the
+// finding is gone", which reads as progress; another check's new error on the subject
+// still reads as new in its place.
+func TestRecheckSaysTheMovedProblemIsStillFailing(t *testing.T) {
+	repo := model.Finding{Check: "name-mismatch", Subject: model.Subject{Kind: "repository", Name: "docker-hub/nginx"}, Severity: model.SeverityError, Title: "docker-hub/nginx cannot work"}
+	ref := model.Finding{Check: "name-mismatch", Subject: model.Subject{Kind: "reference", Name: "111122223333.dkr.ecr.us-east-1.amazonaws.com/docker-hub/nginx:latest"}, Severity: model.SeverityError, Title: "the reference cannot work"}
+	v := diagnose.Recheck(repo, []model.Finding{repo}, diagnose.Result{Findings: []model.Finding{ref}})
+	if s := v.String(); !strings.HasPrefix(s, "NOT fixed, still failing as the reference 111122223333.dkr.ecr.us-east-1.amazonaws.com/docker-hub/nginx:latest (["+ref.ID()+"] the reference cannot work)") ||
+		strings.Contains(s, "gone") || strings.Contains(s, "in its place") {
+		t.Fatalf("the same problem under another name reads %q", s)
+	}
+	other := model.Finding{Check: "credentials", Subject: repo.Subject, Severity: model.SeverityError, Title: "something new"}
+	v = diagnose.Recheck(repo, []model.Finding{repo}, diagnose.Result{Findings: []model.Finding{other, ref}})
+	if s := v.String(); v.Fixed() || len(v.Appeared) != 2 || !strings.HasPrefix(s, "NOT fixed, still failing as the reference") ||
+		!strings.Contains(s, "; and in its place, new at error severity: ["+other.ID()+"] something new") {
+		t.Fatalf("moved and a new error read %q", s)
+	}
+	// A title that names the reference is not preceded by the name again.
+	ref.Title = ref.Subject.Name + " cannot work: use 111122223333.dkr.ecr.us-east-1.amazonaws.com/docker-hub/library/nginx:latest"
+	if s := diagnose.Recheck(repo, []model.Finding{repo}, diagnose.Result{Findings: []model.Finding{ref}}).String(); s != "NOT fixed, still failing as ["+ref.ID()+"] "+ref.Title {
+		t.Fatalf("a title naming the reference reads %q", s)
+	}
+	if s := diagnose.Recheck(repo, []model.Finding{repo}, diagnose.Result{Findings: []model.Finding{other}}).String(); !strings.HasPrefix(s, "NOT fixed: the finding is gone, but in its place, new at error severity: ") {
+		t.Fatalf("another check's new error reads %q", s)
+	}
+}

@@ -160,8 +160,8 @@ func NewReport(snap *model.Snapshot, res Result, withStats bool) Report {
 // Markdown renders the report for an incident ticket.
 func (r Report) Markdown() string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "# ptcdoctor report: %s in %s\n\n", r.Account, r.Region)
-	fmt.Fprintf(&b, "Scanned %s as `%s`. **%s, %s, %d info.**\n\n", r.ScannedAt.Format(time.RFC3339), r.Identity,
+	fmt.Fprintf(&b, "# ptcdoctor report: %s in %s\n\n", mdText(r.Account), mdText(r.Region))
+	fmt.Fprintf(&b, "Scanned %s as `%s`. **%s, %s, %d info.**\n\n", r.ScannedAt.Format(time.RFC3339), mdCode(r.Identity),
 		plural(r.Summary.Errors, "error", "errors"), plural(r.Summary.Warnings, "warning", "warnings"), r.Summary.Info)
 	if !r.Complete {
 		b.WriteString("**Incomplete: some parts could not be read, so some checks said nothing about some subjects.**\n\n")
@@ -169,14 +169,14 @@ func (r Report) Markdown() string {
 	if len(r.Errors) > 0 {
 		b.WriteString("## Not scanned\n\n")
 		for _, e := range r.Errors {
-			fmt.Fprintf(&b, "- %s: `%s` failed: %s %s\n", mdEscape(e.Part), e.Operation, e.Code, mdEscape(e.Message))
+			fmt.Fprintf(&b, "- %s: `%s` failed: %s %s\n", mdText(e.Part), mdCode(e.Operation), mdText(e.Code), mdText(e.Message))
 		}
 		b.WriteString("\n")
 	}
 	if len(r.NotChecked) > 0 {
 		b.WriteString("## Not checked\n\n")
 		for _, g := range r.NotCheckedGroups() {
-			fmt.Fprintf(&b, "- `%s`: %s. `%s` failed: %s %s\n", g.Check, mdEscape(g.Subjects()), g.Operation, g.Code, mdEscape(g.Message))
+			fmt.Fprintf(&b, "- `%s`: %s. `%s` failed: %s %s\n", mdCode(g.Check), mdText(g.Subjects()), mdCode(g.Operation), mdText(g.Code), mdText(g.Message))
 		}
 		b.WriteString("\n")
 	}
@@ -186,26 +186,27 @@ func (r Report) Markdown() string {
 		b.WriteString("No findings in what could be checked.\n")
 	}
 	for _, f := range r.Findings {
-		fmt.Fprintf(&b, "## %s. [%s] %s\n\n", f.ID, f.Severity, mdEscape(f.Title))
-		fmt.Fprintf(&b, "Check `%s`, %s `%s`.\n\n%s\n\n", f.Check, f.Subject.Kind, f.Subject.Name, mdEscape(f.Explanation))
+		fmt.Fprintf(&b, "## %s. [%s] %s\n\n", mdText(f.ID), mdText(f.Severity), mdText(f.Title))
+		fmt.Fprintf(&b, "Check `%s`, %s `%s`.\n\n%s\n\n", mdCode(f.Check), mdText(f.Subject.Kind), mdCode(f.Subject.Name), mdText(f.Explanation))
 		if len(f.Evidence) > 0 {
 			b.WriteString("Evidence:\n\n")
 			for _, e := range f.Evidence {
-				fmt.Fprintf(&b, "- `%s` → %s\n", strings.ReplaceAll(e.Call, "`", "'"), mdEscape(e.Answer))
+				fmt.Fprintf(&b, "- `%s` → %s\n", mdCode(e.Call), mdText(e.Answer))
 			}
 			b.WriteString("\n")
 		}
 		for i, fx := range f.Fixes {
-			fmt.Fprintf(&b, "Fix %d: %s", i+1, mdEscape(fx.Title))
+			fmt.Fprintf(&b, "Fix %d: %s", i+1, mdText(fx.Title))
 			if fx.Destructive {
 				b.WriteString(" (destructive)")
 			}
 			b.WriteString("\n\n")
 			for _, s := range fx.Steps {
-				fmt.Fprintf(&b, "    %s %s%s\n", s.Operation, paramsLine(s.Params), s.each())
+				// An indented code block: inert, as long as each step stays one line.
+				fmt.Fprintf(&b, "    %s\n", model.Printable(s.Operation+" "+paramsLine(s.Params)+s.each()))
 			}
 			if fx.Manual != "" {
-				b.WriteString("```\n" + fx.Manual + "\n```\n")
+				b.WriteString(mdFenced(fx.Manual))
 			}
 			b.WriteString("\n")
 		}
@@ -263,6 +264,26 @@ func mdText(s string) string { return mdEscape(model.Printable(s)) }
 // mdCode makes a text from outside safe inside a code span: a backquote would end it.
 func mdCode(s string) string { return strings.ReplaceAll(model.Printable(s), "`", "'") }
 
+// mdFenced puts lines in a fenced code block whose fence no line of them can close.
+func mdFenced(text string) string {
+	lines := strings.Split(text, "\n")
+	longest := 0
+	for i, l := range lines {
+		lines[i] = model.Printable(l)
+		run := 0
+		for _, c := range []byte(l) {
+			if c == '`' {
+				run++
+			} else {
+				run = 0
+			}
+			longest = max(longest, run)
+		}
+	}
+	fence := strings.Repeat("`", max(3, longest+1))
+	return fence + "\n" + strings.Join(lines, "\n") + "\n" + fence + "\n"
+}
+
 // NotCheckedGroup is the subjects of one check (or of several alike) that one failed
 // call left unjudged.
 type NotCheckedGroup struct {
@@ -278,6 +299,7 @@ func (g NotCheckedGroup) Subjects() string { return firstFew(g.Names) }
 func (r Report) NotCheckedGroups() []NotCheckedGroup {
 	var out []NotCheckedGroup
 	at := map[string]int{}
+	named := map[string]bool{}
 	for _, n := range r.NotChecked {
 		// Per-subject failures differ by their subject (and AWS's message names it):
 		// group by the call and its error code, and show the first message.
@@ -298,7 +320,12 @@ func (r Report) NotCheckedGroups() []NotCheckedGroup {
 			// says which part was not made, so that the report does not contradict itself.
 			name += " (only its " + n.Operation + "; finding " + id + " rests on what was read)"
 		}
-		out[i].Names = append(out[i].Names, name)
+		if k := k + "|" + name; !named[k] {
+			named[k] = true
+			// Two reads of one subject that failed alike (a repository probed under
+			// two references) leave it unjudged once, not twice.
+			out[i].Names = append(out[i].Names, name)
+		}
 	}
 	// One failed read that stopped several checks alike is said once, naming them.
 	var merged []NotCheckedGroup
@@ -459,9 +486,34 @@ func paramsLine(p map[string]string) string {
 	return strings.Join(parts, " ")
 }
 
+// mdEscape makes a text inert in Markdown: every character that could open a link, an
+// image, emphasis, a code span, a table cell or HTML is escaped (CommonMark's backslash
+// escapes; < > & as entities, so that no tag or entity of the text's own survives), and
+// so is a line start that would make a list item, a heading or a quote.
 func mdEscape(s string) string {
-	return strings.NewReplacer("<", "&lt;", ">", "&gt;").Replace(s)
+	s = mdInline.Replace(s)
+	if i := len(s) - len(strings.TrimLeft(s, " ")); i < len(s) {
+		// What remains at the start that a line could begin a block with: a list
+		// marker ("- ", "+ ", "1. ", "1) "); # > and * are escaped above already.
+		rest := s[i:]
+		switch {
+		case rest[0] == '-' || rest[0] == '+' || rest[0] == '=':
+			s = s[:i] + `\` + rest
+		default:
+			j := 0
+			for j < len(rest) && j < 9 && rest[j] >= '0' && rest[j] <= '9' {
+				j++
+			}
+			if j > 0 && j < len(rest) && (rest[j] == '.' || rest[j] == ')') {
+				s = s[:i] + rest[:j] + `\` + rest[j:]
+			}
+		}
+	}
+	return s
 }
+
+var mdInline = strings.NewReplacer(`\`, `\\`, "`", "\\`", "*", `\*`, "_", `\_`, "[", `\[`, "]", `\]`, "(", `\(`, ")", `\)`,
+	"#", `\#`, "|", `\|`, "!", `\!`, "~", `\~`, "<", "&lt;", ">", "&gt;", "&", "&amp;")
 
 func sum(m map[string]int) int {
 	n := 0

@@ -61,6 +61,9 @@ func (d Difference) String() string {
 	}
 	if ref, ok := strings.CutPrefix(d.Key, model.ExpectUpstreamServes); ok {
 		_, ref, _ = strings.Cut(ref, " ")
+		if d.unconfirmed() {
+			return fmt.Sprintf("the upstream could not be asked whether it serves %s now (%s), so whether what is deleted could be pulled back is not known", ref, d.Have)
+		}
 		return fmt.Sprintf("the upstream does not serve %s now with the rule's credentials (%s), so what is deleted could not be pulled back", ref, d.Have)
 	}
 	if added, removed, ok := statementChanges(d.Want, d.Have); ok {
@@ -76,7 +79,19 @@ func (d Difference) String() string {
 	return fmt.Sprintf("%s was %q, is %q now", d.Key, short(d.Want), short(d.Have))
 }
 
-// PreconditionError says that the account changed since the plan was made.
+// unconfirmed reports whether a difference is a premise that could not be read rather
+// than one read and found otherwise: the upstream answered 5xx, did not answer, or could
+// not be asked with the rule's credentials. Not "the account changed".
+func (d Difference) unconfirmed() bool {
+	if !strings.HasPrefix(d.Key, model.ExpectUpstreamServes) {
+		return false
+	}
+	h := d.Have
+	return strings.HasPrefix(h, "not asked") || h == "" || h[0] == '5' || h[0] < '0' || h[0] > '9'
+}
+
+// PreconditionError says that the account changed since the plan was made, or that what
+// the step rests on could not be confirmed now.
 type PreconditionError struct {
 	Step       model.Step
 	Key        string // the first difference's key, value expected and value found
@@ -90,11 +105,17 @@ func (e *PreconditionError) Error() string {
 		return fmt.Sprintf("%s %s: %v; nothing was written", e.Step.Operation, e.Step.Target, e.Refusal)
 	}
 	var what []string
+	changed := false
 	for _, d := range e.Diffs {
 		what = append(what, d.String())
+		changed = changed || !d.unconfirmed()
 	}
-	return fmt.Sprintf("%s %s: the account changed since the plan was made (%s); nothing was written",
-		e.Step.Operation, e.Step.Target, strings.Join(what, "; "))
+	why := "what it rests on could not be confirmed now"
+	if changed {
+		why = "the account changed since the plan was made"
+	}
+	return fmt.Sprintf("%s %s: %s (%s); nothing was written",
+		e.Step.Operation, e.Step.Target, why, strings.Join(what, "; "))
 }
 
 func short(s string) string {

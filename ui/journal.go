@@ -73,6 +73,11 @@ func newJournalScreen(c *common) *listScreen {
 				case errors.Is(err, context.Canceled):
 					c.nav.note("stopped: the undo of plan " + id + " was not built, nothing was written")
 					return nil
+				case err != nil && strings.HasPrefix(err.Error(), "nothing to undo"):
+					// Nothing failed: the plan has no step with an inverse. A note, not an error
+					// that stays on every screen.
+					c.nav.note(model.Printable(err.Error()))
+					return nil
 				case err != nil:
 					c.nav.fail("undo", "Not undone: plan "+id, err.Error())
 					return nil

@@ -64,6 +64,9 @@ type applyDoneMsg struct {
 	err      error
 	snap     *model.Snapshot
 	result   diagnose.Result
+	// undoable: a step the plan did is one the journal can undo (a force
+	// DeleteRepository has no inverse), so that "u there undoes it" is offered only then.
+	undoable bool
 }
 
 // provedMsg is what was seen after the plan: appended to its results.
@@ -326,7 +329,7 @@ func (s *planScreen) apply() tea.Cmd {
 		defer stopPlan()
 		defer stopReread()
 		out, err := eng.Apply(stop, plan, secrets)
-		msg := applyDoneMsg{id: id, outcomes: out, err: err}
+		msg := applyDoneMsg{id: id, outcomes: out, err: err, undoable: undoableIn(eng, out)}
 		ctx := reread
 		snap, serr := eng.Scan(ctx, nil)
 		if serr == nil {
@@ -358,7 +361,11 @@ func (s *planScreen) applied(msg applyDoneMsg) tea.Cmd {
 	}
 	switch {
 	case msg.err != nil && s.stopping:
-		fmt.Fprintf(&b, "\nThe plan was %s\nThe journal (4) lists what was done; u there undoes it.\n", model.Printable(msg.err.Error()))
+		undo := "u there undoes it"
+		if !msg.undoable {
+			undo = "none of it can be undone"
+		}
+		fmt.Fprintf(&b, "\nThe plan was %s\nThe journal (4) lists what was done; %s.\n", model.Printable(msg.err.Error()), undo)
 	case msg.err != nil:
 		fmt.Fprintf(&b, "\nThe plan stopped: %s\n", model.Printable(msg.err.Error()))
 	}
@@ -522,6 +529,27 @@ func destructiveTarget(p model.Plan) string {
 func needsSecret(p model.Plan) bool {
 	for _, s := range p.Steps {
 		if s.NeedsSecretValue {
+			return true
+		}
+	}
+	return false
+}
+
+// undoableIn reports whether the journal can undo a step the plan did: the journal's row
+// of that write (by its request id) says so.
+func undoableIn(eng Engine, out []StepOutcome) bool {
+	done := map[string]bool{}
+	for _, o := range out {
+		if o.Status == "done" && o.RequestID != "" {
+			done[o.RequestID] = true
+		}
+	}
+	if len(done) == 0 {
+		return false
+	}
+	rows, _ := eng.Journal()
+	for _, r := range rows {
+		if r.Undoable && done[r.RequestID] {
 			return true
 		}
 	}

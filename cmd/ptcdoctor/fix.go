@@ -147,6 +147,7 @@ func (fr *fixRun) run(ctx context.Context, out io.Writer, g *globals, sc *scope,
 		fix model.Fix
 	}
 	var todo []chosen
+	noFix := false // a finding asked for has no fix ptcdoctor can apply
 	matched := map[string]bool{}
 	for i, f := range d.Findings {
 		id := f.ID()
@@ -157,7 +158,8 @@ func (fr *fixRun) run(ctx context.Context, out io.Writer, g *globals, sc *scope,
 		}
 		if fixIndex < 1 || fixIndex > len(f.Fixes) || len(f.Fixes[fixIndex-1].Plan.Steps) == 0 {
 			if len(findingIDs) > 0 {
-				fmt.Fprintf(out, "[%s] %s: no fix %d that ptcdoctor can apply; see `ptcdoctor doctor`\n", id, model.Printable(f.Title), fixIndex)
+				fmt.Fprintf(out, "[%s] %s: no fix %d that ptcdoctor can apply%s; see `ptcdoctor doctor`\n", id, model.Printable(f.Title), fixIndex, withheldBecause(f))
+				noFix = true
 			}
 			continue
 		}
@@ -168,6 +170,13 @@ func (fr *fixRun) run(ctx context.Context, out io.Writer, g *globals, sc *scope,
 		if !matched[arg] {
 			unknown = append(unknown, model.Printable(arg))
 		}
+	}
+	if len(unknown) > 0 && !fr.fleet && !d.Complete() {
+		// An id not found while some subjects could not be judged may be one of theirs:
+		// its check could not look this time (listed above). Not a typo: exit 3.
+		fmt.Fprintf(out, "--finding %s: not among the findings that could be judged now. It may be on a subject its check could not look at this time (NOT CHECKED above, with the failed call): run fix again once those calls answer. Nothing was written.\n",
+			strings.Join(unknown, ", "))
+		return incompleteError{errQuiet}
 	}
 	if len(unknown) > 0 && !fr.fleet {
 		// A finding asked for by a wrong id is a usage error, before anything is written.
@@ -188,6 +197,10 @@ func (fr *fixRun) run(ctx context.Context, out io.Writer, g *globals, sc *scope,
 			return incompleteError{errQuiet}
 		}
 		return err
+	}
+	if len(todo) == 0 && noFix {
+		fmt.Fprintln(out, "Nothing applied: no fix of the finding asked for is one ptcdoctor can apply now (above).")
+		return incomplete(nil)
 	}
 	if len(todo) == 0 {
 		fmt.Fprintln(out, "Nothing to fix.")
@@ -474,3 +487,16 @@ func secretFromStdin(username string) (string, error) {
 }
 
 func (e writeFailedError) Unwrap() error { return e.findingsError }
+
+// withheldBecause is why a finding's fix that ptcdoctor would apply is not offered this
+// time, as its explanation says ("… is not offered: the upstream did not answer …"), or "".
+func withheldBecause(f model.Finding) string {
+	_, why, ok := strings.Cut(f.Explanation, " is not offered: ")
+	if !ok {
+		return ""
+	}
+	if i := strings.Index(why, "; "); i >= 0 {
+		why = why[:i]
+	}
+	return " now: it is withheld because " + model.Printable(strings.TrimSuffix(why, "."))
+}

@@ -218,3 +218,20 @@ func TestAnUnreadableJournalIsNotNothingUnfinished(t *testing.T) {
 		t.Fatalf("notice %q", n)
 	}
 }
+
+// The journal is a file on this machine: an on-call engineer whose credentials expired
+// still reads what was changed (listing, --json) and acknowledges a plan, with no AWS
+// credentials, region or endpoint anywhere.
+func TestJournalNeedsNoCredentials(t *testing.T) {
+	state := t.TempDir()
+	env := []string{"PATH=" + os.Getenv("PATH"), "HOME=" + t.TempDir(), "XDG_STATE_HOME=" + state, "XDG_CONFIG_HOME=" + t.TempDir(), "NO_COLOR=1",
+		"AWS_EC2_METADATA_DISABLED=true", "AWS_CONFIG_FILE=/nonexistent", "AWS_SHARED_CREDENTIALS_FILE=/nonexistent"}
+	j := &ecrops.Journal{Dir: filepath.Join(state, "ptcdoctor")}
+	j.Append(ecrops.JournalEntry{Plan: "killed-plan", Step: 0, Phase: "intent", Operation: "ecr:DeletePullThroughCacheRule", Target: "quay"})
+	for _, args := range [][]string{{"journal"}, {"journal", "--json"}, {"journal", "--ack", "killed-plan"}} {
+		out, code := runCLI(t, env, args...)
+		if code != exitOK || !strings.Contains(out, "killed-plan") || strings.Contains(out, "credentials") {
+			t.Errorf("%v without credentials: exit %d:\n%s", args, code, out)
+		}
+	}
+}
