@@ -515,9 +515,9 @@ func (s *fleetScreen) count() string {
 			regions++
 		}
 	}
-	out := fmt.Sprintf("%d account-regions", regions)
+	out := fmt.Sprintf("%d account-region%s", regions, plurals(regions))
 	if discovering > 0 {
-		out += fmt.Sprintf(", %d accounts discovering", discovering)
+		out += fmt.Sprintf(", %d account%s discovering", discovering, plurals(discovering))
 	}
 	return out
 }
@@ -649,4 +649,12 @@ func (s *fleetScreen) View() string {
 	}
 	detail := wrapText(s.describeText(r), s.width)
 	return list + "\n" + s.c.st.dim.Render(strings.Repeat("─", s.width)) + "\n" + clip(detail, room)
+}
+
+// plurals is the "s" of a count other than one.
+func plurals(n int) string {
+	if n == 1 {
+		return ""
+	}
+	return "s"
 }

@@ -224,7 +224,7 @@ func TestFleetDiscoveringAndNotChecked(t *testing.T) {
 	app.Update(tea.WindowSizeMsg{Width: 80, Height: 24})
 	cmd := app.Init()
 	s := screenText(app)
-	if lineWith(s, "222222222222", "discovering") == "" || !strings.Contains(s, "fleet · 1 account-regions, 1 accounts discovering") {
+	if lineWith(s, "222222222222", "discovering") == "" || !strings.Contains(s, "fleet · 1 account-region, 1 account discovering") {
 		t.Fatalf("the discovering account is not listed at once:\n%s", s)
 	}
 	app.Update(tea.KeyPressMsg{Code: tea.KeyDown}) // not key(): it waits for the scan, not run yet

@@ -76,8 +76,8 @@ func runFleetFix(cmd *cobra.Command, g *globals, sc *scope, ff *fleetFlags, fr *
 			break
 		}
 	}
-	fmt.Fprintf(out, "\n=== FLEET: %d account-regions: %d done, %d not fixed, %d failed, %d incomplete, %d not attempted\n",
-		len(targets), len(done), len(notFixed), len(failed), len(incomplete), len(left))
+	fmt.Fprintf(out, "\n=== FLEET: %s: %d done, %d not fixed, %d failed, %d incomplete, %d not attempted\n",
+		plural(len(targets), "account-region"), len(done), len(notFixed), len(failed), len(incomplete), len(left))
 	for _, list := range []struct {
 		what  string
 		names []string
