@@ -215,12 +215,19 @@ func shortDigest(d string) string {
 	return d
 }
 
-// textKeys are a text screen's moves that do something: down when it is longer than
-// the screen, sideways when a line (a token never broken) is wider; then back.
+// textKeys are a text screen's moves that do something, from where it stands: down
+// only when there is more below, up only when there is more above, sideways when a
+// line (a token never broken) is wider; then back. Every text screen's footer is
+// built here, so that none offers a move that goes nowhere.
 func textKeys(vp *viewport.Model, k keyMap) []key.Binding {
 	var out []key.Binding
 	if vp.TotalLineCount() > vp.Height() {
-		out = append(out, k.Down, k.PageDown)
+		if !vp.AtBottom() {
+			out = append(out, k.Down, k.PageDown)
+		}
+		if !vp.AtTop() {
+			out = append(out, k.Up, k.PageUp)
+		}
 	}
 	if vp.HorizontalScrollPercent() < 1 || vp.XOffset() > 0 {
 		out = append(out, vp.KeyMap.Left)
