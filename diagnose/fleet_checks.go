@@ -1,6 +1,8 @@
 package diagnose
 
 import (
+	"bytes"
+	"encoding/json"
 	"fmt"
 	"regexp"
 	"sort"
@@ -242,6 +244,7 @@ func (f *fleet) upstreamDrift() []model.Finding {
 		}
 		// Lifecycle: some templates expire images and some do not.
 		var lc, nolc []string
+		var withPolicy, lacking []ruleSetup
 		for _, s := range setups {
 			name := where(s.view) + " " + s.rule.Prefix
 			switch {
@@ -249,18 +252,53 @@ func (f *fleet) upstreamDrift() []model.Finding {
 				f.skip(check, "upstream "+upstream+" lifecycle in "+name, "the creation templates of "+where(s.view)+" could not be read")
 			case s.template != nil && s.template.LifecyclePolicy != "":
 				lc = append(lc, name)
+				withPolicy = append(withPolicy, s)
 			default:
 				nolc = append(nolc, name)
+				lacking = append(lacking, s)
 			}
 		}
 		if len(lc) > 0 && len(nolc) > 0 {
-			out = append(out, upstreamDriftFinding(upstream, "lifecycle", setups,
+			fd := upstreamDriftFinding(upstream, "lifecycle", setups,
 				fmt.Sprintf("Creation templates give the cache repositories of %s a lifecycle policy in %s but not in %s: there, cached images are never expired and the repositories grow (and cost) without bound.",
 					upstream, strings.Join(lc, ", "), strings.Join(nolc, ", ")),
-				"Give those templates the same lifecycle policy (the no-lifecycle fix of each target)"))
+				"Give the templates without one the lifecycle policy the others have")
+			fd.Fixes[0].Manual = lifecycleSteps(withPolicy[0], lacking)
+			out = append(out, fd)
 		}
 	}
 	return out
+}
+
+// lifecycleSteps is the manual fix of a lifecycle drift, account by account: the fix is
+// to the template, which no check of the account offers when the template has made no
+// repository yet (no-lifecycle judges repositories), so the call is given whole, with the
+// lifecycle policy of an account that has one; where no template covers the rule, the
+// account's creation-template fix makes one with a lifecycle policy.
+func lifecycleSteps(from ruleSetup, lacking []ruleSetup) string {
+	policy := from.template.LifecyclePolicy
+	var compact bytes.Buffer
+	if json.Compact(&compact, []byte(policy)) == nil {
+		policy = compact.String() // one line, no raw control character
+	} else {
+		policy = model.Printable(policy)
+	}
+	steps := []string{"Give the templates without one the lifecycle policy of the template " + from.template.Prefix + " in " + where(from.view) + ":"}
+	seen := map[string]bool{}
+	for _, s := range lacking {
+		if s.template == nil {
+			steps = append(steps, fmt.Sprintf("- In %s, no creation template covers %s/: `ptcdoctor fix --check creation-template` on that account-region creates one with a lifecycle policy.",
+				where(s.view), s.rule.Prefix))
+			continue
+		}
+		if key := where(s.view) + " " + s.template.Prefix; !seen[key] {
+			seen[key] = true
+			steps = append(steps, fmt.Sprintf("- In %s, the template %s: aws ecr update-repository-creation-template --region %s --prefix %s --lifecycle-policy '%s'",
+				where(s.view), s.template.Prefix, s.view.Region, s.template.Prefix, strings.ReplaceAll(policy, "'", `'\''`)))
+		}
+	}
+	steps = append(steps, "A template applies to repositories made after the change; cache repositories it made already keep none: the no-lifecycle fix of that account-region gives them one.")
+	return strings.Join(steps, "\n")
 }
 
 func upstreamDriftFinding(upstream, what string, setups []ruleSetup, explanation, fix string) model.Finding {

@@ -105,6 +105,28 @@ func TestFleetUpstreamDrift(t *testing.T) {
 		!strings.Contains(fs[0].Explanation+fs[1].Explanation, "but not in 333333333333 eu-west-1 hub") {
 		t.Fatalf("%s\n%s", fs[0].Explanation, fs[1].Explanation)
 	}
+	// The fix is to the template, which has made no repository yet (so no check of that
+	// account offers one): the call is given whole, with the policy the others have; an
+	// account with no template at all is sent to its creation-template fix.
+	manual := func() string {
+		fs, _ := diagnose.FleetChecks(views, nil, nil)
+		for _, f := range fs {
+			if f.Check == "fleet-upstream-drift" && strings.Contains(f.Title, "lifecycle") {
+				return f.Fixes[0].Manual
+			}
+		}
+		t.Fatalf("no lifecycle drift in %v", checksOf(fs))
+		return ""
+	}
+	if m := manual(); !strings.Contains(m, "In 333333333333 eu-west-1, the template hub: aws ecr update-repository-creation-template --region eu-west-1 --prefix hub --lifecycle-policy '"+lifecycle+"'") ||
+		strings.Contains(m, "222222222222") {
+		t.Fatalf("lifecycle drift's fix:\n%s", m)
+	}
+	views[2].Templates = nil
+	if m := manual(); !strings.Contains(m, "In 333333333333 eu-west-1, no creation template covers hub/: `ptcdoctor fix --check creation-template`") {
+		t.Fatalf("lifecycle drift's fix without a template:\n%s", m)
+	}
+	views[2].Templates = []model.Template{{Prefix: "hub", AppliedFor: []string{"PULL_THROUGH_CACHE"}}}
 	// Templates that could not be read take no side: not checked for that account.
 	views[2].Errors = []model.PartError{{Part: model.PartTemplates, Operation: "DescribeRepositoryCreationTemplates", Code: "AccessDeniedException"}}
 	fs, nc := diagnose.FleetChecks(views, nil, nil)

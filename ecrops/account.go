@@ -47,6 +47,9 @@ type Config struct {
 	Retryer func() aws.Retryer
 	// Credentials replace the default credential chain (the embedded demo uses this).
 	Credentials aws.CredentialsProvider
+	// AssumedRole names the role whose session Credentials are (a fleet target's), for
+	// the journal: where a write was made and how to reach that account again.
+	AssumedRole string
 	// StateDir holds the journal; "" means $XDG_STATE_HOME/ptcdoctor.
 	StateDir string
 	// NoSecretRead makes probes anonymous: the rule's secret is not read.
@@ -107,7 +110,7 @@ func (e *NoCredentialsError) Error() string {
 func (e *NoCredentialsError) Unwrap() error { return e.Err }
 
 // ErrReadOnly is returned by every write in read-only mode, before any network traffic.
-var ErrReadOnly = errors.New("read-only mode: ptcdoctor makes no changes (turn writes on to apply fixes)")
+var ErrReadOnly = errors.New("read-only mode: ptcdoctor makes no changes (run without --read-only to make them; in the interface, w turns writes on)")
 
 // Open builds an Account from the standard AWS configuration and cfg.
 func Open(ctx context.Context, cfg Config) (*Account, error) {

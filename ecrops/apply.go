@@ -24,6 +24,9 @@ type ApplyOptions struct {
 	// a person who read the difference (undo --force). A step's own refusals (a
 	// repository that holds images) still stop it.
 	Force bool
+	// Undo of a plan journaled without its account and region (undo --force): see
+	// UndoOptions.Unrecorded.
+	Unrecorded bool
 	// Stop, once done, stops the plan between steps: the step under way finishes
 	// (its call is never cut, so its outcome is journaled), no later step starts,
 	// and the journal records where the plan stopped. Apply then returns ErrStopped.
@@ -113,6 +116,20 @@ func (a *Account) Apply(ctx context.Context, plan model.Plan, opts ApplyOptions)
 	if a.cfg.ReadOnly {
 		return nil, ErrReadOnly
 	}
+	// Where the writes land, for the journal; an undo lands only where its plan ran.
+	place, err := a.Place(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if plan.UndoOf != "" {
+		entries, err := a.journal.Entries()
+		if err != nil && len(entries) == 0 {
+			return nil, err
+		}
+		if err := a.checkPlace(ctx, entries, plan.UndoOf, opts.Unrecorded); err != nil {
+			return nil, err
+		}
+	}
 	results := make([]StepResult, len(plan.Steps))
 	for i, s := range plan.Steps {
 		results[i] = StepResult{Index: i, Step: s, Status: "not-run"}
@@ -142,9 +159,9 @@ func (a *Account) Apply(ctx context.Context, plan model.Plan, opts ApplyOptions)
 	defer a.forgetAfterWrite() // a step may have changed a secret, or what an answer rested on
 	for i := range plan.Steps {
 		if opts.Stop != nil && opts.Stop.Err() != nil {
-			return results, a.stopped(id, plan, i)
+			return results, a.stopped(id, place, plan, i)
 		}
-		if err := a.applyStep(ctx, id, plan, i, opts, &results[i]); err != nil {
+		if err := a.applyStep(ctx, id, place, plan, i, opts, &results[i]); err != nil {
 			return results, err
 		}
 	}
@@ -162,7 +179,7 @@ func (a *Account) Apply(ctx context.Context, plan model.Plan, opts ApplyOptions)
 
 // stopped journals that the plan stopped before step i (after it wrote something:
 // before its first step, nothing of it is in the journal to be told apart).
-func (a *Account) stopped(id string, plan model.Plan, i int) error {
+func (a *Account) stopped(id string, place Place, plan model.Plan, i int) error {
 	if i == 0 {
 		return fmt.Errorf("%w: nothing was written", ErrStopped)
 	}
@@ -171,9 +188,11 @@ func (a *Account) stopped(id string, plan model.Plan, i int) error {
 		done = fmt.Sprintf("steps 1-%d were done", i)
 	}
 	s := plan.Steps[i]
-	err := a.journal.Append(JournalEntry{Time: time.Now().UTC(), Plan: id, PlanTitle: plan.Title, Step: i, Kind: s.Kind,
+	entry := JournalEntry{Time: time.Now().UTC(), Plan: id, PlanTitle: plan.Title, Step: i, Kind: s.Kind,
 		Operation: s.Operation, Target: s.Target, Phase: "stopped", UndoOf: plan.UndoOf,
-		Error: "not run: the plan was stopped before this step; " + done})
+		Error: "not run: the plan was stopped before this step; " + done}
+	entry.setPlace(place)
+	err := a.journal.Append(entry)
 	if err != nil {
 		return fmt.Errorf("%w: step %d of %d and after not run; %s, and the journal could not record the stop: %v", ErrStopped, i+1, len(plan.Steps), done, err)
 	}
@@ -181,7 +200,7 @@ func (a *Account) stopped(id string, plan model.Plan, i int) error {
 }
 
 // applyStep is one step of Apply, under the machine's write lock.
-func (a *Account) applyStep(ctx context.Context, id string, plan model.Plan, i int, opts ApplyOptions, result *StepResult) error {
+func (a *Account) applyStep(ctx context.Context, id string, place Place, plan model.Plan, i int, opts ApplyOptions, result *StepResult) error {
 	s := plan.Steps[i]
 	impl := stepImpls[s.Kind]
 	unlock, err := a.journal.lock(ctx)
@@ -195,6 +214,7 @@ func (a *Account) applyStep(ctx context.Context, id string, plan model.Plan, i i
 	}
 	entry := JournalEntry{Time: time.Now().UTC(), Plan: id, PlanTitle: plan.Title, Step: i, Kind: s.Kind,
 		Operation: s.Operation, Target: s.Target, Params: s.Params, Before: before, UndoOf: plan.UndoOf}
+	entry.setPlace(place)
 	entry.Phase = "intent"
 	if err := a.journal.Append(entry); err != nil {
 		return fmt.Errorf("%w; nothing more was written", err)

@@ -20,6 +20,11 @@
 // call) and the state it left, so that an undo refuses over later changes and a plan
 // killed mid-call can still be undone (undo.go). A plan asked to stop
 // (ApplyOptions.Stop) stops between steps, never in a call, and journals where.
+// Each journal line records where its write was made (place.go: the caller's account, as
+// GetCallerIdentity answers, the region, the profile or role): one journal serves every
+// account a machine writes to, and an undo, planned (UndoPlan) or applied (Apply of a
+// plan with UndoOf), is refused before any write in another account or region, and for
+// lines that do not say where unless the person says they checked (UndoOptions).
 //
 // A fleet (fleet.go) refines the architecture's one Account into many: FleetConfig names
 // account-regions from profiles, a role assumed in given accounts or in an Organization's

@@ -357,7 +357,7 @@ func OpenTarget(ctx context.Context, base Config, t Target) (*Account, error) {
 	cfg.Region = orDefault(t.Region, base.Region)
 	key := "profile " + cfg.Profile
 	if t.creds != nil {
-		cfg.Profile, cfg.Credentials = "", t.creds
+		cfg.Profile, cfg.Credentials, cfg.AssumedRole = "", t.creds, t.RoleARN
 		key = "assumed roles"
 	} else if t.Profile != "" {
 		cfg.Profile, cfg.Credentials = t.Profile, nil

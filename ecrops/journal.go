@@ -25,15 +25,22 @@ type Journal struct {
 
 // JournalEntry is one line of the journal.
 type JournalEntry struct {
-	Time      time.Time         `json:"time"`
-	Plan      string            `json:"plan"` // the plan's id: one apply
-	PlanTitle string            `json:"planTitle,omitempty"`
-	Step      int               `json:"step"`
-	Phase     string            `json:"phase"` // intent, done, failed; stopped (a step not run: the plan was stopped before it); ack (an unfinished plan seen to)
-	Kind      model.StepKind    `json:"kind"`
-	Operation string            `json:"operation"`
-	Target    string            `json:"target"`
-	Params    map[string]string `json:"params,omitempty"`
+	Time      time.Time      `json:"time"`
+	Plan      string         `json:"plan"` // the plan's id: one apply
+	PlanTitle string         `json:"planTitle,omitempty"`
+	Step      int            `json:"step"`
+	Phase     string         `json:"phase"` // intent, done, failed; stopped (a step not run: the plan was stopped before it); ack (an unfinished plan seen to)
+	Kind      model.StepKind `json:"kind"`
+	Operation string         `json:"operation"`
+	Target    string         `json:"target"`
+	// Account and Region are where the write was made (GetCallerIdentity and the
+	// region in use), Profile or Role how those credentials were reached: an undo
+	// refuses to run anywhere else. Lines written before they were recorded have none.
+	Account string            `json:"account,omitempty"`
+	Region  string            `json:"region,omitempty"`
+	Profile string            `json:"profile,omitempty"`
+	Role    string            `json:"role,omitempty"`
+	Params  map[string]string `json:"params,omitempty"`
 	// Before is the state the step changes, as it was just before the write.
 	Before map[string]string `json:"before,omitempty"`
 	// After is the state the write left, read just after it: what an undo expects to find.

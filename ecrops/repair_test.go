@@ -43,7 +43,7 @@ func undo(t *testing.T, acc *ecrops.Account) {
 
 func undoPlan(t *testing.T, acc *ecrops.Account, id string) {
 	t.Helper()
-	u, err := acc.UndoPlan(ctx(t), id)
+	u, err := acc.UndoPlan(ctx(t), id, ecrops.UndoOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -75,7 +75,7 @@ func TestRuleStepsAndTheirUndo(t *testing.T) {
 		t.Fatal("undo did not delete the rule")
 	}
 	// A second undo of the same plan is refused before any call: it was undone.
-	if _, err := acc.UndoPlan(ctx(t), created); !errors.Is(err, ecrops.ErrNothingToUndo) || !strings.Contains(err.Error(), "undone already") {
+	if _, err := acc.UndoPlan(ctx(t), created, ecrops.UndoOptions{}); !errors.Is(err, ecrops.ErrNothingToUndo) || !strings.Contains(err.Error(), "undone already") {
 		t.Fatalf("a second undo: %v", err)
 	}
 
@@ -228,7 +228,7 @@ func TestRepositoryTagSecretAndWarmSteps(t *testing.T) {
 	if strings.Contains(string(raw), token) {
 		t.Fatal("the journal holds a secret value")
 	}
-	u, err := acc.UndoPlan(ctx(t), lastPlan(t, acc))
+	u, err := acc.UndoPlan(ctx(t), lastPlan(t, acc), ecrops.UndoOptions{})
 	if !errors.Is(err, ecrops.ErrNothingToUndo) || len(u.Skipped) != 1 || len(u.Plan.Steps) != 0 {
 		t.Fatalf("a secret write has no inverse: %v %v", err, u.Skipped)
 	}

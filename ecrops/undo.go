@@ -28,9 +28,14 @@ type Undo struct {
 // the inverse of a step that never recorded its outcome (a killed process) when the
 // account shows that its call took effect. Each inverse expects the state the plan left
 // (or, for an unfinished step, the state read now) and is refused when that changed.
-func (a *Account) UndoPlan(ctx context.Context, planID string) (Undo, error) {
+// A plan that ran in another account or region is refused before anything is read
+// (ElsewhereError), and one journaled without saying where unless opts allow it.
+func (a *Account) UndoPlan(ctx context.Context, planID string, opts UndoOptions) (Undo, error) {
 	entries, err := a.journal.Entries()
 	if err != nil && len(entries) == 0 {
+		return Undo{}, err
+	}
+	if err := a.checkPlace(ctx, entries, planID, opts.Unrecorded); err != nil {
 		return Undo{}, err
 	}
 	u, found, alreadyUndone := undoOf(entries, planID)

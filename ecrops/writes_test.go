@@ -118,7 +118,7 @@ func TestUndoRefusesOverChangesMadeSince(t *testing.T) {
 	ours := lastPlan(t, s.acc)
 	apply(t, other, ecrops.ApplyOptions{}, addStatementStep(statementFor("OtherTeam", "other-team")))
 
-	u, err := s.acc.UndoPlan(ctx(t), ours)
+	u, err := s.acc.UndoPlan(ctx(t), ours, ecrops.UndoOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -145,7 +145,7 @@ func TestUndoRefusesOverChangesMadeSince(t *testing.T) {
 	fixed := lastPlan(t, s.acc)
 	apply(t, other, ecrops.ApplyOptions{}, step(model.StepUpdateTemplate, "ecr:UpdateRepositoryCreationTemplate", "kubernetes",
 		map[string]string{"description": "owned by the platform team now"}, nil))
-	u, err = s.acc.UndoPlan(ctx(t), fixed)
+	u, err = s.acc.UndoPlan(ctx(t), fixed, ecrops.UndoOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -215,7 +215,7 @@ func TestAPlanKilledMidStepCanBeUndone(t *testing.T) {
 	if len(un) != 1 {
 		t.Fatalf("unfinished: %+v", un)
 	}
-	u, err := s.acc.UndoPlan(ctx(t), un[0].Plan)
+	u, err := s.acc.UndoPlan(ctx(t), un[0].Plan, ecrops.UndoOptions{})
 	if err != nil || len(u.Unknown) != 1 || len(u.Plan.Steps) != 1 || u.Plan.Steps[0].Kind != model.StepDeleteLifecyclePolicy {
 		t.Fatalf("undo of the killed plan: %+v %v", u, err)
 	}
@@ -237,14 +237,14 @@ func TestAPlanKilledBeforeItsCallIsSeenTo(t *testing.T) {
 	j := s.acc.Journal()
 	intent := func(plan string) {
 		if err := j.Append(ecrops.JournalEntry{Plan: plan, Step: 0, Phase: "intent", Kind: model.StepDeleteRule, Operation: "ecr:DeletePullThroughCacheRule",
-			Target: "quay", Before: map[string]string{"exists": "true", "upstreamRegistryUrl": "quay.io", "upstreamRegistry": "quay",
+			Target: "quay", Account: "111122223333", Region: "us-east-1", Before: map[string]string{"exists": "true", "upstreamRegistryUrl": "quay.io", "upstreamRegistry": "quay",
 				"credentialArn": "", "customRoleArn": "", "upstreamRepositoryPrefix": ""}}); err != nil {
 			t.Fatal(err)
 		}
 	}
 	intent("killed-early")
 	intent("killed-again")
-	u, err := s.acc.UndoPlan(ctx(t), "killed-early")
+	u, err := s.acc.UndoPlan(ctx(t), "killed-early", ecrops.UndoOptions{})
 	if err != nil || len(u.NoEffect) != 1 || len(u.Plan.Steps) != 0 {
 		t.Fatalf("%+v %v", u, err)
 	}
@@ -342,7 +342,7 @@ func TestAnUndoRefusesWhenTheStateAWriteLeftWasNotRead(t *testing.T) {
 	if !strings.Contains(last.Note, "could not be read") {
 		t.Fatalf("journal: %+v", last)
 	}
-	u, err := s.acc.UndoPlan(ctx(t), last.Plan)
+	u, err := s.acc.UndoPlan(ctx(t), last.Plan, ecrops.UndoOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -84,6 +84,10 @@ type JournalRow struct {
 	Step                                               int
 	When                                               time.Time
 	Undoable                                           bool
+	// Elsewhere says the write was made in another account or region than the one on
+	// screen ("ran in 111111111111 us-east-1"), or that the journal did not record where;
+	// "" when it was made here. The engine refuses to undo such a plan here.
+	Elsewhere string
 }
 
 // Header is the account the interface shows.

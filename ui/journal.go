@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 
 	"charm.land/bubbles/v2/key"
 	tea "charm.land/bubbletea/v2"
@@ -14,7 +15,9 @@ import (
 // The journal screen: the writes made, newest first, each with its plan's id (which
 // `ptcdoctor undo` takes) whole, when it was made and its plan's title; a target is
 // shortened to the part that differs (the detail, d, has it whole). u opens the plan
-// that undoes the row's plan. When a write is added, the cursor goes to it.
+// that undoes the row's plan. A write made in another account or region than the one on
+// screen (the journal is the machine's, and a fleet's targets share it) says where it
+// ran, and its undo is refused here. When a write is added, the cursor goes to it.
 
 func newJournalScreen(c *common) *listScreen {
 	// WHEN and the plan's title say which plan a row is; the operation, which the
@@ -49,6 +52,15 @@ func newJournalScreen(c *common) *listScreen {
 		// outcome): in a command, and the keys typed next wait for the plan, but
 		// for esc and q, which stop it.
 		id, eng := r.ref.(JournalRow).Plan, c.eng
+		// Said at once; the engine refuses it all the same (it reads the account).
+		switch where := r.ref.(JournalRow).Elsewhere; {
+		case strings.HasPrefix(where, "ran in "):
+			c.nav.note("not undone: plan " + id + " " + where + ", not in this account-region: undo it from there")
+			return nil, true
+		case where != "":
+			c.nav.note("not undone: plan " + id + ": " + where + "; once you checked it ran here, ptcdoctor undo " + id + " --force")
+			return nil, true
+		}
 		ctx, cancel := context.WithCancel(c.ctx)
 		c.stopHeld = cancel
 		c.nav.note("reading what undoing plan " + id + " takes… (esc stops)")
@@ -62,7 +74,7 @@ func newJournalScreen(c *common) *listScreen {
 					c.nav.note("stopped: the undo of plan " + id + " was not built, nothing was written")
 					return nil
 				case err != nil:
-					c.nav.fail("undo", "Nothing to undo for plan "+id, err.Error())
+					c.nav.fail("undo", "Not undone: plan "+id, err.Error())
 					return nil
 				}
 				c.nav.push(newPlanScreen(c, []model.Fix{{Title: plan.Title, Plan: plan}}, 0, nil))
@@ -78,13 +90,18 @@ func journalRows(c *common) []row {
 	var rows []row
 	for i := len(c.journal) - 1; i >= 0; i-- {
 		r := c.journal[i]
-		undo := "-"
+		undo, outcome := "-", r.Outcome
 		if r.Undoable {
 			undo = "yes"
 		}
+		if r.Elsewhere != "" {
+			// A write made in another account or region (the journal is the machine's):
+			// said first, and u on it is refused by the engine.
+			undo, outcome = "no", r.Elsewhere+" · "+r.Outcome
+		}
 		rows = append(rows, row{id: fmt.Sprintf("%s/%d", r.Plan, r.Step), ref: r,
 			cells: map[string]string{"plan": model.Printable(r.Plan), "when": ago(r.When, now), "op": model.Printable(r.Operation),
-				"target": model.Printable(brief(r.Target)), "outcome": model.Printable(r.Outcome), "undo": undo, "title": model.Printable(r.Title)},
+				"target": model.Printable(brief(r.Target)), "outcome": model.Printable(outcome), "undo": undo, "title": model.Printable(r.Title)},
 			nums: map[string]float64{"when": age(r.When, now)}})
 	}
 	return rows

@@ -57,3 +57,33 @@ func TestAt80ColumnsTheJournalSaysWhenAndWhatPlan(t *testing.T) {
 		t.Errorf("enter is offered on the journal, where it opens nothing:\n%s", s)
 	}
 }
+
+// A write made in another account or region says where it ran, and is not offered for
+// undo; this account's own stays undoable.
+func TestTheJournalSaysWhereAPlanRanElsewhere(t *testing.T) {
+	when := time.Date(2026, 11, 30, 4, 35, 0, 0, time.UTC)
+	eng := &fakeEngine{scans: []*model.Snapshot{account("hub/a")}, journal: []ui.JournalRow{
+		{Plan: "20261130T043512-aaaaaaaaaaaa", Title: "Template for quay/", Operation: "ecr:CreateRepositoryCreationTemplate", Target: "quay", Outcome: "done", When: when,
+			Elsewhere: "ran in 100000000001 us-east-1"},
+		{Plan: "20261130T043519-bbbbbbbbbbbb", Title: "Template for quay/", Operation: "ecr:CreateRepositoryCreationTemplate", Target: "quay", Outcome: "done", When: when, Undoable: true},
+	}}
+	app := started(t, eng, 160, 24)
+	key(app, "4")
+	s := ansi.Strip(app.View().Content)
+	if !strings.Contains(s, "aaaaaaaaaaaa") || !strings.Contains(s, "bbbbbbbbbbbb") {
+		t.Fatalf("a plan is missing:\n%s", s)
+	}
+	for _, l := range strings.Split(s, "\n") {
+		switch {
+		case strings.Contains(l, "aaaaaaaaaaaa") && (!strings.Contains(l, "ran in 100000000001 us-east-1") || !strings.HasSuffix(strings.TrimSpace(l), "no")):
+			t.Errorf("the plan that ran elsewhere: %q", l)
+		case strings.Contains(l, "bbbbbbbbbbbb") && !strings.HasSuffix(strings.TrimSpace(l), "yes"):
+			t.Errorf("the plan that ran here: %q", l)
+		}
+	}
+	key(app, "G") // the oldest row: the one that ran elsewhere
+	key(app, "u")
+	if s := ansi.Strip(app.View().Content); !strings.Contains(s, "not undone: plan 20261130T043512-aaaaaaaaaaaa ran in 100000000001") {
+		t.Errorf("u on the plan that ran elsewhere:\n%s", s)
+	}
+}

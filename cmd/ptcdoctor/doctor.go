@@ -272,6 +272,9 @@ failed or is incomplete, else 1 if any finding is at error severity.`,
 			if ff.active(g) {
 				return runFleetDoctor(cmd, g, &sc, &ff, asJSON, asMarkdown, stats)
 			}
+			if err := ff.oneRegion(g); err != nil {
+				return err
+			}
 			s, err := g.open(cmd.Context())
 			if err != nil {
 				return err

@@ -64,6 +64,9 @@ token is used for that call only, never printed, logged or journaled.`,
 			if ff.active(g) {
 				return runFleetFix(cmd, g, &sc, &ff, fr)
 			}
+			if err := ff.oneRegion(g); err != nil {
+				return err
+			}
 			s, err := g.open(ctx)
 			if err != nil {
 				return err
@@ -76,7 +79,7 @@ token is used for that call only, never printed, logged or journaled.`,
 	ff.register(cmd)
 	f := cmd.Flags()
 	f.BoolVar(&ff.continueOnFail, "keep-going", false, "over a fleet: go on to the next account-region after one whose fix failed")
-	f.StringSliceVar(&findingIDs, "finding", nil, "fix only this finding: its id, as doctor prints it (a number only without --check); repeatable")
+	f.StringSliceVar(&findingIDs, "finding", nil, "fix only this finding: its id, as doctor prints it (a number only without --check, and for one account-region: over a fleet each numbers its own); repeatable")
 	f.IntVar(&fixIndex, "fix", 1, "which of a finding's fixes to apply")
 	f.BoolVar(&yes, "yes", false, "apply the plans")
 	f.BoolVar(&dryRun, "dry-run", false, "show the plans and change nothing")
@@ -232,6 +235,7 @@ func (fr *fixRun) run(ctx context.Context, out io.Writer, g *globals, sc *scope,
 	// notApplied: a fix asked for was not applied (it deletes and --destructive was not
 	// given; it stores credentials and none were): exit 1, as for a fix that failed.
 	failed, dropped, notApplied := false, false, false
+	writeFailed := false // a write was refused or failed (not a fix left out, not a verdict)
 	var applied []chosen
 	// Each applied plan is judged on the diagnosis made right after it, against the one
 	// made right before it: a new error that a later plan of the run caused is that
@@ -247,6 +251,9 @@ func (fr *fixRun) run(ctx context.Context, out io.Writer, g *globals, sc *scope,
 	for _, c := range todo {
 		fmt.Fprintln(out)
 		say(out, "["+c.id+"] ", "    ", c.f.Title)
+		// Where the plan writes, said before each plan: over a fleet, and with one
+		// account too, a plan's account is what a person checks before saying yes.
+		fmt.Fprintf(out, "    in %s %s\n", model.Printable(orDefault(d.snap.AccountID, "an account not known (sts:GetCallerIdentity failed)")), model.Printable(d.snap.Region))
 		printPlan(out, c.fix.Plan)
 		if dryRun {
 			continue
@@ -292,15 +299,23 @@ func (fr *fixRun) run(ctx context.Context, out io.Writer, g *globals, sc *scope,
 		for _, r := range results {
 			wrote = wrote || r.Status != "not-run"
 		}
+		if errors.Is(err, ecrops.ErrReadOnly) {
+			fmt.Fprintln(out, "  not applied: --read-only refuses every change to AWS; run again without --read-only to apply it (--dry-run shows the plans)")
+			notApplied = true
+			continue
+		}
 		if err != nil {
 			fmt.Fprintf(out, "  failed: %s\n", model.Printable(err.Error()))
-			failed = true
+			failed, writeFailed = true, true
 			continue
 		}
 		applied = append(applied, c)
 		beforeOf[c.id], last = latest, c.id
 	}
 	if dryRun || len(applied) == 0 {
+		if writeFailed {
+			return incomplete(writeFailedError{findingsError{errQuiet}})
+		}
 		if failed || dropped || notApplied {
 			return incomplete(findingsError{errQuiet})
 		}
@@ -353,11 +368,18 @@ func (fr *fixRun) run(ctx context.Context, out io.Writer, g *globals, sc *scope,
 	if !again.Complete() || unconfirmed {
 		return incompleteError{errQuiet}
 	}
+	if writeFailed {
+		return incomplete(writeFailedError{findingsError{errQuiet}})
+	}
 	if failed || dropped || notApplied {
 		return incomplete(findingsError{errQuiet})
 	}
 	return incomplete(nil)
 }
+
+// writeFailedError is a fix whose write was refused or failed: exit 1 for one account
+// (a findingsError); over a fleet, the account-region is one that failed (exit 3).
+type writeFailedError struct{ findingsError }
 
 // changedSince says why a finding's chosen fix, planned from the first diagnosis of a run,
 // must not run after the fixes applied before it: the finding is gone from the diagnosis
@@ -450,3 +472,5 @@ func secretFromStdin(username string) (string, error) {
 	b, _ := json.Marshal(map[string]string{"username": username, "accessToken": tok})
 	return string(b), nil
 }
+
+func (e writeFailedError) Unwrap() error { return e.findingsError }

@@ -22,24 +22,40 @@ func runFleetFix(cmd *cobra.Command, g *globals, sc *scope, ff *fleetFlags, fr *
 	if fr.tokenStdin {
 		return usageError{errors.New("--token-stdin stores one token in one secret; over a fleet it would store it in one secret per account-region: fix those one account-region at a time")}
 	}
+	for _, a := range fr.findingIDs {
+		if isNumber(a) {
+			// Each target numbers its own findings: finding 1 is a different finding,
+			// with a different fix, in every account-region.
+			return usageError{fmt.Errorf("--finding %s: over a fleet each account-region numbers its own findings; give the finding's id, as doctor prints it", a)}
+		}
+	}
 	ctx, out := cmd.Context(), cmd.OutOrStdout()
 	fc, targets, _, err := fleetTargets(ctx, g, sc, ff)
 	if err != nil {
 		return err
 	}
-	var done, failed, incomplete, left []string
+	// Each target ends done (its fixes applied and confirmed, or nothing to fix), not
+	// fixed (a fix asked for was not applied, or its finding is still there: exit 1),
+	// failed (not opened, not diagnosed, or a write refused: exit 3, as doctor calls a
+	// target that failed), incomplete (a part unread: exit 3), or not attempted after
+	// a stop (exit 3: never read). The exit code does not depend on --keep-going.
+	var done, notFixed, failed, incomplete, left []string
 	for i, t := range targets {
 		fmt.Fprintf(out, "\n=== %s (%d of %d)\n", model.Printable(t.String()), i+1, len(targets))
 		err := fixTarget(ctx, out, g, sc, fc.Base, t, fr)
 		var ue usageError
 		var ie incompleteError
+		var we writeFailedError
+		var fe findingsError
 		switch {
 		case errors.As(err, &ue):
 			return err
 		case errors.As(err, &ie):
 			incomplete = append(incomplete, t.String())
-		case err != nil:
+		case errors.As(err, &we) || (err != nil && !errors.As(err, &fe)):
 			failed = append(failed, t.String())
+		case err != nil:
+			notFixed = append(notFixed, t.String())
 		default:
 			done = append(done, t.String())
 		}
@@ -51,20 +67,20 @@ func runFleetFix(cmd *cobra.Command, g *globals, sc *scope, ff *fleetFlags, fr *
 			break
 		}
 	}
-	fmt.Fprintf(out, "\n=== FLEET: %d account-regions: %d done, %d failed, %d incomplete, %d not attempted\n",
-		len(targets), len(done), len(failed), len(incomplete), len(left))
+	fmt.Fprintf(out, "\n=== FLEET: %d account-regions: %d done, %d not fixed, %d failed, %d incomplete, %d not attempted\n",
+		len(targets), len(done), len(notFixed), len(failed), len(incomplete), len(left))
 	for _, list := range []struct {
 		what  string
 		names []string
-	}{{"failed", failed}, {"incomplete", incomplete}, {"not attempted", left}} {
+	}{{"not fixed", notFixed}, {"failed", failed}, {"incomplete", incomplete}, {"not attempted", left}} {
 		if len(list.names) > 0 {
 			fmt.Fprintf(out, "  %s: %s\n", list.what, model.Printable(strings.Join(list.names, "; ")))
 		}
 	}
 	switch {
-	case len(incomplete) > 0 || len(left) > 0:
+	case len(failed) > 0 || len(incomplete) > 0 || len(left) > 0:
 		return incompleteError{errQuiet}
-	case len(failed) > 0:
+	case len(notFixed) > 0:
 		return findingsError{errQuiet}
 	}
 	return nil

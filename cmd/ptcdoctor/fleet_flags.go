@@ -51,6 +51,23 @@ func (ff *fleetFlags) active(g *globals) bool {
 		ff.organization || len(ff.regions) > 1 || (len(ff.regions) == 1 && ff.regions[0] == "all")
 }
 
+// oneRegion applies --regions to a run over one account (active is false): one region
+// named is the region looked at, as --region would be; with --region too, refused, as
+// over a fleet. Left unread, it was ignored and the profile's region scanned and fixed.
+func (ff *fleetFlags) oneRegion(g *globals) error {
+	if len(ff.regions) == 0 {
+		return nil
+	}
+	switch {
+	case g.region != "":
+		return usageError{errors.New("give --region or --regions, not both")}
+	case g.demo:
+		return usageError{errors.New("--demo is one account in one region: --regions does not apply (--demo-fleet has several regions)")}
+	}
+	g.region = ff.regions[0]
+	return nil
+}
+
 // config turns the flags into the fleet's description, on the base configuration.
 func (ff *fleetFlags) config(g *globals, base ecrops.Config) (ecrops.FleetConfig, error) {
 	if g.demo {

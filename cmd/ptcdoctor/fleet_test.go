@@ -116,6 +116,13 @@ func TestFleetUsageErrors(t *testing.T) {
 		{"doctor", "--regions", "us-east-1,eu-west-1", "--markdown"},
 		{"doctor", "--regions", "us-east-1,eu-west-1", "--region", "us-east-1"},
 		{"explain", "--profile", "a", "--profile", "b", "nginx"},
+		// One region in --regions is the region looked at: with --region too, refused.
+		{"doctor", "--regions", "eu-west-1", "--region", "us-east-1"},
+		{"fix", "--regions", "eu-west-1", "--region", "us-east-1", "--dry-run"},
+		// Each target numbers its own findings: over a fleet, ids only.
+		{"fix", "--assume-role-arn", "arn:aws:iam::{account}:role/ptcdoctor-audit", "--accounts", "222222222222,333333333333", "--regions", "us-east-1",
+			"--finding", "1", "--dry-run"},
+		{"fix", "--demo-fleet", "--finding", "1", "--dry-run"},
 	} {
 		if out, code := runCLI(t, env, args...); code != exitUsage {
 			t.Errorf("%v: exit %d, want 2:\n%s", args, code, out)
@@ -226,16 +233,17 @@ func TestFixOverAFleet(t *testing.T) {
 	// Applied: the first account is fixed, the read-only one fails, and the run stops there.
 	out, code = runCLI(t, env, append(fleet, "--yes")...)
 	if code != exitScan || !strings.Contains(out, "Stopped at the first account-region whose fix failed; 1 not attempted") ||
-		!strings.Contains(out, "1 done, 1 failed, 0 incomplete, 1 not attempted") {
+		!strings.Contains(out, "1 done, 0 not fixed, 1 failed, 0 incomplete, 1 not attempted") {
 		t.Fatalf("apply (exit %d):\n%s", code, out)
 	}
 	if writes("222222222222") == 0 || writes("333333333333") != 0 || writes("444444444444") != 0 {
 		t.Fatalf("writes: %d %d %d", writes("222222222222"), writes("333333333333"), writes("444444444444"))
 	}
 
-	// --keep-going goes past the failure; the fixed account has nothing left to do.
+	// --keep-going goes past the failure; the fixed account has nothing left to do. The
+	// account-region that failed makes the exit 3 all the same, as without --keep-going.
 	out, code = runCLI(t, env, append(fleet, "--yes", "--keep-going")...)
-	if code != exitFindings || writes("444444444444") == 0 || !strings.Contains(out, "2 done, 1 failed, 0 incomplete, 0 not attempted") {
+	if code != exitScan || writes("444444444444") == 0 || !strings.Contains(out, "2 done, 0 not fixed, 1 failed, 0 incomplete, 0 not attempted") {
 		t.Fatalf("keep going (exit %d):\n%s", code, out)
 	}
 	if out, code := runCLI(t, env, append(fleet, "--yes", "--token-stdin", "--username", "u")...); code != exitUsage {
@@ -352,7 +360,7 @@ func TestDemoFleet(t *testing.T) {
 		args = append(args, strings.Trim(a, "'"))
 	}
 	out, code = runCLI(t, env, append(args, "--yes")...)
-	if code != exitOK || !strings.Contains(out, "fixed:") || !strings.Contains(out, "1 done, 0 failed") {
+	if code != exitOK || !strings.Contains(out, "fixed:") || !strings.Contains(out, "1 done, 0 not fixed, 0 failed") {
 		t.Fatalf("%v (exit %d):\n%s", args, code, out)
 	}
 	if out, code := runCLI(t, env, "explain", "--demo-fleet", "nginx"); code != exitUsage {
@@ -365,5 +373,106 @@ func TestDoctorHelpFleetSchema(t *testing.T) {
 	out, _ := runCLI(t, []string{"PATH=" + os.Getenv("PATH"), "HOME=" + t.TempDir()}, "doctor", "--help")
 	if !strings.Contains(out, fmt.Sprintf("(schemaVersion %d, diagnose/README.md)", diagnose.FleetSchemaVersion)) || !strings.Contains(out, "--demo-fleet") {
 		t.Fatalf("doctor --help:\n%s", out)
+	}
+}
+
+// The trial's harm: a fleet fix made the same template in two accounts, and the undo of
+// one plan, run with other credentials, deleted a template in the wrong account. The
+// journal names each plan's account and region; undo refuses elsewhere, saying how to
+// reach the plan's account, and --assume-role-arn reaches it.
+func TestUndoAfterAFleetFixWritesWhereThePlanRan(t *testing.T) {
+	f := simtest.StartFleet(t, templatelessFleet)
+	env := fleetEnv(t, f)
+	role := "arn:aws:iam::{account}:role/ptcdoctor-audit"
+	writes := func(account string) int {
+		n := 0
+		for _, e := range f.Member(account, "us-east-1").Events(0) {
+			if e.Write && e.Outcome == "ok" {
+				n++
+			}
+		}
+		return n
+	}
+	out, _ := runCLI(t, env, "fix", "--assume-role-arn", role, "--accounts", "222222222222,444444444444", "--regions", "us-east-1",
+		"--check", "creation-template", "--yes")
+	if !strings.Contains(out, "in 222222222222 us-east-1") || !strings.Contains(out, "in 444444444444 us-east-1") {
+		t.Fatalf("fix does not say where each plan ran:\n%s", out)
+	}
+	out, code := runCLI(t, env, "journal", "--json")
+	plans := map[string]string{}
+	for _, line := range strings.Split(strings.TrimSpace(out), "\n") {
+		var e struct{ Plan, Account, Region, Role string }
+		if json.Unmarshal([]byte(line), &e) != nil || e.Region != "us-east-1" || e.Role != strings.Replace(role, "{account}", e.Account, 1) {
+			t.Fatalf("journal line without its place (exit %d): %s", code, line)
+		}
+		plans[e.Account] = e.Plan
+	}
+	if len(plans) != 2 {
+		t.Fatalf("plans by account: %v", plans)
+	}
+	out, _ = runCLI(t, env, "journal")
+	if !strings.Contains(out, "ACCOUNT") || !strings.Contains(out, "444444444444  us-east-1") {
+		t.Fatalf("journal text:\n%s", out)
+	}
+	before222, before444 := writes("222222222222"), writes("444444444444")
+
+	// The default credentials are the management account's: refused, with how to reach 444.
+	out, code = runCLI(t, env, "undo", plans["444444444444"], "--yes", "--destructive")
+	if code != exitUsage || !strings.Contains(out, "ran in account 444444444444 us-east-1") ||
+		!strings.Contains(out, "--assume-role-arn 'arn:aws:iam::{account}:role/ptcdoctor-audit' --region us-east-1") {
+		t.Fatalf("undo elsewhere (exit %d):\n%s", code, out)
+	}
+	if writes("222222222222") != before222 || writes("444444444444") != before444 || writes("111111111111") != 0 {
+		t.Fatal("the refused undo wrote")
+	}
+	// Through the role, in the plan's account: undone there, and only there.
+	out, code = runCLI(t, env, "undo", plans["444444444444"], "--assume-role-arn", role, "--yes", "--destructive")
+	if code != exitOK || !strings.Contains(out, "step 1 done: ecr:DeleteRepositoryCreationTemplate") {
+		t.Fatalf("undo through the role (exit %d):\n%s", code, out)
+	}
+	if writes("444444444444") != before444+1 || writes("222222222222") != before222 {
+		t.Fatalf("writes: 222 %d→%d, 444 %d→%d", before222, writes("222222222222"), before444, writes("444444444444"))
+	}
+}
+
+// --regions with one region is the region scanned and fixed (it was ignored, and the
+// profile's region fixed), and fix says where each plan writes.
+func TestOneRegionInRegionsIsTheRegionFixed(t *testing.T) {
+	f := simtest.StartFleet(t, crossAccountFleet)
+	env := append(fleetEnv(t, f), "AWS_REGION=us-east-1")
+	out, code := runCLI(t, env, "doctor", "--regions", "eu-west-1", "--json")
+	var r struct{ Account, Region string }
+	if jsonOf(t, out, &r); code != exitOK || r.Region != "eu-west-1" {
+		t.Fatalf("doctor --regions eu-west-1 (exit %d): region %q\n%s", code, r.Region, out)
+	}
+	out, code = runCLI(t, env, "fix", "--check", "cross-account-pull", "--dry-run")
+	if code != exitOK || !strings.Contains(out, "in 111111111111 us-east-1") {
+		t.Fatalf("fix in the profile's region (exit %d):\n%s", code, out)
+	}
+	out, code = runCLI(t, env, "fix", "--regions", "eu-west-1", "--check", "cross-account-pull", "--yes")
+	if code != exitOK || !strings.Contains(out, "Nothing to fix") {
+		t.Fatalf("fix --regions eu-west-1 (exit %d):\n%s", code, out)
+	}
+	for _, e := range f.Member("111111111111", "us-east-1").Events(0) {
+		if e.Write {
+			t.Fatalf("fix --regions eu-west-1 wrote in us-east-1: %+v", e)
+		}
+	}
+}
+
+// Over a fleet, a target that could not be opened makes fix exit 3, as doctor calls it
+// failed, with --dry-run too; --read-only says what a CLI user does to apply.
+func TestFleetFixExitsThreeWhenATargetFailed(t *testing.T) {
+	f := simtest.StartFleet(t, crossAccountFleet)
+	env := fleetEnv(t, f)
+	// 444444444444's role does not trust the management account.
+	args := []string{"fix", "--assume-role-arn", "arn:aws:iam::{account}:role/ptcdoctor-audit", "--accounts", "111111111111,444444444444", "--regions", "us-east-1"}
+	out, code := runCLI(t, env, append(args, "--dry-run")...)
+	if code != exitScan || !strings.Contains(out, "not opened") || !strings.Contains(out, "1 failed") {
+		t.Fatalf("dry run with a target not opened (exit %d):\n%s", code, out)
+	}
+	out, code = runCLI(t, env, "fix", "--read-only", "--yes", "--check", "cross-account-pull", "--region", "us-east-1")
+	if code != exitFindings || !strings.Contains(out, "run again without --read-only") || strings.Contains(out, "turn writes on") {
+		t.Fatalf("fix --read-only --yes (exit %d):\n%s", code, out)
 	}
 }

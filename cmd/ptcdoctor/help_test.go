@@ -147,7 +147,7 @@ func TestUndoCompletesThePlansOfTheJournal(t *testing.T) {
 		t.Fatalf("fix: exit %d:\n%s", code, out)
 	}
 	out, code := runCLI(t, env, "__complete", "undo", "--demo", "")
-	if code != exitOK || !strings.Contains(out, "\tLifecycle policies under quay/") {
+	if code != exitOK || !strings.Contains(out, "\tLifecycle policies under quay/ (in 111122223333 us-east-1)") {
 		t.Fatalf("exit %d; no plan offered:\n%s", code, out)
 	}
 	if out, _ := runCLI(t, env, "__complete", "undo", ""); strings.Contains(out, "Lifecycle") {

@@ -32,19 +32,18 @@ or acknowledged (ptcdoctor journal --ack PLAN, once you have checked the account
   ptcdoctor journal --json | jq -c 'select(.phase == "failed") | {plan, operation, target, error}'`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			s, err := g.open(cmd.Context())
-			if err != nil {
-				return err
-			}
-			defer s.Close()
+			// The journal is a file on this machine, one for every account and region
+			// written from it (each line says which): reading it needs no AWS call, no
+			// region and no credentials.
+			j := &ecrops.Journal{Dir: g.stateDir()}
 			if ack != "" {
-				if err := s.acc.Journal().Ack(ack, "acknowledged"); err != nil {
+				if err := j.Ack(ack, "acknowledged"); err != nil {
 					return usageError{err}
 				}
 				fmt.Fprintf(cmd.OutOrStdout(), "Plan %s acknowledged: no more warnings about it.\n", model.Printable(ack))
 				return nil
 			}
-			entries, err := s.acc.Journal().Entries()
+			entries, err := j.Entries()
 			if err != nil && len(entries) == 0 {
 				return err
 			}
@@ -55,7 +54,7 @@ or acknowledged (ptcdoctor journal --ack PLAN, once you have checked the account
 				}
 				return nil
 			}
-			printJournal(cmd.OutOrStdout(), s.acc.Journal(), entries)
+			printJournal(cmd.OutOrStdout(), j, entries)
 			if err != nil {
 				fmt.Fprintln(cmd.ErrOrStderr(), "ptcdoctor:", err)
 			}
@@ -84,14 +83,14 @@ func printJournal(w io.Writer, j *ecrops.Journal, entries []ecrops.JournalEntry)
 	undoable := ecrops.UndoablePlans(entries)
 	outcomes := stepsWithOutcome(entries)
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "PLAN\tSTEP\tWHEN\tOPERATION\tTARGET\tOUTCOME\tREQUEST ID\tUNDO")
+	fmt.Fprintln(tw, "PLAN\tSTEP\tWHEN\tACCOUNT\tREGION\tOPERATION\tTARGET\tOUTCOME\tREQUEST ID\tUNDO")
 	seen := map[string]bool{}
 	for _, e := range entries {
 		key := fmt.Sprintf("%s/%d", e.Plan, e.Step)
 		when := e.Time.Local().Format("2006-01-02 15:04:05")
 		switch {
 		case e.Phase == "ack":
-			fmt.Fprintf(tw, "%s\t\t%s\t\t\t%s\t\t\n", model.Printable(e.Plan), when, model.Printable("seen to: "+e.Note))
+			fmt.Fprintf(tw, "%s\t\t%s\t\t\t\t\t%s\t\t\n", model.Printable(e.Plan), when, model.Printable("seen to: "+e.Note))
 			continue
 		case e.Phase == "intent" && !outcomes[key]:
 			outcome, undo := "no outcome recorded (stopped during the call)", "-"
@@ -101,7 +100,7 @@ func printJournal(w io.Writer, j *ecrops.Journal, entries []ecrops.JournalEntry)
 			if undoable[e.Plan] {
 				undo = "yes"
 			}
-			fmt.Fprintf(tw, "%s\t%d\t%s\t%s\t%s\t%s\t\t%s\n", model.Printable(e.Plan), e.Step+1, when,
+			fmt.Fprintf(tw, "%s\t%d\t%s\t%s\t%s\t%s\t%s\t\t%s\n", model.Printable(e.Plan), e.Step+1, when, where(e),
 				model.Printable(e.Operation), model.Printable(e.Target), outcome, undo)
 			continue
 		case e.Phase == "intent" || seen[key]:
@@ -122,7 +121,7 @@ func printJournal(w io.Writer, j *ecrops.Journal, entries []ecrops.JournalEntry)
 		if e.UndoOf != "" {
 			outcome += " (undo of " + e.UndoOf + ")"
 		}
-		fmt.Fprintf(tw, "%s\t%d\t%s\t%s\t%s\t%s\t%s\t%s\n", model.Printable(e.Plan), e.Step+1, when,
+		fmt.Fprintf(tw, "%s\t%d\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", model.Printable(e.Plan), e.Step+1, when, where(e),
 			model.Printable(e.Operation), model.Printable(e.Target), model.Printable(outcome), model.Printable(e.RequestID), undo)
 	}
 	tw.Flush()
@@ -135,6 +134,16 @@ func printJournal(w io.Writer, j *ecrops.Journal, entries []ecrops.JournalEntry)
 		fmt.Fprintf(w, "\n%d plan(s) did not finish: %s. Check the account (ptcdoctor doctor), then undo what ran with `ptcdoctor undo PLAN`, or acknowledge it with `ptcdoctor journal --ack PLAN`.\n",
 			len(plans), strings.Join(plans, ", "))
 	}
+}
+
+// where is a journal line's account and region, two columns; "-" for a line written
+// before ptcdoctor recorded them.
+func where(e ecrops.JournalEntry) string {
+	p, ok := e.PlaceOf()
+	if !ok {
+		return "-\t-"
+	}
+	return model.Printable(p.Account) + "\t" + model.Printable(p.Region)
 }
 
 func hasPlan(entries []ecrops.JournalEntry, plan string) bool {
@@ -160,6 +169,7 @@ func stepsWithOutcome(entries []ecrops.JournalEntry) map[string]bool {
 
 func newUndoCommand(g *globals) *cobra.Command {
 	var yes, dryRun, destructive, force bool
+	var roleARN string
 	cmd := &cobra.Command{
 		Use:   "undo PLAN",
 		Short: "Undo the changes of one plan from the journal",
@@ -171,12 +181,21 @@ undo refuses, with nothing written:
   - a step whose target is not as the plan left it (someone changed it since): it
     shows the difference; --force applies the step anyway, for a person who read it;
   - steps that delete (a rule, a template, a policy, a statement) without --destructive;
-  - a plan undone already.
+  - a plan undone already;
+  - a plan that ran in another account or region than the one these credentials
+    reach (the journal records each plan's account and region; undo reads the caller's
+    with sts:GetCallerIdentity): it says where the plan ran and the flags that reach it;
+  - a plan journaled before ptcdoctor recorded accounts, unless --force (check with
+    ptcdoctor doctor that you are in its account first).
+undo looks in the region the plan ran in unless --region says otherwise; --profile or
+--assume-role-arn (the role assumed in the plan's account, as fix over a fleet takes
+it) reach its account.
 A step that never recorded its outcome (the process was killed during the call) is
 undone when the account shows the call took effect, and skipped when it shows it did
 not; either way the plan is no longer warned about.`,
 		Example: `  ptcdoctor undo 20261126T183200-2b37f947784b --dry-run
-  ptcdoctor undo 20261126T183200-2b37f947784b --yes --destructive`,
+  ptcdoctor undo 20261126T183200-2b37f947784b --yes --destructive
+  ptcdoctor undo 20261126T183200-2b37f947784b --assume-role-arn 'arn:aws:iam::{account}:role/ptcdoctor-fix' --dry-run`,
 		Args: cobra.ExactArgs(1),
 		ValidArgsFunction: func(_ *cobra.Command, args []string, _ string) ([]cobra.Completion, cobra.ShellCompDirective) {
 			if len(args) > 0 {
@@ -188,12 +207,12 @@ not; either way the plan is no longer warned about.`,
 			if yes == dryRun {
 				return usageError{errors.New("say --dry-run to see the plan, or --yes to apply it")}
 			}
-			s, err := g.open(cmd.Context())
+			s, err := openForUndo(cmd.Context(), g, args[0], roleARN)
 			if err != nil {
 				return err
 			}
 			defer s.Close()
-			u, err := s.acc.UndoPlan(cmd.Context(), args[0])
+			u, err := s.acc.UndoPlan(cmd.Context(), args[0], ecrops.UndoOptions{Unrecorded: force})
 			out := cmd.OutOrStdout()
 			for _, e := range u.Skipped {
 				fmt.Fprintf(out, "cannot undo: %s %s (no inverse)\n", model.Printable(e.Operation), model.Printable(e.Target))
@@ -210,9 +229,12 @@ not; either way the plan is no longer warned about.`,
 				if un, _ := s.acc.Journal().Unfinished(); errors.Is(err, ecrops.ErrNothingToUndo) && hasPlan(un, args[0]) {
 					err = fmt.Errorf("%w; once you have checked the account, `ptcdoctor journal --ack %s` ends the warning about it", err, args[0])
 				}
-				return usageError{err}
+				return usageError{reachPlace(err, g, args[0])}
 			}
 			if len(u.Plan.Steps) > 0 {
+				if here, err := s.acc.Place(cmd.Context()); err == nil {
+					fmt.Fprintf(out, "in %s, where plan %s ran\n", model.Printable(here.String()), model.Printable(args[0]))
+				}
 				printPlan(out, u.Plan)
 			}
 			// What changed since the plan ran, step by step, before anything is written.
@@ -240,7 +262,7 @@ not; either way the plan is no longer warned about.`,
 				fmt.Fprintln(out, "Not undone: it deletes something (marked [destructive]); run again with --destructive to allow that.")
 				return findingsError{errQuiet}
 			}
-			results, err := s.acc.Apply(cmd.Context(), u.Plan, ecrops.ApplyOptions{Force: force})
+			results, err := s.acc.Apply(cmd.Context(), u.Plan, ecrops.ApplyOptions{Force: force, Unrecorded: force})
 			printResults(out, results)
 			if err != nil {
 				return findingsError{err}
@@ -254,7 +276,8 @@ not; either way the plan is no longer warned about.`,
 	cmd.Flags().BoolVar(&yes, "yes", false, "apply the undo plan")
 	cmd.Flags().BoolVar(&dryRun, "dry-run", false, "show the undo plan, and what changed since, and change nothing")
 	cmd.Flags().BoolVar(&destructive, "destructive", false, "allow undo steps that delete (a rule, a template, a policy, a statement)")
-	cmd.Flags().BoolVar(&force, "force", false, "undo even where the account changed since the plan ran, overwriting those changes (read the difference first)")
+	cmd.Flags().BoolVar(&force, "force", false, "undo even where the account changed since the plan ran, overwriting those changes (read the difference first), or where the journal did not record its account")
+	cmd.Flags().StringVar(&roleARN, "assume-role-arn", "", "reach the plan's account through this role, assumed with --profile's credentials: arn:aws:iam::{account}:role/NAME")
 	return cmd
 }
 
@@ -307,7 +330,11 @@ func undoablePlans(g *globals) []cobra.Completion {
 	}
 	var out []cobra.Completion
 	for _, e := range plans {
-		out = append(out, cobra.CompletionWithDesc(e.Plan, model.Printable(e.PlanTitle)))
+		desc := e.PlanTitle
+		if p, ok := e.PlaceOf(); ok {
+			desc += " (in " + p.Account + " " + p.Region + ")"
+		}
+		out = append(out, cobra.CompletionWithDesc(e.Plan, model.Printable(desc)))
 	}
 	return out
 }

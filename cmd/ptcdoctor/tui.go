@@ -47,6 +47,11 @@ func runInterface(cmd *cobra.Command, g *globals, ff *fleetFlags, setup bool) er
 	if ff != nil && ff.active(g) {
 		return runFleetInterface(ctx, cmd, g, ff, cancel)
 	}
+	if ff != nil {
+		if err := ff.oneRegion(g); err != nil {
+			return err
+		}
+	}
 	s, err := g.open(ctx)
 	if err != nil {
 		return err

@@ -7,6 +7,7 @@ package uiengine
 import (
 	"context"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/ptcdoctor/ptcdoctor/ecrops"
@@ -54,10 +55,23 @@ func (e Engine) Journal() ([]ui.JournalRow, error) {
 	if err == nil {
 		err = uerr // not read is not "nothing unfinished"
 	}
+	// One journal serves every account and region written from this machine: a plan
+	// that ran elsewhere is marked so, and not offered for undo here.
+	elsewhere := func(en ecrops.JournalEntry) string {
+		p, ok := en.PlaceOf()
+		switch {
+		case !ok:
+			return "account and region not recorded"
+		case p.Account != e.header.Account || !strings.EqualFold(p.Region, e.Account.Region()):
+			return "ran in " + p.Account + " " + p.Region
+		}
+		return ""
+	}
 	var rows []ui.JournalRow
 	for _, en := range open { // a step stopped during its call: undo reads whether it took effect
+		where := elsewhere(en)
 		rows = append(rows, ui.JournalRow{Plan: en.Plan, Title: en.PlanTitle, Step: en.Step, When: en.Time, Operation: en.Operation, Target: en.Target,
-			Outcome: "UNFINISHED: stopped during the call", Undoable: undoable[en.Plan]})
+			Outcome: "UNFINISHED: stopped during the call", Undoable: undoable[en.Plan] && where == "", Elsewhere: where})
 	}
 	for _, en := range entries {
 		if en.Phase == "intent" || en.Phase == "ack" {
@@ -70,8 +84,9 @@ func (e Engine) Journal() ([]ui.JournalRow, error) {
 		if en.Inverse != nil && !undoable[en.Plan] {
 			outcome += ", undone"
 		}
+		where := elsewhere(en)
 		rows = append(rows, ui.JournalRow{Plan: en.Plan, Title: en.PlanTitle, Step: en.Step, When: en.Time, Operation: en.Operation, Target: en.Target,
-			Outcome: outcome, RequestID: en.RequestID, Undoable: en.Inverse != nil && undoable[en.Plan]})
+			Outcome: outcome, RequestID: en.RequestID, Undoable: en.Inverse != nil && undoable[en.Plan] && where == "", Elsewhere: where})
 	}
 	return rows, err
 }
@@ -82,7 +97,7 @@ func (e Engine) Journal() ([]ui.JournalRow, error) {
 func (e Engine) UndoPlan(ctx context.Context, planID string) (model.Plan, error) {
 	ctx, cancel := context.WithTimeout(ctx, 20*time.Second)
 	defer cancel()
-	u, err := e.Account.UndoPlan(ctx, planID)
+	u, err := e.Account.UndoPlan(ctx, planID, ecrops.UndoOptions{})
 	if err == nil && len(u.Plan.Steps) == 0 {
 		err = fmt.Errorf("%w: its unfinished step did not take effect (ptcdoctor journal --ack %s ends the warning)", ecrops.ErrNothingToUndo, planID)
 	}
