@@ -22,7 +22,7 @@ func TestAt80ColumnsTheJournalShowsPlanTailsAndDescribeTheWholeID(t *testing.T) 
 	}}
 	app := started(t, eng, 80, 24)
 	key(app, "4")
-	s := ansi.Strip(app.View().Content) // screenText would hide the ids
+	s := ansi.Strip(app.View().Content)                         // screenText would hide the ids
 	for _, tail := range []string{"…aaaaabbbb", "…baaaabbbb"} { // 8 would not tell them apart
 		if !strings.Contains(s, tail) {
 			t.Fatalf("plan tail %s is not shown:\n%s", tail, s)
