@@ -396,3 +396,73 @@ func TestExplainErrorOfA403WhenTheRulesSecretWasDeleted(t *testing.T) {
 		t.Errorf("upstream authentication failed: cause %q (confirmed %v): %s", v.Cause.ID, v.Confirmed, v.Verdict)
 	}
 }
+
+// explain agrees with doctor: a link whose input could not be read is not checked. With
+// the rule's secret deleted, the pull budget of the rule cannot be read (doctor: NOT
+// CHECKED upstream-rate-limit, GetSecretValue failed), so the chain neither says "no
+// pull limit" nor calls itself complete (trial 16).
+func TestExplainDoesNotPassThePullBudgetItCouldNotRead(t *testing.T) {
+	_, acc := account(t, filepath.Join("..", "testdata", "scenarios", "deleted-secret.yaml"))
+	snap, err := acc.Scan(context.Background(), ecrops.Scope{}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ref, err := model.ParseRef("111122223333.dkr.ecr.us-east-1.amazonaws.com/docker-hub/library/nginx:1.27", snap.AccountID, snap.Region, snap.Rules)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ex := diagnose.Explain(context.Background(), snap, acc, ref, diagnose.Options{})
+	var budget *diagnose.ExplainStep
+	for i, s := range ex.Steps {
+		if s.Name == "pull budget" {
+			budget = &ex.Steps[i]
+		}
+	}
+	if budget == nil || budget.Status != diagnose.StatusNotChecked || !strings.Contains(budget.Detail, "GetSecretValue") {
+		t.Fatalf("pull budget: %+v, want not checked with the failed GetSecretValue", budget)
+	}
+	if !ex.NotChecked() {
+		t.Error("the chain reports itself complete with the pull budget unread")
+	}
+}
+
+// A creation template not seen because the templates could not be read is not "none".
+func TestExplainDoesNotReadUnreadTemplatesAsNone(t *testing.T) {
+	snap := &model.Snapshot{AccountID: "111122223333", Region: "us-east-1",
+		Rules: []model.Rule{{Prefix: "quay", UpstreamRegistry: "quay", UpstreamURL: "quay.io"}}}
+	snap.Errors = append(snap.Errors, model.PartError{Part: model.PartTemplates, Operation: "DescribeRepositoryCreationTemplates", Code: "AccessDeniedException"})
+	ref, err := model.ParseRef("111122223333.dkr.ecr.us-east-1.amazonaws.com/quay/org/app:1", snap.AccountID, snap.Region, snap.Rules)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ex := diagnose.Explain(context.Background(), snap, lowBudgetProber{}, ref, diagnose.Options{})
+	for _, s := range ex.Steps {
+		if s.Name == "creation template" && s.Status != diagnose.StatusNotChecked {
+			t.Errorf("creation template: %s %q with the templates unread", s.Status, s.Detail)
+		}
+	}
+}
+
+// downProber is an upstream that does not answer (a 503), over an empty cache.
+type downProber struct{ lowBudgetProber }
+
+func (downProber) ProbeUpstream(_ context.Context, _ model.Rule, ref string) model.UpstreamProbe {
+	return model.UpstreamProbe{Reference: ref, Class: "server-error", Status: 503, Message: "Service Unavailable"}
+}
+
+// A Docker Hub name of one segment (docker-hub/nginx) whose upstream did not answer is
+// not a good upstream reference, nor one with "no pull limit": both are not checked.
+func TestExplainDoesNotPassLinksTheUpstreamDidNotAnswer(t *testing.T) {
+	snap := &model.Snapshot{AccountID: "111122223333", Region: "us-east-1",
+		Rules: []model.Rule{{Prefix: "docker-hub", UpstreamRegistry: "docker-hub", UpstreamURL: model.DockerHubRegistry}}}
+	ref, err := model.ParseRef("111122223333.dkr.ecr.us-east-1.amazonaws.com/docker-hub/nginx:1.27", snap.AccountID, snap.Region, snap.Rules)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ex := diagnose.Explain(context.Background(), snap, downProber{}, ref, diagnose.Options{})
+	for _, s := range ex.Steps {
+		if (s.Name == "upstream reference" || s.Name == "pull budget") && s.Status != diagnose.StatusNotChecked {
+			t.Errorf("%s: %s %q with the upstream not answering", s.Name, s.Status, s.Detail)
+		}
+	}
+}

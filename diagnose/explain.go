@@ -74,8 +74,12 @@ func Explain(ctx context.Context, snap *model.Snapshot, prober Prober, ref model
 	add("rule", "ok", fmt.Sprintf("%s/ → %s (%s)", rule.Prefix, rule.UpstreamURL, rule.UpstreamRegistry))
 
 	up := ref.Upstream
+	unread := len(d.notChecked)
 	if _, ok := d.libraryMismatch(ref.Repository, orDefault(ref.Tag, "latest"), nil); ok {
 		add("upstream reference", "failed", up+": a Docker Hub name that needs, or must not have, library/")
+	} else if len(d.notChecked) > unread {
+		// The upstream did not answer for the name or its library/ twin: not a pass.
+		add("upstream reference", StatusNotChecked, up+": whether it needs, or must not have, library/ is not known: "+failedCall(d.notChecked[unread].Failed))
 	} else {
 		add("upstream reference", "ok", up)
 	}
@@ -111,7 +115,14 @@ func Explain(ctx context.Context, snap *model.Snapshot, prober Prober, ref model
 		add("upstream has it", "failed", fmt.Sprintf("the upstream answered %s (%s)", probe.Class, who), upstreamEvidence(probe))
 	}
 
-	if rl := probe.RateLimit; rl != nil {
+	// The budget is the rule's only when the rule's own answer came back: an answer given
+	// anonymously because the secret could not be read shows this machine's budget, and
+	// no answer shows none. Neither is "no limit" (doctor: upstream-rate-limit not checked).
+	if probe.SecretError != nil {
+		add("pull budget", StatusNotChecked, "the rule's budget could not be read: "+failedCall(*probe.SecretError)+" (an anonymous answer shows this machine's budget, not the rule's)")
+	} else if isFailure(probe) {
+		add("pull budget", StatusNotChecked, "the upstream could not be asked: "+probeFailureText(probe))
+	} else if rl := probe.RateLimit; rl != nil {
 		switch {
 		case rl.Remaining == 0 || probe.Class == "rate-limited":
 			add("pull budget", "failed", fmt.Sprintf("spent: 0 of %d left in the %ds window (source %s)", rl.Limit, rl.WindowSeconds, sourceOf(rl)))
@@ -165,6 +176,12 @@ func Explain(ctx context.Context, snap *model.Snapshot, prober Prober, ref model
 	}
 
 	switch {
+	case repo == nil && snap.PartFailed(model.PartTemplates) != nil:
+		// No template seen is not "none": the read failed.
+		add("creation template", StatusNotChecked, "the templates could not be read: "+failedCall(*snap.PartFailed(model.PartTemplates)))
+	case repo == nil && snap.PartFailed(model.PartRepositories) != nil:
+		// Whether ECR will create the repository (and so apply a template) is not known.
+		add("creation template", StatusNotChecked, "the repositories could not be listed: "+failedCall(*snap.PartFailed(model.PartRepositories)))
 	case repo != nil:
 		add("creation template", "skipped", "the repository exists; templates apply only when ECR creates it")
 	case tpl == nil:

@@ -2,6 +2,7 @@ package diagnose_test
 
 import (
 	"context"
+	"os"
 	"strings"
 	"testing"
 
@@ -56,5 +57,17 @@ func TestExplainOfACachedImageAPrincipalCannotImport(t *testing.T) {
 	}
 	if !seen {
 		t.Fatal("the demo has no cached image the node role cannot import: the test judges nothing")
+	}
+}
+
+// The README's list of explain's links names the link as the JSON does (trial 16: it
+// said "cached, every platform").
+func TestTheREADMENamesTheCachedLinkAsTheJSONDoes(t *testing.T) {
+	raw, err := os.ReadFile("README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(raw), "`"+diagnose.StepCached+"`") || strings.Contains(string(raw), "cached, every platform") {
+		t.Errorf("diagnose/README.md does not name the link %q as the JSON does", diagnose.StepCached)
 	}
 }

@@ -115,6 +115,12 @@ func ExplainError(ctx context.Context, acct *Account, text string) (ErrorVerdict
 	if !ok {
 		return v, false
 	}
+	if r.InvalidReference != "" {
+		// Neither a cause nor the account's chain can rest on a name that is none.
+		v.Verdict = "The line's image, " + r.InvalidReference + ", is not an image reference: ptcdoctor cannot tell which registry or repository the pull asked for, and names no cause."
+		v.Needs = []string{"the image as the pod spec or the command wrote it: a stray character (a backtick, a space, a shell command) in the image field, or the template that fills it, makes the name unpullable"}
+		return v, true
+	}
 	// Mapped through the account's rules, the reference names its cache path and rule.
 	if acct != nil && acct.Snap != nil && r.Reference != "" {
 		if ref, note, err := mapReference(acct.Snap, r.Reference); err == nil {

@@ -157,6 +157,9 @@ func ExplainEvents(ctx context.Context, acct *Account, events []PullEvent) []Pul
 			verdicts[ev.Message] = v
 		}
 		image := model.Printable(v.Reading.Reference)
+		if image == "" && v.Reading.InvalidReference != "" {
+			image = v.Reading.InvalidReference + " (not a reference)"
+		}
 		if image == "" {
 			image = "(not named)"
 		}
@@ -194,7 +197,8 @@ func ExplainEvents(ctx context.Context, acct *Account, events []PullEvent) []Pul
 	var bareOrder []string
 	for _, ev := range backoffs {
 		obj := model.Printable(ev.Object)
-		image := canonicalImage(model.Printable(findReference(ev.Message)))
+		named, _ := findReference(ev.Message)
+		image := canonicalImage(model.Printable(named))
 		var into *PullTrace
 		for _, k := range keys {
 			if t := traces[k]; (image != "" && k.image == image) || (image == "" && contains(t.Objects, obj)) {
@@ -203,7 +207,7 @@ func ExplainEvents(ctx context.Context, acct *Account, events []PullEvent) []Pul
 			}
 		}
 		if into == nil {
-			name := model.Printable(findReference(ev.Message))
+			name := model.Printable(named)
 			if name == "" {
 				name = "(not named)"
 			}

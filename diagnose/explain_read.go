@@ -4,6 +4,8 @@ import (
 	"regexp"
 	"strings"
 
+	"github.com/google/go-containerregistry/pkg/name"
+
 	"github.com/ptcdoctor/ptcdoctor/model"
 )
 
@@ -18,6 +20,10 @@ type ErrorReading struct {
 	Matched string // the words that gave the shape away
 	// Reference is the image reference the line names, as written ("" when none).
 	Reference string
+	// InvalidReference is what the line gives as its image when that does not parse as
+	// a reference (a stray backtick, a space, a shell command): the line then names no
+	// image and no cause; Reference stays "".
+	InvalidReference string
 	// Hosts are the hosts the failing requests went to, in the line's order.
 	Hosts []string
 	// Action is the IAM action an AccessDenied names (ecr:BatchGetImage).
@@ -97,7 +103,10 @@ func ReadError(text string) (ErrorReading, bool) {
 	text = secretInLineRE.ReplaceAllString(text, "${1}<redacted>")
 	r := ErrorReading{Line: model.Printable(strings.TrimSpace(text))}
 	r.APICall = awsAPIRE.MatchString(text)
-	r.Reference = findReference(text)
+	r.Reference, r.InvalidReference = findReference(text)
+	if r.InvalidReference != "" {
+		r.InvalidReference = model.Printable(r.InvalidReference)
+	}
 	r.Hosts = findHosts(text)
 	if m := rateHeaderRE.FindString(text); m != "" {
 		r.RateLimit = model.Printable(m)
@@ -114,7 +123,9 @@ func ReadError(text string) (ErrorReading, bool) {
 		if len(m) > 1 && strings.HasPrefix(m[1], "ecr:") {
 			r.Action = m[1]
 		}
-		r.Candidates = s.causes(&r)
+		if r.InvalidReference == "" {
+			r.Candidates = s.causes(&r)
+		}
 		return r, true
 	}
 	return r, false
@@ -136,9 +147,11 @@ func (r ErrorReading) WantsAccount() bool {
 // refPatterns find the reference a client names, in the wordings of containerd, the
 // kubelet, dockerd, CRI-O, skopeo, BuildKit and the ECS agent.
 var refPatterns = []*regexp.Regexp{
-	regexp.MustCompile(`(?i)failed to resolve reference \\?"([^"\\\s]+)\\?"`),
-	regexp.MustCompile(`(?i)failed to (?:pull and unpack|pull|get sandbox) image \\?"([^"\\\s]+)\\?"`),
-	regexp.MustCompile(`(?i)(?:Failed to pull|Back-off pulling|Pulling) image \\?"([^"\\\s]+)\\?"`),
+	// Quoted: whatever the quotes hold, spaces too, so that a broken image is seen
+	// whole and refused (validReference), not cut at its first space.
+	regexp.MustCompile(`(?i)failed to resolve reference \\?"([^"\\]+)\\?"`),
+	regexp.MustCompile(`(?i)failed to (?:pull and unpack|pull|get sandbox) image \\?"([^"\\]+)\\?"`),
+	regexp.MustCompile(`(?i)(?:Failed to pull|Back-off pulling|Pulling) image \\?"([^"\\]+)\\?"`),
 	regexp.MustCompile(`(?i)pull access denied for ([^\s,]+),`),
 	regexp.MustCompile(`(?i)manifest for (\S+) not found`),
 	regexp.MustCompile(`(?i)(?:^|\s)repository (\S+) not found`),
@@ -159,7 +172,7 @@ var (
 	hostRE       = regexp.MustCompile(`(?i)(?:https?://|pulling from host |dial tcp: lookup |request to |Get "?https?://)([A-Za-z0-9*<>_-]+(?:\.[A-Za-z0-9*<>_-]+)+(?::[0-9]+)?)`)
 	rateHeaderRE = regexp.MustCompile(`(?i)ratelimit-(?:limit|remaining):\s*[0-9]+;w=[0-9]+`)
 	principalRE  = regexp.MustCompile(`(arn:aws[a-z-]*:(?:iam|sts)::[0-9]{12}:[A-Za-z0-9+=,.@_/-]+)`)
-	ecrHostRE    = regexp.MustCompile(`(?i)^(?:[0-9]+|<[^>]+>|[A-Za-z_*]+)\.dkr\.ecr(?:-fips)?\.([a-z0-9<>_-]+)\.amazonaws\.com(?::443)?$`)
+	ecrHostRE    = regexp.MustCompile(`(?i)^(?:[0-9]+|<[^>]+>|[A-Za-z_*]+)\.dkr\.ecr(?:-fips)?\.([a-z0-9<>_*-]+)\.amazonaws\.com(?::443)?$`)
 	// containerd's wording (the kubelet's too): the reference it names is the original
 	// one even when a mirror (hosts.toml) was asked.
 	containerdRE   = regexp.MustCompile(`(?i)failed to resolve reference|failed to pull and unpack`)
@@ -173,12 +186,52 @@ var (
 	imageMissingRE = regexp.MustCompile(`(?i)manifest[ _]unknown|requested image not found|manifest for \S+ not found`)
 )
 
-func findReference(text string) string {
+// findReference is the image reference the line names, or, when what the line gives as
+// its image does not parse as one, that text as invalid.
+func findReference(text string) (ref, invalid string) {
 	for _, re := range refPatterns {
 		if m := re.FindStringSubmatch(text); m != nil {
-			return strings.Trim(m[1], `"'\`)
+			return checked(strings.Trim(m[1], `"'\`))
 		}
 	}
+	for _, loc := range cacheRefRE.FindAllStringIndex(text, -1) {
+		// A cache URI cut short by a character no reference holds (…/quay/`rm -rf`/x)
+		// is not the name of …/quay/: the whole word is the line's image.
+		_, path, _ := strings.Cut(text[loc[0]:loc[1]], "/")
+		if path == "v2" || strings.HasPrefix(path, "v2/") {
+			continue // the registry API's path, read by apiURLReference
+		}
+		if end := loc[1]; end < len(text) && !strings.ContainsRune(refEnds, rune(text[end])) {
+			word := text[loc[0]:]
+			if i := strings.IndexAny(word, "\"'\n"); i >= 0 {
+				word = word[:i]
+			}
+			return "", strings.TrimSpace(word)
+		}
+	}
+	return checked(findOtherReference(text))
+}
+
+// refEnds are the characters that may follow a reference in a line.
+const refEnds = " \t\r\n\"'\\,;)]}>:.?&"
+
+// checked keeps a reference that parses (go-containerregistry's name, weakly: no tag is
+// fine) and hands back one that does not as invalid. A poster's mask (<AWS_ACCOUNT>,
+// ***, upper case) is not a broken reference.
+func checked(ref string) (string, string) {
+	if ref == "" {
+		return "", ""
+	}
+	n := maskRE.ReplaceAllString(ref, "x")
+	if _, err := name.ParseReference(strings.ToLower(n), name.WeakValidation); err != nil {
+		return "", ref
+	}
+	return ref, ""
+}
+
+var maskRE = regexp.MustCompile(`<[^<>\s]*>|\*+`)
+
+func findOtherReference(text string) string {
 	if m := tagInRepoRE.FindStringSubmatch(text); m != nil {
 		return m[2] + ":" + m[1]
 	}
@@ -290,7 +343,7 @@ func (r *ErrorReading) direct() bool {
 		}
 	}
 	for _, h := range r.Hosts {
-		if isUpstreamHost(h) && !isPublicECR(h) {
+		if isOtherRegistry(h) {
 			return true
 		}
 	}
@@ -299,7 +352,28 @@ func (r *ErrorReading) direct() bool {
 		// the line alone cannot tell.
 		return false
 	}
-	return r.Reference != "" && isUpstreamHost(refHost(r.Reference)) && !isPublicECR(refHost(r.Reference))
+	return r.Reference != "" && isOtherRegistry(refHost(r.Reference))
+}
+
+// isOtherRegistry reports a registry host that is not ECR's (nor public.ecr.aws, whose
+// stale login has a cause of its own, nor a CDN that serves layers): any host, not a
+// list of known ones, since a pull to Harbor, Artifactory or a GitLab of one's own went
+// around the cache as surely as one to ghcr.io.
+func isOtherRegistry(h string) bool {
+	return h != "" && !isECRHost(h) && !isPublicECR(h) && !strings.HasSuffix(h, ".cloudfront.net")
+}
+
+// namesECR reports a line whose reference or hosts name an ECR registry.
+func (r *ErrorReading) namesECR() bool {
+	if r.Reference != "" && r.throughECR() {
+		return true
+	}
+	for _, h := range r.Hosts {
+		if isECRHost(h) {
+			return true
+		}
+	}
+	return false
 }
 
 // maybeMirrored reports a containerd line naming an upstream reference and no host:
@@ -409,11 +483,33 @@ func refusedByWhom(r *ErrorReading) string {
 	return ""
 }
 
+// tokenServiceRE is a client fetching a bearer token. ECR challenges with Basic auth
+// (the token from GetAuthorizationToken is a password), so a token service that
+// refused belongs to another registry.
+var tokenServiceRE = regexp.MustCompile(`(?i)failed to fetch (?:oauth|anonymous) token`)
+
+// ecrLoginWordsRE are the words of a missing or expired ECR login: a Basic-auth
+// challenge the client had no credentials for, ECR's own "authorization token has
+// expired", the credential helper's failure, ECR's 401 body ("Not Authorized").
+var ecrLoginWordsRE = regexp.MustCompile(`(?i)no basic auth credentials|authorization token has expired|credential required for basic auth|unable to retrieve auth token|(?-i:Not Authorized)`)
+
 func clientCredentialsCauses(r *ErrorReading) []string {
 	if c := refusedByWhom(r); c != "" {
 		return []string{c}
 	}
-	return []string{"ecr-login"}
+	switch {
+	case r.namesECR():
+		return []string{"ecr-login"}
+	case r.Reference != "" || tokenServiceRE.MatchString(r.Line):
+		// The line names a registry that is not ECR (or a token service ECR does not
+		// have): the pull did not go through the cache, whatever the login.
+		return []string{"bypassed-cache"}
+	case ecrLoginWordsRE.MatchString(r.Line):
+		return []string{"ecr-login"}
+	}
+	// "unauthorized: authentication required" and a bare 401 name no registry: Docker
+	// Hub, GitLab and Quay answer with the same words as a mirror or ECR would.
+	return []string{"ecr-login", "bypassed-cache", "mirror-credentials"}
 }
 
 func forbiddenCauses(r *ErrorReading) []string {

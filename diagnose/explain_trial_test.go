@@ -192,3 +192,21 @@ func TestExplainJSONSchema(t *testing.T) {
 		strict(what, out)
 	}
 }
+
+// An event whose image is not a reference (trial 16: a shell command in the image field)
+// is unexplained, listed under the image as written, never under the repository its
+// first characters name with a confident cause.
+func TestEventsWithABrokenImageAreUnexplained(t *testing.T) {
+	const img = "111122223333.dkr.ecr.us-east-1.amazonaws.com/quay/`rm -rf`/x:1"
+	groups := diagnose.ExplainEvents(context.Background(), nil, []diagnose.PullEvent{{
+		Object: "default/app", Reason: "Failed", Count: 2,
+		Message: `Failed to pull image "` + img + `": rpc error: code = NotFound desc = failed to pull and unpack image "` + img + `": ` + img + `: not found`,
+	}})
+	if len(groups) != 1 || groups[0].Cause != diagnose.Unexplained {
+		t.Fatalf("want one unexplained group, got %+v", groups)
+	}
+	p := groups[0].Pulls[0]
+	if strings.HasSuffix(p.Image, "/quay/") || !strings.Contains(p.Verdict, "is not an image reference") {
+		t.Errorf("the broken image is read as a name: image %q, verdict %q", p.Image, p.Verdict)
+	}
+}

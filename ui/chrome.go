@@ -47,7 +47,7 @@ func clip(s string, n int) string {
 }
 
 func (a *App) headerLine() string {
-	if a.fleet != nil && (a.active == a.fleet || a.c.eng == nil) {
+	if a.onFleet() {
 		return a.fleetHeader()
 	}
 	h := a.c.eng.Header()
@@ -78,10 +78,19 @@ func (a *App) headerLine() string {
 		over -= lipgloss.Width(who) - lipgloss.Width(short)
 		left = line(middleCut(short, lipgloss.Width(short)-max(0, over)))
 	}
-	if a.fleet != nil { // which of the fleet's targets this is
-		left = a.c.st.header.Render("ptcdoctor") + "  " + fmt.Sprintf("fleet › %s · %s · %s", orDash(h.Account), orDash(h.Region), model.Printable(a.fleet.open))
+	if a.fleet != nil { // which of the fleet's targets this is: its account once, then its name
+		left = a.c.st.header.Render("ptcdoctor") + "  " + "fleet › " + model.Printable(a.fleet.openName(h.Account, h.Region))
 	}
 	return a.spread(left, mode)
+}
+
+// onFleet says whether the fleet screen, or a screen opened from it (help, a row
+// described), is shown: the header and tabs are the fleet's, not the opened target's.
+func (a *App) onFleet() bool {
+	if a.fleet == nil {
+		return false
+	}
+	return a.active == a.fleet || a.c.eng == nil || (len(a.history) > 0 && a.history[0] == a.fleet)
 }
 
 // fleetHeader is the header over the fleet screen: how many targets, and the mode
@@ -168,9 +177,11 @@ func (a *App) activeTab() int {
 }
 
 func (a *App) tabLine() string {
-	if a.fleet != nil && a.active == a.fleet {
+	if a.onFleet() {
 		line := a.c.st.tabActive.Render("Fleet")
-		if a.fleet.open != "" {
+		if a.active != a.fleet {
+			line += "  " + a.c.st.dim.Render("› "+model.Printable(a.active.Title()))
+		} else if a.fleet.open != "" {
 			line += "  " + a.c.st.dim.Render("1-4: "+model.Printable(a.fleet.open))
 		}
 		return truncate(line, a.width)
@@ -214,7 +225,7 @@ func (a *App) statusLine() string {
 	case a.status != nil:
 		return wordCut(a.status.text, a.width)
 	case a.fleet != nil && a.active == a.fleet:
-		return truncate(a.c.st.dim.Render(a.fleet.selectedNote()), a.width)
+		return a.c.st.dim.Render(wordCut(a.fleet.selectedNote(), a.width))
 	case a.scan.running:
 		return truncate(a.spin.View()+" "+a.scan.progressText(), a.width)
 	case a.c.applying != 0 && a.quitting:
@@ -236,6 +247,9 @@ func (a *App) footerLine() string {
 	}
 	if a.active.Capturing() { // the keys go to an input: only its own keys mean anything
 		return truncate(a.help.ShortHelpView(a.active.ShortHelp()), a.width)
+	}
+	if a.showDetail { // the details over the screen: only closing them, or quitting, works
+		return a.help.ShortHelpView([]key.Binding{key.NewBinding(key.WithKeys("esc", "!"), key.WithHelp("esc/!", "close the details")), a.c.keys.Quit})
 	}
 	always := []key.Binding{a.c.keys.Help, a.c.keys.Quit}
 	if a.fleet != nil && a.active != a.fleet {

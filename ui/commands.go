@@ -96,6 +96,13 @@ func commandList() string {
 
 // reopen opens the account in another region or profile and reads it afresh.
 func (a *App) reopen(verb, arg string) tea.Cmd {
+	if a.fleet != nil { // a fleet's account-regions are its rows: another is opened from there
+		if r, ok := a.fleet.sameAccountIn(arg); ok && verb == "region" {
+			return a.fleet.enter(&row{id: "target " + r.ID, ref: r})
+		}
+		a.fail("", "A fleet's account-regions are on the fleet screen ("+a.fleet.count()+"): F, then enter on the one to open; :"+verb+" changes one account-region's run", "")
+		return nil
+	}
 	if a.c.opts.Reopen == nil {
 		// The demo, or an account opened once: there is nothing else to open.
 		if a.c.eng.Header().Demo {

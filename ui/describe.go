@@ -17,6 +17,8 @@ type describeScreen struct {
 	title string
 	text  string
 	body  viewport.Model
+	// named screens (newTextScreen) show text, not data: their title is their own.
+	named bool
 }
 
 func newDescribeScreen(c *common, title string, v any) *describeScreen {
@@ -29,7 +31,21 @@ func newDescribeScreen(c *common, title string, v any) *describeScreen {
 	return s
 }
 
-func (s *describeScreen) Title() string   { return "Describe " + s.title }
+// newTextScreen shows text already in words (a fleet's row), folded to the screen.
+func newTextScreen(c *common, title, text string) *describeScreen {
+	s := &describeScreen{c: c, title: title, body: viewport.New(), named: true, text: printableLines(text)}
+	s.body.KeyMap = c.keys.viewportKeys()
+	s.body.SoftWrap = false // as describe: folded at spaces, an ARN whole, scrolled sideways
+	s.body.SetContent(s.text)
+	return s
+}
+
+func (s *describeScreen) Title() string {
+	if s.named {
+		return s.title
+	}
+	return "Describe " + s.title
+}
 func (s *describeScreen) Capturing() bool { return false }
 func (s *describeScreen) View() string    { return s.body.View() }
 

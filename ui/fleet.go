@@ -43,7 +43,9 @@ type FleetEngine interface {
 // are still to be found: its row stands for them until Scan reports them.
 type FleetTarget struct {
 	ID, Source, Account, Region string
-	Discover                    bool
+	// AccountName is the account's name in its Organization, where known.
+	AccountName string
+	Discover    bool
 }
 
 // The states of a fleet's target.
@@ -82,7 +84,14 @@ type FleetNotChecked struct {
 
 // FleetFinding is a cross-account finding: one only a view of several accounts makes.
 type FleetFinding struct {
-	ID, Check, Severity, Subject, Title, Explanation string
+	ID, Check, Severity, Title, Explanation string
+	// Subject is what it is about, Kind what kind of thing that is; Differs tells the
+	// check's findings on one subject apart (for fleet-upstream-drift: what differs).
+	Kind, Subject, Differs string
+	Evidence               []model.Evidence
+	// Fixes are steps by hand (Manual), in the accounts they name: no plan of one
+	// target applies them.
+	Fixes []model.Fix
 }
 
 type fleetRowMsg struct {
@@ -129,7 +138,8 @@ func newFleetScreen(c *common, fl FleetEngine) *fleetScreen {
 	for _, t := range fl.Targets() {
 		s.rows = append(s.rows, FleetRow{FleetTarget: t, State: initialState(t)})
 	}
-	cols := []column{{name: "account", title: "ACCOUNT", width: 12, keep: true}, {name: "region", title: "REGION", width: 14},
+	cols := []column{{name: "account", title: "ACCOUNT", width: 12, keep: true}, {name: "name", title: "NAME", width: 16, hideBelow: 120},
+		{name: "region", title: "REGION", width: 14},
 		{name: "rules", title: "RULES", width: 5, quantity: true}, {name: "repos", title: "REPOS", width: 5, quantity: true},
 		{name: "findings", title: "FINDINGS", width: 8, quantity: true}, {name: "state", title: "STATE", width: 60}}
 	s.listScreen = &listScreen{title: "Fleet", tabN: -1}
@@ -137,11 +147,17 @@ func newFleetScreen(c *common, fl FleetEngine) *fleetScreen {
 	s.list.ownData = true
 	s.list.more = s.summary
 	s.listScreen.open = s.enter
-	s.describe = func(r *row) any { return r.ref }
-	// explain reads one account: it waits for a target to be entered.
-	s.keys = func(msg tea.KeyPressMsg, _ *row) (tea.Cmd, bool) {
-		if key.Matches(msg, c.keys.Explain) && c.eng == nil {
-			c.nav.note("e explains a reference in one account: enter opens the selected one")
+	s.describe = func(r *row) any { return s.describeText(r) }
+	// explain reads one account: the selected row's, once it is the one entered.
+	s.keys = func(msg tea.KeyPressMsg, r *row) (tea.Cmd, bool) {
+		if !key.Matches(msg, c.keys.Explain) {
+			return nil, false
+		}
+		if r == nil {
+			return nil, false // the list says no row is selected
+		}
+		if t, ok := r.ref.(FleetRow); c.eng == nil || !ok || t.ID != s.open {
+			c.nav.note("e explains a reference in one account-region: enter opens the selected one first")
 			return nil, true
 		}
 		return nil, false
@@ -184,19 +200,51 @@ func (s *fleetScreen) build() []row {
 		if r.Account == "" {
 			cells["account"] = model.Printable(r.Source) // a profile, until its account is read
 		}
+		cells["name"] = model.Printable(r.AccountName)
 		out = append(out, row{id: "target " + r.ID, cells: cells, nums: nums, ref: *r})
 	}
+	// The cross-account rows: ACCOUNT says so, REGION names the check; the state, what
+	// it is about, is shortened in its middle, where a subject's words matter least.
 	for _, f := range s.cross.Findings {
-		out = append(out, row{id: "cross " + f.ID, ref: f, cells: map[string]string{"account": "fleet", "region": "cross-acct",
-			"rules": "", "repos": "", "findings": strings.ToUpper(f.Severity[:min(1, len(f.Severity))]),
-			"state": model.Printable(f.Check + ": " + f.Subject)}})
+		lead := "" // what differs, for the drift: two rows on one upstream are told apart by it
+		if f.Differs != "" && f.Check == "fleet-upstream-drift" {
+			lead = f.Differs + ": "
+		}
+		out = append(out, crossRow("cross "+f.ID, f, f.Check, strings.ToUpper(f.Severity[:min(1, len(f.Severity))]), lead, f.Subject))
 	}
 	for i, n := range s.cross.NotChecked {
-		out = append(out, row{id: fmt.Sprintf("unjudged %d %s %s", i, n.Check, n.Subject), ref: n, cells: map[string]string{"account": "fleet",
-			"region": "cross-acct", "rules": "", "repos": "", "findings": "-",
-			"state": model.Printable("not checked: " + n.Check + ": " + n.Subject)}})
+		out = append(out, crossRow(fmt.Sprintf("unjudged %d %s %s", i, n.Check, n.Subject), n, n.Check, "-", "not checked: ", n.Subject))
 	}
 	return out
+}
+
+// crossLabel is a fleet check's name short enough for the REGION column.
+func crossLabel(check string) string {
+	switch check {
+	case "fleet-upstream-drift":
+		return "drift"
+	case "fleet-ecr-upstream-policy":
+		return "ecr-upstream"
+	}
+	return model.Printable(strings.TrimPrefix(check, "fleet-"))
+}
+
+// crossRow is a row of the cross-account checks: grouped after the targets whatever
+// the sort, its state (lead, then what it is about) cut in the middle of what it is about.
+func crossRow(id string, ref any, check, severity, lead, about string) row {
+	lead, about = model.Printable(lead), model.Printable(about)
+	group := 1
+	if _, open := ref.(FleetNotChecked); open {
+		group = 2
+	}
+	return row{id: id, ref: ref, group: group, cells: map[string]string{"account": "cross-acct", "region": crossLabel(check),
+		"rules": "", "repos": "", "findings": severity, "state": lead + about},
+		shorten: func(col, cell string, width int) string {
+			if col != "state" {
+				return truncate(cell, width)
+			}
+			return lead + middleCut(about, max(0, width-cellWidth(lead)))
+		}}
 }
 
 // summary is the count line's tail: how far the scan is.
@@ -230,15 +278,32 @@ func (s *fleetScreen) selectedNote() string {
 	}
 	switch ref := r.ref.(type) {
 	case FleetRow:
-		if ref.Reason != "" {
-			return model.Printable(ref.Account+" "+ref.Region+": "+ref.Reason) + " (d: in full)"
+		where := model.Printable(strings.TrimSpace(targetName(ref.FleetTarget) + " " + ref.Region))
+		switch {
+		case ref.State == FleetFailed:
+			return where + " failed: " + model.Printable(ref.Reason) + " (d: in full)"
+		case ref.Reason != "":
+			return where + ": " + model.Printable(ref.Reason) + " (d: in full)"
 		}
+		return where + ": " + ref.State
 	case FleetFinding:
-		return model.Printable(ref.Title) + " (d: in full)"
+		return model.Printable(ref.Title) + " (enter: in full)"
 	case FleetNotChecked:
 		return model.Printable(ref.Reason) + " (d: in full)"
 	}
 	return ""
+}
+
+// targetName names a target's account: its id and, where known, its name in the
+// Organization; a profile whose account is not read yet, by the profile.
+func targetName(t FleetTarget) string {
+	switch {
+	case t.Account == "":
+		return t.Source
+	case t.AccountName != "":
+		return t.Account + " (" + t.AccountName + ")"
+	}
+	return t.Account
 }
 
 // start scans the fleet; its rows come back one message each.
@@ -320,14 +385,15 @@ func (s *fleetScreen) place(r FleetRow) {
 func (s *fleetScreen) enter(r *row) tea.Cmd {
 	t, ok := r.ref.(FleetRow)
 	if !ok {
-		title := "Cross-account finding"
-		if _, open := r.ref.(FleetNotChecked); open {
-			title = "Cross-account: not checked"
-		}
-		s.c.nav.push(newDescribeScreen(s.c, title, r.ref))
+		s.c.nav.push(newTextScreen(s.c, s.rowTitle(r), s.describeText(r)))
 		return nil
 	}
 	switch {
+	case t.State == FleetFailed:
+		// Nothing of it was read: its screens would say "nothing found" of data never seen.
+		s.c.nav.note(model.Printable(targetName(t.FleetTarget)+" "+t.Region) + " was not scanned (" + model.Printable(t.Reason) +
+			"): nothing to open; d shows why, r scans the fleet again")
+		return nil
 	case t.State == FleetDiscovering:
 		s.c.nav.note("its regions are still being looked for: enter opens one of them once it is listed")
 		return nil
@@ -407,8 +473,8 @@ func (s *fleetScreen) refreshOpen(snap *model.Snapshot, findings []model.Finding
 	}
 	for i := range s.rows {
 		r := &s.rows[i]
-		if r.ID != s.open || r.Account != snap.AccountID || r.Region != snap.Region {
-			continue
+		if r.ID != s.open || r.Account != snap.AccountID || r.Region != snap.Region || r.State == FleetFailed {
+			continue // a failure stays until a fleet scan reads the target
 		}
 		*r = FleetRow{FleetTarget: r.FleetTarget, State: FleetDone, Rules: len(snap.Rules), Repositories: len(snap.Repositories)}
 		if len(snap.Errors) > 0 || len(notChecked) > 0 {
@@ -454,4 +520,133 @@ func (s *fleetScreen) count() string {
 		out += fmt.Sprintf(", %d accounts discovering", discovering)
 	}
 	return out
+}
+
+// rowTitle names a row for the screen that shows it whole.
+func (s *fleetScreen) rowTitle(r *row) string {
+	switch ref := r.ref.(type) {
+	case FleetRow:
+		return "target " + model.Printable(strings.TrimSpace(targetName(ref.FleetTarget)+" "+ref.Region))
+	case FleetFinding:
+		return "finding " + ref.ID
+	}
+	return "not checked"
+}
+
+// describeText is a row whole, in words (d; enter on a cross-account row): a target's
+// account, region and state, and its counts only where it was scanned; a cross-account
+// finding as the findings screen shows one, with its steps by hand in full.
+func (s *fleetScreen) describeText(r *row) string {
+	var b strings.Builder
+	line := func(label, text string) {
+		if text != "" {
+			b.WriteString(label + model.Printable(text) + "\n")
+		}
+	}
+	switch ref := r.ref.(type) {
+	case FleetRow:
+		line("Account:  ", targetName(ref.FleetTarget))
+		line("Region:   ", ref.Region)
+		if ref.Source != targetName(ref.FleetTarget) && ref.Source != "account "+ref.Account {
+			line("Source:   ", ref.Source)
+		}
+		line("State:    ", ref.State)
+		switch ref.State {
+		case FleetDone, FleetIncomplete:
+			line("Rules:    ", fmt.Sprint(ref.Rules))
+			line("Repositories: ", fmt.Sprint(ref.Repositories))
+			line("Findings: ", fmt.Sprintf("%d errors, %d warnings, %d info", ref.Errors, ref.Warnings, ref.Infos))
+		case FleetFailed:
+			b.WriteString("Not scanned: nothing of this account-region was read.\n")
+		}
+		line("Why:      ", ref.Reason)
+		if ref.Detail != "" && ref.Detail != ref.Reason {
+			b.WriteString("\n" + model.Printable(ref.Detail) + "\n")
+		}
+		if ref.State == FleetDiscovering {
+			b.WriteString("Its regions are being looked for: each one with rules takes this row's place.\n")
+		}
+	case FleetFinding:
+		b.WriteString(strings.ToUpper(ref.Severity) + "  " + ref.Check + "  " + model.Printable(strings.TrimSpace(ref.Kind+" "+ref.Subject)) + "  id " + ref.ID + "\n")
+		b.WriteString(model.Printable(ref.Title) + "\n\n" + model.Printable(ref.Explanation) + "\n")
+		if len(ref.Evidence) > 0 {
+			b.WriteString("\nEvidence\n")
+			for _, e := range ref.Evidence {
+				b.WriteString("• " + model.Printable(e.Call) + " → " + model.Printable(e.Answer) + "\n")
+			}
+		}
+		if len(ref.Fixes) > 0 {
+			b.WriteString("\nFix, by hand (a cross-account finding: no plan of one target applies it)\n")
+			for i, fx := range ref.Fixes {
+				b.WriteString(fmt.Sprintf("%d. %s\n", i+1, model.Printable(fx.Title)))
+				if fx.Manual != "" && fx.Manual != fx.Title+"." {
+					b.WriteString("   " + model.Printable(fx.Manual) + "\n")
+				}
+			}
+		}
+	case FleetNotChecked:
+		line("Check:    ", ref.Check)
+		line("Subject:  ", ref.Subject)
+		b.WriteString("Not checked, because " + model.Printable(ref.Reason) + "\n")
+	}
+	return strings.TrimRight(b.String(), "\n")
+}
+
+// openName names the opened target for the header: its account once (with its name in
+// the Organization, where known), then its region; account and region as its screens
+// read them, when its row does not say.
+func (s *fleetScreen) openName(account, region string) string {
+	for _, r := range s.rows {
+		if r.ID == s.open {
+			t := r.FleetTarget
+			if t.Account == "" {
+				t.Account = account
+			}
+			return strings.TrimSpace(targetName(t) + " · " + orDash(orOther(t.Region, region)))
+		}
+	}
+	return orDash(account) + " · " + orDash(region)
+}
+
+func orOther(s, other string) string {
+	if s == "" {
+		return other
+	}
+	return s
+}
+
+// sameAccountIn is the fleet's row for the opened target's account in another region
+// (:region over a fleet opens it, as enter on its row does).
+func (s *fleetScreen) sameAccountIn(region string) (FleetRow, bool) {
+	account := ""
+	for _, r := range s.rows {
+		if r.ID == s.open {
+			account = r.Account
+		}
+	}
+	for _, r := range s.rows {
+		if account != "" && r.Account == account && r.Region == region && !r.Discover {
+			return r, true
+		}
+	}
+	return FleetRow{}, false
+}
+
+// View is the list and, where the screen has room under its rows, the selected row
+// whole (as d shows it): a tall terminal is not left blank.
+func (s *fleetScreen) View() string {
+	list := s.list.View()
+	r := s.selected()
+	used := strings.Count(list, "\n") + 1
+	if s.table.Height() > len(s.shown) { // the table keeps room for rows to come: drawn up to its last row
+		lines := strings.Split(list, "\n")
+		used = min(len(lines), len(s.shown)+2)
+		list = strings.Join(lines[:used], "\n")
+	}
+	room := s.height - used - 1
+	if r == nil || room < 6 {
+		return s.list.View()
+	}
+	detail := wrapText(s.describeText(r), s.width)
+	return list + "\n" + s.c.st.dim.Render(strings.Repeat("─", s.width)) + "\n" + clip(detail, room)
 }

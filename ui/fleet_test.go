@@ -68,7 +68,7 @@ func TestFleetJourney(t *testing.T) {
 	if lineWith(s, "111111111111", "us-east-1", "done") == "" && lineWith(s, "111111111111", "us-east-1", "incomplete") == "" {
 		t.Errorf("the management account was not scanned:\n%s", s)
 	}
-	if lineWith(s, "fleet", "cross-acct", "fleet-ecr-upstream-policy") == "" || !strings.Contains(s, "3 cross-account") {
+	if lineWith(s, "cross-acct", "ecr-upstream", "central") == "" || !strings.Contains(s, "3 cross-account") {
 		t.Errorf("the cross-account findings are not listed:\n%s", s)
 	}
 	// enter opens a target's findings; the header names it; F is in the footer.
@@ -77,7 +77,7 @@ func TestFleetJourney(t *testing.T) {
 	key(app, "enter", "enter")
 	s = screenText(app)
 	head := strings.SplitN(s, "\n", 2)[0]
-	if !strings.Contains(head, "fleet › 111111111111 · us-east-1") || !strings.Contains(s, "3 Findings 1E") || !strings.Contains(s, "F fleet") {
+	if !strings.Contains(head, "fleet › 111111111111 (central) · us-east-1") || !strings.Contains(s, "3 Findings 1E") || !strings.Contains(s, "F fleet") {
 		t.Fatalf("enter did not open the account's findings:\n%s", s)
 	}
 	if !strings.Contains(s, "CHECK") {
@@ -238,7 +238,7 @@ func TestFleetDiscoveringAndNotChecked(t *testing.T) {
 		!strings.Contains(s, "fleet · 3 account-regions") {
 		t.Fatalf("the regions found did not take the account's row:\n%s", s)
 	}
-	if lineWith(s, "cross-acct", "not checked: fleet-ecr") == "" || !strings.Contains(s, "1 cross-account, 1 not checked") {
+	if lineWith(s, "cross-acct", "ecr-upstream", "not checked: 2222") == "" || !strings.Contains(s, "1 cross-account, 1 not checked") {
 		t.Fatalf("the cross-account not checked is not on the fleet screen:\n%s", s)
 	}
 	key(app, "down", "down", "down", "down") // the judgement left open: the status line says why
@@ -317,7 +317,7 @@ func TestFleetTargetJudgesItsOwnPrincipals(t *testing.T) {
 	drive(app, app.Init())
 	key(app, "enter") // the central account in us-east-1
 	s := screenText(app)
-	if !strings.Contains(s, "fleet › 111111111111 · us-east-1") || strings.Contains(s, "Not checked") || strings.Contains(s, "eks-node") {
+	if !strings.Contains(s, "fleet › 111111111111 (central) · us-east-1") || strings.Contains(s, "Not checked") || strings.Contains(s, "eks-node") {
 		t.Fatalf("the central account judged another account's principal:\n%s", s)
 	}
 }

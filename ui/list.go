@@ -42,6 +42,11 @@ type row struct {
 	cells map[string]string
 	nums  map[string]float64
 	ref   any
+	// group keeps rows of different kinds apart whatever the sort (a fleet's targets,
+	// then its cross-account findings): rows sort within their group.
+	group int
+	// shorten, when set, fits a cell to a width the list cuts it to (else its end goes).
+	shorten func(col, cell string, width int) string
 }
 
 type list struct {
@@ -117,7 +122,9 @@ func (l *list) arrange() {
 	}
 	pattern := strings.ToLower(l.filter)
 	var looser [2][]int // the matches ranked 1 and 2, after idx's 0s: in order without a sort
+	grouped := false    // then a sort puts the groups back together
 	for i, r := range l.rows {
+		grouped = grouped || r.group != 0
 		if l.filter == "" {
 			idx = append(idx, i)
 		} else if m := matchRank(pattern, strings.ToLower(l.rowText(r))); m == 0 {
@@ -128,8 +135,11 @@ func (l *list) arrange() {
 	}
 	idx = append(append(idx, looser[0]...), looser[1]...)
 	col := l.column(l.sortBy)
-	if col != nil {
+	if col != nil || grouped && rank != nil {
 		slices.SortStableFunc(idx, func(a, b int) int {
+			if g := cmp.Compare(l.rows[a].group, l.rows[b].group); g != 0 {
+				return g
+			}
 			if rank != nil {
 				if c := cmp.Compare(rank[a], rank[b]); c != 0 {
 					return c
@@ -154,10 +164,14 @@ func (l *list) arrange() {
 	for i, j := range idx {
 		r := make(table.Row, len(vis))
 		for k, c := range vis {
-			r[k] = " " + l.rows[j].cells[c.name]
-			if c.path {
-				r[k] = " " + pathCut(l.rows[j].cells[c.name], cols[k].Width-1) // after the cell's leading space
+			cell := l.rows[j].cells[c.name]
+			switch sh := l.rows[j].shorten; {
+			case sh != nil && cellWidth(cell) > cols[k].Width-1:
+				cell = sh(c.name, cell, cols[k].Width-1) // after the cell's leading space
+			case c.path:
+				cell = pathCut(cell, cols[k].Width-1)
 			}
+			r[k] = " " + cell
 		}
 		rows[i] = r
 	}

@@ -46,7 +46,11 @@ func (s *listScreen) Update(msg tea.Msg) tea.Cmd {
 			return nil
 		case key.Matches(msg, k.Describe):
 			if s.describe != nil {
-				s.c.nav.push(newDescribeScreen(s.c, s.title, s.describe(r)))
+				if text, ok := s.describe(r).(string); ok { // already in words
+					s.c.nav.push(newTextScreen(s.c, s.title, text))
+				} else {
+					s.c.nav.push(newDescribeScreen(s.c, s.title, s.describe(r)))
+				}
 			}
 			return nil
 		case key.Matches(msg, k.Explain):

@@ -222,7 +222,11 @@ func notCheckedText(nc []model.NotChecked) (string, string) {
 	}
 	var lines []string
 	for _, n := range nc {
-		lines = append(lines, fmt.Sprintf("%s: %s %s: %s failed: %s %s", n.Check, n.Subject.Kind, model.Printable(n.Subject.Name),
+		subject := n.Subject.Kind + " " + n.Subject.Name
+		if n.Subject.Kind == "all" { // "every subject of the check" says it already
+			subject = n.Subject.Name
+		}
+		lines = append(lines, fmt.Sprintf("%s: %s: %s failed: %s %s", n.Check, model.Printable(subject),
 			n.Failed.Operation, n.Failed.Code, model.Printable(n.Failed.Message)))
 	}
 	// The line names the failure that left the most subjects unjudged.

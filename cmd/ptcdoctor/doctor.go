@@ -135,6 +135,11 @@ func (sc *scope) run(ctx context.Context, g *globals, s *session, progress func(
 	if snap.AccountID == "" {
 		return nil, unreadAccountError{snap}
 	}
+	if e := ecrops.RegionRefused(snap); e != nil && sc.fleet {
+		// Over a fleet a region not enabled is a target that failed, for doctor and fix
+		// alike: nothing of it was read, so nothing of it is judged or fixed.
+		return nil, fmt.Errorf("region %s is not enabled for account %s: %s answered %s: %s", snap.Region, snap.AccountID, e.Operation, e.Code, e.Message)
+	}
 	d := &diagnosis{snap: snap, events: events}
 	var bad []string
 	// Without the rules, an upstream reference cannot be placed: not checked, not a usage error.

@@ -51,7 +51,8 @@ when the chain walked on the account confirms the cause (a finding, as explain
 REF); 0 when the cause is the line's own reading (--line-only, a line that
 settles it alone, or a chain that does not show it failing now), or when it
 stays unsettled with the account read; 3 when the account was needed and could
-not be read; 4 when the message is not one ptcdoctor recognises.`,
+not be read, or a link of the chain walked could not be (whatever else was
+found, as explain REF); 4 when the message is not one ptcdoctor recognises.`,
 		Example: `  ptcdoctor explain --demo 111122223333.dkr.ecr.us-east-1.amazonaws.com/docker-hub/nginx:latest
   ptcdoctor explain --error "manifest unknown: Requested image not found" --line-only
   ptcdoctor explain --demo --json docker-hub/library/nginx:1.27
@@ -286,6 +287,8 @@ func explainError(ctx context.Context, g *globals, w io.Writer, text string, pri
 	switch {
 	case v.Cause.ID == "" && notRead != "":
 		return incompleteError{errQuiet}
+	case v.Explanation != nil && v.Explanation.NotChecked():
+		return incompleteError{errQuiet} // a link not read: 3 whatever else was found, as explain REF and doctor
 	case v.Confirmed:
 		return findingsError{errQuiet} // a finding on the account, as explain REF
 	}
@@ -326,6 +329,8 @@ func printErrorVerdictIn(w io.Writer, v diagnose.ErrorVerdict, notRead, scopeArg
 		}
 		fmt.Fprintln(w)
 		say(w, "Cause: ", "       ", fmt.Sprintf("%s (%s; check %s; %s)", v.Cause.Title, v.Cause.ID, check, how))
+	} else if r.InvalidReference != "" {
+		fmt.Fprintln(w, "\nCause: none named: the line's image is not a reference")
 	} else {
 		fmt.Fprintln(w, "\nCause: not settled; the line allows:")
 		for _, id := range r.Candidates {

@@ -50,11 +50,7 @@ func runFleetDoctor(cmd *cobra.Command, g *globals, sc *scope, ff *fleetFlags, a
 			views = append(views, r.scan.view)
 		}
 	}
-	principals := append([]string(nil), sc.principals...)
-	if cfg, err := g.loadConfig(sc.configPath); err == nil {
-		principals = append(cfg.Watch.Principals, principals...)
-	}
-	cross, crossNotChecked := diagnose.FleetChecks(views, failedTargets(results), principals)
+	cross, crossNotChecked := diagnose.FleetChecks(views, failedTargets(results), watchedPrincipals(g, sc))
 	var skips []diagnose.FleetSkipped
 	for _, s := range skipped {
 		skips = append(skips, diagnose.FleetSkipped{Source: s.Source, Region: s.Region, Reason: s.Reason})
@@ -124,9 +120,6 @@ func runFleet(ctx context.Context, g *globals, sc *scope, base ecrops.Config, ta
 			if err != nil {
 				return nil, err
 			}
-			if e := ecrops.RegionRefused(d.snap); e != nil {
-				return nil, fmt.Errorf("region %s is not enabled for account %s: %s answered %s: %s", d.snap.Region, d.snap.AccountID, e.Operation, e.Code, e.Message)
-			}
 			rep := d.report(stats)
 			return &fleetScan{report: &rep, view: diagnose.FleetView(d.snap)}, nil
 		},
@@ -152,6 +145,16 @@ func runFleet(ctx context.Context, g *globals, sc *scope, base ecrops.Config, ta
 			shown(ft, t)
 		})
 	return results
+}
+
+// watchedPrincipals are the pulling principals the cross-account checks judge: the
+// config's watch list and --principal.
+func watchedPrincipals(g *globals, sc *scope) []string {
+	principals := append([]string(nil), sc.principals...)
+	if cfg, err := g.loadConfig(sc.configPath); err == nil {
+		principals = append(cfg.Watch.Principals, principals...)
+	}
+	return principals
 }
 
 func failedTargets(results []fleetResult) []diagnose.FleetTarget {
@@ -206,6 +209,7 @@ func printFleetSummary(w io.Writer, r diagnose.FleetReport) {
 		for _, e := range f.Evidence {
 			say(w, "    evidence: ", "      ", e.Call+" → "+e.Answer)
 		}
+		printCrossFixes(w, f.Fixes)
 	}
 	for _, n := range r.CrossAccountNotChecked {
 		fmt.Fprintf(w, "\nNOT CHECKED  %s: %s: %s\n", n.Check, n.Subject, n.Reason)
@@ -220,4 +224,15 @@ func orDash(s string) string {
 		return "-"
 	}
 	return s
+}
+
+// printCrossFixes prints a cross-account finding's fixes: each a step by hand in the
+// account it names (no plan of one target applies it), so its text is printed whole.
+func printCrossFixes(w io.Writer, fixes []diagnose.ReportFix) {
+	for i, fx := range fixes {
+		say(w, fmt.Sprintf("    fix %d: ", i+1), "      ", fx.Title+"  [by hand]")
+		if fx.Manual != "" && fx.Manual != fx.Title+"." {
+			printManual(w, fx.Manual, "      ")
+		}
+	}
 }

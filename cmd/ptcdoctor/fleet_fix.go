@@ -34,6 +34,15 @@ func runFleetFix(cmd *cobra.Command, g *globals, sc *scope, ff *fleetFlags, fr *
 	if err != nil {
 		return err
 	}
+	manual := 0 // cross-account findings asked for: said, and not applied (exit 1)
+	if len(fr.findingIDs) > 0 {
+		var ids []string
+		ids, manual = manualCrossFindings(ctx, out, g, sc, fc.Base, targets, ff.parallel, fr.findingIDs)
+		if len(ids) == 0 {
+			return findingsError{errQuiet}
+		}
+		fr.findingIDs = ids
+	}
 	// Each target ends done (its fixes applied and confirmed, or nothing to fix), not
 	// fixed (a fix asked for was not applied, or its finding is still there: exit 1),
 	// failed (not opened, not diagnosed, or a write refused: exit 3, as doctor calls a
@@ -80,7 +89,7 @@ func runFleetFix(cmd *cobra.Command, g *globals, sc *scope, ff *fleetFlags, fr *
 	switch {
 	case len(failed) > 0 || len(incomplete) > 0 || len(left) > 0:
 		return incompleteError{errQuiet}
-	case len(notFixed) > 0:
+	case len(notFixed) > 0 || manual > 0:
 		return findingsError{errQuiet}
 	}
 	return nil
@@ -96,5 +105,10 @@ func fixTarget(ctx context.Context, out io.Writer, g *globals, sc *scope, base e
 	if n := unfinishedNotice(acc.Journal()); n != "" {
 		fmt.Fprintln(out, "  "+n)
 	}
-	return fr.run(ctx, out, g, sc, &session{acc: acc})
+	err = fr.run(ctx, out, g, sc, &session{acc: acc})
+	var ue usageError
+	if err != nil && err.Error() != "" && !errors.As(err, &ue) { // not scanned (a region not enabled): said here, in its block
+		fmt.Fprintf(out, "  not scanned: %s\n", model.Printable(oneLine(err.Error())))
+	}
+	return err
 }

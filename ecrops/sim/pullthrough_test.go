@@ -3,6 +3,7 @@ package sim_test
 import (
 	"encoding/base64"
 	"errors"
+	"io"
 	"net/http"
 	"strings"
 	"testing"
@@ -642,4 +643,26 @@ func childDigest(t *testing.T, s *stand, repo, tag, arch string) string {
 	}
 	t.Fatalf("no %s in %s:%s", arch, repo, tag)
 	return ""
+}
+
+// An upstream made to fail (a fault named upstream:<host>) answers as a registry that
+// is unavailable does: 503 with the distribution error code UNAVAILABLE, never a 500
+// under a code that means 503 (trial 16).
+func TestAFailingUpstreamAnswers503Unavailable(t *testing.T) {
+	s := startScenario(t, "demo")
+	s.admin(http.MethodPut, "faults", `[{"operation":"upstream:quay.io","errorRate":1}]`, nil)
+	base := s.srv.Info().Resolve["quay.io"]
+	if base == "" {
+		t.Fatal("the demo has no quay.io upstream")
+	}
+	req, _ := http.NewRequestWithContext(ctx(t), http.MethodGet, base+"/v2/", http.NoBody)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(resp.Body)
+	if resp.StatusCode != http.StatusServiceUnavailable || !strings.Contains(string(body), `"UNAVAILABLE"`) {
+		t.Errorf("%d %s, want 503 UNAVAILABLE", resp.StatusCode, body)
+	}
 }

@@ -252,11 +252,14 @@ func (u *upstreamRegistry) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	// Faults named upstream:<host> make the upstream slow, hang, fail or drop connections.
 	if aerr := u.srv.faults.apply(r.Context(), "upstream:"+u.cfg.Host, rec); aerr != nil {
 		if aerr != errConnectionReset {
-			status := aerr.Status
+			// A registry's own words: UNAVAILABLE goes with 503 (distribution's errcode),
+			// not with the 500 of ECR's ServerException the fault set speaks in.
+			// Throttling keeps its 429.
+			status, code, msg := http.StatusServiceUnavailable, "UNAVAILABLE", "service unavailable (injected by the stand-in)"
 			if aerr.Code == "ThrottlingException" {
-				status = http.StatusTooManyRequests
+				status, msg = http.StatusTooManyRequests, aerr.Message
 			}
-			writeRegistryError(rec, status, "UNAVAILABLE", aerr.Message)
+			writeRegistryError(rec, status, code, msg)
 		}
 		u.srv.events.add(u.srv.clock.Now(), Event{Service: "upstream:" + u.cfg.Host, Operation: r.Method + " " + r.URL.Path,
 			Outcome: "fault:" + aerr.Code, Status: rec.status})

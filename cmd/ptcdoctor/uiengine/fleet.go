@@ -68,7 +68,7 @@ func (f *Fleet) Targets() []ui.FleetTarget {
 
 // accountRow is the row of an account whose regions are being looked for.
 func accountRow(a ecrops.Target) ui.FleetTarget {
-	return ui.FleetTarget{ID: "discover " + a.Source, Source: a.Source, Account: a.Account, Discover: true}
+	return ui.FleetTarget{ID: "discover " + a.Source, Source: a.Source, Account: a.Account, AccountName: a.AccountName, Discover: true}
 }
 
 func (f *Fleet) ReadOnly() bool { return f.base.ReadOnly }
@@ -104,7 +104,7 @@ func (f *Fleet) discoverRegions(ctx context.Context, a ecrops.Target, say func(u
 }
 
 func target(t ecrops.Target) ui.FleetTarget {
-	return ui.FleetTarget{ID: t.String(), Source: t.Source, Account: t.Account, Region: t.Region}
+	return ui.FleetTarget{ID: t.String(), Source: t.Source, Account: t.Account, AccountName: t.AccountName, Region: t.Region}
 }
 
 // scanned is one target's outcome: what the cross-account checks read, and its row.
@@ -185,12 +185,27 @@ func (f *Fleet) Scan(ctx context.Context, report func(ui.FleetRow)) ui.FleetCros
 	cross, notChecked := diagnose.FleetChecks(views, failed, f.principals)
 	var out ui.FleetCross
 	for _, c := range cross {
-		out.Findings = append(out.Findings, ui.FleetFinding{ID: c.ID, Check: c.Check, Severity: c.Severity, Subject: c.Subject.Name, Title: c.Title, Explanation: c.Explanation})
+		out.Findings = append(out.Findings, fleetFinding(c))
 	}
 	for _, n := range notChecked {
 		out.NotChecked = append(out.NotChecked, ui.FleetNotChecked{Check: n.Check, Subject: n.Subject, Reason: n.Reason})
 	}
 	return out
+}
+
+// fleetFinding is a cross-account finding as the interface shows it: whole, with its
+// evidence and its steps by hand.
+func fleetFinding(c diagnose.ReportFinding) ui.FleetFinding {
+	f := ui.FleetFinding{ID: c.ID, Check: c.Check, Severity: c.Severity, Kind: c.Subject.Kind, Subject: c.Subject.Name, Title: c.Title, Explanation: c.Explanation}
+	// The key is check|kind|subject, then what tells the check's findings on it apart.
+	f.Differs = strings.TrimPrefix(strings.TrimPrefix(c.Key, c.Check+"|"+c.Subject.Kind+"|"+c.Subject.Name), "|")
+	for _, e := range c.Evidence {
+		f.Evidence = append(f.Evidence, model.Evidence{Call: e.Call, Answer: e.Answer})
+	}
+	for _, fx := range c.Fixes {
+		f.Fixes = append(f.Fixes, model.Fix{Title: fx.Title, Manual: fx.Manual})
+	}
+	return f
 }
 
 // scanOne scans and checks one target, as doctor does one account-region.
@@ -199,6 +214,9 @@ func (f *Fleet) scanOne(ctx context.Context, t ecrops.Target, acc *ecrops.Accoun
 	snap, err := acc.Scan(ctx, ecrops.Scope{}, nil)
 	if err != nil {
 		return scanned{}, err
+	}
+	if snap.AccountID == "" { // as doctor says: no part of it can be told whose it is
+		return scanned{}, unreadAccount{snap.Errors}
 	}
 	if e := ecrops.RegionRefused(snap); e != nil {
 		return scanned{}, regionRefused{fmt.Errorf("region %s is not enabled for account %s: %s answered %s: %s", snap.Region, snap.AccountID, e.Operation, e.Code, e.Message)}
@@ -230,12 +248,36 @@ func (f *Fleet) scanOne(ctx context.Context, t ecrops.Target, acc *ecrops.Accoun
 // regionRefused is a target whose region the account has not enabled.
 type regionRefused struct{ error }
 
+// unreadAccount is a target whose scan could not tell which account it is (the
+// credentials refused everywhere): failed, as doctor counts it, not incomplete.
+type unreadAccount struct{ errs []model.PartError }
+
+func (e unreadAccount) Error() string {
+	var parts []string
+	for _, pe := range e.errs {
+		parts = append(parts, pe.Operation+": "+strings.TrimSpace(pe.Code+" "+pe.Message))
+	}
+	return "could not tell which account this is: " + strings.Join(parts, "; ")
+}
+
+// first is the first failed read's code, which names the cause the others share.
+func (e unreadAccount) first() string {
+	if len(e.errs) == 0 {
+		return "no answer"
+	}
+	return orNone(e.errs[0].Code, e.errs[0].Message)
+}
+
 // reason words a target's failure for its row: AWS's error code first (the SDK's
 // wording of the call, its status and request id are left to the detail).
 func reason(err error) string {
 	var rr regionRefused
 	if errors.As(err, &rr) {
 		return "region not enabled"
+	}
+	var ua unreadAccount
+	if errors.As(err, &ua) {
+		return "could not tell which account this is: " + ua.first()
 	}
 	var ae smithy.APIError
 	if !errors.As(err, &ae) {
@@ -264,4 +306,11 @@ func (f *Fleet) Open(ctx context.Context, id string) (ui.Engine, error) {
 		return nil, err
 	}
 	return New(ctx, acc, f.Demo), nil
+}
+
+func orNone(s, or string) string {
+	if s == "" {
+		return or
+	}
+	return s
 }
