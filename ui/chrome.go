@@ -242,6 +242,8 @@ func (a *App) footerLine() string {
 		return a.filter.View()
 	case modeCommand:
 		return a.cmdline.View()
+	case modeQuestion: // the question takes only its own answers (see answer): offer those
+		return truncate(a.help.ShortHelpView(questionKeys), a.width)
 	}
 	if a.active.Capturing() { // the keys go to an input: only its own keys mean anything
 		return truncate(a.help.ShortHelpView(a.active.ShortHelp()), a.width)
@@ -264,6 +266,9 @@ func (a *App) footerLine() string {
 // fitKeys is the screen's keys in the room given, first ones first: a key that does
 // not fit is left out whole (the help, ?, has them all), never cut in half.
 func (a *App) fitKeys(keys []key.Binding, room int) string {
+	if lipgloss.Width(a.help.ShortHelpView(keys)) > room {
+		keys = a.withoutPaging(keys) // j/k say the same as pgdn/pgup: esc back matters more
+	}
 	for n := len(keys); n > 0; n-- {
 		view := a.help.ShortHelpView(keys[:n])
 		if n < len(keys) {
@@ -274,6 +279,17 @@ func (a *App) fitKeys(keys []key.Binding, room int) string {
 		}
 	}
 	return ""
+}
+
+// withoutPaging is keys without the page moves, which the line moves stand for.
+func (a *App) withoutPaging(keys []key.Binding) []key.Binding {
+	var out []key.Binding
+	for _, k := range keys {
+		if h := k.Help().Key; h != a.c.keys.PageDown.Help().Key && h != a.c.keys.PageUp.Help().Key {
+			out = append(out, k)
+		}
+	}
+	return out
 }
 
 // shownError is the error on the status line, and the one ! shows: the start
@@ -308,6 +324,12 @@ func (a *App) expire() {
 // ask puts a question on the status line; it owns the line, and the keys, until answered.
 func (a *App) ask(q question) {
 	a.q, a.mode = &q, modeQuestion
+}
+
+// questionKeys are the answers a question takes, for the footer while it is asked.
+var questionKeys = []key.Binding{
+	key.NewBinding(key.WithKeys("y"), key.WithHelp("y", "yes")),
+	key.NewBinding(key.WithKeys("n", "esc"), key.WithHelp("n/esc", "no")),
 }
 
 func (a *App) answer(k string) tea.Cmd {

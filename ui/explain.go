@@ -105,7 +105,7 @@ func (s *explainScreen) ShortHelp() []key.Binding {
 	if s.ex != nil && len(s.ex.Fixes) > 0 {
 		out = append(out, k.Fix)
 	}
-	return append(out, k.Explain, k.Down, k.Back)
+	return append(append(out, k.Explain), textKeys(&s.body, k)...)
 }
 
 func (s *explainScreen) FullHelp() [][]key.Binding {

@@ -31,7 +31,7 @@ func newFindingsScreen(c *common) *findingsScreen {
 		{name: "title", title: "TITLE", width: 80}}
 	s := &findingsScreen{detail: viewport.New()}
 	s.detail.KeyMap = c.keys.viewportKeys()
-	s.detail.SoftWrap = false // wrapText folds at spaces; a longer token scrolls sideways
+	s.detail.SoftWrap = false // wrapText folds at spaces; breakLong continues a longer token after ↪
 	s.listScreen = &listScreen{title: "Findings", tabN: 2, ownHelp: []key.Binding{c.keys.Fix, c.keys.DetailDown}}
 	s.list = newList(c, "findings", "Nothing found: every check that could run passed.", cols, func() []row { return findingRows(c.findings) })
 	s.order = "findings by severity, worst first"
@@ -185,7 +185,7 @@ func (s *findingsScreen) detailText(r *row) string {
 			b.WriteString(hang(fmt.Sprintf("%d. ", i+1), model.Printable(fx.Title)+kind, w) + "\n")
 		}
 	}
-	return b.String()
+	return breakLong(b.String(), w)
 }
 
 func (s *findingsScreen) Update(msg tea.Msg) tea.Cmd {

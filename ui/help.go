@@ -83,8 +83,7 @@ func (s *helpScreen) Update(msg tea.Msg) tea.Cmd {
 }
 
 func (s *helpScreen) ShortHelp() []key.Binding {
-	k := s.c.keys
-	return []key.Binding{k.Down, k.PageDown, k.Back}
+	return textKeys(&s.body, s.c.keys)
 }
 
 func (s *helpScreen) FullHelp() [][]key.Binding { return s.from.FullHelp() }

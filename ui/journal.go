@@ -12,9 +12,10 @@ import (
 	"github.com/ptcdoctor/ptcdoctor/model"
 )
 
-// The journal screen: the writes made, newest first, each with its plan's id (which
-// `ptcdoctor undo` takes) whole, when it was made and its plan's title; a target is
-// shortened to the part that differs (the detail, d, has it whole). u opens the plan
+// The journal screen: the writes made, newest first, each with the tail of its plan's
+// id that tells it from the others (ids start with their time, which WHEN says; d
+// describes the row with the whole id, which `ptcdoctor undo` takes), when it was made
+// and its plan's title; a target is shortened to the part that differs (d has it whole). u opens the plan
 // that undoes the row's plan. A write made in another account or region than the one on
 // screen (the journal is the machine's, and a fleet's targets share it) says where it
 // ran, and its undo is refused here. When a write is added, the cursor goes to it.
@@ -22,7 +23,7 @@ import (
 func newJournalScreen(c *common) *listScreen {
 	// WHEN and the plan's title say which plan a row is; the operation, which the
 	// title words, gives way first on a narrow terminal.
-	cols := []column{{name: "plan", title: "PLAN", width: 24, keep: true}, {name: "when", title: "WHEN", width: 8, quantity: true},
+	cols := []column{{name: "plan", title: "PLAN", width: 10, keep: true}, {name: "when", title: "WHEN", width: 8, quantity: true},
 		{name: "title", title: "PLAN TITLE", width: 40}, {name: "target", title: "TARGET", width: 26, path: true},
 		{name: "op", title: "OPERATION", width: 34, hideBelow: 120}, {name: "outcome", title: "OUTCOME", width: 12}, {name: "undo", title: "UNDO", width: 4}}
 	s := &listScreen{title: "Journal", tabN: 3, ownHelp: []key.Binding{c.keys.Undo}}
@@ -39,7 +40,7 @@ func newJournalScreen(c *common) *listScreen {
 		}
 		return rows
 	}
-	s.describe = func(r *row) any { return r.ref }
+	s.describe = func(r *row) any { return describedWrite(r.ref.(JournalRow)) }
 	s.keys = func(msg tea.KeyPressMsg, r *row) (tea.Cmd, bool) {
 		if !key.Matches(msg, c.keys.Undo) {
 			return nil, false
@@ -90,8 +91,49 @@ func newJournalScreen(c *common) *listScreen {
 	return s
 }
 
+// describedWrite is a journal row as d describes it: its step numbered from 1, as
+// `ptcdoctor journal` numbers them for people (journal --json keeps its 0-based
+// "step" index, its documented contract).
+func describedWrite(r JournalRow) any {
+	return struct {
+		JournalRow
+		Step int // the shallower field: it is the one marshalled
+	}{r, r.Step + 1}
+}
+
+// planTail is how many of a plan id's last characters tell it from every other plan
+// in the journal: at least 8, more where two share them.
+func planTail(rows []JournalRow) int {
+	n := 8
+	for {
+		seen, longest := map[string]string{}, 0
+		clash := false
+		for _, r := range rows {
+			longest = max(longest, len(r.Plan))
+			t := r.Plan[max(0, len(r.Plan)-n):]
+			if other, ok := seen[t]; ok && other != r.Plan {
+				clash = true
+			}
+			seen[t] = r.Plan
+		}
+		if !clash || n >= longest {
+			return n
+		}
+		n++
+	}
+}
+
+// shortPlan is a plan id's tail, marked as cut when it is.
+func shortPlan(id string, n int) string {
+	if len(id) <= n+1 {
+		return id
+	}
+	return "…" + id[len(id)-n:]
+}
+
 func journalRows(c *common) []row {
 	now := c.now()
+	tail := planTail(c.journal)
 	var rows []row
 	for i := len(c.journal) - 1; i >= 0; i-- {
 		r := c.journal[i]
@@ -105,7 +147,7 @@ func journalRows(c *common) []row {
 			undo, outcome = "no", r.Elsewhere+" · "+r.Outcome
 		}
 		rows = append(rows, row{id: fmt.Sprintf("%s/%d", r.Plan, r.Step), ref: r,
-			cells: map[string]string{"plan": model.Printable(r.Plan), "when": ago(r.When, now), "op": model.Printable(r.Operation),
+			cells: map[string]string{"plan": model.Printable(shortPlan(r.Plan, tail)), "when": ago(r.When, now), "op": model.Printable(r.Operation),
 				"target": model.Printable(brief(r.Target)), "outcome": model.Printable(outcome), "undo": undo, "title": model.Printable(r.Title)},
 			nums: map[string]float64{"when": age(r.When, now)}})
 	}

@@ -11,20 +11,30 @@ import (
 	"github.com/ptcdoctor/ptcdoctor/ui"
 )
 
-// At 80 columns the journal shows each plan's id whole: they start alike.
-func TestAt80ColumnsTheJournalShowsWholePlanIDs(t *testing.T) {
+// At 80 columns the journal shows the tail of each plan's id that tells the plans
+// apart (they start alike, with their time), leaving PLAN TITLE room; d describes the
+// row with the whole id, and its step numbered from 1, as ptcdoctor journal says it.
+func TestAt80ColumnsTheJournalShowsPlanTailsAndDescribeTheWholeID(t *testing.T) {
 	when := time.Date(2026, 11, 30, 4, 35, 0, 0, time.UTC)
 	eng := &fakeEngine{scans: []*model.Snapshot{account("hub/a")}, journal: []ui.JournalRow{
-		{Plan: "20261130T043512-aaaaaaaaaaaa", Title: "Use hub/library/nginx", Operation: "ecr:DeleteRepository", Target: "hub/nginx", Outcome: "done", When: when},
-		{Plan: "20261130T043519-bbbbbbbbbbbb", Title: "New credentials for github/", Operation: "secretsmanager:PutSecretValue", Target: "ecr-pullthroughcache/github", Outcome: "done", When: when, Undoable: true},
+		{Plan: "20261130T043512-aaaaaaaabbbb", Title: "Use hub/library/nginx", Operation: "ecr:DeleteRepository", Target: "hub/nginx", Outcome: "done", When: when},
+		{Plan: "20261130T043519-bbbbaaaabbbb", Title: "New credentials for github/", Operation: "secretsmanager:PutSecretValue", Target: "ecr-pullthroughcache/github", Outcome: "done", When: when, Step: 1, Undoable: true},
 	}}
 	app := started(t, eng, 80, 24)
 	key(app, "4")
-	s := ansi.Strip(app.View().Content) // screenText would hide the ids
-	for _, id := range []string{"20261130T043512-aaaaaaaaaaaa", "20261130T043519-bbbbbbbbbbbb"} {
-		if !strings.Contains(s, id) {
-			t.Fatalf("plan %s is not shown whole:\n%s", id, s)
+	s := ansi.Strip(app.View().Content)                         // screenText would hide the ids
+	for _, tail := range []string{"…aaaaabbbb", "…baaaabbbb"} { // 8 would not tell them apart
+		if !strings.Contains(s, tail) {
+			t.Fatalf("plan tail %s is not shown:\n%s", tail, s)
 		}
+	}
+	if strings.Contains(s, "20261130T04351") || !strings.Contains(s, "New credentials for") || !strings.Contains(s, "Use hub/library/nginx") {
+		t.Fatalf("the whole id takes the room of the title:\n%s", s)
+	}
+	key(app, "d")
+	s = ansi.Strip(app.View().Content)
+	if !strings.Contains(s, `"Plan": "20261130T043519-bbbbaaaabbbb"`) || !strings.Contains(s, `"Step": 2`) || strings.Contains(s, `"Step": 1`) {
+		t.Fatalf("describe should give the whole id and the step as ptcdoctor journal numbers it (2):\n%s", s)
 	}
 }
 
@@ -46,11 +56,11 @@ func TestAt80ColumnsTheJournalSaysWhenAndWhatPlan(t *testing.T) {
 		}
 	}
 	for _, l := range strings.Split(s, "\n") {
-		if strings.Contains(l, "bbbbbbbbbbbb") && strings.Contains(l, "arn:aws") {
+		if strings.Contains(l, "…bbbbbbbb") && strings.Contains(l, "arn:aws") {
 			t.Errorf("the target is not shortened:\n%s", s)
 		}
 	}
-	if a, b := strings.Index(s, "bbbbbbbbbbbb"), strings.Index(s, "aaaaaaaaaaaa"); a < 0 || b < 0 || a > b {
+	if a, b := strings.Index(s, "…bbbbbbbb"), strings.Index(s, "…aaaaaaaa"); a < 0 || b < 0 || a > b {
 		t.Errorf("the newest row is not first:\n%s", s)
 	}
 	if strings.Contains(s, "enter") {
@@ -70,14 +80,14 @@ func TestTheJournalSaysWhereAPlanRanElsewhere(t *testing.T) {
 	app := started(t, eng, 160, 24)
 	key(app, "4")
 	s := ansi.Strip(app.View().Content)
-	if !strings.Contains(s, "aaaaaaaaaaaa") || !strings.Contains(s, "bbbbbbbbbbbb") {
+	if !strings.Contains(s, "…aaaaaaaa") || !strings.Contains(s, "…bbbbbbbb") {
 		t.Fatalf("a plan is missing:\n%s", s)
 	}
 	for _, l := range strings.Split(s, "\n") {
 		switch {
-		case strings.Contains(l, "aaaaaaaaaaaa") && (!strings.Contains(l, "ran in 100000000001 us-east-1") || !strings.HasSuffix(strings.TrimSpace(l), "no")):
+		case strings.Contains(l, "…aaaaaaaa") && (!strings.Contains(l, "ran in 100000000001 us-east-1") || !strings.HasSuffix(strings.TrimSpace(l), "no")):
 			t.Errorf("the plan that ran elsewhere: %q", l)
-		case strings.Contains(l, "bbbbbbbbbbbb") && !strings.HasSuffix(strings.TrimSpace(l), "yes"):
+		case strings.Contains(l, "…bbbbbbbb") && !strings.HasSuffix(strings.TrimSpace(l), "yes"):
 			t.Errorf("the plan that ran here: %q", l)
 		}
 	}

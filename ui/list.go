@@ -116,15 +116,37 @@ func (l *list) reveal() {
 // on the row it was on.
 func (l *list) arrange() {
 	idx := make([]int, 0, len(l.rows))
+	var rank []int8 // by row: a filter's matches, the closest first (see matchRank)
+	if l.filter != "" {
+		rank = make([]int8, len(l.rows))
+	}
+	pattern := strings.ToLower(l.filter)
+	var looser [2][]int // the matches ranked 1 and 2, after idx's 0s: in order without a sort
+	grouped := false    // then a sort puts the groups back together
 	for i, r := range l.rows {
-		if l.filter == "" || fuzzyMatch(strings.ToLower(l.filter), strings.ToLower(l.rowText(r))) {
+		grouped = grouped || r.group != 0
+		if l.filter == "" {
 			idx = append(idx, i)
+		} else if m := matchRank(pattern, strings.ToLower(l.rowText(r))); m == 0 {
+			idx = append(idx, i)
+		} else if m > 0 {
+			looser[m-1], rank[i] = append(looser[m-1], i), int8(m)
 		}
 	}
-	if col := l.column(l.sortBy); col != nil {
+	idx = append(append(idx, looser[0]...), looser[1]...)
+	col := l.column(l.sortBy)
+	if col != nil || grouped && rank != nil {
 		slices.SortStableFunc(idx, func(a, b int) int {
 			if g := cmp.Compare(l.rows[a].group, l.rows[b].group); g != 0 {
 				return g
+			}
+			if rank != nil {
+				if c := cmp.Compare(rank[a], rank[b]); c != 0 {
+					return c
+				}
+			}
+			if col == nil {
+				return 0
 			}
 			if l.desc {
 				a, b = b, a
@@ -216,10 +238,18 @@ func (l *list) visible() []column {
 
 func (l *list) filterValue() string { return l.filter }
 
+// setFilter filters the rows; a new filter puts the cursor on its closest match (the
+// first row), so that a finding's id typed in the filter is the one selected.
 func (l *list) setFilter(s string) {
+	changed := s != l.filter
 	l.filter = s
 	l.sync()
 	l.arrange()
+	if changed && s != "" && len(l.shown) > 0 && l.table.Cursor() != 0 {
+		l.cursor = l.rows[l.shown[0]].id
+		l.place()
+		l.reveal()
+	}
 }
 
 // Update moves the cursor, sorts, and takes the mouse.
@@ -422,6 +452,50 @@ func (l *list) rowText(r row) string {
 		b.WriteByte(' ')
 	}
 	return b.String()
+}
+
+// matchRank is how closely a row's text matches a filter, for the order of the
+// matches: 0 the filter as a whole word (a finding's id, a check's name), 1 inside a
+// word, 2 its letters in order within one word (a typo, a skipped letter), -1 no match.
+// Letters scattered over the whole row do not match a one-word filter: "stale" would
+// match most rows of a list.
+func matchRank(pattern, s string) int {
+	best := -1
+	for from := 0; ; {
+		i := strings.Index(s[from:], pattern)
+		if i < 0 {
+			break
+		}
+		i += from
+		end := i + len(pattern)
+		if (i == 0 || !wordByte(s[i-1])) && (end == len(s) || !wordByte(s[end])) {
+			return 0
+		}
+		best, from = 1, i+1
+	}
+	if best >= 0 {
+		return best
+	}
+	if strings.Contains(pattern, " ") { // words: their letters in order over the row
+		if fuzzyMatch(pattern, s) {
+			return 2
+		}
+		return -1
+	}
+	for len(s) > 0 {
+		word, rest, _ := strings.Cut(s, " ")
+		if fuzzyMatch(pattern, word) {
+			return 2
+		}
+		s = rest
+	}
+	return -1
+}
+
+// wordByte is a byte that continues a word: a letter or a digit (or part of one
+// written in UTF-8); '-', '/', ':' and spaces end one, so "stale" is a word of "stale-tag".
+func wordByte(b byte) bool {
+	return b >= 'a' && b <= 'z' || b >= '0' && b <= '9' || b >= 0x80
 }
 
 // fuzzyMatch reports whether the pattern's letters are in s, in order.

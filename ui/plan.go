@@ -123,10 +123,13 @@ func (s *planScreen) holdsEscape() bool { return s.phase == phaseApplying }
 func (s *planScreen) ShortHelp() []key.Binding {
 	k := s.c.keys
 	switch s.phase {
-	case phaseReview:
-		out := []key.Binding{k.Confirm}
+	case phaseReview, phaseManual:
+		var out []key.Binding
+		if s.phase == phaseReview {
+			out = append(out, k.Confirm)
+		}
 		if len(s.fixes) > 1 {
-			out = append(out, k.NextFix)
+			out = append(out, k.NextFix, k.PrevFix)
 		}
 		return append(out, s.scrollKeys()...)
 	case phaseConfirm:

@@ -150,8 +150,7 @@ func TestNarrowFindingAndPlanReadWhole(t *testing.T) {
 	app := ui.New(context.Background(), eng, ui.Options{NoColor: true, Images: []string{ref}})
 	app.Update(tea.WindowSizeMsg{Width: 80, Height: 24})
 	drive(app, app.Init())
-	findingsMatching(app, "dockerhub/library")
-	key(app, "j") // under the error of docker-hub/nginx
+	findingsMatching(app, "dockerhub/library") // its closest match first, and selected
 	screen := screenText(app)
 	if !regexp.MustCompile(`(?m)^ERROR name-mismatch  id [0-9a-f]{8}\nreference\s` + regexp.QuoteMeta(ref) + `$`).MatchString(screen) {
 		t.Errorf("the detail's first lines cut the subject or its id:\n%s", screen)

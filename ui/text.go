@@ -57,6 +57,40 @@ func wrapLine(line string, width int) string {
 	return strings.Join(append(out, cur), "\n")
 }
 
+// breakLong breaks, for a pane that does not scroll sideways (the findings detail), a
+// line still wider than width after wrapText: a token longer than the pane (a cache
+// URI with its digest) continues on the next line after "↪ ", so it is all there and
+// plainly one name, never cut off at the edge. Styled lines (short headings) are left.
+func breakLong(s string, width int) string {
+	if width < 10 {
+		return s
+	}
+	lines := strings.Split(s, "\n")
+	for i, line := range lines {
+		if cellWidth(line) <= width || strings.Contains(line, "\x1b") {
+			continue
+		}
+		body := strings.TrimLeft(line, " ")
+		indent := line[:len(line)-len(body)]
+		if len(indent) > width/2 {
+			indent = ""
+		}
+		var out []string
+		cur, curW := "", 0
+		for _, r := range line {
+			rw := lipgloss.Width(string(r))
+			if curW+rw > width {
+				out = append(out, cur)
+				cur, curW = indent+"↪ ", len(indent)+2
+			}
+			cur += string(r)
+			curW += rw
+		}
+		lines[i] = strings.Join(append(out, cur), "\n")
+	}
+	return strings.Join(lines, "\n")
+}
+
 // textBlock is a text from outside made safe, its lines kept (Printable alone folds
 // them into one): a JSON document pretty-printed, the rest folded at spaces.
 func textBlock(s string, width int) string {
@@ -215,12 +249,19 @@ func shortDigest(d string) string {
 	return d
 }
 
-// textKeys are a text screen's moves that do something: down when it is longer than
-// the screen, sideways when a line (a token never broken) is wider; then back.
+// textKeys are a text screen's moves that do something, from where it stands: down
+// only when there is more below, up only when there is more above, sideways when a
+// line (a token never broken) is wider; then back. Every text screen's footer is
+// built here, so that none offers a move that goes nowhere.
 func textKeys(vp *viewport.Model, k keyMap) []key.Binding {
 	var out []key.Binding
 	if vp.TotalLineCount() > vp.Height() {
-		out = append(out, k.Down, k.PageDown)
+		if !vp.AtBottom() {
+			out = append(out, k.Down, k.PageDown)
+		}
+		if !vp.AtTop() {
+			out = append(out, k.Up, k.PageUp)
+		}
 	}
 	if vp.HorizontalScrollPercent() < 1 || vp.XOffset() > 0 {
 		out = append(out, vp.KeyMap.Left)

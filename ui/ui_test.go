@@ -131,6 +131,7 @@ var (
 	timestampRE = regexp.MustCompile(`\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?(Z|[+-]\d\d:\d\d)`)
 	requestRE   = regexp.MustCompile(`request [0-9a-f-]{36}`)
 	planIDRE    = regexp.MustCompile(`\b\d{8}T\d{6}-[0-9a-f]{12}\b`)
+	planTailRE  = regexp.MustCompile(`…[0-9a-f]{8}\b`) // the journal's column: a plan id's tail
 )
 
 // screenText is what a person sees: the view without its styling, with times and
@@ -140,6 +141,7 @@ func screenText(m tea.Model) string {
 	s = timestampRE.ReplaceAllString(s, "<time>")
 	s = requestRE.ReplaceAllString(s, "request <id>")
 	s = planIDRE.ReplaceAllString(s, "20261130T090000-0123456789ab") // a plan id, as wide as one
+	s = planTailRE.ReplaceAllString(s, "…456789ab")
 	var lines []string
 	for _, l := range strings.Split(s, "\n") {
 		lines = append(lines, strings.TrimRight(l, " "))
