@@ -192,6 +192,7 @@ type fleetResult struct {
 // returns them in the targets' order.
 func runFleet(ctx context.Context, g *globals, sc *scope, base ecrops.Config, targets []ecrops.Target, parallel int, stats bool,
 	shown func(diagnose.FleetTarget, ecrops.Target)) []fleetResult {
+	defer ecrops.FleetRun(targets)() // the targets' probes share what they learn (joins a run under way)
 	in := make(chan ecrops.Target, len(targets))
 	for _, t := range targets {
 		in <- t
