@@ -117,8 +117,8 @@ func TestATagIsDeletedOnlyWhileTheUpstreamServesIt(t *testing.T) {
 	setFaults(t, srv, `[{"operation":"upstream:registry-1.docker.io","errorRate":1}]`)
 	results, err := acc.Apply(ctx, refresh.Plan, ecrops.ApplyOptions{})
 	var pe *ecrops.PreconditionError
-	// The upstream answered 500: the premise could not be confirmed (not "the account changed").
-	if !errors.As(err, &pe) || !strings.Contains(err.Error(), "could not be confirmed now") || !strings.Contains(err.Error(), "500") ||
+	// The upstream answered 503: the premise could not be confirmed (not "the account changed").
+	if !errors.As(err, &pe) || !strings.Contains(err.Error(), "could not be confirmed now") || !strings.Contains(err.Error(), "503") ||
 		strings.Contains(err.Error(), "account changed") || !strings.Contains(err.Error(), "nothing was written") {
 		t.Fatalf("%v", err)
 	}
