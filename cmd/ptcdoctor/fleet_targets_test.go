@@ -1,9 +1,7 @@
 package main
 
 import (
-	"bufio"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -248,25 +246,8 @@ func TestFleetDoctorStreamsRegionsAsFound(t *testing.T) {
 	f := simtest.StartFleet(t, crossAccountFleet)
 	simtest.Admin(t, f.Member("111111111111", "eu-west-1"), "PUT", "/faults",
 		`[{"operation":"DescribePullThroughCacheRules","latency":"10m","latencyRate":1}]`, nil)
-	cmd := exec.Command(binary(t), "doctor", "--assume-role-arn", "arn:aws:iam::{account}:role/ptcdoctor-audit",
+	seen := streamCLI(t, fleetEnv(t, f), "doctor", "--assume-role-arn", "arn:aws:iam::{account}:role/ptcdoctor-audit",
 		"--accounts", "111111111111,222222222222", "--regions", "all")
-	cmd.Env = fleetEnv(t, f)
-	stdout, err := cmd.StdoutPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	defer func() { cmd.Process.Kill(); cmd.Wait() }()
-	seen := make(chan string)
-	go func() {
-		sc := bufio.NewScanner(stdout)
-		for sc.Scan() {
-			seen <- sc.Text()
-		}
-		close(seen)
-	}()
 	watchdog := time.After(2 * time.Minute) // a failure guard, not a measure: the answer held is 10 minutes
 	var lines []string
 	for {

@@ -29,6 +29,43 @@ func fleetEnv(t *testing.T, f *sim.Fleet) []string {
 		"PTCDOCTOR_RESOLVE=" + strings.Join(resolve, ","), "NO_COLOR=1"}
 }
 
+// streamCLI runs the built binary with env and hands on its standard output line by
+// line, as it is printed (the channel closes when the output ends); the process is
+// killed when the test ends.
+func streamCLI(t *testing.T, env []string, args ...string) <-chan string {
+	t.Helper()
+	cmd := exec.Command(binary(t), args...)
+	cmd.Env = env
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
+	lines := make(chan string)
+	go func() {
+		sc := bufio.NewScanner(stdout)
+		for sc.Scan() {
+			lines <- sc.Text()
+		}
+		close(lines)
+	}()
+	return lines
+}
+
+// writesIn counts the writes an account-region of the fleet took.
+func writesIn(f *sim.Fleet, account, region string) int {
+	n := 0
+	for _, e := range f.Member(account, region).Events(0) {
+		if e.Write && e.Outcome == "ok" {
+			n++
+		}
+	}
+	return n
+}
+
 // jsonOf decodes the JSON document in a combined output (stderr's progress line first).
 func jsonOf(t *testing.T, out string, v any) {
 	t.Helper()
@@ -206,15 +243,7 @@ accounts:
 func TestFixOverAFleet(t *testing.T) {
 	f := simtest.StartFleet(t, templatelessFleet)
 	env := fleetEnv(t, f)
-	writes := func(account string) int {
-		n := 0
-		for _, e := range f.Member(account, "us-east-1").Events(0) {
-			if e.Write && e.Outcome == "ok" {
-				n++
-			}
-		}
-		return n
-	}
+	writes := func(account string) int { return writesIn(f, account, "us-east-1") }
 	fleet := []string{"fix", "--assume-role-arn", "arn:aws:iam::{account}:role/ptcdoctor-audit", "--accounts", "222222222222,333333333333,444444444444",
 		"--regions", "us-east-1", "--check", "creation-template"}
 
@@ -255,24 +284,8 @@ func TestFleetDoctorStreamsTargets(t *testing.T) {
 	f := simtest.StartFleet(t, crossAccountFleet)
 	simtest.Admin(t, f.Member("111111111111", "us-east-1"), "PUT", "/faults",
 		`[{"operation":"GetRegistryPolicy","latency":"3s","latencyRate":1}]`, nil)
-	cmd := exec.Command(binary(t), "doctor", "--assume-role-arn", "arn:aws:iam::{account}:role/ptcdoctor-audit",
+	lines := streamCLI(t, fleetEnv(t, f), "doctor", "--assume-role-arn", "arn:aws:iam::{account}:role/ptcdoctor-audit",
 		"--accounts", "111111111111,222222222222,444444444444", "--regions", "us-east-1")
-	cmd.Env = fleetEnv(t, f)
-	stdout, err := cmd.StdoutPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	lines := make(chan string)
-	go func() {
-		sc := bufio.NewScanner(stdout)
-		for sc.Scan() {
-			lines <- sc.Text()
-		}
-		close(lines)
-	}()
 	var seen []string
 	waitFor := func(prefix string) {
 		t.Helper()
@@ -301,7 +314,6 @@ func TestFleetDoctorStreamsTargets(t *testing.T) {
 	for l := range lines {
 		seen = append(seen, l)
 	}
-	cmd.Wait()
 	out := strings.Join(seen, "\n")
 	table := out[strings.Index(out, "=== FLEET"):]
 	a, b, c := strings.Index(table, "\naccount 111111111111"), strings.Index(table, "\naccount 222222222222"), strings.Index(table, "\naccount 444444444444")
@@ -381,15 +393,7 @@ func TestUndoAfterAFleetFixWritesWhereThePlanRan(t *testing.T) {
 	f := simtest.StartFleet(t, templatelessFleet)
 	env := fleetEnv(t, f)
 	role := "arn:aws:iam::{account}:role/ptcdoctor-audit"
-	writes := func(account string) int {
-		n := 0
-		for _, e := range f.Member(account, "us-east-1").Events(0) {
-			if e.Write && e.Outcome == "ok" {
-				n++
-			}
-		}
-		return n
-	}
+	writes := func(account string) int { return writesIn(f, account, "us-east-1") }
 	out, _ := runCLI(t, env, "fix", "--assume-role-arn", role, "--accounts", "222222222222,444444444444", "--regions", "us-east-1",
 		"--check", "creation-template", "--yes")
 	if !strings.Contains(out, "in 222222222222 us-east-1") || !strings.Contains(out, "in 444444444444 us-east-1") {
