@@ -178,13 +178,34 @@ type Also struct {
 	Source string // the other source
 }
 
+// Reached are the account-regions found so far, each as the first source that reached it
+// found it: another source reaching one (two profiles of one account) is named with it
+// ("also"), never scanned twice. Not safe for concurrent use: its callers lock.
+type Reached map[string]Target
+
+// Add keeps the targets no source reached before (fresh); the others come back as Also.
+func (r Reached) Add(targets []Target) (fresh []Target, also []Also) {
+	for _, t := range targets {
+		key := t.sameAs()
+		if first, ok := r[key]; ok && key != "" {
+			also = append(also, Also{Target: first, Source: t.Source})
+			continue
+		}
+		if key != "" {
+			r[key] = t
+		}
+		fresh = append(fresh, t)
+	}
+	return fresh, also
+}
+
 // StreamTargets looks for every account's account-regions at once (AccountTargets, at
 // most 8 accounts at a time: --regions all asks each candidate region) and hands each
 // account's to found as soon as they are known, one call at a time, so that scans start
 // before every account's regions are found.
 func StreamTargets(ctx context.Context, fc FleetConfig, accounts []Target, found func(Found)) {
 	var mu sync.Mutex
-	seen := map[string]Target{}
+	seen := Reached{}
 	var wg sync.WaitGroup
 	sem := make(chan struct{}, 8)
 	for i, a := range accounts {
@@ -200,17 +221,7 @@ func StreamTargets(ctx context.Context, fc FleetConfig, accounts []Target, found
 			}
 			mu.Lock()
 			defer mu.Unlock()
-			for _, t := range targets {
-				key := t.sameAs()
-				if first, ok := seen[key]; ok && key != "" {
-					f.Also = append(f.Also, Also{Target: first, Source: t.Source})
-					continue
-				}
-				if key != "" {
-					seen[key] = t
-				}
-				f.Targets = append(f.Targets, t)
-			}
+			f.Targets, f.Also = seen.Add(targets)
 			found(f)
 		}()
 	}

@@ -31,7 +31,12 @@ type Fleet struct {
 	// until a Scan finds them (one cancelled first leaves them here); fc says where to look.
 	fc       ecrops.FleetConfig
 	discover []ecrops.Target
-	mu       sync.Mutex // guards targets, byID and discover while regions are found
+	// reached are the account-regions found so far: an account a second source reaches
+	// (two profiles of it) is scanned once, under the first, which also names the other
+	// (also, by the first's ID), as doctor's fleet does.
+	reached ecrops.Reached
+	also    map[string][]string
+	mu      sync.Mutex // guards targets, byID, discover, reached and also while regions are found
 	// scanning holds one Scan at a time: a scan replaced waits for the one it replaces
 	// to wind down, so that the accounts it left undiscovered are looked in again.
 	scanning sync.Mutex
@@ -40,7 +45,9 @@ type Fleet struct {
 // NewFleet adapts the targets; principals are the watched pulling principals the
 // cross-account checks judge, besides each account's caller.
 func NewFleet(base ecrops.Config, targets []ecrops.Target, parallel int, principals []string) *Fleet {
-	f := &Fleet{base: base, targets: targets, parallel: parallel, principals: principals, byID: map[string]ecrops.Target{}}
+	f := &Fleet{base: base, targets: targets, parallel: parallel, principals: principals, byID: map[string]ecrops.Target{},
+		reached: ecrops.Reached{}, also: map[string][]string{}}
+	f.reached.Add(targets) // ecrops.Targets named each once already
 	for _, t := range targets {
 		f.byID[t.String()] = t
 	}
@@ -58,12 +65,26 @@ func (f *Fleet) Targets() []ui.FleetTarget {
 	defer f.mu.Unlock()
 	out := make([]ui.FleetTarget, 0, len(f.targets)+len(f.discover))
 	for _, t := range f.targets {
-		out = append(out, target(t))
+		out = append(out, f.namedLocked(target(t)))
 	}
 	for _, a := range f.discover {
 		out = append(out, accountRow(a))
 	}
 	return out
+}
+
+// named is a target under every source that reached it.
+func (f *Fleet) named(t ui.FleetTarget) ui.FleetTarget {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.namedLocked(t)
+}
+
+func (f *Fleet) namedLocked(t ui.FleetTarget) ui.FleetTarget {
+	for _, s := range f.also[t.ID] {
+		t.Source += model.Printable(" (also " + s + ")")
+	}
+	return t
 }
 
 // accountRow is the row of an account whose regions are being looked for.
@@ -74,9 +95,11 @@ func accountRow(a ecrops.Target) ui.FleetTarget {
 func (f *Fleet) ReadOnly() bool { return f.base.ReadOnly }
 
 // discoverRegions finds one account's regions and reports them (they take the
-// account's row, and join the targets). A scan cancelled meanwhile (its answers may be
-// cut short) leaves the account to be looked in again: ok is false.
-func (f *Fleet) discoverRegions(ctx context.Context, a ecrops.Target, say func(ui.FleetRow)) (found []ecrops.Target, ok bool) {
+// account's row, and join the targets). An account-region another source reached first
+// is not a target again: the first is named again, with this source too (again). A scan
+// cancelled meanwhile (its answers may be cut short) leaves the account to be looked in
+// again: ok is false.
+func (f *Fleet) discoverRegions(ctx context.Context, a ecrops.Target, say func(ui.FleetRow), again func(id string)) (found []ecrops.Target, ok bool) {
 	found, skipped := ecrops.AccountTargets(ctx, f.fc, a)
 	row := ui.FleetRow{FleetTarget: accountRow(a), State: ui.FleetDone}
 	f.mu.Lock()
@@ -90,16 +113,27 @@ func (f *Fleet) discoverRegions(ctx context.Context, a ecrops.Target, say func(u
 			break
 		}
 	}
+	found, also := f.reached.Add(found)
 	for _, t := range found {
 		f.targets = append(f.targets, t)
 		f.byID[t.String()] = t
 		row.Found = append(row.Found, target(t))
 	}
+	for _, d := range also {
+		id := d.Target.String()
+		f.also[id] = append(f.also[id], d.Source)
+	}
 	f.mu.Unlock()
-	if len(found) == 0 {
+	switch {
+	case len(found) == 0 && len(also) > 0:
+		row.Reason = model.Printable(fmt.Sprintf("the same account as %s: its account-regions are scanned once, under that name", also[0].Target.Source))
+	case len(found) == 0:
 		row.Reason = fmt.Sprintf("no pull through cache rule in any region (%d not enabled)", len(skipped))
 	}
 	say(row)
+	for _, d := range also {
+		again(d.Target.String())
+	}
 	return found, true
 }
 
@@ -117,11 +151,23 @@ type scanned struct {
 // accounts still to be looked in: each account's targets are scanned as soon as they
 // are found, not once every account's are. One bound (parallel) holds over all scans.
 func (f *Fleet) Scan(ctx context.Context, report func(ui.FleetRow)) ui.FleetCross {
-	var mu sync.Mutex // report is called one call at a time; views and failed are shared
+	var mu sync.Mutex                // report is called one call at a time; views, failed and last are shared
+	last := map[string]ui.FleetRow{} // each row as last reported, before it was named
 	say := func(r ui.FleetRow) {
 		mu.Lock()
 		defer mu.Unlock()
+		last[r.ID] = r
+		r.FleetTarget = f.named(r.FleetTarget)
 		report(r)
+	}
+	// again reports a target's row once more, now that another source reached it too.
+	again := func(id string) {
+		mu.Lock()
+		defer mu.Unlock()
+		if r, ok := last[id]; ok {
+			r.FleetTarget = f.named(r.FleetTarget)
+			report(r)
+		}
 	}
 	var views []*model.Snapshot
 	var failed []diagnose.FleetTarget
@@ -174,7 +220,7 @@ func (f *Fleet) Scan(ctx context.Context, report func(ui.FleetRow)) ui.FleetCros
 			case <-ctx.Done():
 				return
 			}
-			found, ok := f.discoverRegions(ctx, a, say)
+			found, ok := f.discoverRegions(ctx, a, say, again)
 			<-looking
 			if ok {
 				scan(found)
