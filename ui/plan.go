@@ -64,9 +64,10 @@ type applyDoneMsg struct {
 	err      error
 	snap     *model.Snapshot
 	result   diagnose.Result
-	// undoable: a step the plan did is one the journal can undo (a force
-	// DeleteRepository has no inverse), so that "u there undoes it" is offered only then.
-	undoable bool
+	// undoHint says whether a step the plan did is one the journal can undo (a force
+	// DeleteRepository has no inverse), so that "u there undoes it" is offered only then,
+	// and says so when the journal could not be read rather than guess.
+	undoHint string
 }
 
 // provedMsg is what was seen after the plan: appended to its results.
@@ -332,7 +333,7 @@ func (s *planScreen) apply() tea.Cmd {
 		defer stopPlan()
 		defer stopReread()
 		out, err := eng.Apply(stop, plan, secrets)
-		msg := applyDoneMsg{id: id, outcomes: out, err: err, undoable: undoableIn(eng, out)}
+		msg := applyDoneMsg{id: id, outcomes: out, err: err, undoHint: undoHintOf(eng, out)}
 		ctx := reread
 		snap, serr := eng.Scan(ctx, nil)
 		if serr == nil {
@@ -364,11 +365,7 @@ func (s *planScreen) applied(msg applyDoneMsg) tea.Cmd {
 	}
 	switch {
 	case msg.err != nil && s.stopping:
-		undo := "u there undoes it"
-		if !msg.undoable {
-			undo = "none of it can be undone"
-		}
-		fmt.Fprintf(&b, "\nThe plan was %s\nThe journal (4) lists what was done; %s.\n", model.Printable(msg.err.Error()), undo)
+		fmt.Fprintf(&b, "\nThe plan was %s\nThe journal (4) lists what was done; %s.\n", model.Printable(msg.err.Error()), msg.undoHint)
 	case msg.err != nil:
 		fmt.Fprintf(&b, "\nThe plan stopped: %s\n", model.Printable(msg.err.Error()))
 	}
@@ -538,9 +535,11 @@ func needsSecret(p model.Plan) bool {
 	return false
 }
 
-// undoableIn reports whether the journal can undo a step the plan did: the journal's row
-// of that write (by its request id) says so.
-func undoableIn(eng Engine, out []StepOutcome) bool {
+// undoHintOf says whether the journal can undo a step the plan did: the journal's row of
+// that write (by its request id) says so. A journal that could not be read is said, not
+// read as "nothing can be undone".
+func undoHintOf(eng Engine, out []StepOutcome) string {
+	const can, cannot = "u there undoes it", "none of it can be undone"
 	done := map[string]bool{}
 	for _, o := range out {
 		if o.Status == "done" && o.RequestID != "" {
@@ -548,13 +547,16 @@ func undoableIn(eng Engine, out []StepOutcome) bool {
 		}
 	}
 	if len(done) == 0 {
-		return false
+		return cannot
 	}
-	rows, _ := eng.Journal()
+	rows, err := eng.Journal()
+	if err != nil {
+		return "whether it can be undone is not known: the journal could not be read (" + model.Printable(err.Error()) + ")"
+	}
 	for _, r := range rows {
 		if r.Undoable && done[r.RequestID] {
-			return true
+			return can
 		}
 	}
-	return false
+	return cannot
 }

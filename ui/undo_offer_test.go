@@ -75,3 +75,38 @@ func TestNothingToUndoIsANote(t *testing.T) {
 		t.Fatalf("stays on another screen: %q", status)
 	}
 }
+
+// brokenJournal's journal cannot be read once broken is set.
+type brokenJournal struct {
+	withRequestIDs
+	broken *bool
+}
+
+func (e brokenJournal) Journal() ([]ui.JournalRow, error) {
+	if *e.broken {
+		return nil, errors.New("journal.jsonl: permission denied")
+	}
+	return e.withRequestIDs.Journal()
+}
+
+// A stopped plan whose journal cannot be read then says that, not "none of it can be
+// undone": an unread journal is not a journal without an inverse.
+func TestAStoppedPlanSaysWhenItsJournalCannotBeRead(t *testing.T) {
+	eng := brokenJournal{withRequestIDs{steppedApply{fakeEngine: &fakeEngine{scans: []*model.Snapshot{account("hub/a", "hub/b")},
+		journal: []ui.JournalRow{{Plan: "p", Operation: "ecr:DeleteRepository", Target: "hub/b", Outcome: "done", RequestID: "req-hub/b", Undoable: true}},
+		undo: model.Plan{Title: "Undo", Steps: []model.Step{{Operation: "ecr:DeleteRepository", Target: "hub/b", Summary: "b"},
+			{Operation: "ecr:DeleteRepository", Target: "hub/a", Summary: "a"}}}},
+		release: make(chan struct{}), stopped: new(bool)}}, new(bool)}
+	app := started(t, eng, 100, 30)
+	key(app, "4", "u")
+	_, apply := app.Update(tea.KeyPressMsg{Code: 'y', Text: "y"})
+	app.Update(tea.KeyPressMsg{Code: tea.KeyEscape})
+	app.Update(tea.KeyPressMsg{Code: 'y', Text: "y"})
+	*eng.broken = true
+	close(eng.release)
+	drive(app, apply)
+	s := strings.Join(strings.Fields(screenText(app)), " ") // the hint folds over lines
+	if strings.Contains(s, "none of it can be undone") || strings.Contains(s, "u there undoes it") || !strings.Contains(s, "the journal could not be read") {
+		t.Errorf("after the stop:\n%s", s)
+	}
+}
