@@ -79,16 +79,15 @@ func (e *UnrecordedError) Error() string {
 }
 
 // checkPlace refuses an undo of planID where it did not run: every journaled write of the
-// plan must have been made here. unrecorded allows lines that do not say where.
-func (a *Account) checkPlace(ctx context.Context, entries []JournalEntry, planID string, unrecorded bool) error {
-	here, err := a.Place(ctx)
-	if err != nil {
-		return err
-	}
+// plan must have been made here. unrecorded allows lines that do not say where. A plan none
+// of whose lines could be read is refused too: where it ran is then not known.
+func checkPlace(here Place, entries []JournalEntry, planID string, unrecorded bool) error {
+	seen := false
 	for _, e := range entries {
 		if e.Plan != planID || e.Phase == "ack" {
 			continue
 		}
+		seen = true
 		ran, ok := e.PlaceOf()
 		switch {
 		case !ok && !unrecorded:
@@ -96,6 +95,9 @@ func (a *Account) checkPlace(ctx context.Context, entries []JournalEntry, planID
 		case ok && (ran.Account != here.Account || !strings.EqualFold(ran.Region, here.Region)):
 			return &ElsewhereError{Plan: planID, Ran: ran, Here: here}
 		}
+	}
+	if !seen {
+		return fmt.Errorf("no journal line of plan %s could be read, so where it ran is not known: nothing was written", planID)
 	}
 	return nil
 }

@@ -110,3 +110,23 @@ func TestUndoOfAnUnrecordedPlanNeedsForce(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// An undo whose plan has no readable line in this journal (another machine's, a journal
+// moved or cut) is refused before it writes: where the plan ran is not known.
+func TestAnUndoWhosePlanIsNotInTheJournalIsRefused(t *testing.T) {
+	s := start(t, "demo")
+	apply(t, s.acc, ecrops.ApplyOptions{}, addStatementStep(statementFor("Gone", "eks-node")))
+	id := lastPlan(t, s.acc)
+	u, err := s.acc.UndoPlan(ctx(t), id, ecrops.UndoOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg := s.cfg
+	cfg.StateDir = t.TempDir() // an empty journal
+	acc := s.open(cfg)
+	for _, opts := range []ecrops.ApplyOptions{{}, {Unrecorded: true, Force: true}} {
+		if _, err := acc.Apply(ctx(t), u.Plan, opts); err == nil || !strings.Contains(err.Error(), "where it ran is not known") {
+			t.Fatalf("applied %+v: %v", opts, err)
+		}
+	}
+}

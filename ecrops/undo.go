@@ -35,7 +35,11 @@ func (a *Account) UndoPlan(ctx context.Context, planID string, opts UndoOptions)
 	if err != nil && len(entries) == 0 {
 		return Undo{}, err
 	}
-	if err := a.checkPlace(ctx, entries, planID, opts.Unrecorded); err != nil {
+	here, err := a.Place(ctx)
+	if err != nil {
+		return Undo{}, err
+	}
+	if err := checkPlace(here, entries, planID, opts.Unrecorded); err != nil {
 		return Undo{}, err
 	}
 	u, found, alreadyUndone := undoOf(entries, planID)
