@@ -17,17 +17,23 @@ import (
 // engine refuses, before any write, credentials that reach another account.
 
 // journaledPlace is where the journal says a plan ran; ok is false when no line of it
-// records that (older lines) or the plan is not in the journal.
-func journaledPlace(g *globals, planID string) (ecrops.Place, bool) {
-	entries, _ := (&ecrops.Journal{Dir: g.stateDir()}).Entries()
+// records that (older lines) or the plan is not in the journal. A journal that could not
+// be read, with no line of the plan in what was read, is an error, not an older line.
+func journaledPlace(g *globals, planID string) (ecrops.Place, bool, error) {
+	entries, err := (&ecrops.Journal{Dir: g.stateDir()}).Entries()
+	found := false
 	for _, e := range entries {
 		if e.Plan == planID {
+			found = true
 			if p, ok := e.PlaceOf(); ok {
-				return p, true
+				return p, true, nil
 			}
 		}
 	}
-	return ecrops.Place{}, false
+	if err != nil && !found {
+		return ecrops.Place{}, false, fmt.Errorf("the journal could not be read, so where plan %s ran is not known: %w", planID, err)
+	}
+	return ecrops.Place{}, false, nil
 }
 
 // openForUndo opens the account an undo of planID writes to: the flags' account, in the
@@ -39,7 +45,10 @@ func openForUndo(ctx context.Context, g *globals, planID, roleARN string) (*sess
 		return nil, usageError{errors.New("the demo fleet starts afresh each run, and the plans of an earlier run went with it: " +
 			"undo a demo fleet's plan in the interface that made it (ptcdoctor --demo-fleet, a target's journal tab, u)")}
 	}
-	ran, recorded := journaledPlace(g, planID)
+	ran, recorded, err := journaledPlace(g, planID)
+	if err != nil {
+		return nil, err
+	}
 	if recorded && g.region == "" && !g.demo {
 		g.region = ran.Region
 	}
