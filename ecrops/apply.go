@@ -147,7 +147,7 @@ func (a *Account) Apply(ctx context.Context, plan model.Plan, opts ApplyOptions)
 		if err != nil && len(entries) == 0 {
 			return nil, err
 		}
-		if err := checkPlace(place, entries, plan.UndoOf, opts.Unrecorded); err != nil {
+		if err := checkPlace(place, entries, plan.UndoOf, opts.Unrecorded, true); err != nil {
 			return nil, err
 		}
 	}

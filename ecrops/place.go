@@ -79,9 +79,10 @@ func (e *UnrecordedError) Error() string {
 }
 
 // checkPlace refuses an undo of planID where it did not run: every journaled write of the
-// plan must have been made here. unrecorded allows lines that do not say where. A plan none
-// of whose lines could be read is refused too: where it ran is then not known.
-func checkPlace(here Place, entries []JournalEntry, planID string, unrecorded bool) error {
+// plan must have been made here. unrecorded allows lines that do not say where. Before a
+// write (mustSee), a plan none of whose lines could be read is refused too: where it ran is
+// then not known (UndoPlan says "no finished step" of such a plan itself).
+func checkPlace(here Place, entries []JournalEntry, planID string, unrecorded, mustSee bool) error {
 	seen := false
 	for _, e := range entries {
 		if e.Plan != planID || e.Phase == "ack" {
@@ -96,7 +97,7 @@ func checkPlace(here Place, entries []JournalEntry, planID string, unrecorded bo
 			return &ElsewhereError{Plan: planID, Ran: ran, Here: here}
 		}
 	}
-	if !seen {
+	if !seen && mustSee {
 		return fmt.Errorf("no journal line of plan %s could be read, so where it ran is not known: nothing was written", planID)
 	}
 	return nil

@@ -39,7 +39,7 @@ func (a *Account) UndoPlan(ctx context.Context, planID string, opts UndoOptions)
 	if err != nil {
 		return Undo{}, err
 	}
-	if err := checkPlace(here, entries, planID, opts.Unrecorded); err != nil {
+	if err := checkPlace(here, entries, planID, opts.Unrecorded, false); err != nil {
 		return Undo{}, err
 	}
 	u, found, alreadyUndone := undoOf(entries, planID)
