@@ -360,7 +360,19 @@ func (r *ErrorReading) direct() bool {
 // list of known ones, since a pull to Harbor, Artifactory or a GitLab of one's own went
 // around the cache as surely as one to ghcr.io.
 func isOtherRegistry(h string) bool {
-	return h != "" && !isECRHost(h) && !isPublicECR(h) && !strings.HasSuffix(h, ".cloudfront.net")
+	return h != "" && !isECRHost(h) && !isPublicECR(h) && !isLayerStorage(h)
+}
+
+// isLayerStorage reports a host that serves an ECR registry's layers, not a registry: the
+// S3 bucket ECR redirects a layer to (prod-REGION-starport-layer-bucket.s3.REGION.amazonaws.com)
+// or a CDN in front of it. A request to one went through ECR, not around it.
+func isLayerStorage(h string) bool {
+	return strings.HasSuffix(h, ".cloudfront.net") || isS3Host(h)
+}
+
+// isS3Host reports an S3 endpoint, where ECR keeps the layers it serves.
+func isS3Host(h string) bool {
+	return strings.HasSuffix(h, ".amazonaws.com") && (strings.Contains(h, ".s3.") || strings.HasPrefix(h, "s3."))
 }
 
 // namesECR reports a line whose reference or hosts name an ECR registry.
@@ -390,7 +402,7 @@ func (r *ErrorReading) mirrored() bool {
 		return false
 	}
 	for _, h := range r.Hosts {
-		if h != rh && !(rh == "docker.io" && isUpstreamHost(h)) && !strings.HasSuffix(h, ".cloudfront.net") {
+		if h != rh && !(rh == "docker.io" && isUpstreamHost(h)) && !isLayerStorage(h) {
 			return true
 		}
 	}
@@ -538,7 +550,7 @@ func cdnCauses(r *ErrorReading) []string {
 
 func networkCauses(r *ErrorReading) []string {
 	for _, h := range r.Hosts {
-		if isECRHost(h) {
+		if isECRHost(h) || isS3Host(h) { // ECR's layers come from S3: reaching it is reaching ECR
 			return []string{"registry-unreachable"}
 		}
 	}

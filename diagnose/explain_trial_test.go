@@ -210,3 +210,19 @@ func TestEventsWithABrokenImageAreUnexplained(t *testing.T) {
 		t.Errorf("the broken image is read as a name: image %q, verdict %q", p.Image, p.Verdict)
 	}
 }
+
+// ECR's layer storage (the S3 bucket it redirects a layer to, or a CDN) is not another
+// registry: a failure there happened on a pull through ECR, not one that went around it.
+func TestECRLayerStorageIsNotAnotherRegistry(t *testing.T) {
+	for _, line := range []string{
+		`failed to copy: httpReadSeeker: failed open: failed to do request: Get "https://prod-us-east-1-starport-layer-bucket.s3.us-east-1.amazonaws.com/abcd/0123": dial tcp 52.216.0.1:443: i/o timeout`,
+		`failed to copy: httpReadSeeker: failed open: unexpected status code https://prod-eu-west-1-starport-layer-bucket.s3.eu-west-1.amazonaws.com/ef01/4567: 403 Forbidden`,
+	} {
+		v, _ := diagnose.ExplainError(context.Background(), nil, line)
+		for _, c := range v.Reading.Candidates {
+			if c == "bypassed-cache" {
+				t.Errorf("a layer from ECR's storage read as a pull around the cache: %v\n%s", v.Reading.Candidates, line)
+			}
+		}
+	}
+}
