@@ -635,7 +635,8 @@ func (s *fleetScreen) sameAccountIn(region string) (FleetRow, bool) {
 // View is the list and, where the screen has room under its rows, the selected row
 // whole (as d shows it): a tall terminal is not left blank.
 func (s *fleetScreen) View() string {
-	list := s.list.View()
+	whole := s.list.View()
+	list := whole
 	r := s.selected()
 	used := strings.Count(list, "\n") + 1
 	if s.table.Height() > len(s.shown) { // the table keeps room for rows to come: drawn up to its last row
@@ -645,7 +646,7 @@ func (s *fleetScreen) View() string {
 	}
 	room := s.height - used - 1
 	if r == nil || room < 6 {
-		return s.list.View()
+		return whole
 	}
 	detail := wrapText(s.describeText(r), s.width)
 	return list + "\n" + s.c.st.dim.Render(strings.Repeat("─", s.width)) + "\n" + clip(detail, room)
